@@ -1,0 +1,1 @@
+/* placeholder until the part lands */ typedef int mf_placeholder_t;

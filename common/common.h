@@ -1,0 +1,90 @@
+/* common.h - the small shared pieces every part uses: the error struct, bounded
+ * buffers, durations, clocks, shell quoting and SHA-256. Nothing here prints. */
+#ifndef MFBENCH_COMMON_H
+#define MFBENCH_COMMON_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define MF_VERSION "0.1.0"
+
+#if defined(__GNUC__)
+#define MF_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define MF_PRINTF(a, b)
+#endif
+
+/* An error a caller owns. The first error set wins; later ones are ignored so
+ * the message names the root cause. For input errors file/line/col are set
+ * (line and col 1-based) and err_format() prints "file:line:col: message". */
+struct err {
+    int code; /* 0 = no error, else a negative errno-style code */
+    int line, col;
+    char file[256];
+    char msg[768];
+};
+
+void err_clear(struct err *e);
+/* Both return code, so `return err_set(e, -EINVAL, ...)` reads naturally. */
+int err_set(struct err *e, int code, const char *fmt, ...) MF_PRINTF(3, 4);
+int err_set_at(struct err *e, int code, const char *file, int line, int col, const char *fmt, ...)
+    MF_PRINTF(6, 7);
+/* "file:line:col: msg" when a position is known, else "msg". */
+const char *err_format(const struct err *e, char *buf, size_t n);
+
+/* A growable byte buffer with a hard cap. data is always NUL-terminated. */
+struct buf {
+    char *data;
+    size_t len, cap;
+    size_t max; /* 0 = default cap of 64 MiB */
+};
+void buf_init(struct buf *b, size_t max);
+void buf_free(struct buf *b);
+void buf_reset(struct buf *b);
+/* 0, or -ENOMEM when allocation fails, or -E2BIG when the cap would be passed. */
+int buf_append(struct buf *b, const void *p, size_t n);
+int buf_puts(struct buf *b, const char *s);
+int buf_printf(struct buf *b, const char *fmt, ...) MF_PRINTF(2, 3);
+int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+/* Appends s single-quoted for POSIX sh: 'it'\''s'. Safe for any bytes but NUL. */
+int buf_shquote(struct buf *b, const char *s);
+/* Keeps only the last `lines` lines of b (for log tails). */
+void buf_tail_lines(struct buf *b, int lines);
+
+/* Durations: "60s", "2m", "500ms", "1h", "1.5s", "0". Returns 0 and sets *ms, or -EINVAL. */
+int dur_parse(const char *s, int64_t *ms);
+/* Formats ms compactly ("1m30s", "500ms", "2s"). */
+const char *dur_format(int64_t ms, char *buf, size_t n);
+
+/* Clocks. */
+uint64_t mono_ns(void);
+int64_t mono_ms(void);
+/* UTC ISO-8601 "2026-11-28T02:00:00Z" of a wall-clock time. */
+const char *iso8601_utc(time_t t, char *buf, size_t n);
+
+/* Strict integer parsing: the whole string, in [min,max]. 0 or -EINVAL/-ERANGE. */
+int parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
+int parse_double(const char *s, double *out);
+
+/* SHA-256 of a byte string as 64 lowercase hex digits plus NUL. */
+struct sha256 {
+    uint32_t h[8];
+    uint64_t len;
+    uint8_t block[64];
+    size_t fill;
+};
+void sha256_init(struct sha256 *s);
+void sha256_update(struct sha256 *s, const void *p, size_t n);
+void sha256_hex(struct sha256 *s, char out[65]);
+void sha256_string(const void *p, size_t n, char out[65]);
+
+/* Safe string copy that always terminates; returns strlen(src). */
+size_t mf_strlcpy(char *dst, const char *src, size_t n);
+/* strdup that returns NULL for NULL. Caller frees. */
+char *mf_strdup(const char *s);
+/* Reads a whole file (capped at max bytes) into b. 0 or negative errno with e set. */
+int mf_read_file(const char *path, size_t max, struct buf *b, struct err *e);
+
+#endif

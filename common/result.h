@@ -1,0 +1,93 @@
+/* result.h - plain structs for measured results, shared by runner, store, daemon
+ * and cli. They carry no library types so every part can include them. */
+#ifndef MFBENCH_RESULT_H
+#define MFBENCH_RESULT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Failure kinds of a request. FAIL_CLIENT is the load engine's own limit
+ * (EMFILE, ENFILE, EADDRNOTAVAIL) and is never blamed on the server. */
+enum fail_kind {
+    FAIL_CONNECT,
+    FAIL_TIMEOUT,
+    FAIL_RESET,
+    FAIL_STATUS,
+    FAIL_BODY,
+    FAIL_PROTOCOL,
+    FAIL_CLIENT,
+    FAIL__COUNT
+};
+const char *fail_kind_name(enum fail_kind k);
+
+struct latency_ms {
+    double mean, p50, p90, p99, p999, max;
+};
+
+/* One load phase at a fixed number of users. */
+struct phase_result {
+    int users;
+    double duration_s; /* measured window, warm-up excluded */
+    uint64_t requests;  /* completed (ok + failed) in the window */
+    uint64_t failures;  /* sum of failures_by_kind except FAIL_CLIENT */
+    uint64_t failures_by_kind[FAIL__COUNT];
+    uint64_t bytes_read;
+    double rps; /* successful responses per second */
+    struct latency_ms latency_ms;
+    double offered_rps;       /* what the users could offer; 0 = unbounded */
+    uint64_t missed_schedule; /* open loop: sends that could not go out on time */
+    double client_cpu_pct;    /* the load engine's user+sys over wall time */
+    double server_rss_max_kb, server_rss_mean_kb; /* -1 = not sampled */
+    double server_cpu_pct, server_cpu_max_pct;    /* -1 = not sampled */
+    int server_threads_max, server_fds_max;       /* -1 = not sampled */
+    int load_bound;   /* server kept up with everything offered */
+    int client_bound; /* load engine's core > 90% busy */
+    char stop_reason[48]; /* criterion that marked this phase failing, "" if it passed */
+};
+
+enum cell_status {
+    CELL_OK,
+    CELL_FAILED,
+    CELL_ERROR,
+    CELL_SKIPPED,
+    CELL_CANCELLED,
+    CELL_INTERRUPTED,
+    CELL_RUNNING,
+    CELL__COUNT
+};
+const char *cell_status_name(enum cell_status s);
+int cell_status_parse(const char *s, enum cell_status *out);
+
+struct cell_result {
+    int64_t id;
+    char framework[64];
+    char payload[64];
+    enum cell_status status;
+    char *error;         /* NULL when none; owned */
+    char *versions_json; /* JSON object text, e.g. {"python":"3.11.2"}; owned; may be NULL */
+    int capacity_users;  /* -1 = null */
+    int breaking_users;  /* -1 = null */
+    double peak_rps;
+    struct phase_result *phases; /* owned */
+    size_t nphases, phases_cap;
+};
+
+struct run_record {
+    int64_t id;
+    char started_at[32], finished_at[32];
+    char trigger[16]; /* cli | nightly | daemon */
+    char status[16];  /* running | ok | failed | interrupted | cancelled */
+    char profile[64];
+    char matrix_sha256[65];
+    char node_host[256], node_cpus[64], node_kernel[256];
+    struct cell_result *cells; /* owned */
+    size_t ncells;
+};
+
+/* Appends a copy of p. 0 or -ENOMEM. */
+int cell_result_add_phase(struct cell_result *c, const struct phase_result *p);
+void cell_result_free(struct cell_result *c); /* frees members, not c itself */
+void run_record_free(struct run_record *r);   /* frees members and cells */
+void phase_result_init(struct phase_result *p);
+
+#endif

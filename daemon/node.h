@@ -1,0 +1,115 @@
+/* node.h - the node: where framework servers run. A transport (local, or ssh via
+ * libssh2) runs commands with a timeout and puts files into the workdir; on top
+ * of it the server lifecycle (start in its own process group with raised
+ * ulimit and pinned CPUs, stop by group) and the readiness probe (libcurl).
+ * Only daemon/transport_ssh.c includes libssh2.h; only daemon/probe.c curl.h. */
+#ifndef MFBENCH_NODE_H
+#define MFBENCH_NODE_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common.h"
+#include "config.h"
+
+/* ---- transport ---- */
+
+struct node;
+
+/* A transport is a tiny vtable; node_open() picks one from cfg->transport. */
+struct node_ops {
+    const char *name;
+    /* Runs `cmd` with /bin/sh -c on the node. Output (stdout and stderr merged)
+     * goes into out (may be NULL), capped by out->max. *status gets the exit
+     * status (128+signal when killed). After timeout_ms the command is killed
+     * and -ETIMEDOUT returned. */
+    int (*exec)(struct node *n, const char *cmd, int64_t timeout_ms, struct buf *out, int *status,
+                struct err *e);
+    /* Writes `len` bytes to remote_path (mode is applied), creating it. */
+    int (*put_file)(struct node *n, const char *remote_path, const void *data, size_t len, int mode,
+                    struct err *e);
+    void (*close)(struct node *n);
+};
+
+struct node {
+    const struct node_ops *ops;
+    const struct cfg_node *cfg; /* borrowed; must outlive the node */
+    char host[256];             /* address load goes to */
+    uint64_t bytes_uploaded;    /* counters for tests and logs */
+    uint64_t files_uploaded;
+    void *impl;
+};
+
+/* Opens the transport (ssh: connects, checks the host key against known_hosts,
+ * authenticates with the identity). -ECONNREFUSED/-ETIMEDOUT/-EACCES/-EPERM
+ * with a message naming the host; a host key that is unknown or changed is
+ * -EPERM and the message names the host and the SHA256 fingerprint.
+ * *out is freed with node_close(). */
+int node_open(const struct cfg_node *cfg, struct node **out, struct err *e);
+void node_close(struct node *n);
+int node_exec(struct node *n, const char *cmd, int64_t timeout_ms, struct buf *out, int *status,
+              struct err *e);
+/* Runs cmd and fails (-EIO with the output's last lines) unless it exits 0. */
+int node_exec_ok(struct node *n, const char *cmd, int64_t timeout_ms, struct buf *out,
+                 struct err *e);
+
+/* Copies the local folder `local_dir` into `remote_dir` on the node (created),
+ * skipping the upload when the tree's hash equals the one recorded on the node
+ * in remote_dir/.mfbench-tree-sha256. __pycache__ and dot files are skipped.
+ * *uploaded is set to 1 when files were sent. */
+int node_sync_tree(struct node *n, const char *local_dir, const char *remote_dir, int *uploaded,
+                   struct err *e);
+
+/* ---- server lifecycle ---- */
+
+struct node_server {
+    long pid;            /* process group leader; 0 when not running */
+    char pidfile[512];
+    char logfile[512];
+    int64_t nofile;      /* effective ulimit -n */
+    char warning[256];   /* e.g. nofile clamped to the hard limit; "" when none */
+};
+
+/* Starts `cmd` (already expanded) on the node: cwd `dir`, own session/process
+ * group (setsid), `ulimit -n` raised to nofile (clamped to the hard limit, with
+ * srv->warning saying so), pinned to `cpus` with taskset (NULL/"" = no pin),
+ * stdout+stderr to `logfile`, pid written to `pidfile`. */
+int node_server_start(struct node *n, const char *cmd, const char *dir, const char *cpus,
+                      int64_t nofile, const char *pidfile, const char *logfile,
+                      struct node_server *srv, struct err *e);
+/* SIGTERM to the group, SIGKILL after grace_ms, waits until no process of the
+ * group is left; removes the pid file. Safe to call when not running. */
+int node_server_stop(struct node *n, struct node_server *srv, int64_t grace_ms, struct err *e);
+/* Stops a server left by an earlier process, from its pid file. *found = 1 if one was running. */
+int node_server_stop_pidfile(struct node *n, const char *pidfile, int64_t grace_ms, int *found,
+                             struct err *e);
+/* 1 when the group still has a process, 0 when not, negative on error. */
+int node_server_alive(struct node *n, const struct node_server *srv, struct err *e);
+/* Last `lines` lines of the server's log into out. */
+int node_server_log_tail(struct node *n, const struct node_server *srv, int lines, struct buf *out,
+                         struct err *e);
+
+/* ---- readiness probe (libcurl) ---- */
+
+struct probe_expect {
+    const char *body;   /* exact body, or NULL */
+    size_t body_len;
+    int64_t length;     /* exact length, or -1 */
+    const char *content_type; /* expected Content-Type prefix, or NULL */
+};
+
+/* GETs url every 100 ms until a response verifies (status 200, Content-Type,
+ * Content-Length or chunked framing, body byte-exact) or timeout_ms passes.
+ * -ETIMEDOUT: "server not ready after Ns" plus the last attempt's outcome;
+ * -EPROTO: the server answered but wrongly (message names what differed; it is
+ * not retried once a full response arrived `wrong_limit` times in a row).
+ * alive_cb, when set, is asked between attempts; returning 0 (server died)
+ * ends the wait with -ESRCH. */
+int probe_wait(const char *url, const struct probe_expect *x, int64_t timeout_ms,
+               const atomic_int *cancel, int (*alive_cb)(void *arg), void *alive_arg,
+               struct err *e);
+/* One GET; body (capped at 1 MiB) into out. */
+int probe_get(const char *url, int64_t timeout_ms, long *status, struct buf *out, struct err *e);
+
+#endif

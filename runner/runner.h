@@ -1,0 +1,109 @@
+/* runner.h - the load engine: HTTP/1.1 client users on libuv, one loop per
+ * thread, closed-loop (Locust's user model) or open-loop (constant arrival rate,
+ * latency from the intended send time), log-linear histograms, failures counted
+ * by kind. Never prints; the caller decides where results go. */
+#ifndef MFBENCH_RUNNER_H
+#define MFBENCH_RUNNER_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common.h"
+#include "result.h"
+
+/* ---- histogram: log-linear, fixed size, relative error < 1% ---- */
+
+/* Values are microseconds, 0 .. ~2^40 us. Fixed-size: no allocation per sample. */
+struct run_hist;
+struct run_hist *run_hist_new(void); /* caller frees with run_hist_free; NULL on ENOMEM */
+void run_hist_free(struct run_hist *h);
+void run_hist_reset(struct run_hist *h);
+void run_hist_record(struct run_hist *h, uint64_t us);
+void run_hist_merge(struct run_hist *dst, const struct run_hist *src);
+uint64_t run_hist_count(const struct run_hist *h);
+/* q in [0,100]; value at that percentile in us (0 when empty). */
+double run_hist_percentile(const struct run_hist *h, double q);
+double run_hist_mean(const struct run_hist *h);
+uint64_t run_hist_max(const struct run_hist *h);
+uint64_t run_hist_min(const struct run_hist *h);
+/* Fills mean/p50/p90/p99/p999/max in milliseconds. */
+void run_hist_summary(const struct run_hist *h, struct latency_ms *out);
+
+/* ---- a phase ---- */
+
+enum run_think_kind {
+    RUN_THINK_NONE,     /* back to back */
+    RUN_THINK_BETWEEN,  /* uniform [min,max] after each response */
+    RUN_THINK_CONSTANT, /* min after each response */
+    RUN_THINK_PACING,   /* one request per min per user, from the previous send */
+};
+
+struct run_progress {
+    double elapsed_s;  /* since the phase started (warm-up included) */
+    int users;         /* users started so far */
+    uint64_t requests; /* total so far, warm-up included */
+    uint64_t failures;
+    double rps;        /* over the last second */
+    double p50_ms, p99_ms; /* over the last second */
+};
+
+struct run_series_point {
+    double t_s; /* end of the second, since phase start */
+    int users;
+    uint64_t requests, failures; /* in that second */
+    double p50_ms, p99_ms;
+};
+
+struct run_opts {
+    const char *url; /* http://host[:port]/path; only http */
+    int users;       /* connections / simulated users; >= 1 */
+    double spawn_rate; /* users started per second; <= 0 = all at once */
+    int64_t duration_ms; /* whole phase, warm-up included */
+    int64_t warmup_ms;   /* excluded from statistics */
+    enum run_think_kind think;
+    int64_t think_min_ms, think_max_ms;
+    double rate;      /* > 0: open loop at this many requests/s over all users */
+    int pipeline;     /* requests in flight per connection; >= 1 */
+    int threads;      /* event-loop threads; >= 1 */
+    int64_t timeout_ms; /* per request; the request is aborted and counted */
+    const char *expect_body; /* exact body, or NULL */
+    size_t expect_body_len;
+    int64_t expect_length;   /* exact body length, or -1 */
+    const char *cpus;        /* pin engine threads to these CPUs ("0", "0-1"), or NULL */
+    size_t max_header_bytes; /* 0 = 8 KiB */
+    size_t max_body_bytes;   /* 0 = 16 MiB */
+    uint64_t seed;           /* think-time RNG seed; 0 = from the clock */
+    /* Called on the calling thread about once a second. May be NULL. */
+    void (*progress)(void *arg, const struct run_progress *p);
+    void *progress_arg;
+    /* Set nonzero (from any thread or a signal handler) to end the phase early. */
+    const atomic_int *cancel;
+};
+
+/* Defaults: 1 user, all at once, 10s, no warm-up, no think, closed loop,
+ * pipeline 1, 1 thread, 10s timeout, no body check, expect_length -1. */
+void run_opts_init(struct run_opts *o);
+
+struct run_report {
+    struct phase_result result;  /* requests, failures, rps, latency_ms, bytes_read,
+                                    offered_rps, missed_schedule, client_cpu_pct */
+    struct run_hist *hist;       /* merged latency histogram of the window; owned */
+    struct run_series_point *series; /* one per second of the whole phase; owned */
+    size_t nseries;
+    uint64_t reconnects;         /* connections re-opened (server close, Connection: close) */
+    int cancelled;               /* the phase was ended by opts->cancel */
+};
+
+/* Runs one phase, blocking the caller until it ends. Returns 0 when the phase
+ * ran (failures of requests are results, not errors), or a negative code with
+ * e set for a bad URL, a descriptor limit that cannot be raised for the users
+ * asked, or a libuv setup failure. */
+int run_phase(const struct run_opts *o, struct run_report *out, struct err *e);
+void run_report_free(struct run_report *r);
+
+/* Raises RLIMIT_NOFILE's soft limit so `needed` descriptors fit. 0, or -EMFILE
+ * with a message saying how many are needed and how to allow them. */
+int run_ensure_nofile(uint64_t needed, struct err *e);
+
+#endif
