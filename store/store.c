@@ -1,1 +1,1046 @@
-/* placeholder until the part lands */ typedef int mf_placeholder_t;
+/* store.c - the SQLite result store: opening (folders, pragmas, migrations kept as
+ * an ordered list of SQL steps under PRAGMA user_version), one committed write per
+ * run/cell/phase event, and the loads and history queries the review commands use. */
+#include "store.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+/* 'mfbs' in PRAGMA application_id: a file of another application is refused
+ * instead of being "migrated". */
+#define STORE_APP_ID 0x6d666273
+
+#define STORE_BUSY_MS 5000
+
+/* ---- schema ---- */
+
+/* Migration i brings user_version i to i+1. Each step runs in its own
+ * transaction together with the user_version bump, so a crash mid-migration
+ * leaves the previous version intact. Steps are history: never edit one that
+ * has shipped, append a new one (ALTER TABLE ...) and bump STORE_SCHEMA_VERSION.
+ * The SQL is spelled out rather than generated from the column table below for
+ * the same reason. */
+static const char *const migrations[] = {
+    /* 0 -> 1: the first schema. */
+    "PRAGMA application_id = 1835426419;" /* STORE_APP_ID */
+    "CREATE TABLE runs ("
+    "  id INTEGER PRIMARY KEY,"
+    "  started_at TEXT NOT NULL,"
+    "  finished_at TEXT,"
+    "  trigger TEXT NOT NULL DEFAULT '',"
+    "  status TEXT NOT NULL,"
+    "  profile TEXT NOT NULL DEFAULT '',"
+    "  matrix_sha256 TEXT NOT NULL DEFAULT '',"
+    "  node_host TEXT NOT NULL DEFAULT '',"
+    "  node_cpus TEXT NOT NULL DEFAULT '',"
+    "  node_kernel TEXT NOT NULL DEFAULT '');"
+    "CREATE INDEX runs_by_started ON runs(started_at, id);"
+    "CREATE INDEX runs_by_status ON runs(status);"
+    "CREATE TABLE cells ("
+    "  id INTEGER PRIMARY KEY,"
+    "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    "  seq INTEGER NOT NULL,"
+    "  framework TEXT NOT NULL,"
+    "  payload TEXT NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  error TEXT,"
+    "  versions_json TEXT,"
+    "  capacity_users INTEGER,"
+    "  breaking_users INTEGER,"
+    "  peak_rps REAL NOT NULL DEFAULT 0,"
+    "  UNIQUE (run_id, seq));"
+    "CREATE INDEX cells_by_cell ON cells(framework, payload, run_id);"
+    "CREATE INDEX cells_by_payload ON cells(payload, run_id);"
+    "CREATE TABLE phases ("
+    "  id INTEGER PRIMARY KEY,"
+    "  cell_id INTEGER NOT NULL REFERENCES cells(id) ON DELETE CASCADE,"
+    "  seq INTEGER NOT NULL,"
+    "  users INTEGER NOT NULL,"
+    "  duration_s REAL NOT NULL,"
+    "  requests INTEGER NOT NULL,"
+    "  failures INTEGER NOT NULL,"
+    "  fail_connect INTEGER NOT NULL,"
+    "  fail_timeout INTEGER NOT NULL,"
+    "  fail_reset INTEGER NOT NULL,"
+    "  fail_status INTEGER NOT NULL,"
+    "  fail_body INTEGER NOT NULL,"
+    "  fail_protocol INTEGER NOT NULL,"
+    "  fail_client INTEGER NOT NULL,"
+    "  bytes_read INTEGER NOT NULL,"
+    "  rps REAL,"
+    "  lat_mean REAL, lat_p50 REAL, lat_p90 REAL, lat_p99 REAL, lat_p999 REAL, lat_max REAL,"
+    "  offered_rps REAL,"
+    "  missed_schedule INTEGER NOT NULL,"
+    "  client_cpu_pct REAL,"
+    "  server_rss_max_kb REAL,"
+    "  server_rss_mean_kb REAL,"
+    "  server_cpu_pct REAL,"
+    "  server_cpu_max_pct REAL,"
+    "  server_threads_max INTEGER,"
+    "  server_fds_max INTEGER,"
+    "  load_bound INTEGER NOT NULL,"
+    "  client_bound INTEGER NOT NULL,"
+    "  stop_reason TEXT NOT NULL DEFAULT '',"
+    "  UNIQUE (cell_id, seq));"
+    "CREATE TABLE phase_series ("
+    "  phase_id INTEGER NOT NULL REFERENCES phases(id) ON DELETE CASCADE,"
+    "  t_s REAL NOT NULL,"
+    "  users INTEGER NOT NULL,"
+    "  requests INTEGER NOT NULL,"
+    "  failures INTEGER NOT NULL,"
+    "  p50_ms REAL,"
+    "  p99_ms REAL);"
+    "CREATE INDEX phase_series_by_phase ON phase_series(phase_id, t_s);",
+};
+
+_Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
+               "one migration step per schema version");
+
+/* The phase columns in one table, so the INSERT, the SELECT, the binds and the
+ * loads cannot drift apart. Kinds: INT (not null), OINT (-1 <-> NULL), DBL
+ * (NaN <-> NULL, loads as -1), ODBL (negative <-> NULL), U64, BOOL, TEXT. */
+#define PHASE_COLUMNS(X)                                                                           \
+    X("users", INT, p->users)                                                                      \
+    X("duration_s", DBL, p->duration_s)                                                            \
+    X("requests", U64, p->requests)                                                                \
+    X("failures", U64, p->failures)                                                                \
+    X("fail_connect", U64, p->failures_by_kind[FAIL_CONNECT])                                      \
+    X("fail_timeout", U64, p->failures_by_kind[FAIL_TIMEOUT])                                      \
+    X("fail_reset", U64, p->failures_by_kind[FAIL_RESET])                                          \
+    X("fail_status", U64, p->failures_by_kind[FAIL_STATUS])                                        \
+    X("fail_body", U64, p->failures_by_kind[FAIL_BODY])                                            \
+    X("fail_protocol", U64, p->failures_by_kind[FAIL_PROTOCOL])                                    \
+    X("fail_client", U64, p->failures_by_kind[FAIL_CLIENT])                                        \
+    X("bytes_read", U64, p->bytes_read)                                                            \
+    X("rps", DBL, p->rps)                                                                          \
+    X("lat_mean", DBL, p->latency_ms.mean)                                                         \
+    X("lat_p50", DBL, p->latency_ms.p50)                                                           \
+    X("lat_p90", DBL, p->latency_ms.p90)                                                           \
+    X("lat_p99", DBL, p->latency_ms.p99)                                                           \
+    X("lat_p999", DBL, p->latency_ms.p999)                                                         \
+    X("lat_max", DBL, p->latency_ms.max)                                                           \
+    X("offered_rps", DBL, p->offered_rps)                                                          \
+    X("missed_schedule", U64, p->missed_schedule)                                                  \
+    X("client_cpu_pct", DBL, p->client_cpu_pct)                                                    \
+    X("server_rss_max_kb", ODBL, p->server_rss_max_kb)                                             \
+    X("server_rss_mean_kb", ODBL, p->server_rss_mean_kb)                                           \
+    X("server_cpu_pct", ODBL, p->server_cpu_pct)                                                   \
+    X("server_cpu_max_pct", ODBL, p->server_cpu_max_pct)                                           \
+    X("server_threads_max", OINT, p->server_threads_max)                                           \
+    X("server_fds_max", OINT, p->server_fds_max)                                                   \
+    X("load_bound", BOOL, p->load_bound)                                                           \
+    X("client_bound", BOOL, p->client_bound)                                                       \
+    X("stop_reason", TEXT, p->stop_reason)
+
+#define COL_NAME(name, kind, field) ", " name
+#define COL_PARAM(name, kind, field) ", ?"
+
+/* ---- cached statements ---- */
+
+enum stmt_id {
+    ST_RUN_INSERT,
+    ST_RUN_FINISH,
+    ST_CELL_INSERT,
+    ST_CELL_FINISH,
+    ST_PHASE_INSERT,
+    ST_SERIES_INSERT,
+    ST_SERIES_SELECT,
+    ST_RUN_SELECT,
+    ST_CELLS_SELECT,
+    ST_PHASES_SELECT,
+    ST_LAST_RUN,
+    ST_HISTORY,
+    ST__COUNT
+};
+
+static const char *const stmt_sql[ST__COUNT] = {
+    [ST_RUN_INSERT] = "INSERT INTO runs(started_at, trigger, status, profile, matrix_sha256,"
+                      " node_host, node_cpus, node_kernel) VALUES(?, ?, 'running', ?, ?, ?, ?, ?)",
+    [ST_RUN_FINISH] = "UPDATE runs SET finished_at = ?, status = ? WHERE id = ?",
+    /* seq is assigned inside the INSERT itself, so two writers cannot pick the same one. */
+    [ST_CELL_INSERT] = "INSERT INTO cells(run_id, seq, framework, payload, status, error,"
+                       " versions_json, peak_rps)"
+                       " SELECT ?1, COALESCE(MAX(seq) + 1, 0), ?2, ?3, 'running', ?4, ?5, 0"
+                       " FROM cells WHERE run_id = ?1",
+    [ST_CELL_FINISH] = "UPDATE cells SET status = ?, error = ?, versions_json = ?,"
+                       " capacity_users = ?, breaking_users = ?, peak_rps = ? WHERE id = ?",
+    [ST_PHASE_INSERT] = "INSERT INTO phases(cell_id, seq" PHASE_COLUMNS(
+        COL_NAME) ")"
+                  " VALUES(?, ?" PHASE_COLUMNS(COL_PARAM) ")",
+    [ST_SERIES_INSERT] = "INSERT INTO phase_series(phase_id, t_s, users, requests, failures,"
+                         " p50_ms, p99_ms) VALUES(?, ?, ?, ?, ?, ?, ?)",
+    [ST_SERIES_SELECT] = "SELECT t_s, users, requests, failures, p50_ms, p99_ms"
+                         " FROM phase_series WHERE phase_id = ? ORDER BY t_s, rowid",
+    [ST_RUN_SELECT] = "SELECT id, started_at, finished_at, trigger, status, profile,"
+                      " matrix_sha256, node_host, node_cpus, node_kernel FROM runs WHERE id = ?",
+    [ST_CELLS_SELECT] = "SELECT id, framework, payload, status, error, versions_json,"
+                        " capacity_users, breaking_users, peak_rps"
+                        " FROM cells WHERE run_id = ? ORDER BY seq",
+    [ST_PHASES_SELECT] = "SELECT seq" PHASE_COLUMNS(COL_NAME) " FROM phases WHERE cell_id = ?"
+                                                              " ORDER BY seq",
+    [ST_LAST_RUN] = "SELECT id FROM runs ORDER BY started_at DESC, id DESC LIMIT 1",
+    /* The phase "at capacity" is the last passing phase at capacity_users (the
+     * last one at that level if none passed); without a capacity, the first
+     * phase. A cell without phases has no such phase: the LEFT JOIN gives NULLs. */
+    [ST_HISTORY] =
+        "WITH c AS ("
+        "  SELECT cells.*, COALESCE("
+        "    CASE WHEN capacity_users IS NOT NULL THEN"
+        "      (SELECT p.id FROM phases p WHERE p.cell_id = cells.id"
+        "         AND p.users = cells.capacity_users"
+        "       ORDER BY (p.stop_reason = '') DESC, p.seq DESC LIMIT 1) END,"
+        "    (SELECT p.id FROM phases p WHERE p.cell_id = cells.id ORDER BY p.seq LIMIT 1))"
+        "    AS cap_phase"
+        "  FROM cells"
+        "  WHERE (?1 IS NULL OR framework = ?1) AND (?2 IS NULL OR payload = ?2))"
+        " SELECT r.id, c.id, r.started_at, c.framework, c.payload, c.status, r.profile,"
+        "   c.capacity_users, c.breaking_users, c.peak_rps, cp.lat_p50, cp.lat_p99,"
+        "   (SELECT MAX(p.server_rss_max_kb) FROM phases p WHERE p.cell_id = c.id)"
+        " FROM c JOIN runs r ON r.id = c.run_id"
+        " LEFT JOIN phases cp ON cp.id = c.cap_phase"
+        " ORDER BY r.started_at DESC, r.id DESC, c.seq ASC"
+        " LIMIT ?3",
+};
+
+struct store {
+    sqlite3 *db;
+    char path[PATH_MAX];
+    sqlite3_stmt *stmt[ST__COUNT];
+};
+
+/* ---- errors ---- */
+
+static int sqlite_to_errno(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_NOMEM:
+        return -ENOMEM;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return -EBUSY;
+    case SQLITE_PERM:
+    case SQLITE_READONLY:
+    case SQLITE_AUTH:
+        return -EACCES;
+    case SQLITE_CANTOPEN:
+        return -ENOENT;
+    case SQLITE_FULL:
+        return -ENOSPC;
+    case SQLITE_CONSTRAINT:
+    case SQLITE_MISMATCH:
+    case SQLITE_RANGE:
+        return -EINVAL;
+    case SQLITE_NOTADB:
+    case SQLITE_CORRUPT:
+    case SQLITE_FORMAT:
+        return -EILSEQ;
+    default:
+        return -EIO;
+    }
+}
+
+/* Copies sqlite3_errmsg into e with what we were doing; returns the code. */
+static int db_fail(struct store *s, int rc, struct err *e, const char *what)
+{
+    return err_set(e, sqlite_to_errno(rc), "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+}
+
+static int exec(struct store *s, const char *sql, struct err *e, const char *what)
+{
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : db_fail(s, rc, e, what);
+}
+
+static sqlite3_stmt *stmt_get(struct store *s, enum stmt_id id, struct err *e)
+{
+    if (!s->stmt[id]) {
+        int rc = sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                                    &s->stmt[id], NULL);
+        if (rc != SQLITE_OK) {
+            db_fail(s, rc, e, "prepare");
+            s->stmt[id] = NULL;
+            return NULL;
+        }
+    }
+    return s->stmt[id];
+}
+
+/* Leaves a cached statement ready for its next use. */
+static void stmt_done(sqlite3_stmt *st)
+{
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
+
+/* Runs a statement that returns no rows. */
+static int stmt_run(struct store *s, sqlite3_stmt *st, struct err *e, const char *what)
+{
+    int rc = sqlite3_step(st);
+    stmt_done(st);
+    return rc == SQLITE_DONE ? 0 : db_fail(s, rc, e, what);
+}
+
+/* ---- binding and reading values ---- */
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    sqlite3_bind_text(st, i, v ? v : "", -1, SQLITE_TRANSIENT);
+}
+
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static void bind_opt_int(sqlite3_stmt *st, int i, int v)
+{
+    if (v < 0)
+        sqlite3_bind_null(st, i);
+    else
+        sqlite3_bind_int(st, i, v);
+}
+
+static void bind_opt_dbl(sqlite3_stmt *st, int i, double v)
+{
+    if (isnan(v) || v < 0)
+        sqlite3_bind_null(st, i);
+    else
+        sqlite3_bind_double(st, i, v);
+}
+
+/* SQLite stores NaN as NULL anyway; saying so keeps the intent visible. */
+static void bind_dbl(sqlite3_stmt *st, int i, double v)
+{
+    if (isnan(v))
+        sqlite3_bind_null(st, i);
+    else
+        sqlite3_bind_double(st, i, v);
+}
+
+/* Counters never pass INT64_MAX in practice; clamp rather than wrap. */
+static void bind_u64(sqlite3_stmt *st, int i, uint64_t v)
+{
+    sqlite3_bind_int64(st, i, v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v);
+}
+
+static int col_int(sqlite3_stmt *st, int i)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? -1 : sqlite3_column_int(st, i);
+}
+
+static double col_dbl(sqlite3_stmt *st, int i)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? -1.0 : sqlite3_column_double(st, i);
+}
+
+static uint64_t col_u64(sqlite3_stmt *st, int i)
+{
+    int64_t v = sqlite3_column_int64(st, i);
+    return v < 0 ? 0 : (uint64_t)v;
+}
+
+static void col_text(sqlite3_stmt *st, int i, char *dst, size_t n)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    mf_strlcpy(dst, t ? (const char *)t : "", n);
+}
+
+/* NULL stays NULL; -ENOMEM when the copy fails. */
+static int col_strdup(sqlite3_stmt *st, int i, char **out)
+{
+    *out = NULL;
+    if (sqlite3_column_type(st, i) == SQLITE_NULL)
+        return 0;
+    const unsigned char *t = sqlite3_column_text(st, i);
+    if (!t)
+        return -ENOMEM;
+    *out = strdup((const char *)t);
+    return *out ? 0 : -ENOMEM;
+}
+
+#define BIND_INT(st, i, v) sqlite3_bind_int(st, i, v)
+#define BIND_OINT(st, i, v) bind_opt_int(st, i, v)
+#define BIND_DBL(st, i, v) bind_dbl(st, i, v)
+#define BIND_ODBL(st, i, v) bind_opt_dbl(st, i, v)
+#define BIND_U64(st, i, v) bind_u64(st, i, v)
+#define BIND_BOOL(st, i, v) sqlite3_bind_int(st, i, (v) != 0)
+#define BIND_TEXT(st, i, v) bind_text(st, i, v)
+
+#define LOAD_INT(st, i, f) f = col_int(st, i)
+#define LOAD_OINT(st, i, f) f = col_int(st, i)
+#define LOAD_DBL(st, i, f) f = col_dbl(st, i)
+#define LOAD_ODBL(st, i, f) f = col_dbl(st, i)
+#define LOAD_U64(st, i, f) f = col_u64(st, i)
+#define LOAD_BOOL(st, i, f) f = sqlite3_column_int(st, i)
+#define LOAD_TEXT(st, i, f) col_text(st, i, f, sizeof(f))
+
+static void now_iso(char *buf, size_t n)
+{
+    iso8601_utc(time(NULL), buf, n);
+}
+
+/* ---- paths ---- */
+
+/* mkdir -p of the folder holding path; new folders get 0700 (results may name
+ * hosts and kernels). Existing folders are left as they are. */
+static int mkdir_parents(const char *path, struct err *e)
+{
+    char dir[PATH_MAX];
+    if (mf_strlcpy(dir, path, sizeof(dir)) >= sizeof(dir))
+        return err_set(e, -ENAMETOOLONG, "%s: path too long", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash || slash == dir)
+        return 0;
+    *slash = '\0';
+    for (char *p = dir + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char c = *p;
+        *p = '\0';
+        if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+            int code = -errno;
+            return err_set(e, code, "%s: cannot create folder: %s", dir, strerror(-code));
+        }
+        *p = c;
+        if (c == '\0')
+            break;
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return err_set(e, -ENOTDIR, "%s: not a folder", dir);
+    return 0;
+}
+
+static const char *env_nonempty(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : NULL;
+}
+
+static const char *fit(char *buf, size_t n, int len)
+{
+    return len < 0 || (size_t)len >= n ? NULL : buf;
+}
+
+const char *store_default_path(const char *explicit_path, char *buf, size_t n)
+{
+    const char *v;
+    if (!buf || n == 0)
+        return NULL;
+    if (explicit_path && *explicit_path)
+        return fit(buf, n, snprintf(buf, n, "%s", explicit_path));
+    if ((v = env_nonempty("MFBENCH_STORE")))
+        return fit(buf, n, snprintf(buf, n, "%s", v));
+    if ((v = env_nonempty("STATE_DIRECTORY"))) {
+        /* systemd joins several StateDirectory= entries with ':'; ours is the first. */
+        size_t len = strcspn(v, ":");
+        return fit(buf, n, snprintf(buf, n, "%.*s/results.db", (int)len, v));
+    }
+    /* The XDG spec says relative values are invalid and must be ignored. */
+    if ((v = env_nonempty("XDG_STATE_HOME")) && v[0] == '/')
+        return fit(buf, n, snprintf(buf, n, "%s/mfbench/results.db", v));
+    const char *home = env_nonempty("HOME");
+    char pwbuf[4096];
+    struct passwd pw, *res = NULL;
+    if (!home && getpwuid_r(getuid(), &pw, pwbuf, sizeof(pwbuf), &res) == 0 && res && res->pw_dir &&
+        *res->pw_dir)
+        home = res->pw_dir;
+    if (!home)
+        return NULL;
+    return fit(buf, n, snprintf(buf, n, "%s/.local/state/mfbench/results.db", home));
+}
+
+/* ---- open and migrate ---- */
+
+static int pragma_int(struct store *s, const char *sql, int *out, struct err *e)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return db_fail(s, rc, e, sql);
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        int r = db_fail(s, rc, e, sql); /* before finalize: it resets the message */
+        sqlite3_finalize(st);
+        return r;
+    }
+    *out = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return 0;
+}
+
+static int check_version(struct store *s, int version, struct err *e)
+{
+    if (version > STORE_SCHEMA_VERSION)
+        return err_set(e, -ENOTSUP,
+                       "%s: schema version %d is newer than this mfbench knows (%d);"
+                       " use a newer mfbench to read it",
+                       s->path, version, STORE_SCHEMA_VERSION);
+    if (version < 0)
+        return err_set(e, -EILSEQ, "%s: invalid schema version %d", s->path, version);
+    return 0;
+}
+
+static int migrate(struct store *s, struct err *e)
+{
+    int version = 0, app = 0, r;
+    if ((r = pragma_int(s, "PRAGMA user_version", &version, e)) < 0)
+        return r;
+    if ((r = check_version(s, version, e)) < 0)
+        return r;
+    if ((r = pragma_int(s, "PRAGMA application_id", &app, e)) < 0)
+        return r;
+    if (app != 0 && app != STORE_APP_ID)
+        return err_set(e, -EILSEQ, "%s: not an mfbench store (application_id %#x)", s->path,
+                       (unsigned)app);
+    while (version < STORE_SCHEMA_VERSION) {
+        /* IMMEDIATE takes the write lock first, so two processes opening an old
+         * file at once migrate it once: the second re-reads the version. */
+        if ((r = exec(s, "BEGIN IMMEDIATE", e, "begin migration")) < 0)
+            return r;
+        if ((r = pragma_int(s, "PRAGMA user_version", &version, e)) < 0 ||
+            (r = check_version(s, version, e)) < 0)
+            goto rollback;
+        if (version >= STORE_SCHEMA_VERSION) {
+            if ((r = exec(s, "COMMIT", e, "commit")) < 0)
+                goto rollback;
+            break;
+        }
+        char what[64], bump[64];
+        snprintf(what, sizeof(what), "migration %d -> %d", version, version + 1);
+        snprintf(bump, sizeof(bump), "PRAGMA user_version = %d", version + 1);
+        if ((r = exec(s, migrations[version], e, what)) < 0 || (r = exec(s, bump, e, what)) < 0 ||
+            (r = exec(s, "COMMIT", e, what)) < 0)
+            goto rollback;
+        version++;
+    }
+    return 0;
+rollback:
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return r;
+}
+
+int store_open(const char *path, struct store **out, struct err *e)
+{
+    *out = NULL;
+    if (!path || !*path)
+        return err_set(e, -EINVAL, "store: empty path");
+    struct store *s = calloc(1, sizeof(*s));
+    if (!s)
+        return err_set(e, -ENOMEM, "store: out of memory");
+    int r;
+    if (mf_strlcpy(s->path, path, sizeof(s->path)) >= sizeof(s->path)) {
+        r = err_set(e, -ENAMETOOLONG, "%s: path too long", path);
+        goto fail;
+    }
+    int memory = strcmp(path, ":memory:") == 0;
+    if (!memory && (r = mkdir_parents(path, e)) < 0)
+        goto fail;
+    int rc = sqlite3_open_v2(
+        path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        if (!s->db) {
+            r = err_set(e, -ENOMEM, "%s: cannot open: out of memory", path);
+            goto fail;
+        }
+        r = db_fail(s, rc, e, "cannot open");
+        goto fail;
+    }
+    sqlite3_extended_result_codes(s->db, 1);
+    /* A reader (the CLI) and the writer (the daemon) share the file: wait for
+     * each other's locks rather than failing at once. */
+    sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
+    /* Durability: in WAL mode every COMMIT appends its pages to the -wal file
+     * with write(2) before sqlite3_step returns. With synchronous=NORMAL the WAL
+     * is not fsync'd on each commit, but the data is already in the kernel's page
+     * cache, so it survives the process dying in any way (SIGKILL, abort, OOM
+     * kill): the next open replays the WAL. Only a power loss or kernel crash
+     * can drop the last commits (the database never becomes corrupt, it rolls
+     * back to an earlier commit). For a benchmark that is an acceptable trade
+     * against an fsync per phase; tests/store checks the SIGKILL case. */
+    int app = 0;
+    if ((r = exec(s, "PRAGMA journal_mode = WAL", e, "journal_mode")) < 0 ||
+        (r = exec(s, "PRAGMA synchronous = NORMAL", e, "synchronous")) < 0 ||
+        (r = exec(s, "PRAGMA foreign_keys = ON", e, "foreign_keys")) < 0 ||
+        (r = pragma_int(s, "PRAGMA foreign_keys", &app, e)) < 0)
+        goto fail;
+    if (app != 1) {
+        r = err_set(e, -ENOTSUP, "%s: this SQLite cannot enforce foreign keys", path);
+        goto fail;
+    }
+    if ((r = migrate(s, e)) < 0)
+        goto fail;
+    *out = s;
+    return 0;
+fail:
+    store_close(s);
+    return r;
+}
+
+void store_close(struct store *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < ST__COUNT; i++)
+        sqlite3_finalize(s->stmt[i]);
+    /* close_v2 would defer; every statement is finalized above, so plain close succeeds. */
+    sqlite3_close(s->db);
+    free(s);
+}
+
+/* ---- writes ---- */
+
+int store_run_begin(struct store *s, struct run_record *r, struct err *e)
+{
+    sqlite3_stmt *st = stmt_get(s, ST_RUN_INSERT, e);
+    if (!st)
+        return e->code;
+    if (!r->started_at[0])
+        now_iso(r->started_at, sizeof(r->started_at));
+    bind_text(st, 1, r->started_at);
+    bind_text(st, 2, r->trigger);
+    bind_text(st, 3, r->profile);
+    bind_text(st, 4, r->matrix_sha256);
+    bind_text(st, 5, r->node_host);
+    bind_text(st, 6, r->node_cpus);
+    bind_text(st, 7, r->node_kernel);
+    int ret = stmt_run(s, st, e, "insert run");
+    if (ret < 0)
+        return ret;
+    r->id = sqlite3_last_insert_rowid(s->db);
+    mf_strlcpy(r->status, "running", sizeof(r->status));
+    r->finished_at[0] = '\0';
+    return 0;
+}
+
+static int expect_one_change(struct store *s, struct err *e, const char *what, int64_t id)
+{
+    if (sqlite3_changes(s->db) == 0)
+        return err_set(e, -ENOENT, "%s: %s: no row with id %lld", s->path, what, (long long)id);
+    return 0;
+}
+
+int store_run_finish(struct store *s, int64_t run_id, const char *status, struct err *e)
+{
+    if (!status || !*status)
+        return err_set(e, -EINVAL, "%s: finish run %lld: empty status", s->path, (long long)run_id);
+    sqlite3_stmt *st = stmt_get(s, ST_RUN_FINISH, e);
+    if (!st)
+        return e->code;
+    char now[32];
+    now_iso(now, sizeof(now));
+    bind_text(st, 1, now);
+    bind_text(st, 2, status);
+    sqlite3_bind_int64(st, 3, run_id);
+    int r = stmt_run(s, st, e, "finish run");
+    return r < 0 ? r : expect_one_change(s, e, "finish run", run_id);
+}
+
+int store_cell_begin(struct store *s, int64_t run_id, struct cell_result *c, struct err *e)
+{
+    sqlite3_stmt *st = stmt_get(s, ST_CELL_INSERT, e);
+    if (!st)
+        return e->code;
+    sqlite3_bind_int64(st, 1, run_id);
+    bind_text(st, 2, c->framework);
+    bind_text(st, 3, c->payload);
+    bind_text_or_null(st, 4, c->error);
+    bind_text_or_null(st, 5, c->versions_json);
+    int r = stmt_run(s, st, e, "insert cell");
+    if (r < 0)
+        return r;
+    c->id = sqlite3_last_insert_rowid(s->db);
+    c->status = CELL_RUNNING;
+    return 0;
+}
+
+int store_cell_finish(struct store *s, const struct cell_result *c, struct err *e)
+{
+    sqlite3_stmt *st = stmt_get(s, ST_CELL_FINISH, e);
+    if (!st)
+        return e->code;
+    bind_text(st, 1, cell_status_name(c->status));
+    bind_text_or_null(st, 2, c->error);
+    bind_text_or_null(st, 3, c->versions_json);
+    bind_opt_int(st, 4, c->capacity_users);
+    bind_opt_int(st, 5, c->breaking_users);
+    bind_dbl(st, 6, c->peak_rps);
+    sqlite3_bind_int64(st, 7, c->id);
+    int r = stmt_run(s, st, e, "finish cell");
+    return r < 0 ? r : expect_one_change(s, e, "finish cell", c->id);
+}
+
+int store_phase_add_id(struct store *s, int64_t cell_id, int seq, const struct phase_result *p,
+                       int64_t *phase_id, struct err *e)
+{
+    sqlite3_stmt *st = stmt_get(s, ST_PHASE_INSERT, e);
+    if (!st)
+        return e->code;
+    int i = 1;
+    sqlite3_bind_int64(st, i++, cell_id);
+    sqlite3_bind_int(st, i++, seq);
+#define BIND_COL(name, kind, field) BIND_##kind(st, i++, field);
+    PHASE_COLUMNS(BIND_COL)
+#undef BIND_COL
+    /* One INSERT in autocommit mode is its own transaction: committed (in the
+     * WAL, see store_open) when the step returns. */
+    int r = stmt_run(s, st, e, "insert phase");
+    if (r < 0)
+        return r;
+    if (phase_id)
+        *phase_id = sqlite3_last_insert_rowid(s->db);
+    return 0;
+}
+
+int store_phase_add(struct store *s, int64_t cell_id, int seq, const struct phase_result *p,
+                    struct err *e)
+{
+    return store_phase_add_id(s, cell_id, seq, p, NULL, e);
+}
+
+int store_phase_series_add(struct store *s, int64_t phase_id, const struct store_series_point *pts,
+                           size_t n, struct err *e)
+{
+    if (n == 0)
+        return 0;
+    sqlite3_stmt *st = stmt_get(s, ST_SERIES_INSERT, e);
+    if (!st)
+        return e->code;
+    int r = exec(s, "BEGIN IMMEDIATE", e, "begin series");
+    if (r < 0)
+        return r;
+    for (size_t k = 0; k < n; k++) {
+        const struct store_series_point *pt = &pts[k];
+        sqlite3_bind_int64(st, 1, phase_id);
+        bind_dbl(st, 2, pt->t_s);
+        sqlite3_bind_int(st, 3, pt->users);
+        bind_u64(st, 4, pt->requests);
+        bind_u64(st, 5, pt->failures);
+        bind_opt_dbl(st, 6, pt->p50_ms);
+        bind_opt_dbl(st, 7, pt->p99_ms);
+        if ((r = stmt_run(s, st, e, "insert series point")) < 0)
+            goto rollback;
+    }
+    if ((r = exec(s, "COMMIT", e, "commit series")) < 0)
+        goto rollback;
+    return 0;
+rollback:
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return r;
+}
+
+int store_mark_interrupted(struct store *s, int *count, struct err *e)
+{
+    char now[32];
+    now_iso(now, sizeof(now));
+    int r = exec(s, "BEGIN IMMEDIATE", e, "begin");
+    if (r < 0)
+        return r;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db,
+                                "UPDATE cells SET status = 'interrupted' WHERE status = 'running'"
+                                " AND run_id IN (SELECT id FROM runs WHERE status = 'running')",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK || (rc = sqlite3_step(st)) != SQLITE_DONE) {
+        r = db_fail(s, rc, e, "mark cells interrupted");
+        goto rollback;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    rc = sqlite3_prepare_v2(s->db,
+                            "UPDATE runs SET status = 'interrupted', finished_at = ?"
+                            " WHERE status = 'running'",
+                            -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        bind_text(st, 1, now);
+        rc = sqlite3_step(st);
+    }
+    if (rc != SQLITE_DONE) {
+        r = db_fail(s, rc, e, "mark runs interrupted");
+        goto rollback;
+    }
+    int n = sqlite3_changes(s->db);
+    sqlite3_finalize(st);
+    st = NULL;
+    if ((r = exec(s, "COMMIT", e, "commit")) < 0)
+        goto rollback;
+    if (count)
+        *count = n;
+    return 0;
+rollback:
+    sqlite3_finalize(st);
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return r;
+}
+
+/* ---- reads ---- */
+
+static int load_phases(struct store *s, struct cell_result *c, struct err *e)
+{
+    sqlite3_stmt *st = stmt_get(s, ST_PHASES_SELECT, e);
+    if (!st)
+        return e->code;
+    sqlite3_bind_int64(st, 1, c->id);
+    int rc, r = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct phase_result ph, *p = &ph;
+        phase_result_init(p);
+        int i = 1; /* column 0 is seq: the order is all that matters */
+#define LOAD_COL(name, kind, field) LOAD_##kind(st, i, field), i++;
+        PHASE_COLUMNS(LOAD_COL)
+#undef LOAD_COL
+        if (cell_result_add_phase(c, p) < 0) {
+            r = err_set(e, -ENOMEM, "%s: load phases: out of memory", s->path);
+            break;
+        }
+    }
+    if (!r && rc != SQLITE_DONE)
+        r = db_fail(s, rc, e, "load phases");
+    stmt_done(st);
+    return r;
+}
+
+static int load_cells(struct store *s, struct run_record *out, struct err *e)
+{
+    sqlite3_stmt *st = stmt_get(s, ST_CELLS_SELECT, e);
+    if (!st)
+        return e->code;
+    sqlite3_bind_int64(st, 1, out->id);
+    size_t cap = 0;
+    int rc, r = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (out->ncells == cap) {
+            size_t ncap = cap ? cap * 2 : 8;
+            struct cell_result *n = realloc(out->cells, ncap * sizeof(*n));
+            if (!n) {
+                r = err_set(e, -ENOMEM, "%s: load cells: out of memory", s->path);
+                break;
+            }
+            out->cells = n;
+            cap = ncap;
+        }
+        struct cell_result *c = &out->cells[out->ncells++];
+        memset(c, 0, sizeof(*c));
+        c->id = sqlite3_column_int64(st, 0);
+        col_text(st, 1, c->framework, sizeof(c->framework));
+        col_text(st, 2, c->payload, sizeof(c->payload));
+        char status[32];
+        col_text(st, 3, status, sizeof(status));
+        /* A status this build does not know is shown as an error, not hidden. */
+        if (cell_status_parse(status, &c->status) < 0)
+            c->status = CELL_ERROR;
+        if (col_strdup(st, 4, &c->error) < 0 || col_strdup(st, 5, &c->versions_json) < 0) {
+            r = err_set(e, -ENOMEM, "%s: load cells: out of memory", s->path);
+            break;
+        }
+        c->capacity_users = col_int(st, 6);
+        c->breaking_users = col_int(st, 7);
+        c->peak_rps = col_dbl(st, 8);
+    }
+    if (!r && rc != SQLITE_DONE)
+        r = db_fail(s, rc, e, "load cells");
+    stmt_done(st);
+    /* Phases after the cells' statement is reset: one statement active at a time. */
+    for (size_t i = 0; !r && i < out->ncells; i++)
+        r = load_phases(s, &out->cells[i], e);
+    return r;
+}
+
+int store_load_run(struct store *s, int64_t run_id, struct run_record *out, struct err *e)
+{
+    memset(out, 0, sizeof(*out));
+    sqlite3_stmt *st = stmt_get(s, ST_RUN_SELECT, e);
+    if (!st)
+        return e->code;
+    /* One read transaction, so a concurrent writer cannot show us half a cell. */
+    int r = exec(s, "BEGIN", e, "begin");
+    if (r < 0)
+        return r;
+    sqlite3_bind_int64(st, 1, run_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        out->id = sqlite3_column_int64(st, 0);
+        col_text(st, 1, out->started_at, sizeof(out->started_at));
+        col_text(st, 2, out->finished_at, sizeof(out->finished_at));
+        col_text(st, 3, out->trigger, sizeof(out->trigger));
+        col_text(st, 4, out->status, sizeof(out->status));
+        col_text(st, 5, out->profile, sizeof(out->profile));
+        col_text(st, 6, out->matrix_sha256, sizeof(out->matrix_sha256));
+        col_text(st, 7, out->node_host, sizeof(out->node_host));
+        col_text(st, 8, out->node_cpus, sizeof(out->node_cpus));
+        col_text(st, 9, out->node_kernel, sizeof(out->node_kernel));
+    } else if (rc == SQLITE_DONE) {
+        r = err_set(e, -ENOENT, "%s: no run %lld", s->path, (long long)run_id);
+    } else {
+        r = db_fail(s, rc, e, "load run");
+    }
+    stmt_done(st);
+    if (!r)
+        r = load_cells(s, out, e);
+    sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+    if (r < 0)
+        run_record_free(out);
+    return r;
+}
+
+int store_last_run(struct store *s, int64_t *run_id, struct err *e)
+{
+    sqlite3_stmt *st = stmt_get(s, ST_LAST_RUN, e);
+    if (!st)
+        return e->code;
+    int rc = sqlite3_step(st), r = 0;
+    if (rc == SQLITE_ROW)
+        *run_id = sqlite3_column_int64(st, 0);
+    else if (rc == SQLITE_DONE)
+        r = err_set(e, -ENOENT, "%s: no runs stored yet", s->path);
+    else
+        r = db_fail(s, rc, e, "last run");
+    stmt_done(st);
+    return r;
+}
+
+/* Rows; a history far larger is a mistake, not a request. */
+#define HISTORY_MAX_ROWS ((size_t)1 << 20)
+
+int store_history(struct store *s, const char *framework, const char *payload, int limit,
+                  struct store_history_row **rows, size_t *nrows, struct err *e)
+{
+    *rows = NULL;
+    *nrows = 0;
+    sqlite3_stmt *st = stmt_get(s, ST_HISTORY, e);
+    if (!st)
+        return e->code;
+    if (framework && *framework && strcmp(framework, "*") != 0)
+        bind_text(st, 1, framework);
+    if (payload && *payload && strcmp(payload, "*") != 0)
+        bind_text(st, 2, payload);
+    sqlite3_bind_int(st, 3, limit > 0 ? limit : -1);
+    struct store_history_row *v = NULL;
+    size_t n = 0, cap = 0;
+    int rc, r = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            struct store_history_row *nv = NULL;
+            if (n < HISTORY_MAX_ROWS)
+                nv = realloc(v, ncap * sizeof(*nv));
+            if (!nv) {
+                r = err_set(e, n < HISTORY_MAX_ROWS ? -ENOMEM : -E2BIG,
+                            "%s: history: too many rows (%zu); use a limit", s->path, n);
+                break;
+            }
+            v = nv;
+            cap = ncap;
+        }
+        struct store_history_row *h = &v[n++];
+        memset(h, 0, sizeof(*h));
+        h->run_id = sqlite3_column_int64(st, 0);
+        h->cell_id = sqlite3_column_int64(st, 1);
+        col_text(st, 2, h->started_at, sizeof(h->started_at));
+        col_text(st, 3, h->framework, sizeof(h->framework));
+        col_text(st, 4, h->payload, sizeof(h->payload));
+        col_text(st, 5, h->status, sizeof(h->status));
+        col_text(st, 6, h->profile, sizeof(h->profile));
+        h->capacity_users = col_int(st, 7);
+        h->breaking_users = col_int(st, 8);
+        h->peak_rps = col_dbl(st, 9);
+        h->p50_ms = col_dbl(st, 10);
+        h->p99_ms = col_dbl(st, 11);
+        h->rss_max_kb = col_dbl(st, 12);
+    }
+    if (!r && rc != SQLITE_DONE)
+        r = db_fail(s, rc, e, "history");
+    stmt_done(st);
+    if (r < 0) {
+        free(v);
+        return r;
+    }
+    *rows = v;
+    *nrows = n;
+    return 0;
+}
+
+int store_phase_series_load(struct store *s, int64_t phase_id, struct store_series_point **pts,
+                            size_t *n, struct err *e)
+{
+    *pts = NULL;
+    *n = 0;
+    sqlite3_stmt *st = stmt_get(s, ST_SERIES_SELECT, e);
+    if (!st)
+        return e->code;
+    sqlite3_bind_int64(st, 1, phase_id);
+    struct store_series_point *v = NULL;
+    size_t len = 0, cap = 0;
+    int rc, r = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (len == cap) {
+            size_t ncap = cap ? cap * 2 : 64;
+            struct store_series_point *nv = realloc(v, ncap * sizeof(*nv));
+            if (!nv) {
+                r = err_set(e, -ENOMEM, "%s: load series: out of memory", s->path);
+                break;
+            }
+            v = nv;
+            cap = ncap;
+        }
+        struct store_series_point *pt = &v[len++];
+        pt->t_s = col_dbl(st, 0);
+        pt->users = col_int(st, 1);
+        pt->requests = col_u64(st, 2);
+        pt->failures = col_u64(st, 3);
+        pt->p50_ms = col_dbl(st, 4);
+        pt->p99_ms = col_dbl(st, 5);
+    }
+    if (!r && rc != SQLITE_DONE)
+        r = db_fail(s, rc, e, "load series");
+    stmt_done(st);
+    if (r < 0) {
+        free(v);
+        return r;
+    }
+    *pts = v;
+    *n = len;
+    return 0;
+}
+
+int store_check(struct store *s, struct err *e)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "PRAGMA integrity_check(20)", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return db_fail(s, rc, e, "integrity_check");
+    struct buf msg;
+    buf_init(&msg, 4096);
+    int ok = 0, rows = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(st, 0);
+        const char *line = t ? (const char *)t : "";
+        if (rows++ == 0 && strcmp(line, "ok") == 0)
+            ok = 1;
+        if (msg.len)
+            buf_puts(&msg, "; ");
+        buf_puts(&msg, line);
+    }
+    int r = 0;
+    if (rc != SQLITE_DONE)
+        r = db_fail(s, rc, e, "integrity_check");
+    else if (!ok || rows != 1)
+        r = err_set(e, -EIO, "%s: integrity check failed: %s", s->path, msg.data ? msg.data : "");
+    sqlite3_finalize(st);
+    buf_free(&msg);
+    return r;
+}

@@ -12,6 +12,10 @@
 
 struct store;
 
+/* The schema version this build writes (PRAGMA user_version). Older files are
+ * migrated on open; newer ones are refused with -ENOTSUP. */
+#define STORE_SCHEMA_VERSION 1
+
 /* Opens (creating the file, its parent folders and the schema, or migrating an
  * older schema) the store at path. *out is freed with store_close(). */
 int store_open(const char *path, struct store **out, struct err *e);
@@ -19,7 +23,8 @@ void store_close(struct store *s);
 
 /* The path rules of DESIGN.md: explicit, else $MFBENCH_STORE, else
  * $STATE_DIRECTORY/results.db, else $XDG_STATE_HOME/mfbench/results.db, else
- * ~/.local/state/mfbench/results.db. Writes into buf. */
+ * ~/.local/state/mfbench/results.db. Writes into buf and returns it; NULL when
+ * the path does not fit in n or no home folder is known. */
 const char *store_default_path(const char *explicit_path, char *buf, size_t n);
 
 /* A run: r->started_at, trigger, profile, matrix_sha256, node_* are read;
@@ -36,13 +41,31 @@ int store_phase_add(struct store *s, int64_t cell_id, int seq, const struct phas
                     struct err *e);
 /* Final status, error, versions, capacity, breaking, peak of the cell. */
 int store_cell_finish(struct store *s, const struct cell_result *c, struct err *e);
-/* Stores the per-second series of a phase (optional). */
+/* Like store_phase_add, and sets *phase_id (for store_phase_series_add). */
+int store_phase_add_id(struct store *s, int64_t cell_id, int seq, const struct phase_result *p,
+                       int64_t *phase_id, struct err *e);
+
+/* One point of a phase's time series, as the runner reports it each second. */
+struct store_series_point {
+    double t_s; /* seconds since the phase started */
+    int users;
+    uint64_t requests, failures;
+    double p50_ms, p99_ms; /* -1 = none */
+};
+/* Stores the per-second series of a phase (optional), all points in one transaction. */
+int store_phase_series_add(struct store *s, int64_t phase_id, const struct store_series_point *pts,
+                           size_t n, struct err *e);
+/* Loads it ordered by t_s. *pts is malloc'd (NULL when n is 0), caller frees. */
+int store_phase_series_load(struct store *s, int64_t phase_id, struct store_series_point **pts,
+                            size_t *n, struct err *e);
 
 /* Marks every run still "running" (and its running cells) as "interrupted";
  * used at daemon start after a crash. Sets *count to how many runs. */
 int store_mark_interrupted(struct store *s, int *count, struct err *e);
 
-/* Loads a whole run with its cells and phases. -ENOENT when there is none. */
+/* Loads a whole run with its cells (by seq) and phases (by seq). *out is
+ * overwritten; free it with run_record_free(), also after an error. NULL
+ * columns load as -1 (error and versions_json stay NULL). -ENOENT when there is none. */
 int store_load_run(struct store *s, int64_t run_id, struct run_record *out, struct err *e);
 /* The newest run id, or -ENOENT. */
 int store_last_run(struct store *s, int64_t *run_id, struct err *e);

@@ -1,0 +1,650 @@
+/* test_store.c - the SQLite store on real files in a mkdtemp folder: a run written
+ * and reloaded field by field, history queries, interrupted runs, migrations and
+ * refusals, durability across a SIGKILL, and the default path rules. */
+#include "store.h"
+#include "t.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char tmpdir[256];
+
+static void path_in(char *buf, size_t n, const char *name)
+{
+    snprintf(buf, n, "%s/%s", tmpdir, name);
+}
+
+/* A phase whose every field differs from its neighbours', so a swapped column shows. */
+static void make_phase(struct phase_result *p, int users, int k, int failing)
+{
+    phase_result_init(p);
+    p->users = users;
+    p->duration_s = 3.0 + k;
+    p->requests = 1000u + (uint64_t)k;
+    for (int f = 0; f < FAIL__COUNT; f++)
+        p->failures_by_kind[f] = failing ? (uint64_t)(10 * k + f + 1) : 0;
+    p->failures = 0;
+    for (int f = 0; f < FAIL_CLIENT; f++)
+        p->failures += p->failures_by_kind[f];
+    p->bytes_read = 123456789012ull + (uint64_t)k;
+    p->rps = 500.25 + k;
+    p->latency_ms.mean = 1.5 + k;
+    p->latency_ms.p50 = 1.25 + k;
+    p->latency_ms.p90 = 2.5 + k;
+    p->latency_ms.p99 = 5.125 + k;
+    p->latency_ms.p999 = 9.0 + k;
+    p->latency_ms.max = 12.75 + k;
+    p->offered_rps = k ? 600.0 + k : 0;
+    p->missed_schedule = 7u + (uint64_t)k;
+    p->client_cpu_pct = 12.5 + k;
+    if (k != 1) { /* phase 1 is "not sampled": every -1 must survive as -1 */
+        p->server_rss_max_kb = 30000.0 + 100 * k;
+        p->server_rss_mean_kb = 29000.0 + 100 * k;
+        p->server_cpu_pct = 41.5 + k;
+        p->server_cpu_max_pct = 88.0 + k;
+        p->server_threads_max = 3 + k;
+        p->server_fds_max = 20 + k;
+    }
+    p->load_bound = k % 2;
+    p->client_bound = (k + 1) % 2;
+    snprintf(p->stop_reason, sizeof(p->stop_reason), "%s", failing ? "failures>=1" : "");
+}
+
+static void check_phase_eq(const struct phase_result *a, const struct phase_result *b)
+{
+    CHECK_INT(a->users, ==, b->users);
+    CHECK_DBL(a->duration_s, ==, b->duration_s);
+    CHECK_INT(a->requests, ==, b->requests);
+    CHECK_INT(a->failures, ==, b->failures);
+    for (int f = 0; f < FAIL__COUNT; f++)
+        CHECK_INT(a->failures_by_kind[f], ==, b->failures_by_kind[f]);
+    CHECK_INT(a->bytes_read, ==, b->bytes_read);
+    CHECK_DBL(a->rps, ==, b->rps);
+    CHECK_DBL(a->latency_ms.mean, ==, b->latency_ms.mean);
+    CHECK_DBL(a->latency_ms.p50, ==, b->latency_ms.p50);
+    CHECK_DBL(a->latency_ms.p90, ==, b->latency_ms.p90);
+    CHECK_DBL(a->latency_ms.p99, ==, b->latency_ms.p99);
+    CHECK_DBL(a->latency_ms.p999, ==, b->latency_ms.p999);
+    CHECK_DBL(a->latency_ms.max, ==, b->latency_ms.max);
+    CHECK_DBL(a->offered_rps, ==, b->offered_rps);
+    CHECK_INT(a->missed_schedule, ==, b->missed_schedule);
+    CHECK_DBL(a->client_cpu_pct, ==, b->client_cpu_pct);
+    CHECK_DBL(a->server_rss_max_kb, ==, b->server_rss_max_kb);
+    CHECK_DBL(a->server_rss_mean_kb, ==, b->server_rss_mean_kb);
+    CHECK_DBL(a->server_cpu_pct, ==, b->server_cpu_pct);
+    CHECK_DBL(a->server_cpu_max_pct, ==, b->server_cpu_max_pct);
+    CHECK_INT(a->server_threads_max, ==, b->server_threads_max);
+    CHECK_INT(a->server_fds_max, ==, b->server_fds_max);
+    CHECK_INT(a->load_bound, ==, b->load_bound);
+    CHECK_INT(a->client_bound, ==, b->client_bound);
+    CHECK_STR(a->stop_reason, b->stop_reason);
+}
+
+static void init_run(struct run_record *r, const char *started_at, const char *profile)
+{
+    memset(r, 0, sizeof(*r));
+    snprintf(r->started_at, sizeof(r->started_at), "%s", started_at);
+    snprintf(r->trigger, sizeof(r->trigger), "nightly");
+    snprintf(r->profile, sizeof(r->profile), "%s", profile);
+    memset(r->matrix_sha256, 'a', 64);
+    snprintf(r->node_host, sizeof(r->node_host), "bench-1");
+    snprintf(r->node_cpus, sizeof(r->node_cpus), "1");
+    snprintf(r->node_kernel, sizeof(r->node_kernel), "6.1.0-13-amd64");
+}
+
+static void init_cell(struct cell_result *c, const char *fw, const char *pl)
+{
+    memset(c, 0, sizeof(*c));
+    snprintf(c->framework, sizeof(c->framework), "%s", fw);
+    snprintf(c->payload, sizeof(c->payload), "%s", pl);
+    c->capacity_users = c->breaking_users = -1;
+}
+
+/* Reads the 4-byte big-endian field of the SQLite file header at off. */
+static long header_u32(const char *path, long off)
+{
+    unsigned char b[4];
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return -1;
+    ssize_t n = pread(fd, b, 4, off);
+    close(fd);
+    if (n != 4)
+        return -1;
+    return (long)b[0] << 24 | (long)b[1] << 16 | (long)b[2] << 8 | b[3];
+}
+
+static int set_header_u32(const char *path, long off, uint32_t v)
+{
+    unsigned char b[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16),
+                          (unsigned char)(v >> 8), (unsigned char)v};
+    int fd = open(path, O_WRONLY);
+    if (fd < 0)
+        return -1;
+    ssize_t n = pwrite(fd, b, 4, off);
+    close(fd);
+    return n == 4 ? 0 : -1;
+}
+
+#define HDR_USER_VERSION 60
+#define HDR_APP_ID 68
+
+/* Run 1 (older): flask/json fails at 300 users, django/text has no phases.
+ * Run 2 (newer): flask/json never fails, flask/text fails at the first phase. */
+static void test_roundtrip_and_history(void)
+{
+    char path[512];
+    path_in(path, sizeof(path), "sub/dir/results.db");
+    struct err e;
+    err_clear(&e);
+    struct store *s = NULL;
+    CHECK_INT(store_open(path, &s, &e), ==, 0);
+    if (!s) {
+        fprintf(stderr, "open: %s\n", e.msg);
+        return;
+    }
+    struct stat st;
+    CHECK_INT(stat(tmpdir, &st), ==, 0);
+    char sub[512];
+    path_in(sub, sizeof(sub), "sub/dir");
+    CHECK_INT(stat(sub, &st), ==, 0);
+    CHECK_INT(st.st_mode & 0777, ==, 0700);
+
+    struct run_record r1;
+    init_run(&r1, "2026-11-27T02:00:00Z", "quick");
+    CHECK_INT(store_run_begin(s, &r1, &e), ==, 0);
+    CHECK(r1.id > 0);
+    CHECK_STR(r1.status, "running");
+
+    struct cell_result c1, c2;
+    init_cell(&c1, "flask", "json");
+    init_cell(&c2, "django", "text");
+    CHECK_INT(store_cell_begin(s, r1.id, &c1, &e), ==, 0);
+    CHECK_INT(store_cell_begin(s, r1.id, &c2, &e), ==, 0);
+    CHECK(c1.id > 0 && c2.id > c1.id);
+    CHECK_INT(c1.status, ==, CELL_RUNNING);
+
+    /* 100, 200 pass; 200 again (repeat) passes with other numbers; 300 fails. */
+    struct phase_result ph[4];
+    make_phase(&ph[0], 100, 0, 0);
+    make_phase(&ph[1], 200, 1, 0);
+    make_phase(&ph[2], 200, 2, 0);
+    make_phase(&ph[3], 300, 3, 1);
+    for (int i = 0; i < 4; i++) {
+        CHECK_INT(store_phase_add(s, c1.id, i, &ph[i], &e), ==, 0);
+        CHECK_INT(cell_result_add_phase(&c1, &ph[i]), ==, 0);
+    }
+    /* Two phases with the same seq in a cell are a bug of the caller. */
+    struct err e2;
+    err_clear(&e2);
+    CHECK_INT(store_phase_add(s, c1.id, 0, &ph[0], &e2), ==, -EINVAL);
+    CHECK_CONTAINS(e2.msg, "UNIQUE");
+    /* A phase of a cell that does not exist is refused by the foreign key. */
+    err_clear(&e2);
+    CHECK_INT(store_phase_add(s, 999999, 0, &ph[0], &e2), <, 0);
+    CHECK_CONTAINS(e2.msg, "FOREIGN KEY");
+
+    c1.status = CELL_FAILED;
+    c1.capacity_users = 200;
+    c1.breaking_users = 300;
+    c1.peak_rps = 702.5;
+    c1.versions_json = strdup("{\"python\":\"3.11.2\",\"flask\":\"2.2.2\"}");
+    CHECK_INT(store_cell_finish(s, &c1, &e), ==, 0);
+    c2.status = CELL_ERROR;
+    c2.error = strdup("server did not start: exit 1");
+    CHECK_INT(store_cell_finish(s, &c2, &e), ==, 0);
+    CHECK_INT(store_run_finish(s, r1.id, "failed", &e), ==, 0);
+    err_clear(&e2);
+    CHECK_INT(store_run_finish(s, 424242, "ok", &e2), ==, -ENOENT);
+
+    /* Series of one phase. */
+    int64_t pid = 0;
+    struct phase_result extra;
+    make_phase(&extra, 50, 4, 0);
+    struct cell_result c3;
+    init_cell(&c3, "bottle", "json");
+    CHECK_INT(store_cell_begin(s, r1.id, &c3, &e), ==, 0);
+    CHECK_INT(store_phase_add_id(s, c3.id, 0, &extra, &pid, &e), ==, 0);
+    CHECK(pid > 0);
+    struct store_series_point pts[3] = {
+        {1.0, 50, 100, 0, 1.5, 4.0}, {2.0, 50, 210, 1, 1.6, -1}, {3.0, 50, 330, 1, 1.7, 4.5}};
+    CHECK_INT(store_phase_series_add(s, pid, pts, 3, &e), ==, 0);
+    struct store_series_point *got = NULL;
+    size_t ngot = 0;
+    CHECK_INT(store_phase_series_load(s, pid, &got, &ngot, &e), ==, 0);
+    CHECK_INT(ngot, ==, 3);
+    if (ngot == 3) {
+        CHECK_DBL(got[1].t_s, ==, 2.0);
+        CHECK_INT(got[1].requests, ==, 210);
+        CHECK_INT(got[1].failures, ==, 1);
+        CHECK_DBL(got[1].p99_ms, ==, -1);
+        CHECK_DBL(got[2].p50_ms, ==, 1.7);
+    }
+    free(got);
+    c3.status = CELL_OK;
+    c3.capacity_users = 50;
+    CHECK_INT(store_cell_finish(s, &c3, &e), ==, 0);
+
+    /* Reload run 1 and compare every field. */
+    struct run_record l;
+    CHECK_INT(store_load_run(s, r1.id, &l, &e), ==, 0);
+    CHECK_INT(l.id, ==, r1.id);
+    CHECK_STR(l.started_at, "2026-11-27T02:00:00Z");
+    CHECK(l.finished_at[0] != '\0');
+    CHECK_STR(l.trigger, "nightly");
+    CHECK_STR(l.status, "failed");
+    CHECK_STR(l.profile, "quick");
+    CHECK_STR(l.matrix_sha256, r1.matrix_sha256);
+    CHECK_STR(l.node_host, "bench-1");
+    CHECK_STR(l.node_cpus, "1");
+    CHECK_STR(l.node_kernel, "6.1.0-13-amd64");
+    CHECK_INT(l.ncells, ==, 3);
+    if (l.ncells == 3) {
+        struct cell_result *a = &l.cells[0], *b = &l.cells[1];
+        CHECK_INT(a->id, ==, c1.id);
+        CHECK_STR(a->framework, "flask");
+        CHECK_STR(a->payload, "json");
+        CHECK_INT(a->status, ==, CELL_FAILED);
+        CHECK(a->error == NULL);
+        CHECK_STR(a->versions_json, "{\"python\":\"3.11.2\",\"flask\":\"2.2.2\"}");
+        CHECK_INT(a->capacity_users, ==, 200);
+        CHECK_INT(a->breaking_users, ==, 300);
+        CHECK_DBL(a->peak_rps, ==, 702.5);
+        CHECK_INT(a->nphases, ==, 4);
+        for (size_t i = 0; i < a->nphases && i < 4; i++)
+            check_phase_eq(&a->phases[i], &ph[i]);
+        CHECK_INT(b->id, ==, c2.id);
+        CHECK_STR(b->framework, "django");
+        CHECK_INT(b->status, ==, CELL_ERROR);
+        CHECK_STR(b->error, "server did not start: exit 1");
+        CHECK(b->versions_json == NULL);
+        CHECK_INT(b->capacity_users, ==, -1);
+        CHECK_INT(b->breaking_users, ==, -1);
+        CHECK_INT(b->nphases, ==, 0);
+        CHECK_STR(l.cells[2].framework, "bottle");
+    }
+    run_record_free(&l);
+    err_clear(&e2);
+    CHECK_INT(store_load_run(s, 424242, &l, &e2), ==, -ENOENT);
+    CHECK_INT(l.ncells, ==, 0);
+
+    /* Run 2, newer; empty started_at is filled with now. */
+    struct run_record r2;
+    init_run(&r2, "", "");
+    r2.trigger[0] = '\0';
+    CHECK_INT(store_run_begin(s, &r2, &e), ==, 0);
+    CHECK_INT(strlen(r2.started_at), ==, 20);
+    CHECK(strcmp(r2.started_at, "2026-01-01") > 0);
+    struct cell_result d1, d2;
+    init_cell(&d1, "flask", "json");
+    init_cell(&d2, "flask", "text");
+    CHECK_INT(store_cell_begin(s, r2.id, &d1, &e), ==, 0);
+    CHECK_INT(store_cell_begin(s, r2.id, &d2, &e), ==, 0);
+    struct phase_result q[3];
+    make_phase(&q[0], 100, 5, 0);
+    make_phase(&q[1], 200, 6, 0);
+    make_phase(&q[2], 100, 7, 1);
+    CHECK_INT(store_phase_add(s, d1.id, 0, &q[0], &e), ==, 0);
+    CHECK_INT(store_phase_add(s, d1.id, 1, &q[1], &e), ==, 0);
+    CHECK_INT(store_phase_add(s, d2.id, 0, &q[2], &e), ==, 0);
+    d1.status = CELL_OK;
+    d1.capacity_users = 200;
+    d1.peak_rps = 800;
+    CHECK_INT(store_cell_finish(s, &d1, &e), ==, 0);
+    d2.status = CELL_FAILED;
+    d2.breaking_users = 100; /* capacity stays null: history uses the first phase */
+    CHECK_INT(store_cell_finish(s, &d2, &e), ==, 0);
+    CHECK_INT(store_run_finish(s, r2.id, "failed", &e), ==, 0);
+
+    int64_t last = 0;
+    CHECK_INT(store_last_run(s, &last, &e), ==, 0);
+    CHECK_INT(last, ==, r2.id);
+
+    /* History: all rows, newest run first then cell seq. */
+    struct store_history_row *h = NULL;
+    size_t nh = 0;
+    CHECK_INT(store_history(s, NULL, "*", 0, &h, &nh, &e), ==, 0);
+    CHECK_INT(nh, ==, 5);
+    if (nh == 5) {
+        CHECK_INT(h[0].run_id, ==, r2.id);
+        CHECK_INT(h[0].cell_id, ==, d1.id);
+        CHECK_STR(h[0].started_at, r2.started_at);
+        CHECK_STR(h[0].status, "ok");
+        CHECK_INT(h[0].capacity_users, ==, 200);
+        CHECK_INT(h[0].breaking_users, ==, -1);
+        CHECK_DBL(h[0].peak_rps, ==, 800);
+        CHECK_DBL(h[0].p50_ms, ==, q[1].latency_ms.p50);
+        CHECK_DBL(h[0].p99_ms, ==, q[1].latency_ms.p99);
+        CHECK_DBL(h[0].rss_max_kb, ==, q[1].server_rss_max_kb);
+        CHECK_INT(h[1].cell_id, ==, d2.id);
+        CHECK_STR(h[1].payload, "text");
+        CHECK_INT(h[1].capacity_users, ==, -1);
+        CHECK_DBL(h[1].p50_ms, ==, q[2].latency_ms.p50); /* first phase */
+        CHECK_INT(h[2].cell_id, ==, c1.id);
+        CHECK_STR(h[2].profile, "quick");
+        /* capacity 200: the last passing phase at 200 is ph[2], not ph[1] */
+        CHECK_DBL(h[2].p50_ms, ==, ph[2].latency_ms.p50);
+        CHECK_DBL(h[2].p99_ms, ==, ph[2].latency_ms.p99);
+        CHECK_DBL(h[2].rss_max_kb, ==, ph[3].server_rss_max_kb);
+        CHECK_INT(h[3].cell_id, ==, c2.id);
+        CHECK_STR(h[3].status, "error");
+        CHECK_DBL(h[3].p50_ms, ==, -1);
+        CHECK_DBL(h[3].p99_ms, ==, -1);
+        CHECK_DBL(h[3].rss_max_kb, ==, -1);
+        CHECK_INT(h[4].cell_id, ==, c3.id);
+    }
+    free(h);
+
+    /* Filters. */
+    CHECK_INT(store_history(s, "flask", "json", 0, &h, &nh, &e), ==, 0);
+    CHECK_INT(nh, ==, 2);
+    if (nh == 2) {
+        CHECK_INT(h[0].cell_id, ==, d1.id);
+        CHECK_INT(h[1].cell_id, ==, c1.id);
+    }
+    free(h);
+    CHECK_INT(store_history(s, "flask", NULL, 0, &h, &nh, &e), ==, 0);
+    CHECK_INT(nh, ==, 3);
+    free(h);
+    CHECK_INT(store_history(s, "*", "text", 0, &h, &nh, &e), ==, 0);
+    CHECK_INT(nh, ==, 2);
+    if (nh == 2) {
+        CHECK_STR(h[0].framework, "flask");
+        CHECK_STR(h[1].framework, "django");
+    }
+    free(h);
+    CHECK_INT(store_history(s, "nosuch", NULL, 0, &h, &nh, &e), ==, 0);
+    CHECK_INT(nh, ==, 0);
+    free(h);
+    /* Limit counts rows. */
+    CHECK_INT(store_history(s, NULL, NULL, 3, &h, &nh, &e), ==, 0);
+    CHECK_INT(nh, ==, 3);
+    if (nh == 3)
+        CHECK_INT(h[2].cell_id, ==, c1.id);
+    free(h);
+
+    CHECK_INT(store_check(s, &e), ==, 0);
+    CHECK_INT(e.code, ==, 0);
+    if (e.code)
+        fprintf(stderr, "unexpected error: %s\n", e.msg);
+
+    cell_result_free(&c1);
+    cell_result_free(&c2);
+    cell_result_free(&c3);
+    cell_result_free(&d1);
+    cell_result_free(&d2);
+    store_close(s);
+
+    /* Reopening a current file changes nothing. */
+    CHECK_INT(store_open(path, &s, &e), ==, 0);
+    CHECK_INT(store_history(s, NULL, NULL, 0, &h, &nh, &e), ==, 0);
+    CHECK_INT(nh, ==, 5);
+    free(h);
+    store_close(s);
+    CHECK_INT(header_u32(path, HDR_USER_VERSION), ==, STORE_SCHEMA_VERSION);
+}
+
+static void test_mark_interrupted(void)
+{
+    char path[512];
+    path_in(path, sizeof(path), "interrupted.db");
+    struct err e;
+    err_clear(&e);
+    struct store *s = NULL;
+    CHECK_INT(store_open(path, &s, &e), ==, 0);
+    if (!s)
+        return;
+    struct run_record a, b;
+    init_run(&a, "2026-11-27T02:00:00Z", "");
+    init_run(&b, "2026-11-28T02:00:00Z", "");
+    CHECK_INT(store_run_begin(s, &a, &e), ==, 0);
+    CHECK_INT(store_run_begin(s, &b, &e), ==, 0);
+    struct cell_result done, running, other;
+    init_cell(&done, "flask", "json");
+    init_cell(&running, "flask", "text");
+    init_cell(&other, "bottle", "json");
+    CHECK_INT(store_cell_begin(s, a.id, &done, &e), ==, 0);
+    done.status = CELL_OK;
+    CHECK_INT(store_cell_finish(s, &done, &e), ==, 0);
+    CHECK_INT(store_cell_begin(s, a.id, &running, &e), ==, 0);
+    CHECK_INT(store_cell_begin(s, b.id, &other, &e), ==, 0);
+    CHECK_INT(store_run_finish(s, b.id, "ok", &e), ==, 0); /* a finished run keeps its cells */
+
+    int count = -1;
+    CHECK_INT(store_mark_interrupted(s, &count, &e), ==, 0);
+    CHECK_INT(count, ==, 1);
+    struct run_record l;
+    CHECK_INT(store_load_run(s, a.id, &l, &e), ==, 0);
+    CHECK_STR(l.status, "interrupted");
+    CHECK(l.finished_at[0] != '\0');
+    CHECK_INT(l.ncells, ==, 2);
+    if (l.ncells == 2) {
+        CHECK_INT(l.cells[0].status, ==, CELL_OK);
+        CHECK_INT(l.cells[1].status, ==, CELL_INTERRUPTED);
+    }
+    run_record_free(&l);
+    CHECK_INT(store_load_run(s, b.id, &l, &e), ==, 0);
+    CHECK_STR(l.status, "ok");
+    if (l.ncells == 1)
+        CHECK_INT(l.cells[0].status, ==, CELL_RUNNING);
+    run_record_free(&l);
+    CHECK_INT(store_mark_interrupted(s, &count, &e), ==, 0);
+    CHECK_INT(count, ==, 0);
+    store_close(s);
+}
+
+static void test_migrations(void)
+{
+    struct err e;
+    struct store *s = NULL;
+    char path[512];
+
+    /* An empty file is an SQLite database at user_version 0: it gets the schema. */
+    path_in(path, sizeof(path), "empty.db");
+    int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+    CHECK(fd >= 0);
+    if (fd >= 0)
+        close(fd);
+    err_clear(&e);
+    CHECK_INT(store_open(path, &s, &e), ==, 0);
+    if (s) {
+        struct run_record r;
+        init_run(&r, "2026-11-28T02:00:00Z", "");
+        CHECK_INT(store_run_begin(s, &r, &e), ==, 0);
+        int64_t last = 0;
+        CHECK_INT(store_last_run(s, &last, &e), ==, 0);
+        CHECK_INT(last, ==, r.id);
+        CHECK_INT(store_check(s, &e), ==, 0);
+        store_close(s);
+    }
+    CHECK_INT(header_u32(path, HDR_USER_VERSION), ==, STORE_SCHEMA_VERSION);
+    CHECK_INT(header_u32(path, HDR_APP_ID), ==, 0x6d666273);
+
+    /* A newer schema is refused, and the file is left alone. */
+    char newer[512];
+    path_in(newer, sizeof(newer), "newer.db");
+    err_clear(&e);
+    CHECK_INT(store_open(newer, &s, &e), ==, 0);
+    store_close(s);
+    CHECK_INT(set_header_u32(newer, HDR_USER_VERSION, 999), ==, 0);
+    err_clear(&e);
+    s = NULL;
+    CHECK_INT(store_open(newer, &s, &e), ==, -ENOTSUP);
+    CHECK(s == NULL);
+    CHECK_CONTAINS(e.msg, "schema version 999 is newer");
+    CHECK_CONTAINS(e.msg, newer);
+    CHECK_INT(header_u32(newer, HDR_USER_VERSION), ==, 999);
+
+    /* A failing migration step rolls back: the version stays where it was. */
+    char half[512];
+    path_in(half, sizeof(half), "half.db");
+    err_clear(&e);
+    CHECK_INT(store_open(half, &s, &e), ==, 0);
+    store_close(s);
+    CHECK_INT(set_header_u32(half, HDR_USER_VERSION, 0), ==, 0);
+    err_clear(&e);
+    s = NULL;
+    CHECK(store_open(half, &s, &e) < 0);
+    CHECK(s == NULL);
+    CHECK_CONTAINS(e.msg, "migration 0 -> 1");
+    CHECK_CONTAINS(e.msg, "already exists");
+    CHECK_INT(header_u32(half, HDR_USER_VERSION), ==, 0);
+
+    /* Another application's database is not ours to migrate. */
+    char foreign[512];
+    path_in(foreign, sizeof(foreign), "foreign.db");
+    err_clear(&e);
+    CHECK_INT(store_open(foreign, &s, &e), ==, 0);
+    store_close(s);
+    CHECK_INT(set_header_u32(foreign, HDR_APP_ID, 0x12345678), ==, 0);
+    err_clear(&e);
+    s = NULL;
+    CHECK_INT(store_open(foreign, &s, &e), ==, -EILSEQ);
+    CHECK_CONTAINS(e.msg, "not an mfbench store");
+
+    /* Not a database at all. */
+    char junk[512];
+    path_in(junk, sizeof(junk), "junk.db");
+    fd = open(junk, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+    if (fd >= 0) {
+        char text[512];
+        memset(text, 'x', sizeof(text));
+        CHECK_INT(write(fd, text, sizeof(text)), ==, (long)sizeof(text));
+        close(fd);
+    }
+    err_clear(&e);
+    s = NULL;
+    CHECK(store_open(junk, &s, &e) < 0);
+    CHECK(s == NULL);
+    CHECK_CONTAINS(e.msg, "not a database");
+
+    /* A parent that is a file cannot hold the store. */
+    char under[600];
+    snprintf(under, sizeof(under), "%s/x.db", junk);
+    err_clear(&e);
+    CHECK(store_open(under, &s, &e) < 0);
+    CHECK_CONTAINS(e.msg, junk);
+}
+
+/* The child writes a run, a cell and 3 phases and dies by SIGKILL without
+ * closing anything; every phase must be in the file for the parent. */
+static void test_durability(void)
+{
+    char path[512];
+    path_in(path, sizeof(path), "killed.db");
+    fflush(NULL);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        struct err e;
+        err_clear(&e);
+        struct store *s = NULL;
+        if (store_open(path, &s, &e) < 0)
+            _exit(3);
+        struct run_record r;
+        init_run(&r, "2026-11-28T02:00:00Z", "quick");
+        struct cell_result c;
+        init_cell(&c, "flask", "json");
+        if (store_run_begin(s, &r, &e) < 0 || store_cell_begin(s, r.id, &c, &e) < 0)
+            _exit(4);
+        for (int i = 0; i < 3; i++) {
+            struct phase_result p;
+            make_phase(&p, 100 * (i + 1), i, 0);
+            if (store_phase_add(s, c.id, i, &p, &e) < 0)
+                _exit(5);
+        }
+        raise(SIGKILL);
+        _exit(6);
+    }
+    int status = 0;
+    CHECK_INT(waitpid(pid, &status, 0), ==, pid);
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+    struct err e;
+    err_clear(&e);
+    struct store *s = NULL;
+    CHECK_INT(store_open(path, &s, &e), ==, 0);
+    if (!s)
+        return;
+    int64_t id = 0;
+    CHECK_INT(store_last_run(s, &id, &e), ==, 0);
+    struct run_record l;
+    CHECK_INT(store_load_run(s, id, &l, &e), ==, 0);
+    CHECK_STR(l.status, "running");
+    CHECK_INT(l.ncells, ==, 1);
+    if (l.ncells == 1) {
+        CHECK_INT(l.cells[0].status, ==, CELL_RUNNING);
+        CHECK_INT(l.cells[0].nphases, ==, 3);
+        for (size_t i = 0; i < l.cells[0].nphases && i < 3; i++) {
+            struct phase_result p;
+            make_phase(&p, 100 * ((int)i + 1), (int)i, 0);
+            check_phase_eq(&l.cells[0].phases[i], &p);
+        }
+    }
+    run_record_free(&l);
+    int count = 0;
+    CHECK_INT(store_mark_interrupted(s, &count, &e), ==, 0);
+    CHECK_INT(count, ==, 1);
+    CHECK_INT(store_check(s, &e), ==, 0);
+    store_close(s);
+}
+
+static void test_default_path(void)
+{
+    char buf[512];
+    unsetenv("MFBENCH_STORE");
+    unsetenv("STATE_DIRECTORY");
+    unsetenv("XDG_STATE_HOME");
+    setenv("HOME", "/home/bench", 1);
+    CHECK_STR(store_default_path(NULL, buf, sizeof(buf)),
+              "/home/bench/.local/state/mfbench/results.db");
+    setenv("XDG_STATE_HOME", "relative/ignored", 1);
+    CHECK_STR(store_default_path(NULL, buf, sizeof(buf)),
+              "/home/bench/.local/state/mfbench/results.db");
+    setenv("XDG_STATE_HOME", "/xdg/state", 1);
+    CHECK_STR(store_default_path(NULL, buf, sizeof(buf)), "/xdg/state/mfbench/results.db");
+    setenv("STATE_DIRECTORY", "/var/lib/mfbench", 1);
+    CHECK_STR(store_default_path(NULL, buf, sizeof(buf)), "/var/lib/mfbench/results.db");
+    setenv("STATE_DIRECTORY", "/var/lib/mfbench:/var/lib/other", 1);
+    CHECK_STR(store_default_path(NULL, buf, sizeof(buf)), "/var/lib/mfbench/results.db");
+    setenv("MFBENCH_STORE", "/srv/r.db", 1);
+    CHECK_STR(store_default_path(NULL, buf, sizeof(buf)), "/srv/r.db");
+    CHECK_STR(store_default_path("", buf, sizeof(buf)), "/srv/r.db");
+    CHECK_STR(store_default_path("./mine.db", buf, sizeof(buf)), "./mine.db");
+    setenv("MFBENCH_STORE", "", 1); /* empty counts as unset */
+    CHECK_STR(store_default_path(NULL, buf, sizeof(buf)), "/var/lib/mfbench/results.db");
+    char tiny[8];
+    CHECK(store_default_path(NULL, tiny, sizeof(tiny)) == NULL);
+    unsetenv("MFBENCH_STORE");
+    unsetenv("STATE_DIRECTORY");
+    unsetenv("XDG_STATE_HOME");
+}
+
+int main(void)
+{
+    snprintf(tmpdir, sizeof(tmpdir), "%s/mfbench-store-XXXXXX",
+             getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    if (!mkdtemp(tmpdir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    test_roundtrip_and_history();
+    test_mark_interrupted();
+    test_migrations();
+    test_durability();
+    test_default_path();
+
+    if (t_failures == 0) {
+        char cmd[600];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", tmpdir);
+    } else {
+        fprintf(stderr, "files kept in %s\n", tmpdir);
+    }
+    T_DONE();
+}
