@@ -17,7 +17,28 @@ int cli_cmd_load(int argc, char **argv);
 int cli_cmd_history(int argc, char **argv);
 int cli_cmd_show(int argc, char **argv);
 
-/* Prints "mfbench: <formatted err>" on stderr. */
+/* Prints "mfbench: <formatted err>" on stderr (input errors as FILE:LINE:COL: msg). */
 void cli_print_err(const struct err *e);
+
+/* Set by SIGINT/SIGTERM (main.c installs the handlers); the engine polls it. */
+#include <stdatomic.h>
+extern atomic_int cli_interrupted;
+void cli_install_signals(void);
+
+struct cfg_matrix;
+struct store;
+struct run_record;
+/* Loads -m FILE, else $MFBENCH_MATRIX, else the embedded default. Prints the
+ * error and returns CLI_USAGE on failure. */
+int cli_load_matrix(const char *path, struct cfg_matrix **m);
+/* Opens the store by DESIGN.md's path rules; prints the error on failure. */
+int cli_open_store(const char *path, struct store **s);
+/* The result JSON of DESIGN.md for a run. Caller frees. */
+char *cli_run_json(const struct run_record *r, int pretty);
+/* The results table of a run: a summary line per cell, then its phases. */
+#include <stdio.h>
+void cli_print_run_table(FILE *f, const struct run_record *r);
+/* Parses a run id ("7" or "last"). */
+int cli_parse_run_id(struct store *s, const char *arg, int64_t *id);
 
 #endif

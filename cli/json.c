@@ -1,1 +1,111 @@
-/* placeholder until the part lands */ typedef int mf_placeholder_t;
+/* json.c - the result JSON of DESIGN.md (`mfbench run --json`, `mfbench show
+ * RUN --json`), built with cJSON from the plain result structs. */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static cJSON *num_or_null(double v)
+{
+    return v < 0 || !isfinite(v) ? cJSON_CreateNull() : cJSON_CreateNumber(v);
+}
+
+static cJSON *round_num(double v, int digits)
+{
+    double f = pow(10, digits);
+    return cJSON_CreateNumber(round(v * f) / f);
+}
+
+static cJSON *phase_json(const struct phase_result *p)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "users", p->users);
+    cJSON_AddItemToObject(o, "duration_s", round_num(p->duration_s, 3));
+    cJSON_AddNumberToObject(o, "requests", (double)p->requests);
+    cJSON_AddNumberToObject(o, "failures", (double)p->failures);
+    cJSON *fk = cJSON_AddObjectToObject(o, "failures_by_kind");
+    for (int k = 0; k < FAIL__COUNT; k++)
+        cJSON_AddNumberToObject(fk, fail_kind_name((enum fail_kind)k),
+                                (double)p->failures_by_kind[k]);
+    cJSON_AddItemToObject(o, "rps", round_num(p->rps, 2));
+    cJSON *l = cJSON_AddObjectToObject(o, "latency_ms");
+    cJSON_AddItemToObject(l, "mean", round_num(p->latency_ms.mean, 3));
+    cJSON_AddItemToObject(l, "p50", round_num(p->latency_ms.p50, 3));
+    cJSON_AddItemToObject(l, "p90", round_num(p->latency_ms.p90, 3));
+    cJSON_AddItemToObject(l, "p99", round_num(p->latency_ms.p99, 3));
+    cJSON_AddItemToObject(l, "p999", round_num(p->latency_ms.p999, 3));
+    cJSON_AddItemToObject(l, "max", round_num(p->latency_ms.max, 3));
+    cJSON_AddNumberToObject(o, "bytes_read", (double)p->bytes_read);
+    cJSON *s = cJSON_AddObjectToObject(o, "server");
+    cJSON_AddItemToObject(s, "rss_max_kb", num_or_null(p->server_rss_max_kb));
+    cJSON_AddItemToObject(s, "rss_mean_kb", num_or_null(p->server_rss_mean_kb));
+    cJSON_AddItemToObject(s, "cpu_pct", num_or_null(p->server_cpu_pct < 0 ? -1 : round(p->server_cpu_pct * 10) / 10));
+    cJSON_AddItemToObject(s, "cpu_max_pct", num_or_null(p->server_cpu_max_pct < 0 ? -1 : round(p->server_cpu_max_pct * 10) / 10));
+    cJSON_AddItemToObject(s, "threads_max", num_or_null(p->server_threads_max));
+    cJSON_AddItemToObject(s, "fds_max", num_or_null(p->server_fds_max));
+    cJSON_AddItemToObject(o, "client_cpu_pct", round_num(p->client_cpu_pct, 1));
+    cJSON_AddItemToObject(o, "offered_rps", p->offered_rps > 0 ? round_num(p->offered_rps, 2)
+                                                              : cJSON_CreateNull());
+    cJSON_AddNumberToObject(o, "missed_schedule", (double)p->missed_schedule);
+    cJSON_AddBoolToObject(o, "load_bound", p->load_bound);
+    cJSON_AddBoolToObject(o, "client_bound", p->client_bound);
+    if (p->stop_reason[0])
+        cJSON_AddStringToObject(o, "stop_reason", p->stop_reason);
+    else
+        cJSON_AddNullToObject(o, "stop_reason");
+    return o;
+}
+
+static cJSON *cell_json(const struct cell_result *c)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "framework", c->framework);
+    cJSON_AddStringToObject(o, "payload", c->payload);
+    cJSON_AddStringToObject(o, "status", cell_status_name(c->status));
+    if (c->error)
+        cJSON_AddStringToObject(o, "error", c->error);
+    else
+        cJSON_AddNullToObject(o, "error");
+    cJSON *v = c->versions_json ? cJSON_Parse(c->versions_json) : NULL;
+    cJSON_AddItemToObject(o, "versions", v && cJSON_IsObject(v) ? v : cJSON_CreateObject());
+    if (v && !cJSON_IsObject(v))
+        cJSON_Delete(v);
+    cJSON_AddItemToObject(o, "capacity_users", num_or_null(c->capacity_users));
+    cJSON_AddItemToObject(o, "breaking_users", num_or_null(c->breaking_users));
+    cJSON_AddItemToObject(o, "peak_rps", round_num(c->peak_rps, 2));
+    cJSON *ph = cJSON_AddArrayToObject(o, "phases");
+    for (size_t i = 0; i < c->nphases; i++)
+        cJSON_AddItemToArray(ph, phase_json(&c->phases[i]));
+    return o;
+}
+
+char *cli_run_json(const struct run_record *r, int pretty)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON *run = cJSON_AddObjectToObject(root, "run");
+    cJSON_AddNumberToObject(run, "id", (double)r->id);
+    cJSON_AddStringToObject(run, "started_at", r->started_at);
+    if (r->finished_at[0])
+        cJSON_AddStringToObject(run, "finished_at", r->finished_at);
+    else
+        cJSON_AddNullToObject(run, "finished_at");
+    cJSON_AddStringToObject(run, "trigger", r->trigger);
+    cJSON_AddStringToObject(run, "status", r->status);
+    if (r->profile[0])
+        cJSON_AddStringToObject(run, "profile", r->profile);
+    else
+        cJSON_AddNullToObject(run, "profile");
+    cJSON_AddStringToObject(run, "matrix_sha256", r->matrix_sha256);
+    cJSON *node = cJSON_AddObjectToObject(run, "node");
+    cJSON_AddStringToObject(node, "host", r->node_host);
+    cJSON_AddStringToObject(node, "cpus", r->node_cpus);
+    cJSON_AddStringToObject(node, "kernel", r->node_kernel);
+    cJSON *cells = cJSON_AddArrayToObject(root, "cells");
+    for (size_t i = 0; i < r->ncells; i++)
+        cJSON_AddItemToArray(cells, cell_json(&r->cells[i]));
+    char *s = pretty ? cJSON_Print(root) : cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    return s;
+}

@@ -1,1 +1,77 @@
-int main(void) { return 0; }
+/* main.c - mfbench: the command-line front end. Dispatches to the subcommands
+ * in cli/cmd_*.c; owns the only process-wide state (signal flags). */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "mfbench-config.h"
+
+atomic_int cli_interrupted;
+
+static void on_signal(int sig)
+{
+    /* A second ^C while stopping ends the process at once. */
+    if (atomic_fetch_add(&cli_interrupted, 1) > 0) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+    }
+}
+
+void cli_install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static const char usage[] =
+    "usage: mfbench COMMAND [ARGS]\n"
+    "\n"
+    "Benchmark Python web frameworks on a small node, raising users until they fail.\n"
+    "\n"
+    "commands:\n"
+    "  check   [-m FILE]                       validate a matrix (errors as FILE:LINE:COL)\n"
+    "  run     [-m FILE] [-p PROFILE] [--store DB] [--json] CELL... | --all\n"
+    "                                          run cells in the foreground, print a table\n"
+    "  load    URL [-c USERS] [-d DURATION] ... the load engine alone, like wrk\n"
+    "  history [CELL] [--limit N] [--json]     stored runs, a line per cell\n"
+    "  show    RUN [--json | --format md|csv]  one stored run\n"
+    "\n"
+    "A CELL is FRAMEWORK/PAYLOAD (flask/json); flask/* and */text select several.\n"
+    "`mfbench COMMAND --help` describes each command. Exit status: 0 success,\n"
+    "1 the work ran and something failed, 2 bad usage or an invalid matrix.\n";
+
+int main(int argc, char **argv)
+{
+    signal(SIGPIPE, SIG_IGN);
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return CLI_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(usage, stdout);
+        return CLI_OK;
+    }
+    if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("mfbench %s\n", MFBENCH_VERSION);
+        return CLI_OK;
+    }
+    static const struct {
+        const char *name;
+        int (*fn)(int, char **);
+    } cmds[] = {
+        {"check", cli_cmd_check}, {"run", cli_cmd_run},   {"load", cli_cmd_load},
+        {"history", cli_cmd_history}, {"show", cli_cmd_show},
+    };
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+        if (strcmp(cmd, cmds[i].name) == 0)
+            return cmds[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "mfbench: unknown command '%s'\n\n%s", cmd, usage);
+    return CLI_USAGE;
+}

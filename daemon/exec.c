@@ -1,1 +1,800 @@
-/* placeholder until the part lands */ typedef int mf_placeholder_t;
+/* exec.c - the cell executor: provision, start, verify, ramp, sample, store, stop.
+ * Every command sent to the node is built here with each interpolated value
+ * shell-quoted; names from the matrix are validated by config/ as well. */
+#include "exec.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mfbench-config.h"
+
+#define STOP_GRACE_MS 5000
+#define LOG_TAIL_LINES 15
+
+/* The node-side sampler: one line per second for a process group, from /proc:
+ * "uptime rss_pages cpu_ticks threads fds". awk reads every /proc/PID/stat in
+ * one process; descriptors are counted with a shell glob (no fork). */
+static const char sampler_sh[] =
+    "#!/bin/sh\n"
+    "# mfbench sampler: sampler.sh PGID OUT MAXSECS (written by mfbench; do not edit)\n"
+    "pg=$1; out=$2; max=$3; n=0\n"
+    ": >\"$out\"\n"
+    "while [ \"$n\" -lt \"$max\" ] && kill -0 -- \"-$pg\" 2>/dev/null; do\n"
+    "  line=$(awk -v pg=\"$pg\" 'FILENAME==\"/proc/uptime\"{up=$1;next}"
+    "{s=$0;sub(/^.*\\) /,\"\",s);split(s,f,\" \");"
+    "if(f[3]==pg){t+=f[12]+f[13];th+=f[18];r+=f[22];p=p\" \"substr($0,1,index($0,\" \")-1)}}"
+    "END{printf \"%s %d %d %d%s\\n\",up,r,t,th,p}' /proc/uptime /proc/[0-9]*/stat 2>/dev/null)\n"
+    "  set -- $line\n"
+    "  [ $# -ge 4 ] || break\n"
+    "  up=$1; rss=$2; ticks=$3; thr=$4; shift 4; fds=0\n"
+    "  for p in \"$@\"; do\n"
+    "    set -- /proc/$p/fd/*\n"
+    "    [ -e \"$1\" ] && fds=$((fds + $#))\n"
+    "  done\n"
+    "  echo \"$up $rss $ticks $thr $fds\" >>\"$out\"\n"
+    "  n=$((n + 1))\n"
+    "  sleep 1\n"
+    "done\n";
+
+static void emit(struct dmn_exec *x, struct dmn_event *ev)
+{
+    if (x->on_event)
+        x->on_event(x->arg, ev);
+}
+
+static void logf_(struct dmn_exec *x, int level, const char *fw, const char *pl, const char *fmt,
+                  ...) MF_PRINTF(5, 6);
+static void logf_(struct dmn_exec *x, int level, const char *fw, const char *pl, const char *fmt,
+                  ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    struct dmn_event ev = {.kind = DMN_EV_LOG, .level = level, .message = msg,
+                           .framework = fw, .payload = pl};
+    emit(x, &ev);
+}
+
+static int cancelled(const struct dmn_exec *x)
+{
+    return x->cancel && atomic_load(x->cancel);
+}
+
+const char *dmn_targets_dir(const char *explicit_dir)
+{
+    struct stat st;
+    if (explicit_dir)
+        return stat(explicit_dir, &st) == 0 && S_ISDIR(st.st_mode) ? explicit_dir : NULL;
+    const char *env = getenv("MFBENCH_TARGETS");
+    if (env && *env)
+        return stat(env, &st) == 0 && S_ISDIR(st.st_mode) ? env : NULL;
+    if (stat(MFBENCH_SOURCE_TARGETS, &st) == 0 && S_ISDIR(st.st_mode))
+        return MFBENCH_SOURCE_TARGETS;
+    if (stat(MFBENCH_DATA_TARGETS, &st) == 0 && S_ISDIR(st.st_mode))
+        return MFBENCH_DATA_TARGETS;
+    return NULL;
+}
+
+static int64_t cmd_timeout(const struct dmn_exec *x)
+{
+    int64_t t = x->matrix->node.command_timeout_ms;
+    return t > 0 ? t : 120000;
+}
+
+/* One line of a command's output, trimmed. */
+static void first_line(const char *s, char *out, size_t n)
+{
+    while (*s == ' ' || *s == '\n')
+        s++;
+    size_t i = 0;
+    while (s[i] && s[i] != '\n' && i + 1 < n) {
+        out[i] = s[i];
+        i++;
+    }
+    out[i] = '\0';
+}
+
+int dmn_prepare_node(struct dmn_exec *x, struct run_record *run, struct err *e)
+{
+    const struct cfg_node *nc = &x->matrix->node;
+    struct buf cmd, out;
+    buf_init(&cmd, 0);
+    buf_init(&out, 1 << 16);
+    int rc;
+    char dir[1024];
+
+    rc = buf_puts(&cmd, "uname -n; uname -r; getconf PAGESIZE; getconf CLK_TCK; mkdir -p ");
+    rc = rc ? rc : buf_shquote(&cmd, nc->workdir);
+    rc = rc ? rc : buf_puts(&cmd, " && echo workdir-ok");
+    if (rc) {
+        err_set(e, rc, "out of memory");
+        goto fail;
+    }
+    rc = node_exec_ok(x->node, cmd.data, cmd_timeout(x), &out, e);
+    if (rc)
+        goto fail;
+    {
+        char host[256] = "", kernel[256] = "";
+        long page = 0, tck = 0;
+        char *save = NULL;
+        char *l1 = strtok_r(out.data, "\n", &save);
+        char *l2 = strtok_r(NULL, "\n", &save);
+        char *l3 = strtok_r(NULL, "\n", &save);
+        char *l4 = strtok_r(NULL, "\n", &save);
+        if (l1)
+            mf_strlcpy(host, l1, sizeof(host));
+        if (l2)
+            mf_strlcpy(kernel, l2, sizeof(kernel));
+        if (l3)
+            page = strtol(l3, NULL, 10);
+        if (l4)
+            tck = strtol(l4, NULL, 10);
+        x->node_page_kb = page > 0 ? page / 1024 : 4;
+        x->node_clk_tck = tck > 0 ? tck : 100;
+        if (run) {
+            snprintf(run->node_host, sizeof(run->node_host), "%s", host);
+            mf_strlcpy(run->node_kernel, kernel, sizeof(run->node_kernel));
+            mf_strlcpy(run->node_cpus, nc->cpus ? nc->cpus : "", sizeof(run->node_cpus));
+        }
+    }
+
+    snprintf(dir, sizeof(dir), "%s/sampler.sh", nc->workdir);
+    rc = x->node->ops->put_file(x->node, dir, sampler_sh, strlen(sampler_sh), 0755, e);
+    if (rc)
+        goto fail;
+
+    if (x->targets_dir) {
+        int uploaded = 0;
+        snprintf(dir, sizeof(dir), "%s/targets", nc->workdir);
+        rc = node_sync_tree(x->node, x->targets_dir, dir, &uploaded, e);
+        if (rc)
+            goto fail;
+        logf_(x, 6, NULL, NULL, "targets %s on the node (%s)", uploaded ? "uploaded" : "unchanged",
+              dir);
+    }
+    /* Users' own target folders. */
+    for (size_t i = 0; i < x->matrix->nframeworks; i++) {
+        const struct cfg_framework *fw = &x->matrix->frameworks[i];
+        if (!fw->dir)
+            continue;
+        char local[1024];
+        if (fw->dir[0] == '/')
+            snprintf(local, sizeof(local), "%s", fw->dir);
+        else
+            snprintf(local, sizeof(local), "%s/%s", x->matrix->dir, fw->dir);
+        int uploaded = 0;
+        snprintf(dir, sizeof(dir), "%s/user/%s", nc->workdir, fw->name);
+        rc = node_sync_tree(x->node, local, dir, &uploaded, e);
+        if (rc)
+            goto fail;
+    }
+    rc = 0;
+fail:
+    buf_free(&cmd);
+    buf_free(&out);
+    return rc;
+}
+
+/* ---- paths and templates ---- */
+
+struct cell_paths {
+    char dir[1024];     /* the app's folder on the node */
+    char venv[1024];
+    char python[1100];  /* the venv's python */
+    char pidfile[1024];
+    char logfile[1024];
+    char samples[1024];
+};
+
+static void cell_paths(const struct dmn_exec *x, const struct cfg_framework *fw,
+                       struct cell_paths *p)
+{
+    const char *wd = x->matrix->node.workdir;
+    if (fw->dir)
+        snprintf(p->dir, sizeof(p->dir), "%s/user/%s", wd, fw->name);
+    else
+        snprintf(p->dir, sizeof(p->dir), "%s/targets/%s", wd, fw->app ? fw->app : fw->name);
+    snprintf(p->venv, sizeof(p->venv), "%s/venvs/%s", wd, fw->name);
+    snprintf(p->python, sizeof(p->python), "%s/bin/python", p->venv);
+    snprintf(p->pidfile, sizeof(p->pidfile), "%s/run/server.pid", wd);
+    snprintf(p->logfile, sizeof(p->logfile), "%s/logs/%s.log", wd, fw->name);
+    snprintf(p->samples, sizeof(p->samples), "%s/run/samples.txt", wd);
+}
+
+/* Expands {python} {dir} {host} {port} {workers} {name} {workdir}; every value
+ * is shell-quoted. An unknown placeholder is an error naming it. */
+static int expand_start(const struct dmn_exec *x, const struct cfg_framework *fw,
+                        const struct cell_paths *p, struct buf *out, struct err *e)
+{
+    static const char builtin[] = "{python} {dir}/app.py --host {host} --port {port} "
+                                  "--workers {workers}";
+    const char *t = fw->start ? fw->start : builtin;
+    const struct cfg_node *nc = &x->matrix->node;
+    char port[16], workers[16];
+    snprintf(port, sizeof(port), "%d", nc->server_port);
+    snprintf(workers, sizeof(workers), "%d", fw->workers > 0 ? fw->workers : 1);
+    const char *listen = nc->listen ? nc->listen : (nc->host ? nc->host : "127.0.0.1");
+    while (*t) {
+        if (*t != '{') {
+            const char *next = strchr(t, '{');
+            size_t n = next ? (size_t)(next - t) : strlen(t);
+            if (buf_append(out, t, n))
+                return err_set(e, -ENOMEM, "out of memory");
+            t += n;
+            continue;
+        }
+        const char *close = strchr(t, '}');
+        if (!close)
+            return err_set(e, -EINVAL, "frameworks.%s.start: unclosed '{'", fw->name);
+        size_t n = (size_t)(close - t - 1);
+        const char *v = NULL;
+#define IS(k) (n == sizeof(k) - 1 && strncmp(t + 1, k, n) == 0)
+        if (IS("python"))
+            v = p->python;
+        else if (IS("dir"))
+            v = p->dir;
+        else if (IS("host"))
+            v = listen;
+        else if (IS("port"))
+            v = port;
+        else if (IS("workers"))
+            v = workers;
+        else if (IS("name"))
+            v = fw->name;
+        else if (IS("workdir"))
+            v = nc->workdir;
+#undef IS
+        if (!v)
+            return err_set(e, -EINVAL,
+                           "frameworks.%s.start: unknown placeholder {%.*s} (have {python} {dir} "
+                           "{host} {port} {workers} {name} {workdir})",
+                           fw->name, (int)n, t + 1);
+        if (buf_shquote(out, v))
+            return err_set(e, -ENOMEM, "out of memory");
+        t = close + 1;
+    }
+    return 0;
+}
+
+/* ---- provisioning ---- */
+
+/* Creates the venv and asks the app for its versions. Returns 0 ready,
+ * 1 skipped (reason in c->error), negative on transport failure. */
+static int provision(struct dmn_exec *x, const struct cfg_framework *fw,
+                     const struct cell_paths *p, struct cell_result *c, struct err *e)
+{
+    const struct cfg_node *nc = &x->matrix->node;
+    struct buf cmd, out;
+    buf_init(&cmd, 0);
+    buf_init(&out, 1 << 16);
+    int rc = 0, status = 0;
+
+    /* venv: created once, reused; with system site packages when the node's
+     * python3-* packages are what is measured, else pip from requirements.txt. */
+    buf_puts(&cmd, "set -e; if [ ! -x ");
+    buf_shquote(&cmd, p->python);
+    buf_puts(&cmd, " ]; then mkdir -p ");
+    buf_shquote(&cmd, nc->workdir);
+    buf_puts(&cmd, "/venvs; ");
+    buf_shquote(&cmd, nc->python);
+    if (nc->system_site_packages) {
+        buf_puts(&cmd, " -m venv --system-site-packages --without-pip ");
+        buf_shquote(&cmd, p->venv);
+    } else {
+        buf_puts(&cmd, " -m venv ");
+        buf_shquote(&cmd, p->venv);
+        buf_puts(&cmd, " && ");
+        buf_shquote(&cmd, p->python);
+        buf_puts(&cmd, " -m pip install -q -r ");
+        buf_shquote(&cmd, p->dir);
+        buf_puts(&cmd, "/requirements.txt || { rm -rf ");
+        buf_shquote(&cmd, p->venv);
+        buf_puts(&cmd, "; exit 1; }");
+    }
+    buf_puts(&cmd, "; fi; mkdir -p ");
+    buf_shquote(&cmd, nc->workdir);
+    buf_puts(&cmd, "/run ");
+    buf_shquote(&cmd, nc->workdir);
+    buf_puts(&cmd, "/logs");
+    rc = node_exec(x->node, cmd.data, cmd_timeout(x), &out, &status, e);
+    if (rc)
+        goto done;
+    if (status != 0) {
+        buf_tail_lines(&out, 5);
+        c->status = CELL_SKIPPED;
+        free(c->error);
+        c->error = NULL;
+        struct buf m;
+        buf_init(&m, 4096);
+        buf_printf(&m, "%s: cannot create venv: %s", fw->name, out.data ? out.data : "");
+        c->error = m.data;
+        rc = 1;
+        goto done;
+    }
+
+    /* Versions: the app itself says what it will run, or why it cannot. A
+     * user's own start command without an app.py records the python only. */
+    buf_reset(&cmd);
+    buf_reset(&out);
+    buf_puts(&cmd, "cd ");
+    buf_shquote(&cmd, p->dir);
+    buf_puts(&cmd, " && if [ -f app.py ]; then exec ");
+    buf_shquote(&cmd, p->python);
+    buf_puts(&cmd, " app.py --versions; else exec ");
+    buf_shquote(&cmd, p->python);
+    buf_puts(&cmd, " -c 'import json,platform;print(json.dumps({\"python\":"
+                   "platform.python_version()}))'; fi");
+    rc = node_exec(x->node, cmd.data, cmd_timeout(x), &out, &status, e);
+    if (rc)
+        goto done;
+    if (status != 0) {
+        char line[512];
+        buf_tail_lines(&out, 1);
+        first_line(out.data ? out.data : "", line, sizeof(line));
+        c->status = CELL_SKIPPED;
+        struct buf m;
+        buf_init(&m, 4096);
+        if (line[0])
+            buf_puts(&m, line);
+        else
+            buf_printf(&m, "%s: app.py --versions exited with status %d", fw->name, status);
+        c->error = m.data;
+        rc = 1;
+        goto done;
+    }
+    {
+        /* The last line that looks like a JSON object. */
+        char *s = out.data ? out.data : "";
+        char *obj = NULL;
+        for (char *l = s; l && *l;) {
+            char *nl = strchr(l, '\n');
+            if (nl)
+                *nl = '\0';
+            while (*l == ' ')
+                l++;
+            if (*l == '{')
+                obj = l;
+            l = nl ? nl + 1 : NULL;
+        }
+        free(c->versions_json);
+        c->versions_json = obj ? strdup(obj) : NULL;
+    }
+    rc = 0;
+done:
+    buf_free(&cmd);
+    buf_free(&out);
+    return rc;
+}
+
+/* ---- sampler ---- */
+
+struct sampler {
+    long pid;
+};
+
+static int sampler_start(struct dmn_exec *x, const struct node_server *srv,
+                         const struct cell_paths *p, int64_t max_s, struct sampler *s,
+                         struct err *e)
+{
+    struct buf cmd, out;
+    buf_init(&cmd, 0);
+    buf_init(&out, 4096);
+    char pg[32], mx[32], sh[1100];
+    snprintf(pg, sizeof(pg), "%ld", srv->pid);
+    snprintf(mx, sizeof(mx), "%lld", (long long)max_s);
+    snprintf(sh, sizeof(sh), "%s/sampler.sh", x->matrix->node.workdir);
+    buf_puts(&cmd, "setsid sh ");
+    buf_shquote(&cmd, sh);
+    buf_printf(&cmd, " %s ", pg);
+    buf_shquote(&cmd, p->samples);
+    buf_printf(&cmd, " %s </dev/null >/dev/null 2>&1 & echo $!", mx);
+    int rc = node_exec_ok(x->node, cmd.data, cmd_timeout(x), &out, e);
+    s->pid = rc == 0 && out.data ? strtol(out.data, NULL, 10) : 0;
+    buf_free(&cmd);
+    buf_free(&out);
+    return rc;
+}
+
+/* Stops the sampler and folds its samples of the measured window into ph. */
+static void sampler_finish(struct dmn_exec *x, const struct cell_paths *p, struct sampler *s,
+                           int64_t warmup_ms, struct phase_result *ph)
+{
+    struct buf cmd, out;
+    struct err e;
+    err_clear(&e);
+    buf_init(&cmd, 0);
+    buf_init(&out, 4 << 20);
+    if (s->pid > 0)
+        buf_printf(&cmd, "kill %ld 2>/dev/null; ", s->pid);
+    buf_puts(&cmd, "cat ");
+    buf_shquote(&cmd, p->samples);
+    buf_puts(&cmd, " 2>/dev/null; rm -f ");
+    buf_shquote(&cmd, p->samples);
+    int st_ = 0;
+    if (node_exec(x->node, cmd.data, cmd_timeout(x), &out, &st_, &e) == 0 && out.data) {
+        double up0 = -1, prev_up = -1, first_up = -1, last_up = -1;
+        long long prev_ticks = -1, first_ticks = -1, last_ticks = -1;
+        double rss_sum = 0, rss_max = -1, cpu_max = -1;
+        int nrss = 0, thr_max = -1, fds_max = -1;
+        char *save = NULL;
+        for (char *l = strtok_r(out.data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+            double up;
+            long long rss, ticks;
+            int thr, fds;
+            if (sscanf(l, "%lf %lld %lld %d %d", &up, &rss, &ticks, &thr, &fds) != 5)
+                continue;
+            if (up0 < 0)
+                up0 = up;
+            if ((up - up0) * 1000.0 < (double)warmup_ms) {
+                prev_up = up;
+                prev_ticks = ticks;
+                continue;
+            }
+            double kb = (double)rss * (double)x->node_page_kb;
+            rss_sum += kb;
+            nrss++;
+            if (kb > rss_max)
+                rss_max = kb;
+            if (thr > thr_max)
+                thr_max = thr;
+            if (fds > fds_max)
+                fds_max = fds;
+            if (prev_up >= 0 && up > prev_up && ticks >= prev_ticks) {
+                double pct = (double)(ticks - prev_ticks) / (double)x->node_clk_tck /
+                             (up - prev_up) * 100.0;
+                if (pct > cpu_max)
+                    cpu_max = pct;
+            }
+            if (first_up < 0) {
+                first_up = prev_up >= 0 ? prev_up : up;
+                first_ticks = prev_up >= 0 ? prev_ticks : ticks;
+            }
+            last_up = up;
+            last_ticks = ticks;
+            prev_up = up;
+            prev_ticks = ticks;
+        }
+        if (nrss > 0) {
+            ph->server_rss_max_kb = rss_max;
+            ph->server_rss_mean_kb = rss_sum / nrss;
+            ph->server_threads_max = thr_max;
+            ph->server_fds_max = fds_max;
+        }
+        if (last_up > first_up && first_up >= 0) {
+            ph->server_cpu_pct = (double)(last_ticks - first_ticks) / (double)x->node_clk_tck /
+                                 (last_up - first_up) * 100.0;
+            ph->server_cpu_max_pct = cpu_max;
+        }
+    }
+    buf_free(&cmd);
+    buf_free(&out);
+}
+
+/* ---- the ramp ---- */
+
+struct progress_ctx {
+    struct dmn_exec *x;
+    const char *fw, *pl;
+    int users, seq;
+    double planned_s;
+};
+
+static void on_progress(void *arg, const struct run_progress *p)
+{
+    struct progress_ctx *pc = arg;
+    struct dmn_event ev = {.kind = DMN_EV_PROGRESS, .framework = pc->fw, .payload = pc->pl,
+                           .users = pc->users, .seq = pc->seq, .progress = p,
+                           .phase_duration_s = pc->planned_s};
+    emit(pc->x, &ev);
+}
+
+/* Which stop criterion this phase meets, or NULL. */
+static const char *phase_fails(const struct cfg_stop_when *sw, const struct phase_result *ph)
+{
+    if (sw->failures > 0 && ph->failures >= (uint64_t)sw->failures)
+        return "failures";
+    if (sw->ratio > 0 && ph->requests > 0 &&
+        (double)ph->failures / (double)ph->requests >= sw->ratio)
+        return "failure_ratio";
+    if (sw->p99_ms > 0 && ph->latency_ms.p99 >= sw->p99_ms)
+        return "p99";
+    if (sw->failures <= 0 && sw->ratio <= 0 && sw->p99_ms <= 0 && ph->failures > 0)
+        return "failures";
+    return NULL;
+}
+
+static enum run_think_kind think_kind(const struct cfg_think *t)
+{
+    if (t->min_ms == 0 && t->max_ms == 0)
+        return RUN_THINK_NONE;
+    switch (t->kind) {
+    case CFG_THINK_CONSTANT:
+        return RUN_THINK_CONSTANT;
+    case CFG_THINK_PACING:
+        return RUN_THINK_PACING;
+    case CFG_THINK_BETWEEN:
+    default:
+        return RUN_THINK_BETWEEN;
+    }
+}
+
+static int server_alive_cb(void *arg)
+{
+    void **a = arg;
+    struct err e;
+    err_clear(&e);
+    return node_server_alive(a[0], a[1], &e) != 0; /* errors count as alive: keep probing */
+}
+
+static void set_error(struct cell_result *c, enum cell_status st, const char *fmt, ...)
+    MF_PRINTF(3, 4);
+static void set_error(struct cell_result *c, enum cell_status st, const char *fmt, ...)
+{
+    struct buf m;
+    buf_init(&m, 16384);
+    va_list ap;
+    va_start(ap, fmt);
+    buf_vprintf(&m, fmt, ap);
+    va_end(ap);
+    free(c->error);
+    c->error = m.data;
+    c->status = st;
+}
+
+static void append_log_tail(struct dmn_exec *x, struct node_server *srv, struct cell_result *c)
+{
+    struct buf tail;
+    struct err e;
+    err_clear(&e);
+    buf_init(&tail, 1 << 16);
+    if (node_server_log_tail(x->node, srv, LOG_TAIL_LINES, &tail, &e) == 0 && tail.len) {
+        struct buf m;
+        buf_init(&m, 1 << 17);
+        buf_printf(&m, "%s\n--- last lines of the server's log ---\n%s", c->error ? c->error : "",
+                   tail.data);
+        free(c->error);
+        c->error = m.data;
+    }
+    buf_free(&tail);
+}
+
+int dmn_exec_cell(struct dmn_exec *x, const struct cfg_cell *cell, struct cell_result *c,
+                  struct err *e)
+{
+    const struct cfg_matrix *m = x->matrix;
+    const struct cfg_framework *fw = &m->frameworks[cell->framework];
+    const struct cfg_payload *pl = &m->payloads[cell->payload];
+    const struct cfg_node *nc = &m->node;
+    struct cfg_settings st;
+    struct cell_paths p;
+    struct node_server srv;
+    struct buf cmd;
+    struct err cerr;
+    int rc = 0, server_up = 0;
+    char url[1200];
+
+    memset(c, 0, sizeof(*c));
+    memset(&srv, 0, sizeof(srv));
+    mf_strlcpy(c->framework, fw->name, sizeof(c->framework));
+    mf_strlcpy(c->payload, pl->name, sizeof(c->payload));
+    c->capacity_users = c->breaking_users = -1;
+    c->status = CELL_RUNNING;
+    buf_init(&cmd, 0);
+    err_clear(&cerr);
+
+    if (x->store && (rc = store_cell_begin(x->store, x->run_id, c, e)) != 0)
+        goto out;
+    {
+        struct dmn_event ev = {.kind = DMN_EV_CELL_START, .framework = fw->name,
+                               .payload = pl->name};
+        emit(x, &ev);
+    }
+    if (cfg_resolve(m, x->profile, fw, &st, &cerr) != 0) {
+        set_error(c, CELL_ERROR, "%s", cerr.msg);
+        goto finish;
+    }
+    cell_paths(x, fw, &p);
+
+    /* Provision. */
+    rc = provision(x, fw, &p, c, &cerr);
+    if (rc < 0) {
+        set_error(c, CELL_ERROR, "provisioning failed: %s", cerr.msg);
+        rc = 0;
+        goto finish;
+    }
+    if (rc == 1) {
+        logf_(x, 4, fw->name, pl->name, "skipped: %s", c->error);
+        rc = 0;
+        goto finish;
+    }
+
+    if (expand_start(x, fw, &p, &cmd, &cerr) != 0) {
+        set_error(c, CELL_ERROR, "%s", cerr.msg);
+        goto finish;
+    }
+    snprintf(url, sizeof(url), "http://%s:%d%s", x->node->host, nc->server_port, pl->path);
+
+    int users = st.users.start;
+    int seq = 0;
+    int need_start = 1;
+    for (;;) {
+        if (cancelled(x)) {
+            c->status = CELL_CANCELLED;
+            break;
+        }
+        if (need_start) {
+            if (server_up) {
+                node_server_stop(x->node, &srv, STOP_GRACE_MS, &cerr);
+                err_clear(&cerr);
+                server_up = 0;
+            }
+            /* A server left by an earlier, killed mfbench on this port. */
+            node_server_stop_pidfile(x->node, p.pidfile, STOP_GRACE_MS, &(int){0}, &cerr);
+            err_clear(&cerr);
+            if (node_server_start(x->node, cmd.data, p.dir, nc->cpus, nc->nofile, p.pidfile,
+                                  p.logfile, &srv, &cerr) != 0) {
+                set_error(c, CELL_FAILED, "server did not start: %s", cerr.msg);
+                break;
+            }
+            server_up = 1;
+            if (srv.warning[0])
+                logf_(x, 4, fw->name, pl->name, "%s", srv.warning);
+            struct probe_expect pe = {.body = pl->body, .body_len = pl->body_len,
+                                      .length = pl->length, .content_type = pl->content_type};
+            void *alive_arg[2] = {x->node, &srv};
+            int64_t ready = st.ready_timeout_ms > 0 ? st.ready_timeout_ms : 30000;
+            int prc = probe_wait(url, &pe, ready, x->cancel, server_alive_cb, alive_arg, &cerr);
+            if (prc != 0) {
+                if (cancelled(x)) {
+                    c->status = CELL_CANCELLED;
+                } else if (prc == -EPROTO) {
+                    set_error(c, CELL_ERROR, "wrong response from %s: %s", url, cerr.msg);
+                } else if (prc == -ESRCH) {
+                    set_error(c, CELL_FAILED, "server exited before it was ready");
+                    append_log_tail(x, &srv, c);
+                } else {
+                    set_error(c, CELL_FAILED, "server not ready: %s", cerr.msg);
+                    append_log_tail(x, &srv, c);
+                }
+                break;
+            }
+            need_start = 0;
+            logf_(x, 6, fw->name, pl->name, "server ready pid=%ld nofile=%lld url=%s", srv.pid,
+                  (long long)srv.nofile, url);
+        }
+
+        /* One phase. */
+        struct run_opts o;
+        struct run_report rep;
+        run_opts_init(&o);
+        o.url = url;
+        o.users = users;
+        o.spawn_rate = st.spawn_rate;
+        o.duration_ms = st.duration_ms;
+        o.warmup_ms = st.warmup_ms;
+        o.think = think_kind(&st.think);
+        o.think_min_ms = st.think.min_ms;
+        o.think_max_ms = st.think.max_ms;
+        o.rate = st.rate;
+        o.pipeline = st.pipeline > 0 ? st.pipeline : 1;
+        o.threads = 1;
+        o.timeout_ms = st.timeout_ms;
+        o.expect_body = pl->body;
+        o.expect_body_len = pl->body_len;
+        o.expect_length = pl->length;
+        o.cpus = m->load_cpus;
+        o.cancel = x->cancel;
+        struct progress_ctx pc = {x, fw->name, pl->name, users, seq,
+                                  (double)st.duration_ms / 1000.0};
+        o.progress = on_progress;
+        o.progress_arg = &pc;
+        {
+            struct dmn_event ev = {.kind = DMN_EV_PHASE_START, .framework = fw->name,
+                                   .payload = pl->name, .users = users, .seq = seq,
+                                   .phase_duration_s = pc.planned_s};
+            emit(x, &ev);
+        }
+        struct sampler smp = {0};
+        if (sampler_start(x, &srv, &p, st.duration_ms / 1000 + 5, &smp, &cerr) != 0) {
+            logf_(x, 4, fw->name, pl->name, "server sampler not started: %s", cerr.msg);
+            err_clear(&cerr);
+        }
+        memset(&rep, 0, sizeof(rep));
+        int prc = run_phase(&o, &rep, &cerr);
+        struct phase_result ph = rep.result;
+        ph.server_rss_max_kb = ph.server_rss_mean_kb = -1;
+        ph.server_cpu_pct = ph.server_cpu_max_pct = -1;
+        ph.server_threads_max = ph.server_fds_max = -1;
+        sampler_finish(x, &p, &smp, st.warmup_ms, &ph);
+        int was_cancelled = rep.cancelled || cancelled(x);
+        run_report_free(&rep);
+        if (prc != 0) {
+            set_error(c, CELL_ERROR, "load engine: %s", cerr.msg);
+            break;
+        }
+        if (was_cancelled) {
+            /* A phase cut short is not a measurement: it is not stored. */
+            c->status = CELL_CANCELLED;
+            break;
+        }
+        ph.users = users;
+        ph.client_bound = ph.client_cpu_pct > 90.0;
+        ph.load_bound = ph.offered_rps > 0 && ph.rps >= 0.9 * ph.offered_rps;
+        int alive = node_server_alive(x->node, &srv, &cerr);
+        err_clear(&cerr);
+        const char *why = phase_fails(&st.stop_when, &ph);
+        if (alive == 0)
+            why = "server_exited";
+        if (why)
+            mf_strlcpy(ph.stop_reason, why, sizeof(ph.stop_reason));
+        if (x->store && (rc = store_phase_add(x->store, c->id, seq, &ph, e)) != 0) {
+            cell_result_add_phase(c, &ph);
+            goto out;
+        }
+        cell_result_add_phase(c, &ph);
+        if (ph.rps > c->peak_rps)
+            c->peak_rps = ph.rps;
+        {
+            struct dmn_event ev = {.kind = DMN_EV_PHASE_END, .framework = fw->name,
+                                   .payload = pl->name, .users = users, .seq = seq,
+                                   .phase = &c->phases[c->nphases - 1]};
+            emit(x, &ev);
+        }
+        seq++;
+        if (why) {
+            c->breaking_users = users;
+            if (alive == 0) {
+                logf_(x, 4, fw->name, pl->name, "server exited during the phase at %d users",
+                      users);
+                server_up = 0;
+            }
+            c->status = CELL_OK;
+            break;
+        }
+        c->capacity_users = users;
+        if (users >= st.users.max) {
+            c->status = CELL_OK;
+            break;
+        }
+        users = users + st.users.step > st.users.max ? st.users.max : users + st.users.step;
+    }
+
+finish:
+    if (server_up) {
+        err_clear(&cerr);
+        if (node_server_stop(x->node, &srv, STOP_GRACE_MS, &cerr) != 0)
+            logf_(x, 3, fw->name, pl->name, "stopping the server: %s", cerr.msg);
+    }
+    if (c->status == CELL_RUNNING)
+        c->status = CELL_ERROR;
+    if (x->store && (rc = store_cell_finish(x->store, c, e)) != 0)
+        goto out;
+    {
+        struct dmn_event ev = {.kind = DMN_EV_CELL_END, .framework = fw->name,
+                               .payload = pl->name, .cell = c};
+        emit(x, &ev);
+    }
+    rc = 0;
+out:
+    if (rc && server_up) {
+        struct err e2;
+        err_clear(&e2);
+        node_server_stop(x->node, &srv, STOP_GRACE_MS, &e2);
+    }
+    buf_free(&cmd);
+    return rc;
+}
+
+int dmn_cleanup_node(struct dmn_exec *x, int *found, struct err *e)
+{
+    char pidfile[1100];
+    snprintf(pidfile, sizeof(pidfile), "%s/run/server.pid", x->matrix->node.workdir);
+    return node_server_stop_pidfile(x->node, pidfile, STOP_GRACE_MS, found, e);
+}

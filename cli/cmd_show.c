@@ -1,0 +1,260 @@
+/* cmd_show.c - `mfbench show RUN`: one stored run as a table, the result JSON,
+ * seed-style markdown tables (one per payload) or CSV; and the results table
+ * `mfbench run` prints. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "store.h"
+
+/* The phase a cell's headline figures come from: the one at capacity (the
+ * highest level without failure), else the first one tried. */
+static const struct phase_result *headline_phase(const struct cell_result *c)
+{
+    const struct phase_result *best = NULL;
+    for (size_t i = 0; i < c->nphases; i++)
+        if (c->capacity_users >= 0 && c->phases[i].users == c->capacity_users &&
+            !c->phases[i].stop_reason[0])
+            best = &c->phases[i];
+    if (!best && c->nphases)
+        best = &c->phases[0];
+    return best;
+}
+
+static double cell_rss_max(const struct cell_result *c)
+{
+    double m = -1;
+    for (size_t i = 0; i < c->nphases; i++)
+        if (c->phases[i].server_rss_max_kb > m)
+            m = c->phases[i].server_rss_max_kb;
+    return m;
+}
+
+static const char *users_str(int u, char *buf, size_t n)
+{
+    if (u < 0)
+        snprintf(buf, n, "-");
+    else
+        snprintf(buf, n, "%d", u);
+    return buf;
+}
+
+static const char *opt_num(double v, const char *fmt, char *buf, size_t n)
+{
+    if (v < 0)
+        snprintf(buf, n, "-");
+    else
+        snprintf(buf, n, fmt, v);
+    return buf;
+}
+
+void cli_print_run_table(FILE *f, const struct run_record *r)
+{
+    fprintf(f, "run %lld  %s  trigger %s  profile %s  node %s (%s) cpus %s  status %s\n\n",
+            (long long)r->id, r->started_at, r->trigger, r->profile[0] ? r->profile : "-",
+            r->node_host, r->node_kernel, r->node_cpus[0] ? r->node_cpus : "-", r->status);
+    fprintf(f, "%-24s %-8s %8s %8s %10s %9s %9s %10s %6s\n", "cell", "status", "capacity",
+            "breaking", "peak rps", "p50 ms", "p99 ms", "rss MiB", "cpu%");
+    for (size_t i = 0; i < r->ncells; i++) {
+        const struct cell_result *c = &r->cells[i];
+        const struct phase_result *h = headline_phase(c);
+        char name[160], cap[16], brk[16], p50[32], p99[32], rss[32], cpu[32];
+        snprintf(name, sizeof(name), "%s/%s", c->framework, c->payload);
+        double rssk = cell_rss_max(c);
+        fprintf(f, "%-24s %-8s %8s %8s %10.1f %9s %9s %10s %6s\n", name,
+                cell_status_name(c->status), users_str(c->capacity_users, cap, sizeof(cap)),
+                users_str(c->breaking_users, brk, sizeof(brk)), c->peak_rps,
+                opt_num(h ? h->latency_ms.p50 : -1, "%.2f", p50, sizeof(p50)),
+                opt_num(h ? h->latency_ms.p99 : -1, "%.2f", p99, sizeof(p99)),
+                opt_num(rssk < 0 ? -1 : rssk / 1024.0, "%.1f", rss, sizeof(rss)),
+                opt_num(h ? h->server_cpu_pct : -1, "%.0f", cpu, sizeof(cpu)));
+    }
+    for (size_t i = 0; i < r->ncells; i++) {
+        const struct cell_result *c = &r->cells[i];
+        if (c->error) {
+            /* First line only here; `mfbench show RUN --json` has all of it. */
+            const char *nl = strchr(c->error, '\n');
+            fprintf(f, "\n%s/%s %s: %.*s", c->framework, c->payload, cell_status_name(c->status),
+                    nl ? (int)(nl - c->error) : (int)strlen(c->error), c->error);
+        }
+        if (!c->nphases)
+            continue;
+        fprintf(f, "\n%s/%s phases:\n", c->framework, c->payload);
+        fprintf(f, "  %6s %9s %8s %10s %9s %9s %9s %9s %7s %9s  %s\n", "users", "requests",
+                "failures", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "cpu%", "rss MiB",
+                "note");
+        for (size_t k = 0; k < c->nphases; k++) {
+            const struct phase_result *p = &c->phases[k];
+            char cpu[32], rss[32], note[160] = "";
+            if (p->stop_reason[0])
+                snprintf(note, sizeof(note), "failed: %s", p->stop_reason);
+            if (p->load_bound)
+                strncat(note, note[0] ? ", load-bound" : "load-bound",
+                        sizeof(note) - strlen(note) - 1);
+            if (p->client_bound)
+                strncat(note, note[0] ? ", client-bound" : "client-bound",
+                        sizeof(note) - strlen(note) - 1);
+            fprintf(f, "  %6d %9llu %8llu %10.1f %9.2f %9.2f %9.2f %9.2f %7s %9s  %s\n", p->users,
+                    (unsigned long long)p->requests, (unsigned long long)p->failures, p->rps,
+                    p->latency_ms.p50, p->latency_ms.p90, p->latency_ms.p99, p->latency_ms.max,
+                    opt_num(p->server_cpu_pct, "%.0f", cpu, sizeof(cpu)),
+                    opt_num(p->server_rss_max_kb < 0 ? -1 : p->server_rss_max_kb / 1024.0, "%.1f",
+                            rss, sizeof(rss)),
+                    note);
+        }
+    }
+    fputc('\n', f);
+}
+
+/* The seed README's tables, one per payload, with capacity, p99, RSS, CPU added. */
+static void print_md(FILE *f, const struct run_record *r)
+{
+    fprintf(f, "Run %lld, %s, profile %s, node %s (%s).\n", (long long)r->id, r->started_at,
+            r->profile[0] ? r->profile : "-", r->node_host, r->node_kernel);
+    for (size_t i = 0; i < r->ncells; i++) {
+        const char *pl = r->cells[i].payload;
+        int seen = 0;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(r->cells[j].payload, pl) == 0)
+                seen = 1;
+        if (seen)
+            continue;
+        fprintf(f, "\n#### %s\n\n", pl);
+        fprintf(f, "| Framework | Total Request | Median Response Time (ms) | Request Per Second "
+                   "| Failed Requests | Capacity (users) | p99 (ms) | Server RSS (MiB) | Server "
+                   "CPU (%%) |\n");
+        fprintf(f, "|---|:---:|:---:|:---:|:---:|:---:|:---:|:---:|:---:|\n");
+        for (size_t j = i; j < r->ncells; j++) {
+            const struct cell_result *c = &r->cells[j];
+            if (strcmp(c->payload, pl) != 0 || c->status == CELL_SKIPPED || !c->nphases)
+                continue;
+            const struct phase_result *h = headline_phase(c);
+            char cap[16], rss[32], cpu[32];
+            double rssk = cell_rss_max(c);
+            fprintf(f, "| %s | %llu | %.2f | %.2f | %llu | %s | %.2f | %s | %s |\n", c->framework,
+                    (unsigned long long)h->requests, h->latency_ms.p50, h->rps,
+                    (unsigned long long)h->failures, users_str(c->capacity_users, cap, sizeof(cap)),
+                    h->latency_ms.p99,
+                    opt_num(rssk < 0 ? -1 : rssk / 1024.0, "%.1f", rss, sizeof(rss)),
+                    opt_num(h->server_cpu_pct, "%.0f", cpu, sizeof(cpu)));
+        }
+        for (size_t j = i; j < r->ncells; j++) {
+            const struct cell_result *c = &r->cells[j];
+            if (strcmp(c->payload, pl) != 0 || (c->nphases && c->status != CELL_SKIPPED))
+                continue;
+            const char *nl = c->error ? strchr(c->error, '\n') : NULL;
+            fprintf(f, "\n- %s: %s%s%.*s", c->framework, cell_status_name(c->status),
+                    c->error ? ": " : "",
+                    c->error ? (nl ? (int)(nl - c->error) : (int)strlen(c->error)) : 0,
+                    c->error ? c->error : "");
+        }
+        fputc('\n', f);
+    }
+}
+
+static void print_csv(FILE *f, const struct run_record *r)
+{
+    fprintf(f, "run,framework,payload,status,users,duration_s,requests,failures,rps,p50_ms,p90_ms,"
+               "p99_ms,p999_ms,max_ms,server_rss_max_kb,server_cpu_pct,client_cpu_pct,"
+               "stop_reason\n");
+    for (size_t i = 0; i < r->ncells; i++) {
+        const struct cell_result *c = &r->cells[i];
+        for (size_t k = 0; k < c->nphases; k++) {
+            const struct phase_result *p = &c->phases[k];
+            fprintf(f, "%lld,%s,%s,%s,%d,%.3f,%llu,%llu,%.2f,%.3f,%.3f,%.3f,%.3f,%.3f,%.0f,%.1f,"
+                       "%.1f,%s\n",
+                    (long long)r->id, c->framework, c->payload, cell_status_name(c->status),
+                    p->users, p->duration_s, (unsigned long long)p->requests,
+                    (unsigned long long)p->failures, p->rps, p->latency_ms.p50, p->latency_ms.p90,
+                    p->latency_ms.p99, p->latency_ms.p999, p->latency_ms.max, p->server_rss_max_kb,
+                    p->server_cpu_pct, p->client_cpu_pct, p->stop_reason);
+        }
+    }
+}
+
+static const char show_usage[] =
+    "usage: mfbench show RUN [--store DB] [--json | --format table|md|csv|json]\n"
+    "\n"
+    "Shows one stored run (RUN is its id, or 'last').\n"
+    "\n"
+    "      --store DB       the result store (default: $MFBENCH_STORE, else\n"
+    "                       $XDG_STATE_HOME/mfbench/results.db)\n"
+    "      --json           the result JSON (same as --format json)\n"
+    "      --format F       table (default), md (the seed's README tables), csv, json\n"
+    "  -h, --help           this text\n";
+
+int cli_cmd_show(int argc, char **argv)
+{
+    static const struct option opts[] = {{"store", required_argument, NULL, 's'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"format", required_argument, NULL, 'f'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *store_path = NULL, *format = "table";
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 's':
+            store_path = optarg;
+            break;
+        case 'j':
+            format = "json";
+            break;
+        case 'f':
+            format = optarg;
+            break;
+        case 'h':
+            fputs(show_usage, stdout);
+            return CLI_OK;
+        default:
+            fputs(show_usage, stderr);
+            return CLI_USAGE;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "mfbench show: name one RUN\n%s", show_usage);
+        return CLI_USAGE;
+    }
+    if (strcmp(format, "table") && strcmp(format, "md") && strcmp(format, "csv") &&
+        strcmp(format, "json")) {
+        fprintf(stderr, "mfbench show: unknown format '%s' (table, md, csv, json)\n", format);
+        return CLI_USAGE;
+    }
+    struct store *s = NULL;
+    int rc = cli_open_store(store_path, &s);
+    if (rc)
+        return rc;
+    int64_t id;
+    if ((rc = cli_parse_run_id(s, argv[optind], &id)) != 0) {
+        store_close(s);
+        return rc;
+    }
+    struct run_record r;
+    struct err e;
+    err_clear(&e);
+    memset(&r, 0, sizeof(r));
+    if (store_load_run(s, id, &r, &e)) {
+        fprintf(stderr, "mfbench: no run %lld in the store (`mfbench history` lists them)\n",
+                (long long)id);
+        store_close(s);
+        return CLI_FAILED;
+    }
+    if (strcmp(format, "json") == 0) {
+        char *j = cli_run_json(&r, 1);
+        if (j)
+            puts(j);
+        free(j);
+    } else if (strcmp(format, "md") == 0) {
+        print_md(stdout, &r);
+    } else if (strcmp(format, "csv") == 0) {
+        print_csv(stdout, &r);
+    } else {
+        cli_print_run_table(stdout, &r);
+    }
+    run_record_free(&r);
+    store_close(s);
+    return CLI_OK;
+}

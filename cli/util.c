@@ -1,0 +1,71 @@
+/* util.c - pieces the subcommands share: error printing, matrix and store
+ * opening by DESIGN.md's rules, run ids. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "config.h"
+#include "store.h"
+
+void cli_print_err(const struct err *e)
+{
+    char msg[2048];
+    err_format(e, msg, sizeof(msg));
+    /* Input errors already start with FILE:LINE:COL, the form editors jump to. */
+    if (e->file[0] && e->line > 0)
+        fprintf(stderr, "%s\n", msg);
+    else
+        fprintf(stderr, "mfbench: %s\n", msg);
+}
+
+int cli_load_matrix(const char *path, struct cfg_matrix **m)
+{
+    struct err e;
+    err_clear(&e);
+    if (!path) {
+        const char *env = getenv("MFBENCH_MATRIX");
+        if (env && *env)
+            path = env;
+    }
+    int rc = path ? cfg_load_file(path, m, &e)
+                  : cfg_load_string("<embedded>", cfg_default_matrix, strlen(cfg_default_matrix),
+                                    m, &e);
+    if (rc) {
+        cli_print_err(&e);
+        return CLI_USAGE;
+    }
+    return CLI_OK;
+}
+
+int cli_open_store(const char *path, struct store **s)
+{
+    char p[4096];
+    struct err e;
+    err_clear(&e);
+    store_default_path(path, p, sizeof(p));
+    if (store_open(p, s, &e)) {
+        cli_print_err(&e);
+        return CLI_FAILED;
+    }
+    return CLI_OK;
+}
+
+int cli_parse_run_id(struct store *s, const char *arg, int64_t *id)
+{
+    struct err e;
+    err_clear(&e);
+    if (strcmp(arg, "last") == 0 || strcmp(arg, "latest") == 0) {
+        if (store_last_run(s, id, &e)) {
+            fprintf(stderr, "mfbench: the store has no runs yet\n");
+            return CLI_FAILED;
+        }
+        return CLI_OK;
+    }
+    if (parse_i64(arg, 1, INT64_MAX, id)) {
+        fprintf(stderr, "mfbench: '%s' is not a run id (a positive number, or 'last')\n", arg);
+        return CLI_USAGE;
+    }
+    return CLI_OK;
+}

@@ -1,0 +1,72 @@
+/* exec.h - the cell executor: for one matrix cell, provision the framework on
+ * the node, start its server, verify it answers, raise users phase by phase
+ * until the stop criteria hold, sample the server, store every phase as it
+ * finishes, and stop the server whatever happened. Shared by `mfbench run`
+ * (foreground) and mfbenchd. */
+#ifndef MFBENCH_EXEC_H
+#define MFBENCH_EXEC_H
+
+#include <stdatomic.h>
+
+#include "common.h"
+#include "config.h"
+#include "node.h"
+#include "result.h"
+#include "runner.h"
+#include "store.h"
+
+enum dmn_event_kind {
+    DMN_EV_LOG,         /* message, level (journald 0..7) */
+    DMN_EV_CELL_START,  /* framework, payload */
+    DMN_EV_PHASE_START, /* users, seq */
+    DMN_EV_PROGRESS,    /* users, seq, progress */
+    DMN_EV_PHASE_END,   /* phase */
+    DMN_EV_CELL_END,    /* cell */
+};
+
+struct dmn_event {
+    enum dmn_event_kind kind;
+    int level; /* for DMN_EV_LOG: 3 err, 4 warning, 6 info, 7 debug */
+    const char *message;
+    const char *framework, *payload;
+    int users, seq;
+    double phase_duration_s; /* planned length of the current phase */
+    const struct run_progress *progress;
+    const struct phase_result *phase;
+    const struct cell_result *cell;
+};
+
+struct dmn_exec {
+    const struct cfg_matrix *matrix; /* borrowed */
+    const char *profile;             /* may be NULL */
+    const char *targets_dir;         /* local targets/ folder to upload */
+    struct node *node;               /* opened by the caller */
+    struct store *store;             /* may be NULL: nothing stored */
+    int64_t run_id;
+    const atomic_int *cancel; /* nonzero: stop the cell (measured phases kept) */
+    void (*on_event)(void *arg, const struct dmn_event *ev);
+    void *arg;
+    /* Filled by dmn_prepare_node(): node facts the sampler needs. */
+    long node_page_kb;
+    long node_clk_tck;
+};
+
+/* Finds the targets/ folder: explicit, else $MFBENCH_TARGETS, else the source
+ * tree's, else the installed one. Returns NULL when none exists. */
+const char *dmn_targets_dir(const char *explicit_dir);
+
+/* Uploads targets/ (only when changed) and the sampler to the node's workdir.
+ * Fills node facts for the run record (host name, kernel). */
+int dmn_prepare_node(struct dmn_exec *x, struct run_record *run, struct err *e);
+
+/* Runs one cell. out is initialised here (framework/payload set); the caller
+ * frees it with cell_result_free. Returns 0 when the cell ran to an outcome
+ * (ok, failed, error, skipped, cancelled: see out->status), negative only for
+ * a failure of mfbench itself (store write failed, node lost). */
+int dmn_exec_cell(struct dmn_exec *x, const struct cfg_cell *cell, struct cell_result *out,
+                  struct err *e);
+
+/* Stops a server left on the node by an earlier, killed process. */
+int dmn_cleanup_node(struct dmn_exec *x, int *found, struct err *e);
+
+#endif

@@ -1,0 +1,30 @@
+#!/bin/sh
+# deps.sh - installs the Debian packages mfbench needs (build, run, and with
+# --test the test suite's real parts). Only what is missing; needs root or sudo.
+set -eu
+BUILD="meson ninja-build pkg-config gcc libc6-dev libuv1-dev libssh2-1-dev libcurl4-openssl-dev
+libyaml-dev libcjson-dev libsqlite3-dev libsystemd-dev"
+RUN="python3 python3-venv python3-ujson python3-flask python3-tornado python3-aiohttp python3-bottle
+python3-django python3-falcon python3-fastapi python3-pyramid python3-waitress python3-starlette
+python3-uvicorn gunicorn util-linux procps coreutils gawk tar"
+TEST="openssh-server openssh-client sqlite3 iproute2 systemd"
+BENCH="wrk nginx-light nghttp2-client python3-locust"
+want="$BUILD $RUN"
+for a in "$@"; do
+  case "$a" in
+    --test) want="$want $TEST" ;;
+    --bench) want="$want $BENCH" ;;
+  esac
+done
+missing=""
+for p in $want; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "installing:$missing" >&2
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q >/dev/null || true
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -q --no-install-recommends $missing >/dev/null
