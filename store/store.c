@@ -495,18 +495,26 @@ static int check_version(struct store *s, int version, struct err *e)
     return 0;
 }
 
-static int migrate(struct store *s, struct err *e)
+/* Refuses, before anything writes to it, a file of a newer schema or of
+ * another application. Sets *version. */
+static int check_file(struct store *s, int *version, struct err *e)
 {
-    int version = 0, app = 0, r;
-    if ((r = pragma_int(s, "PRAGMA user_version", &version, e)) < 0)
+    int app = 0, r;
+    if ((r = pragma_int(s, "PRAGMA user_version", version, e)) < 0)
         return r;
-    if ((r = check_version(s, version, e)) < 0)
+    if ((r = check_version(s, *version, e)) < 0)
         return r;
     if ((r = pragma_int(s, "PRAGMA application_id", &app, e)) < 0)
         return r;
     if (app != 0 && app != STORE_APP_ID)
         return err_set(e, -EILSEQ, "%s: not an mfbench store (application_id %#x)", s->path,
                        (unsigned)app);
+    return 0;
+}
+
+static int migrate(struct store *s, int version, struct err *e)
+{
+    int r;
     while (version < STORE_SCHEMA_VERSION) {
         /* IMMEDIATE takes the write lock first, so two processes opening an old
          * file at once migrate it once: the second re-reads the version. */
@@ -572,17 +580,19 @@ int store_open(const char *path, struct store **out, struct err *e)
      * can drop the last commits (the database never becomes corrupt, it rolls
      * back to an earlier commit). For a benchmark that is an acceptable trade
      * against an fsync per phase; tests/store checks the SIGKILL case. */
-    int app = 0;
+    int version = 0, fk = 0;
+    if ((r = check_file(s, &version, e)) < 0)
+        goto fail;
     if ((r = exec(s, "PRAGMA journal_mode = WAL", e, "journal_mode")) < 0 ||
         (r = exec(s, "PRAGMA synchronous = NORMAL", e, "synchronous")) < 0 ||
         (r = exec(s, "PRAGMA foreign_keys = ON", e, "foreign_keys")) < 0 ||
-        (r = pragma_int(s, "PRAGMA foreign_keys", &app, e)) < 0)
+        (r = pragma_int(s, "PRAGMA foreign_keys", &fk, e)) < 0)
         goto fail;
-    if (app != 1) {
+    if (fk != 1) {
         r = err_set(e, -ENOTSUP, "%s: this SQLite cannot enforce foreign keys", path);
         goto fail;
     }
-    if ((r = migrate(s, e)) < 0)
+    if ((r = migrate(s, version, e)) < 0)
         goto fail;
     *out = s;
     return 0;

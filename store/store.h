@@ -16,8 +16,10 @@ struct store;
  * migrated on open; newer ones are refused with -ENOTSUP. */
 #define STORE_SCHEMA_VERSION 1
 
-/* Opens (creating the file, its parent folders and the schema, or migrating an
- * older schema) the store at path. *out is freed with store_close(). */
+/* Opens (creating the file, its parent folders with mode 0700 and the schema, or
+ * migrating an older schema) the store at path. A newer schema is refused with
+ * -ENOTSUP. Several processes may open one file (WAL, busy timeout 5 s); one
+ * struct store is used by one thread at a time. *out is freed with store_close(). */
 int store_open(const char *path, struct store **out, struct err *e);
 void store_close(struct store *s);
 

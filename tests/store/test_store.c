@@ -478,6 +478,10 @@ static void test_migrations(void)
     CHECK_CONTAINS(e.msg, "schema version 999 is newer");
     CHECK_CONTAINS(e.msg, newer);
     CHECK_INT(header_u32(newer, HDR_USER_VERSION), ==, 999);
+    /* Refused before any write: no journal switch, no -wal file left behind. */
+    char wal[600];
+    snprintf(wal, sizeof(wal), "%s-wal", newer);
+    CHECK_INT(access(wal, F_OK), ==, -1);
 
     /* A failing migration step rolls back: the version stays where it was. */
     char half[512];
@@ -528,6 +532,56 @@ static void test_migrations(void)
     err_clear(&e);
     CHECK(store_open(under, &s, &e) < 0);
     CHECK_CONTAINS(e.msg, junk);
+}
+
+/* Two handles on one file, like the CLI reading while the daemon writes: each
+ * committed phase is visible to the reader at once, and a read does not block
+ * the writer. */
+static void test_two_handles(void)
+{
+    char path[512];
+    path_in(path, sizeof(path), "shared.db");
+    struct err e;
+    err_clear(&e);
+    struct store *w = NULL, *rd = NULL;
+    CHECK_INT(store_open(path, &w, &e), ==, 0);
+    CHECK_INT(store_open(path, &rd, &e), ==, 0);
+    if (!w || !rd) {
+        store_close(w);
+        store_close(rd);
+        return;
+    }
+    struct run_record r;
+    init_run(&r, "2026-11-28T02:00:00Z", "");
+    struct cell_result c;
+    init_cell(&c, "falcon", "json");
+    CHECK_INT(store_run_begin(w, &r, &e), ==, 0);
+    CHECK_INT(store_cell_begin(w, r.id, &c, &e), ==, 0);
+    for (int i = 0; i < 3; i++) {
+        struct phase_result p;
+        make_phase(&p, 10 * (i + 1), i, 0);
+        CHECK_INT(store_phase_add(w, c.id, i, &p, &e), ==, 0);
+        struct run_record l;
+        CHECK_INT(store_load_run(rd, r.id, &l, &e), ==, 0);
+        CHECK_INT(l.ncells, ==, 1);
+        if (l.ncells == 1)
+            CHECK_INT(l.cells[0].nphases, ==, i + 1);
+        run_record_free(&l);
+    }
+    struct store_history_row *h = NULL;
+    size_t nh = 0;
+    CHECK_INT(store_history(rd, "falcon", NULL, 1, &h, &nh, &e), ==, 0);
+    CHECK_INT(nh, ==, 1);
+    if (nh == 1)
+        CHECK_DBL(h[0].p50_ms, ==, 1.25); /* capacity null: the first phase */
+    free(h);
+    CHECK_INT(store_run_finish(w, r.id, "ok", &e), ==, 0);
+    int64_t last = 0;
+    CHECK_INT(store_last_run(rd, &last, &e), ==, 0);
+    CHECK_INT(last, ==, r.id);
+    CHECK_INT(e.code, ==, 0);
+    store_close(rd);
+    store_close(w);
 }
 
 /* The child writes a run, a cell and 3 phases and dies by SIGKILL without
@@ -636,6 +690,7 @@ int main(void)
     test_mark_interrupted();
     test_migrations();
     test_durability();
+    test_two_handles();
     test_default_path();
 
     if (t_failures == 0) {
