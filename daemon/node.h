@@ -30,6 +30,10 @@ struct node_ops {
     int (*put_file)(struct node *n, const char *remote_path, const void *data, size_t len, int mode,
                     struct err *e);
     void (*close)(struct node *n);
+    /* Like exec, with `in` (in_len bytes, may be NULL/0) written to the
+     * command's stdin, then EOF. Used for tar streams and put_file. */
+    int (*exec_in)(struct node *n, const char *cmd, const void *in, size_t in_len,
+                   int64_t timeout_ms, struct buf *out, int *status, struct err *e);
 };
 
 struct node {
@@ -50,6 +54,9 @@ int node_open(const struct cfg_node *cfg, struct node **out, struct err *e);
 void node_close(struct node *n);
 int node_exec(struct node *n, const char *cmd, int64_t timeout_ms, struct buf *out, int *status,
               struct err *e);
+/* node_exec with `in` fed to the command's stdin. */
+int node_exec_stdin(struct node *n, const char *cmd, const void *in, size_t in_len,
+                    int64_t timeout_ms, struct buf *out, int *status, struct err *e);
 /* Runs cmd and fails (-EIO with the output's last lines) unless it exits 0. */
 int node_exec_ok(struct node *n, const char *cmd, int64_t timeout_ms, struct buf *out,
                  struct err *e);
@@ -60,6 +67,12 @@ int node_exec_ok(struct node *n, const char *cmd, int64_t timeout_ms, struct buf
  * *uploaded is set to 1 when files were sent. */
 int node_sync_tree(struct node *n, const char *local_dir, const char *remote_dir, int *uploaded,
                    struct err *e);
+
+/* Internal: the transports' constructors, called by node_open(). */
+int node__open_local(const struct cfg_node *cfg, struct node *n, struct err *e);
+int node__open_ssh(const struct cfg_node *cfg, struct node *n, struct err *e);
+/* Internal: the timeout for one command (cfg->command_timeout_ms, else 60 s). */
+int64_t node__cmd_timeout(const struct node *n);
 
 /* ---- server lifecycle ---- */
 

@@ -1,1 +1,248 @@
-/* placeholder until the part lands */ typedef int mf_placeholder_t;
+/* server.c - a framework server's life on the node: started by one shell command
+ * in its own session (pid == process group id) with ulimit -n raised and CPUs
+ * pinned, stopped by signalling the whole group, found again from its pid file. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node.h"
+
+/* A group is alive when it has a process that is not a zombie: kill -0 alone
+ * also counts zombies nobody reaped (a container's PID 1 may not). */
+static const char ALIVE_FN[] =
+    "mf_alive() { kill -0 -\"$1\" 2>/dev/null || return 1; mf_g=$1; "
+    "for mf_f in /proc/[0-9]*/stat; do "
+    "{ read -r mf_l < \"$mf_f\"; } 2>/dev/null || continue; "
+    "mf_r=${mf_l##*\") \"}; set -- $mf_r; "
+    "if [ \"$3\" = \"$mf_g\" ] && [ \"$1\" != Z ]; then return 0; fi; done; return 1; }\n";
+
+static int oom(struct err *e)
+{
+    return err_set(e, -ENOMEM, "out of memory");
+}
+
+/* dirname into a new string; "." when there is no slash. */
+static int append_dirname(struct buf *b, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return buf_shquote(b, ".");
+    if (slash == path)
+        return buf_shquote(b, "/");
+    char *d = strndup(path, (size_t)(slash - path));
+    if (!d)
+        return -ENOMEM;
+    int rc = buf_shquote(b, d);
+    free(d);
+    return rc;
+}
+
+/* Finds "key=" at a line start in s and parses the integer after it. */
+static int find_kv(const char *s, const char *key, int64_t *v)
+{
+    size_t kl = strlen(key);
+    for (const char *p = s; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+        if (strncmp(p, key, kl) == 0 && p[kl] == '=') {
+            char num[32];
+            size_t i = 0;
+            const char *q = p + kl + 1;
+            while (i + 1 < sizeof num && q[i] && q[i] != '\n')
+                num[i] = q[i], i++;
+            num[i] = '\0';
+            return parse_i64(num, INT64_MIN, INT64_MAX, v);
+        }
+    }
+    return -ENOENT;
+}
+
+int node_server_start(struct node *n, const char *cmd, const char *dir, const char *cpus,
+                      int64_t nofile, const char *pidfile, const char *logfile,
+                      struct node_server *srv, struct err *e)
+{
+    memset(srv, 0, sizeof *srv);
+    if (mf_strlcpy(srv->pidfile, pidfile, sizeof srv->pidfile) >= sizeof srv->pidfile ||
+        mf_strlcpy(srv->logfile, logfile, sizeof srv->logfile) >= sizeof srv->logfile)
+        return err_set(e, -ENAMETOOLONG, "pid or log file path too long");
+    struct buf c, out;
+    buf_init(&c, 0);
+    buf_init(&out, 64 << 10);
+    int rc = 0;
+    char want[32];
+    if (nofile > 0)
+        snprintf(want, sizeof want, "%lld", (long long)nofile);
+    else
+        mf_strlcpy(want, "", sizeof want);
+    /* Every interpolated value is quoted; the inner script gets the values as
+     * positional parameters so nothing is quoted twice. */
+    if (buf_puts(&c, "mkdir -p ") || append_dirname(&c, pidfile) || buf_puts(&c, " ") ||
+        append_dirname(&c, logfile) || buf_puts(&c, " && cd ") || buf_shquote(&c, dir) ||
+        buf_puts(&c, " || exit 1\nhard=$(ulimit -Hn); want=") || buf_shquote(&c, want) ||
+        buf_puts(&c, "\nif [ -z \"$want\" ]; then want=$(ulimit -n); fi\n"
+                     "case $hard in unlimited) ;; *) if [ \"$hard\" -lt \"$want\" ]; then "
+                     "want=$hard; fi ;; esac\n"
+                     "echo hard=$hard; echo nofile=$want\ncpus=") ||
+        buf_shquote(&c, cpus ? cpus : "") ||
+        buf_puts(&c, "\nif [ -n \"$cpus\" ] && ! command -v taskset >/dev/null 2>&1; then "
+                     "cpus=; echo notaskset=1; fi\n"
+                     "setsid sh -c 'ulimit -n \"$1\" || exit 111; if [ -n \"$2\" ]; then "
+                     "exec taskset -c \"$2\" sh -c \"$3\"; else exec sh -c \"$3\"; fi' "
+                     "mfbench-server \"$want\" \"$cpus\" ") ||
+        buf_shquote(&c, cmd) || buf_puts(&c, " >") || buf_shquote(&c, logfile) ||
+        buf_puts(&c, " 2>&1 </dev/null &\nmf_pid=$!\n"
+                     /* $! is known before the child has run setsid: wait (2 s at
+                      * most) until it leads its group, so a stop right away works */
+                     "mf_i=0; while [ $mf_i -lt 100 ]; do "
+                     "{ read -r mf_l < /proc/$mf_pid/stat; } 2>/dev/null || break; "
+                     "mf_r=${mf_l##*\") \"}; set -- $mf_r; [ \"$3\" = \"$mf_pid\" ] && break; "
+                     "sleep 0.02; mf_i=$((mf_i+1)); done\n"
+                     "echo $mf_pid >") ||
+        buf_shquote(&c, pidfile) || buf_puts(&c, " || exit 1\necho pid=$mf_pid\n")) {
+        rc = oom(e);
+        goto done;
+    }
+    rc = node_exec_ok(n, c.data, node__cmd_timeout(n), &out, e);
+    if (rc)
+        goto done;
+    int64_t pid = 0, eff = 0, hard = 0;
+    if (find_kv(out.data, "pid", &pid) || pid <= 1 || find_kv(out.data, "nofile", &eff)) {
+        rc = err_set(e, -EPROTO, "server start on %s: unexpected output: %.300s", n->host,
+                     out.data ? out.data : "");
+        goto done;
+    }
+    srv->pid = (long)pid;
+    srv->nofile = eff;
+    if (nofile > 0 && eff < nofile && find_kv(out.data, "hard", &hard) == 0)
+        snprintf(srv->warning, sizeof srv->warning,
+                 "nofile %lld clamped to the node's hard limit %lld", (long long)nofile,
+                 (long long)hard);
+    else if (cpus && *cpus && strstr(out.data, "notaskset=1"))
+        snprintf(srv->warning, sizeof srv->warning,
+                 "taskset not found on %.120s: server not pinned", n->host);
+done:
+    buf_free(&c);
+    buf_free(&out);
+    return rc;
+}
+
+/* The TERM, wait, KILL loop on the group in $mf_pg, every 100 ms, bounded. */
+static int append_stop_loop(struct buf *c, int64_t grace_ms, const char *pidfile)
+{
+    long grace = grace_ms > 0 ? (long)((grace_ms + 99) / 100) : 0;
+    long limit = grace + 100; /* 10 s after SIGKILL: give up, report */
+    return buf_printf(c,
+                      "kill -TERM -\"$mf_pg\" 2>/dev/null; mf_i=0\n"
+                      "while mf_alive \"$mf_pg\"; do\n"
+                      "  if [ $mf_i -ge %ld ]; then kill -KILL -\"$mf_pg\" 2>/dev/null; fi\n"
+                      "  if [ $mf_i -ge %ld ]; then echo left=1; exit 3; fi\n"
+                      "  sleep 0.1; mf_i=$((mf_i+1))\n"
+                      "done\n"
+                      "rm -f ",
+                      grace, limit) ||
+           buf_shquote(c, pidfile) || buf_puts(c, "\necho stopped=1\n");
+}
+
+static int64_t stop_timeout(const struct node *n, int64_t grace_ms)
+{
+    return (grace_ms > 0 ? grace_ms : 0) + 15000 + node__cmd_timeout(n) / 4;
+}
+
+int node_server_stop(struct node *n, struct node_server *srv, int64_t grace_ms, struct err *e)
+{
+    if (srv->pid <= 1)
+        return 0;
+    struct buf c, out;
+    buf_init(&c, 0);
+    buf_init(&out, 64 << 10);
+    int rc = 0;
+    if (buf_puts(&c, ALIVE_FN) || buf_printf(&c, "mf_pg=%ld\n", srv->pid) ||
+        append_stop_loop(&c, grace_ms, srv->pidfile)) {
+        rc = oom(e);
+        goto done;
+    }
+    rc = node_exec_ok(n, c.data, stop_timeout(n, grace_ms), &out, e);
+    if (rc == 0)
+        srv->pid = 0;
+done:
+    buf_free(&c);
+    buf_free(&out);
+    return rc;
+}
+
+int node_server_stop_pidfile(struct node *n, const char *pidfile, int64_t grace_ms, int *found,
+                             struct err *e)
+{
+    *found = 0;
+    struct buf c, out;
+    buf_init(&c, 0);
+    buf_init(&out, 64 << 10);
+    int rc = 0;
+    /* A pid whose /proc entry has an empty cmdline is a kernel thread or a
+     * zombie: never ours. A reused pid that leads no group fails mf_alive. */
+    if (buf_puts(&c, ALIVE_FN) || buf_puts(&c, "mf_f=") || buf_shquote(&c, pidfile) ||
+        buf_puts(&c, "\nmf_pg=$(cat \"$mf_f\" 2>/dev/null)\n"
+                     "case $mf_pg in ''|*[!0-9]*) rm -f \"$mf_f\"; echo found=0; exit 0 ;; esac\n"
+                     "if [ -e /proc/$mf_pg ] && [ -z \"$(tr -d '\\000' < /proc/$mf_pg/cmdline "
+                     "2>/dev/null)\" ]; then rm -f \"$mf_f\"; echo found=0; exit 0; fi\n"
+                     "if ! mf_alive \"$mf_pg\"; then rm -f \"$mf_f\"; echo found=0; exit 0; fi\n"
+                     "echo found=1\n") ||
+        append_stop_loop(&c, grace_ms, pidfile)) {
+        rc = oom(e);
+        goto done;
+    }
+    rc = node_exec_ok(n, c.data, stop_timeout(n, grace_ms), &out, e);
+    if (rc)
+        goto done;
+    int64_t f = 0;
+    if (find_kv(out.data, "found", &f) == 0 && f == 1)
+        *found = 1;
+done:
+    buf_free(&c);
+    buf_free(&out);
+    return rc;
+}
+
+int node_server_alive(struct node *n, const struct node_server *srv, struct err *e)
+{
+    if (srv->pid <= 1)
+        return 0;
+    struct buf c, out;
+    buf_init(&c, 0);
+    buf_init(&out, 4096);
+    int rc;
+    if (buf_puts(&c, ALIVE_FN) ||
+        buf_printf(&c, "if mf_alive %ld; then echo alive=1; else echo alive=0; fi\n", srv->pid)) {
+        rc = oom(e);
+        goto done;
+    }
+    rc = node_exec_ok(n, c.data, node__cmd_timeout(n), &out, e);
+    if (rc)
+        goto done;
+    int64_t a = 0;
+    if (find_kv(out.data, "alive", &a)) {
+        rc = err_set(e, -EPROTO, "alive check on %s: unexpected output: %.200s", n->host,
+                     out.data ? out.data : "");
+        goto done;
+    }
+    rc = a == 1 ? 1 : 0;
+done:
+    buf_free(&c);
+    buf_free(&out);
+    return rc;
+}
+
+int node_server_log_tail(struct node *n, const struct node_server *srv, int lines, struct buf *out,
+                         struct err *e)
+{
+    struct buf c;
+    buf_init(&c, 0);
+    int status = 0, rc;
+    if (buf_printf(&c, "tail -n %d ", lines > 0 ? lines : 10) || buf_shquote(&c, srv->logfile) ||
+        buf_puts(&c, " 2>&1")) {
+        buf_free(&c);
+        return oom(e);
+    }
+    rc = node_exec(n, c.data, node__cmd_timeout(n), out, &status, e);
+    buf_free(&c);
+    return rc;
+}

@@ -1,1 +1,299 @@
-/* placeholder until the part lands */ typedef int mf_placeholder_t;
+/* transport_local.c - the local transport: commands run on this machine with
+ * fork + setsid + /bin/sh -c, output through a pipe, a deadline that kills the
+ * whole process group; files are written directly. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "node.h"
+
+/* Once the shell has exited, a background child may still hold the output
+ * pipe; we stop reading this long after the exit instead of waiting for it. */
+#define LOCAL_DRAIN_MS 200
+
+static int set_nonblock(int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+    return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+/* Appends up to out->max; the excess is dropped, as node.h promises. */
+static void out_append(struct buf *out, const char *p, size_t n)
+{
+    if (!out)
+        return;
+    size_t max = out->max ? out->max : 64u << 20;
+    if (out->len >= max)
+        return;
+    if (n > max - out->len)
+        n = max - out->len;
+    (void)buf_append(out, p, n);
+}
+
+static int wait_status(int ws)
+{
+    if (WIFEXITED(ws))
+        return WEXITSTATUS(ws);
+    if (WIFSIGNALED(ws))
+        return 128 + WTERMSIG(ws);
+    return -1;
+}
+
+/* The group is gone once the leader is reaped and kill(-pg, 0) finds nobody. */
+static void kill_group(pid_t pg, int *reaped, int *ws)
+{
+    kill(-pg, SIGTERM);
+    int64_t until = mono_ms() + 1000;
+    while (mono_ms() < until) {
+        if (!*reaped && waitpid(pg, ws, WNOHANG) == pg)
+            *reaped = 1;
+        if (*reaped && kill(-pg, 0) < 0)
+            return;
+        poll(NULL, 0, 20);
+    }
+    kill(-pg, SIGKILL);
+    if (!*reaped && waitpid(pg, ws, 0) == pg)
+        *reaped = 1;
+}
+
+/* Writes to a pipe whose reader died must not raise SIGPIPE in the caller's
+ * process: block it around the write and swallow the pending one. */
+static ssize_t write_nosig(int fd, const void *p, size_t n)
+{
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &set, &old);
+    ssize_t w = write(fd, p, n);
+    int saved = errno;
+    if (w < 0 && errno == EPIPE) {
+        struct timespec zero = {0, 0};
+        sigset_t pending;
+        sigpending(&pending);
+        if (sigismember(&pending, SIGPIPE))
+            sigtimedwait(&set, NULL, &zero);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    errno = saved;
+    return w;
+}
+
+static int local_exec_in(struct node *n, const char *cmd, const void *in, size_t in_len,
+                         int64_t timeout_ms, struct buf *out, int *status, struct err *e)
+{
+    int outp[2] = {-1, -1}, inp[2] = {-1, -1};
+    if (status)
+        *status = -1;
+    if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(inp, O_CLOEXEC) < 0) {
+        int rc = -errno;
+        if (outp[0] >= 0) {
+            close(outp[0]);
+            close(outp[1]);
+        }
+        return err_set(e, rc, "pipe: %s", strerror(-rc));
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        int rc = -errno;
+        close(outp[0]);
+        close(outp[1]);
+        close(inp[0]);
+        close(inp[1]);
+        return err_set(e, rc, "fork: %s", strerror(-rc));
+    }
+    if (pid == 0) {
+        setsid();
+        dup2(inp[0], 0);
+        dup2(outp[1], 1);
+        dup2(outp[1], 2);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        signal(SIGPIPE, SIG_DFL);
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    close(outp[1]);
+    close(inp[0]);
+    set_nonblock(outp[0]);
+    set_nonblock(inp[1]);
+    int infd = inp[1];
+    size_t in_off = 0;
+    if (!in || in_len == 0) {
+        close(infd);
+        infd = -1;
+    }
+
+    int64_t deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms : 60000);
+    int64_t drain_until = -1;
+    int reaped = 0, ws = 0, outfd = outp[0], rc = 0;
+    char chunk[16384];
+    while (outfd >= 0 || !reaped) {
+        int64_t now = mono_ms();
+        if (now >= deadline) {
+            rc = -ETIMEDOUT;
+            break;
+        }
+        if (!reaped && waitpid(pid, &ws, WNOHANG) == pid) {
+            reaped = 1;
+            drain_until = now + LOCAL_DRAIN_MS;
+        }
+        if (reaped && drain_until >= 0 && now >= drain_until)
+            break;
+        struct pollfd pf[2];
+        int np = 0;
+        if (outfd >= 0)
+            pf[np++] = (struct pollfd){.fd = outfd, .events = POLLIN};
+        if (infd >= 0)
+            pf[np++] = (struct pollfd){.fd = infd, .events = POLLOUT};
+        /* Short waits so a child's exit is seen without SIGCHLD handling. */
+        int wait = 50;
+        if (deadline - now < wait)
+            wait = (int)(deadline - now);
+        if (np == 0) {
+            poll(NULL, 0, 10);
+            continue;
+        }
+        if (poll(pf, (nfds_t)np, wait) < 0 && errno != EINTR) {
+            rc = err_set(e, -errno, "poll: %s", strerror(errno));
+            break;
+        }
+        for (int i = 0; i < np; i++) {
+            if (pf[i].fd == outfd && (pf[i].revents & (POLLIN | POLLHUP | POLLERR))) {
+                ssize_t r = read(outfd, chunk, sizeof chunk);
+                if (r > 0) {
+                    out_append(out, chunk, (size_t)r);
+                } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
+                    close(outfd);
+                    outfd = -1;
+                }
+            } else if (pf[i].fd == infd && (pf[i].revents & (POLLOUT | POLLERR | POLLHUP))) {
+                ssize_t w = write_nosig(infd, (const char *)in + in_off, in_len - in_off);
+                if (w > 0)
+                    in_off += (size_t)w;
+                if ((w < 0 && errno != EAGAIN && errno != EINTR) || in_off == in_len) {
+                    close(infd);
+                    infd = -1;
+                }
+            }
+        }
+    }
+    if (outfd >= 0)
+        close(outfd);
+    if (infd >= 0)
+        close(infd);
+    if (rc == -ETIMEDOUT) {
+        kill_group(pid, &reaped, &ws);
+        if (status)
+            *status = reaped ? wait_status(ws) : -1;
+        return err_set(e, -ETIMEDOUT, "command timed out after %lldms on %s: %.120s%s",
+                       (long long)timeout_ms, n->host, cmd, strlen(cmd) > 120 ? "..." : "");
+    }
+    if (!reaped) {
+        /* An error above: do not leave the command behind. */
+        kill_group(pid, &reaped, &ws);
+        return rc;
+    }
+    if (status)
+        *status = wait_status(ws);
+    return rc;
+}
+
+static int local_exec(struct node *n, const char *cmd, int64_t timeout_ms, struct buf *out,
+                      int *status, struct err *e)
+{
+    return local_exec_in(n, cmd, NULL, 0, timeout_ms, out, status, e);
+}
+
+static int mkdir_p(const char *dir, struct err *e)
+{
+    char path[PATH_MAX];
+    if (mf_strlcpy(path, dir, sizeof path) >= sizeof path)
+        return err_set(e, -ENAMETOOLONG, "path too long: %.200s", dir);
+    for (char *p = path + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char c = *p;
+            *p = '\0';
+            if (mkdir(path, 0755) < 0 && errno != EEXIST)
+                return err_set(e, -errno, "mkdir %s: %s", path, strerror(errno));
+            *p = c;
+            if (c == '\0')
+                break;
+        }
+    }
+    return 0;
+}
+
+static int local_put_file(struct node *n, const char *remote_path, const void *data, size_t len,
+                          int mode, struct err *e)
+{
+    char dir[PATH_MAX], tmp[PATH_MAX + 16];
+    if (mf_strlcpy(dir, remote_path, sizeof dir) >= sizeof dir)
+        return err_set(e, -ENAMETOOLONG, "path too long: %.200s", remote_path);
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+        *slash = '\0';
+        int rc = mkdir_p(dir, e);
+        if (rc)
+            return rc;
+    }
+    snprintf(tmp, sizeof tmp, "%s.tmp", remote_path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return err_set(e, -errno, "open %s: %s", tmp, strerror(errno));
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, (const char *)data + off, len - off);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            int rc = -errno;
+            close(fd);
+            unlink(tmp);
+            return err_set(e, rc, "write %s: %s", tmp, strerror(-rc));
+        }
+        off += (size_t)w;
+    }
+    if (fchmod(fd, (mode_t)mode) < 0 || close(fd) < 0) {
+        int rc = -errno;
+        unlink(tmp);
+        return err_set(e, rc, "write %s: %s", tmp, strerror(-rc));
+    }
+    if (rename(tmp, remote_path) < 0) {
+        int rc = -errno;
+        unlink(tmp);
+        return err_set(e, rc, "rename to %s: %s", remote_path, strerror(-rc));
+    }
+    return 0;
+}
+
+static void local_close(struct node *n)
+{
+    (void)n;
+}
+
+static const struct node_ops local_ops = {
+    .name = "local",
+    .exec = local_exec,
+    .put_file = local_put_file,
+    .close = local_close,
+    .exec_in = local_exec_in,
+};
+
+int node__open_local(const struct cfg_node *cfg, struct node *n, struct err *e)
+{
+    (void)cfg;
+    (void)e;
+    n->ops = &local_ops;
+    return 0;
+}

@@ -1,0 +1,369 @@
+/* test_local.c - the local transport: exec, timeouts that kill the group,
+ * output cap, put_file, sync_tree (and its ustar stream read back by tar), and
+ * the server lifecycle with `sleep` as the server. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "node.h"
+#include "t.h"
+
+static char tmpdir[256];
+
+static void write_file(const char *rel, const char *text, int mode)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s", tmpdir, rel);
+    FILE *f = fopen(p, "w");
+    if (!f) {
+        T_FAIL("fopen %s", p);
+        return;
+    }
+    fputs(text, f);
+    fclose(f);
+    chmod(p, (mode_t)mode);
+}
+
+/* A process that is gone or a zombie nobody reaped counts as dead. */
+static int pid_running(long pid)
+{
+    char p[64], st[512];
+    snprintf(p, sizeof p, "/proc/%ld/stat", pid);
+    FILE *f = fopen(p, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(st, 1, sizeof st - 1, f);
+    fclose(f);
+    st[n] = '\0';
+    char *r = strrchr(st, ')');
+    return r && r[1] == ' ' && r[2] != 'Z';
+}
+
+static long read_long_file(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    long v = -1;
+    if (f) {
+        if (fscanf(f, "%ld", &v) != 1)
+            v = -1;
+        fclose(f);
+    }
+    return v;
+}
+
+static void test_exec(struct node *n)
+{
+    struct err e;
+    struct buf out;
+    buf_init(&out, 0);
+    int st = -1;
+    err_clear(&e);
+    CHECK_INT(node_exec(n, "echo hello; echo err >&2; exit 3", 5000, &out, &st, &e), ==, 0);
+    CHECK_INT(st, ==, 3);
+    CHECK_CONTAINS(out.data, "hello\n");
+    CHECK_CONTAINS(out.data, "err\n");
+
+    buf_reset(&out);
+    err_clear(&e);
+    CHECK_INT(node_exec_ok(n,
+                           "for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22; "
+                           "do echo line$i; done; exit 7",
+                           5000, &out, &e),
+              ==, -EIO);
+    CHECK_CONTAINS(e.msg, "command failed (exit 7)");
+    CHECK_CONTAINS(e.msg, "line22");
+    CHECK(strstr(e.msg, "line2\n") == NULL); /* only the last 20 lines */
+
+    /* killed by a signal: 128+n */
+    buf_reset(&out);
+    err_clear(&e);
+    CHECK_INT(node_exec(n, "kill -9 $$", 5000, &out, &st, &e), ==, 0);
+    CHECK_INT(st, ==, 128 + 9);
+
+    /* stdin */
+    buf_reset(&out);
+    err_clear(&e);
+    CHECK_INT(node_exec_stdin(n, "tr a-z A-Z", "abc", 3, 5000, &out, &st, &e), ==, 0);
+    CHECK_STR(out.data, "ABC");
+
+    /* output cap: excess dropped, not an error */
+    struct buf small;
+    buf_init(&small, 100);
+    err_clear(&e);
+    CHECK_INT(
+        node_exec(n, "head -c 100000 /dev/zero | tr '\\0' x; echo done", 5000, &small, &st, &e), ==,
+        0);
+    CHECK_INT(st, ==, 0);
+    CHECK_INT(small.len, ==, 100);
+    buf_free(&small);
+
+    /* a background child keeping the pipe open does not hold us until the deadline */
+    buf_reset(&out);
+    err_clear(&e);
+    int64_t t0 = mono_ms();
+    CHECK_INT(node_exec(n, "sleep 3 & echo started", 10000, &out, &st, &e), ==, 0);
+    CHECK_INT(mono_ms() - t0, <, 2500);
+    CHECK_CONTAINS(out.data, "started");
+    buf_free(&out);
+}
+
+static void test_timeout(struct node *n)
+{
+    struct err e;
+    struct buf out;
+    buf_init(&out, 0);
+    char pidf[512], cmd[1024];
+    snprintf(pidf, sizeof pidf, "%s/sleep.pid", tmpdir);
+    snprintf(cmd, sizeof cmd, "sleep 100 & echo $! > %s; wait", pidf);
+    int st = 0;
+    err_clear(&e);
+    int64_t t0 = mono_ms();
+    CHECK_INT(node_exec(n, cmd, 500, &out, &st, &e), ==, -ETIMEDOUT);
+    CHECK_INT(mono_ms() - t0, <, 4000);
+    CHECK_CONTAINS(e.msg, "500ms");
+    CHECK_CONTAINS(e.msg, "sleep 100");
+    long child = read_long_file(pidf);
+    CHECK_INT(child, >, 1);
+    /* the group got SIGTERM; give the kernel a moment */
+    for (int i = 0; i < 50 && child > 1 && pid_running(child); i++)
+        usleep(20000);
+    CHECK_INT(pid_running(child), ==, 0);
+
+    /* a child that ignores SIGTERM gets SIGKILL after 1 s */
+    snprintf(cmd, sizeof cmd, "sh -c 'trap \"\" TERM; echo $$ > %s; while :; do sleep 0.05; done'",
+             pidf);
+    err_clear(&e);
+    unlink(pidf);
+    CHECK_INT(node_exec(n, cmd, 300, &out, &st, &e), ==, -ETIMEDOUT);
+    child = read_long_file(pidf);
+    CHECK_INT(child, >, 1);
+    for (int i = 0; i < 50 && child > 1 && pid_running(child); i++)
+        usleep(20000);
+    CHECK_INT(pid_running(child), ==, 0);
+    buf_free(&out);
+}
+
+static void test_put_file(struct node *n)
+{
+    struct err e;
+    char p[512];
+    snprintf(p, sizeof p, "%s/a/b/c/file.txt", tmpdir);
+    err_clear(&e);
+    CHECK_INT(n->ops->put_file(n, p, "data\n", 5, 0640, &e), ==, 0);
+    struct buf b;
+    buf_init(&b, 0);
+    CHECK_INT(mf_read_file(p, 1000, &b, &e), ==, 0);
+    CHECK_STR(b.data, "data\n");
+    struct stat st;
+    CHECK_INT(stat(p, &st), ==, 0);
+    CHECK_INT(st.st_mode & 0777, ==, 0640);
+    buf_free(&b);
+}
+
+static void test_sync(struct node *n)
+{
+    struct err e;
+    char src[512], dst[512], cmd[2048];
+    snprintf(src, sizeof src, "%s/src", tmpdir);
+    snprintf(dst, sizeof dst, "%s/node/targets", tmpdir);
+    mkdir(src, 0755);
+    write_file("src/app.py", "print('hi')\n", 0644);
+    write_file("src/run.sh", "#!/bin/sh\necho run\n", 0755);
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p %s/src/sub/__pycache__ %s/src/.git %s/src/"
+             "a-very-long-folder-name-that-goes-on-and-on-and-on-for-quite-a-while-yes/"
+             "another-long-folder-name-to-pass-one-hundred-bytes",
+             tmpdir, tmpdir, tmpdir);
+    CHECK_INT(system(cmd), ==, 0);
+    write_file("src/sub/x.txt", "x", 0600);
+    write_file("src/sub/__pycache__/x.pyc", "junk", 0644);
+    write_file("src/.git/config", "junk", 0644);
+    write_file("src/.hidden", "junk", 0644);
+    write_file("src/a-very-long-folder-name-that-goes-on-and-on-and-on-for-quite-a-while-yes/"
+               "another-long-folder-name-to-pass-one-hundred-bytes/deep.txt",
+               "deep", 0644);
+
+    int up = -1;
+    err_clear(&e);
+    CHECK_INT(node_sync_tree(n, src, dst, &up, &e), ==, 0);
+    if (e.code)
+        fprintf(stderr, "sync: %s\n", e.msg);
+    CHECK_INT(up, ==, 1);
+    CHECK_INT(n->files_uploaded, ==, 4);
+    CHECK_INT(n->bytes_uploaded, >, 0);
+    snprintf(cmd, sizeof cmd,
+             "cd %s && test \"$(cat app.py)\" = \"print('hi')\" && test -x run.sh && "
+             "test \"$(cat sub/x.txt)\" = x && test ! -e sub/__pycache__ && test ! -e .git && "
+             "test ! -e .hidden && test \"$(stat -c %%a sub/x.txt)\" = 600 && "
+             "test \"$(cat a-very-long-*/another-*/deep.txt)\" = deep && "
+             "test -s .mfbench-tree-sha256",
+             dst);
+    CHECK_INT(system(cmd), ==, 0);
+
+    /* the second time nothing is sent */
+    uint64_t bytes = n->bytes_uploaded, files = n->files_uploaded;
+    up = -1;
+    err_clear(&e);
+    CHECK_INT(node_sync_tree(n, src, dst, &up, &e), ==, 0);
+    CHECK_INT(up, ==, 0);
+    CHECK_INT(n->bytes_uploaded - bytes, ==, 0);
+    CHECK_INT(n->files_uploaded - files, ==, 0);
+
+    /* a changed file, a removed file: uploads again, the stale one is gone */
+    write_file("src/app.py", "print('changed')\n", 0644);
+    snprintf(cmd, sizeof cmd, "rm %s/src/run.sh", tmpdir);
+    CHECK_INT(system(cmd), ==, 0);
+    err_clear(&e);
+    CHECK_INT(node_sync_tree(n, src, dst, &up, &e), ==, 0);
+    CHECK_INT(up, ==, 1);
+    CHECK_INT(n->files_uploaded - files, ==, 3);
+    snprintf(cmd, sizeof cmd,
+             "cd %s && test \"$(cat app.py)\" = \"print('changed')\" && test ! -e run.sh", dst);
+    CHECK_INT(system(cmd), ==, 0);
+
+    /* a mode change alone changes the hash */
+    write_file("src/app.py", "print('changed')\n", 0755);
+    err_clear(&e);
+    CHECK_INT(node_sync_tree(n, src, dst, &up, &e), ==, 0);
+    CHECK_INT(up, ==, 1);
+
+    /* a missing local folder is an error naming it */
+    err_clear(&e);
+    CHECK_INT(node_sync_tree(n, "/nonexistent-mfbench", dst, &up, &e), ==, -ENOENT);
+    CHECK_CONTAINS(e.msg, "/nonexistent-mfbench");
+}
+
+static void test_server(struct node *n)
+{
+    struct err e;
+    struct node_server srv;
+    char pidf[512], logf[512], hard_s[64] = "";
+    snprintf(pidf, sizeof pidf, "%s/run/srv.pid", tmpdir);
+    snprintf(logf, sizeof logf, "%s/log/srv.log", tmpdir);
+    FILE *p = popen("ulimit -Hn", "r");
+    if (p) {
+        if (!fgets(hard_s, sizeof hard_s, p))
+            hard_s[0] = '\0';
+        pclose(p);
+    }
+    long long hard = strncmp(hard_s, "unlimited", 9) == 0 ? -1 : atoll(hard_s);
+
+    err_clear(&e);
+    /* the command has quotes and a $ that must reach the server's shell intact */
+    int rc = node_server_start(n, "echo \"it's $((1+1))\"; exec sleep 1000", tmpdir, "0", 999999,
+                               pidf, logf, &srv, &e);
+    CHECK_INT(rc, ==, 0);
+    if (rc) {
+        fprintf(stderr, "start: %s\n", e.msg);
+        return;
+    }
+    CHECK_INT(srv.pid, >, 1);
+    CHECK_INT(read_long_file(pidf), ==, srv.pid);
+    CHECK_INT(getpgid((pid_t)srv.pid), ==, srv.pid);
+    CHECK_INT(getsid((pid_t)srv.pid), ==, srv.pid);
+    if (hard > 0 && hard < 999999) {
+        CHECK_INT(srv.nofile, ==, hard);
+        char want[128];
+        snprintf(want, sizeof want, "nofile 999999 clamped to the node's hard limit %lld", hard);
+        CHECK_STR(srv.warning, want);
+    } else {
+        CHECK_INT(srv.nofile, ==, 999999);
+        CHECK_STR(srv.warning, "");
+    }
+    usleep(200000);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "grep -q \"^Max open files *%lld \" /proc/%ld/limits",
+             (long long)srv.nofile, srv.pid);
+    CHECK_INT(system(cmd), ==, 0);
+    snprintf(cmd, sizeof cmd, "taskset -p %ld | grep -q ': 1$'", srv.pid);
+    CHECK_INT(system(cmd), ==, 0);
+    CHECK_INT(node_server_alive(n, &srv, &e), ==, 1);
+
+    struct buf tail;
+    buf_init(&tail, 0);
+    CHECK_INT(node_server_log_tail(n, &srv, 5, &tail, &e), ==, 0);
+    CHECK_CONTAINS(tail.data, "it's 2");
+    buf_free(&tail);
+
+    long pid = srv.pid;
+    err_clear(&e);
+    CHECK_INT(node_server_stop(n, &srv, 2000, &e), ==, 0);
+    CHECK_INT(srv.pid, ==, 0);
+    CHECK_INT(pid_running(pid), ==, 0);
+    CHECK(access(pidf, F_OK) != 0);
+    struct node_server gone = {.pid = pid};
+    CHECK_INT(node_server_alive(n, &gone, &e), ==, 0);
+    CHECK_INT(node_server_stop(n, &srv, 2000, &e), ==, 0); /* not running: fine */
+
+    /* a server that ignores SIGTERM, with a child: the group goes after grace */
+    err_clear(&e);
+    rc = node_server_start(n, "trap '' TERM; sleep 1000 & while :; do sleep 0.1; done", tmpdir, "",
+                           0, pidf, logf, &srv, &e);
+    CHECK_INT(rc, ==, 0);
+    pid = srv.pid;
+    int64_t t0 = mono_ms();
+    CHECK_INT(node_server_stop(n, &srv, 300, &e), ==, 0);
+    CHECK_INT(mono_ms() - t0, <, 5000);
+    CHECK_INT(pid_running(pid), ==, 0);
+    snprintf(cmd, sizeof cmd, "pgrep -g %ld >/dev/null && ps -o stat= -g %ld | grep -qv Z", pid,
+             pid);
+    CHECK(system(cmd) != 0);
+
+    /* a leftover, found from its pid file */
+    err_clear(&e);
+    rc = node_server_start(n, "exec sleep 1000", tmpdir, NULL, 1024, pidf, logf, &srv, &e);
+    CHECK_INT(rc, ==, 0);
+    CHECK_INT(srv.nofile, ==, 1024);
+    pid = srv.pid;
+    int found = -1;
+    CHECK_INT(node_server_stop_pidfile(n, pidf, 1000, &found, &e), ==, 0);
+    CHECK_INT(found, ==, 1);
+    CHECK_INT(pid_running(pid), ==, 0);
+    CHECK(access(pidf, F_OK) != 0);
+    CHECK_INT(node_server_stop_pidfile(n, pidf, 1000, &found, &e), ==, 0);
+    CHECK_INT(found, ==, 0);
+    /* a stale pid file naming a process that is not a group leader (our own
+     * test process, pid reused) is not killed */
+    char txt[32];
+    snprintf(txt, sizeof txt, "%ld\n", (long)getpid());
+    FILE *f = fopen(pidf, "w");
+    if (f) {
+        fputs(txt, f);
+        fclose(f);
+    }
+    if (getpgid(0) != getpid()) {
+        CHECK_INT(node_server_stop_pidfile(n, pidf, 1000, &found, &e), ==, 0);
+        CHECK_INT(found, ==, 0);
+    }
+}
+
+int main(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/mfbench-node-test-XXXXXX");
+    if (!mkdtemp(tmpdir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    struct cfg_node cfg = {.transport = CFG_TRANSPORT_LOCAL, .command_timeout_ms = 20000};
+    struct node *n = NULL;
+    struct err e;
+    err_clear(&e);
+    CHECK_INT(node_open(&cfg, &n, &e), ==, 0);
+    if (!n)
+        T_DONE();
+    CHECK_STR(n->host, "127.0.0.1");
+    test_exec(n);
+    test_timeout(n);
+    test_put_file(n);
+    test_sync(n);
+    test_server(n);
+    node_close(n);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+    CHECK_INT(system(cmd), ==, 0);
+    T_DONE();
+}
