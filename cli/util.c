@@ -44,7 +44,10 @@ int cli_open_store(const char *path, struct store **s)
     char p[4096];
     struct err e;
     err_clear(&e);
-    store_default_path(path, p, sizeof(p));
+    if (!store_default_path(path, p, sizeof(p))) {
+        fprintf(stderr, "mfbench: no store path: pass --store DB or set $MFBENCH_STORE\n");
+        return CLI_USAGE;
+    }
     if (store_open(p, s, &e)) {
         cli_print_err(&e);
         return CLI_FAILED;

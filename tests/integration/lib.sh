@@ -1,0 +1,77 @@
+# lib.sh - shared by the integration test scripts: temp folders, a test matrix,
+# checks that print what differed, and the closing verdict.
+# Usage: . "$(dirname "$0")/lib.sh"  (needs MFBENCH=path/to/mfbench, SRC=source root)
+set -u
+: "${MFBENCH:?set MFBENCH to the mfbench binary}"
+: "${SRC:?set SRC to the source root}"
+PY=/usr/bin/python3
+T=$(mktemp -d /tmp/mfbench-test.XXXXXX)
+export MFBENCH_STORE="$T/results.db"
+export XDG_STATE_HOME="$T/state"
+fails=0
+checks=0
+cleanup_hooks=""
+at_exit() { for h in $cleanup_hooks; do $h || true; done; rm -rf "$T"; }
+trap at_exit EXIT
+trap 'exit 130' INT TERM
+
+ok() { checks=$((checks + 1)); }
+bad() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*" >&2; }
+expect_eq() { # what actual expected
+  if [ "$2" = "$3" ]; then ok; else bad "$1: got '$2', expected '$3'"; fi
+}
+expect_contains() { # what haystack needle
+  case "$2" in *"$3"*) ok ;; *) bad "$1: '$3' not in: $2" ;; esac
+}
+finish() {
+  echo "$checks checks, $fails failed" >&2
+  [ "$checks" -gt 0 ] && [ "$fails" -eq 0 ]
+  exit $?
+}
+
+# A free TCP port on 127.0.0.1 (asked of the kernel, then released).
+free_port() {
+  $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# write_matrix FILE NODE_YAML [FRAMEWORKS_YAML]: a small matrix with short phases.
+write_matrix() {
+  file=$1 node=$2
+  fws=${3:-"  flask: {server: werkzeug}
+  tornado: {server: tornado}"}
+  cat >"$file" <<YAML
+version: 1
+node:
+$node
+load:
+  cpus: "0"
+defaults:
+  duration: 2s
+  warmup: 500ms
+  spawn_rate: 1000
+  think: {min: 0s, max: 0s}
+  users: {start: 2, step: 4, max: 6}
+  stop_when: {failures: 1}
+  timeout: 5s
+  ready_timeout: 20s
+payloads:
+  text: {path: /text, body: "Hello World!", content_type: text/plain}
+  json:
+    path: /json
+    body: '{"test":true,"date":1553700000,"values":[1,2,3,4,5],"sub_attributes":{"attribute1":1,"attribute2":"True"}}'
+    content_type: application/json
+frameworks:
+$fws
+YAML
+}
+
+# json_get FILE EXPR: evaluates a Python expression over the JSON document `d`.
+json_get() {
+  $PY -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# No process of ours is left serving from WORKDIR.
+expect_no_server() { # workdir
+  left=$(pgrep -f "$1/(targets|user)/" 2>/dev/null | tr '\n' ' ')
+  expect_eq "no server process left under $1" "$left" ""
+}

@@ -1,0 +1,56 @@
+#!/bin/sh
+# A server that never becomes ready: the cell fails with "server not ready" and
+# the last lines of the server's log; no process is left; the run exits 1.
+# Also a user's own start: framework, and a target that answers a wrong body.
+. "$(dirname "$0")/lib.sh"
+port=$(free_port)
+mkdir -p "$T/mine"
+cat >"$T/mine/app.py" <<'PY'
+import sys, time
+print("mine: starting, but never listening", flush=True)
+time.sleep(600)
+PY
+cat >"$T/wrong/app.py" 2>/dev/null || { mkdir -p "$T/wrong"; }
+cat >"$T/wrong/app.py" <<'PY'
+import sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+class H(BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = b"Hello World?"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+a = sys.argv
+HTTPServer((a[a.index("--host") + 1], int(a[a.index("--port") + 1])), H).serve_forever()
+PY
+write_matrix "$T/m.yaml" "  transport: local
+  workdir: $T/node
+  cpus: \"1\"
+  server_port: $port" "  sleepy:
+    start: \"{python} {dir}/app.py\"
+    dir: $T/mine
+    ready_timeout: 3s
+  wrong:
+    start: \"{python} {dir}/app.py --host {host} --port {port}\"
+    dir: $T/wrong"
+start=$(date +%s)
+"$MFBENCH" run -m "$T/m.yaml" --json sleepy/text wrong/text >"$T/out.json" 2>"$T/err.txt"
+rc=$?
+took=$(( $(date +%s) - start ))
+expect_eq "exit status" "$rc" 1
+expect_eq "sleepy status" "$(json_get "$T/out.json" "d['cells'][0]['status']")" failed
+expect_contains "sleepy error" "$(json_get "$T/out.json" "d['cells'][0]['error']")" "server not ready"
+expect_contains "sleepy log tail" "$(json_get "$T/out.json" "d['cells'][0]['error']")" "never listening"
+expect_eq "sleepy phases" "$(json_get "$T/out.json" "len(d['cells'][0]['phases'])")" 0
+expect_eq "wrong status" "$(json_get "$T/out.json" "d['cells'][1]['status']")" error
+expect_contains "wrong error names the difference" "$(json_get "$T/out.json" "d['cells'][1]['error']")" "byte 11"
+expect_eq "bounded by the ready timeout" "$([ "$took" -lt 40 ] && echo yes)" yes
+expect_eq "stored statuses" "$(sqlite3 "$MFBENCH_STORE" "select group_concat(status) from cells order by id")" "failed,error"
+expect_no_server "$T/node"
+left=$(pgrep -f "$T/node/user/sleepy" | tr '\n' ' ')
+expect_eq "sleepy process gone" "$left" ""
+finish

@@ -1,0 +1,47 @@
+#!/bin/sh
+# The whole path over SSH: a real OpenSSH sshd on 127.0.0.1 is the node; flask/text
+# and tornado/json are provisioned and run there; the run is stored. Then a node
+# whose host key does not match known_hosts is refused, naming host and fingerprint.
+. "$(dirname "$0")/lib.sh"
+FIX="$SRC/tests/fixtures/sshd-node.sh"
+eval "$(sh "$FIX" start "$T/sshd")" || { bad "sshd fixture did not start"; finish; }
+stop_sshd() { sh "$FIX" stop "$T/sshd"; }
+cleanup_hooks="stop_sshd"
+port=$(free_port)
+node="  transport: ssh
+  host: 127.0.0.1
+  port: $port_ssh
+  user: $user
+  identity: $identity
+  known_hosts: $known_hosts
+  workdir: $T/node
+  cpus: \"1\"
+  server_port: $port"
+write_matrix "$T/m.yaml" "$node"
+"$MFBENCH" run -m "$T/m.yaml" --json flask/text tornado/json >"$T/out.json" 2>"$T/err.txt"
+expect_eq "exit status (stderr: $(tail -5 "$T/err.txt"))" "$?" 0
+expect_eq "cells" "$(json_get "$T/out.json" 'len(d["cells"])')" 2
+for i in 0 1; do
+  expect_eq "cell $i status" "$(json_get "$T/out.json" "d['cells'][$i]['status']")" ok
+  expect_eq "cell $i requests > 0" "$(json_get "$T/out.json" "d['cells'][$i]['phases'][0]['requests'] > 0")" True
+  expect_eq "cell $i no failure at the lowest level" "$(json_get "$T/out.json" "d['cells'][$i]['phases'][0]['failures']")" 0
+done
+expect_eq "stored phases" "$(sqlite3 "$MFBENCH_STORE" 'select count(*) > 1 from phases')" 1
+expect_eq "provisioned over ssh" "$(test -f "$T/node/targets/flask/app.py" && echo yes)" yes
+expect_no_server "$T/node"
+
+# A changed host key: known_hosts names another key for the same host.
+ssh-keygen -q -t ed25519 -N '' -f "$T/other" >/dev/null
+printf '[127.0.0.1]:%s %s\n' "$port_ssh" "$(cut -d' ' -f1,2 "$T/other.pub")" >"$T/wrong_known_hosts"
+sed "s|known_hosts: .*|known_hosts: $T/wrong_known_hosts|" "$T/m.yaml" >"$T/wrong.yaml"
+"$MFBENCH" run -m "$T/wrong.yaml" flask/text >"$T/o2.txt" 2>"$T/e2.txt"
+expect_eq "mismatched host key exit" "$?" 1
+expect_contains "message names the host" "$(cat "$T/e2.txt")" "127.0.0.1"
+expect_contains "message names the fingerprint" "$(cat "$T/e2.txt")" "SHA256:"
+# An unknown host: empty known_hosts.
+: >"$T/empty_known_hosts"
+sed "s|known_hosts: .*|known_hosts: $T/empty_known_hosts|" "$T/m.yaml" >"$T/unknown.yaml"
+"$MFBENCH" run -m "$T/unknown.yaml" flask/text >/dev/null 2>"$T/e3.txt"
+expect_eq "unknown host key exit" "$?" 1
+expect_contains "unknown host message" "$(cat "$T/e3.txt")" "SHA256:"
+finish
