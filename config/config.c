@@ -182,7 +182,8 @@ static int get_dur(struct ctx *c, yaml_node_t *n, const char *key, bool positive
     if (rc)
         return rc;
     int64_t ms;
-    if (dur_parse(sval(n), &ms))
+    /* The length cap keeps dur_parse's sum of parts far from overflowing. */
+    if (strlen(sval(n)) > 32 || dur_parse(sval(n), &ms))
         return bad(c, n, "%s: malformed duration '%s' (use e.g. 60s, 2m, 500ms, 1m30s or 0)", key,
                    sval(n));
     if (positive && ms <= 0)
