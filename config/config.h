@@ -99,7 +99,7 @@ struct cfg_node {
     int server_port;   /* port the server listens on, default 8000 */
     char *listen;      /* address the server binds, default = host (local: 127.0.0.1) */
     int system_site_packages; /* venvs see the node's python3-* packages (default 1) */
-    int64_t command_timeout_ms; /* limit for one remote command (default 60s) */
+    int64_t command_timeout_ms; /* limit for one remote command (default 120s) */
 };
 
 struct cfg_profile {
