@@ -1,0 +1,1 @@
+# Shared code of the targets: payloads and the command-line launcher.

@@ -1,0 +1,24 @@
+"""Bottle under gunicorn (sync workers, -w N, default 1): the production setup.
+Execs `python -m gunicorn ... wsgi:app` so the pid stays the gunicorn master's."""
+import os
+import sys
+
+_TARGETS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, _TARGETS)
+from _shared import launch  # noqa: E402
+sys.path.remove(_TARGETS)  # the targets/<name> folders must not shadow frameworks
+
+NAME = "bottle-gunicorn"
+
+
+def versions():
+    import bottle
+    import gunicorn
+
+    return {"bottle": launch.version_of("bottle", bottle),
+            "gunicorn": launch.version_of("gunicorn", gunicorn)}
+
+
+if __name__ == "__main__":
+    launch.exec_gunicorn(launch.parse_args(NAME, versions),
+                         os.path.dirname(os.path.abspath(__file__)), "wsgi:app")

@@ -1,0 +1,57 @@
+"""Sanic under its own server (app.run): seed parity. Not installable on the test
+host (no PyPI): --versions then fails with `sanic: No module named 'sanic'`, exit 3."""
+import os
+import sys
+
+_TARGETS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, _TARGETS)
+from _shared import launch, payloads  # noqa: E402
+sys.path.remove(_TARGETS)  # the targets/<name> folders must not shadow frameworks
+
+NAME = "sanic"
+
+
+def versions():
+    import sanic
+
+    out = {"sanic": launch.version_of("sanic", sanic)}
+    out.update(launch.optional_versions("uvloop", "httptools"))
+    return out
+
+
+def make_app():
+    from sanic import Sanic, response
+
+    about_text = "sanic %s (sanic server)" % launch.version_of("sanic")
+    app = Sanic("mfbench_sanic")
+
+    @app.route("/text", methods=["GET"])
+    async def text(request):
+        return response.text(payloads.TEXT, content_type="text/plain")
+
+    @app.route("/json", methods=["GET"])
+    async def json(request):
+        # response.json serializes on every request, as the seed did; dumps pins the bytes.
+        return response.json(payloads.JSON_DATA, dumps=payloads.dumps)
+
+    @app.route("/file", methods=["GET"])
+    async def file(request):
+        return await response.file(payloads.FILE_PATH, mime_type=payloads.FILE_CONTENT_TYPE)
+
+    @app.route("/about", methods=["GET"])
+    async def about(request):
+        return response.text(about_text, content_type="text/plain")
+
+    return app
+
+
+def main():
+    args = launch.parse_args(NAME, versions)
+    app = make_app()
+    kw = launch.kwargs_for(app.run, NAME, host=args.host, port=args.port, workers=args.workers,
+                           backlog=launch.BACKLOG, access_log=False, debug=False)
+    app.run(**kw)
+
+
+if __name__ == "__main__":
+    main()
