@@ -1,1 +1,1247 @@
-/* placeholder until the part lands */ typedef int mf_placeholder_t;
+/* engine.c - the load engine: one libuv loop per thread, each user one keep-alive
+ * TCP connection with a pre-built request, closed loop with think times (Locust's
+ * user model) or open loop at a fixed rate with latency from the intended send
+ * time (wrk2). A coordinator thread polls cancel and reports progress. */
+#include "runner.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <uv.h>
+
+#include "hist_int.h"
+#include "http.h"
+
+#define READ_BUF_SIZE (64 * 1024)
+#define NOFILE_SLACK 64
+#define MAX_PIPELINE 1024
+#define NS_MS UINT64_C(1000000)
+#define NS_S UINT64_C(1000000000)
+/* Open loop: a send counts in missed_schedule when it leaves more than
+ * max(MISSED_MIN_NS, 10% of the per-thread interval) after its intended time.
+ * The floor is 2 ms because libuv timers have 1 ms granularity: a send batched
+ * on the next millisecond tick is on time. */
+#define MISSED_MIN_NS (2 * NS_MS)
+
+enum { U_OFF, U_CONNECTING, U_READY, U_CLOSING };
+enum { TK_NONE, TK_THINK, TK_TIMEOUT, TK_RECONNECT };
+
+struct worker;
+
+struct user {
+    uv_tcp_t tcp;
+    uv_connect_t creq;
+    uv_write_t wreq;
+    uv_timer_t timer;
+    struct worker *w;
+    struct http_resp parser;
+    uint8_t state, timer_kind;
+    uint8_t started, write_busy, want_send, in_freeq, retry_after_close;
+    uint16_t inflight, head, wq;
+    uint16_t fails_row;
+    uint64_t want_ns;     /* latency start of the batch waiting for a connection */
+    uint64_t pace_target; /* pacing: intended time of the last send */
+    uint64_t ts[];        /* per slot of the pipeline ring: latency start, actual send */
+};
+
+struct shared {
+    const struct run_opts *o;
+    struct sockaddr_storage addr;
+    char *req; /* pipeline copies of the request, back to back */
+    size_t req_len;
+    struct http_cfg hcfg;
+    uint64_t t0, warm_end, end;
+    uint64_t timeout_ns;
+    int pipeline, nsec, rate_mode;
+};
+
+struct sec_slot {
+    uint64_t requests, failures, ok;
+    int users;
+    uint32_t nb;
+    uint32_t (*b)[2]; /* sparse histogram: bucket index, count */
+};
+
+struct worker {
+    uv_loop_t loop;
+    uv_timer_t stop_timer, tick_timer, spawn_timer, sched_timer;
+    uv_async_t wake;
+    struct shared *sh;
+    int idx, pin;
+    cpu_set_t cpuset;
+    pthread_t th;
+    char *users; /* nusers * ustride bytes */
+    size_t ustride;
+    int nusers, started;
+    uint64_t rng;
+    int stopping;
+    atomic_int finished;
+    int loop_close_rc;
+    /* the measured window */
+    uint64_t ok, fails[FAIL__COUNT], bytes, reconnects, missed;
+    struct run_hist *hist;
+    /* the current second */
+    struct run_hist *sec_hist;
+    uint64_t sec_req, sec_fail, sec_ok;
+    int cur_sec;
+    struct sec_slot *slots;
+    atomic_int secs_done;
+    /* spawn */
+    double spawn_rate;
+    /* open loop */
+    uint64_t interval_ns, sched_off, next_k;
+    uint32_t *freeq;
+    uint32_t fq_head, fq_len;
+    char rbuf[READ_BUF_SIZE];
+};
+
+static struct user *user_at(struct worker *w, int i)
+{
+    return (struct user *)(void *)(w->users + (size_t)i * w->ustride);
+}
+
+static uint64_t rng_next(uint64_t *s)
+{
+    /* splitmix64 */
+    uint64_t z = (*s += UINT64_C(0x9E3779B97F4A7C15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+    return z ^ (z >> 31);
+}
+
+void run_opts_init(struct run_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->users = 1;
+    o->spawn_rate = 0;
+    o->duration_ms = 10000;
+    o->think = RUN_THINK_NONE;
+    o->pipeline = 1;
+    o->threads = 1;
+    o->timeout_ms = 10000;
+    o->expect_length = -1;
+}
+
+/* ---- counting ---- */
+
+static int in_window(const struct worker *w, uint64_t now)
+{
+    return now >= w->sh->warm_end;
+}
+
+static void count_fail(struct worker *w, enum fail_kind k, uint64_t n, uint64_t now)
+{
+    if (k != FAIL_CLIENT) {
+        w->sec_req += n;
+        w->sec_fail += n;
+    }
+    if (in_window(w, now))
+        w->fails[k] += n;
+}
+
+static void count_response(struct worker *w, int ok, enum fail_kind k, uint64_t lat_ns,
+                           uint64_t now)
+{
+    uint64_t us = lat_ns / 1000;
+    w->sec_req++;
+    run_hist_record(w->sec_hist, us);
+    if (ok)
+        w->sec_ok++;
+    else
+        w->sec_fail++;
+    if (!in_window(w, now))
+        return;
+    run_hist_record(w->hist, us);
+    if (ok)
+        w->ok++;
+    else
+        w->fails[k]++;
+}
+
+static enum fail_kind connect_kind(int status)
+{
+    switch (status) {
+    case UV_EMFILE:
+    case UV_ENFILE:
+    case UV_EADDRNOTAVAIL:
+    case UV_ENOBUFS:
+    case UV_ENOMEM:
+        return FAIL_CLIENT;
+    default:
+        return FAIL_CONNECT;
+    }
+}
+
+/* ---- timers ---- */
+
+static void on_user_timer(uv_timer_t *t);
+
+static void arm(struct user *u, int kind, uint64_t deadline, uint64_t now, int round_up)
+{
+    uint64_t d = deadline > now ? deadline - now : 0;
+    uint64_t ms = round_up ? (d + NS_MS - 1) / NS_MS : (d + NS_MS / 2) / NS_MS;
+    u->timer_kind = (uint8_t)kind;
+    uv_timer_start(&u->timer, on_user_timer, ms, 0);
+}
+
+static void disarm(struct user *u)
+{
+    u->timer_kind = TK_NONE;
+    uv_timer_stop(&u->timer);
+}
+
+static uint64_t backoff_ns(const struct user *u)
+{
+    if (u->fails_row == 0)
+        return 0;
+    unsigned sh = u->fails_row > 7 ? 7 : u->fails_row - 1;
+    uint64_t ms = UINT64_C(10) << sh; /* 10 ms .. 1.28 s */
+    if (ms > 1000)
+        ms = 1000;
+    return ms * NS_MS;
+}
+
+static uint64_t think_ns(struct worker *w)
+{
+    const struct run_opts *o = w->sh->o;
+    switch (o->think) {
+    case RUN_THINK_BETWEEN: {
+        uint64_t lo = (uint64_t)o->think_min_ms * NS_MS, hi = (uint64_t)o->think_max_ms * NS_MS;
+        if (hi <= lo)
+            return lo;
+        return lo + rng_next(&w->rng) % (hi - lo + 1);
+    }
+    case RUN_THINK_CONSTANT:
+    case RUN_THINK_PACING:
+        return (uint64_t)o->think_min_ms * NS_MS;
+    default:
+        return 0;
+    }
+}
+
+/* ---- connections ---- */
+
+static void user_connect(struct user *u, uint64_t now);
+static void user_go(struct user *u, uint64_t now);
+static void rate_pump(struct worker *w, uint64_t now);
+
+static void freeq_push(struct worker *w, struct user *u, uint32_t id)
+{
+    if (u->in_freeq || w->fq_len >= (uint32_t)w->nusers)
+        return;
+    w->freeq[(w->fq_head + w->fq_len) % (uint32_t)w->nusers] = id;
+    w->fq_len++;
+    u->in_freeq = 1;
+}
+
+static uint32_t user_id(struct worker *w, struct user *u)
+{
+    return (uint32_t)(((char *)u - w->users) / (ptrdiff_t)w->ustride);
+}
+
+static void on_tcp_close(uv_handle_t *h)
+{
+    struct user *u = h->data;
+    struct worker *w = u->w;
+    u->state = U_OFF;
+    if (w->stopping)
+        return;
+    uint64_t now = uv_hrtime();
+    if (w->sh->rate_mode) {
+        if (u->retry_after_close)
+            arm(u, TK_RECONNECT, now + backoff_ns(u), now, 1);
+        else
+            user_connect(u, now);
+    } else if (u->want_send) {
+        user_connect(u, now);
+    }
+}
+
+static void user_close(struct user *u, int retry)
+{
+    if (u->state == U_OFF || u->state == U_CLOSING)
+        return;
+    u->state = U_CLOSING;
+    u->retry_after_close = (uint8_t)retry;
+    u->inflight = 0;
+    u->wq = 0;
+    http_resp_reset(&u->parser);
+    uv_close((uv_handle_t *)&u->tcp, on_tcp_close);
+}
+
+/* The server closed a healthy connection (idle close, Connection: close). */
+static void user_recycle(struct user *u, uint64_t now)
+{
+    if (in_window(u->w, now))
+        u->w->reconnects++;
+    user_close(u, 0);
+}
+
+/* A request (or the connection under it) failed: count, close, retry after the
+ * think time plus a backoff that grows while failures repeat. */
+static void user_fail(struct user *u, enum fail_kind k, uint64_t now)
+{
+    struct worker *w = u->w;
+    uint64_t n = u->inflight ? u->inflight : 1;
+    count_fail(w, k, n, now);
+    if (u->fails_row < UINT16_MAX)
+        u->fails_row++;
+    u->want_send = 0;
+    disarm(u);
+    user_close(u, 1);
+    if (!w->sh->rate_mode) {
+        uint64_t d = think_ns(w) + backoff_ns(u);
+        if (w->sh->o->think == RUN_THINK_PACING)
+            u->pace_target = now + d - think_ns(w); /* next send at now + d */
+        arm(u, TK_THINK, now + d, now, 0);
+    }
+}
+
+static void on_write(uv_write_t *req, int status);
+
+static void user_flush(struct user *u)
+{
+    struct shared *sh = u->w->sh;
+    uv_buf_t b = uv_buf_init(sh->req, (unsigned)(sh->req_len * u->wq));
+    u->wq = 0;
+    u->write_busy = 1;
+    int rc = uv_write(&u->wreq, (uv_stream_t *)&u->tcp, &b, 1, on_write);
+    if (rc < 0) {
+        u->write_busy = 0;
+        user_fail(u, FAIL_RESET, uv_hrtime());
+    }
+}
+
+static void on_write(uv_write_t *req, int status)
+{
+    struct user *u = req->data;
+    u->write_busy = 0;
+    if (u->w->stopping || status == UV_ECANCELED || u->state != U_READY)
+        return;
+    if (status < 0) {
+        user_fail(u, FAIL_RESET, uv_hrtime());
+        return;
+    }
+    if (u->wq)
+        user_flush(u);
+}
+
+/* Puts n requests on the wire; latency counts from lat_start. */
+static void user_send(struct user *u, int n, uint64_t lat_start, uint64_t now)
+{
+    struct worker *w = u->w;
+    int p = w->sh->pipeline;
+    for (int i = 0; i < n; i++) {
+        int slot = (u->head + u->inflight) % p;
+        u->ts[2 * slot] = lat_start;
+        u->ts[2 * slot + 1] = now;
+        u->inflight++;
+    }
+    u->wq = (uint16_t)(u->wq + n);
+    if (u->timer_kind != TK_TIMEOUT)
+        arm(u, TK_TIMEOUT, u->ts[2 * u->head + 1] + w->sh->timeout_ns, now, 1);
+    if (!u->write_busy)
+        user_flush(u);
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+
+static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+    struct user *u = h->data;
+    *buf = uv_buf_init(u->w->rbuf, READ_BUF_SIZE);
+}
+
+static void on_connect(uv_connect_t *req, int status)
+{
+    struct user *u = req->data;
+    struct worker *w = u->w;
+    if (w->stopping || status == UV_ECANCELED || u->state != U_CONNECTING)
+        return;
+    uint64_t now = uv_hrtime();
+    if (status < 0) {
+        user_fail(u, connect_kind(status), now);
+        return;
+    }
+    u->state = U_READY;
+    int rc = uv_read_start((uv_stream_t *)&u->tcp, on_alloc, on_read);
+    if (rc < 0) {
+        user_fail(u, FAIL_CLIENT, now);
+        return;
+    }
+    disarm(u);
+    if (w->sh->rate_mode) {
+        freeq_push(w, u, user_id(w, u));
+        rate_pump(w, now);
+    } else if (u->want_send) {
+        u->want_send = 0;
+        user_send(u, w->sh->pipeline, u->want_ns, now);
+    }
+}
+
+static void user_connect(struct user *u, uint64_t now)
+{
+    struct worker *w = u->w;
+    int rc = uv_tcp_init(&w->loop, &u->tcp);
+    if (rc < 0) {
+        count_fail(w, FAIL_CLIENT, 1, now);
+        return;
+    }
+    u->tcp.data = u;
+    u->creq.data = u;
+    u->wreq.data = u;
+    u->state = U_CONNECTING;
+    u->in_freeq = 0;
+    http_resp_reset(&u->parser);
+    uv_tcp_nodelay(&u->tcp, 1);
+    rc = uv_tcp_connect(&u->creq, &u->tcp, (const struct sockaddr *)&w->sh->addr, on_connect);
+    if (rc < 0) {
+        user_fail(u, connect_kind(rc), now);
+        return;
+    }
+    /* The connect timeout; in the closed loop it is the request's timeout. */
+    uint64_t start = (!w->sh->rate_mode && u->want_send) ? u->want_ns : now;
+    arm(u, TK_TIMEOUT, start + w->sh->timeout_ns, now, 1);
+}
+
+/* Closed loop: the user's next task, now. */
+static void user_go(struct user *u, uint64_t now)
+{
+    struct worker *w = u->w;
+    disarm(u);
+    switch (u->state) {
+    case U_READY:
+        user_send(u, w->sh->pipeline, now, now);
+        break;
+    case U_OFF:
+        u->want_send = 1;
+        u->want_ns = now;
+        user_connect(u, now);
+        break;
+    default: /* connecting or closing: the callback sends */
+        u->want_send = 1;
+        u->want_ns = now;
+        break;
+    }
+}
+
+/* Closed loop: all answers of a batch are in; think, then go again. */
+static void user_next(struct user *u, uint64_t now)
+{
+    struct worker *w = u->w;
+    const struct run_opts *o = w->sh->o;
+    if (o->think == RUN_THINK_NONE) {
+        user_go(u, now);
+        return;
+    }
+    if (o->think == RUN_THINK_PACING) {
+        /* A grid from the previous intended send, so timer jitter does not drift. */
+        uint64_t next = u->pace_target + (uint64_t)o->think_min_ms * NS_MS;
+        if (next <= now) {
+            u->pace_target = now;
+            user_go(u, now);
+        } else {
+            u->pace_target = next;
+            arm(u, TK_THINK, next, now, 0);
+        }
+        return;
+    }
+    arm(u, TK_THINK, now + think_ns(w), now, 0);
+}
+
+static void on_user_timer(uv_timer_t *t)
+{
+    struct user *u = t->data;
+    struct worker *w = u->w;
+    if (w->stopping)
+        return;
+    uint64_t now = uv_hrtime();
+    int kind = u->timer_kind;
+    u->timer_kind = TK_NONE;
+    switch (kind) {
+    case TK_THINK:
+        user_go(u, now);
+        break;
+    case TK_RECONNECT:
+        if (u->state == U_OFF)
+            user_connect(u, now);
+        break;
+    case TK_TIMEOUT:
+        if (u->state == U_CONNECTING)
+            user_fail(u, FAIL_CONNECT, now);
+        else if (u->state == U_READY && u->inflight)
+            user_fail(u, FAIL_TIMEOUT, now); /* abort: close, count, reconnect */
+        break;
+    default:
+        break;
+    }
+}
+
+/* One response is complete. Returns 0 to keep parsing, -1 when the connection
+ * was closed. */
+static int user_response(struct user *u, uint64_t now)
+{
+    struct worker *w = u->w;
+    struct shared *sh = w->sh;
+    struct http_resp *r = &u->parser;
+    int ok = http_resp_ok(r);
+    enum fail_kind k = (r->status < 200 || r->status >= 300) ? FAIL_STATUS : FAIL_BODY;
+    uint64_t lat_start = u->ts[2 * u->head];
+    count_response(w, ok, k, now > lat_start ? now - lat_start : 0, now);
+    u->head = (uint16_t)((u->head + 1) % sh->pipeline);
+    u->inflight--;
+    int close = r->conn_close;
+    http_resp_reset(r);
+    u->fails_row = 0;
+    if (close) {
+        if (u->inflight) {
+            user_fail(u, FAIL_RESET, now); /* the rest will never be answered */
+            return -1;
+        }
+        disarm(u);
+        user_recycle(u, now);
+    } else if (u->inflight) {
+        arm(u, TK_TIMEOUT, u->ts[2 * u->head + 1] + sh->timeout_ns, now, 1);
+    } else {
+        disarm(u);
+    }
+    if (sh->rate_mode) {
+        if (u->state == U_READY && u->inflight < sh->pipeline)
+            freeq_push(w, u, user_id(w, u));
+        rate_pump(w, now);
+    } else if (u->inflight == 0) {
+        user_next(u, now);
+    }
+    return close ? -1 : 0;
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    struct user *u = s->data;
+    struct worker *w = u->w;
+    if (w->stopping || u->state != U_READY)
+        return;
+    uint64_t now = uv_hrtime();
+    if (nread > 0) {
+        if (in_window(w, now))
+            w->bytes += (uint64_t)nread;
+        size_t off = 0, n = (size_t)nread;
+        while (off < n) {
+            if (u->inflight == 0) {
+                user_fail(u, FAIL_PROTOCOL, now); /* bytes nobody asked for */
+                return;
+            }
+            size_t used = 0;
+            int rc = http_resp_parse(&u->parser, buf->base + off, n - off, &used);
+            off += used;
+            if (rc == HTTP_EPROTO) {
+                user_fail(u, FAIL_PROTOCOL, now);
+                return;
+            }
+            if (rc == HTTP_DONE && user_response(u, now) < 0)
+                return;
+        }
+        return;
+    }
+    if (nread == 0)
+        return;
+    if (nread == UV_EOF) {
+        int rc = http_resp_eof(&u->parser);
+        if (rc == HTTP_DONE && u->inflight) {
+            if (user_response(u, now) < 0)
+                return;
+        } else if (rc == HTTP_EPROTO) {
+            user_fail(u, FAIL_RESET, now);
+            return;
+        }
+        if (u->state != U_READY)
+            return;
+    }
+    if (u->inflight)
+        user_fail(u, FAIL_RESET, now); /* reset, or EOF before the answer */
+    else {
+        disarm(u);
+        user_recycle(u, now);
+    }
+}
+
+/* ---- open loop ---- */
+
+static void on_sched_timer(uv_timer_t *t)
+{
+    struct worker *w = t->data;
+    if (!w->stopping)
+        rate_pump(w, uv_hrtime());
+}
+
+static void rate_pump(struct worker *w, uint64_t now)
+{
+    struct shared *sh = w->sh;
+    uint64_t late_ok = w->interval_ns / 10;
+    if (late_ok < MISSED_MIN_NS)
+        late_ok = MISSED_MIN_NS;
+    for (;;) {
+        uint64_t due = sh->t0 + w->sched_off + w->next_k * w->interval_ns;
+        if (due > now) {
+            uint64_t ms = (due - now + NS_MS - 1) / NS_MS;
+            uv_timer_start(&w->sched_timer, on_sched_timer, ms, 0);
+            return;
+        }
+        if (due >= sh->end)
+            return;
+        struct user *u = NULL;
+        while (w->fq_len && !u) {
+            uint32_t id = w->freeq[w->fq_head];
+            w->fq_head = (w->fq_head + 1) % (uint32_t)w->nusers;
+            w->fq_len--;
+            struct user *c = user_at(w, (int)id);
+            c->in_freeq = 0;
+            if (c->state == U_READY && c->inflight < sh->pipeline)
+                u = c;
+        }
+        if (!u)
+            return; /* a backlog: the next free connection pumps again */
+        if (now - due > late_ok && in_window(w, now))
+            w->missed++;
+        w->next_k++;
+        user_send(u, 1, due, now);
+        if (u->state == U_READY && u->inflight < sh->pipeline)
+            freeq_push(w, u, user_id(w, u));
+    }
+}
+
+/* ---- spawn, seconds, stop ---- */
+
+static void user_start(struct worker *w, struct user *u, uint64_t now)
+{
+    u->started = 1;
+    uv_timer_init(&w->loop, &u->timer);
+    u->timer.data = u;
+    if (w->sh->rate_mode)
+        user_connect(u, now);
+    else {
+        u->pace_target = now;
+        user_go(u, now);
+    }
+}
+
+static void on_spawn_timer(uv_timer_t *t)
+{
+    struct worker *w = t->data;
+    if (w->stopping)
+        return;
+    uint64_t now = uv_hrtime();
+    int due = w->nusers;
+    if (w->spawn_rate > 0) {
+        double el = (double)(now - w->sh->t0) / 1e9;
+        double d = 1 + el * w->spawn_rate;
+        if (d < due)
+            due = (int)d;
+    }
+    while (w->started < due && !w->stopping)
+        user_start(w, user_at(w, w->started++), now);
+    if (w->started < w->nusers && !w->stopping) {
+        uint64_t next = w->sh->t0 + (uint64_t)((double)w->started / w->spawn_rate * 1e9);
+        uint64_t ms = next > now ? (next - now + NS_MS - 1) / NS_MS : 0;
+        uv_timer_start(&w->spawn_timer, on_spawn_timer, ms, 0);
+    }
+}
+
+static void sec_finalize(struct worker *w)
+{
+    if (w->cur_sec >= w->sh->nsec)
+        return;
+    struct sec_slot *s = &w->slots[w->cur_sec];
+    s->requests = w->sec_req;
+    s->failures = w->sec_fail;
+    s->ok = w->sec_ok;
+    s->users = w->started;
+    uint32_t nb = 0;
+    for (size_t i = 0; i < RUN_HIST_NBUCKETS; i++)
+        nb += run__hist_bucket(w->sec_hist, i) != 0;
+    if (nb) {
+        s->b = malloc(nb * sizeof(*s->b)); /* once a second, not per request */
+        if (s->b) {
+            uint32_t j = 0;
+            for (size_t i = 0; i < RUN_HIST_NBUCKETS; i++) {
+                uint64_t c = run__hist_bucket(w->sec_hist, i);
+                if (c) {
+                    s->b[j][0] = (uint32_t)i;
+                    s->b[j][1] = c > UINT32_MAX ? UINT32_MAX : (uint32_t)c;
+                    j++;
+                }
+            }
+            s->nb = nb;
+        }
+    }
+    run_hist_reset(w->sec_hist);
+    w->sec_req = w->sec_fail = w->sec_ok = 0;
+    w->cur_sec++;
+    atomic_store_explicit(&w->secs_done, w->cur_sec, memory_order_release);
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    struct worker *w = t->data;
+    if (w->stopping)
+        return;
+    uint64_t now = uv_hrtime();
+    if (w->cur_sec < w->sh->nsec - 1)
+        sec_finalize(w);
+    uint64_t next = w->sh->t0 + (uint64_t)(w->cur_sec + 1) * NS_S;
+    uint64_t ms = next > now ? (next - now + NS_MS - 1) / NS_MS : 0;
+    if (w->cur_sec < w->sh->nsec - 1)
+        uv_timer_start(&w->tick_timer, on_tick, ms, 0);
+}
+
+static void close_if(uv_handle_t *h)
+{
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+static void worker_stop(struct worker *w)
+{
+    if (w->stopping)
+        return;
+    w->stopping = 1;
+    while (w->cur_sec < w->sh->nsec)
+        sec_finalize(w);
+    for (int i = 0; i < w->nusers; i++) {
+        struct user *u = user_at(w, i);
+        if (!u->started)
+            continue;
+        close_if((uv_handle_t *)&u->timer);
+        if (u->state == U_CONNECTING || u->state == U_READY) {
+            u->state = U_CLOSING;
+            uv_close((uv_handle_t *)&u->tcp, on_tcp_close);
+        }
+    }
+    close_if((uv_handle_t *)&w->stop_timer);
+    close_if((uv_handle_t *)&w->tick_timer);
+    close_if((uv_handle_t *)&w->spawn_timer);
+    close_if((uv_handle_t *)&w->sched_timer);
+    close_if((uv_handle_t *)&w->wake);
+}
+
+static void on_stop_timer(uv_timer_t *t)
+{
+    worker_stop(t->data);
+}
+
+static void on_wake(uv_async_t *a)
+{
+    worker_stop(a->data);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct shared *sh = w->sh;
+    if (w->pin)
+        sched_setaffinity(0, sizeof(w->cpuset), &w->cpuset); /* checked beforehand */
+    uv_update_time(&w->loop);
+    uint64_t now = uv_hrtime();
+    uint64_t ms = sh->end > now ? (sh->end - now + NS_MS - 1) / NS_MS : 0;
+    uv_timer_start(&w->stop_timer, on_stop_timer, ms, 0);
+    uint64_t first = sh->t0 + NS_S;
+    uv_timer_start(&w->tick_timer, on_tick, first > now ? (first - now + NS_MS - 1) / NS_MS : 0,
+                   0);
+    if (w->nusers)
+        on_spawn_timer(&w->spawn_timer);
+    if (sh->rate_mode)
+        rate_pump(w, uv_hrtime());
+    uv_run(&w->loop, UV_RUN_DEFAULT);
+    w->loop_close_rc = uv_loop_close(&w->loop);
+    atomic_store(&w->finished, 1);
+    return NULL;
+}
+
+/* ---- setup and the coordinator ---- */
+
+int run_ensure_nofile(uint64_t needed, struct err *e)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return err_set(e, -errno, "getrlimit(RLIMIT_NOFILE): %s", strerror(errno));
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur >= needed)
+        return 0;
+    if (rl.rlim_cur == RLIM_INFINITY)
+        return 0;
+    if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= needed) {
+        rl.rlim_cur = (rlim_t)needed;
+        if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+            return 0;
+    }
+    return err_set(e, -EMFILE,
+                   "%llu file descriptors are needed but the hard limit is %llu: raise it "
+                   "(ulimit -n %llu as root, LimitNOFILE=%llu in a systemd unit, or nofile in "
+                   "/etc/security/limits.conf)",
+                   (unsigned long long)needed, (unsigned long long)rl.rlim_max,
+                   (unsigned long long)needed, (unsigned long long)needed);
+}
+
+/* http://host[:port][/path] -> address, Host header value, path. */
+static int parse_url(const char *url, struct sockaddr_storage *addr, char *host_hdr, size_t hn,
+                     char *path, size_t pn, struct err *e)
+{
+    if (!url || strncmp(url, "http://", 7) != 0)
+        return err_set(e, -EINVAL, "%s: only http:// URLs are supported", url ? url : "(null)");
+    const char *h = url + 7;
+    const char *slash = strchr(h, '/');
+    size_t hl = slash ? (size_t)(slash - h) : strlen(h);
+    if (hl == 0 || hl >= hn)
+        return err_set(e, -EINVAL, "%s: bad host", url);
+    memcpy(host_hdr, h, hl);
+    host_hdr[hl] = 0;
+    const char *p = slash ? slash : "/";
+    if (strlen(p) >= pn || strpbrk(p, " \r\n"))
+        return err_set(e, -EINVAL, "%s: bad path", url);
+    mf_strlcpy(path, p, pn);
+
+    char name[256];
+    const char *port = "80";
+    if (host_hdr[0] == '[') {
+        const char *end = strchr(host_hdr, ']');
+        if (!end || (size_t)(end - host_hdr - 1) >= sizeof(name))
+            return err_set(e, -EINVAL, "%s: bad IPv6 host", url);
+        memcpy(name, host_hdr + 1, (size_t)(end - host_hdr - 1));
+        name[end - host_hdr - 1] = 0;
+        if (end[1] == ':')
+            port = end + 2;
+        else if (end[1])
+            return err_set(e, -EINVAL, "%s: bad host", url);
+    } else {
+        const char *c = strrchr(host_hdr, ':');
+        size_t nl = c ? (size_t)(c - host_hdr) : strlen(host_hdr);
+        if (nl >= sizeof(name))
+            return err_set(e, -EINVAL, "%s: bad host", url);
+        memcpy(name, host_hdr, nl);
+        name[nl] = 0;
+        if (c)
+            port = c + 1;
+    }
+    int64_t pv;
+    if (parse_i64(port, 1, 65535, &pv) < 0)
+        return err_set(e, -EINVAL, "%s: bad port", url);
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    int rc = getaddrinfo(name, port, &hints, &res);
+    if (rc != 0 || !res)
+        return err_set(e, -EHOSTUNREACH, "%s: cannot resolve %s: %s", url, name,
+                       gai_strerror(rc));
+    memcpy(addr, res->ai_addr, res->ai_addrlen);
+    freeaddrinfo(res);
+    return 0;
+}
+
+/* "0", "0-3", "0,2,4-5" -> set; each CPU must be one this process may use. */
+static int parse_cpus(const char *s, cpu_set_t *set, struct err *e)
+{
+    cpu_set_t allowed;
+    CPU_ZERO(set);
+    if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0)
+        return err_set(e, -errno, "sched_getaffinity: %s", strerror(errno));
+    const char *p = s;
+    while (*p) {
+        char *end;
+        long a = strtol(p, &end, 10), b;
+        if (end == p || a < 0 || a >= CPU_SETSIZE)
+            return err_set(e, -EINVAL, "bad CPU list '%s'", s);
+        b = a;
+        p = end;
+        if (*p == '-') {
+            p++;
+            b = strtol(p, &end, 10);
+            if (end == p || b < a || b >= CPU_SETSIZE)
+                return err_set(e, -EINVAL, "bad CPU list '%s'", s);
+            p = end;
+        }
+        for (long c = a; c <= b; c++) {
+            if (!CPU_ISSET((int)c, &allowed))
+                return err_set(e, -EINVAL, "CPU %ld of '%s' is not available to this process", c,
+                               s);
+            CPU_SET((int)c, set);
+        }
+        if (*p == ',')
+            p++;
+        else if (*p)
+            return err_set(e, -EINVAL, "bad CPU list '%s'", s);
+    }
+    if (CPU_COUNT(set) == 0)
+        return err_set(e, -EINVAL, "empty CPU list '%s'", s);
+    return 0;
+}
+
+static double offered_rps(const struct run_opts *o)
+{
+    if (o->rate > 0)
+        return o->rate;
+    double think_s = 0;
+    switch (o->think) {
+    case RUN_THINK_BETWEEN:
+        think_s = (double)(o->think_min_ms + o->think_max_ms) / 2000.0;
+        break;
+    case RUN_THINK_CONSTANT:
+    case RUN_THINK_PACING:
+        think_s = (double)o->think_min_ms / 1000.0;
+        break;
+    default:
+        break;
+    }
+    return think_s > 0 ? (double)o->users / think_s : 0;
+}
+
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return 0;
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static void worker_free(struct worker *w)
+{
+    if (!w)
+        return;
+    if (w->slots) {
+        for (int i = 0; i < w->sh->nsec; i++)
+            free(w->slots[i].b);
+        free(w->slots);
+    }
+    run_hist_free(w->hist);
+    run_hist_free(w->sec_hist);
+    free(w->users);
+    free(w->freeq);
+    free(w);
+}
+
+static int worker_new(struct shared *sh, int idx, int nusers, struct worker **out, struct err *e)
+{
+    struct worker *w = calloc(1, sizeof(*w));
+    if (!w)
+        return err_set(e, -ENOMEM, "out of memory");
+    w->sh = sh;
+    w->idx = idx;
+    w->nusers = nusers;
+    w->ustride = (sizeof(struct user) + 2 * (size_t)sh->pipeline * sizeof(uint64_t) + 15) & ~(size_t)15;
+    w->users = nusers ? calloc((size_t)nusers, w->ustride) : NULL;
+    w->freeq = nusers ? calloc((size_t)nusers, sizeof(uint32_t)) : NULL;
+    w->slots = calloc((size_t)sh->nsec, sizeof(*w->slots));
+    w->hist = run_hist_new();
+    w->sec_hist = run_hist_new();
+    if ((nusers && (!w->users || !w->freeq)) || !w->slots || !w->hist || !w->sec_hist) {
+        worker_free(w);
+        return err_set(e, -ENOMEM, "out of memory for %d users", nusers);
+    }
+    for (int i = 0; i < nusers; i++) {
+        struct user *u = user_at(w, i);
+        u->w = w;
+        http_resp_init(&u->parser, &sh->hcfg);
+    }
+    uint64_t seed = sh->o->seed ? sh->o->seed : uv_hrtime();
+    w->rng = seed + (uint64_t)idx * UINT64_C(0x9E3779B97F4A7C15);
+    if (sh->o->spawn_rate > 0 && sh->o->users > 0)
+        w->spawn_rate = sh->o->spawn_rate * (double)nusers / (double)sh->o->users;
+    if (sh->rate_mode)
+        w->interval_ns = (uint64_t)(1e9 * (double)sh->o->threads / sh->o->rate);
+    if (w->interval_ns == 0)
+        w->interval_ns = 1;
+    /* Stagger the threads' schedules so their sends interleave. */
+    w->sched_off = w->interval_ns * (uint64_t)idx / (uint64_t)sh->o->threads;
+    int rc = uv_loop_init(&w->loop);
+    if (rc < 0) {
+        worker_free(w);
+        return err_set(e, rc, "uv_loop_init: %s", uv_strerror(rc));
+    }
+    uv_timer_init(&w->loop, &w->stop_timer);
+    uv_timer_init(&w->loop, &w->tick_timer);
+    uv_timer_init(&w->loop, &w->spawn_timer);
+    uv_timer_init(&w->loop, &w->sched_timer);
+    rc = uv_async_init(&w->loop, &w->wake, on_wake);
+    if (rc < 0) {
+        /* close what exists so the loop can close */
+        uv_close((uv_handle_t *)&w->stop_timer, NULL);
+        uv_close((uv_handle_t *)&w->tick_timer, NULL);
+        uv_close((uv_handle_t *)&w->spawn_timer, NULL);
+        uv_close((uv_handle_t *)&w->sched_timer, NULL);
+        uv_run(&w->loop, UV_RUN_DEFAULT);
+        uv_loop_close(&w->loop);
+        worker_free(w);
+        return err_set(e, rc, "uv_async_init: %s", uv_strerror(rc));
+    }
+    w->stop_timer.data = w->tick_timer.data = w->spawn_timer.data = w->sched_timer.data = w;
+    w->wake.data = w;
+    *out = w;
+    return 0;
+}
+
+static void merge_second(struct worker **ws, int nw, int s, struct run_hist *tmp,
+                         struct run_series_point *pt, uint64_t *ok)
+{
+    run_hist_reset(tmp);
+    memset(pt, 0, sizeof(*pt));
+    *ok = 0;
+    for (int i = 0; i < nw; i++) {
+        struct sec_slot *sl = &ws[i]->slots[s];
+        pt->requests += sl->requests;
+        pt->failures += sl->failures;
+        pt->users += sl->users;
+        *ok += sl->ok;
+        for (uint32_t j = 0; j < sl->nb; j++)
+            run__hist_add_bucket(tmp, sl->b[j][0], sl->b[j][1]);
+    }
+    pt->p50_ms = run_hist_percentile(tmp, 50) / 1000.0;
+    pt->p99_ms = run_hist_percentile(tmp, 99) / 1000.0;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+int run_phase(const struct run_opts *o, struct run_report *out, struct err *e)
+{
+    memset(out, 0, sizeof(*out));
+    phase_result_init(&out->result);
+    if (o->users < 1 || o->threads < 1 || o->pipeline < 1 || o->pipeline > MAX_PIPELINE ||
+        o->duration_ms <= 0 || o->warmup_ms < 0 || o->warmup_ms >= o->duration_ms ||
+        o->timeout_ms <= 0 || o->think_min_ms < 0 || o->think_max_ms < 0 ||
+        (o->think == RUN_THINK_PACING && o->think_min_ms <= 0))
+        return err_set(e, -EINVAL,
+                       "bad phase options (users >= 1, threads >= 1, pipeline 1..%d, duration > "
+                       "warm-up >= 0, timeout > 0, pacing > 0)",
+                       MAX_PIPELINE);
+    struct shared sh;
+    memset(&sh, 0, sizeof(sh));
+    sh.o = o;
+    char host[300], path[2048];
+    int rc = parse_url(o->url, &sh.addr, host, sizeof(host), path, sizeof(path), e);
+    if (rc < 0)
+        return rc;
+    cpu_set_t cpus;
+    if (o->cpus && *o->cpus && (rc = parse_cpus(o->cpus, &cpus, e)) < 0)
+        return rc;
+    rc = run_ensure_nofile((uint64_t)o->users + NOFILE_SLACK, e);
+    if (rc < 0)
+        return rc;
+
+    int threads = o->threads > o->users ? o->users : o->threads;
+    sh.pipeline = o->pipeline;
+    sh.rate_mode = o->rate > 0;
+    sh.timeout_ns = (uint64_t)o->timeout_ms * NS_MS;
+    sh.nsec = (int)((o->duration_ms + 999) / 1000);
+    sh.hcfg.max_header_bytes = o->max_header_bytes;
+    sh.hcfg.max_body_bytes = o->max_body_bytes;
+    sh.hcfg.expect_body = o->expect_body;
+    sh.hcfg.expect_body_len = o->expect_body ? o->expect_body_len : 0;
+    sh.hcfg.expect_length = o->expect_body ? -1 : o->expect_length;
+
+    struct buf one;
+    buf_init(&one, 8192);
+    rc = buf_printf(&one, "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: mfbench/%s\r\nAccept: */*\r\n\r\n",
+                    path, host, MF_VERSION);
+    if (rc < 0) {
+        buf_free(&one);
+        return err_set(e, rc, "request too long");
+    }
+    sh.req_len = one.len;
+    sh.req = malloc(one.len * (size_t)o->pipeline);
+    if (!sh.req) {
+        buf_free(&one);
+        return err_set(e, -ENOMEM, "out of memory");
+    }
+    for (int i = 0; i < o->pipeline; i++)
+        memcpy(sh.req + (size_t)i * one.len, one.data, one.len);
+    buf_free(&one);
+
+    struct worker **ws = calloc((size_t)threads, sizeof(*ws));
+    struct run_hist *tmp = run_hist_new();
+    if (!ws || !tmp) {
+        rc = err_set(e, -ENOMEM, "out of memory");
+        goto fail;
+    }
+    for (int i = 0; i < threads; i++) {
+        int n = o->users / threads + (i < o->users % threads);
+        rc = worker_new(&sh, i, n, &ws[i], e);
+        if (rc < 0)
+            goto fail;
+        if (o->cpus && *o->cpus) {
+            ws[i]->pin = 1;
+            if (threads == 1) {
+                ws[i]->cpuset = cpus;
+            } else {
+                /* the thread's own CPU, round robin over the list */
+                int k = i % CPU_COUNT(&cpus), c = 0;
+                CPU_ZERO(&ws[i]->cpuset);
+                for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+                    if (CPU_ISSET(cpu, &cpus) && c++ == k) {
+                        CPU_SET(cpu, &ws[i]->cpuset);
+                        break;
+                    }
+            }
+        }
+    }
+
+    double cpu0 = cpu_seconds();
+    sh.t0 = uv_hrtime();
+    sh.warm_end = sh.t0 + (uint64_t)o->warmup_ms * NS_MS;
+    sh.end = sh.t0 + (uint64_t)o->duration_ms * NS_MS;
+    int launched = 0;
+    for (; launched < threads; launched++) {
+        rc = pthread_create(&ws[launched]->th, NULL, worker_main, ws[launched]);
+        if (rc != 0) {
+            rc = err_set(e, -rc, "pthread_create: %s", strerror(rc));
+            break;
+        }
+    }
+    if (launched < threads) {
+        /* stop the ones that run, tear down the rest */
+        for (int i = 0; i < launched; i++)
+            uv_async_send(&ws[i]->wake);
+        for (int i = 0; i < launched; i++)
+            pthread_join(ws[i]->th, NULL);
+        for (int i = launched; i < threads; i++) {
+            worker_stop(ws[i]);
+            uv_run(&ws[i]->loop, UV_RUN_DEFAULT);
+            uv_loop_close(&ws[i]->loop);
+        }
+        goto fail;
+    }
+
+    /* Coordinator: poll cancel every 20 ms, report each completed second. */
+    int reported = 0, cancel_sent = 0;
+    uint64_t cum_req = 0, cum_fail = 0;
+    for (;;) {
+        int alldone = 1, secs = INT_MAX;
+        for (int i = 0; i < threads; i++) {
+            if (!atomic_load(&ws[i]->finished))
+                alldone = 0;
+            int d = atomic_load_explicit(&ws[i]->secs_done, memory_order_acquire);
+            if (d < secs)
+                secs = d;
+        }
+        while (reported < secs) {
+            struct run_series_point pt;
+            uint64_t ok;
+            merge_second(ws, threads, reported, tmp, &pt, &ok);
+            cum_req += pt.requests;
+            cum_fail += pt.failures;
+            reported++;
+            if (o->progress && reported == secs) {
+                struct run_progress pr;
+                double end_s = (double)reported;
+                if (end_s * 1000 > (double)o->duration_ms)
+                    end_s = (double)o->duration_ms / 1000.0;
+                pr.elapsed_s = end_s;
+                pr.users = pt.users;
+                pr.requests = cum_req;
+                pr.failures = cum_fail;
+                pr.rps = (double)ok;
+                pr.p50_ms = pt.p50_ms;
+                pr.p99_ms = pt.p99_ms;
+                o->progress(o->progress_arg, &pr);
+            }
+        }
+        if (alldone)
+            break;
+        if (!cancel_sent && o->cancel && atomic_load(o->cancel)) {
+            cancel_sent = 1;
+            out->cancelled = 1;
+            for (int i = 0; i < threads; i++)
+                uv_async_send(&ws[i]->wake);
+        }
+        sleep_ms(20);
+    }
+    uint64_t t_end = uv_hrtime();
+    for (int i = 0; i < threads; i++)
+        pthread_join(ws[i]->th, NULL);
+    double cpu1 = cpu_seconds();
+
+    /* Merge. */
+    struct phase_result *res = &out->result;
+    out->hist = run_hist_new();
+    out->series = calloc((size_t)sh.nsec, sizeof(*out->series));
+    if (!out->hist || !out->series) {
+        rc = err_set(e, -ENOMEM, "out of memory");
+        goto fail;
+    }
+    uint64_t ok = 0;
+    for (int i = 0; i < threads; i++) {
+        struct worker *w = ws[i];
+        if (w->loop_close_rc != 0 && rc == 0)
+            rc = err_set(e, w->loop_close_rc, "uv_loop_close: %s", uv_strerror(w->loop_close_rc));
+        run_hist_merge(out->hist, w->hist);
+        ok += w->ok;
+        for (int k = 0; k < FAIL__COUNT; k++)
+            res->failures_by_kind[k] += w->fails[k];
+        res->bytes_read += w->bytes;
+        res->missed_schedule += w->missed;
+        out->reconnects += w->reconnects;
+    }
+    if (rc < 0)
+        goto fail;
+    for (int k = 0; k < FAIL__COUNT; k++)
+        if (k != FAIL_CLIENT)
+            res->failures += res->failures_by_kind[k];
+    res->users = o->users;
+    res->requests = ok + res->failures;
+    double wall_end = out->cancelled ? (double)(t_end - sh.t0) : (double)(sh.end - sh.t0);
+    double window = (wall_end - (double)o->warmup_ms * 1e6) / 1e9;
+    if (window < 0)
+        window = 0;
+    res->duration_s = window;
+    res->rps = window > 0 ? (double)ok / window : 0;
+    run_hist_summary(out->hist, &res->latency_ms);
+    res->offered_rps = offered_rps(o);
+    double wall = (double)(t_end - sh.t0) / 1e9;
+    res->client_cpu_pct = wall > 0 ? (cpu1 - cpu0) / wall * 100.0 : 0;
+    res->client_bound = res->client_cpu_pct > 90.0 * threads;
+    int nsec = out->cancelled ? (int)((t_end - sh.t0 + NS_S - 1) / NS_S) : sh.nsec;
+    if (nsec > sh.nsec)
+        nsec = sh.nsec;
+    for (int s = 0; s < nsec; s++) {
+        uint64_t sok;
+        merge_second(ws, threads, s, tmp, &out->series[s], &sok);
+        double t = (double)(s + 1);
+        if (t * 1000 > (double)o->duration_ms)
+            t = (double)o->duration_ms / 1000.0;
+        out->series[s].t_s = t;
+    }
+    out->nseries = (size_t)nsec;
+    rc = 0;
+fail:
+    if (ws)
+        for (int i = 0; i < threads; i++)
+            worker_free(ws[i]);
+    free(ws);
+    run_hist_free(tmp);
+    free(sh.req);
+    if (rc < 0) {
+        run_report_free(out);
+        phase_result_init(&out->result);
+    }
+    return rc;
+}
+
+void run_report_free(struct run_report *r)
+{
+    if (!r)
+        return;
+    run_hist_free(r->hist);
+    free(r->series);
+    r->hist = NULL;
+    r->series = NULL;
+    r->nseries = 0;
+}

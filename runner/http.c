@@ -1,1 +1,461 @@
-/* placeholder until the part lands */ typedef int mf_placeholder_t;
+/* http.c - incremental HTTP/1.1 response parser (see http.h). A byte-wise state
+ * machine for the status line, headers, chunk sizes and trailers; bodies are
+ * consumed in bulk and compared on the fly, never buffered. */
+#include "http.h"
+
+#include <string.h>
+
+enum {
+    ST_STATUS,
+    ST_HLINE,    /* start of a header line */
+    ST_HNAME,
+    ST_HVAL_WS,
+    ST_HVAL,
+    ST_HSKIP,    /* rest of a line we ignore */
+    ST_HEND_LF,  /* CR of the empty line seen */
+    ST_CSIZE,
+    ST_CEXT,
+    ST_CSIZE_LF,
+    ST_CDATA,
+    ST_CDATA_CR,
+    ST_CDATA_LF,
+    ST_TLINE,
+    ST_TSKIP,
+    ST_TEND_LF,
+    ST_BODY,     /* Content-Length */
+    ST_BODY_EOF, /* delimited by close */
+};
+
+enum { H_OTHER, H_LENGTH, H_TE, H_CONNECTION };
+
+#define DEF_MAX_HEADER (8u * 1024)
+#define DEF_MAX_BODY (16u * 1024 * 1024)
+#define MAX_CHUNK_LINE 4096
+
+void http_resp_init(struct http_resp *r, const struct http_cfg *cfg)
+{
+    memset(r, 0, sizeof(*r));
+    r->cfg = cfg;
+    r->state = ST_STATUS;
+}
+
+void http_resp_reset(struct http_resp *r)
+{
+    http_resp_init(r, r->cfg);
+}
+
+int http_resp_ok(const struct http_resp *r)
+{
+    return r->status >= 200 && r->status < 300 && !r->body_bad;
+}
+
+static size_t max_header(const struct http_resp *r)
+{
+    return r->cfg->max_header_bytes ? r->cfg->max_header_bytes : DEF_MAX_HEADER;
+}
+
+static uint64_t max_body(const struct http_resp *r)
+{
+    return r->cfg->max_body_bytes ? r->cfg->max_body_bytes : DEF_MAX_BODY;
+}
+
+static int lower(int c)
+{
+    return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = lower(c);
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+static int header_kind(const struct http_resp *r)
+{
+    if (r->name_len == 14 && memcmp(r->name, "content-length", 14) == 0)
+        return H_LENGTH;
+    if (r->name_len == 17 && memcmp(r->name, "transfer-encoding", 17) == 0)
+        return H_TE;
+    if (r->name_len == 10 && memcmp(r->name, "connection", 10) == 0)
+        return H_CONNECTION;
+    return H_OTHER;
+}
+
+static int token_eq(const char *s, size_t n, const char *tok)
+{
+    size_t m = strlen(tok);
+    if (n != m)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (lower((unsigned char)s[i]) != tok[i])
+            return 0;
+    return 1;
+}
+
+/* Calls fn on each comma-separated, trimmed token of the value in r->line. */
+static void header_value(struct http_resp *r, int kind, int *err)
+{
+    const char *v = r->line;
+    size_t n = r->line_len;
+    while (n && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\r'))
+        n--;
+    if (kind == H_LENGTH) {
+        uint64_t cl = 0;
+        if (n == 0 || n > 19) {
+            *err = 1;
+            return;
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (v[i] < '0' || v[i] > '9') {
+                *err = 1;
+                return;
+            }
+            cl = cl * 10 + (uint64_t)(v[i] - '0');
+        }
+        if (r->has_length && cl != r->content_length) {
+            *err = 1;
+            return;
+        }
+        r->has_length = 1;
+        r->content_length = cl;
+        return;
+    }
+    int last_chunked = 0;
+    size_t i = 0;
+    while (i < n) {
+        size_t s = i;
+        while (i < n && v[i] != ',')
+            i++;
+        size_t e = i;
+        while (s < e && (v[s] == ' ' || v[s] == '\t'))
+            s++;
+        while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'))
+            e--;
+        if (kind == H_TE) {
+            last_chunked = token_eq(v + s, e - s, "chunked");
+        } else if (kind == H_CONNECTION) {
+            if (token_eq(v + s, e - s, "close"))
+                r->conn_close = 1;
+            else if (token_eq(v + s, e - s, "keep-alive"))
+                r->keep_alive = 1;
+        }
+        i++;
+    }
+    if (kind == H_TE)
+        r->chunked = (uint8_t)last_chunked;
+}
+
+/* "HTTP/1.x DDD[ reason]" */
+static int parse_status(struct http_resp *r)
+{
+    const char *s = r->line;
+    size_t n = r->line_len;
+    while (n && s[n - 1] == '\r')
+        n--;
+    if (n < 12 || memcmp(s, "HTTP/1.", 7) != 0 || (s[7] != '0' && s[7] != '1') || s[8] != ' ')
+        return -1;
+    int st = 0;
+    for (int i = 9; i < 12; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        st = st * 10 + (s[i] - '0');
+    }
+    if (n > 12 && s[12] != ' ')
+        return -1;
+    if (st < 100 || st > 599)
+        return -1;
+    r->status = (uint16_t)st;
+    r->http10 = s[7] == '0';
+    return 0;
+}
+
+static void body_feed(struct http_resp *r, const char *p, size_t k)
+{
+    const struct http_cfg *c = r->cfg;
+    if (c->expect_body && !r->body_bad) {
+        if (r->body_len + k > c->expect_body_len ||
+            memcmp(c->expect_body + r->body_len, p, k) != 0)
+            r->body_bad = 1;
+    }
+    r->body_len += k;
+}
+
+static void body_end(struct http_resp *r)
+{
+    const struct http_cfg *c = r->cfg;
+    if (c->expect_body && r->body_len != c->expect_body_len)
+        r->body_bad = 1;
+    if (c->expect_length >= 0 && r->body_len != (uint64_t)c->expect_length)
+        r->body_bad = 1;
+}
+
+/* The empty line ended the headers: HTTP_DONE, HTTP_MORE (a body follows or a
+ * 1xx was skipped) or HTTP_EPROTO. */
+static int headers_end(struct http_resp *r)
+{
+    if (r->status < 200) {
+        if (r->status == 101)
+            return HTTP_EPROTO; /* we never ask to upgrade */
+        const struct http_cfg *cfg = r->cfg;
+        http_resp_init(r, cfg); /* interim response: the final one follows */
+        r->started = 1;
+        return HTTP_MORE;
+    }
+    if (r->http10 && !r->keep_alive)
+        r->conn_close = 1;
+    if (r->status == 204 || r->status == 304) {
+        body_end(r);
+        return HTTP_DONE;
+    }
+    if (r->chunked) {
+        r->state = ST_CSIZE;
+        r->remaining = 0;
+        r->line_len = 0; /* digits seen */
+        return HTTP_MORE;
+    }
+    if (r->has_length) {
+        if (r->content_length > max_body(r))
+            return HTTP_EPROTO;
+        if (r->content_length == 0) {
+            body_end(r);
+            return HTTP_DONE;
+        }
+        r->remaining = r->content_length;
+        r->state = ST_BODY;
+        return HTTP_MORE;
+    }
+    r->conn_close = 1;
+    r->state = ST_BODY_EOF;
+    return HTTP_MORE;
+}
+
+int http_resp_parse(struct http_resp *r, const char *p, size_t n, size_t *used)
+{
+    size_t i = 0;
+    int rc = HTTP_MORE;
+    if (n)
+        r->started = 1;
+    while (i < n) {
+        /* Bulk states first. */
+        if (r->state == ST_BODY || r->state == ST_CDATA) {
+            size_t k = n - i;
+            if (k > r->remaining)
+                k = (size_t)r->remaining;
+            body_feed(r, p + i, k);
+            i += k;
+            r->remaining -= k;
+            if (r->remaining == 0) {
+                if (r->state == ST_BODY) {
+                    body_end(r);
+                    rc = HTTP_DONE;
+                    goto out;
+                }
+                r->state = ST_CDATA_CR;
+            }
+            continue;
+        }
+        if (r->state == ST_BODY_EOF) {
+            body_feed(r, p + i, n - i);
+            i = n;
+            if (r->body_len > max_body(r)) {
+                rc = HTTP_EPROTO;
+                goto out;
+            }
+            continue;
+        }
+        int c = (unsigned char)p[i++];
+        if (r->state <= ST_HEND_LF || (r->state >= ST_TLINE && r->state <= ST_TEND_LF)) {
+            if (++r->header_bytes > max_header(r)) {
+                rc = HTTP_EPROTO;
+                goto out;
+            }
+        } else if (r->state <= ST_CSIZE_LF && ++r->chunk_line > MAX_CHUNK_LINE) {
+            rc = HTTP_EPROTO; /* endless zeros or extensions */
+            goto out;
+        }
+        switch (r->state) {
+        case ST_STATUS:
+            if (c == '\n') {
+                if (parse_status(r) < 0) {
+                    rc = HTTP_EPROTO;
+                    goto out;
+                }
+                r->state = ST_HLINE;
+            } else if (r->line_len < sizeof(r->line)) {
+                r->line[r->line_len++] = (char)c;
+            }
+            break;
+        case ST_HLINE:
+            if (c == '\r') {
+                r->state = ST_HEND_LF;
+            } else if (c == '\n') {
+                goto headers_done;
+            } else if (c == ' ' || c == '\t') {
+                r->state = ST_HSKIP; /* obsolete line folding: not for our headers */
+            } else if (c == ':') {
+                rc = HTTP_EPROTO;
+                goto out;
+            } else {
+                r->name[0] = (char)lower(c);
+                r->name_len = 1;
+                r->state = ST_HNAME;
+            }
+            break;
+        case ST_HNAME:
+            if (c == ':') {
+                r->line_len = 0;
+                r->state = header_kind(r) == H_OTHER ? ST_HSKIP : ST_HVAL_WS;
+            } else if (c == '\n') {
+                rc = HTTP_EPROTO;
+                goto out;
+            } else if (r->name_len < sizeof(r->name)) {
+                r->name[r->name_len++] = (char)lower(c);
+            } else {
+                r->name_len = 0xff; /* too long to be one of ours */
+            }
+            break;
+        case ST_HVAL_WS:
+            if (c == ' ' || c == '\t')
+                break;
+            r->state = ST_HVAL;
+            /* fall through */
+        case ST_HVAL:
+            if (c == '\n') {
+                int err = 0;
+                header_value(r, header_kind(r), &err);
+                if (err) {
+                    rc = HTTP_EPROTO;
+                    goto out;
+                }
+                r->state = ST_HLINE;
+            } else if (r->line_len < sizeof(r->line)) {
+                r->line[r->line_len++] = (char)c;
+            } else {
+                rc = HTTP_EPROTO; /* an absurdly long value of a header we rely on */
+                goto out;
+            }
+            break;
+        case ST_HSKIP:
+            if (c == '\n')
+                r->state = ST_HLINE;
+            break;
+        case ST_HEND_LF:
+            if (c != '\n') {
+                rc = HTTP_EPROTO;
+                goto out;
+            }
+        headers_done:
+            rc = headers_end(r);
+            if (rc != HTTP_MORE)
+                goto out;
+            break;
+        case ST_CSIZE: {
+            int h = hexval(c);
+            if (h >= 0) {
+                r->remaining = r->remaining * 16 + (uint64_t)h;
+                r->line_len = 1;
+                if (r->remaining > max_body(r)) {
+                    rc = HTTP_EPROTO;
+                    goto out;
+                }
+                break;
+            }
+            if (!r->line_len) {
+                rc = HTTP_EPROTO;
+                goto out;
+            }
+            if (c == ';' || c == ' ' || c == '\t') {
+                r->state = ST_CEXT;
+                break;
+            }
+            if (c == '\r') {
+                r->state = ST_CSIZE_LF;
+                break;
+            }
+            if (c != '\n') {
+                rc = HTTP_EPROTO;
+                goto out;
+            }
+            goto size_done;
+        }
+        case ST_CEXT:
+            if (c == '\n')
+                goto size_done;
+            break;
+        case ST_CSIZE_LF:
+            if (c != '\n') {
+                rc = HTTP_EPROTO;
+                goto out;
+            }
+        size_done:
+            r->line_len = 0;
+            r->chunk_line = 0;
+            if (r->remaining == 0) {
+                r->state = ST_TLINE;
+            } else if (r->body_len + r->remaining > max_body(r)) {
+                rc = HTTP_EPROTO;
+                goto out;
+            } else {
+                r->state = ST_CDATA;
+            }
+            break;
+        case ST_CDATA_CR:
+            if (c == '\r') {
+                r->state = ST_CDATA_LF;
+                break;
+            }
+            /* fall through */
+        case ST_CDATA_LF:
+            if (c != '\n') {
+                rc = HTTP_EPROTO;
+                goto out;
+            }
+            r->state = ST_CSIZE;
+            r->remaining = 0;
+            r->line_len = 0;
+            break;
+        case ST_TLINE:
+            if (c == '\r') {
+                r->state = ST_TEND_LF;
+            } else if (c == '\n') {
+                body_end(r);
+                rc = HTTP_DONE;
+                goto out;
+            } else {
+                r->state = ST_TSKIP;
+            }
+            break;
+        case ST_TSKIP:
+            if (c == '\n')
+                r->state = ST_TLINE;
+            break;
+        case ST_TEND_LF:
+            if (c != '\n') {
+                rc = HTTP_EPROTO;
+                goto out;
+            }
+            body_end(r);
+            rc = HTTP_DONE;
+            goto out;
+        default:
+            rc = HTTP_EPROTO;
+            goto out;
+        }
+    }
+out:
+    *used = i;
+    return rc;
+}
+
+int http_resp_eof(struct http_resp *r)
+{
+    if (r->state == ST_BODY_EOF) {
+        body_end(r);
+        return HTTP_DONE;
+    }
+    return r->started ? HTTP_EPROTO : HTTP_MORE;
+}

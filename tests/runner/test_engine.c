@@ -1,0 +1,403 @@
+/* test_engine.c - the load engine against tests/runner/testserver: counts, body
+ * checks, failure kinds, open-loop rate and coordinated omission, timeouts,
+ * chunked/split/closing answers, pacing, threads, warm-up, cancel. A phase
+ * returning 0 also proves uv_loop_close() == 0 on every loop. */
+#include "runner.h"
+#include "t.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *server_bin;
+
+struct server {
+    pid_t pid;
+    int port;
+};
+
+static int server_start(struct server *s)
+{
+    int p[2];
+    if (pipe(p) < 0)
+        return -1;
+    s->pid = fork();
+    if (s->pid == 0) {
+        dup2(p[1], 1);
+        close(p[0]);
+        close(p[1]);
+        execl(server_bin, server_bin, "120", (char *)NULL);
+        _exit(127);
+    }
+    close(p[1]);
+    char buf[32] = "";
+    ssize_t n = read(p[0], buf, sizeof(buf) - 1);
+    close(p[0]);
+    if (n <= 0)
+        return -1;
+    s->port = atoi(buf);
+    return s->port > 0 ? 0 : -1;
+}
+
+static void server_stop(struct server *s)
+{
+    kill(s->pid, SIGTERM);
+    waitpid(s->pid, NULL, 0);
+}
+
+static char url_buf[256];
+static const char *url(const struct server *s, const char *path)
+{
+    snprintf(url_buf, sizeof(url_buf), "http://127.0.0.1:%d%s", s->port, path);
+    return url_buf;
+}
+
+static int run(struct run_opts *o, struct run_report *r)
+{
+    struct err e;
+    err_clear(&e);
+    int rc = run_phase(o, r, &e);
+    if (rc != 0)
+        fprintf(stderr, "run_phase: %s\n", e.msg);
+    return rc;
+}
+
+static void base(struct run_opts *o, const char *u)
+{
+    run_opts_init(o);
+    o->url = u;
+    o->users = 4;
+    o->duration_ms = 1500;
+    o->timeout_ms = 2000;
+    o->seed = 7;
+}
+
+static uint64_t series_requests(const struct run_report *r)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < r->nseries; i++)
+        n += r->series[i].requests;
+    return n;
+}
+
+/* A raw GET for the test server's stats. */
+static int raw_get(int port, const char *path, char *out, size_t n)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+        close(fd);
+        return -1;
+    }
+    char req[128];
+    int k = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", path);
+    if (write(fd, req, (size_t)k) != k) {
+        close(fd);
+        return -1;
+    }
+    size_t len = 0;
+    while (len + 1 < n) {
+        ssize_t r = read(fd, out + len, n - 1 - len);
+        if (r <= 0)
+            break;
+        len += (size_t)r;
+        out[len] = 0;
+        if (strstr(out, "mean_us="))
+            break;
+    }
+    out[len] = 0;
+    close(fd);
+    return 0;
+}
+
+static int progress_calls;
+static void on_progress(void *arg, const struct run_progress *p)
+{
+    progress_calls++;
+    if (arg && p->elapsed_s >= 1.0)
+        atomic_store((atomic_int *)arg, 1);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: test_engine TESTSERVER\n");
+        return 2;
+    }
+    server_bin = argv[1];
+    signal(SIGPIPE, SIG_IGN);
+    struct server s;
+    if (server_start(&s) < 0) {
+        fprintf(stderr, "cannot start %s\n", server_bin);
+        return 1;
+    }
+    struct run_opts o;
+    struct run_report r;
+
+    /* Closed loop, back to back, exact body check; progress once a second. */
+    base(&o, url(&s, "/text"));
+    o.expect_body = "Hello World!";
+    o.expect_body_len = 12;
+    o.progress = on_progress;
+    CHECK_INT(run(&o, &r), ==, 0);
+    CHECK_INT(r.result.requests, >, 100);
+    CHECK_INT(r.result.failures, ==, 0);
+    CHECK_INT(run_hist_count(r.hist), ==, r.result.requests);
+    CHECK_INT(r.result.bytes_read, >=, r.result.requests * 12);
+    CHECK_DBL(fabs(r.result.duration_s - 1.5), <, 1e-9);
+    CHECK_DBL(r.result.rps, >, 0);
+    CHECK_DBL(r.result.offered_rps, ==, 0);
+    CHECK_INT(r.nseries, ==, 2);
+    CHECK_INT(r.series[1].users, ==, 4);
+    CHECK_DBL(r.series[1].t_s, ==, 1.5);
+    CHECK_INT(series_requests(&r), >=, r.result.requests);
+    CHECK_INT(progress_calls, >=, 1);
+    CHECK(r.result.latency_ms.p50 > 0 && r.result.latency_ms.p99 >= r.result.latency_ms.p50);
+    run_report_free(&r);
+
+    /* Body mismatch -> body failures; non-2xx -> status failures. */
+    base(&o, url(&s, "/other"));
+    o.duration_ms = 500;
+    o.expect_body = "Hello World!";
+    o.expect_body_len = 12;
+    CHECK_INT(run(&o, &r), ==, 0);
+    CHECK_INT(r.result.failures_by_kind[FAIL_BODY], >, 0);
+    CHECK_INT(r.result.failures_by_kind[FAIL_BODY], ==, r.result.requests);
+    CHECK_DBL(r.result.rps, ==, 0);
+    run_report_free(&r);
+    base(&o, url(&s, "/len/100"));
+    o.duration_ms = 500;
+    o.expect_length = 100;
+    CHECK_INT(run(&o, &r), ==, 0);
+    CHECK_INT(r.result.failures, ==, 0);
+    CHECK_INT(r.result.requests, >, 0);
+    run_report_free(&r);
+    base(&o, url(&s, "/len/100"));
+    o.duration_ms = 500;
+    o.expect_length = 99;
+    CHECK_INT(run(&o, &r), ==, 0);
+    CHECK_INT(r.result.failures_by_kind[FAIL_BODY], ==, r.result.requests);
+    run_report_free(&r);
+    base(&o, url(&s, "/status/503"));
+    o.duration_ms = 500;
+    CHECK_INT(run(&o, &r), ==, 0);
+    CHECK_INT(r.result.failures_by_kind[FAIL_STATUS], >, 0);
+    CHECK_INT(r.result.failures, ==, r.result.requests);
+    run_report_free(&r);
+
+    /* Chunked, split and closing answers. */
+    const char *ok_paths[] = {"/chunked", "/split", "/close"};
+    for (int i = 0; i < 3; i++) {
+        base(&o, url(&s, ok_paths[i]));
+        o.duration_ms = 700;
+        o.expect_body = "Hello World!";
+        o.expect_body_len = 12;
+        CHECK_INT(run(&o, &r), ==, 0);
+        CHECK_INT(r.result.requests, >, 4);
+        CHECK_INT(r.result.failures, ==, 0);
+        if (i == 2)
+            CHECK_INT(r.reconnects, >=, r.result.requests - 4);
+        run_report_free(&r);
+    }
+
+    /* Pipelining: 4 in flight per connection, answers parsed in order. */
+    base(&o, url(&s, "/text"));
+    o.duration_ms = 700;
+    o.pipeline = 4;
+    o.expect_body = "Hello World!";
+    o.expect_body_len = 12;
+    CHECK_INT(run(&o, &r), ==, 0);
+    CHECK_INT(r.result.requests, >, 16);
+    CHECK_INT(r.result.failures, ==, 0);
+    run_report_free(&r);
+
+    /* Two threads: counters and histograms merged. */
+    base(&o, url(&s, "/text"));
+    o.threads = 2;
+    o.duration_ms = 1000;
+    CHECK_INT(run(&o, &r), ==, 0);
+    CHECK_INT(r.result.requests, >, 100);
+    CHECK_INT(r.result.failures, ==, 0);
+    CHECK_INT(run_hist_count(r.hist), ==, r.result.requests);
+    CHECK_INT(r.series[0].users, ==, 4);
+    CHECK_INT(series_requests(&r), >=, r.result.requests);
+    run_report_free(&r);
+
+    /* Open loop: the asked rate within 2%, warm-up excluded. */
+    base(&o, url(&s, "/text"));
+    o.rate = 400;
+    o.users = 8;
+    o.threads = 2;
+    o.duration_ms = 3000;
+    o.warmup_ms = 1000;
+    CHECK_INT(run(&o, &r), ==, 0);
+    CHECK_DBL(r.result.duration_s, ==, 2.0);
+    CHECK_DBL(fabs(r.result.rps - 400) / 400, <, 0.02);
+    CHECK_INT(r.result.failures, ==, 0);
+    CHECK_DBL(r.result.offered_rps, ==, 400);
+    CHECK_INT(series_requests(&r), >, r.result.requests + 300); /* the warm-up second */
+    run_report_free(&r);
+
+    /* Hang: requests time out, are aborted, and the phase still ends on time. */
+    base(&o, url(&s, "/hang"));
+    o.users = 2;
+    o.timeout_ms = 300;
+    o.duration_ms = 1500;
+    uint64_t t0 = mono_ns();
+    CHECK_INT(run(&o, &r), ==, 0);
+    double took = (double)(mono_ns() - t0) / 1e9;
+    CHECK_DBL(took, <, 2.0);
+    CHECK_INT(r.result.failures_by_kind[FAIL_TIMEOUT], >=, 4);
+    CHECK_INT(r.result.requests, ==, r.result.failures_by_kind[FAIL_TIMEOUT]);
+    run_report_free(&r);
+
+    /* Reset by the server. */
+    base(&o, url(&s, "/reset"));
+    o.users = 2;
+    o.duration_ms = 500;
+    CHECK_INT(run(&o, &r), ==, 0);
+    CHECK_INT(r.result.failures_by_kind[FAIL_RESET], >, 0);
+    run_report_free(&r);
+
+    /* Refused: connect failures, with a backoff (no spinning). */
+    {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a;
+        memset(&a, 0, sizeof(a));
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        bind(fd, (struct sockaddr *)&a, sizeof(a));
+        socklen_t al = sizeof(a);
+        getsockname(fd, (struct sockaddr *)&a, &al);
+        close(fd);
+        char u[64];
+        snprintf(u, sizeof(u), "http://127.0.0.1:%d/", ntohs(a.sin_port));
+        base(&o, u);
+        o.users = 2;
+        o.duration_ms = 1000;
+        CHECK_INT(run(&o, &r), ==, 0);
+        CHECK_INT(r.result.failures_by_kind[FAIL_CONNECT], >, 2);
+        CHECK_INT(r.result.failures_by_kind[FAIL_CONNECT], <, 40);
+        run_report_free(&r);
+    }
+
+    /* Pacing: one request per 50 ms per user, measured by the server. */
+    base(&o, url(&s, "/pace"));
+    o.users = 3;
+    o.think = RUN_THINK_PACING;
+    o.think_min_ms = 50;
+    o.duration_ms = 2000;
+    CHECK_INT(run(&o, &r), ==, 0);
+    CHECK_INT(r.result.failures, ==, 0);
+    CHECK_DBL(r.result.offered_rps, ==, 60);
+    run_report_free(&r);
+    {
+        char st[512] = "";
+        usleep(200000); /* let the server see the closes */
+        CHECK_INT(raw_get(s.port, "/pacestats", st, sizeof(st)), ==, 0);
+        const char *c = strstr(st, "conns="), *m = strstr(st, "mean_us=");
+        CHECK(c && m);
+        if (c && m) {
+            CHECK_INT(atoi(c + 6), ==, 3);
+            double mean_us = atof(m + 8);
+            CHECK_DBL(fabs(mean_us - 50000), <, 1000);
+        }
+    }
+
+    /* Think between: offered load, and a rate near it. */
+    base(&o, url(&s, "/text"));
+    o.users = 10;
+    o.think = RUN_THINK_BETWEEN;
+    o.think_min_ms = 10;
+    o.think_max_ms = 30;
+    o.duration_ms = 1000;
+    CHECK_INT(run(&o, &r), ==, 0);
+    CHECK_DBL(r.result.offered_rps, ==, 500);
+    CHECK_DBL(r.result.rps, >, 250);
+    CHECK_DBL(r.result.rps, <, 600);
+    run_report_free(&r);
+
+    /* Spawn rate: 20 users at 20/s take a second to start. */
+    base(&o, url(&s, "/text"));
+    o.users = 20;
+    o.spawn_rate = 20;
+    o.think = RUN_THINK_CONSTANT;
+    o.think_min_ms = 100;
+    o.duration_ms = 2000;
+    CHECK_INT(run(&o, &r), ==, 0);
+    CHECK_INT(r.nseries, ==, 2);
+    CHECK_INT(r.series[0].users, >=, 19);
+    CHECK_INT(r.series[0].users, <=, 20);
+    CHECK_INT(r.series[0].requests, <, r.series[1].requests);
+    run_report_free(&r);
+
+    /* Cancel: ends the phase early. */
+    atomic_int cancel = 0;
+    base(&o, url(&s, "/text"));
+    o.duration_ms = 10000;
+    o.cancel = &cancel;
+    o.progress = on_progress;
+    o.progress_arg = &cancel;
+    t0 = mono_ns();
+    CHECK_INT(run(&o, &r), ==, 0);
+    CHECK_DBL((double)(mono_ns() - t0) / 1e9, <, 3.0);
+    CHECK_INT(r.cancelled, ==, 1);
+    CHECK_INT(r.result.requests, >, 0);
+    run_report_free(&r);
+
+    /* Bad input. */
+    {
+        struct err e;
+        err_clear(&e);
+        base(&o, "https://127.0.0.1/");
+        CHECK_INT(run_phase(&o, &r, &e), ==, -EINVAL);
+        CHECK_CONTAINS(e.msg, "http://");
+        err_clear(&e);
+        base(&o, url(&s, "/text"));
+        o.cpus = "0-x";
+        CHECK_INT(run_phase(&o, &r, &e), ==, -EINVAL);
+        err_clear(&e);
+        CHECK_INT(run_ensure_nofile(16, &e), ==, 0);
+        CHECK_INT(run_ensure_nofile(UINT64_C(1) << 40, &e), ==, -EMFILE);
+        CHECK_CONTAINS(e.msg, "ulimit -n");
+    }
+    server_stop(&s);
+
+    /* Coordinated omission: the whole server stalls once for 1 s. In closed
+     * loop the users simply wait, so only `users` samples see the stall and p99
+     * stays low; in open loop the requests due during the stall count their
+     * wait from the intended send time, so p99 shows it. This is why rate mode
+     * exists: closed-loop latency hides server stalls. */
+    if (server_start(&s) < 0)
+        return 1;
+    base(&o, url(&s, "/stall/700"));
+    o.users = 4;
+    o.duration_ms = 3000;
+    CHECK_INT(run(&o, &r), ==, 0);
+    CHECK_DBL(r.result.latency_ms.max, >, 800);  /* the stall happened */
+    CHECK_DBL(r.result.latency_ms.p99, <, 100);  /* ... and closed loop hides it */
+    run_report_free(&r);
+    server_stop(&s);
+    if (server_start(&s) < 0)
+        return 1;
+    base(&o, url(&s, "/stall/700"));
+    o.users = 8;
+    o.rate = 1000;
+    o.duration_ms = 3000;
+    CHECK_INT(run(&o, &r), ==, 0);
+    CHECK_DBL(r.result.latency_ms.max, >, 800);
+    CHECK_DBL(r.result.latency_ms.p99, >, 500); /* open loop shows it */
+    CHECK_INT(r.result.missed_schedule, >, 100);
+    run_report_free(&r);
+    server_stop(&s);
+    T_DONE();
+}
