@@ -307,7 +307,14 @@ int node_sync_tree(struct node *n, const char *local_dir, const char *remote_dir
     buf_init(&out, 4096);
     char hash[65];
     uint64_t nfiles = 0;
-    int rc = walk(&t, local_dir, "", 0, e);
+    int rc = 0;
+    /* The folder is emptied before the upload: never a root or relative path. */
+    if (remote_dir[0] != '/' || strspn(remote_dir, "/") == strlen(remote_dir)) {
+        rc = err_set(e, -EINVAL, "sync to %s: the node folder must be absolute and not /",
+                     remote_dir);
+        goto fail;
+    }
+    rc = walk(&t, local_dir, "", 0, e);
     if (rc)
         goto fail;
     qsort(t.v, t.n, sizeof *t.v, entry_cmp);

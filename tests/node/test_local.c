@@ -231,6 +231,12 @@ static void test_sync(struct node *n)
     CHECK_INT(node_sync_tree(n, src, dst, &up, &e), ==, 0);
     CHECK_INT(up, ==, 1);
 
+    /* the node folder is emptied first: / and relative paths are refused */
+    err_clear(&e);
+    CHECK_INT(node_sync_tree(n, src, "/", &up, &e), ==, -EINVAL);
+    err_clear(&e);
+    CHECK_INT(node_sync_tree(n, src, "targets", &up, &e), ==, -EINVAL);
+
     /* a missing local folder is an error naming it */
     err_clear(&e);
     CHECK_INT(node_sync_tree(n, "/nonexistent-mfbench", dst, &up, &e), ==, -ENOENT);

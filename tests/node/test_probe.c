@@ -96,7 +96,7 @@ int main(void)
 
     /* a real server */
     struct node_server srv;
-    char cmd[1024];
+    char cmd[2048];
     snprintf(cmd, sizeof cmd, "exec /usr/bin/python3 -m http.server %d --bind 127.0.0.1", port);
     CHECK_INT(start(n, cmd, "http", &srv), ==, 0);
     struct alive_arg aa = {n, &srv};
@@ -172,6 +172,25 @@ int main(void)
     err_clear(&e);
     CHECK_INT(probe_wait(url, &x, 10000, NULL, NULL, NULL, &e), ==, -EPROTO);
     CHECK_CONTAINS(e.msg, "neither Content-Length nor chunked");
+    CHECK_INT(node_server_stop(n, &srv, 1000, &e), ==, 0);
+
+    /* chunked framing is fine */
+    snprintf(cmd, sizeof cmd,
+             "exec /usr/bin/python3 -c 'import socket\n"
+             "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+             "s.bind((\"127.0.0.1\", %d)); s.listen(8)\n"
+             "for i in range(50):\n"
+             "    c,_=s.accept(); c.recv(65536)\n"
+             "    c.sendall(b\"HTTP/1.1 200 OK\\r\\nContent-Type: application/json\\r\\n"
+             "Transfer-Encoding: chunked\\r\\nConnection: close\\r\\n\\r\\n"
+             "7\\r\\n{\\\"msg\\\":\\r\\ne\\r\\n\\\"hello world\\\"}\\r\\n"
+             "0\\r\\n\\r\\n\"); c.close()'",
+             port);
+    CHECK_INT(start(n, cmd, "chunked", &srv), ==, 0);
+    err_clear(&e);
+    CHECK_INT(probe_wait(url, &x, 10000, NULL, NULL, NULL, &e), ==, 0);
+    if (e.code)
+        fprintf(stderr, "chunked: %s\n", e.msg);
     CHECK_INT(node_server_stop(n, &srv, 1000, &e), ==, 0);
 
     buf_free(&body);

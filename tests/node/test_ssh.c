@@ -293,6 +293,23 @@ static void test_refusals(void)
     CHECK_INT(node_open(&c, &n, &e), ==, -ECONNREFUSED);
     CHECK_INT(mono_ms() - t0, <, 2000);
     CHECK_CONTAINS(e.msg, "127.0.0.1");
+
+    /* a peer that accepts but never speaks SSH: the handshake has a deadline */
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof a;
+    CHECK_INT(bind(lfd, (struct sockaddr *)&a, sizeof a), ==, 0);
+    CHECK_INT(listen(lfd, 4), ==, 0);
+    CHECK_INT(getsockname(lfd, (struct sockaddr *)&a, &al), ==, 0);
+    c = base_cfg();
+    c.port = ntohs(a.sin_port);
+    c.command_timeout_ms = 1500;
+    err_clear(&e);
+    t0 = mono_ms();
+    CHECK_INT(node_open(&c, &n, &e), ==, -ETIMEDOUT);
+    CHECK_INT(mono_ms() - t0, <, 5000);
+    CHECK_CONTAINS(e.msg, "handshake");
+    close(lfd);
 }
 
 struct alive_arg {
