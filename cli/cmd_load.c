@@ -104,10 +104,11 @@ static const char *url_path(const char *url)
 static void on_progress(void *arg, const struct run_progress *p)
 {
     (void)arg;
-    fprintf(stderr, "  %5.0fs  %d users  %llu requests  %.0f req/s  p50 %.2fms  p99 %.2fms  "
-                    "failures %llu\n",
-            p->elapsed_s, p->users, (unsigned long long)p->requests, p->rps, p->p50_ms,
-            p->p99_ms, (unsigned long long)p->failures);
+    fprintf(stderr,
+            "  %5.0fs  %d users  %llu requests  %.0f req/s  p50 %.2fms  p99 %.2fms  "
+            "failures %llu\n",
+            p->elapsed_s, p->users, (unsigned long long)p->requests, p->rps, p->p50_ms, p->p99_ms,
+            (unsigned long long)p->failures);
 }
 
 static const char *mode_name(const struct run_opts *o, char *b, size_t n)
@@ -232,8 +233,7 @@ static int print_json(const struct run_opts *o, const struct run_report *r)
 /* ---- Locust-compatible CSV (the columns of locust/stats.py, Locust 2.x) ---- */
 
 static const double csv_pcts[] = {50, 66, 75, 80, 90, 95, 98, 99, 99.9, 99.99, 100};
-static const char *const csv_pct_names =
-    "50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%";
+static const char *const csv_pct_names = "50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%";
 
 static void csv_field(FILE *f, const char *s)
 {
@@ -304,9 +304,10 @@ static int write_csv(const char *prefix, const struct run_opts *o, const struct 
     FILE *f = csv_open(prefix, "_stats.csv", e);
     if (!f)
         return e->code;
-    fprintf(f, "Type,Name,Request Count,Failure Count,Median Response Time,Average Response "
-               "Time,Min Response Time,Max Response Time,Average Content Size,Requests/s,"
-               "Failures/s,%s\n",
+    fprintf(f,
+            "Type,Name,Request Count,Failure Count,Median Response Time,Average Response "
+            "Time,Min Response Time,Max Response Time,Average Content Size,Requests/s,"
+            "Failures/s,%s\n",
             csv_pct_names);
     csv_stats_row(f, "GET", name, o, r);
     csv_stats_row(f, "", "Aggregated", o, r);
@@ -320,9 +321,10 @@ static int write_csv(const char *prefix, const struct run_opts *o, const struct 
     f = csv_open(prefix, "_stats_history.csv", e);
     if (!f)
         return e->code;
-    fprintf(f, "Timestamp,User Count,Type,Name,Requests/s,Failures/s,%s,Total Request Count,"
-               "Total Failure Count,Total Median Response Time,Total Average Response Time,"
-               "Total Min Response Time,Total Max Response Time,Total Average Content Size\n",
+    fprintf(f,
+            "Timestamp,User Count,Type,Name,Requests/s,Failures/s,%s,Total Request Count,"
+            "Total Failure Count,Total Median Response Time,Total Average Response Time,"
+            "Total Min Response Time,Total Max Response Time,Total Average Content Size\n",
             csv_pct_names);
     uint64_t treq = 0, tfail = 0;
     double prev_t = 0;
@@ -442,8 +444,8 @@ int cli_cmd_load(int argc, char **argv)
             if (parse_dur(a, &o.think_min_ms) < 0)
                 return usage_err("bad think time '%s'", optarg);
             o.think_max_ms = o.think_min_ms;
-            if (colon && (parse_dur(colon + 1, &o.think_max_ms) < 0 ||
-                          o.think_max_ms < o.think_min_ms))
+            if (colon &&
+                (parse_dur(colon + 1, &o.think_max_ms) < 0 || o.think_max_ms < o.think_min_ms))
                 return usage_err("bad think time '%s' (MIN:MAX with MIN <= MAX)", optarg);
             o.think = colon ? RUN_THINK_BETWEEN : RUN_THINK_CONSTANT;
             if (o.think_max_ms == 0)

@@ -752,8 +752,7 @@ static void *worker_main(void *arg)
     uint64_t ms = sh->end > now ? (sh->end - now + NS_MS - 1) / NS_MS : 0;
     uv_timer_start(&w->stop_timer, on_stop_timer, ms, 0);
     uint64_t first = sh->t0 + NS_S;
-    uv_timer_start(&w->tick_timer, on_tick, first > now ? (first - now + NS_MS - 1) / NS_MS : 0,
-                   0);
+    uv_timer_start(&w->tick_timer, on_tick, first > now ? (first - now + NS_MS - 1) / NS_MS : 0, 0);
     if (w->nusers)
         on_spawn_timer(&w->spawn_timer);
     if (sh->rate_mode)
@@ -837,8 +836,7 @@ static int parse_url(const char *url, struct sockaddr_storage *addr, char *host_
     hints.ai_socktype = SOCK_STREAM;
     int rc = getaddrinfo(name, port, &hints, &res);
     if (rc != 0 || !res)
-        return err_set(e, -EHOSTUNREACH, "%s: cannot resolve %s: %s", url, name,
-                       gai_strerror(rc));
+        return err_set(e, -EHOSTUNREACH, "%s: cannot resolve %s: %s", url, name, gai_strerror(rc));
     memcpy(addr, res->ai_addr, res->ai_addrlen);
     freeaddrinfo(res);
     return 0;
@@ -934,7 +932,8 @@ static int worker_new(struct shared *sh, int idx, int nusers, struct worker **ou
     w->sh = sh;
     w->idx = idx;
     w->nusers = nusers;
-    w->ustride = (sizeof(struct user) + 2 * (size_t)sh->pipeline * sizeof(uint64_t) + 15) & ~(size_t)15;
+    w->ustride =
+        (sizeof(struct user) + 2 * (size_t)sh->pipeline * sizeof(uint64_t) + 15) & ~(size_t)15;
     w->users = nusers ? calloc((size_t)nusers, w->ustride) : NULL;
     w->freeq = nusers ? calloc((size_t)nusers, sizeof(uint32_t)) : NULL;
     w->slots = calloc((size_t)sh->nsec, sizeof(*w->slots));
@@ -1050,7 +1049,8 @@ int run_phase(const struct run_opts *o, struct run_report *out, struct err *e)
 
     struct buf one;
     buf_init(&one, 8192);
-    rc = buf_printf(&one, "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: mfbench/%s\r\nAccept: */*\r\n\r\n",
+    rc = buf_printf(&one,
+                    "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: mfbench/%s\r\nAccept: */*\r\n\r\n",
                     path, host, MF_VERSION);
     if (rc < 0) {
         buf_free(&one);

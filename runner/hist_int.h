@@ -13,7 +13,8 @@
 #define RUN_HIST_SUB_BITS 8
 #define RUN_HIST_MAX_EXP 41 /* values >= 2^41 us (25 days) are clamped */
 #define RUN_HIST_NBUCKETS                                                                          \
-    ((1u << RUN_HIST_SUB_BITS) + (RUN_HIST_MAX_EXP - RUN_HIST_SUB_BITS) * (1u << (RUN_HIST_SUB_BITS - 1)))
+    ((1u << RUN_HIST_SUB_BITS) +                                                                   \
+     (RUN_HIST_MAX_EXP - RUN_HIST_SUB_BITS) * (1u << (RUN_HIST_SUB_BITS - 1)))
 
 size_t run__hist_index(uint64_t us);
 /* Representative value (midpoint) of bucket i, in us. */

@@ -7,12 +7,12 @@
 
 enum {
     ST_STATUS,
-    ST_HLINE,    /* start of a header line */
+    ST_HLINE, /* start of a header line */
     ST_HNAME,
     ST_HVAL_WS,
     ST_HVAL,
-    ST_HSKIP,    /* rest of a line we ignore */
-    ST_HEND_LF,  /* CR of the empty line seen */
+    ST_HSKIP,   /* rest of a line we ignore */
+    ST_HEND_LF, /* CR of the empty line seen */
     ST_CSIZE,
     ST_CEXT,
     ST_CSIZE_LF,
@@ -177,8 +177,7 @@ static void body_feed(struct http_resp *r, const char *p, size_t k)
 {
     const struct http_cfg *c = r->cfg;
     if (c->expect_body && !r->body_bad) {
-        if (r->body_len + k > c->expect_body_len ||
-            memcmp(c->expect_body + r->body_len, p, k) != 0)
+        if (r->body_len + k > c->expect_body_len || memcmp(c->expect_body + r->body_len, p, k) != 0)
             r->body_bad = 1;
     }
     r->body_len += k;

@@ -31,8 +31,8 @@ struct http_resp {
     uint64_t content_length;
     uint64_t remaining; /* of the body or of the current chunk */
     uint64_t body_len;
-    char name[20];  /* current header name, lower-cased; longer names are not ours */
-    char line[64];  /* status line prefix or an interesting header's value */
+    char name[20]; /* current header name, lower-cased; longer names are not ours */
+    char line[64]; /* status line prefix or an interesting header's value */
 };
 
 void http_resp_init(struct http_resp *r, const struct http_cfg *cfg);

@@ -383,8 +383,8 @@ int main(int argc, char **argv)
     o.users = 4;
     o.duration_ms = 3000;
     CHECK_INT(run(&o, &r), ==, 0);
-    CHECK_DBL(r.result.latency_ms.max, >, 800);  /* the stall happened */
-    CHECK_DBL(r.result.latency_ms.p99, <, 100);  /* ... and closed loop hides it */
+    CHECK_DBL(r.result.latency_ms.max, >, 800); /* the stall happened */
+    CHECK_DBL(r.result.latency_ms.p99, <, 100); /* ... and closed loop hides it */
     run_report_free(&r);
     server_stop(&s);
     if (server_start(&s) < 0)

@@ -93,7 +93,9 @@ int main(void)
     CHECK_INT(g.err, ==, 0);
     CHECK_INT(g.n, ==, 1);
     CHECK_INT(g.ok[0], ==, 1);
-    g = feed_s(&cfg, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nc\r\nHello World!\r\n0\r\n\r\n", 0);
+    g = feed_s(
+        &cfg, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nc\r\nHello World!\r\n0\r\n\r\n",
+        0);
     CHECK_INT(g.n, ==, 1);
     CHECK_INT(g.ok[0], ==, 1);
 
@@ -145,11 +147,16 @@ int main(void)
     CHECK_INT(g.n, ==, 1);
 
     /* Connection: close, HTTP/1.0 without keep-alive */
-    g = feed_s(&cfg, "HTTP/1.1 200 OK\r\nConnection: Keep-Alive, close\r\nContent-Length: 12\r\n\r\nHello World!", 0);
+    g = feed_s(&cfg,
+               "HTTP/1.1 200 OK\r\nConnection: Keep-Alive, close\r\nContent-Length: "
+               "12\r\n\r\nHello World!",
+               0);
     CHECK_INT(g.close[0], ==, 1);
     g = feed_s(&cfg, "HTTP/1.0 200 OK\r\nContent-Length: 12\r\n\r\nHello World!", 0);
     CHECK_INT(g.close[0], ==, 1);
-    g = feed_s(&cfg, "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 12\r\n\r\nHello World!", 0);
+    g = feed_s(
+        &cfg, "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 12\r\n\r\nHello World!",
+        0);
     CHECK_INT(g.close[0], ==, 0);
     /* 204 has no body */
     g = feed_s(&any, "HTTP/1.1 204 No Content\r\n\r\n", 0);
@@ -172,16 +179,22 @@ int main(void)
 
     /* header cap and body cap */
     struct http_cfg small = {64, 16, NULL, 0, -1};
-    g = feed_s(&small, "HTTP/1.1 200 OK\r\nX-Long: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n", 0);
+    g = feed_s(
+        &small,
+        "HTTP/1.1 200 OK\r\nX-Long: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n", 0);
     CHECK_INT(g.err, ==, 1);
     g = feed_s(&small, "HTTP/1.1 200 OK\r\nContent-Length: 17\r\n\r\n", 0);
     CHECK_INT(g.err, ==, 1);
     g = feed_s(&small, "HTTP/1.1 200 OK\r\nContent-Length: 16\r\n\r\n0123456789abcdef", 0);
     CHECK_INT(g.err, ==, 0);
     CHECK_INT(g.n, ==, 1);
-    g = feed_s(&small, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n0123456789abcdef\r\n1\r\nx\r\n0\r\n\r\n", 0);
+    g = feed_s(&small,
+               "HTTP/1.1 200 OK\r\nTransfer-Encoding: "
+               "chunked\r\n\r\n10\r\n0123456789abcdef\r\n1\r\nx\r\n0\r\n\r\n",
+               0);
     CHECK_INT(g.err, ==, 1);
-    g = feed_s(&small, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffffff\r\n", 0);
+    g = feed_s(&small,
+               "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffffff\r\n", 0);
     CHECK_INT(g.err, ==, 1);
     /* default caps: 8 KiB of headers */
     {

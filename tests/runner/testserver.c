@@ -149,8 +149,9 @@ static int handle(struct conn *c, const char *path)
         return respond(fd, 200, hello, 12, NULL);
     }
     if (strcmp(path, "/chunked") == 0) {
-        static const char r[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-                                "5;name=value\r\nHello\r\n7\r\n World!\r\n0\r\nX-Trailer: yes\r\n\r\n";
+        static const char r[] =
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+            "5;name=value\r\nHello\r\n7\r\n World!\r\n0\r\nX-Trailer: yes\r\n\r\n";
         return write_all(fd, r, sizeof(r) - 1);
     }
     if (strcmp(path, "/split") == 0) {
