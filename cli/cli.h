@@ -41,4 +41,19 @@ void cli_print_run_table(FILE *f, const struct run_record *r);
 /* Parses a run id ("7" or "last"). */
 int cli_parse_run_id(struct store *s, const char *arg, int64_t *id);
 
+/* Review (cmd_history.c, cmd_show.c, cmd_compare.c, cmd_report.c). */
+int cli_cmd_compare(int argc, char **argv);
+int cli_cmd_report(int argc, char **argv);
+/* Prints a line per regression of the cells of run_id (a value outside median
+ * +- 3 x MAD of the previous 7 ok runs of the same cell, or ok -> failed) to
+ * out. Returns how many, or a negative errno (-ENOENT: no such run). */
+int cli_regressions_for_run(struct store *s, int64_t run_id, FILE *out);
+/* The phase a cell's headline figures come from: the one at capacity, else the
+ * first one tried; NULL when the cell has no phase. */
+const struct phase_result *cli_headline_phase(const struct cell_result *c);
+/* Server RSS max over the cell's phases in KiB; -1 when not sampled. */
+double cli_cell_rss_max(const struct cell_result *c);
+/* The seed-style markdown tables of a run, one per payload. */
+void cli_print_run_md(FILE *f, const struct run_record *r);
+
 #endif

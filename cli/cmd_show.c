@@ -11,7 +11,7 @@
 
 /* The phase a cell's headline figures come from: the one at capacity (the
  * highest level without failure), else the first one tried. */
-static const struct phase_result *headline_phase(const struct cell_result *c)
+const struct phase_result *cli_headline_phase(const struct cell_result *c)
 {
     const struct phase_result *best = NULL;
     for (size_t i = 0; i < c->nphases; i++)
@@ -23,7 +23,7 @@ static const struct phase_result *headline_phase(const struct cell_result *c)
     return best;
 }
 
-static double cell_rss_max(const struct cell_result *c)
+double cli_cell_rss_max(const struct cell_result *c)
 {
     double m = -1;
     for (size_t i = 0; i < c->nphases; i++)
@@ -59,10 +59,10 @@ void cli_print_run_table(FILE *f, const struct run_record *r)
             "breaking", "peak rps", "p50 ms", "p99 ms", "rss MiB", "cpu%");
     for (size_t i = 0; i < r->ncells; i++) {
         const struct cell_result *c = &r->cells[i];
-        const struct phase_result *h = headline_phase(c);
+        const struct phase_result *h = cli_headline_phase(c);
         char name[160], cap[16], brk[16], p50[32], p99[32], rss[32], cpu[32];
         snprintf(name, sizeof(name), "%s/%s", c->framework, c->payload);
-        double rssk = cell_rss_max(c);
+        double rssk = cli_cell_rss_max(c);
         fprintf(f, "%-24s %-8s %8s %8s %10.1f %9s %9s %10s %6s\n", name,
                 cell_status_name(c->status), users_str(c->capacity_users, cap, sizeof(cap)),
                 users_str(c->breaking_users, brk, sizeof(brk)), c->peak_rps,
@@ -108,11 +108,27 @@ void cli_print_run_table(FILE *f, const struct run_record *r)
     fputc('\n', f);
 }
 
-/* The seed README's tables, one per payload, with capacity, p99, RSS, CPU added. */
-static void print_md(FILE *f, const struct run_record *r)
+static void md_cell_name(FILE *f, const char *s)
 {
-    fprintf(f, "Run %lld, %s, profile %s, node %s (%s).\n", (long long)r->id, r->started_at,
-            r->profile[0] ? r->profile : "-", r->node_host, r->node_kernel);
+    /* A '|' would split the markdown row. */
+    for (; *s; s++) {
+        if (*s == '|')
+            fputc('\\', f);
+        fputc(*s, f);
+    }
+}
+
+/* The seed README's tables, one per payload ("#### Json", then Framework |
+ * Total Request | Median Response Time (ms) | Request Per Second | Failed
+ * Requests), with capacity, p99, RSS and CPU added. Figures are those of the
+ * phase at capacity. Cells that are not ok are listed below with their reason. */
+void cli_print_run_md(FILE *f, const struct run_record *r)
+{
+    fprintf(f, "Run %lld, %s, profile %s, node %s (%s), status %s.\n", (long long)r->id,
+            r->started_at, r->profile[0] ? r->profile : "-", r->node_host[0] ? r->node_host : "-",
+            r->node_kernel[0] ? r->node_kernel : "-", r->status);
+    if (r->ncells == 0)
+        fprintf(f, "\nThis run has no cells.\n");
     for (size_t i = 0; i < r->ncells; i++) {
         const char *pl = r->cells[i].payload;
         int seen = 0;
@@ -121,36 +137,60 @@ static void print_md(FILE *f, const struct run_record *r)
                 seen = 1;
         if (seen)
             continue;
-        fprintf(f, "\n#### %s\n\n", pl);
+        fprintf(f, "\n#### %c%s\n\n", pl[0] >= 'a' && pl[0] <= 'z' ? pl[0] - 'a' + 'A' : pl[0],
+                pl[0] ? pl + 1 : "");
         fprintf(f, "| Framework | Total Request | Median Response Time (ms) | Request Per Second "
                    "| Failed Requests | Capacity (users) | p99 (ms) | Server RSS (MiB) | Server "
                    "CPU (%%) |\n");
-        fprintf(f, "|---|:---:|:---:|:---:|:---:|:---:|:---:|:---:|:---:|\n");
+        fprintf(f, "|------------|:--------------:|:-------------------:|:---------------------:|:"
+                   "---:|:---:|:---:|:---:|:---:|\n");
+        int rows = 0, load_bound = 0;
         for (size_t j = i; j < r->ncells; j++) {
             const struct cell_result *c = &r->cells[j];
             if (strcmp(c->payload, pl) != 0 || c->status == CELL_SKIPPED || !c->nphases)
                 continue;
-            const struct phase_result *h = headline_phase(c);
+            const struct phase_result *h = cli_headline_phase(c);
             char cap[16], rss[32], cpu[32];
-            double rssk = cell_rss_max(c);
-            fprintf(f, "| %s | %llu | %.2f | %.2f | %llu | %s | %.2f | %s | %s |\n", c->framework,
+            double rssk = cli_cell_rss_max(c);
+            fputs("| ", f);
+            md_cell_name(f, c->framework);
+            fprintf(f, " | %llu | %.2f | %.2f | %llu | %s | %.2f | %s | %s |\n",
                     (unsigned long long)h->requests, h->latency_ms.p50, h->rps,
                     (unsigned long long)h->failures, users_str(c->capacity_users, cap, sizeof(cap)),
                     h->latency_ms.p99,
                     opt_num(rssk < 0 ? -1 : rssk / 1024.0, "%.1f", rss, sizeof(rss)),
                     opt_num(h->server_cpu_pct, "%.0f", cpu, sizeof(cpu)));
+            rows++;
+            load_bound += h->load_bound != 0;
         }
+        if (!rows)
+            fprintf(f, "| (no measured cell) | | | | | | | | |\n");
+        if (load_bound) {
+            fprintf(f, "\nNote: req/s measures the load shape, not the server's limit, for");
+            int k = 0;
+            for (size_t j = i; j < r->ncells; j++) {
+                const struct cell_result *c = &r->cells[j];
+                const struct phase_result *h = cli_headline_phase(c);
+                if (strcmp(c->payload, pl) != 0 || c->status == CELL_SKIPPED || !h ||
+                    !h->load_bound)
+                    continue;
+                fprintf(f, "%s %s", k++ ? "," : "", c->framework);
+            }
+            fprintf(f, " (load-bound: the server kept up with everything the users offered).\n");
+        }
+        int listed = 0;
         for (size_t j = i; j < r->ncells; j++) {
             const struct cell_result *c = &r->cells[j];
-            if (strcmp(c->payload, pl) != 0 || (c->nphases && c->status != CELL_SKIPPED))
+            if (strcmp(c->payload, pl) != 0 || c->status == CELL_OK)
                 continue;
+            if (!listed++)
+                fputc('\n', f);
             const char *nl = c->error ? strchr(c->error, '\n') : NULL;
-            fprintf(f, "\n- %s: %s%s%.*s", c->framework, cell_status_name(c->status),
+            fprintf(f, "- %s: %s%s%.*s\n", c->framework, cell_status_name(c->status),
                     c->error ? ": " : "",
                     c->error ? (nl ? (int)(nl - c->error) : (int)strlen(c->error)) : 0,
                     c->error ? c->error : "");
         }
-        fputc('\n', f);
     }
 }
 
@@ -163,8 +203,9 @@ static void print_csv(FILE *f, const struct run_record *r)
         const struct cell_result *c = &r->cells[i];
         for (size_t k = 0; k < c->nphases; k++) {
             const struct phase_result *p = &c->phases[k];
-            fprintf(f, "%lld,%s,%s,%s,%d,%.3f,%llu,%llu,%.2f,%.3f,%.3f,%.3f,%.3f,%.3f,%.0f,%.1f,"
-                       "%.1f,%s\n",
+            fprintf(f,
+                    "%lld,%s,%s,%s,%d,%.3f,%llu,%llu,%.2f,%.3f,%.3f,%.3f,%.3f,%.3f,%.0f,%.1f,"
+                    "%.1f,%s\n",
                     (long long)r->id, c->framework, c->payload, cell_status_name(c->status),
                     p->users, p->duration_s, (unsigned long long)p->requests,
                     (unsigned long long)p->failures, p->rps, p->latency_ms.p50, p->latency_ms.p90,
@@ -248,7 +289,7 @@ int cli_cmd_show(int argc, char **argv)
             puts(j);
         free(j);
     } else if (strcmp(format, "md") == 0) {
-        print_md(stdout, &r);
+        cli_print_run_md(stdout, &r);
     } else if (strcmp(format, "csv") == 0) {
         print_csv(stdout, &r);
     } else {

@@ -41,6 +41,10 @@ static const char usage[] =
     "  load    URL [-c USERS] [-d DURATION] ... the load engine alone, like wrk\n"
     "  history [CELL] [--limit N] [--json]     stored runs, a line per cell\n"
     "  show    RUN [--json | --format md|csv]  one stored run\n"
+    "  compare RUN_A RUN_B [--factor F] [--fail-on-regression]\n"
+    "                                          two stored runs, cell by cell\n"
+    "  report  --format html|md|csv -o DIR [--run RUN]\n"
+    "                                          a report of a stored run and its history\n"
     "\n"
     "A CELL is FRAMEWORK/PAYLOAD (flask/json); flask/* and */text select several.\n"
     "`mfbench COMMAND --help` describes each command. Exit status: 0 success,\n"
@@ -68,6 +72,7 @@ int main(int argc, char **argv)
     } cmds[] = {
         {"check", cli_cmd_check}, {"run", cli_cmd_run},   {"load", cli_cmd_load},
         {"history", cli_cmd_history}, {"show", cli_cmd_show},
+        {"compare", cli_cmd_compare}, {"report", cli_cmd_report},
     };
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
         if (strcmp(cmd, cmds[i].name) == 0)

@@ -1,0 +1,210 @@
+/* svg.c - the inline SVG charts of `mfbench report --format html`: line charts
+ * with markers and bar charts, each a self-contained <svg> with a viewBox,
+ * axes, ticks and a legend. No scripts, no external assets. */
+#include <math.h>
+#include <stdio.h>
+
+#include "review.h"
+
+#define W 640.0
+#define H 360.0
+#define ML 64.0
+#define MT 36.0
+#define MB 52.0
+
+static const char *const palette[] = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
+                                      "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"};
+#define NPAL (sizeof(palette) / sizeof(palette[0]))
+
+static void open_svg(FILE *f, const char *id, const char *kind, const char *title)
+{
+    fprintf(f,
+            "<figure class=\"chart\"><svg id=\"%s\" class=\"chart %s\" viewBox=\"0 0 %.0f %.0f\" "
+            "width=\"100%%\" preserveAspectRatio=\"xMidYMid meet\" role=\"img\" "
+            "xmlns=\"http://www.w3.org/2000/svg\"><title>",
+            id, kind, W, H);
+    rv_html_escape(f, title);
+    fprintf(f, "</title><rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" fill=\"#fff\"/>", W,
+            H);
+    fprintf(f, "<text x=\"%.0f\" y=\"22\" text-anchor=\"middle\" class=\"ttl\">", W / 2);
+    rv_html_escape(f, title);
+    fputs("</text>", f);
+}
+
+static void close_svg(FILE *f)
+{
+    fputs("</svg></figure>\n", f);
+}
+
+static void fmt_tick(char *buf, size_t n, double v)
+{
+    if (fabs(v) >= 10000)
+        snprintf(buf, n, "%.0fk", v / 1000);
+    else
+        snprintf(buf, n, "%.6g", v);
+}
+
+/* Axes, grid and tick labels of the plot area [ML, ML+pw] x [MT, MT+ph]. */
+static void axes(FILE *f, double pw, double ph, const double *xt, size_t nxt, const double *yt,
+                 size_t nyt, const char *xlabel, const char *ylabel, int xticks_numeric)
+{
+    char b[32];
+    for (size_t i = 0; i < nyt; i++) {
+        double y = MT + ph - (yt[i] - yt[0]) / (yt[nyt - 1] - yt[0]) * ph;
+        fprintf(f,
+                "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+                "stroke=\"#ddd\"/>",
+                ML, y, ML + pw, y);
+        fmt_tick(b, sizeof(b), yt[i]);
+        fprintf(f, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>",
+                ML - 6, y + 4, b);
+    }
+    if (xticks_numeric)
+        for (size_t i = 0; i < nxt; i++) {
+            double x = ML + (xt[i] - xt[0]) / (xt[nxt - 1] - xt[0]) * pw;
+            fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>", x,
+                    MT + ph, x, MT + ph + 5);
+            fmt_tick(b, sizeof(b), xt[i]);
+            fprintf(f,
+                    "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>",
+                    x, MT + ph + 18, b);
+        }
+    fprintf(f,
+            "<line class=\"axis\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+            "stroke=\"#333\"/>",
+            ML, MT + ph, ML + pw, MT + ph);
+    fprintf(f,
+            "<line class=\"axis\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+            "stroke=\"#333\"/>",
+            ML, MT, ML, MT + ph);
+    fprintf(f, "<text class=\"lbl\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", ML + pw / 2,
+            H - 10);
+    rv_html_escape(f, xlabel);
+    fprintf(f,
+            "</text><text class=\"lbl\" transform=\"translate(16 %.1f) rotate(-90)\" "
+            "text-anchor=\"middle\">",
+            MT + ph / 2);
+    rv_html_escape(f, ylabel);
+    fputs("</text>", f);
+}
+
+void svg_line_chart(FILE *f, const char *id, const char *title, const char *xlabel,
+                    const char *ylabel, const struct svg_series *s, size_t ns)
+{
+    open_svg(f, id, "line", title);
+    double x0 = INFINITY, x1 = -INFINITY, y1 = 0;
+    size_t points = 0;
+    for (size_t i = 0; i < ns; i++)
+        for (size_t k = 0; k < s[i].n; k++) {
+            if (!isfinite(s[i].x[k]) || !isfinite(s[i].y[k]))
+                continue;
+            points++;
+            x0 = fmin(x0, s[i].x[k]);
+            x1 = fmax(x1, s[i].x[k]);
+            y1 = fmax(y1, s[i].y[k]);
+        }
+    if (!points) {
+        fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">no data</text>", W / 2,
+                H / 2);
+        close_svg(f);
+        return;
+    }
+    double legend_w = ns > 1 || (ns == 1 && s[0].name && s[0].name[0]) ? 150 : 16;
+    double pw = W - ML - legend_w, ph = H - MT - MB;
+    double xt[16], yt[16];
+    size_t nxt = rv_ticks(x0, x1, 8, xt), nyt = rv_ticks(0, y1, 6, yt);
+    axes(f, pw, ph, xt, nxt, yt, nyt, xlabel, ylabel, 1);
+    double xa = xt[0], xb = xt[nxt - 1], ya = yt[0], yb = yt[nyt - 1];
+    for (size_t i = 0; i < ns; i++) {
+        const char *col = palette[i % NPAL];
+        fputs("<g class=\"series\" data-name=\"", f);
+        rv_html_escape(f, s[i].name ? s[i].name : "");
+        fprintf(f,
+                "\" stroke=\"%s\" fill=\"%s\"><polyline fill=\"none\" stroke-width=\"2\" points=\"",
+                col, col);
+        for (size_t k = 0; k < s[i].n; k++)
+            if (isfinite(s[i].x[k]) && isfinite(s[i].y[k]))
+                fprintf(f, "%.1f,%.1f ", ML + (s[i].x[k] - xa) / (xb - xa) * pw,
+                        MT + ph - (s[i].y[k] - ya) / (yb - ya) * ph);
+        fputs("\"/>", f);
+        for (size_t k = 0; k < s[i].n; k++)
+            if (isfinite(s[i].x[k]) && isfinite(s[i].y[k]))
+                fprintf(f, "<circle class=\"marker\" cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\"/>",
+                        ML + (s[i].x[k] - xa) / (xb - xa) * pw,
+                        MT + ph - (s[i].y[k] - ya) / (yb - ya) * ph);
+        fputs("</g>", f);
+    }
+    if (legend_w > 16) {
+        fputs("<g class=\"legend\">", f);
+        for (size_t i = 0; i < ns && MT + 16.0 * (double)i < H - MB; i++) {
+            double y = MT + 8 + 16.0 * (double)i;
+            fprintf(f,
+                    "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\"/><text "
+                    "x=\"%.1f\" y=\"%.1f\">",
+                    ML + pw + 14, y - 10, palette[i % NPAL], ML + pw + 30, y);
+            rv_html_escape(f, s[i].name ? s[i].name : "");
+            fputs("</text>", f);
+        }
+        fputs("</g>", f);
+    }
+    close_svg(f);
+}
+
+void svg_bar_chart(FILE *f, const char *id, const char *title, const char *ylabel,
+                   const char *const *labels, const double *values, size_t n)
+{
+    open_svg(f, id, "bar", title);
+    double y1 = 0;
+    size_t bars = 0;
+    for (size_t i = 0; i < n; i++)
+        if (isfinite(values[i])) {
+            y1 = fmax(y1, values[i]);
+            bars++;
+        }
+    if (!bars) {
+        fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">no data</text>", W / 2,
+                H / 2);
+        close_svg(f);
+        return;
+    }
+    double pw = W - ML - 16, ph = H - MT - MB;
+    double yt[16];
+    size_t nyt = rv_ticks(0, y1, 6, yt);
+    axes(f, pw, ph, NULL, 0, yt, nyt, "", ylabel, 0);
+    double ya = yt[0], yb = yt[nyt - 1], band = pw / (double)n;
+    for (size_t i = 0; i < n; i++) {
+        double cx = ML + band * ((double)i + 0.5), bw = fmin(band * 0.7, 80);
+        fputs("<g class=\"series\" data-name=\"", f);
+        rv_html_escape(f, labels[i]);
+        fprintf(f, "\" fill=\"%s\">", palette[i % NPAL]);
+        if (isfinite(values[i])) {
+            double h = (values[i] - ya) / (yb - ya) * ph;
+            char b[32];
+            fmt_tick(b, sizeof(b), round(values[i] * 10) / 10);
+            fprintf(f,
+                    "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>"
+                    "<text class=\"val\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
+                    "fill=\"#333\">%s</text>",
+                    cx - bw / 2, MT + ph - h, bw, h, cx, MT + ph - h - 4, b);
+        } else {
+            fprintf(f,
+                    "<text class=\"val\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
+                    "fill=\"#999\">n/a</text>",
+                    cx, MT + ph - 4);
+        }
+        /* Many bars: slant the names so they do not overlap. */
+        if (n > 6)
+            fprintf(f,
+                    "<text class=\"tick\" transform=\"translate(%.1f %.1f) rotate(-30)\" "
+                    "text-anchor=\"end\" fill=\"#333\">",
+                    cx, MT + ph + 14);
+        else
+            fprintf(f,
+                    "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
+                    "fill=\"#333\">",
+                    cx, MT + ph + 18);
+        rv_html_escape(f, labels[i]);
+        fputs("</text></g>", f);
+    }
+    close_svg(f);
+}

@@ -1,0 +1,504 @@
+/* test_review_cmds.c - the review commands against a store built here with
+ * known values (via store.h): history values and regression flags (a 20% drop
+ * flagged, a 2% wobble not), show md parsed back, compare ratios, marks and
+ * exit codes, report files, and an empty store. `--fill DB` only builds the
+ * store, for the script tests that drive the mfbench binary. */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "store.h"
+#include "t.h"
+
+/* util.c refers to it through cli.h's signal handling; main.c owns it. */
+atomic_int cli_interrupted;
+
+#define NRUNS 8
+static const double flask_wobble[NRUNS - 1] = {0, 5, -5, 3, -3, 2, -2};
+
+static void phase(struct cell_result *c, int users, double rps, double p99, uint64_t failures)
+{
+    struct phase_result p;
+    phase_result_init(&p);
+    p.users = users;
+    p.duration_s = 60;
+    p.rps = rps;
+    p.requests = (uint64_t)(rps * 60) + failures;
+    p.failures = failures;
+    p.failures_by_kind[FAIL_TIMEOUT] = failures;
+    p.bytes_read = p.requests * 250;
+    p.latency_ms = (struct latency_ms){.mean = p99 / 4,
+                                       .p50 = p99 / 5,
+                                       .p90 = p99 / 2,
+                                       .p99 = p99,
+                                       .p999 = p99 * 1.5,
+                                       .max = p99 * 2};
+    p.server_rss_max_kb = 30000 + users;
+    p.server_rss_mean_kb = 29000;
+    p.server_cpu_pct = users >= 1500 ? 97 : 50;
+    p.server_cpu_max_pct = 100;
+    p.client_cpu_pct = 10;
+    if (failures)
+        snprintf(p.stop_reason, sizeof(p.stop_reason), "failures >= 1");
+    if (cell_result_add_phase(c, &p))
+        abort();
+}
+
+/* A ramp 500..2000 users, failing at 2000; the capacity phase has `peak` req/s. */
+static void ramp(struct cell_result *c, double peak, double p99)
+{
+    phase(c, 500, peak / 4, p99 / 2, 0);
+    phase(c, 1000, peak / 2, p99 / 1.5, 0);
+    phase(c, 1500, peak, p99, 0);
+    phase(c, 2000, peak * 0.9, p99 * 3, 12);
+    c->capacity_users = 1500;
+    c->breaking_users = 2000;
+    c->peak_rps = peak;
+}
+
+static void add_cell(struct store *s, int64_t run, const char *fw, const char *pl,
+                     enum cell_status st, const char *error, double peak, double p99,
+                     int load_bound)
+{
+    struct err e;
+    err_clear(&e);
+    struct cell_result c;
+    memset(&c, 0, sizeof(c));
+    snprintf(c.framework, sizeof(c.framework), "%s", fw);
+    snprintf(c.payload, sizeof(c.payload), "%s", pl);
+    c.capacity_users = c.breaking_users = -1;
+    if (store_cell_begin(s, run, &c, &e)) {
+        fprintf(stderr, "cell_begin: %s\n", e.msg);
+        abort();
+    }
+    if (peak > 0)
+        ramp(&c, peak, p99);
+    if (load_bound)
+        c.phases[2].load_bound = 1;
+    for (size_t i = 0; i < c.nphases; i++)
+        if (store_phase_add(s, c.id, (int)i, &c.phases[i], &e))
+            abort();
+    c.status = st;
+    c.error = error ? strdup(error) : NULL;
+    c.versions_json = strdup("{\"python\":\"3.11.2\"}");
+    if (store_cell_finish(s, &c, &e)) {
+        fprintf(stderr, "cell_finish: %s\n", e.msg);
+        abort();
+    }
+    cell_result_free(&c);
+}
+
+/* Runs 1..8. flask/json ~2000 req/s, then 1600 in run 8 (a 20% drop);
+ * bottle/json 1000 then 980 (2%); django/json ok then failed; run 8 also has
+ * skipped, cancelled and interrupted cells and a framework name needing escapes. */
+static void fill(const char *path)
+{
+    struct store *s;
+    struct err e;
+    err_clear(&e);
+    if (store_open(path, &s, &e)) {
+        fprintf(stderr, "store_open: %s\n", e.msg);
+        abort();
+    }
+    for (int i = 1; i <= NRUNS; i++) {
+        struct run_record r;
+        memset(&r, 0, sizeof(r));
+        snprintf(r.started_at, sizeof(r.started_at), "2026-11-%02dT02:00:00Z", i);
+        snprintf(r.trigger, sizeof(r.trigger), "nightly");
+        snprintf(r.profile, sizeof(r.profile), "default");
+        snprintf(r.node_host, sizeof(r.node_host), "node1");
+        snprintf(r.node_cpus, sizeof(r.node_cpus), "1");
+        snprintf(r.node_kernel, sizeof(r.node_kernel), "6.1.0");
+        if (store_run_begin(s, &r, &e))
+            abort();
+        int last = i == NRUNS;
+        add_cell(s, r.id, "flask", "json", CELL_OK, NULL, last ? 1600 : 2000 + flask_wobble[i - 1],
+                 20, 0);
+        add_cell(s, r.id, "bottle", "json", CELL_OK, NULL, last ? 980 : 1000, 40, last);
+        add_cell(s, r.id, "django", "json", last ? CELL_FAILED : CELL_OK,
+                 last ? "server exited with status 1\nTraceback (most recent call last)" : NULL,
+                 last ? 0 : 500, 100, 0);
+        add_cell(s, r.id, "flask", "text", CELL_OK, NULL, 3000, 10, 0);
+        if (last) {
+            add_cell(s, r.id, "falcon", "json", CELL_SKIPPED, "falcon is not installed", 0, 0, 0);
+            add_cell(s, r.id, "pyramid", "json", CELL_CANCELLED, "cancelled by the user", 0, 0, 0);
+            add_cell(s, r.id, "tornado", "text", CELL_INTERRUPTED, NULL, 0, 0, 0);
+            add_cell(s, r.id, "<b>x&y</b>", "json", CELL_OK, NULL, 700, 30, 0);
+        }
+        if (store_run_finish(s, r.id, last ? "failed" : "ok", &e))
+            abort();
+    }
+    store_close(s);
+}
+
+/* Runs fn(argv) with stdout into a string (caller frees); returns its exit code. */
+static int capture(int (*fn)(int, char **), const char **args, char **out)
+{
+    char *argv[32];
+    int argc = 0;
+    while (args[argc] && argc < 31) {
+        argv[argc] = (char *)args[argc];
+        argc++;
+    }
+    argv[argc] = NULL;
+    fflush(stdout);
+    char tmpl[] = "/tmp/mfbench-review-XXXXXX";
+    int fd = mkstemp(tmpl);
+    if (fd < 0)
+        abort();
+    unlink(tmpl);
+    int saved = dup(1);
+    dup2(fd, 1);
+    int rc = fn(argc, argv);
+    fflush(stdout);
+    dup2(saved, 1);
+    close(saved);
+    off_t len = lseek(fd, 0, SEEK_END);
+    *out = calloc((size_t)len + 1, 1);
+    if (pread(fd, *out, (size_t)len, 0) != len)
+        abort();
+    close(fd);
+    return rc;
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    char *b = calloc(1 << 20, 1);
+    size_t n = fread(b, 1, (1 << 20) - 1, f);
+    b[n] = '\0';
+    fclose(f);
+    return b;
+}
+
+static void test_regressions(const char *db)
+{
+    struct store *s;
+    struct err e;
+    err_clear(&e);
+    CHECK_INT(store_open(db, &s, &e), ==, 0);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    int n = cli_regressions_for_run(s, NRUNS, m);
+    fclose(m);
+    CHECK_INT(n, ==, 2);
+    CHECK_CONTAINS(buf, "run 8 flask/json: peak req/s 1600.00 below");
+    CHECK_CONTAINS(buf, "django/json: status failed (was ok)");
+    CHECK(!strstr(buf, "bottle"));
+    CHECK(!strstr(buf, "flask/text"));
+    free(buf);
+    /* run 7 is within its band */
+    buf = NULL;
+    m = open_memstream(&buf, &len);
+    CHECK_INT(cli_regressions_for_run(s, 7, m), ==, 0);
+    fclose(m);
+    free(buf);
+    m = open_memstream(&buf, &len);
+    CHECK_INT(cli_regressions_for_run(s, 99, m), ==, -ENOENT);
+    fclose(m);
+    free(buf);
+    store_close(s);
+}
+
+static void test_history(const char *db)
+{
+    char *out;
+    const char *a1[] = {"history", "flask/json", "--json", "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_history, a1, &out), ==, 0);
+    cJSON *j = cJSON_Parse(out);
+    CHECK(cJSON_IsArray(j));
+    CHECK_INT(cJSON_GetArraySize(j), ==, NRUNS);
+    cJSON *first = cJSON_GetArrayItem(j, 0), *second = cJSON_GetArrayItem(j, 1);
+    CHECK_DBL(cJSON_GetObjectItem(first, "run")->valuedouble, ==, 8);
+    CHECK_DBL(cJSON_GetObjectItem(first, "peak_rps")->valuedouble, ==, 1600);
+    CHECK_DBL(cJSON_GetObjectItem(first, "capacity_users")->valuedouble, ==, 1500);
+    CHECK_DBL(cJSON_GetObjectItem(first, "p99_ms")->valuedouble, ==, 20);
+    CHECK_DBL(cJSON_GetObjectItem(first, "rss_max_kb")->valuedouble, ==, 32000);
+    cJSON *regs = cJSON_GetObjectItem(first, "regressions");
+    CHECK_INT(cJSON_GetArraySize(regs), ==, 1);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(regs, 0), "metric")),
+              "peak_rps");
+    CHECK_DBL(cJSON_GetObjectItem(cJSON_GetArrayItem(regs, 0), "median")->valuedouble, ==, 2000);
+    CHECK_DBL(cJSON_GetObjectItem(second, "peak_rps")->valuedouble, ==, 1998);
+    CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(second, "regressions")), ==, 0);
+    cJSON_Delete(j);
+    free(out);
+
+    const char *a2[] = {"history", "--regressions", "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_history, a2, &out), ==, 0);
+    CHECK_CONTAINS(out, "flask/json: peak req/s 1600.00 below");
+    CHECK_CONTAINS(out, "django/json: status failed");
+    CHECK(!strstr(out, "bottle"));
+    free(out);
+
+    /* a wide band (k = 30) swallows the drop */
+    const char *a3[] = {"history", "--regressions", "--k", "30", "flask/json", "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_history, a3, &out), ==, 0);
+    CHECK_CONTAINS(out, "no regressions");
+    free(out);
+
+    const char *a4[] = {"history", "--sparkline", "--limit", "3", "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_history, a4, &out), ==, 0);
+    CHECK_CONTAINS(out, "trend of peak req/s");
+    CHECK_CONTAINS(out, "flask/json");
+    CHECK_CONTAINS(out, "last 1600.0, min 1600.0, max 2005.0 (8 runs)");
+    CHECK_CONTAINS(out, "peak_rps"); /* the regression column of run 8 */
+    free(out);
+
+    const char *a5[] = {"history", "--window", "0", "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_history, a5, &out), ==, CLI_USAGE);
+    free(out);
+}
+
+/* Splits a markdown row "| a | b |" into trimmed cells; returns how many. */
+static int md_cells(const char *line, char cells[][64], int max)
+{
+    int n = 0;
+    const char *p = strchr(line, '|');
+    while (p && n < max) {
+        const char *q = strchr(p + 1, '|');
+        if (!q)
+            break;
+        const char *a = p + 1, *b = q;
+        while (a < b && *a == ' ')
+            a++;
+        while (b > a && b[-1] == ' ')
+            b--;
+        snprintf(cells[n++], 64, "%.*s", (int)(b - a), a);
+        p = q;
+    }
+    return n;
+}
+
+static void test_show_md(const char *db)
+{
+    char *out;
+    const char *a[] = {"show", "8", "--format", "md", "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_show, a, &out), ==, 0);
+    CHECK_CONTAINS(out, "#### Json\n");
+    CHECK_CONTAINS(out, "#### Text\n");
+    CHECK_CONTAINS(out, "| Framework | Total Request | Median Response Time (ms) | Request Per "
+                        "Second | Failed Requests | Capacity (users) | p99 (ms) | Server RSS "
+                        "(MiB) | Server CPU (%) |");
+    int rows = 0, flask = 0, bottle = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char c[16][64];
+        if (line[0] != '|' || strstr(line, "Framework") || strstr(line, "---"))
+            continue;
+        int n = md_cells(line, c, 16);
+        CHECK_INT(n, ==, 9);
+        rows++;
+        if (!strcmp(c[0], "flask") && !strcmp(c[1], "96000")) {
+            flask++;
+            CHECK_STR(c[2], "4.00");    /* p50 = p99 / 5 */
+            CHECK_STR(c[3], "1600.00"); /* req/s at capacity */
+            CHECK_STR(c[4], "0");
+            CHECK_STR(c[5], "1500");
+            CHECK_STR(c[6], "20.00");
+            CHECK_STR(c[7], "31.2"); /* 32000 KiB */
+            CHECK_STR(c[8], "97");
+        }
+        if (!strcmp(c[0], "bottle")) {
+            bottle++;
+            CHECK_STR(c[3], "980.00");
+        }
+    }
+    /* json: flask, bottle, pyramid (cancelled, no phases: listed only), escaped name; text: flask
+     */
+    CHECK_INT(rows, ==, 4);
+    CHECK_INT(flask, ==, 1);
+    CHECK_INT(bottle, ==, 1);
+    free(out);
+    CHECK_INT(capture(cli_cmd_show, a, &out), ==, 0);
+    CHECK_CONTAINS(out, "- django: failed: server exited with status 1\n");
+    CHECK(!strstr(out, "Traceback"));
+    CHECK_CONTAINS(out, "- falcon: skipped: falcon is not installed");
+    CHECK_CONTAINS(out, "- pyramid: cancelled: cancelled by the user");
+    CHECK_CONTAINS(out, "- tornado: interrupted");
+    CHECK_CONTAINS(out, "req/s measures the load shape, not the server's limit, for bottle");
+    free(out);
+}
+
+static cJSON *find_cell(cJSON *cells, const char *fw, const char *pl)
+{
+    cJSON *c;
+    cJSON_ArrayForEach(c, cells)
+    {
+        if (!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(c, "framework")), fw) &&
+            !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(c, "payload")), pl))
+            return c;
+    }
+    return NULL;
+}
+
+static void test_compare(const char *db)
+{
+    char *out;
+    const char *a[] = {"compare", "7", "8", "--json", "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_compare, a, &out), ==, 0);
+    cJSON *j = cJSON_Parse(out);
+    cJSON *cells = cJSON_GetObjectItem(j, "cells");
+    cJSON *fl = find_cell(cells, "flask", "json");
+    CHECK(fl != NULL);
+    if (fl) {
+        CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(fl, "verdict")), "worse");
+        cJSON *pr = cJSON_GetObjectItem(cJSON_GetObjectItem(fl, "metrics"), "peak_rps");
+        CHECK_DBL(fabs(cJSON_GetObjectItem(pr, "ratio")->valuedouble - 1600.0 / 1998.0), <, 1e-9);
+        CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(pr, "mark")), "worse");
+        cJSON *cap = cJSON_GetObjectItem(cJSON_GetObjectItem(fl, "metrics"), "capacity");
+        CHECK_DBL(cJSON_GetObjectItem(cap, "ratio")->valuedouble, ==, 1);
+        CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cap, "mark")), "same");
+    }
+    cJSON *bo = find_cell(cells, "bottle", "json");
+    CHECK(bo && !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(bo, "verdict")), "same"));
+    cJSON *dj = find_cell(cells, "django", "json");
+    CHECK(dj &&
+          !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(dj, "verdict")), "not comparable"));
+    CHECK(dj && strstr(cJSON_GetStringValue(cJSON_GetObjectItem(dj, "reason")), "failed"));
+    cJSON *fa = find_cell(cells, "falcon", "json");
+    CHECK(fa && strstr(cJSON_GetStringValue(cJSON_GetObjectItem(fa, "reason")), "missing"));
+    cJSON *sum = cJSON_GetObjectItem(j, "summary");
+    CHECK_DBL(cJSON_GetObjectItem(sum, "worse")->valuedouble, ==, 1);
+    CHECK_DBL(cJSON_GetObjectItem(sum, "same")->valuedouble, ==, 2); /* bottle, flask/text */
+    cJSON_Delete(j);
+    free(out);
+
+    const char *b[] = {"compare",        "7",       "8", "--fail-on-regression",
+                       "--only-changed", "--store", db,  NULL};
+    CHECK_INT(capture(cli_cmd_compare, b, &out), ==, 1);
+    CHECK_CONTAINS(out, "flask/json");
+    CHECK_CONTAINS(out, "x0.80 worse");
+    CHECK(!strstr(out, "bottle/json"));
+    free(out);
+    const char *c[] = {"compare", "6", "7", "--fail-on-regression", "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_compare, c, &out), ==, 0);
+    CHECK_CONTAINS(out, "0 better, 0 worse, 4 same, 0 not comparable");
+    free(out);
+    const char *d[] = {"compare", "8", "7", "--fail-on-regression", "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_compare, d, &out), ==, 0);
+    CHECK_CONTAINS(out, "better");
+    free(out);
+    const char *e2[] = {"compare", "7", "42", "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_compare, e2, &out), ==, 1);
+    free(out);
+}
+
+static void test_report(const char *db, const char *dir)
+{
+    char *out, path[512];
+    const char *a[] = {"report", "--format", "csv", "-o", dir, "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_report, a, &out), ==, 0);
+    free(out);
+    snprintf(path, sizeof(path), "%s/flask_json_stats.csv", dir);
+    char *csv = slurp(path);
+    CHECK(csv != NULL);
+    CHECK_CONTAINS(csv, "Type,Name,Request Count,Failure Count,Median Response Time,Average "
+                        "Response Time,Min Response Time,Max Response Time,Average Content "
+                        "Size,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,"
+                        "99.99%,100%\n");
+    CHECK_CONTAINS(csv, "GET,/json,96000,0,4.00,5.00,,40.00,250,1600.00,0.00,4.00,,,,10.00,,,"
+                        "20.00,30.00,,40.00\n");
+    CHECK_CONTAINS(csv, ",Aggregated,96000,");
+    free(csv);
+    snprintf(path, sizeof(path), "%s/flask_json_stats_history.csv", dir);
+    csv = slurp(path);
+    CHECK_CONTAINS(csv, "Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%");
+    CHECK_CONTAINS(csv, ",2000,,Aggregated,");
+    free(csv);
+    snprintf(path, sizeof(path), "%s/django_json_stats.csv", dir);
+    CHECK(access(path, F_OK) != 0); /* failed without phases: nothing to write */
+
+    const char *b[] = {"report", "--format", "md", "-o", dir, "--run", "8", "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_report, b, &out), ==, 0);
+    free(out);
+    snprintf(path, sizeof(path), "%s/report.md", dir);
+    char *md = slurp(path);
+    CHECK_CONTAINS(md, "| flask | 96000 | 4.00 | 1600.00 | 0 | 1500 | 20.00 | 31.2 | 97 |");
+    free(md);
+
+    const char *c[] = {"report", "--format", "html", "-o", dir, "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_report, c, &out), ==, 0);
+    free(out);
+    snprintf(path, sizeof(path), "%s/index.html", dir);
+    char *html = slurp(path);
+    CHECK_CONTAINS(html, "<!DOCTYPE html>");
+    CHECK_CONTAINS(html, "id=\"p0-rps\"");
+    CHECK_CONTAINS(html, "id=\"p0-p99\"");
+    CHECK_CONTAINS(html, "id=\"p0-capacity\"");
+    CHECK_CONTAINS(html, "id=\"p0-rss\"");
+    CHECK_CONTAINS(html, "id=\"p0-history\"");
+    CHECK_CONTAINS(html, "data-name=\"flask\"");
+    CHECK_CONTAINS(html, "&lt;b&gt;x&amp;y&lt;/b&gt;");
+    CHECK(html && !strstr(html, "<b>x"));
+    CHECK(html && !strstr(html, "<script"));
+    CHECK(html && !strstr(html, " src=") && !strstr(html, "<link")); /* self-contained */
+    free(html);
+
+    const char *d[] = {"report", "--format", "pdf", "-o", dir, "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_report, d, &out), ==, CLI_USAGE);
+    free(out);
+}
+
+static void test_empty(const char *dir)
+{
+    char db[512], out_dir[512], *out;
+    snprintf(db, sizeof(db), "%s/empty.db", dir);
+    snprintf(out_dir, sizeof(out_dir), "%s/empty-report", dir);
+    /* a zero-length file: schema version 0, migrated on open */
+    int fd = open(db, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+    close(fd);
+    const char *a[] = {"history", "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_history, a, &out), ==, 0);
+    CHECK_CONTAINS(out, "no stored results");
+    free(out);
+    const char *a2[] = {"history", "--regressions", "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_history, a2, &out), ==, 0);
+    CHECK_CONTAINS(out, "no stored results");
+    free(out);
+    const char *b[] = {"show", "last", "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_show, b, &out), ==, CLI_FAILED);
+    free(out);
+    const char *c[] = {"compare", "last", "1", "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_compare, c, &out), ==, CLI_FAILED);
+    free(out);
+    const char *d[] = {"report", "--format", "html", "-o", out_dir, "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_report, d, &out), ==, CLI_FAILED);
+    free(out);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 3 && !strcmp(argv[1], "--fill")) {
+        fill(argv[2]);
+        return 0;
+    }
+    char dir[] = "/tmp/mfbench-review-test-XXXXXX";
+    if (!mkdtemp(dir))
+        return 1;
+    char db[256], rep[256];
+    snprintf(db, sizeof(db), "%s/results.db", dir);
+    snprintf(rep, sizeof(rep), "%s/report", dir);
+    fill(db);
+    test_regressions(db);
+    test_history(db);
+    test_show_md(db);
+    test_compare(db);
+    test_report(db, rep);
+    test_empty(dir);
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+    T_DONE();
+}
