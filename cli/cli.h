@@ -16,6 +16,10 @@ int cli_cmd_run(int argc, char **argv);
 int cli_cmd_load(int argc, char **argv);
 int cli_cmd_history(int argc, char **argv);
 int cli_cmd_show(int argc, char **argv);
+/* cmd_trigger.c: clients of mfbenchd's control socket. */
+int cli_cmd_trigger(int argc, char **argv);
+int cli_cmd_status(int argc, char **argv);
+int cli_cmd_cancel(int argc, char **argv);
 
 /* Prints "mfbench: <formatted err>" on stderr (input errors as FILE:LINE:COL: msg). */
 void cli_print_err(const struct err *e);

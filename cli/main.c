@@ -45,6 +45,10 @@ static const char usage[] =
     "                                          two stored runs, cell by cell\n"
     "  report  --format html|md|csv -o DIR [--run RUN]\n"
     "                                          a report of a stored run and its history\n"
+    "  trigger [-p PROFILE] [--wait] CELL... | --all\n"
+    "                                          ask mfbenchd to run cells (a queued job)\n"
+    "  status  [--json]                        what mfbenchd runs and has queued\n"
+    "  cancel  [JOB]                           cancel a queued job or the running one\n"
     "\n"
     "A CELL is FRAMEWORK/PAYLOAD (flask/json); flask/* and */text select several.\n"
     "`mfbench COMMAND --help` describes each command. Exit status: 0 success,\n"
@@ -73,6 +77,7 @@ int main(int argc, char **argv)
         {"check", cli_cmd_check}, {"run", cli_cmd_run},   {"load", cli_cmd_load},
         {"history", cli_cmd_history}, {"show", cli_cmd_show},
         {"compare", cli_cmd_compare}, {"report", cli_cmd_report},
+        {"trigger", cli_cmd_trigger}, {"status", cli_cmd_status}, {"cancel", cli_cmd_cancel},
     };
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
         if (strcmp(cmd, cmds[i].name) == 0)

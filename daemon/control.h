@@ -1,0 +1,48 @@
+/* control.h - the control socket's contract, shared by mfbenchd and the
+ * `mfbench trigger|status|cancel` client: where the socket lives (DESIGN.md's
+ * path rules) and the size limit of one newline-delimited JSON request. */
+#ifndef MFBENCH_CONTROL_H
+#define MFBENCH_CONTROL_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+/* One request line, without its newline; longer lines are refused and the
+ * connection closed. */
+#define DMN_CTL_MAX_LINE (64 * 1024)
+
+/* The socket path: explicit, else $MFBENCH_SOCKET, else
+ * $RUNTIME_DIRECTORY/control.sock (systemd), else
+ * $XDG_RUNTIME_DIR/mfbench/control.sock, else /run/user/UID/mfbench/control.sock
+ * when that folder exists, else /tmp/mfbench-UID/control.sock. Writes into buf
+ * and returns it; NULL when the path does not fit in a sockaddr_un or in n. */
+static inline const char *dmn_socket_path(const char *explicit_path, char *buf, size_t n)
+{
+    const char *env;
+    int r;
+    if (explicit_path && *explicit_path)
+        r = snprintf(buf, n, "%s", explicit_path);
+    else if ((env = getenv("MFBENCH_SOCKET")) && *env)
+        r = snprintf(buf, n, "%s", env);
+    else if ((env = getenv("RUNTIME_DIRECTORY")) && *env)
+        r = snprintf(buf, n, "%s/control.sock", env);
+    else if ((env = getenv("XDG_RUNTIME_DIR")) && *env)
+        r = snprintf(buf, n, "%s/mfbench/control.sock", env);
+    else {
+        char run[64];
+        struct stat st;
+        snprintf(run, sizeof(run), "/run/user/%u", (unsigned)getuid());
+        if (stat(run, &st) == 0 && S_ISDIR(st.st_mode))
+            r = snprintf(buf, n, "%s/mfbench/control.sock", run);
+        else
+            r = snprintf(buf, n, "/tmp/mfbench-%u/control.sock", (unsigned)getuid());
+    }
+    if (r < 0 || (size_t)r >= n || (size_t)r >= sizeof(((struct sockaddr_un *)0)->sun_path))
+        return NULL;
+    return buf;
+}
+
+#endif
