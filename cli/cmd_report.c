@@ -192,16 +192,17 @@ static const char css[] =
     "main{max-width:1240px;margin:0 auto;padding:16px 20px;box-sizing:border-box}"
     "h1{font-size:1.6em;margin:.3em 0}h2{margin-top:1.6em;border-bottom:1px solid #ccc}"
     ".meta{color:#555}"
-    ".charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,460px),1fr));"
+    ".charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,420px),1fr));"
     "gap:12px}"
     "figure.chart{margin:0;background:#fff;border:1px solid #ddd;border-radius:6px;"
     "padding:4px;min-width:0}"
     "svg.chart{display:block;width:100%;height:auto;max-width:100%}"
-    "svg .ttl{font-weight:600;font-size:15px}svg text{font-size:12px;fill:#333}"
-    "svg .lbl{font-size:12px;fill:#555}"
+    "svg text{font-size:13px;fill:#333}svg .ttl{font-weight:600;font-size:16px}"
+    "svg .lbl{font-size:13px;fill:#555}"
     ".tablewrap{overflow-x:auto;max-width:100%}"
     "table{border-collapse:collapse;margin:10px 0;background:#fff}"
-    "th,td{border:1px solid #ccc;padding:4px 8px;text-align:right;white-space:nowrap}"
+    "th,td{border:1px solid #ccc;padding:4px 8px;text-align:right}"
+    "td{white-space:nowrap}"
     "th:first-child,td:first-child{text-align:left}"
     "th{background:#eef}"
     ".bad{color:#a00}.note{color:#555;font-size:.92em}";
@@ -320,7 +321,6 @@ static void payload_charts(FILE *f, const struct run_record *r, const char *pl, 
         fputs("<p class=\"bad\">out of memory drawing the charts</p>", f);
         goto out;
     }
-    fputs("<div class=\"charts\">\n", f);
     for (int what = 0; what < 2; what++) {
         ns = 0;
         for (size_t i = 0; i < r->ncells; i++) {
@@ -360,7 +360,6 @@ static void payload_charts(FILE *f, const struct run_record *r, const char *pl, 
     snprintf(id, sizeof(id), "p%d-rss", pi);
     snprintf(title, sizeof(title), "%s: server memory (RSS max, MiB)", pl);
     svg_bar_chart(f, id, title, "MiB", labels, rss, nb);
-    fputs("</div>\n", f);
 out:
     free(s);
     free(xs);
@@ -473,8 +472,8 @@ static int write_html(const char *dir, struct store *st, const struct run_record
         rv_html_escape(f, pl);
         fputs("</h2>\n", f);
         html_table(f, r, pl);
+        fputs("<div class=\"charts\">\n", f);
         payload_charts(f, r, pl, pi);
-        fputs("<div class=\"charts\">", f);
         history_chart(f, st, pl, pi, depth);
         fputs("</div></section>\n", f);
         pi++;

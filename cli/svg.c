@@ -6,9 +6,9 @@
 
 #include "review.h"
 
-#define W 640.0
-#define H 360.0
-#define ML 64.0
+#define W 560.0
+#define H 340.0
+#define ML 60.0
 #define MT 36.0
 #define MB 52.0
 
@@ -109,10 +109,10 @@ void svg_line_chart(FILE *f, const char *id, const char *title, const char *xlab
         close_svg(f);
         return;
     }
-    double legend_w = ns > 1 || (ns == 1 && s[0].name && s[0].name[0]) ? 150 : 16;
+    double legend_w = ns > 1 || (ns == 1 && s[0].name && s[0].name[0]) ? 130 : 16;
     double pw = W - ML - legend_w, ph = H - MT - MB;
     double xt[16], yt[16];
-    size_t nxt = rv_ticks(x0, x1, 8, xt), nyt = rv_ticks(0, y1, 6, yt);
+    size_t nxt = rv_ticks(x0, x1, 7, xt), nyt = rv_ticks(0, y1 * 1.05, 6, yt);
     axes(f, pw, ph, xt, nxt, yt, nyt, xlabel, ylabel, 1);
     double xa = xt[0], xb = xt[nxt - 1], ya = yt[0], yb = yt[nyt - 1];
     for (size_t i = 0; i < ns; i++) {
@@ -136,12 +136,12 @@ void svg_line_chart(FILE *f, const char *id, const char *title, const char *xlab
     }
     if (legend_w > 16) {
         fputs("<g class=\"legend\">", f);
-        for (size_t i = 0; i < ns && MT + 16.0 * (double)i < H - MB; i++) {
-            double y = MT + 8 + 16.0 * (double)i;
+        for (size_t i = 0; i < ns && MT + 18.0 * (double)i < H - MB; i++) {
+            double y = MT + 8 + 18.0 * (double)i;
             fprintf(f,
                     "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\"/><text "
                     "x=\"%.1f\" y=\"%.1f\">",
-                    ML + pw + 14, y - 10, palette[i % NPAL], ML + pw + 30, y);
+                    ML + pw + 14, y - 10, palette[i % NPAL], ML + pw + 28, y);
             rv_html_escape(f, s[i].name ? s[i].name : "");
             fputs("</text>", f);
         }
@@ -169,7 +169,7 @@ void svg_bar_chart(FILE *f, const char *id, const char *title, const char *ylabe
     }
     double pw = W - ML - 16, ph = H - MT - MB;
     double yt[16];
-    size_t nyt = rv_ticks(0, y1, 6, yt);
+    size_t nyt = rv_ticks(0, y1 * 1.1, 6, yt); /* room for the value labels */
     axes(f, pw, ph, NULL, 0, yt, nyt, "", ylabel, 0);
     double ya = yt[0], yb = yt[nyt - 1], band = pw / (double)n;
     for (size_t i = 0; i < n; i++) {

@@ -1,0 +1,174 @@
+#!/usr/bin/python3
+"""test_review_cli.py - drives the real mfbench binary over a store with known
+values (built by test_review_cmds --fill): history, regressions, show md parsed
+back, show json, compare exit codes, report csv read with Locust's own header
+(from the installed locust package), md and html files, an empty store and an
+older (version 0) schema."""
+import csv
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+
+MFBENCH = os.environ["MFBENCH"]
+FILL = os.environ["REVIEW_FILL"]
+failures = 0
+checks = 0
+
+
+def check(cond, what):
+    global failures, checks
+    checks += 1
+    if not cond:
+        failures += 1
+        print(f"FAIL: {what}", file=sys.stderr)
+
+
+def mf(*args, db):
+    p = subprocess.run([MFBENCH, *args, "--store", db], capture_output=True, text=True,
+                       timeout=60, env={**os.environ, "LC_ALL": "C.UTF-8"})
+    return p.returncode, p.stdout, p.stderr
+
+
+def locust_header():
+    """Locust 2.x's _stats.csv header, from the installed package when it imports."""
+    base = ["Type", "Name", "Request Count", "Failure Count", "Median Response Time",
+            "Average Response Time", "Min Response Time", "Max Response Time",
+            "Average Content Size", "Requests/s", "Failures/s"]
+    try:
+        p = subprocess.run(["/usr/bin/python3", "-c",
+                            "from locust.stats import PERCENTILES_TO_REPORT as P, "
+                            "get_readable_percentiles as g; print(','.join(g(P)))"],
+                           capture_output=True, text=True, timeout=60)
+        pct = p.stdout.strip().split(",") if p.returncode == 0 and p.stdout.strip() else None
+    except (OSError, subprocess.TimeoutExpired):
+        pct = None
+    return base + (pct or ["50%", "66%", "75%", "80%", "90%", "95%", "98%", "99%", "99.9%",
+                           "99.99%", "100%"])
+
+
+def md_tables(text):
+    """{payload heading: [row dicts]} from the seed-style markdown."""
+    tables, heading, header = {}, None, None
+    for line in text.splitlines():
+        if line.startswith("#### "):
+            heading, header = line[5:].strip(), None
+            tables[heading] = []
+        elif line.startswith("|") and heading:
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if header is None:
+                header = cells
+            elif not set(line) <= set("|-: "):
+                tables[heading].append(dict(zip(header, cells)))
+    return tables
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="mfbench-review-cli-")
+    db = os.path.join(tmp, "results.db")
+    subprocess.run([FILL, "--fill", db], check=True, timeout=60)
+
+    rc, out, _ = mf("history", db=db)
+    check(rc == 0, "history exit 0")
+    check("flask/json" in out and "1600.0" in out, "history lists run 8's flask/json")
+    rc, out, _ = mf("history", "flask/json", "--json", db=db)
+    rows = json.loads(out)
+    check(len(rows) == 8, f"8 flask/json rows, got {len(rows)}")
+    check([r["peak_rps"] for r in rows][:2] == [1600, 1998], "peak req/s newest first")
+    check(rows[0]["regressions"][0]["metric"] == "peak_rps", "run 8 flagged on peak_rps")
+    check(all(not r["regressions"] for r in rows[1:]), "no earlier run flagged")
+    rc, out, _ = mf("history", "bottle/json", "--regressions", db=db)
+    check(rc == 0 and "no regressions" in out, "a 2% wobble is not flagged: " + out)
+    rc, out, _ = mf("history", "--regressions", "--json", db=db)
+    flagged = {(r["framework"], r["payload"], r["run"]) for r in json.loads(out)}
+    check(flagged == {("flask", "json", 8), ("django", "json", 8)}, f"flagged {flagged}")
+    rc, out, _ = mf("history", "--sparkline", db=db)
+    check("\u2581" in out and "\u2588" in out, "a unicode sparkline in a UTF-8 locale")
+
+    rc, out, _ = mf("show", "8", "--format", "md", db=db)
+    check(rc == 0, "show md exit 0")
+    t = md_tables(out)
+    check(set(t) == {"Json", "Text"}, f"one table per payload: {list(t)}")
+    flask = [r for r in t.get("Json", []) if r.get("Framework") == "flask"]
+    check(len(flask) == 1, "a flask row")
+    if flask:
+        r = flask[0]
+        check(list(r)[:5] == ["Framework", "Total Request", "Median Response Time (ms)",
+                              "Request Per Second", "Failed Requests"], "seed columns first")
+        check(r["Request Per Second"] == "1600.00" and r["Total Request"] == "96000",
+              f"flask row values {r}")
+        check(r["Capacity (users)"] == "1500" and r["p99 (ms)"] == "20.00", "added columns")
+    check("- falcon: skipped: falcon is not installed" in out, "skipped cell listed")
+    check("- django: failed: server exited with status 1" in out, "failed cell listed")
+    rc, out, _ = mf("show", "8", "--json", db=db)
+    j = json.loads(out)
+    check(j["run"]["id"] == 8 and len(j["cells"]) == 8, "show json")
+    rc, out, _ = mf("show", "8", "--format", "csv", db=db)
+    check(rc == 0 and out.startswith("run,framework,payload,status,users"), "show csv")
+
+    rc, out, _ = mf("compare", "7", "8", "--fail-on-regression", db=db)
+    check(rc == 1, f"compare 7 8 --fail-on-regression exits 1, got {rc}")
+    check("x0.80 worse" in out, "the 20% drop is marked worse")
+    rc, out, _ = mf("compare", "6", "7", "--fail-on-regression", db=db)
+    check(rc == 0, f"compare 6 7 --fail-on-regression exits 0, got {rc}")
+    rc, out, _ = mf("compare", "7", "8", "--json", "--only-changed", db=db)
+    j = json.loads(out)
+    check([(c["framework"], c["verdict"]) for c in j["cells"]] == [("flask", "worse")],
+          f"only changed: {j['cells']}")
+    rc, _, err = mf("compare", "7", db=db)
+    check(rc == 2, "compare with one run is a usage error")
+
+    rep = os.path.join(tmp, "csv")
+    rc, out, _ = mf("report", "--format", "csv", "-o", rep, db=db)
+    check(rc == 0, "report csv exit 0")
+    header = locust_header()
+    with open(os.path.join(rep, "flask_json_stats.csv"), newline="") as f:
+        rd = csv.reader(f)
+        check(next(rd) == header, "the Locust _stats.csv header")
+        f.seek(0)
+        rows = list(csv.DictReader(f))
+    check(len(rows) == 2 and rows[1]["Name"] == "Aggregated", "a request row and Aggregated")
+    check(rows[0]["Request Count"] == "96000" and float(rows[0]["99%"]) == 20.0
+          and float(rows[0]["Requests/s"]) == 1600.0 and rows[0]["66%"] == "",
+          f"stats values {rows[0]}")
+    with open(os.path.join(rep, "flask_json_stats_history.csv"), newline="") as f:
+        hist = list(csv.DictReader(f))
+    check([int(r["User Count"]) for r in hist] == [500, 1000, 1500, 2000], "a row per phase")
+    check(int(hist[-1]["Total Failure Count"]) == 12, "running totals")
+    check(int(hist[1]["Timestamp"]) - int(hist[0]["Timestamp"]) == 60, "timestamps by duration")
+    check("Total Average Content Size" in hist[0], "the history header")
+
+    rc, out, _ = mf("report", "--format", "md", "-o", os.path.join(tmp, "md"), db=db)
+    with open(os.path.join(tmp, "md", "report.md")) as f:
+        check(md_tables(f.read()).keys() == {"Json", "Text"}, "report md tables")
+    rc, out, _ = mf("report", "--format", "html", "-o", os.path.join(tmp, "html"), db=db)
+    check(rc == 0 and os.path.getsize(os.path.join(tmp, "html", "index.html")) > 5000,
+          "report html")
+
+    # an empty store, and one of schema version 0 (an older one), migrated on open
+    empty = os.path.join(tmp, "empty.db")
+    rc, out, _ = mf("history", db=empty)
+    check(rc == 0 and "no stored results" in out, "empty store history")
+    rc, _, err = mf("show", "last", db=empty)
+    check(rc == 1 and "no runs yet" in err, "empty store show")
+    rc, _, err = mf("report", "--format", "html", "-o", os.path.join(tmp, "e"), db=empty)
+    check(rc == 1 and "no runs yet" in err, "empty store report")
+    old = os.path.join(tmp, "old.db")
+    con = sqlite3.connect(old)
+    con.execute("PRAGMA user_version = 0")
+    con.close()
+    rc, out, _ = mf("history", db=old)
+    check(rc == 0 and "no stored results" in out, "a version 0 store is migrated")
+    con = sqlite3.connect(old)
+    check(con.execute("PRAGMA user_version").fetchone()[0] >= 1, "user_version raised")
+    con.close()
+
+    subprocess.run(["rm", "-rf", tmp], check=False)
+    print(f"{checks} checks, {failures} failed", file=sys.stderr)
+    return 1 if failures or not checks else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
