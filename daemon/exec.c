@@ -24,7 +24,7 @@ static const char sampler_sh[] =
     "# mfbench sampler: sampler.sh PGID OUT MAXSECS (written by mfbench; do not edit)\n"
     "pg=$1; out=$2; max=$3; n=0\n"
     ": >\"$out\"\n"
-    "while [ \"$n\" -lt \"$max\" ] && kill -0 -- \"-$pg\" 2>/dev/null; do\n"
+    "while [ \"$n\" -lt \"$max\" ] && kill -0 \"-$pg\" 2>/dev/null; do\n"
     "  line=$(awk -v pg=\"$pg\" 'FILENAME==\"/proc/uptime\"{up=$1;next}"
     "{s=$0;sub(/^.*\\) /,\"\",s);split(s,f,\" \");"
     "if(f[3]==pg){t+=f[12]+f[13];th+=f[18];r+=f[22];p=p\" \"substr($0,1,index($0,\" \")-1)}}"
