@@ -1,0 +1,58 @@
+# dlib.sh - for the daemon tests: lib.sh plus starting and stopping mfbenchd
+# with its own socket, store, node workdir and server port.
+# Needs MFBENCH, MFBENCHD, SRC.
+. "$SRC/tests/integration/lib.sh"
+: "${MFBENCHD:?set MFBENCHD to the mfbenchd binary}"
+CTL="$PY $SRC/tests/daemon/ctl.py"
+SOCK="$T/control.sock"
+DB="$T/results.db"
+DPID=""
+
+# daemon_matrix [DURATION] [USERS_YAML]: a local-node matrix under $T.
+daemon_matrix() {
+  port=$(free_port)
+  node="  transport: local
+  workdir: $T/node
+  cpus: \"1\"
+  server_port: $port"
+  write_matrix "$T/m.yaml" "$node"
+  if [ -n "${1:-}" ]; then
+    sed -i "s/^  duration: .*/  duration: $1/" "$T/m.yaml"
+  fi
+  if [ -n "${2:-}" ]; then
+    sed -i "s/^  users: .*/  users: $2/" "$T/m.yaml"
+  fi
+}
+
+start_daemon() { # [matrix file]
+  "$MFBENCHD" -m "${1:-$T/m.yaml}" --store "$DB" --socket "$SOCK" 2>>"$T/daemon.log" &
+  DPID=$!
+  i=0
+  while [ $i -lt 100 ] && ! [ -S "$SOCK" ]; do sleep 0.1; i=$((i + 1)); done
+  [ -S "$SOCK" ] || { bad "daemon did not start: $(tail -5 "$T/daemon.log")"; return 1; }
+}
+
+# wait_gone PID SECONDS: 0 when the process ended within the time.
+wait_gone() {
+  i=0
+  while [ $i -lt $(($2 * 10)) ]; do
+    kill -0 "$1" 2>/dev/null || return 0
+    sleep 0.1
+    i=$((i + 1))
+  done
+  return 1
+}
+
+stop_daemon() {
+  [ -n "$DPID" ] || return 0
+  kill -TERM "$DPID" 2>/dev/null
+  wait_gone "$DPID" 15 || kill -KILL "$DPID" 2>/dev/null
+  wait "$DPID" 2>/dev/null
+  DPID=""
+}
+cleanup_hooks="stop_daemon"
+
+sq() { sqlite3 "$DB" "$1"; }
+expect_store_ok() {
+  expect_eq "PRAGMA integrity_check" "$(sqlite3 "$DB" 'PRAGMA integrity_check')" ok
+}
