@@ -142,6 +142,13 @@ static void cells_free(struct cell_rows *cells, size_t ncells)
     free(cells);
 }
 
+static int cmp_newest(const void *a, const void *b)
+{
+    const struct cell_rows *x = a, *y = b;
+    const struct store_history_row *nx = x->rows[x->n - 1], *ny = y->rows[y->n - 1];
+    return (nx > ny) - (nx < ny);
+}
+
 static int group_cells(struct store_history_row *rows, size_t n, struct cell_rows **out,
                        size_t *nout)
 {
@@ -166,6 +173,8 @@ static int group_cells(struct store_history_row *rows, size_t n, struct cell_row
         }
         cells[k].rows[cells[k].n++] = &rows[i];
     }
+    /* Cells in the order of their newest line, as the table lists them. */
+    qsort(cells, ncells, sizeof(*cells), cmp_newest);
     *out = cells;
     *nout = ncells;
     return 0;

@@ -110,11 +110,18 @@ void cli_print_run_table(FILE *f, const struct run_record *r)
 
 static void md_cell_name(FILE *f, const char *s)
 {
-    /* A '|' would split the markdown row. */
+    /* A '|' would split the markdown row; markdown renders inline HTML. */
     for (; *s; s++) {
-        if (*s == '|')
-            fputc('\\', f);
-        fputc(*s, f);
+        if (*s == '<')
+            fputs("&lt;", f);
+        else if (*s == '>')
+            fputs("&gt;", f);
+        else if (*s == '&')
+            fputs("&amp;", f);
+        else if (*s == '|')
+            fputs("\\|", f);
+        else
+            fputc(*s, f);
     }
 }
 

@@ -232,6 +232,14 @@ char *rv_sparkline(const double *v, size_t n, int utf8, char *out, size_t cap)
         if (v[i] > hi)
             hi = v[i];
     }
+    /* The scale spans at least 10% of the largest value, so a 1% wobble does
+     * not look like a cliff. */
+    double span = 0.1 * fmax(fabs(lo), fabs(hi));
+    if (hi > lo && hi - lo < span) {
+        double mid = (hi + lo) / 2;
+        lo = mid - span / 2;
+        hi = mid + span / 2;
+    }
     size_t len = 0;
     for (size_t i = first; i < n; i++) {
         int level = -1;

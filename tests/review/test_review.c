@@ -100,6 +100,9 @@ static void test_sparkline(void)
     CHECK_STR(rv_sparkline(v, 8, 0, out, sizeof(out)), " .:-=+*#");
     double flat[] = {5, 5, 5};
     CHECK_STR(rv_sparkline(flat, 3, 1, out, sizeof(out)), "▄▄▄");
+    /* a 2% dip is a small step, not a cliff */
+    double dip[] = {1000, 1000, 980};
+    CHECK_STR(rv_sparkline(dip, 3, 1, out, sizeof(out)), "▅▅▄");
     double gap[] = {1, NAN, 8};
     CHECK_STR(rv_sparkline(gap, 3, 1, out, sizeof(out)), "▁ █");
     /* too long: keeps the newest values (scaled among themselves), stays terminated */

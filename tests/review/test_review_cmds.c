@@ -450,6 +450,79 @@ static void test_report(const char *db, const char *dir)
     free(out);
 }
 
+/* Repeats: one cell with three phases at 500 users per run. */
+static int64_t repeat_run(struct store *s, const double rps[3])
+{
+    struct err e;
+    err_clear(&e);
+    struct run_record r;
+    memset(&r, 0, sizeof(r));
+    snprintf(r.started_at, sizeof(r.started_at), "2026-12-01T02:00:00Z");
+    snprintf(r.trigger, sizeof(r.trigger), "cli");
+    if (store_run_begin(s, &r, &e))
+        abort();
+    struct cell_result c;
+    memset(&c, 0, sizeof(c));
+    snprintf(c.framework, sizeof(c.framework), "flask");
+    snprintf(c.payload, sizeof(c.payload), "json");
+    if (store_cell_begin(s, r.id, &c, &e))
+        abort();
+    for (int i = 0; i < 3; i++)
+        phase(&c, 500, rps[i], 10, 0);
+    for (size_t i = 0; i < c.nphases; i++)
+        if (store_phase_add(s, c.id, (int)i, &c.phases[i], &e))
+            abort();
+    c.status = CELL_OK;
+    c.capacity_users = 500;
+    c.breaking_users = -1;
+    c.peak_rps =
+        rps[0] > rps[1] ? (rps[0] > rps[2] ? rps[0] : rps[2]) : (rps[1] > rps[2] ? rps[1] : rps[2]);
+    if (store_cell_finish(s, &c, &e) || store_run_finish(s, r.id, "ok", &e))
+        abort();
+    cell_result_free(&c);
+    return r.id;
+}
+
+static void test_compare_repeats(const char *dir)
+{
+    char db[512], ids[3][24], *out;
+    snprintf(db, sizeof(db), "%s/repeats.db", dir);
+    struct store *s;
+    struct err e;
+    err_clear(&e);
+    if (store_open(db, &s, &e))
+        abort();
+    const double a[3] = {1000, 1010, 990}, b[3] = {850, 860, 840}, c[3] = {850, 1005, 840};
+    snprintf(ids[0], sizeof(ids[0]), "%lld", (long long)repeat_run(s, a));
+    snprintf(ids[1], sizeof(ids[1]), "%lld", (long long)repeat_run(s, b));
+    snprintf(ids[2], sizeof(ids[2]), "%lld", (long long)repeat_run(s, c));
+    store_close(s);
+    /* medians 1000 -> 850, ranges apart: worse */
+    const char *x[] = {"compare", ids[0], ids[1], "--json", "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_compare, x, &out), ==, 0);
+    cJSON *j = cJSON_Parse(out);
+    cJSON *pr = cJSON_GetObjectItem(
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "cells"), 0), "metrics"),
+        "peak_rps");
+    CHECK_DBL(cJSON_GetObjectItem(pr, "n_a")->valuedouble, ==, 3);
+    CHECK_DBL(cJSON_GetObjectItem(pr, "a")->valuedouble, ==, 1000);
+    CHECK_DBL(cJSON_GetObjectItem(pr, "b")->valuedouble, ==, 850);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(pr, "mark")), "worse");
+    cJSON_Delete(j);
+    free(out);
+    /* medians 1000 -> 850 too, but the ranges overlap: not significant */
+    const char *y[] = {"compare", ids[0], ids[2], "--json", "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_compare, y, &out), ==, 0);
+    j = cJSON_Parse(out);
+    pr = cJSON_GetObjectItem(
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "cells"), 0), "metrics"),
+        "peak_rps");
+    CHECK_DBL(cJSON_GetObjectItem(pr, "ratio")->valuedouble, ==, 0.85);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(pr, "mark")), "same");
+    cJSON_Delete(j);
+    free(out);
+}
+
 static void test_empty(const char *dir)
 {
     char db[512], out_dir[512], *out;
@@ -495,6 +568,7 @@ int main(int argc, char **argv)
     test_show_md(db);
     test_compare(db);
     test_report(db, rep);
+    test_compare_repeats(dir);
     test_empty(dir);
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
