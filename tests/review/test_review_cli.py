@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """test_review_cli.py - drives the real mfbench binary over a store with known
-values (built by test_review_cmds --fill): history, regressions, show md parsed
+values (built by test_review_cmds --fill), then of two real quick runs on
+the local node: history, regressions, show md parsed
 back, show json, compare exit codes, report csv read with Locust's own header
 (from the installed locust package), md and html files, an empty store and an
 older (version 0) schema."""
@@ -63,6 +64,30 @@ def md_tables(text):
             elif not set(line) <= set("|-: "):
                 tables[heading].append(dict(zip(header, cells)))
     return tables
+
+
+def real_runs(tmp):
+    """Two real quick runs of flask/text on the local node, then every review command."""
+    db = os.path.join(tmp, "real.db")
+    for _ in range(2):
+        p = subprocess.run([MFBENCH, "run", "-p", "quick", "--store", db, "flask/text"],
+                           capture_output=True, text=True, timeout=150)
+        check(p.returncode in (0, 1), f"mfbench run: {p.returncode} {p.stderr[-400:]}")
+    rc, out, _ = mf("history", "flask/text", "--json", db=db)
+    rows = json.loads(out) if rc == 0 else []
+    check(len(rows) == 2 and all(r["peak_rps"] > 0 for r in rows if r["status"] == "ok"),
+          f"two real runs in the history: {rows}")
+    rc, out, _ = mf("show", "last", "--format", "md", db=db)
+    t = md_tables(out)
+    check(rc == 0 and "Text" in t, f"show md of a real run: {out[:300]}")
+    rc, out, _ = mf("compare", "1", "2", "--json", db=db)
+    check(rc == 0 and json.loads(out)["cells"][0]["framework"] == "flask", "compare real runs")
+    for fmt in ("html", "md", "csv"):
+        rc, out, err = mf("report", "--format", fmt, "-o", os.path.join(tmp, "real-" + fmt),
+                          db=db)
+        check(rc == 0, f"report {fmt} of real runs: {err}")
+    with open(os.path.join(tmp, "real-csv", "flask_text_stats.csv"), newline="") as f:
+        check(next(csv.reader(f)) == locust_header(), "real run csv header")
 
 
 def main():
@@ -165,6 +190,7 @@ def main():
     check(con.execute("PRAGMA user_version").fetchone()[0] >= 1, "user_version raised")
     con.close()
 
+    real_runs(tmp)
     subprocess.run(["rm", "-rf", tmp], check=False)
     print(f"{checks} checks, {failures} failed", file=sys.stderr)
     return 1 if failures or not checks else 0
