@@ -36,7 +36,7 @@ def status(path):
 def main():
     path, what = sys.argv[1], sys.argv[2]
     if what == "send":
-        print(json.dumps(send(path, sys.argv[3])))
+        print(json.dumps(send(path, sys.argv[3]), separators=(",", ":")))
         return 0
     if what in ("wait-phase", "wait-idle"):
         end = time.time() + float(sys.argv[3])

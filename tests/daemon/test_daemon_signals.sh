@@ -49,7 +49,7 @@ case "$left" in "") bad "a server should be left on the node after SIGKILL" ;; *
 expect_eq "run still running in the store" "$(sq 'select status from runs where id=2')" running
 start_daemon || finish
 i=0
-while [ $i -lt 150 ] && pgrep -f "$T/node/(targets|user)/" >/dev/null; do sleep 0.1; i=$((i + 1)); done
+while [ $i -lt 150 ] && ! grep -q "event=stale_server_stopped" "$T/daemon.log"; do sleep 0.1; i=$((i + 1)); done
 expect_no_server "$T/node"
 expect_eq "run marked interrupted at start" "$(sq 'select status from runs where id=2')" interrupted
 expect_eq "cell marked interrupted" "$(sq 'select status from cells where run_id=2')" interrupted

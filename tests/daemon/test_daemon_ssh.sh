@@ -7,6 +7,7 @@ FIX="$SRC/tests/fixtures/sshd-node.sh"
 eval "$(sh "$FIX" start "$T/sshd")" || { bad "sshd fixture did not start"; finish; }
 stop_sshd() { sh "$FIX" stop "$T/sshd"; }
 cleanup_hooks="stop_daemon stop_sshd"
+port_ssh=${port_ssh:-$port}
 port=$(free_port)
 write_matrix "$T/m.yaml" "  transport: ssh
   host: 127.0.0.1
