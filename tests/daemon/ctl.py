@@ -9,10 +9,17 @@
 import json, os, socket, sys, time
 
 def conn(path, timeout=10):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(timeout)
-    s.connect(path)
-    return s
+    # A full listen backlog answers EAGAIN at once: retry, bounded.
+    for attempt in range(100):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(timeout)
+        try:
+            s.connect(path)
+            return s
+        except BlockingIOError:
+            s.close()
+            time.sleep(0.05)
+    raise TimeoutError("listen backlog stayed full")
 
 def readline(s, buf=b""):
     while b"\n" not in buf:

@@ -49,6 +49,10 @@ stop_daemon() {
   wait_gone "$DPID" 15 || kill -KILL "$DPID" 2>/dev/null
   wait "$DPID" 2>/dev/null
   DPID=""
+  # Under -Db_sanitize the daemon's reports land in its log.
+  if grep -q "Sanitizer\|runtime error" "$T/daemon.log"; then
+    bad "sanitizer report from mfbenchd: $(grep -A12 "Sanitizer\|runtime error" "$T/daemon.log" | head -30)"
+  fi
 }
 cleanup_hooks="stop_daemon"
 
