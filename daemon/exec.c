@@ -325,13 +325,19 @@ static int provision(struct dmn_exec *x, const struct cfg_framework *fw,
     buf_reset(&out);
     buf_puts(&cmd, "cd ");
     buf_shquote(&cmd, p->dir);
-    buf_puts(&cmd, " && if [ -f app.py ]; then exec ");
-    buf_shquote(&cmd, p->python);
-    buf_puts(&cmd, " app.py --versions; else exec ");
-    buf_shquote(&cmd, p->python);
-    buf_puts(&cmd, " -c 'import json,platform;print(json.dumps({\"python\":"
-                   "platform.python_version()}))'; fi");
-    rc = node_exec(x->node, cmd.data, cmd_timeout(x), &out, &status, e);
+    if (fw->start) {
+        /* A user's own server: its app.py is not ours to run with flags. */
+        buf_puts(&cmd, " && exec ");
+        buf_shquote(&cmd, p->python);
+        buf_puts(&cmd, " -c 'import json,platform;print(json.dumps({\"python\":"
+                       "platform.python_version()}))'");
+    } else {
+        buf_puts(&cmd, " && exec ");
+        buf_shquote(&cmd, p->python);
+        buf_puts(&cmd, " app.py --versions");
+    }
+    rc = node_exec(x->node, cmd.data, cmd_timeout(x) < 60000 ? cmd_timeout(x) : 60000, &out,
+                   &status, e);
     if (rc)
         goto done;
     if (status != 0) {

@@ -10,7 +10,7 @@ import sys, time
 print("mine: starting, but never listening", flush=True)
 time.sleep(600)
 PY
-cat >"$T/wrong/app.py" 2>/dev/null || { mkdir -p "$T/wrong"; }
+mkdir -p "$T/wrong"
 cat >"$T/wrong/app.py" <<'PY'
 import sys
 from http.server import BaseHTTPRequestHandler, HTTPServer

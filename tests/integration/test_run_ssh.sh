@@ -7,16 +7,16 @@ FIX="$SRC/tests/fixtures/sshd-node.sh"
 eval "$(sh "$FIX" start "$T/sshd")" || { bad "sshd fixture did not start"; finish; }
 stop_sshd() { sh "$FIX" stop "$T/sshd"; }
 cleanup_hooks="stop_sshd"
-port=$(free_port)
+port_srv=$(free_port)
 node="  transport: ssh
   host: 127.0.0.1
-  port: $port_ssh
+  port: $port
   user: $user
   identity: $identity
   known_hosts: $known_hosts
   workdir: $T/node
   cpus: \"1\"
-  server_port: $port"
+  server_port: $port_srv"
 write_matrix "$T/m.yaml" "$node"
 "$MFBENCH" run -m "$T/m.yaml" --json flask/text tornado/json >"$T/out.json" 2>"$T/err.txt"
 expect_eq "exit status (stderr: $(tail -5 "$T/err.txt"))" "$?" 0
@@ -32,7 +32,7 @@ expect_no_server "$T/node"
 
 # A changed host key: known_hosts names another key for the same host.
 ssh-keygen -q -t ed25519 -N '' -f "$T/other" >/dev/null
-printf '[127.0.0.1]:%s %s\n' "$port_ssh" "$(cut -d' ' -f1,2 "$T/other.pub")" >"$T/wrong_known_hosts"
+printf "[127.0.0.1]:%s %s\n" "$port" "$(cut -d' ' -f1,2 "$T/other.pub")" >"$T/wrong_known_hosts"
 sed "s|known_hosts: .*|known_hosts: $T/wrong_known_hosts|" "$T/m.yaml" >"$T/wrong.yaml"
 "$MFBENCH" run -m "$T/wrong.yaml" flask/text >"$T/o2.txt" 2>"$T/e2.txt"
 expect_eq "mismatched host key exit" "$?" 1
