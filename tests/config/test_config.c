@@ -67,8 +67,8 @@ static void check_seed(const struct cfg_matrix *m)
     err_clear(&e);
     struct cfg_settings s;
     CHECK_INT(cfg_resolve(m, "quick", flask, &s, &e), ==, 0);
-    CHECK_INT(s.duration_ms, ==, 3000);
-    CHECK_INT(s.warmup_ms, ==, 1000);
+    CHECK_INT(s.duration_ms, ==, 2000);
+    CHECK_INT(s.warmup_ms, ==, 500);
     CHECK_INT(s.users.start, ==, 10);
     CHECK_INT(s.users.step, ==, 10);
     CHECK_INT(s.users.max, ==, 50);
@@ -85,7 +85,7 @@ static void check_seed(const struct cfg_matrix *m)
 
     CHECK_INT(cfg_resolve(m, "slow", flask, &s, &e), ==, -EINVAL);
     CHECK_CONTAINS(e.msg, "no profile 'slow'");
-    CHECK_CONTAINS(e.msg, "(have: quick)");
+    CHECK_CONTAINS(e.msg, "(have: "); /* the shipped profiles */
 }
 
 /* Framework overrides win over the profile, which wins over defaults and the built-ins. */
