@@ -43,6 +43,10 @@ struct phase_result {
     int load_bound;   /* server kept up with everything offered */
     int client_bound; /* load engine's core > 90% busy */
     char stop_reason[48]; /* criterion that marked this phase failing, "" if it passed */
+    /* Appended by the breaking-point search (daemon/exec.c). */
+    char kind[8];           /* "linear" | "bisect"; "" = linear (older rows) */
+    int repeat;             /* which search of the cell (0-based) with repeats */
+    double sampler_cpu_pct; /* the node sampler's own CPU over the phase; -1 = unknown */
 };
 
 enum cell_status {
@@ -70,6 +74,15 @@ struct cell_result {
     double peak_rps;
     struct phase_result *phases; /* owned */
     size_t nphases, phases_cap;
+    /* Appended: repeats of the search and their summary (-1 = null). With
+     * repeats, capacity_users/breaking_users/peak_rps are those of the median
+     * repeat (lower median for an even count). */
+    int repeats; /* searches run (0 when none ran) */
+    double capacity_median, capacity_iqr, capacity_min, capacity_max;
+    double peak_rps_median, peak_rps_iqr, peak_rps_min, peak_rps_max;
+    double peak_rps_spread; /* (max - min) / median of peak req/s over the repeats */
+    int peak_rps_load_bound; /* the phase of peak_rps was load_bound: it measured the load shape */
+    char note[256]; /* why a result is qualified (e.g. client bound), "" when none */
 };
 
 struct run_record {

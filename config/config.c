@@ -35,11 +35,14 @@ static const struct cfg_settings builtin_settings = {
     .refine_pct = 0,
     .refine_abs = 0,
     .ready_timeout_ms = 30000,
+    .spread_pct = 5,
+    .max_repeats = 5,
+    .client_bound_pct = 90,
 };
 
 #define SETTINGS_KEYS                                                                              \
     "duration, warmup, spawn_rate, think, users, stop_when, timeout, repeats, rate, pipeline, "    \
-    "refine, ready_timeout"
+    "refine, ready_timeout, spread, max_repeats"
 
 struct ctx {
     yaml_document_t *doc;
@@ -457,6 +460,27 @@ static int parse_refine(struct ctx *c, yaml_node_t *n, const char *key, struct c
     return 0;
 }
 
+/* A percentage "5%" or a bare number of percent, in (0, 100]. */
+static int parse_pct(struct ctx *c, yaml_node_t *n, const char *key, double *out)
+{
+    int rc = want_scalar(c, n, key, "a percentage (5%)");
+    if (rc)
+        return rc;
+    const char *v = sval(n);
+    size_t len = strlen(v);
+    char tmp[64];
+    if (len == 0 || len >= sizeof(tmp))
+        return bad(c, n, "%s must be a percentage in (0%%, 100%%], got '%s'", key, v);
+    memcpy(tmp, v, len + 1);
+    if (tmp[len - 1] == '%')
+        tmp[len - 1] = '\0';
+    double pct;
+    if (parse_double(tmp, &pct) || !(pct > 0) || pct > 100)
+        return bad(c, n, "%s must be a percentage in (0%%, 100%%], got '%s'", key, v);
+    *out = pct;
+    return 0;
+}
+
 /* One settings key; returns 1 when key is not a settings key. */
 static int parse_setting(struct ctx *c, yaml_node_t *k, yaml_node_t *v, const char *prefix,
                          struct cfg_settings *s)
@@ -507,6 +531,18 @@ static int parse_setting(struct ctx *c, yaml_node_t *k, yaml_node_t *v, const ch
     } else if (!strcmp(name, "ready_timeout")) {
         bit = CFG_SET_READY_TIMEOUT;
         rc = get_dur(c, v, kp, true, &s->ready_timeout_ms);
+    } else if (!strcmp(name, "spread")) {
+        bit = CFG_SET_SPREAD;
+        rc = parse_pct(c, v, kp, &s->spread_pct);
+    } else if (!strcmp(name, "max_repeats")) {
+        bit = CFG_SET_MAX_REPEATS;
+        rc = get_count(c, v, kp, &s->max_repeats);
+        if (!rc && s->max_repeats < 3)
+            rc = bad(c, v, "%s must be >= 3 (repeats: auto runs at least 3)", kp);
+    } else if (!strcmp(name, "client_bound_pct")) {
+        /* Not listed in SETTINGS_KEYS: a test knob, documented in mfbench-matrix(5). */
+        bit = CFG_SET_CLIENT_BOUND;
+        rc = parse_pct(c, v, kp, &s->client_bound_pct);
     } else {
         return 1;
     }
@@ -1185,6 +1221,12 @@ static void overlay(struct cfg_settings *s, const struct cfg_settings *l)
     }
     if (b & CFG_SET_READY_TIMEOUT)
         s->ready_timeout_ms = l->ready_timeout_ms;
+    if (b & CFG_SET_SPREAD)
+        s->spread_pct = l->spread_pct;
+    if (b & CFG_SET_MAX_REPEATS)
+        s->max_repeats = l->max_repeats;
+    if (b & CFG_SET_CLIENT_BOUND)
+        s->client_bound_pct = l->client_bound_pct;
     s->set |= b;
 }
 

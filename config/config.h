@@ -45,6 +45,9 @@ enum {
     CFG_SET_PIPELINE = 1u << 9,
     CFG_SET_REFINE = 1u << 10,
     CFG_SET_READY_TIMEOUT = 1u << 11,
+    CFG_SET_SPREAD = 1u << 12,
+    CFG_SET_MAX_REPEATS = 1u << 13,
+    CFG_SET_CLIENT_BOUND = 1u << 14,
 };
 
 struct cfg_settings {
@@ -62,6 +65,14 @@ struct cfg_settings {
     double refine_pct;    /* bisection resolution as % of the level; 0 = no bisection */
     int refine_abs;       /* or as an absolute user count; 0 = unset */
     int64_t ready_timeout_ms; /* readiness probe limit (default 30s) */
+    /* repeats: auto stops once the relative spread of peak req/s over the
+     * repeats, (max - min) / median, is under spread_pct (default 5), after
+     * at least 3 and at most max_repeats (default 5, >= 3) searches. */
+    double spread_pct;
+    int max_repeats;
+    /* A phase whose load engine used more than this % of its core is
+     * client_bound (default 90). Hidden knob: tests lower it to provoke one. */
+    double client_bound_pct;
 };
 
 struct cfg_payload {

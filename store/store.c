@@ -102,6 +102,23 @@ static const char *const migrations[] = {
     "  p50_ms REAL,"
     "  p99_ms REAL);"
     "CREATE INDEX phase_series_by_phase ON phase_series(phase_id, t_s);",
+    /* 1 -> 2: the breaking-point search (phase kind, repeat, sampler cost) and
+     * the summary of a cell's repeats. */
+    "ALTER TABLE phases ADD COLUMN kind TEXT NOT NULL DEFAULT 'linear';"
+    "ALTER TABLE phases ADD COLUMN repeat INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE phases ADD COLUMN sampler_cpu_pct REAL;"
+    "ALTER TABLE cells ADD COLUMN repeats INTEGER NOT NULL DEFAULT 1;"
+    "ALTER TABLE cells ADD COLUMN capacity_median REAL;"
+    "ALTER TABLE cells ADD COLUMN capacity_iqr REAL;"
+    "ALTER TABLE cells ADD COLUMN capacity_min REAL;"
+    "ALTER TABLE cells ADD COLUMN capacity_max REAL;"
+    "ALTER TABLE cells ADD COLUMN peak_rps_median REAL;"
+    "ALTER TABLE cells ADD COLUMN peak_rps_iqr REAL;"
+    "ALTER TABLE cells ADD COLUMN peak_rps_min REAL;"
+    "ALTER TABLE cells ADD COLUMN peak_rps_max REAL;"
+    "ALTER TABLE cells ADD COLUMN peak_rps_spread REAL;"
+    "ALTER TABLE cells ADD COLUMN peak_rps_load_bound INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE cells ADD COLUMN note TEXT NOT NULL DEFAULT '';",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
@@ -141,7 +158,10 @@ _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSIO
     X("server_fds_max", OINT, p->server_fds_max)                                                   \
     X("load_bound", BOOL, p->load_bound)                                                           \
     X("client_bound", BOOL, p->client_bound)                                                       \
-    X("stop_reason", TEXT, p->stop_reason)
+    X("stop_reason", TEXT, p->stop_reason)                                                        \
+    X("kind", KIND, p->kind)                                                                       \
+    X("repeat", INT, p->repeat)                                                                    \
+    X("sampler_cpu_pct", ODBL, p->sampler_cpu_pct)
 
 #define COL_NAME(name, kind, field) ", " name
 #define COL_PARAM(name, kind, field) ", ?"
@@ -174,7 +194,11 @@ static const char *const stmt_sql[ST__COUNT] = {
                        " SELECT ?1, COALESCE(MAX(seq) + 1, 0), ?2, ?3, 'running', ?4, ?5, 0"
                        " FROM cells WHERE run_id = ?1",
     [ST_CELL_FINISH] = "UPDATE cells SET status = ?, error = ?, versions_json = ?,"
-                       " capacity_users = ?, breaking_users = ?, peak_rps = ? WHERE id = ?",
+                       " capacity_users = ?, breaking_users = ?, peak_rps = ?, repeats = ?,"
+                       " capacity_median = ?, capacity_iqr = ?, capacity_min = ?,"
+                       " capacity_max = ?, peak_rps_median = ?, peak_rps_iqr = ?,"
+                       " peak_rps_min = ?, peak_rps_max = ?, peak_rps_spread = ?,"
+                       " peak_rps_load_bound = ?, note = ? WHERE id = ?",
     [ST_PHASE_INSERT] = "INSERT INTO phases(cell_id, seq" PHASE_COLUMNS(
         COL_NAME) ")"
                   " VALUES(?, ?" PHASE_COLUMNS(COL_PARAM) ")",
@@ -185,7 +209,10 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_RUN_SELECT] = "SELECT id, started_at, finished_at, trigger, status, profile,"
                       " matrix_sha256, node_host, node_cpus, node_kernel FROM runs WHERE id = ?",
     [ST_CELLS_SELECT] = "SELECT id, framework, payload, status, error, versions_json,"
-                        " capacity_users, breaking_users, peak_rps"
+                        " capacity_users, breaking_users, peak_rps, repeats, capacity_median,"
+                        " capacity_iqr, capacity_min, capacity_max, peak_rps_median,"
+                        " peak_rps_iqr, peak_rps_min, peak_rps_max, peak_rps_spread,"
+                        " peak_rps_load_bound, note"
                         " FROM cells WHERE run_id = ? ORDER BY seq",
     [ST_PHASES_SELECT] = "SELECT seq" PHASE_COLUMNS(COL_NAME) " FROM phases WHERE cell_id = ?"
                                                               " ORDER BY seq",
@@ -379,6 +406,7 @@ static int col_strdup(sqlite3_stmt *st, int i, char **out)
 #define BIND_U64(st, i, v) bind_u64(st, i, v)
 #define BIND_BOOL(st, i, v) sqlite3_bind_int(st, i, (v) != 0)
 #define BIND_TEXT(st, i, v) bind_text(st, i, v)
+#define BIND_KIND(st, i, v) bind_text(st, i, (v)[0] ? (v) : "linear")
 
 #define LOAD_INT(st, i, f) f = col_int(st, i)
 #define LOAD_OINT(st, i, f) f = col_int(st, i)
@@ -387,6 +415,7 @@ static int col_strdup(sqlite3_stmt *st, int i, char **out)
 #define LOAD_U64(st, i, f) f = col_u64(st, i)
 #define LOAD_BOOL(st, i, f) f = sqlite3_column_int(st, i)
 #define LOAD_TEXT(st, i, f) col_text(st, i, f, sizeof(f))
+#define LOAD_KIND(st, i, f) col_text(st, i, f, sizeof(f))
 
 static void now_iso(char *buf, size_t n)
 {
@@ -689,7 +718,19 @@ int store_cell_finish(struct store *s, const struct cell_result *c, struct err *
     bind_opt_int(st, 4, c->capacity_users);
     bind_opt_int(st, 5, c->breaking_users);
     bind_dbl(st, 6, c->peak_rps);
-    sqlite3_bind_int64(st, 7, c->id);
+    sqlite3_bind_int(st, 7, c->repeats);
+    bind_opt_dbl(st, 8, c->capacity_median);
+    bind_opt_dbl(st, 9, c->capacity_iqr);
+    bind_opt_dbl(st, 10, c->capacity_min);
+    bind_opt_dbl(st, 11, c->capacity_max);
+    bind_opt_dbl(st, 12, c->peak_rps_median);
+    bind_opt_dbl(st, 13, c->peak_rps_iqr);
+    bind_opt_dbl(st, 14, c->peak_rps_min);
+    bind_opt_dbl(st, 15, c->peak_rps_max);
+    bind_opt_dbl(st, 16, c->peak_rps_spread);
+    sqlite3_bind_int(st, 17, c->peak_rps_load_bound != 0);
+    bind_text(st, 18, c->note);
+    sqlite3_bind_int64(st, 19, c->id);
     int r = stmt_run(s, st, e, "finish cell");
     return r < 0 ? r : expect_one_change(s, e, "finish cell", c->id);
 }
@@ -860,6 +901,18 @@ static int load_cells(struct store *s, struct run_record *out, struct err *e)
         c->capacity_users = col_int(st, 6);
         c->breaking_users = col_int(st, 7);
         c->peak_rps = col_dbl(st, 8);
+        c->repeats = col_int(st, 9);
+        c->capacity_median = col_dbl(st, 10);
+        c->capacity_iqr = col_dbl(st, 11);
+        c->capacity_min = col_dbl(st, 12);
+        c->capacity_max = col_dbl(st, 13);
+        c->peak_rps_median = col_dbl(st, 14);
+        c->peak_rps_iqr = col_dbl(st, 15);
+        c->peak_rps_min = col_dbl(st, 16);
+        c->peak_rps_max = col_dbl(st, 17);
+        c->peak_rps_spread = col_dbl(st, 18);
+        c->peak_rps_load_bound = sqlite3_column_int(st, 19);
+        col_text(st, 20, c->note, sizeof(c->note));
     }
     if (!r && rc != SQLITE_DONE)
         r = db_fail(s, rc, e, "load cells");

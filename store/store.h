@@ -14,7 +14,7 @@ struct store;
 
 /* The schema version this build writes (PRAGMA user_version). Older files are
  * migrated on open; newer ones are refused with -ENOTSUP. */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 /* Opens (creating the file, its parent folders with mode 0700 and the schema, or
  * migrating an older schema) the store at path. A newer schema is refused with
@@ -41,7 +41,8 @@ int store_cell_begin(struct store *s, int64_t run_id, struct cell_result *c, str
  * index in the cell, in the order tried. */
 int store_phase_add(struct store *s, int64_t cell_id, int seq, const struct phase_result *p,
                     struct err *e);
-/* Final status, error, versions, capacity, breaking, peak of the cell. */
+/* Final status, error, versions, capacity, breaking, peak of the cell, and the
+ * summary of its repeats (schema v2). */
 int store_cell_finish(struct store *s, const struct cell_result *c, struct err *e);
 /* Like store_phase_add, and sets *phase_id (for store_phase_series_add). */
 int store_phase_add_id(struct store *s, int64_t cell_id, int seq, const struct phase_result *p,

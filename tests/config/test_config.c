@@ -194,6 +194,35 @@ static void check_layers(void)
     cfg_free(m);
 }
 
+/* The repeat and client-health keys (added with the breaking-point search). */
+static void check_repeat_keys(void)
+{
+    static const char text[] = "version: 1\n"
+                               "defaults: {repeats: auto}\n"
+                               "payloads:\n"
+                               "  text: {path: /text, body: x}\n"
+                               "frameworks:\n"
+                               "  a: {}\n"
+                               "  b: {spread: 2.5%, max_repeats: 7, client_bound_pct: 0.5}\n";
+    struct cfg_matrix *m = NULL;
+    struct err e;
+    err_clear(&e);
+    CHECK_INT(cfg_load_string("r.yaml", text, sizeof(text) - 1, &m, &e), ==, 0);
+    if (!m)
+        return;
+    struct cfg_settings s;
+    CHECK_INT(cfg_resolve(m, NULL, cfg_find_framework(m, "a"), &s, &e), ==, 0);
+    CHECK_INT(s.repeats, ==, 0);
+    CHECK_DBL(s.spread_pct, ==, 5);
+    CHECK_INT(s.max_repeats, ==, 5);
+    CHECK_DBL(s.client_bound_pct, ==, 90);
+    CHECK_INT(cfg_resolve(m, NULL, cfg_find_framework(m, "b"), &s, &e), ==, 0);
+    CHECK_DBL(s.spread_pct, ==, 2.5);
+    CHECK_INT(s.max_repeats, ==, 7);
+    CHECK_DBL(s.client_bound_pct, ==, 0.5);
+    cfg_free(m);
+}
+
 static void check_select(const struct cfg_matrix *m)
 {
     struct cfg_cell *cells = NULL;
@@ -358,6 +387,7 @@ int main(int argc, char **argv)
     }
 
     check_layers();
+    check_repeat_keys();
 
     /* Selection on a small matrix of its own, so the shipped one can grow. */
     static const char sel[] = "version: 1\n"
