@@ -1,0 +1,96 @@
+#!/bin/sh
+# Every stack Debian ships here, provisioned on the sshd node and run through
+# text, json and file with one short phase: byte-exact bodies (the probe compares
+# them, the engine checks every response), no failure, versions stored. sanic and
+# japronto are reported skipped with their reason when absent. A user's own
+# `start:` framework runs. A second run uploads nothing.
+. "$(dirname "$0")/lib.sh"
+FIX="$SRC/tests/fixtures/sshd-node.sh"
+eval "$(sh "$FIX" start "$T/sshd")" || { bad "sshd fixture did not start"; finish; }
+stop_sshd() { sh "$FIX" stop "$T/sshd"; }
+cleanup_hooks="stop_sshd"
+srv=$(free_port)
+mkdir -p "$T/mine"
+cat >"$T/mine/server.py" <<'PY'
+# A user's own server, started by a `start:` template.
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+class H(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        body = b"Hello World!"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+ThreadingHTTPServer((sys.argv[1], int(sys.argv[2])), H).serve_forever()
+PY
+stacks="aiohttp bottle bottle-gunicorn django falcon fastapi flask flask-gunicorn pyramid pyramid-waitress starlette tornado"
+fws=""
+for s in $stacks sanic japronto; do fws="$fws  $s: {}
+"; done
+fws="$fws  mine:
+    start: \"{python} {dir}/server.py {host} {port}\"
+    dir: $T/mine"
+write_matrix "$T/m.yaml" "  transport: ssh
+  host: 127.0.0.1
+  port: $port
+  user: $user
+  identity: $identity
+  known_hosts: $known_hosts
+  workdir: $T/node
+  cpus: \"1\"
+  server_port: $srv" "$fws"
+cat >>"$T/m.yaml" <<'YAML'
+  # (payloads and frameworks above; one short phase per cell)
+YAML
+sed -i 's|^  users: .*|  users: {start: 2, step: 2, max: 2}|; s|^  duration: .*|  duration: 1500ms|; s|^  warmup: .*|  warmup: 300ms|' "$T/m.yaml"
+sed -i 's|^payloads:|payloads:\n  file: {path: /file, length: 65536, content_type: application/octet-stream}|' "$T/m.yaml"
+"$MFBENCH" check -m "$T/m.yaml" >/dev/null || bad "test matrix invalid"
+
+cells=""
+for s in $stacks; do cells="$cells $s/*"; done
+# shellcheck disable=SC2086
+"$MFBENCH" run -m "$T/m.yaml" --json $cells sanic/text japronto/json mine/text >"$T/out.json" 2>"$T/err.txt"
+rc=$?
+expect_eq "exit status is 1 (sanic, japronto skipped)" "$rc" 1
+n=0
+for s in $stacks; do
+  for p in file text json; do
+    q="[c for c in d['cells'] if c['framework']=='$s' and c['payload']=='$p'][0]"
+    st=$(json_get "$T/out.json" "$q['status']")
+    expect_eq "$s/$p status (error: $(json_get "$T/out.json" "$q['error']" | head -3))" "$st" ok
+    expect_eq "$s/$p requests > 0" "$(json_get "$T/out.json" "$q['phases'][0]['requests'] > 0 if $q['phases'] else False")" True
+    expect_eq "$s/$p no failure" "$(json_get "$T/out.json" "$q['phases'][0]['failures'] if $q['phases'] else -1")" 0
+    expect_eq "$s/$p versions" "$(json_get "$T/out.json" "'python' in $q['versions'] and 'ujson' in $q['versions'] and len($q['versions']) >= 3")" True
+    n=$((n + 1))
+  done
+done
+expect_eq "stacks x payloads measured" "$n" 36
+for s in sanic japronto; do
+  q="[c for c in d['cells'] if c['framework']=='$s'][0]"
+  if /usr/bin/python3 -c "import $s" 2>/dev/null; then
+    expect_eq "$s runs where installed" "$(json_get "$T/out.json" "$q['status']")" ok
+  else
+    expect_eq "$s skipped" "$(json_get "$T/out.json" "$q['status']")" skipped
+    expect_eq "$s reason" "$(json_get "$T/out.json" "$q['error']")" "$s: No module named '$s'"
+  fi
+done
+q="[c for c in d['cells'] if c['framework']=='mine'][0]"
+expect_eq "own start: framework" "$(json_get "$T/out.json" "$q['status']")" ok
+expect_eq "own start: versions" "$(json_get "$T/out.json" "'python' in $q['versions']")" True
+run_id=$(json_get "$T/out.json" 'd["run"]["id"]')
+show=$("$MFBENCH" show "$run_id")
+expect_contains "show lists the skip reason" "$show" "No module named 'sanic'"
+expect_eq "versions stored" "$(sqlite3 "$MFBENCH_STORE" "select count(*) from cells where versions_json like '%\"python\"%'")" 37
+expect_contains "first run uploaded" "$(cat "$T/err.txt")" "targets uploaded"
+
+# Unchanged tree: nothing is uploaded again.
+"$MFBENCH" run -m "$T/m.yaml" flask/text >/dev/null 2>"$T/err2.txt"
+expect_eq "second run" "$?" 0
+expect_contains "second run uploads nothing" "$(cat "$T/err2.txt")" "targets unchanged"
+expect_no_server "$T/node"
+finish
