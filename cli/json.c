@@ -41,13 +41,16 @@ static cJSON *phase_json(const struct phase_result *p)
     cJSON *s = cJSON_AddObjectToObject(o, "server");
     cJSON_AddItemToObject(s, "rss_max_kb", num_or_null(p->server_rss_max_kb));
     cJSON_AddItemToObject(s, "rss_mean_kb", num_or_null(p->server_rss_mean_kb));
-    cJSON_AddItemToObject(s, "cpu_pct", num_or_null(p->server_cpu_pct < 0 ? -1 : round(p->server_cpu_pct * 10) / 10));
-    cJSON_AddItemToObject(s, "cpu_max_pct", num_or_null(p->server_cpu_max_pct < 0 ? -1 : round(p->server_cpu_max_pct * 10) / 10));
+    cJSON_AddItemToObject(
+        s, "cpu_pct", num_or_null(p->server_cpu_pct < 0 ? -1 : round(p->server_cpu_pct * 10) / 10));
+    cJSON_AddItemToObject(
+        s, "cpu_max_pct",
+        num_or_null(p->server_cpu_max_pct < 0 ? -1 : round(p->server_cpu_max_pct * 10) / 10));
     cJSON_AddItemToObject(s, "threads_max", num_or_null(p->server_threads_max));
     cJSON_AddItemToObject(s, "fds_max", num_or_null(p->server_fds_max));
     cJSON_AddItemToObject(o, "client_cpu_pct", round_num(p->client_cpu_pct, 1));
-    cJSON_AddItemToObject(o, "offered_rps", p->offered_rps > 0 ? round_num(p->offered_rps, 2)
-                                                              : cJSON_CreateNull());
+    cJSON_AddItemToObject(o, "offered_rps",
+                          p->offered_rps > 0 ? round_num(p->offered_rps, 2) : cJSON_CreateNull());
     cJSON_AddNumberToObject(o, "missed_schedule", (double)p->missed_schedule);
     cJSON_AddBoolToObject(o, "load_bound", p->load_bound);
     cJSON_AddBoolToObject(o, "client_bound", p->client_bound);
@@ -55,6 +58,12 @@ static cJSON *phase_json(const struct phase_result *p)
         cJSON_AddStringToObject(o, "stop_reason", p->stop_reason);
     else
         cJSON_AddNullToObject(o, "stop_reason");
+    cJSON_AddStringToObject(o, "kind", p->kind[0] ? p->kind : "linear");
+    cJSON_AddNumberToObject(o, "repeat", p->repeat);
+    cJSON_AddItemToObject(o, "sampler_cpu_pct",
+                          p->sampler_cpu_pct < 0 || !isfinite(p->sampler_cpu_pct)
+                              ? cJSON_CreateNull()
+                              : round_num(p->sampler_cpu_pct, 3));
     return o;
 }
 
@@ -75,6 +84,31 @@ static cJSON *cell_json(const struct cell_result *c)
     cJSON_AddItemToObject(o, "capacity_users", num_or_null(c->capacity_users));
     cJSON_AddItemToObject(o, "breaking_users", num_or_null(c->breaking_users));
     cJSON_AddItemToObject(o, "peak_rps", round_num(c->peak_rps, 2));
+    cJSON_AddBoolToObject(o, "peak_rps_load_bound", c->peak_rps_load_bound);
+    cJSON_AddNumberToObject(o, "repeats", c->repeats);
+    cJSON *sm = cJSON_AddObjectToObject(o, "summary");
+    cJSON *cap = cJSON_AddObjectToObject(sm, "capacity_users");
+    cJSON_AddItemToObject(cap, "median", num_or_null(c->capacity_median));
+    cJSON_AddItemToObject(cap, "iqr", num_or_null(c->capacity_iqr));
+    cJSON_AddItemToObject(cap, "min", num_or_null(c->capacity_min));
+    cJSON_AddItemToObject(cap, "max", num_or_null(c->capacity_max));
+    cJSON *pk = cJSON_AddObjectToObject(sm, "peak_rps");
+    cJSON_AddItemToObject(pk, "median",
+                          c->peak_rps_median < 0 ? cJSON_CreateNull()
+                                                 : round_num(c->peak_rps_median, 2));
+    cJSON_AddItemToObject(pk, "iqr",
+                          c->peak_rps_iqr < 0 ? cJSON_CreateNull() : round_num(c->peak_rps_iqr, 2));
+    cJSON_AddItemToObject(pk, "min",
+                          c->peak_rps_min < 0 ? cJSON_CreateNull() : round_num(c->peak_rps_min, 2));
+    cJSON_AddItemToObject(pk, "max",
+                          c->peak_rps_max < 0 ? cJSON_CreateNull() : round_num(c->peak_rps_max, 2));
+    cJSON_AddItemToObject(pk, "spread",
+                          c->peak_rps_spread < 0 ? cJSON_CreateNull()
+                                                 : round_num(c->peak_rps_spread, 4));
+    if (c->note[0])
+        cJSON_AddStringToObject(o, "note", c->note);
+    else
+        cJSON_AddNullToObject(o, "note");
     cJSON *ph = cJSON_AddArrayToObject(o, "phases");
     for (size_t i = 0; i < c->nphases; i++)
         cJSON_AddItemToArray(ph, phase_json(&c->phases[i]));

@@ -386,11 +386,15 @@ static int parse_users(struct ctx *c, yaml_node_t *n, const char *key, struct cf
             dst = &u->step;
         } else if (!strcmp(s, "max")) {
             dst = &u->max;
+        } else if (!strcmp(s, "factor")) {
+            dst = &u->factor;
         } else {
-            return unknown_key(c, k, key, "start, step, max");
+            return unknown_key(c, k, key, "start, step, max, factor");
         }
         if ((rc = get_count(c, v, join(kp, key, s), dst)))
             return rc;
+        if (dst == &u->factor && u->factor < 2)
+            return bad(c, v, "%s must be >= 2", join(kp, key, s));
     }
     if (u->start && u->max && u->start > u->max)
         return bad(c, start, "%s.start (%d) must be <= %s.max (%d)", key, u->start, key, u->max);
@@ -1204,6 +1208,8 @@ static void overlay(struct cfg_settings *s, const struct cfg_settings *l)
             s->users.step = l->users.step;
         if (l->users.max)
             s->users.max = l->users.max;
+        if (l->users.factor)
+            s->users.factor = l->users.factor;
     }
     if (b & CFG_SET_STOP_WHEN)
         s->stop_when = l->stop_when;

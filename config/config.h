@@ -21,6 +21,7 @@ struct cfg_think {
 
 struct cfg_users {
     int start, step, max;
+    int factor; /* > 1: levels grow geometrically (start, start*factor, ...); step unused */
 };
 
 /* A phase fails when ANY set criterion holds. */

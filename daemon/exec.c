@@ -17,26 +17,32 @@
 #define LOG_TAIL_LINES 15
 
 /* The node-side sampler: one line per second for a process group, from /proc:
- * "uptime rss_pages cpu_ticks threads fds". awk reads every /proc/PID/stat in
- * one process; descriptors are counted with a shell glob (no fork). */
+ * "uptime rss_pages cpu_ticks threads fds self_ticks". awk reads every
+ * /proc/PID/stat in one process (the group's members are found by their pgrp
+ * field, so a gunicorn master and its workers add up); descriptors are counted
+ * with a shell glob (no fork). self_ticks is the sampler's own cost: the
+ * shell's utime+stime+cutime+cstime, which include every awk and sleep it has
+ * reaped, so the executor can report what sampling cost on every phase. */
 static const char sampler_sh[] =
     "#!/bin/sh\n"
     "# mfbench sampler: sampler.sh PGID OUT MAXSECS (written by mfbench; do not edit)\n"
-    "pg=$1; out=$2; max=$3; n=0\n"
+    "pg=$1; out=$2; max=$3; n=0; me=$$\n"
     ": >\"$out\"\n"
     "while [ \"$n\" -lt \"$max\" ] && kill -0 \"-$pg\" 2>/dev/null; do\n"
-    "  line=$(awk -v pg=\"$pg\" 'FILENAME==\"/proc/uptime\"{up=$1;next}"
-    "{s=$0;sub(/^.*\\) /,\"\",s);split(s,f,\" \");"
-    "if(f[3]==pg){t+=f[12]+f[13];th+=f[18];r+=f[22];p=p\" \"substr($0,1,index($0,\" \")-1)}}"
-    "END{printf \"%s %d %d %d%s\\n\",up,r,t,th,p}' /proc/uptime /proc/[0-9]*/stat 2>/dev/null)\n"
+    "  line=$(awk -v pg=\"$pg\" -v me=\"$me\" 'FILENAME==\"/proc/uptime\"{up=$1;next}"
+    "{s=$0;sub(/^.*\\) /,\"\",s);split(s,f,\" \");id=substr($0,1,index($0,\" \")-1);"
+    "if(id==me){self=f[12]+f[13]+f[14]+f[15]}"
+    "if(f[3]==pg){t+=f[12]+f[13];th+=f[18];r+=f[22];p=p\" \"id}}"
+    "END{printf \"%s %d %d %d %d%s\\n\",up,r,t,th,self,p}' /proc/uptime /proc/[0-9]*/stat "
+    "2>/dev/null)\n"
     "  set -- $line\n"
-    "  [ $# -ge 4 ] || break\n"
-    "  up=$1; rss=$2; ticks=$3; thr=$4; shift 4; fds=0\n"
+    "  [ $# -ge 5 ] || break\n"
+    "  up=$1; rss=$2; ticks=$3; thr=$4; self=$5; shift 5; fds=0\n"
     "  for p in \"$@\"; do\n"
     "    set -- /proc/$p/fd/*\n"
     "    [ -e \"$1\" ] && fds=$((fds + $#))\n"
     "  done\n"
-    "  echo \"$up $rss $ticks $thr $fds\" >>\"$out\"\n"
+    "  echo \"$up $rss $ticks $thr $fds $self\" >>\"$out\"\n"
     "  n=$((n + 1))\n"
     "  sleep 1\n"
     "done\n";
@@ -57,8 +63,8 @@ static void logf_(struct dmn_exec *x, int level, const char *fw, const char *pl,
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    struct dmn_event ev = {.kind = DMN_EV_LOG, .level = level, .message = msg,
-                           .framework = fw, .payload = pl};
+    struct dmn_event ev = {
+        .kind = DMN_EV_LOG, .level = level, .message = msg, .framework = fw, .payload = pl};
     emit(x, &ev);
 }
 
@@ -185,9 +191,9 @@ fail:
 /* ---- paths and templates ---- */
 
 struct cell_paths {
-    char dir[1024];     /* the app's folder on the node */
+    char dir[1024]; /* the app's folder on the node */
     char venv[1024];
-    char python[1100];  /* the venv's python */
+    char python[1100]; /* the venv's python */
     char pidfile[1024];
     char logfile[1024];
     char samples[1024];
@@ -267,8 +273,8 @@ static int expand_start(const struct dmn_exec *x, const struct cfg_framework *fw
 
 /* Creates the venv and asks the app for its versions. Returns 0 ready,
  * 1 skipped (reason in c->error), negative on transport failure. */
-static int provision(struct dmn_exec *x, const struct cfg_framework *fw,
-                     const struct cell_paths *p, struct cell_result *c, struct err *e)
+static int provision(struct dmn_exec *x, const struct cfg_framework *fw, const struct cell_paths *p,
+                     struct cell_result *c, struct err *e)
 {
     const struct cfg_node *nc = &x->matrix->node;
     struct buf cmd, out;
@@ -427,20 +433,23 @@ static void sampler_finish(struct dmn_exec *x, const struct cell_paths *p, struc
     if (node_exec(x->node, cmd.data, cmd_timeout(x), &out, &st_, &e) == 0 && out.data) {
         double up0 = -1, prev_up = -1, first_up = -1, last_up = -1;
         long long prev_ticks = -1, first_ticks = -1, last_ticks = -1;
+        long long prev_self = -1, first_self = -1, last_self = -1;
         double rss_sum = 0, rss_max = -1, cpu_max = -1;
         int nrss = 0, thr_max = -1, fds_max = -1;
         char *save = NULL;
         for (char *l = strtok_r(out.data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
             double up;
-            long long rss, ticks;
+            long long rss, ticks, self = -1;
             int thr, fds;
-            if (sscanf(l, "%lf %lld %lld %d %d", &up, &rss, &ticks, &thr, &fds) != 5)
+            int nf = sscanf(l, "%lf %lld %lld %d %d %lld", &up, &rss, &ticks, &thr, &fds, &self);
+            if (nf < 5)
                 continue;
             if (up0 < 0)
                 up0 = up;
             if ((up - up0) * 1000.0 < (double)warmup_ms) {
                 prev_up = up;
                 prev_ticks = ticks;
+                prev_self = self;
                 continue;
             }
             double kb = (double)rss * (double)x->node_page_kb;
@@ -453,19 +462,22 @@ static void sampler_finish(struct dmn_exec *x, const struct cell_paths *p, struc
             if (fds > fds_max)
                 fds_max = fds;
             if (prev_up >= 0 && up > prev_up && ticks >= prev_ticks) {
-                double pct = (double)(ticks - prev_ticks) / (double)x->node_clk_tck /
-                             (up - prev_up) * 100.0;
+                double pct =
+                    (double)(ticks - prev_ticks) / (double)x->node_clk_tck / (up - prev_up) * 100.0;
                 if (pct > cpu_max)
                     cpu_max = pct;
             }
             if (first_up < 0) {
                 first_up = prev_up >= 0 ? prev_up : up;
                 first_ticks = prev_up >= 0 ? prev_ticks : ticks;
+                first_self = prev_up >= 0 ? prev_self : self;
             }
             last_up = up;
             last_ticks = ticks;
+            last_self = self;
             prev_up = up;
             prev_ticks = ticks;
+            prev_self = self;
         }
         if (nrss > 0) {
             ph->server_rss_max_kb = rss_max;
@@ -477,6 +489,9 @@ static void sampler_finish(struct dmn_exec *x, const struct cell_paths *p, struc
             ph->server_cpu_pct = (double)(last_ticks - first_ticks) / (double)x->node_clk_tck /
                                  (last_up - first_up) * 100.0;
             ph->server_cpu_max_pct = cpu_max;
+            if (first_self >= 0 && last_self >= first_self)
+                ph->sampler_cpu_pct = (double)(last_self - first_self) / (double)x->node_clk_tck /
+                                      (last_up - first_up) * 100.0;
         }
     }
     buf_free(&cmd);
@@ -495,8 +510,12 @@ struct progress_ctx {
 static void on_progress(void *arg, const struct run_progress *p)
 {
     struct progress_ctx *pc = arg;
-    struct dmn_event ev = {.kind = DMN_EV_PROGRESS, .framework = pc->fw, .payload = pc->pl,
-                           .users = pc->users, .seq = pc->seq, .progress = p,
+    struct dmn_event ev = {.kind = DMN_EV_PROGRESS,
+                           .framework = pc->fw,
+                           .payload = pc->pl,
+                           .users = pc->users,
+                           .seq = pc->seq,
+                           .progress = p,
                            .phase_duration_s = pc->planned_s};
     emit(pc->x, &ev);
 }
@@ -571,6 +590,387 @@ static void append_log_tail(struct dmn_exec *x, struct node_server *srv, struct 
     buf_free(&tail);
 }
 
+/* ---- the breaking-point search ---- */
+
+/* A phase is load_bound when the server achieved at least this share of the
+ * req/s its users could offer: it kept up with everything, so its req/s
+ * describes the load shape (users / think), not the framework. 5% leaves room
+ * for the latency a closed-loop user adds to its think time. */
+#define LOAD_BOUND_SHARE 0.95
+
+/* Everything one cell's searches share. */
+struct cell_ctx {
+    struct dmn_exec *x;
+    const struct cfg_framework *fw;
+    const struct cfg_payload *pl;
+    struct cfg_settings st;
+    struct cell_paths p;
+    struct node_server srv;
+    const char *cmd;
+    char url[1200];
+    int server_up, need_start;
+    int seq;    /* phase index in the cell, over all repeats */
+    int repeat; /* current search */
+    struct err cerr;
+};
+
+/* What one search (one repeat) found. */
+struct search_result {
+    int capacity, breaking; /* -1 = none */
+    double peak_rps;
+    int peak_load_bound;
+    int client_stopped; /* a failure came while the client was the bottleneck */
+};
+
+enum level_outcome {
+    LEVEL_PASS,
+    LEVEL_FAIL,
+    LEVEL_CLIENT_FAIL, /* failed while client_bound: not a breaking point */
+    LEVEL_END,         /* the cell ended (cancelled, error): status set */
+};
+
+/* Offered req/s over the measured window. The runner gives users / mean think
+ * for all users; while users are still being spawned fewer of them offer load,
+ * so the figure is scaled by the mean number of users alive in the window
+ * (the seed's 10,000 users at 100/s never all existed within its minute). */
+static double offered_in_window(const struct run_opts *o, double offered)
+{
+    if (offered <= 0 || o->rate > 0 || o->spawn_rate <= 0 || o->users <= 0)
+        return offered;
+    double t0 = (double)o->warmup_ms / 1000.0, t1 = (double)o->duration_ms / 1000.0;
+    double r = o->spawn_rate, u = (double)o->users, ramp = u / r;
+    if (t1 <= t0 || ramp <= t0)
+        return offered;
+    double area;
+    if (ramp >= t1)
+        area = r * (t1 * t1 - t0 * t0) / 2.0;
+    else
+        area = r * (ramp * ramp - t0 * t0) / 2.0 + u * (t1 - ramp);
+    return offered * (area / (t1 - t0)) / u;
+}
+
+/* Starts (or restarts) the server and waits until it answers correctly.
+ * 0 = ready; 1 = the cell ended (status and error set). */
+static int server_fresh(struct cell_ctx *k, struct cell_result *c)
+{
+    struct dmn_exec *x = k->x;
+    const struct cfg_node *nc = &x->matrix->node;
+    if (k->server_up) {
+        node_server_stop(x->node, &k->srv, STOP_GRACE_MS, &k->cerr);
+        err_clear(&k->cerr);
+        k->server_up = 0;
+    }
+    /* A server left by an earlier, killed mfbench on this port. */
+    node_server_stop_pidfile(x->node, k->p.pidfile, STOP_GRACE_MS, &(int){0}, &k->cerr);
+    err_clear(&k->cerr);
+    if (node_server_start(x->node, k->cmd, k->p.dir, nc->cpus, nc->nofile, k->p.pidfile,
+                          k->p.logfile, &k->srv, &k->cerr) != 0) {
+        set_error(c, CELL_FAILED, "server did not start: %s", k->cerr.msg);
+        return 1;
+    }
+    k->server_up = 1;
+    if (k->srv.warning[0])
+        logf_(x, 4, k->fw->name, k->pl->name, "%s", k->srv.warning);
+    struct probe_expect pe = {.body = k->pl->body,
+                              .body_len = k->pl->body_len,
+                              .length = k->pl->length,
+                              .content_type = k->pl->content_type};
+    void *alive_arg[2] = {x->node, &k->srv};
+    int64_t ready = k->st.ready_timeout_ms > 0 ? k->st.ready_timeout_ms : 30000;
+    int prc = probe_wait(k->url, &pe, ready, x->cancel, server_alive_cb, alive_arg, &k->cerr);
+    if (prc != 0) {
+        if (cancelled(x)) {
+            c->status = CELL_CANCELLED;
+        } else if (prc == -EPROTO) {
+            set_error(c, CELL_ERROR, "wrong response from %s: %s", k->url, k->cerr.msg);
+        } else if (prc == -ESRCH) {
+            set_error(c, CELL_FAILED, "server exited before it was ready");
+            append_log_tail(x, &k->srv, c);
+        } else {
+            set_error(c, CELL_FAILED, "server not ready: %s", k->cerr.msg);
+            append_log_tail(x, &k->srv, c);
+        }
+        err_clear(&k->cerr);
+        return 1;
+    }
+    k->need_start = 0;
+    logf_(x, 6, k->fw->name, k->pl->name, "server ready pid=%ld nofile=%lld url=%s", k->srv.pid,
+          (long long)k->srv.nofile, k->url);
+    return 0;
+}
+
+/* Runs, samples, classifies, stores and reports one phase at `users`. Returns
+ * a level_outcome, or a negative code (e set) when the store failed. */
+static int run_level(struct cell_ctx *k, struct cell_result *c, int users, const char *kind,
+                     struct search_result *sr, struct err *e)
+{
+    struct dmn_exec *x = k->x;
+    const struct cfg_settings *st = &k->st;
+    if (cancelled(x)) {
+        c->status = CELL_CANCELLED;
+        return LEVEL_END;
+    }
+    if (k->need_start && server_fresh(k, c) != 0)
+        return LEVEL_END;
+
+    struct run_opts o;
+    struct run_report rep;
+    run_opts_init(&o);
+    o.url = k->url;
+    o.users = users;
+    o.spawn_rate = st->spawn_rate;
+    o.duration_ms = st->duration_ms;
+    o.warmup_ms = st->warmup_ms;
+    o.think = think_kind(&st->think);
+    o.think_min_ms = st->think.min_ms;
+    o.think_max_ms = st->think.max_ms;
+    o.rate = st->rate;
+    o.pipeline = st->pipeline > 0 ? st->pipeline : 1;
+    o.threads = 1;
+    o.timeout_ms = st->timeout_ms;
+    o.expect_body = k->pl->body;
+    o.expect_body_len = k->pl->body_len;
+    o.expect_length = k->pl->length;
+    o.cpus = x->matrix->load_cpus;
+    o.cancel = x->cancel;
+    struct progress_ctx pc = {x,     k->fw->name, k->pl->name,
+                              users, k->seq,      (double)st->duration_ms / 1000.0};
+    o.progress = on_progress;
+    o.progress_arg = &pc;
+    {
+        struct dmn_event ev = {.kind = DMN_EV_PHASE_START,
+                               .framework = k->fw->name,
+                               .payload = k->pl->name,
+                               .users = users,
+                               .seq = k->seq,
+                               .phase_duration_s = pc.planned_s};
+        emit(x, &ev);
+    }
+    struct sampler smp = {0};
+    if (sampler_start(x, &k->srv, &k->p, st->duration_ms / 1000 + 5, &smp, &k->cerr) != 0) {
+        logf_(x, 4, k->fw->name, k->pl->name, "server sampler not started: %s", k->cerr.msg);
+        err_clear(&k->cerr);
+    }
+    memset(&rep, 0, sizeof(rep));
+    int prc = run_phase(&o, &rep, &k->cerr);
+    struct phase_result ph = rep.result;
+    ph.server_rss_max_kb = ph.server_rss_mean_kb = -1;
+    ph.server_cpu_pct = ph.server_cpu_max_pct = -1;
+    ph.server_threads_max = ph.server_fds_max = -1;
+    ph.sampler_cpu_pct = -1;
+    sampler_finish(x, &k->p, &smp, st->warmup_ms, &ph);
+    int was_cancelled = rep.cancelled || cancelled(x);
+    run_report_free(&rep);
+    if (prc != 0) {
+        set_error(c, CELL_ERROR, "load engine: %s", k->cerr.msg);
+        err_clear(&k->cerr);
+        return LEVEL_END;
+    }
+    if (was_cancelled) {
+        /* A phase cut short is not a measurement: it is not stored. */
+        c->status = CELL_CANCELLED;
+        return LEVEL_END;
+    }
+    ph.users = users;
+    mf_strlcpy(ph.kind, kind, sizeof(ph.kind));
+    ph.repeat = k->repeat;
+    ph.offered_rps = offered_in_window(&o, ph.offered_rps);
+    ph.client_bound = ph.client_cpu_pct > st->client_bound_pct;
+    ph.load_bound = ph.offered_rps > 0 && ph.rps >= LOAD_BOUND_SHARE * ph.offered_rps;
+    int alive = node_server_alive(x->node, &k->srv, &k->cerr);
+    err_clear(&k->cerr);
+    const char *why = phase_fails(&st->stop_when, &ph);
+    if (alive == 0)
+        why = "server_exited";
+    if (why)
+        mf_strlcpy(ph.stop_reason, why, sizeof(ph.stop_reason));
+    int rc = x->store ? store_phase_add(x->store, c->id, k->seq, &ph, e) : 0;
+    cell_result_add_phase(c, &ph);
+    if (rc)
+        return rc;
+    if (ph.rps > sr->peak_rps) {
+        sr->peak_rps = ph.rps;
+        sr->peak_load_bound = ph.load_bound;
+    }
+    if (ph.rps > c->peak_rps)
+        c->peak_rps = ph.rps; /* live value; the summary replaces it */
+    {
+        struct dmn_event ev = {.kind = DMN_EV_PHASE_END,
+                               .framework = k->fw->name,
+                               .payload = k->pl->name,
+                               .users = users,
+                               .seq = k->seq,
+                               .phase = &c->phases[c->nphases - 1]};
+        emit(x, &ev);
+    }
+    k->seq++;
+    if (!why)
+        return LEVEL_PASS;
+    /* The next probe must not meet a server this phase damaged. */
+    k->need_start = 1;
+    if (alive == 0) {
+        logf_(x, 4, k->fw->name, k->pl->name, "server exited during the phase at %d users", users);
+        k->server_up = 0;
+    }
+    if (ph.client_bound) {
+        snprintf(c->note, sizeof(c->note),
+                 "the phase at %d users failed (%s) while the load engine's core was %.0f%% busy "
+                 "(client bound, limit %.0f%%): no breaking point claimed",
+                 users, why, ph.client_cpu_pct, st->client_bound_pct);
+        logf_(x, 4, k->fw->name, k->pl->name, "%s", c->note);
+        return LEVEL_CLIENT_FAIL;
+    }
+    return LEVEL_FAIL;
+}
+
+static int next_level(const struct cfg_users *u, int cur)
+{
+    long n = u->factor > 1 ? (long)cur * u->factor : (long)cur + (u->step > 0 ? u->step : 1);
+    return n > u->max ? u->max : (int)n;
+}
+
+/* Bisection stops when failing - passing <= this. */
+static int resolution(const struct cfg_settings *st, int lo, int hi)
+{
+    if (st->refine_abs > 0)
+        return st->refine_abs;
+    int r = (int)(st->refine_pct / 100.0 * (double)(lo > 0 ? lo : hi));
+    return r < 1 ? 1 : r;
+}
+
+/* One search: linear levels until the first failing one F (last passing P),
+ * then, with refine, bisection between P and F on fresh servers. Returns 0
+ * when it ran to a result, 1 when the cell ended, negative on store errors. */
+static int search_once(struct cell_ctx *k, struct cell_result *c, struct search_result *sr,
+                       struct err *e)
+{
+    const struct cfg_settings *st = &k->st;
+    memset(sr, 0, sizeof(*sr));
+    sr->capacity = sr->breaking = -1;
+    k->need_start = 1; /* each search starts on a fresh server */
+    int users = st->users.start;
+    for (;;) {
+        int r = run_level(k, c, users, "linear", sr, e);
+        if (r < 0)
+            return r;
+        if (r == LEVEL_END)
+            return 1;
+        if (r == LEVEL_CLIENT_FAIL) {
+            sr->client_stopped = 1;
+            return 0;
+        }
+        if (r == LEVEL_FAIL) {
+            sr->breaking = users;
+            break;
+        }
+        sr->capacity = users;
+        if (users >= st->users.max)
+            return 0;
+        users = next_level(&st->users, users);
+    }
+    if (st->refine_abs <= 0 && st->refine_pct <= 0)
+        return 0;
+    int lo = sr->capacity > 0 ? sr->capacity : 0, hi = sr->breaking;
+    while (hi - lo > resolution(st, lo, hi)) {
+        int mid = lo + (hi - lo) / 2;
+        int r = run_level(k, c, mid, "bisect", sr, e);
+        if (r < 0)
+            return r;
+        if (r == LEVEL_END)
+            return 1;
+        if (r == LEVEL_CLIENT_FAIL) {
+            sr->client_stopped = 1;
+            sr->breaking = -1;
+            return 0;
+        }
+        if (r == LEVEL_PASS)
+            lo = sr->capacity = mid;
+        else
+            hi = sr->breaking = mid;
+    }
+    return 0;
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Quantile of sorted v by linear interpolation (numpy's default). */
+static double quantile(const double *v, int n, double q)
+{
+    double pos = q * (n - 1);
+    int i = (int)pos;
+    if (i >= n - 1)
+        return v[n - 1];
+    return v[i] + (v[i + 1] - v[i]) * (pos - i);
+}
+
+/* Relative spread of the peaks: (max - min) / median. The range rather than
+ * the IQR: with 3 to 5 repeats the IQR hides one outlier of 3. */
+static double peak_spread(const struct search_result *r, int n)
+{
+    double v[64];
+    if (n > 64)
+        n = 64;
+    for (int i = 0; i < n; i++)
+        v[i] = r[i].peak_rps;
+    qsort(v, (size_t)n, sizeof(v[0]), cmp_dbl);
+    double med = quantile(v, n, 0.5);
+    return med > 0 ? (v[n - 1] - v[0]) / med : 0;
+}
+
+/* The cell's figures from its n searches: median, IQR, min and max of the
+ * capacity and of the peak req/s; capacity_users and breaking_users are lower
+ * medians (values some search found; a missing breaking point counts as
+ * above every found one, a missing capacity as below). */
+static void summarize(struct cell_result *c, const struct search_result *r, int n)
+{
+    double cap[64], brk[64], pk[64];
+    int have_cap = 0;
+    if (n > 64)
+        n = 64;
+    c->repeats = n;
+    if (n == 0)
+        return;
+    for (int i = 0; i < n; i++) {
+        cap[i] = r[i].capacity;
+        brk[i] = r[i].breaking < 0 ? 1e18 : r[i].breaking;
+        pk[i] = r[i].peak_rps;
+        have_cap |= r[i].capacity >= 0;
+    }
+    qsort(cap, (size_t)n, sizeof(double), cmp_dbl);
+    qsort(brk, (size_t)n, sizeof(double), cmp_dbl);
+    qsort(pk, (size_t)n, sizeof(double), cmp_dbl);
+    int mid = (n - 1) / 2;
+    c->capacity_users = (int)cap[mid];
+    c->breaking_users = brk[mid] >= 1e18 ? -1 : (int)brk[mid];
+    if (have_cap) {
+        double cz[64];
+        for (int i = 0; i < n; i++)
+            cz[i] = cap[i] < 0 ? 0 : cap[i];
+        c->capacity_median = quantile(cz, n, 0.5);
+        c->capacity_iqr = quantile(cz, n, 0.75) - quantile(cz, n, 0.25);
+        c->capacity_min = cz[0];
+        c->capacity_max = cz[n - 1];
+    }
+    c->peak_rps_median = quantile(pk, n, 0.5);
+    c->peak_rps_iqr = quantile(pk, n, 0.75) - quantile(pk, n, 0.25);
+    c->peak_rps_min = pk[0];
+    c->peak_rps_max = pk[n - 1];
+    c->peak_rps_spread = peak_spread(r, n);
+    c->peak_rps = c->peak_rps_median;
+    /* The load-bound flag of the search whose peak is the lower median. */
+    for (int i = 0; i < n; i++)
+        if (r[i].peak_rps == pk[mid]) {
+            c->peak_rps_load_bound = r[i].peak_load_bound;
+            break;
+        }
+}
+
+#define MAX_REPEATS 64
+
 int dmn_exec_cell(struct dmn_exec *x, const struct cfg_cell *cell, struct cell_result *c,
                   struct err *e)
 {
@@ -578,40 +978,42 @@ int dmn_exec_cell(struct dmn_exec *x, const struct cfg_cell *cell, struct cell_r
     const struct cfg_framework *fw = &m->frameworks[cell->framework];
     const struct cfg_payload *pl = &m->payloads[cell->payload];
     const struct cfg_node *nc = &m->node;
-    struct cfg_settings st;
-    struct cell_paths p;
-    struct node_server srv;
+    struct cell_ctx k;
     struct buf cmd;
-    struct err cerr;
-    int rc = 0, server_up = 0;
-    char url[1200];
+    struct search_result res[MAX_REPEATS];
+    int rc = 0, nres = 0;
 
     memset(c, 0, sizeof(*c));
-    memset(&srv, 0, sizeof(srv));
+    memset(&k, 0, sizeof(k));
+    k.x = x;
+    k.fw = fw;
+    k.pl = pl;
     mf_strlcpy(c->framework, fw->name, sizeof(c->framework));
     mf_strlcpy(c->payload, pl->name, sizeof(c->payload));
     c->capacity_users = c->breaking_users = -1;
+    c->capacity_median = c->capacity_iqr = c->capacity_min = c->capacity_max = -1;
+    c->peak_rps_median = c->peak_rps_iqr = c->peak_rps_min = c->peak_rps_max = -1;
+    c->peak_rps_spread = -1;
     c->status = CELL_RUNNING;
     buf_init(&cmd, 0);
-    err_clear(&cerr);
+    err_clear(&k.cerr);
 
     if (x->store && (rc = store_cell_begin(x->store, x->run_id, c, e)) != 0)
         goto out;
     {
-        struct dmn_event ev = {.kind = DMN_EV_CELL_START, .framework = fw->name,
-                               .payload = pl->name};
+        struct dmn_event ev = {
+            .kind = DMN_EV_CELL_START, .framework = fw->name, .payload = pl->name};
         emit(x, &ev);
     }
-    if (cfg_resolve(m, x->profile, fw, &st, &cerr) != 0) {
-        set_error(c, CELL_ERROR, "%s", cerr.msg);
+    if (cfg_resolve(m, x->profile, fw, &k.st, &k.cerr) != 0) {
+        set_error(c, CELL_ERROR, "%s", k.cerr.msg);
         goto finish;
     }
-    cell_paths(x, fw, &p);
+    cell_paths(x, fw, &k.p);
 
-    /* Provision. */
-    rc = provision(x, fw, &p, c, &cerr);
+    rc = provision(x, fw, &k.p, c, &k.cerr);
     if (rc < 0) {
-        set_error(c, CELL_ERROR, "provisioning failed: %s", cerr.msg);
+        set_error(c, CELL_ERROR, "provisioning failed: %s", k.cerr.msg);
         rc = 0;
         goto finish;
     }
@@ -620,179 +1022,73 @@ int dmn_exec_cell(struct dmn_exec *x, const struct cfg_cell *cell, struct cell_r
         rc = 0;
         goto finish;
     }
-
-    if (expand_start(x, fw, &p, &cmd, &cerr) != 0) {
-        set_error(c, CELL_ERROR, "%s", cerr.msg);
+    if (expand_start(x, fw, &k.p, &cmd, &k.cerr) != 0) {
+        set_error(c, CELL_ERROR, "%s", k.cerr.msg);
         goto finish;
     }
-    snprintf(url, sizeof(url), "http://%s:%d%s", x->node->host, nc->server_port, pl->path);
+    k.cmd = cmd.data;
+    snprintf(k.url, sizeof(k.url), "http://%s:%d%s", x->node->host, nc->server_port, pl->path);
 
-    int users = st.users.start;
-    int seq = 0;
-    int need_start = 1;
-    for (;;) {
-        if (cancelled(x)) {
-            c->status = CELL_CANCELLED;
-            break;
-        }
-        if (need_start) {
-            if (server_up) {
-                node_server_stop(x->node, &srv, STOP_GRACE_MS, &cerr);
-                err_clear(&cerr);
-                server_up = 0;
+    {
+        int fixed = k.st.repeats > 0;
+        int most = fixed ? k.st.repeats : (k.st.max_repeats >= 3 ? k.st.max_repeats : 3);
+        if (most > MAX_REPEATS)
+            most = MAX_REPEATS;
+        for (int rep = 0; rep < most; rep++) {
+            k.repeat = rep;
+            if (most > 1)
+                logf_(x, 6, fw->name, pl->name, "search %d of %s%d", rep + 1,
+                      fixed ? "" : "at most ", most);
+            int r = search_once(&k, c, &res[nres], e);
+            if (r < 0) {
+                rc = r;
+                goto out;
             }
-            /* A server left by an earlier, killed mfbench on this port. */
-            node_server_stop_pidfile(x->node, p.pidfile, STOP_GRACE_MS, &(int){0}, &cerr);
-            err_clear(&cerr);
-            if (node_server_start(x->node, cmd.data, p.dir, nc->cpus, nc->nofile, p.pidfile,
-                                  p.logfile, &srv, &cerr) != 0) {
-                set_error(c, CELL_FAILED, "server did not start: %s", cerr.msg);
+            if (r == 1)
                 break;
-            }
-            server_up = 1;
-            if (srv.warning[0])
-                logf_(x, 4, fw->name, pl->name, "%s", srv.warning);
-            struct probe_expect pe = {.body = pl->body, .body_len = pl->body_len,
-                                      .length = pl->length, .content_type = pl->content_type};
-            void *alive_arg[2] = {x->node, &srv};
-            int64_t ready = st.ready_timeout_ms > 0 ? st.ready_timeout_ms : 30000;
-            int prc = probe_wait(url, &pe, ready, x->cancel, server_alive_cb, alive_arg, &cerr);
-            if (prc != 0) {
-                if (cancelled(x)) {
-                    c->status = CELL_CANCELLED;
-                } else if (prc == -EPROTO) {
-                    set_error(c, CELL_ERROR, "wrong response from %s: %s", url, cerr.msg);
-                } else if (prc == -ESRCH) {
-                    set_error(c, CELL_FAILED, "server exited before it was ready");
-                    append_log_tail(x, &srv, c);
-                } else {
-                    set_error(c, CELL_FAILED, "server not ready: %s", cerr.msg);
-                    append_log_tail(x, &srv, c);
-                }
+            nres++;
+            if (res[nres - 1].client_stopped)
                 break;
-            }
-            need_start = 0;
-            logf_(x, 6, fw->name, pl->name, "server ready pid=%ld nofile=%lld url=%s", srv.pid,
-                  (long long)srv.nofile, url);
+            if (!fixed && nres >= 3 && peak_spread(res, nres) * 100.0 < k.st.spread_pct)
+                break;
         }
-
-        /* One phase. */
-        struct run_opts o;
-        struct run_report rep;
-        run_opts_init(&o);
-        o.url = url;
-        o.users = users;
-        o.spawn_rate = st.spawn_rate;
-        o.duration_ms = st.duration_ms;
-        o.warmup_ms = st.warmup_ms;
-        o.think = think_kind(&st.think);
-        o.think_min_ms = st.think.min_ms;
-        o.think_max_ms = st.think.max_ms;
-        o.rate = st.rate;
-        o.pipeline = st.pipeline > 0 ? st.pipeline : 1;
-        o.threads = 1;
-        o.timeout_ms = st.timeout_ms;
-        o.expect_body = pl->body;
-        o.expect_body_len = pl->body_len;
-        o.expect_length = pl->length;
-        o.cpus = m->load_cpus;
-        o.cancel = x->cancel;
-        struct progress_ctx pc = {x, fw->name, pl->name, users, seq,
-                                  (double)st.duration_ms / 1000.0};
-        o.progress = on_progress;
-        o.progress_arg = &pc;
-        {
-            struct dmn_event ev = {.kind = DMN_EV_PHASE_START, .framework = fw->name,
-                                   .payload = pl->name, .users = users, .seq = seq,
-                                   .phase_duration_s = pc.planned_s};
-            emit(x, &ev);
-        }
-        struct sampler smp = {0};
-        if (sampler_start(x, &srv, &p, st.duration_ms / 1000 + 5, &smp, &cerr) != 0) {
-            logf_(x, 4, fw->name, pl->name, "server sampler not started: %s", cerr.msg);
-            err_clear(&cerr);
-        }
-        memset(&rep, 0, sizeof(rep));
-        int prc = run_phase(&o, &rep, &cerr);
-        struct phase_result ph = rep.result;
-        ph.server_rss_max_kb = ph.server_rss_mean_kb = -1;
-        ph.server_cpu_pct = ph.server_cpu_max_pct = -1;
-        ph.server_threads_max = ph.server_fds_max = -1;
-        sampler_finish(x, &p, &smp, st.warmup_ms, &ph);
-        int was_cancelled = rep.cancelled || cancelled(x);
-        run_report_free(&rep);
-        if (prc != 0) {
-            set_error(c, CELL_ERROR, "load engine: %s", cerr.msg);
-            break;
-        }
-        if (was_cancelled) {
-            /* A phase cut short is not a measurement: it is not stored. */
-            c->status = CELL_CANCELLED;
-            break;
-        }
-        ph.users = users;
-        ph.client_bound = ph.client_cpu_pct > 90.0;
-        ph.load_bound = ph.offered_rps > 0 && ph.rps >= 0.9 * ph.offered_rps;
-        int alive = node_server_alive(x->node, &srv, &cerr);
-        err_clear(&cerr);
-        const char *why = phase_fails(&st.stop_when, &ph);
-        if (alive == 0)
-            why = "server_exited";
-        if (why)
-            mf_strlcpy(ph.stop_reason, why, sizeof(ph.stop_reason));
-        if (x->store && (rc = store_phase_add(x->store, c->id, seq, &ph, e)) != 0) {
-            cell_result_add_phase(c, &ph);
-            goto out;
-        }
-        cell_result_add_phase(c, &ph);
-        if (ph.rps > c->peak_rps)
-            c->peak_rps = ph.rps;
-        {
-            struct dmn_event ev = {.kind = DMN_EV_PHASE_END, .framework = fw->name,
-                                   .payload = pl->name, .users = users, .seq = seq,
-                                   .phase = &c->phases[c->nphases - 1]};
-            emit(x, &ev);
-        }
-        seq++;
-        if (why) {
-            c->breaking_users = users;
-            if (alive == 0) {
-                logf_(x, 4, fw->name, pl->name, "server exited during the phase at %d users",
-                      users);
-                server_up = 0;
-            }
-            c->status = CELL_OK;
-            break;
-        }
-        c->capacity_users = users;
-        if (users >= st.users.max) {
-            c->status = CELL_OK;
-            break;
-        }
-        users = users + st.users.step > st.users.max ? st.users.max : users + st.users.step;
+        if (!fixed && nres >= 3 && !res[nres - 1].client_stopped &&
+            peak_spread(res, nres) * 100.0 >= k.st.spread_pct)
+            logf_(x, 4, fw->name, pl->name,
+                  "peak req/s still spread by %.1f%% after %d searches (target %.1f%%)",
+                  peak_spread(res, nres) * 100.0, nres, k.st.spread_pct);
     }
+    summarize(c, res, nres);
+    if (nres == 0 && c->nphases > 0) {
+        /* Cut short in its first search: what that search had seen so far. */
+        c->capacity_users = res[0].capacity;
+        c->breaking_users = res[0].breaking;
+    }
+    if (c->status == CELL_RUNNING)
+        c->status = nres > 0 ? CELL_OK : CELL_ERROR;
 
 finish:
-    if (server_up) {
-        err_clear(&cerr);
-        if (node_server_stop(x->node, &srv, STOP_GRACE_MS, &cerr) != 0)
-            logf_(x, 3, fw->name, pl->name, "stopping the server: %s", cerr.msg);
+    if (k.server_up) {
+        err_clear(&k.cerr);
+        if (node_server_stop(x->node, &k.srv, STOP_GRACE_MS, &k.cerr) != 0)
+            logf_(x, 3, fw->name, pl->name, "stopping the server: %s", k.cerr.msg);
+        k.server_up = 0;
     }
     if (c->status == CELL_RUNNING)
         c->status = CELL_ERROR;
     if (x->store && (rc = store_cell_finish(x->store, c, e)) != 0)
         goto out;
     {
-        struct dmn_event ev = {.kind = DMN_EV_CELL_END, .framework = fw->name,
-                               .payload = pl->name, .cell = c};
+        struct dmn_event ev = {
+            .kind = DMN_EV_CELL_END, .framework = fw->name, .payload = pl->name, .cell = c};
         emit(x, &ev);
     }
     rc = 0;
 out:
-    if (rc && server_up) {
+    if (rc && k.server_up) {
         struct err e2;
         err_clear(&e2);
-        node_server_stop(x->node, &srv, STOP_GRACE_MS, &e2);
+        node_server_stop(x->node, &k.srv, STOP_GRACE_MS, &e2);
     }
     buf_free(&cmd);
     return rc;
