@@ -306,13 +306,28 @@ static void user_fail(struct user *u, enum fail_kind k, uint64_t now)
 
 static void on_write(uv_write_t *req, int status);
 
+/* Writes the queued requests. uv_try_write first: a request is far smaller
+ * than the socket buffer, so it almost always leaves at once, without the write
+ * request, the pending callback and the epoll_ctl that uv_write costs. What
+ * does not fit goes through uv_write. */
 static void user_flush(struct user *u)
 {
     struct shared *sh = u->w->sh;
     uv_buf_t b = uv_buf_init(sh->req, (unsigned)(sh->req_len * u->wq));
     u->wq = 0;
+    int rc = uv_try_write((uv_stream_t *)&u->tcp, &b, 1);
+    if (rc == (int)b.len)
+        return;
+    if (rc < 0 && rc != UV_EAGAIN) {
+        user_fail(u, FAIL_RESET, uv_hrtime());
+        return;
+    }
+    if (rc > 0) {
+        b.base += rc;
+        b.len -= (size_t)rc;
+    }
     u->write_busy = 1;
-    int rc = uv_write(&u->wreq, (uv_stream_t *)&u->tcp, &b, 1, on_write);
+    rc = uv_write(&u->wreq, (uv_stream_t *)&u->tcp, &b, 1, on_write);
     if (rc < 0) {
         u->write_busy = 0;
         user_fail(u, FAIL_RESET, uv_hrtime());
@@ -345,6 +360,9 @@ static void user_send(struct user *u, int n, uint64_t lat_start, uint64_t now)
         u->inflight++;
     }
     u->wq = (uint16_t)(u->wq + n);
+    /* The timeout timer is lazy: one armed for an earlier request fires early,
+     * and on_user_timer re-arms it for the request in flight then. This keeps
+     * timer heap operations off the per-request path. */
     if (u->timer_kind != TK_TIMEOUT)
         arm(u, TK_TIMEOUT, u->ts[2 * u->head + 1] + w->sh->timeout_ns, now, 1);
     if (!u->write_busy)
@@ -415,7 +433,8 @@ static void user_connect(struct user *u, uint64_t now)
 static void user_go(struct user *u, uint64_t now)
 {
     struct worker *w = u->w;
-    disarm(u);
+    if (u->timer_kind == TK_THINK)
+        disarm(u); /* a lazy timeout stays (see user_send) */
     switch (u->state) {
     case U_READY:
         user_send(u, w->sh->pipeline, now, now);
@@ -476,8 +495,13 @@ static void on_user_timer(uv_timer_t *t)
     case TK_TIMEOUT:
         if (u->state == U_CONNECTING)
             user_fail(u, FAIL_CONNECT, now);
-        else if (u->state == U_READY && u->inflight)
-            user_fail(u, FAIL_TIMEOUT, now); /* abort: close, count, reconnect */
+        else if (u->state == U_READY && u->inflight) {
+            uint64_t deadline = u->ts[2 * u->head + 1] + w->sh->timeout_ns;
+            if (now >= deadline)
+                user_fail(u, FAIL_TIMEOUT, now); /* abort: close, count, reconnect */
+            else
+                arm(u, TK_TIMEOUT, deadline, now, 1); /* armed for an earlier request */
+        }
         break;
     default:
         break;
@@ -507,11 +531,9 @@ static int user_response(struct user *u, uint64_t now)
         }
         disarm(u);
         user_recycle(u, now);
-    } else if (u->inflight) {
-        arm(u, TK_TIMEOUT, u->ts[2 * u->head + 1] + sh->timeout_ns, now, 1);
-    } else {
-        disarm(u);
     }
+    /* Otherwise the timeout timer stays armed (lazy, see user_send): it is at or
+     * before the next request's deadline, and finds nothing to do if idle. */
     if (sh->rate_mode) {
         if (u->state == U_READY && u->inflight < sh->pipeline)
             freeq_push(w, u, user_id(w, u));

@@ -266,6 +266,59 @@ int http_resp_parse(struct http_resp *r, const char *p, size_t n, size_t *used)
             }
             continue;
         }
+        /* Lines we skip, and the status line, end at the next LF: find it with
+         * memchr rather than byte by byte (most header bytes are skipped). */
+        if (r->state == ST_HSKIP || r->state == ST_TSKIP || r->state == ST_STATUS) {
+            const char *lf = memchr(p + i, '\n', n - i);
+            size_t k = lf ? (size_t)(lf - (p + i)) : n - i; /* bytes before the LF */
+            size_t room = max_header(r) - r->header_bytes;  /* header_bytes <= max */
+            if (k + (lf != NULL) > room) {
+                i += room + 1; /* as the byte-wise loop: fail on the first byte past it */
+                rc = HTTP_EPROTO;
+                goto out;
+            }
+            r->header_bytes += (uint32_t)k;
+            if (r->state == ST_STATUS) {
+                size_t cp = sizeof(r->line) - r->line_len;
+                if (cp > k)
+                    cp = k;
+                memcpy(r->line + r->line_len, p + i, cp);
+                r->line_len = (uint8_t)(r->line_len + cp);
+            }
+            i += k;
+            if (!lf)
+                continue;
+            /* the LF itself goes through the switch below */
+        }
+        /* A header name, or the value of a header we read: a tight loop up to
+         * the delimiter, bounded by the header cap; the delimiter (or the byte
+         * past the cap) goes through the switch below. */
+        if (r->state == ST_HNAME || r->state == ST_HVAL) {
+            size_t room = max_header(r) - r->header_bytes;
+            size_t end = n - i < room ? n : i + room, j = i;
+            if (r->state == ST_HNAME) {
+                uint8_t nl = r->name_len;
+                for (; j < end && p[j] != ':' && p[j] != '\n'; j++) {
+                    if (nl < sizeof(r->name))
+                        r->name[nl++] = (char)lower((unsigned char)p[j]);
+                    else
+                        nl = 0xff; /* too long to be one of ours */
+                }
+                r->name_len = nl;
+            } else {
+                for (; j < end && p[j] != '\n'; j++) {
+                    if (r->line_len >= sizeof(r->line)) {
+                        *used = j + 1; /* an absurdly long value of a header we rely on */
+                        return HTTP_EPROTO;
+                    }
+                    r->line[r->line_len++] = p[j];
+                }
+            }
+            r->header_bytes += (uint32_t)(j - i);
+            i = j;
+            if (i == n)
+                continue;
+        }
         int c = (unsigned char)p[i++];
         if (r->state <= ST_HEND_LF || (r->state >= ST_TLINE && r->state <= ST_TEND_LF)) {
             if (++r->header_bytes > max_header(r)) {
