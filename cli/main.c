@@ -79,9 +79,17 @@ int main(int argc, char **argv)
         {"compare", cli_cmd_compare}, {"report", cli_cmd_report},
         {"trigger", cli_cmd_trigger}, {"status", cli_cmd_status}, {"cancel", cli_cmd_cancel},
     };
-    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-        if (strcmp(cmd, cmds[i].name) == 0)
-            return cmds[i].fn(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+        if (strcmp(cmd, cmds[i].name) != 0)
+            continue;
+        /* `mfbench COMMAND --version` answers like `mfbench --version`. */
+        for (int a = 2; a < argc && strcmp(argv[a], "--") != 0; a++)
+            if (strcmp(argv[a], "--version") == 0) {
+                printf("mfbench %s\n", MFBENCH_VERSION);
+                return CLI_OK;
+            }
+        return cmds[i].fn(argc - 1, argv + 1);
+    }
     fprintf(stderr, "mfbench: unknown command '%s'\n\n%s", cmd, usage);
     return CLI_USAGE;
 }

@@ -2,7 +2,8 @@
 # The CLI contract: --help and --version everywhere, exit 2 for bad usage and an
 # invalid matrix with FILE:LINE:COL, clear messages on an empty store.
 . "$(dirname "$0")/lib.sh"
-for c in check run load history show; do
+for c in check run load history show compare report trigger status cancel; do
+  expect_contains "$c --version" "$("$MFBENCH" $c --version)" "mfbench "
   "$MFBENCH" $c --help >"$T/h.txt" 2>&1
   expect_eq "$c --help exit" "$?" 0
   expect_contains "$c --help" "$(cat "$T/h.txt")" "usage: mfbench $c"
