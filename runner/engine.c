@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/timerfd.h>
 #include <time.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "hist_int.h"
@@ -29,6 +31,9 @@
  * The floor is 2 ms because libuv timers have 1 ms granularity: a send batched
  * on the next millisecond tick is on time. */
 #define MISSED_MIN_NS (2 * NS_MS)
+/* Open loop with the timerfd: it fires this early and the rest is a busy wait,
+ * so a wake-up from an idle CPU (tens of us in a VM) is not added to latency. */
+#define SCHED_SPIN_NS (150 * UINT64_C(1000))
 
 enum { U_OFF, U_CONNECTING, U_READY, U_CLOSING };
 enum { TK_NONE, TK_THINK, TK_TIMEOUT, TK_RECONNECT };
@@ -73,6 +78,13 @@ struct worker {
     uv_loop_t loop;
     uv_timer_t stop_timer, tick_timer, spawn_timer, sched_timer;
     uv_async_t wake;
+    /* Open loop: libuv timers have 1 ms granularity, and latency counts from the
+     * intended send time, so a send up to 1 ms late would add up to 1 ms to every
+     * sample. A timerfd at an absolute time wakes the loop to the microsecond.
+     * sched_fd < 0: fall back to sched_timer. */
+    uv_poll_t sched_poll;
+    int sched_fd;
+    uint64_t sched_armed;
     struct shared *sh;
     int idx, pin;
     cpu_set_t cpuset;
@@ -603,6 +615,37 @@ static void on_sched_timer(uv_timer_t *t)
         rate_pump(w, uv_hrtime());
 }
 
+static void on_sched_poll(uv_poll_t *p, int status, int events)
+{
+    struct worker *w = p->data;
+    uint64_t expirations;
+    if (read(w->sched_fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
+        return;
+    w->sched_armed = 0;
+    if (!w->stopping)
+        rate_pump(w, uv_hrtime());
+}
+
+/* Wakes the loop at `due` (uv_hrtime's clock is CLOCK_MONOTONIC). */
+static void sched_at(struct worker *w, uint64_t due, uint64_t now)
+{
+    if (w->sched_fd >= 0) {
+        due = due > SCHED_SPIN_NS ? due - SCHED_SPIN_NS : 1;
+        if (w->sched_armed == due)
+            return;
+        struct itimerspec it;
+        memset(&it, 0, sizeof(it));
+        it.it_value.tv_sec = (time_t)(due / NS_S);
+        it.it_value.tv_nsec = (long)(due % NS_S);
+        if (timerfd_settime(w->sched_fd, TFD_TIMER_ABSTIME, &it, NULL) == 0) {
+            w->sched_armed = due;
+            return;
+        }
+    }
+    uint64_t ms = (due - now + NS_MS - 1) / NS_MS;
+    uv_timer_start(&w->sched_timer, on_sched_timer, ms, 0);
+}
+
 static void rate_pump(struct worker *w, uint64_t now)
 {
     struct shared *sh = w->sh;
@@ -611,11 +654,12 @@ static void rate_pump(struct worker *w, uint64_t now)
         late_ok = MISSED_MIN_NS;
     for (;;) {
         uint64_t due = sh->t0 + w->sched_off + w->next_k * w->interval_ns;
-        if (due > now) {
-            uint64_t ms = (due - now + NS_MS - 1) / NS_MS;
-            uv_timer_start(&w->sched_timer, on_sched_timer, ms, 0);
+        if (due > now && (w->sched_fd < 0 || due - now > SCHED_SPIN_NS)) {
+            sched_at(w, due, now);
             return;
         }
+        while (due > now) /* at most SCHED_SPIN_NS: see sched_at */
+            now = uv_hrtime();
         if (due >= sh->end)
             return;
         struct user *u = NULL;
@@ -750,6 +794,8 @@ static void worker_stop(struct worker *w)
     close_if((uv_handle_t *)&w->tick_timer);
     close_if((uv_handle_t *)&w->spawn_timer);
     close_if((uv_handle_t *)&w->sched_timer);
+    if (w->sched_fd >= 0)
+        close_if((uv_handle_t *)&w->sched_poll);
     close_if((uv_handle_t *)&w->wake);
 }
 
@@ -941,6 +987,8 @@ static void worker_free(struct worker *w)
     }
     run_hist_free(w->hist);
     run_hist_free(w->sec_hist);
+    if (w->sched_fd >= 0)
+        close(w->sched_fd);
     free(w->users);
     free(w->freeq);
     free(w);
@@ -954,6 +1002,7 @@ static int worker_new(struct shared *sh, int idx, int nusers, struct worker **ou
     w->sh = sh;
     w->idx = idx;
     w->nusers = nusers;
+    w->sched_fd = -1;
     w->ustride =
         (sizeof(struct user) + 2 * (size_t)sh->pipeline * sizeof(uint64_t) + 15) & ~(size_t)15;
     w->users = nusers ? calloc((size_t)nusers, w->ustride) : NULL;
@@ -1003,6 +1052,17 @@ static int worker_new(struct shared *sh, int idx, int nusers, struct worker **ou
     }
     w->stop_timer.data = w->tick_timer.data = w->spawn_timer.data = w->sched_timer.data = w;
     w->wake.data = w;
+    if (sh->rate_mode) {
+        w->sched_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+        if (w->sched_fd >= 0 && uv_poll_init(&w->loop, &w->sched_poll, w->sched_fd) < 0) {
+            close(w->sched_fd);
+            w->sched_fd = -1;
+        }
+        if (w->sched_fd >= 0) {
+            w->sched_poll.data = w;
+            uv_poll_start(&w->sched_poll, UV_READABLE, on_sched_poll);
+        }
+    }
     *out = w;
     return 0;
 }
