@@ -79,6 +79,15 @@ void cli_print_run_table(FILE *f, const struct run_record *r)
             fprintf(f, "\n%s/%s %s: %.*s", c->framework, c->payload, cell_status_name(c->status),
                     nl ? (int)(nl - c->error) : (int)strlen(c->error), c->error);
         }
+        if (c->note[0])
+            fprintf(f, "\n%s/%s note: %s", c->framework, c->payload, c->note);
+        if (c->repeats > 1 && c->peak_rps_median >= 0)
+            fprintf(f,
+                    "\n%s/%s %d searches: capacity median %.0f (IQR %.0f, %.0f-%.0f), "
+                    "peak req/s median %.1f (IQR %.1f, %.1f-%.1f, spread %.1f%%)",
+                    c->framework, c->payload, c->repeats, c->capacity_median, c->capacity_iqr,
+                    c->capacity_min, c->capacity_max, c->peak_rps_median, c->peak_rps_iqr,
+                    c->peak_rps_min, c->peak_rps_max, c->peak_rps_spread * 100.0);
         if (!c->nphases)
             continue;
         fprintf(f, "\n%s/%s phases:\n", c->framework, c->payload);
@@ -96,6 +105,13 @@ void cli_print_run_table(FILE *f, const struct run_record *r)
             if (p->client_bound)
                 strncat(note, note[0] ? ", client-bound" : "client-bound",
                         sizeof(note) - strlen(note) - 1);
+            if (!strcmp(p->kind, "bisect"))
+                strncat(note, note[0] ? ", bisect" : "bisect", sizeof(note) - strlen(note) - 1);
+            if (c->repeats > 1) {
+                char rp[24];
+                snprintf(rp, sizeof(rp), "%ssearch %d", note[0] ? ", " : "", p->repeat + 1);
+                strncat(note, rp, sizeof(note) - strlen(note) - 1);
+            }
             fprintf(f, "  %6d %9llu %8llu %10.1f %9.2f %9.2f %9.2f %9.2f %7s %9s  %s\n", p->users,
                     (unsigned long long)p->requests, (unsigned long long)p->failures, p->rps,
                     p->latency_ms.p50, p->latency_ms.p90, p->latency_ms.p99, p->latency_ms.max,

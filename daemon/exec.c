@@ -22,19 +22,22 @@
  * field, so a gunicorn master and its workers add up); descriptors are counted
  * with a shell glob (no fork). self_ticks is the sampler's own cost: the
  * shell's utime+stime+cutime+cstime, which include every awk and sleep it has
- * reaped, so the executor can report what sampling cost on every phase. */
+ * reaped, so the executor can report what sampling cost on every phase.
+ * Files are read with getline in BEGIN: a process that exits between the glob
+ * and the read is skipped (awk aborts on a missing file named as input). */
 static const char sampler_sh[] =
     "#!/bin/sh\n"
     "# mfbench sampler: sampler.sh PGID OUT MAXSECS (written by mfbench; do not edit)\n"
     "pg=$1; out=$2; max=$3; n=0; me=$$\n"
     ": >\"$out\"\n"
     "while [ \"$n\" -lt \"$max\" ] && kill -0 \"-$pg\" 2>/dev/null; do\n"
-    "  line=$(awk -v pg=\"$pg\" -v me=\"$me\" 'FILENAME==\"/proc/uptime\"{up=$1;next}"
-    "{s=$0;sub(/^.*\\) /,\"\",s);split(s,f,\" \");id=substr($0,1,index($0,\" \")-1);"
+    "  line=$(awk -v pg=\"$pg\" -v me=\"$me\" 'BEGIN{getline up <\"/proc/uptime\";split(up,u,\" "
+    "\");"
+    "for(i=1;i<ARGC;i++){fn=ARGV[i];if((getline l <fn)>0){s=l;sub(/^.*\\) /,\"\",s);"
+    "split(s,f,\" \");id=substr(l,1,index(l,\" \")-1);"
     "if(id==me){self=f[12]+f[13]+f[14]+f[15]}"
-    "if(f[3]==pg){t+=f[12]+f[13];th+=f[18];r+=f[22];p=p\" \"id}}"
-    "END{printf \"%s %d %d %d %d%s\\n\",up,r,t,th,self,p}' /proc/uptime /proc/[0-9]*/stat "
-    "2>/dev/null)\n"
+    "if(f[3]==pg){t+=f[12]+f[13];th+=f[18];r+=f[22];p=p\" \"id}}close(fn)}"
+    "printf \"%s %d %d %d %d%s\\n\",u[1],r,t,th,self,p;exit}' /proc/[0-9]*/stat 2>/dev/null)\n"
     "  set -- $line\n"
     "  [ $# -ge 5 ] || break\n"
     "  up=$1; rss=$2; ticks=$3; thr=$4; self=$5; shift 5; fds=0\n"

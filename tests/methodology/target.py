@@ -1,0 +1,135 @@
+"""Known-answer HTTP targets for the breaking-point search (tests/methodology).
+
+  target.py --port P --mode kconn --k K        at most K connections at once; later ones are
+                                               reset (RST) once no slot frees within 0.2 s
+  target.py --port P --mode rate --rate R      at most R responses in each second (a fixed
+                                               window); other requests are never answered
+  target.py --port P --mode fork --mb A --child-mb B
+                                               forks one worker (same process group) holding
+                                               B MiB; the server itself holds A MiB
+
+Every mode answers GET with "Hello World!" (text/plain) over HTTP/1.1 keep-alive.
+Standard library only; one thread per connection.
+"""
+import argparse
+import os
+import signal
+import socket
+import struct
+import sys
+import threading
+import time
+
+BODY = b"Hello World!"
+RESPONSE = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: "
+            + str(len(BODY)).encode() + b"\r\n\r\n" + BODY)
+
+
+class Window:
+    """At most `rate` answers in each wall-clock second (a fixed window, so users
+    that send in step are judged by their count per second, not their bursts)."""
+
+    def __init__(self, rate):
+        self.rate = int(rate)
+        self.second = -1
+        self.count = 0
+        self.lock = threading.Lock()
+
+    def take(self):
+        with self.lock:
+            now = int(time.monotonic())
+            if now != self.second:
+                self.second, self.count = now, 0
+            if self.count < self.rate:
+                self.count += 1
+                return True
+            return False
+
+
+def serve_conn(conn, bucket, release):
+    buf = b""
+    try:
+        while True:
+            data = conn.recv(65536)
+            if not data:
+                return
+            buf += data
+            while b"\r\n\r\n" in buf:
+                _, buf = buf.split(b"\r\n\r\n", 1)
+                if bucket is None or bucket.take():
+                    conn.sendall(RESPONSE)
+                # else: never answered; the client times out and closes.
+    except OSError:
+        pass
+    finally:
+        conn.close()
+        if release:
+            release()
+
+
+def reset(conn):
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    conn.close()
+
+
+def touch(mb):
+    block = bytearray(mb << 20)
+    for i in range(0, len(block), 4096):
+        block[i] = 1
+    return block
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--mode", choices=["kconn", "rate", "fork"], required=True)
+    ap.add_argument("--k", type=int, default=12)
+    ap.add_argument("--rate", type=float, default=100)
+    ap.add_argument("--mb", type=int, default=0)
+    ap.add_argument("--child-mb", type=int, default=0)
+    a = ap.parse_args()
+
+    keep = []
+    if a.mode == "fork":
+        pid = os.fork()
+        if pid == 0:  # the worker: holds its memory until the group is stopped
+            keep.append(touch(a.child_mb))
+            signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+            while True:
+                time.sleep(3600)
+        keep.append(touch(a.mb))
+
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((a.host, a.port))
+    ls.listen(4096)
+    bucket = Window(a.rate) if a.mode == "rate" else None
+    slots = threading.Condition()
+    active = [0]
+
+    def release():
+        with slots:
+            active[0] -= 1
+            slots.notify()
+
+    while True:
+        conn, _ = ls.accept()
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        rel = None
+        if a.mode == "kconn":
+            with slots:
+                # A client's previous connection may still be closing: wait a little.
+                deadline = time.monotonic() + 0.2
+                while active[0] >= a.k and time.monotonic() < deadline:
+                    slots.wait(deadline - time.monotonic())
+                if active[0] >= a.k:
+                    reset(conn)
+                    continue
+                active[0] += 1
+            rel = release
+        threading.Thread(target=serve_conn, args=(conn, bucket, rel), daemon=True).start()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
