@@ -1,0 +1,33 @@
+#!/bin/sh
+# A store written by schema v1 (its SQL read from store.c's first migration
+# step) opens with this build: migrated to v2, old rows kept, new columns at
+# their defaults, the JSON carries the new fields.
+. "$SRC/tests/integration/lib.sh"
+db="$T/v1.db"
+$PY - "$SRC/store/store.c" "$db" <<'PY' || bad "could not build a v1 store"
+import ast, re, sqlite3, sys
+src = open(sys.argv[1]).read()
+a = src.index("static const char *const migrations[] = {")
+b = src.index("/* 1 -> 2", a)
+sql = "".join(ast.literal_eval('"' + p + '"') for p in re.findall(r'"((?:[^"\\]|\\.)*)"', src[a:b]))
+db = sqlite3.connect(sys.argv[2])
+db.executescript(sql + "PRAGMA user_version = 1;"
+                 "INSERT INTO runs(started_at, status) VALUES('2020-01-01T00:00:00Z', 'ok');"
+                 "INSERT INTO cells(run_id, seq, framework, payload, status, capacity_users,"
+                 " peak_rps) VALUES(1, 0, 'flask', 'text', 'ok', 5, 100);"
+                 "INSERT INTO phases(cell_id, seq, users, duration_s, requests, failures,"
+                 " fail_connect, fail_timeout, fail_reset, fail_status, fail_body, fail_protocol,"
+                 " fail_client, bytes_read, missed_schedule, load_bound, client_bound)"
+                 " VALUES(1, 0, 5, 1.0, 100, 0, 0, 0, 0, 0, 0, 0, 0, 1200, 0, 0, 0);")
+db.close()
+PY
+expect_eq "v1 file" "$(sqlite3 "$db" 'PRAGMA user_version')" 1
+MFBENCH_STORE="$db" "$MFBENCH" show 1 --json >"$T/show.json" 2>"$T/err.txt"
+expect_eq "show exit status ($(cat "$T/err.txt"))" "$?" 0
+expect_eq "migrated" "$(sqlite3 "$db" 'PRAGMA user_version')" 2
+expect_eq "old cell kept" "$(json_get "$T/show.json" 'd["cells"][0]["capacity_users"]')" 5
+expect_eq "repeats default" "$(json_get "$T/show.json" 'd["cells"][0]["repeats"]')" 1
+expect_eq "phase kind default" "$(json_get "$T/show.json" 'd["cells"][0]["phases"][0]["kind"]')" linear
+expect_eq "sampler cost unknown" "$(json_get "$T/show.json" 'd["cells"][0]["phases"][0]["sampler_cpu_pct"]')" None
+expect_eq "integrity" "$(sqlite3 "$db" 'PRAGMA integrity_check')" ok
+finish
