@@ -632,10 +632,14 @@ enum level_outcome {
     LEVEL_END,         /* the cell ended (cancelled, error): status set */
 };
 
-/* Offered req/s over the measured window. The runner gives users / mean think
- * for all users; while users are still being spawned fewer of them offer load,
- * so the figure is scaled by the mean number of users alive in the window
- * (the seed's 10,000 users at 100/s never all existed within its minute). */
+/* Offered req/s over the measured window [t0, t1]. The runner gives users /
+ * mean think, true once every user exists. While users are still being
+ * spawned, fewer of them wait and send (the seed's 10,000 users at 100/s never
+ * all existed within its minute), and each new user sends at once: a user born
+ * at s sends, by renewal theory, about (t1 - s) / E[T] + E[T^2] / (2 E[T]^2)
+ * requests before t1 (think T; the constant is 1/2 for a fixed think, 0.54 for
+ * uniform 5-15 s). So: offered = (integral of alive users / E[T] + users born
+ * in the window x that constant) / window. */
 static double offered_in_window(const struct run_opts *o, double offered)
 {
     if (offered <= 0 || o->rate > 0 || o->spawn_rate <= 0 || o->users <= 0)
@@ -644,12 +648,17 @@ static double offered_in_window(const struct run_opts *o, double offered)
     double r = o->spawn_rate, u = (double)o->users, ramp = u / r;
     if (t1 <= t0 || ramp <= t0)
         return offered;
-    double area;
+    double area, born = (ramp < t1 ? u : r * t1) - r * t0;
     if (ramp >= t1)
         area = r * (t1 * t1 - t0 * t0) / 2.0;
     else
         area = r * (ramp * ramp - t0 * t0) / 2.0 + u * (t1 - ramp);
-    return offered * (area / (t1 - t0)) / u;
+    double mean_think = u / offered, c = 0.5;
+    if (o->think == RUN_THINK_BETWEEN && mean_think > 0) {
+        double lo = (double)o->think_min_ms / 1000.0, hi = (double)o->think_max_ms / 1000.0;
+        c = (lo * lo + lo * hi + hi * hi) / 3.0 / (2.0 * mean_think * mean_think);
+    }
+    return (area / mean_think + born * c) / (t1 - t0);
 }
 
 /* Starts (or restarts) the server and waits until it answers correctly.
