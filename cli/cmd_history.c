@@ -174,7 +174,8 @@ static int group_cells(struct store_history_row *rows, size_t n, struct cell_row
         cells[k].rows[cells[k].n++] = &rows[i];
     }
     /* Cells in the order of their newest line, as the table lists them. */
-    qsort(cells, ncells, sizeof(*cells), cmp_newest);
+    if (ncells > 1)
+        qsort(cells, ncells, sizeof(*cells), cmp_newest);
     *out = cells;
     *nout = ncells;
     return 0;
