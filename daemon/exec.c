@@ -827,7 +827,7 @@ static int run_level(struct cell_ctx *k, struct cell_result *c, int users, const
     if (ph.client_bound) {
         snprintf(c->note, sizeof(c->note),
                  "the phase at %d users failed (%s) while the load engine's core was %.0f%% busy "
-                 "(client bound, limit %.0f%%): no breaking point claimed",
+                 "(client bound, limit %.0f%%): not taken as a breaking point; search stopped",
                  users, why, ph.client_cpu_pct, st->client_bound_pct);
         logf_(x, 4, k->fw->name, k->pl->name, "%s", c->note);
         return LEVEL_CLIENT_FAIL;
@@ -891,8 +891,8 @@ static int search_once(struct cell_ctx *k, struct cell_result *c, struct search_
         if (r == LEVEL_END)
             return 1;
         if (r == LEVEL_CLIENT_FAIL) {
+            /* Says nothing of the server: the search ends with the bracket it has. */
             sr->client_stopped = 1;
-            sr->breaking = -1;
             return 0;
         }
         if (r == LEVEL_PASS)
