@@ -10,6 +10,8 @@
 #include <math.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -75,6 +77,55 @@ static void base(struct run_opts *o, const char *u)
     o->duration_ms = 1500;
     o->timeout_ms = 2000;
     o->seed = 7;
+}
+
+/* Client limits are the client's: a process short of descriptors (EMFILE at
+ * connect) counts `client` failures, apart from the server's. Runs in a child,
+ * since it lowers RLIMIT_NOFILE and fills the descriptor table. Fills out[3]:
+ * client failures, server failures, successful requests; -1 if it could not run. */
+static int client_limit_run(const char *u, long long out[3])
+{
+    int p[2];
+    if (pipe(p) < 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(p[0]);
+        long long res[3] = {-1, -1, -1};
+        struct rlimit rl;
+        getrlimit(RLIMIT_NOFILE, &rl);
+        rl.rlim_cur = 200;
+        if (setrlimit(RLIMIT_NOFILE, &rl) == 0) {
+            /* leave ~12 free: the loop's own descriptors and a few users */
+            int fd;
+            while ((fd = open("/dev/null", O_RDONLY)) >= 0 && fd < 188)
+                ;
+            struct run_opts o;
+            run_opts_init(&o);
+            o.url = u;
+            o.users = 40;
+            o.duration_ms = 1000;
+            o.timeout_ms = 2000;
+            struct run_report r;
+            struct err e;
+            err_clear(&e);
+            if (run_phase(&o, &r, &e) == 0) {
+                res[0] = (long long)r.result.failures_by_kind[FAIL_CLIENT];
+                res[1] = (long long)r.result.failures;
+                res[2] = (long long)(r.result.requests - r.result.failures);
+                run_report_free(&r);
+            } else {
+                fprintf(stderr, "client_limit_run: %s\n", e.msg);
+            }
+        }
+        ssize_t w = write(p[1], res, sizeof(res));
+        _exit(w == (ssize_t)sizeof(res) ? 0 : 1);
+    }
+    close(p[1]);
+    ssize_t n = read(p[0], out, 3 * sizeof(long long));
+    close(p[0]);
+    waitpid(pid, NULL, 0);
+    return n == (ssize_t)(3 * sizeof(long long)) && out[0] >= 0 ? 0 : -1;
 }
 
 static uint64_t series_requests(const struct run_report *r)
@@ -369,6 +420,17 @@ int main(int argc, char **argv)
         CHECK_INT(run_ensure_nofile(16, &e), ==, 0);
         CHECK_INT(run_ensure_nofile(UINT64_C(1) << 40, &e), ==, -EMFILE);
         CHECK_CONTAINS(e.msg, "ulimit -n");
+        CHECK_CONTAINS(e.msg, "1099511627776 file descriptors are needed");
+        CHECK_CONTAINS(e.msg, "LimitNOFILE=1099511627776");
+    }
+
+    /* Out of descriptors on our side: client failures, not the server's. */
+    {
+        long long res[3];
+        CHECK_INT(client_limit_run(url(&s, "/text"), res), ==, 0);
+        CHECK_INT(res[0], >, 0);  /* EMFILE counted as client */
+        CHECK_INT(res[1], ==, 0); /* ... and never as a server failure */
+        CHECK_INT(res[2], >, 0);  /* the users that got a descriptor worked */
     }
     server_stop(&s);
 
