@@ -353,8 +353,22 @@ for t in ("mfbench", "wrk", "h2load", "locust"):
     vl = f"{m['rps'] / med['locust']['rps']:.1f}x" if "locust" in med else "-"
     print(f"| {names[t]} | {m['rps']:,.0f} | {m['us']:.2f} | {m['rss']:.1f} | {vw} | {vl} |")
 print()
-print("Per run (us/req): " + "; ".join(
-    f"{t} " + ", ".join(f"{x['us']:.2f}" for x in v) for t, v in runs.items()) + ".\n")
+print("Per run, in run order (req/s, us/req): " + "; ".join(
+    f"{t} " + ", ".join(f"{x['rps']:,.0f} {x['us']:.2f}" for x in v) for t, v in runs.items()) + ".\n")
+# Other load on the machine moves the server's speed between runs, and CPU per
+# request falls as throughput rises (more events per wake-up), so pair each
+# mfbench run with the wrk run next to it in time as well.
+if "mfbench" in runs and "wrk" in runs:
+    pairs = [m["us"] / w["us"] for m, w in zip(runs["mfbench"], runs["wrk"])]
+    print(f"mfbench/wrk CPU per request, paired by round: "
+          + ", ".join(f"{x:.2f}" for x in pairs) + f" (median {statistics.median(pairs):.2f}).")
+if "mfbench" in med and "locust" in med:
+    cap = med["locust"]["us"] / med["mfbench"]["us"]
+    print(f"Requests per CPU-second on the client's one core: mfbench "
+          f"{1e6 / med['mfbench']['us']:,.0f}, Locust {1e6 / med['locust']['us']:,.0f} "
+          f"({cap:.1f}x). Locust saturates CPU 0; mfbench does not (nginx on one core is the "
+          f"limit), so the req/s ratio in the table understates what mfbench can drive.")
+print()
 
 idle = [l.rstrip("\n").split("\t") for l in open(os.path.join(T, "idle.tsv"))]
 if idle:
