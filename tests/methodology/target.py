@@ -8,7 +8,8 @@
                                                forks one worker (same process group) holding
                                                B MiB; the server itself holds A MiB
 
-Every mode answers GET with "Hello World!" (text/plain) over HTTP/1.1 keep-alive.
+Every mode answers GET with "Hello World!" (text/plain) over HTTP/1.1 keep-alive,
+after --delay-ms (default 0): a few ms keep a think-0 client far from client bound.
 Standard library only; one thread per connection.
 """
 import argparse
@@ -46,7 +47,7 @@ class Window:
             return False
 
 
-def serve_conn(conn, bucket, release):
+def serve_conn(conn, bucket, release, delay):
     buf = b""
     try:
         while True:
@@ -57,6 +58,8 @@ def serve_conn(conn, bucket, release):
             while b"\r\n\r\n" in buf:
                 _, buf = buf.split(b"\r\n\r\n", 1)
                 if bucket is None or bucket.take():
+                    if delay:
+                        time.sleep(delay)
                     conn.sendall(RESPONSE)
                 # else: never answered; the client times out and closes.
     except OSError:
@@ -88,6 +91,7 @@ def main():
     ap.add_argument("--rate", type=float, default=100)
     ap.add_argument("--mb", type=int, default=0)
     ap.add_argument("--child-mb", type=int, default=0)
+    ap.add_argument("--delay-ms", type=float, default=0)
     a = ap.parse_args()
 
     keep = []
@@ -128,7 +132,7 @@ def main():
                     continue
                 active[0] += 1
             rel = release
-        threading.Thread(target=serve_conn, args=(conn, bucket, rel), daemon=True).start()
+        threading.Thread(target=serve_conn, args=(conn, bucket, rel, a.delay_ms / 1000.0), daemon=True).start()
 
 
 if __name__ == "__main__":

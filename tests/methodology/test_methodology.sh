@@ -32,7 +32,7 @@ defaults:
 payloads:
   text: {path: /text, body: "Hello World!", content_type: text/plain}
 frameworks:
-  kconn: {start: "$start --mode kconn --k 12", dir: ./tgt}
+  kconn: {start: "$start --mode kconn --k 12 --delay-ms 2", dir: ./tgt}
   rate: {start: "$start --mode rate --rate 110", dir: ./tgt}
   fork: {start: "$start --mode fork --mb 40 --child-mb 60", dir: ./tgt}
 profiles:
