@@ -1,6 +1,7 @@
 /* cmd_show.c - `mfbench show RUN`: one stored run as a table, the result JSON,
  * seed-style markdown tables (one per payload) or CSV; and the results table
  * `mfbench run` prints. */
+#include <cjson/cJSON.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +51,24 @@ static const char *opt_num(double v, const char *fmt, char *buf, size_t n)
     return buf;
 }
 
+/* " (python 3.11.2, flask 2.2.2, ...)": the versions the cell measured. */
+static void print_versions(FILE *f, const struct cell_result *c)
+{
+    cJSON *v = c->versions_json ? cJSON_Parse(c->versions_json) : NULL;
+    if (cJSON_IsObject(v) && v->child) {
+        const char *sep = " (";
+        for (cJSON *it = v->child; it; it = it->next) {
+            if (cJSON_IsString(it)) {
+                fprintf(f, "%s%s %s", sep, it->string, it->valuestring);
+                sep = ", ";
+            }
+        }
+        if (sep[0] == ',')
+            fputc(')', f);
+    }
+    cJSON_Delete(v);
+}
+
 void cli_print_run_table(FILE *f, const struct run_record *r)
 {
     fprintf(f, "run %lld  %s  trigger %s  profile %s  node %s (%s) cpus %s  status %s\n\n",
@@ -90,7 +109,9 @@ void cli_print_run_table(FILE *f, const struct run_record *r)
                     c->peak_rps_min, c->peak_rps_max, c->peak_rps_spread * 100.0);
         if (!c->nphases)
             continue;
-        fprintf(f, "\n%s/%s phases:\n", c->framework, c->payload);
+        fprintf(f, "\n%s/%s phases", c->framework, c->payload);
+        print_versions(f, c);
+        fputs(":\n", f);
         fprintf(f, "  %6s %9s %8s %10s %9s %9s %9s %9s %7s %9s  %s\n", "users", "requests",
                 "failures", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "cpu%", "rss MiB",
                 "note");

@@ -85,6 +85,7 @@ expect_eq "own start: versions" "$(json_get "$T/out.json" "'python' in $q['versi
 run_id=$(json_get "$T/out.json" 'd["run"]["id"]')
 show=$("$MFBENCH" show "$run_id")
 expect_contains "show lists the skip reason" "$show" "No module named 'sanic'"
+expect_contains "show lists the versions measured" "$show" "tornado/json phases (python 3."
 expect_eq "versions stored" "$(sqlite3 "$MFBENCH_STORE" "select count(*) from cells where versions_json like '%\"python\"%'")" 37
 expect_contains "first run uploaded" "$(cat "$T/err.txt")" "targets uploaded"
 
