@@ -42,6 +42,8 @@ profiles:
   client: {client_bound_pct: 0.001, refine: 1}
   repeat: {users: {start: 10, step: 2, max: 16}, refine: 1, repeats: 3, duration: 1500ms}
   sample: {users: {start: 2, max: 2}, duration: 3s, warmup: 1s}
+  autowide: {users: {start: 4, max: 4}, duration: 1s, warmup: 200ms, repeats: auto, spread: 100%, max_repeats: 5}
+  autotight: {users: {start: 4, max: 4}, duration: 1s, warmup: 200ms, repeats: auto, spread: 0.001%, max_repeats: 4}
 YAML
 
 run() { # NAME PROFILE CELL
@@ -116,6 +118,15 @@ expect_eq "repeat: spread = (max - min) / median" \
   "$(j rep '(lambda s: abs(s["spread"] - (s["max"] - s["min"]) / s["median"]) < 1e-3)(d["cells"][0]["summary"]["peak_rps"])')" True
 expect_eq "repeat: stored summary" \
   "$(sqlite3 "$MFBENCH_STORE" "select repeats, capacity_median, capacity_iqr from cells where id = (select max(id) from cells)")" "3|12.0|0.0"
+
+# 5b. repeats: auto stops at 3 once the spread is under its target, and at
+#     max_repeats when the target is out of reach.
+run aw autowide kconn/text
+expect_eq "auto: a spread reached stops at 3" "$(j aw 'd["cells"][0]["repeats"]')" 3
+expect_eq "auto: its spread is under 100%" "$(j aw 'd["cells"][0]["summary"]["peak_rps"]["spread"] < 1.0')" True
+run at autotight kconn/text
+expect_eq "auto: an unreachable spread stops at max_repeats" "$(j at 'd["cells"][0]["repeats"]')" 4
+expect_eq "auto: every search stored" "$(j at 'sorted(set(p["repeat"] for p in d["cells"][0]["phases"]))')" "[0, 1, 2, 3]"
 
 # 6. The sampler sums the group: the server holds 40 MiB, its forked worker 60 MiB.
 run smp sample fork/text
