@@ -109,8 +109,113 @@ static time_t parse_utc(const char *s)
     return end ? timegm(&tm) : 0;
 }
 
-static int write_csv(const char *dir, const struct run_record *r)
+/* Locust's history columns after the percentiles, cumulative over the cell.
+ * The per-second series has no running median, mean, min, max or content
+ * size: those stay N/A, as Locust writes what it does not know. */
+static void history_totals_na(FILE *f, uint64_t req, uint64_t fail)
 {
+    fprintf(f, ",%llu,%llu,N/A,N/A,N/A,N/A,N/A\n", (unsigned long long)req,
+            (unsigned long long)fail);
+}
+
+/* A ms value, or N/A when unknown (< 0). */
+static void ms_or_na(FILE *f, double v)
+{
+    if (v < 0 || !isfinite(v))
+        fputs("N/A", f);
+    else
+        fprintf(f, "%.2f", v);
+}
+
+/* One history row as Locust writes with --csv-full-history for the request
+ * (Type GET, Name /PAYLOAD): 50% and 99% from p50/p99, the other percentiles
+ * N/A (all of them when the second had no request). */
+static void history_row(FILE *f, long long ts, int users, const char *payload, double rps,
+                        double fps, double p50, double p99, uint64_t req, uint64_t fail)
+{
+    fprintf(f, "%lld,%d,GET,/%s,%.2f,%.2f,", ts, users, payload, rps, fps);
+    ms_or_na(f, p50);
+    fputs(",N/A,N/A,N/A,N/A,N/A,N/A,", f);
+    ms_or_na(f, p99);
+    fputs(",N/A,N/A,N/A", f);
+    history_totals_na(f, req, fail);
+}
+
+/* The stored per-second series of each phase of c (pts[k], np[k]; NULL/0 for
+ * a phase without one). Sets *any when one phase has points. 0 or -errno,
+ * the message printed; the arrays are freed by the caller in every case. */
+static int load_cell_series(struct store *st, const struct cell_result *c,
+                            struct store_series_point **pts, size_t *np, int *any)
+{
+    *any = 0;
+    for (size_t k = 0; k < c->nphases; k++) {
+        if (c->phases[k].id <= 0)
+            continue;
+        struct err e;
+        err_clear(&e);
+        if (store_phase_series_load(st, c->phases[k].id, &pts[k], &np[k], &e)) {
+            cli_print_err(&e);
+            return e.code ? e.code : -EIO;
+        }
+        *any |= np[k] > 0;
+    }
+    return 0;
+}
+
+/* A phase's whole length (warm-up included) as its series saw it, else its
+ * measured window: how far the next phase starts after it. */
+static double phase_length(const struct phase_result *p, const struct store_series_point *pts,
+                           size_t n)
+{
+    return n ? pts[n - 1].t_s : p->duration_s;
+}
+
+/* _stats_history.csv from the series: a row per second of every phase, its
+ * Timestamp the run start plus the lengths of the run's earlier phases (*off,
+ * advanced here) plus the second's t_s. A phase stored without a series gets
+ * one row of its own figures at its end. */
+static void write_history_series(FILE *f, const struct cell_result *c, double t0, double *off,
+                                 struct store_series_point *const *pts, const size_t *np)
+{
+    uint64_t req = 0, fail = 0;
+    for (size_t k = 0; k < c->nphases; k++) {
+        const struct phase_result *p = &c->phases[k];
+        if (!np[k]) {
+            req += p->requests;
+            fail += p->failures;
+            history_row(f, (long long)floor(t0 + *off + p->duration_s), p->users, c->payload,
+                        per_s(p->requests, p->duration_s), per_s(p->failures, p->duration_s),
+                        p->latency_ms.p50, p->latency_ms.p99, req, fail);
+            *off += p->duration_s;
+            continue;
+        }
+        double prev = 0;
+        for (size_t j = 0; j < np[k]; j++) {
+            const struct store_series_point *pt = &pts[k][j];
+            double dt = pt->t_s - prev > 0 ? pt->t_s - prev : 1;
+            prev = pt->t_s;
+            req += pt->requests;
+            fail += pt->failures;
+            int none = pt->requests == 0;
+            history_row(f, (long long)floor(t0 + *off + pt->t_s), pt->users, c->payload,
+                        (double)pt->requests / dt, (double)pt->failures / dt,
+                        none ? -1 : pt->p50_ms, none ? -1 : pt->p99_ms, req, fail);
+        }
+        *off += phase_length(p, pts[k], np[k]);
+    }
+}
+
+static void free_series(struct store_series_point **pts, size_t *np, size_t n)
+{
+    for (size_t k = 0; pts && k < n; k++)
+        free(pts[k]);
+    free(pts);
+    free(np);
+}
+
+static int write_csv(const char *dir, struct store *st, const struct run_record *r)
+{
+    double run_off = 0; /* seconds of the run's phases before this cell */
     int rc = 0, written = 0;
     for (size_t i = 0; i < r->ncells && !rc; i++) {
         const struct cell_result *c = &r->cells[i];
@@ -152,10 +257,25 @@ static int write_csv(const char *dir, const struct run_record *r)
         if ((rc = close_out(f, path)) < 0)
             return rc;
 
-        /* _stats_history.csv: a row per phase, with Locust's running totals. */
+        /* _stats_history.csv: a row per second from the stored series; for a
+         * run stored before the series existed, a row per phase with Locust's
+         * running totals. */
+        struct store_series_point **pts = calloc(c->nphases, sizeof(*pts));
+        size_t *np = calloc(c->nphases, sizeof(*np));
+        int any = 0;
+        if (!pts || !np) {
+            fprintf(stderr, "mfbench report: out of memory\n");
+            rc = -ENOMEM;
+        } else {
+            rc = load_cell_series(st, c, pts, np, &any);
+        }
         snprintf(name, sizeof(name), "%s_stats_history.csv", base);
-        if (!(f = open_out(dir, name, path, sizeof(path))))
-            return -EIO;
+        if (!rc && !(f = open_out(dir, name, path, sizeof(path))))
+            rc = -EIO;
+        if (rc) {
+            free_series(pts, np, c->nphases);
+            return rc;
+        }
         fprintf(f,
                 "Timestamp,User Count,Type,Name,Requests/s,Failures/s,%s,Total Request Count,"
                 "Total Failure Count,Total Median Response Time,Total Average Response Time,"
@@ -163,8 +283,11 @@ static int write_csv(const char *dir, const struct run_record *r)
                 locust_pcts);
         double t = (double)parse_utc(r->started_at);
         uint64_t req = 0, fail = 0, bytes = 0;
-        for (size_t k = 0; k < c->nphases; k++) {
+        if (any)
+            write_history_series(f, c, t, &run_off, pts, np);
+        for (size_t k = 0; !any && k < c->nphases; k++) {
             const struct phase_result *p = &c->phases[k];
+            run_off += p->duration_s;
             t += p->duration_s;
             req += p->requests;
             fail += p->failures;
@@ -176,6 +299,7 @@ static int write_csv(const char *dir, const struct run_record *r)
                     (unsigned long long)fail, p->latency_ms.p50, p->latency_ms.mean,
                     p->latency_ms.max, req ? (double)bytes / (double)req : 0);
         }
+        free_series(pts, np, c->nphases);
         rc = close_out(f, path);
         written++;
     }
@@ -497,10 +621,20 @@ static const char report_usage[] =
     "        Locust 2.x headers. _stats.csv holds the phase at capacity (Name is\n"
     "        /PAYLOAD; Requests/s counts every completed request as Locust does;\n"
     "        Average Content Size is bytes read per response, headers included).\n"
-    "        _stats_history.csv has a row per phase, its Timestamp the run start plus\n"
-    "        the measured phase durations. Percentiles we measure are filled (50%,\n"
-    "        90%, 99%, 99.9%, 100% = max); 66%, 75%, 80%, 95%, 98%, 99.99% and the\n"
-    "        min response time stay empty.\n"
+    "        Percentiles we measure are filled there (50%, 90%, 99%, 99.9%, 100% =\n"
+    "        max); 66%, 75%, 80%, 95%, 98%, 99.99% and the min response time stay\n"
+    "        empty.\n"
+    "        _stats_history.csv has a row per second of each phase (warm-up\n"
+    "        included), as Locust writes one with --csv-full-history: Timestamp\n"
+    "        (unix seconds) is the run start plus the lengths of the run's earlier\n"
+    "        phases plus the second; User Count, Type GET, Name /PAYLOAD,\n"
+    "        Requests/s and Failures/s of that second; 50% and 99% of that second,\n"
+    "        the other percentiles N/A (all N/A in a second without a response);\n"
+    "        Total Request Count and Total Failure Count cumulative over the cell;\n"
+    "        the other Total columns N/A. Runs stored before the per-second series\n"
+    "        existed get a row per phase instead (Type empty, Name Aggregated,\n"
+    "        Timestamp the run start plus the measured phase durations, the\n"
+    "        phase's percentiles and running totals).\n"
     "\n"
     "  -f, --format F       html, md or csv (required)\n"
     "  -o, --output DIR     the folder to write (created)\n"
@@ -587,7 +721,7 @@ int cli_cmd_report(int argc, char **argv)
     if (w < 0) {
         fprintf(stderr, "mfbench report: cannot create %s: %s\n", dir, strerror(-w));
     } else if (!strcmp(format, "csv")) {
-        w = write_csv(dir, &r);
+        w = write_csv(dir, s, &r);
     } else if (!strcmp(format, "md")) {
         char path[4200];
         FILE *f = open_out(dir, "report.md", path, sizeof(path));

@@ -47,6 +47,9 @@ struct phase_result {
     char kind[8];           /* "linear" | "bisect"; "" = linear (older rows) */
     int repeat;             /* which search of the cell (0-based) with repeats */
     double sampler_cpu_pct; /* the node sampler's own CPU over the phase; -1 = unknown */
+    /* Appended: the phase's row id in the store (0 = not stored / unknown), for
+     * store_phase_series_load. Set by store_load_run and by the executor. */
+    int64_t id;
 };
 
 enum cell_status {

@@ -711,6 +711,36 @@ static int server_fresh(struct cell_ctx *k, struct cell_result *c)
     return 0;
 }
 
+/* Stores the per-second series of a stored phase (its own transaction, after
+ * the phase row is committed). The series is optional: a failure is logged and
+ * the phase stands. A second without a response has no percentiles (-1). */
+static void store_series(struct cell_ctx *k, int64_t phase_id, const struct run_report *rep)
+{
+    struct dmn_exec *x = k->x;
+    if (!rep->nseries)
+        return;
+    struct store_series_point *pts = calloc(rep->nseries, sizeof(*pts));
+    if (!pts) {
+        logf_(x, 4, k->fw->name, k->pl->name, "phase series not stored: out of memory");
+        return;
+    }
+    for (size_t i = 0; i < rep->nseries; i++) {
+        const struct run_series_point *sp = &rep->series[i];
+        int none = sp->requests == 0;
+        pts[i] = (struct store_series_point){.t_s = sp->t_s,
+                                             .users = sp->users,
+                                             .requests = sp->requests,
+                                             .failures = sp->failures,
+                                             .p50_ms = none ? -1 : sp->p50_ms,
+                                             .p99_ms = none ? -1 : sp->p99_ms};
+    }
+    struct err se;
+    err_clear(&se);
+    if (store_phase_series_add(x->store, phase_id, pts, rep->nseries, &se) != 0)
+        logf_(x, 4, k->fw->name, k->pl->name, "phase series not stored: %s", se.msg);
+    free(pts);
+}
+
 /* Runs, samples, classifies, stores and reports one phase at `users`. Returns
  * a level_outcome, or a negative code (e set) when the store failed. */
 static int run_level(struct cell_ctx *k, struct cell_result *c, int users, const char *kind,
@@ -772,14 +802,15 @@ static int run_level(struct cell_ctx *k, struct cell_result *c, int users, const
     ph.sampler_cpu_pct = -1;
     sampler_finish(x, &k->p, &smp, st->warmup_ms, &ph);
     int was_cancelled = rep.cancelled || cancelled(x);
-    run_report_free(&rep);
     if (prc != 0) {
+        run_report_free(&rep);
         set_error(c, CELL_ERROR, "load engine: %s", k->cerr.msg);
         err_clear(&k->cerr);
         return LEVEL_END;
     }
     if (was_cancelled) {
         /* A phase cut short is not a measurement: it is not stored. */
+        run_report_free(&rep);
         c->status = CELL_CANCELLED;
         return LEVEL_END;
     }
@@ -796,7 +827,10 @@ static int run_level(struct cell_ctx *k, struct cell_result *c, int users, const
         why = "server_exited";
     if (why)
         mf_strlcpy(ph.stop_reason, why, sizeof(ph.stop_reason));
-    int rc = x->store ? store_phase_add(x->store, c->id, k->seq, &ph, e) : 0;
+    int rc = x->store ? store_phase_add_id(x->store, c->id, k->seq, &ph, &ph.id, e) : 0;
+    if (!rc && x->store)
+        store_series(k, ph.id, &rep);
+    run_report_free(&rep);
     cell_result_add_phase(c, &ph);
     if (rc)
         return rc;

@@ -214,8 +214,8 @@ static const char *const stmt_sql[ST__COUNT] = {
                         " peak_rps_iqr, peak_rps_min, peak_rps_max, peak_rps_spread,"
                         " peak_rps_load_bound, note"
                         " FROM cells WHERE run_id = ? ORDER BY seq",
-    [ST_PHASES_SELECT] = "SELECT seq" PHASE_COLUMNS(COL_NAME) " FROM phases WHERE cell_id = ?"
-                                                              " ORDER BY seq",
+    [ST_PHASES_SELECT] = "SELECT id" PHASE_COLUMNS(COL_NAME) " FROM phases WHERE cell_id = ?"
+                                                             " ORDER BY seq",
     [ST_LAST_RUN] = "SELECT id FROM runs ORDER BY started_at DESC, id DESC LIMIT 1",
     /* The phase "at capacity" is the last passing phase at capacity_users (the
      * last one at that level if none passed); without a capacity, the first
@@ -850,7 +850,8 @@ static int load_phases(struct store *s, struct cell_result *c, struct err *e)
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct phase_result ph, *p = &ph;
         phase_result_init(p);
-        int i = 1; /* column 0 is seq: the order is all that matters */
+        p->id = sqlite3_column_int64(st, 0); /* ordered by seq in the query */
+        int i = 1;
 #define LOAD_COL(name, kind, field) LOAD_##kind(st, i, field), i++;
         PHASE_COLUMNS(LOAD_COL)
 #undef LOAD_COL

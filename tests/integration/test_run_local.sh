@@ -37,5 +37,6 @@ expect_contains "history" "$hist" "flask/text"
 expect_contains "history" "$hist" "tornado/json"
 expect_eq "integrity" "$(sqlite3 "$MFBENCH_STORE" 'PRAGMA integrity_check')" ok
 expect_eq "stored phases" "$(sqlite3 "$MFBENCH_STORE" 'select count(*) > 0 from phases')" 1
+expect_eq "stored per-second series" "$(sqlite3 "$MFBENCH_STORE" 'select count(*) > 0 from phase_series')" 1
 expect_no_server "$T/node"
 finish

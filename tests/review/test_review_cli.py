@@ -50,6 +50,15 @@ def locust_header():
                            "99.99%", "100%"])
 
 
+def locust_history_header():
+    """Locust 2.x's _stats_history.csv header (locust/stats.py StatsCSVFileWriter)."""
+    pct = locust_header()[11:]
+    return (["Timestamp", "User Count", "Type", "Name", "Requests/s", "Failures/s"] + pct
+            + ["Total Request Count", "Total Failure Count", "Total Median Response Time",
+               "Total Average Response Time", "Total Min Response Time",
+               "Total Max Response Time", "Total Average Content Size"])
+
+
 def md_tables(text):
     """{payload heading: [row dicts]} from the seed-style markdown."""
     tables, heading, header = {}, None, None
@@ -88,6 +97,28 @@ def real_runs(tmp):
         check(rc == 0, f"report {fmt} of real runs: {err}")
     with open(os.path.join(tmp, "real-csv", "flask_text_stats.csv"), newline="") as f:
         check(next(csv.reader(f)) == locust_header(), "real run csv header")
+    # The executor stored each phase's series: a row per second of the quick
+    # profile's phases, read back with Locust's history header.
+    with open(os.path.join(tmp, "real-csv", "flask_text_stats_history.csv"), newline="") as f:
+        check(next(csv.reader(f)) == locust_history_header(), "real run history header")
+        f.seek(0)
+        hist = list(csv.DictReader(f))
+    con = sqlite3.connect(db)
+    nphases = con.execute("select count(*) from phases p join cells c on c.id = p.cell_id"
+                          " where c.run_id = (select max(id) from runs)").fetchone()[0]
+    npts, nwith = con.execute(
+        "select count(*), count(distinct s.phase_id) from phase_series s"
+        " join phases p on p.id = s.phase_id join cells c on c.id = p.cell_id"
+        " where c.run_id = (select max(id) from runs)").fetchone()
+    con.close()
+    check(nphases > 0 and nwith == nphases and len(hist) == npts,
+          f"real run: every phase has a series, a history row per stored second "
+          f"({len(hist)} rows, {npts} points, {nwith} of {nphases} phases)")
+    check(all(r["Type"] == "GET" and r["Name"] == "/text" for r in hist), "real rows GET /text")
+    tot = [int(r["Total Request Count"]) for r in hist]
+    check(tot == sorted(tot) and tot and tot[-1] > 0, "real running totals grow")
+    ts = [int(r["Timestamp"]) for r in hist]
+    check(ts == sorted(ts), "real timestamps in order")
 
 
 def main():
@@ -164,6 +195,31 @@ def main():
     check(int(hist[-1]["Total Failure Count"]) == 12, "running totals")
     check(int(hist[1]["Timestamp"]) - int(hist[0]["Timestamp"]) == 60, "timestamps by duration")
     check("Total Average Content Size" in hist[0], "the history header")
+    check(hist[0]["Type"] == "" and hist[0]["Name"] == "Aggregated", "fallback rows (no series)")
+
+    # run 8's flask/text has per-second series: a row per second, Locust's header
+    with open(os.path.join(rep, "flask_text_stats_history.csv"), newline="") as f:
+        check(next(csv.reader(f)) == locust_history_header(), "the Locust history header")
+        f.seek(0)
+        sec = list(csv.DictReader(f))
+    check(len(sec) == 4 * 60, f"a row per second: {len(sec)}")
+    if len(sec) == 240:
+        t0 = 1794103200  # 2026-11-08T02:00:00Z; flask/json and bottle/json ran 8 x 60 s first
+        check([int(r["Timestamp"]) for r in sec] == list(range(t0 + 481, t0 + 721)),
+              "one second apart, after the run's earlier phases")
+        check([int(r["User Count"]) for r in sec[::60]] == [500, 1000, 1500, 2000],
+              "users per phase")
+        check(all(r["Type"] == "GET" and r["Name"] == "/text" for r in sec), "GET /text")
+        check(all(sec[0][k] == "N/A" for k in header[11:]), "a second without a response: N/A")
+        r = sec[1]
+        check(float(r["Requests/s"]) == 1500 and float(r["50%"]) == 1.0
+              and float(r["99%"]) == 5.0 and r["66%"] == "N/A" and r["100%"] == "N/A",
+              f"a second's values {r}")
+        check(float(sec[-1]["Failures/s"]) == 12 and int(sec[-1]["Total Failure Count"]) == 12,
+              "failures in the last second")
+        check(int(sec[-1]["Total Request Count"]) == 477012, "cumulative over the cell")
+        tot = [int(r["Total Request Count"]) for r in sec]
+        check(tot == sorted(tot), "running totals never fall")
 
     rc, out, _ = mf("report", "--format", "md", "-o", os.path.join(tmp, "md"), db=db)
     with open(os.path.join(tmp, "md", "report.md")) as f:

@@ -63,9 +63,37 @@ static void ramp(struct cell_result *c, double peak, double p99)
     c->peak_rps = peak;
 }
 
-static void add_cell(struct store *s, int64_t run, const char *fw, const char *pl,
-                     enum cell_status st, const char *error, double peak, double p99,
-                     int load_bound)
+/* The per-second series of phase p (60 s): `rps` requests each second, its
+ * failures in the last one; with `idle_first`, a first second without a
+ * response (no percentiles) whose requests move to the second. */
+static void add_series(struct store *s, int64_t phase_id, const struct phase_result *p,
+                       int idle_first)
+{
+    struct store_series_point pts[60];
+    for (int j = 0; j < 60; j++)
+        pts[j] = (struct store_series_point){.t_s = j + 1,
+                                             .users = p->users,
+                                             .requests = (uint64_t)p->rps,
+                                             .failures = j == 59 ? p->failures : 0,
+                                             .p50_ms = p->latency_ms.p50,
+                                             .p99_ms = p->latency_ms.p99};
+    pts[59].requests += p->failures;
+    if (idle_first) {
+        pts[1].requests += pts[0].requests;
+        pts[0].requests = 0;
+        pts[0].p50_ms = pts[0].p99_ms = -1;
+    }
+    struct err e;
+    err_clear(&e);
+    if (store_phase_series_add(s, phase_id, pts, 60, &e)) {
+        fprintf(stderr, "series: %s\n", e.msg);
+        abort();
+    }
+}
+
+static void add_cell_ex(struct store *s, int64_t run, const char *fw, const char *pl,
+                        enum cell_status st, const char *error, double peak, double p99,
+                        int load_bound, int series)
 {
     struct err e;
     err_clear(&e);
@@ -82,9 +110,13 @@ static void add_cell(struct store *s, int64_t run, const char *fw, const char *p
         ramp(&c, peak, p99);
     if (load_bound)
         c.phases[2].load_bound = 1;
-    for (size_t i = 0; i < c.nphases; i++)
-        if (store_phase_add(s, c.id, (int)i, &c.phases[i], &e))
+    for (size_t i = 0; i < c.nphases; i++) {
+        int64_t pid = 0;
+        if (store_phase_add_id(s, c.id, (int)i, &c.phases[i], &pid, &e))
             abort();
+        if (series)
+            add_series(s, pid, &c.phases[i], i == 0);
+    }
     c.status = st;
     c.error = error ? strdup(error) : NULL;
     c.versions_json = strdup("{\"python\":\"3.11.2\"}");
@@ -95,9 +127,18 @@ static void add_cell(struct store *s, int64_t run, const char *fw, const char *p
     cell_result_free(&c);
 }
 
+static void add_cell(struct store *s, int64_t run, const char *fw, const char *pl,
+                     enum cell_status st, const char *error, double peak, double p99,
+                     int load_bound)
+{
+    add_cell_ex(s, run, fw, pl, st, error, peak, p99, load_bound, 0);
+}
+
 /* Runs 1..8. flask/json ~2000 req/s, then 1600 in run 8 (a 20% drop);
  * bottle/json 1000 then 980 (2%); django/json ok then failed; run 8 also has
- * skipped, cancelled and interrupted cells and a framework name needing escapes. */
+ * skipped, cancelled and interrupted cells and a framework name needing escapes.
+ * Only run 8's flask/text has per-second series (the others are stored as
+ * before the series existed: the report's fallback). */
 static void fill(const char *path)
 {
     struct store *s;
@@ -125,7 +166,7 @@ static void fill(const char *path)
         add_cell(s, r.id, "django", "json", last ? CELL_FAILED : CELL_OK,
                  last ? "server exited with status 1\nTraceback (most recent call last)" : NULL,
                  last ? 0 : 500, 100, 0);
-        add_cell(s, r.id, "flask", "text", CELL_OK, NULL, 3000, 10, 0);
+        add_cell_ex(s, r.id, "flask", "text", CELL_OK, NULL, 3000, 10, 0, last);
         if (last) {
             add_cell(s, r.id, "falcon", "json", CELL_SKIPPED, "falcon is not installed", 0, 0, 0);
             add_cell(s, r.id, "pyramid", "json", CELL_CANCELLED, "cancelled by the user", 0, 0, 0);
@@ -414,7 +455,26 @@ static void test_report(const char *db, const char *dir)
     snprintf(path, sizeof(path), "%s/flask_json_stats_history.csv", dir);
     csv = slurp(path);
     CHECK_CONTAINS(csv, "Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%");
-    CHECK_CONTAINS(csv, ",2000,,Aggregated,");
+    CHECK_CONTAINS(csv, ",2000,,Aggregated,"); /* no series: a row per phase */
+    free(csv);
+    /* flask/text has series: a row per second, after flask/json's and
+     * bottle/json's 8 phases of 60 s (2026-11-08T02:00:00Z + 480 + t_s). */
+    snprintf(path, sizeof(path), "%s/flask_text_stats_history.csv", dir);
+    csv = slurp(path);
+    CHECK(csv != NULL);
+    if (csv) {
+        int lines = 0;
+        for (const char *q = csv; *q; q++)
+            lines += *q == '\n';
+        CHECK_INT(lines, ==, 1 + 4 * 60);
+        CHECK_CONTAINS(csv, "\n1794103681,500,GET,/text,0.00,0.00,N/A,N/A,N/A,N/A,N/A,N/A,N/A,"
+                            "N/A,N/A,N/A,N/A,0,0,N/A,N/A,N/A,N/A,N/A\n");
+        CHECK_CONTAINS(csv, "\n1794103682,500,GET,/text,1500.00,0.00,1.00,N/A,N/A,N/A,N/A,N/A,"
+                            "N/A,5.00,N/A,N/A,N/A,1500,0,N/A,N/A,N/A,N/A,N/A\n");
+        CHECK_CONTAINS(csv, "\n1794103920,2000,GET,/text,2712.00,12.00,6.00,N/A,N/A,N/A,N/A,"
+                            "N/A,N/A,30.00,N/A,N/A,N/A,477012,12,N/A,N/A,N/A,N/A,N/A\n");
+        CHECK(!strstr(csv, "Aggregated"));
+    }
     free(csv);
     snprintf(path, sizeof(path), "%s/django_json_stats.csv", dir);
     CHECK(access(path, F_OK) != 0); /* failed without phases: nothing to write */

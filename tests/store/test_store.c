@@ -266,6 +266,40 @@ static void test_roundtrip_and_history(void)
         CHECK_INT(b->breaking_users, ==, -1);
         CHECK_INT(b->nphases, ==, 0);
         CHECK_STR(l.cells[2].framework, "bottle");
+        /* Every loaded phase carries its row id: distinct, in seq order, and
+         * the one store_phase_add_id returned. */
+        for (size_t i = 0; i < a->nphases; i++) {
+            CHECK(a->phases[i].id > 0);
+            if (i)
+                CHECK(a->phases[i].id > a->phases[i - 1].id);
+        }
+        struct cell_result *c3l = &l.cells[2];
+        CHECK_INT(c3l->nphases, ==, 1);
+        if (c3l->nphases == 1) {
+            CHECK_INT(c3l->phases[0].id, ==, pid);
+            /* The series is reached from the loaded run alone. */
+            struct store_series_point *lp = NULL;
+            size_t nlp = 0;
+            CHECK_INT(store_phase_series_load(s, c3l->phases[0].id, &lp, &nlp, &e), ==, 0);
+            CHECK_INT(nlp, ==, 3);
+            for (size_t i = 0; i < nlp && i < 3; i++) {
+                CHECK_DBL(lp[i].t_s, ==, pts[i].t_s);
+                CHECK_INT(lp[i].users, ==, pts[i].users);
+                CHECK_INT(lp[i].requests, ==, pts[i].requests);
+                CHECK_INT(lp[i].failures, ==, pts[i].failures);
+                CHECK_DBL(lp[i].p50_ms, ==, pts[i].p50_ms);
+                CHECK_DBL(lp[i].p99_ms, ==, pts[i].p99_ms);
+            }
+            free(lp);
+        }
+        /* A phase without a series loads as none (the report's fallback). */
+        if (a->nphases) {
+            struct store_series_point *none = NULL;
+            size_t nnone = 1;
+            CHECK_INT(store_phase_series_load(s, a->phases[0].id, &none, &nnone, &e), ==, 0);
+            CHECK_INT(nnone, ==, 0);
+            CHECK(none == NULL);
+        }
     }
     run_record_free(&l);
     err_clear(&e2);
