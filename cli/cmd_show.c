@@ -259,8 +259,63 @@ static void print_csv(FILE *f, const struct run_record *r)
     }
 }
 
+/* The result JSON of r with, per phase, "series": its stored per-second points
+ * ([] for a phase stored before the series existed). The default JSON is built
+ * by cli_run_json and only extended here. Returns a malloc'd string, or NULL
+ * (the error printed). */
+static char *run_json_with_series(struct store *s, const struct run_record *r)
+{
+    char *txt = cli_run_json(r, 0);
+    cJSON *root = txt ? cJSON_Parse(txt) : NULL;
+    free(txt);
+    if (!root) {
+        fprintf(stderr, "mfbench show: out of memory\n");
+        return NULL;
+    }
+    cJSON *cells = cJSON_GetObjectItemCaseSensitive(root, "cells");
+    for (size_t i = 0; i < r->ncells; i++) {
+        cJSON *phs = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(cells, (int)i), "phases");
+        for (size_t k = 0; k < r->cells[i].nphases; k++) {
+            cJSON *ph = cJSON_GetArrayItem(phs, (int)k);
+            cJSON *arr = ph ? cJSON_AddArrayToObject(ph, "series") : NULL;
+            int64_t pid = r->cells[i].phases[k].id;
+            if (!arr || pid <= 0)
+                continue;
+            struct store_series_point *pts = NULL;
+            size_t n = 0;
+            struct err e;
+            err_clear(&e);
+            if (store_phase_series_load(s, pid, &pts, &n, &e)) {
+                cli_print_err(&e);
+                cJSON_Delete(root);
+                return NULL;
+            }
+            for (size_t j = 0; j < n; j++) {
+                cJSON *o = cJSON_CreateObject();
+                cJSON_AddNumberToObject(o, "t_s", pts[j].t_s);
+                cJSON_AddNumberToObject(o, "users", pts[j].users);
+                cJSON_AddNumberToObject(o, "requests", (double)pts[j].requests);
+                cJSON_AddNumberToObject(o, "failures", (double)pts[j].failures);
+                if (pts[j].p50_ms < 0)
+                    cJSON_AddNullToObject(o, "p50_ms");
+                else
+                    cJSON_AddNumberToObject(o, "p50_ms", pts[j].p50_ms);
+                if (pts[j].p99_ms < 0)
+                    cJSON_AddNullToObject(o, "p99_ms");
+                else
+                    cJSON_AddNumberToObject(o, "p99_ms", pts[j].p99_ms);
+                cJSON_AddItemToArray(arr, o);
+            }
+            free(pts);
+        }
+    }
+    char *out = cJSON_Print(root);
+    cJSON_Delete(root);
+    return out;
+}
+
 static const char show_usage[] =
-    "usage: mfbench show RUN [--store DB] [--json | --format table|md|csv|json]\n"
+    "usage: mfbench show RUN [--store DB] [--json | --format table|md|csv|json] [--series]\n"
     "\n"
     "Shows one stored run (RUN is its id, or 'last').\n"
     "\n"
@@ -268,17 +323,20 @@ static const char show_usage[] =
     "                       $XDG_STATE_HOME/mfbench/results.db)\n"
     "      --json           the result JSON (same as --format json)\n"
     "      --format F       table (default), md (the seed's README tables), csv, json\n"
+    "      --series         with json: each phase also gets \"series\", its stored\n"
+    "                       per-second points [{t_s, users, requests, failures,\n"
+    "                       p50_ms, p99_ms}] (t_s from the phase start, warm-up\n"
+    "                       included; [] for runs stored before series existed)\n"
     "  -h, --help           this text\n";
 
 int cli_cmd_show(int argc, char **argv)
 {
-    static const struct option opts[] = {{"store", required_argument, NULL, 's'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {"format", required_argument, NULL, 'f'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"store", required_argument, NULL, 's'},  {"json", no_argument, NULL, 'j'},
+        {"format", required_argument, NULL, 'f'}, {"series", no_argument, NULL, 'S'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     const char *store_path = NULL, *format = "table";
-    int c;
+    int c, series = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -290,6 +348,9 @@ int cli_cmd_show(int argc, char **argv)
             break;
         case 'f':
             format = optarg;
+            break;
+        case 'S':
+            series = 1;
             break;
         case 'h':
             fputs(show_usage, stdout);
@@ -306,6 +367,10 @@ int cli_cmd_show(int argc, char **argv)
     if (strcmp(format, "table") && strcmp(format, "md") && strcmp(format, "csv") &&
         strcmp(format, "json")) {
         fprintf(stderr, "mfbench show: unknown format '%s' (table, md, csv, json)\n", format);
+        return CLI_USAGE;
+    }
+    if (series && strcmp(format, "json")) {
+        fprintf(stderr, "mfbench show: --series goes with --json (or --format json)\n");
         return CLI_USAGE;
     }
     struct store *s = NULL;
@@ -328,9 +393,11 @@ int cli_cmd_show(int argc, char **argv)
         return CLI_FAILED;
     }
     if (strcmp(format, "json") == 0) {
-        char *j = cli_run_json(&r, 1);
+        char *j = series ? run_json_with_series(s, &r) : cli_run_json(&r, 1);
         if (j)
             puts(j);
+        else
+            rc = CLI_FAILED;
         free(j);
     } else if (strcmp(format, "md") == 0) {
         cli_print_run_md(stdout, &r);
@@ -341,5 +408,5 @@ int cli_cmd_show(int argc, char **argv)
     }
     run_record_free(&r);
     store_close(s);
-    return CLI_OK;
+    return rc ? rc : CLI_OK;
 }

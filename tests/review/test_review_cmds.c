@@ -435,6 +435,48 @@ static void test_compare(const char *db)
     free(out);
 }
 
+/* show --json stays as it was; --series adds each phase's stored points. */
+static void test_show_series(const char *db)
+{
+    char *out;
+    const char *a[] = {"show", "8", "--json", "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_show, a, &out), ==, 0);
+    CHECK(!strstr(out, "\"series\""));
+    free(out);
+    const char *b[] = {"show", "8", "--format", "md", "--series", "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_show, b, &out), ==, CLI_USAGE);
+    free(out);
+    const char *c[] = {"show", "8", "--json", "--series", "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_show, c, &out), ==, 0);
+    cJSON *j = cJSON_Parse(out);
+    free(out);
+    CHECK(j != NULL);
+    cJSON *cells = cJSON_GetObjectItemCaseSensitive(j, "cells");
+    cJSON *text = find_cell(cells, "flask", "text");
+    cJSON *json = find_cell(cells, "flask", "json");
+    CHECK(text != NULL && json != NULL);
+    if (text && json) {
+        cJSON *ph = cJSON_GetObjectItemCaseSensitive(text, "phases");
+        CHECK_INT(cJSON_GetArraySize(ph), ==, 4);
+        cJSON *s0 = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(ph, 0), "series");
+        cJSON *s3 = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(ph, 3), "series");
+        CHECK_INT(cJSON_GetArraySize(s0), ==, 60);
+        cJSON *p0 = cJSON_GetArrayItem(s0, 0), *p1 = cJSON_GetArrayItem(s0, 1);
+        CHECK(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(p0, "p50_ms")));
+        CHECK_DBL(cJSON_GetObjectItemCaseSensitive(p1, "t_s")->valuedouble, ==, 2);
+        CHECK_DBL(cJSON_GetObjectItemCaseSensitive(p1, "requests")->valuedouble, ==, 1500);
+        CHECK_DBL(cJSON_GetObjectItemCaseSensitive(p1, "p99_ms")->valuedouble, ==, 5);
+        cJSON *last = cJSON_GetArrayItem(s3, 59);
+        CHECK_DBL(cJSON_GetObjectItemCaseSensitive(last, "failures")->valuedouble, ==, 12);
+        CHECK_DBL(cJSON_GetObjectItemCaseSensitive(last, "users")->valuedouble, ==, 2000);
+        /* stored before the series existed: an empty series */
+        cJSON *jph = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(json, "phases"), 0);
+        cJSON *js = cJSON_GetObjectItemCaseSensitive(jph, "series");
+        CHECK(cJSON_IsArray(js) && cJSON_GetArraySize(js) == 0);
+    }
+    cJSON_Delete(j);
+}
+
 static void test_report(const char *db, const char *dir)
 {
     char *out, path[512];
@@ -627,6 +669,7 @@ int main(int argc, char **argv)
     test_history(db);
     test_show_md(db);
     test_compare(db);
+    test_show_series(db);
     test_report(db, rep);
     test_compare_repeats(dir);
     test_empty(dir);
