@@ -104,12 +104,15 @@ static int add_cell(struct run_record *r, struct cell_result *c)
 
 int cli_cmd_run(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"matrix", required_argument, NULL, 'm'}, {"profile", required_argument, NULL, 'p'},
-        {"store", required_argument, NULL, 's'},  {"targets", required_argument, NULL, 't'},
-        {"all", no_argument, NULL, 'a'},          {"json", no_argument, NULL, 'j'},
-        {"quiet", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"matrix", required_argument, NULL, 'm'},
+                                         {"profile", required_argument, NULL, 'p'},
+                                         {"store", required_argument, NULL, 's'},
+                                         {"targets", required_argument, NULL, 't'},
+                                         {"all", no_argument, NULL, 'a'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"quiet", no_argument, NULL, 'q'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     const char *path = NULL, *profile = NULL, *store_path = NULL, *targets = NULL;
     int all = 0, json = 0, quiet = 0, c;
     optind = 1;
@@ -184,8 +187,10 @@ int cli_cmd_run(int argc, char **argv)
     }
     const char *tdir = dmn_targets_dir(targets);
     if (!tdir) {
-        fprintf(stderr, "mfbench: no targets/ folder found%s%s (use --targets DIR or "
-                        "$MFBENCH_TARGETS)\n", targets ? " at " : "", targets ? targets : "");
+        fprintf(stderr,
+                "mfbench: no targets/ folder found%s%s (use --targets DIR or "
+                "$MFBENCH_TARGETS)\n",
+                targets ? " at " : "", targets ? targets : "");
         rc = CLI_USAGE;
         goto out;
     }
@@ -199,8 +204,13 @@ int cli_cmd_run(int argc, char **argv)
         rc = CLI_FAILED;
         goto out;
     }
-    struct dmn_exec x = {.matrix = m, .profile = profile, .targets_dir = tdir, .node = node,
-                         .store = store, .cancel = &cli_interrupted, .on_event = on_event,
+    struct dmn_exec x = {.matrix = m,
+                         .profile = profile,
+                         .targets_dir = tdir,
+                         .node = node,
+                         .store = store,
+                         .cancel = &cli_interrupted,
+                         .on_event = on_event,
                          .arg = &ui};
     mf_strlcpy(run.trigger, "cli", sizeof(run.trigger));
     mf_strlcpy(run.profile, profile ? profile : "", sizeof(run.profile));

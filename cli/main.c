@@ -74,10 +74,10 @@ int main(int argc, char **argv)
         const char *name;
         int (*fn)(int, char **);
     } cmds[] = {
-        {"check", cli_cmd_check}, {"run", cli_cmd_run},   {"load", cli_cmd_load},
-        {"history", cli_cmd_history}, {"show", cli_cmd_show},
-        {"compare", cli_cmd_compare}, {"report", cli_cmd_report},
-        {"trigger", cli_cmd_trigger}, {"status", cli_cmd_status}, {"cancel", cli_cmd_cancel},
+        {"check", cli_cmd_check},     {"run", cli_cmd_run},         {"load", cli_cmd_load},
+        {"history", cli_cmd_history}, {"show", cli_cmd_show},       {"compare", cli_cmd_compare},
+        {"report", cli_cmd_report},   {"trigger", cli_cmd_trigger}, {"status", cli_cmd_status},
+        {"cancel", cli_cmd_cancel},
     };
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
         if (strcmp(cmd, cmds[i].name) != 0)

@@ -52,8 +52,8 @@ enum rv_mark rv_band_check(const double *prev, size_t n, size_t min_n, double k,
 
 /* A sparkline of v (oldest first) in out: one block of ▁▂▃▄▅▆▇█ per value with
  * utf8, else one of " .:-=+*#", scaled from min to max (a span of at least
- * 10% of the largest value; a flat line is mid-height). NAN values show as a space. Returns out, always
- * NUL-terminated (values that do not fit are dropped from the front, keeping the newest). */
+ * 10% of the largest value; a flat line is mid-height). NAN values show as a space. Returns out,
+ * always NUL-terminated (values that do not fit are dropped from the front, keeping the newest). */
 char *rv_sparkline(const double *v, size_t n, int utf8, char *out, size_t cap);
 
 /* Writes s to f with & < > " ' escaped for HTML text and attributes. */

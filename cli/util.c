@@ -29,9 +29,9 @@ int cli_load_matrix(const char *path, struct cfg_matrix **m)
         if (env && *env)
             path = env;
     }
-    int rc = path ? cfg_load_file(path, m, &e)
-                  : cfg_load_string("<embedded>", cfg_default_matrix, strlen(cfg_default_matrix),
-                                    m, &e);
+    int rc =
+        path ? cfg_load_file(path, m, &e)
+             : cfg_load_string("<embedded>", cfg_default_matrix, strlen(cfg_default_matrix), m, &e);
     if (rc) {
         cli_print_err(&e);
         return CLI_USAGE;

@@ -5,16 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const fail_names[FAIL__COUNT] = {
-    "connect", "timeout", "reset", "status", "body", "protocol", "client"};
+static const char *const fail_names[FAIL__COUNT] = {"connect", "timeout",  "reset", "status",
+                                                    "body",    "protocol", "client"};
 
 const char *fail_kind_name(enum fail_kind k)
 {
     return (unsigned)k < FAIL__COUNT ? fail_names[k] : "unknown";
 }
 
-static const char *const cell_names[CELL__COUNT] = {
-    "ok", "failed", "error", "skipped", "cancelled", "interrupted", "running"};
+static const char *const cell_names[CELL__COUNT] = {"ok",        "failed",      "error",  "skipped",
+                                                    "cancelled", "interrupted", "running"};
 
 const char *cell_status_name(enum cell_status s)
 {

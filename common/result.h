@@ -28,8 +28,8 @@ struct latency_ms {
 struct phase_result {
     int users;
     double duration_s; /* measured window, warm-up excluded */
-    uint64_t requests;  /* completed (ok + failed) in the window */
-    uint64_t failures;  /* sum of failures_by_kind except FAIL_CLIENT */
+    uint64_t requests; /* completed (ok + failed) in the window */
+    uint64_t failures; /* sum of failures_by_kind except FAIL_CLIENT */
     uint64_t failures_by_kind[FAIL__COUNT];
     uint64_t bytes_read;
     double rps; /* successful responses per second */
@@ -40,8 +40,8 @@ struct phase_result {
     double server_rss_max_kb, server_rss_mean_kb; /* -1 = not sampled */
     double server_cpu_pct, server_cpu_max_pct;    /* -1 = not sampled */
     int server_threads_max, server_fds_max;       /* -1 = not sampled */
-    int load_bound;   /* server kept up with everything offered */
-    int client_bound; /* load engine's core > 90% busy */
+    int load_bound;                               /* server kept up with everything offered */
+    int client_bound;                             /* load engine's core > 90% busy */
     char stop_reason[48]; /* criterion that marked this phase failing, "" if it passed */
     /* Appended by the breaking-point search (daemon/exec.c). */
     char kind[8];           /* "linear" | "bisect"; "" = linear (older rows) */
@@ -83,9 +83,9 @@ struct cell_result {
     int repeats; /* searches run (0 when none ran) */
     double capacity_median, capacity_iqr, capacity_min, capacity_max;
     double peak_rps_median, peak_rps_iqr, peak_rps_min, peak_rps_max;
-    double peak_rps_spread; /* (max - min) / median of peak req/s over the repeats */
+    double peak_rps_spread;  /* (max - min) / median of peak req/s over the repeats */
     int peak_rps_load_bound; /* the phase of peak_rps was load_bound: it measured the load shape */
-    char note[256]; /* why a result is qualified (e.g. client bound), "" when none */
+    char note[256];          /* why a result is qualified (e.g. client bound), "" when none */
 };
 
 struct run_record {

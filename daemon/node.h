@@ -77,11 +77,11 @@ int64_t node__cmd_timeout(const struct node *n);
 /* ---- server lifecycle ---- */
 
 struct node_server {
-    long pid;            /* process group leader; 0 when not running */
+    long pid; /* process group leader; 0 when not running */
     char pidfile[512];
     char logfile[512];
-    int64_t nofile;      /* effective ulimit -n */
-    char warning[256];   /* e.g. nofile clamped to the hard limit; "" when none */
+    int64_t nofile;    /* effective ulimit -n */
+    char warning[256]; /* e.g. nofile clamped to the hard limit; "" when none */
 };
 
 /* Starts `cmd` (already expanded) on the node: cwd `dir`, own session/process
@@ -106,9 +106,9 @@ int node_server_log_tail(struct node *n, const struct node_server *srv, int line
 /* ---- readiness probe (libcurl) ---- */
 
 struct probe_expect {
-    const char *body;   /* exact body, or NULL */
+    const char *body; /* exact body, or NULL */
     size_t body_len;
-    int64_t length;     /* exact length, or -1 */
+    int64_t length;           /* exact length, or -1 */
     const char *content_type; /* expected Content-Type prefix, or NULL */
 };
 

@@ -158,7 +158,7 @@ _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSIO
     X("server_fds_max", OINT, p->server_fds_max)                                                   \
     X("load_bound", BOOL, p->load_bound)                                                           \
     X("client_bound", BOOL, p->client_bound)                                                       \
-    X("stop_reason", TEXT, p->stop_reason)                                                        \
+    X("stop_reason", TEXT, p->stop_reason)                                                         \
     X("kind", KIND, p->kind)                                                                       \
     X("repeat", INT, p->repeat)                                                                    \
     X("sampler_cpu_pct", ODBL, p->sampler_cpu_pct)
