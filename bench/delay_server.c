@@ -145,9 +145,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s PORT [DELAY_US] [LIFETIME_S]\n", argv[0]);
         return 2;
     }
-    int port = atoi(argv[1]);
+    int port = (int)strtol(argv[1], NULL, 10);
     long delay_us = argc > 2 ? atol(argv[2]) : 10000;
-    int life = argc > 3 ? atoi(argv[3]) : 600;
+    int life = argc > 3 ? (int)strtol(argv[3], NULL, 10) : 600;
     signal(SIGPIPE, SIG_IGN);
     prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
     alarm((unsigned)life); /* bounded: exits by itself */

@@ -106,7 +106,7 @@ static struct cfg_node base_cfg(void)
 {
     struct cfg_node c = {.transport = CFG_TRANSPORT_SSH,
                          .host = "127.0.0.1",
-                         .port = atoi(port_s),
+                         .port = (int)strtol(port_s, NULL, 10),
                          .user = user,
                          .identity = identity,
                          .known_hosts = known_hosts,

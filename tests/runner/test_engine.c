@@ -42,7 +42,7 @@ static int server_start(struct server *s)
     close(p[0]);
     if (n <= 0)
         return -1;
-    s->port = atoi(buf);
+    s->port = (int)strtol(buf, NULL, 10);
     return s->port > 0 ? 0 : -1;
 }
 
@@ -358,7 +358,7 @@ int main(int argc, char **argv)
         const char *c = strstr(st, "conns="), *m = strstr(st, "mean_us=");
         CHECK(c && m);
         if (c && m) {
-            CHECK_INT(atoi(c + 6), ==, 3);
+            CHECK_INT((int)strtol(c + 6, NULL, 10), ==, 3);
             double mean_us = atof(m + 8);
             CHECK_DBL(fabs(mean_us - 50000), <, 1000);
         }

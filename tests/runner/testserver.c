@@ -224,7 +224,7 @@ out:
 
 int main(int argc, char **argv)
 {
-    int lifetime = argc > 1 ? atoi(argv[1]) : 60;
+    int lifetime = argc > 1 ? (int)strtol(argv[1], NULL, 10) : 60;
     signal(SIGPIPE, SIG_IGN);
     alarm((unsigned)(lifetime > 0 ? lifetime : 60)); /* bounded: SIGALRM ends the process */
     int s = socket(AF_INET, SOCK_STREAM, 0);
