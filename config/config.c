@@ -777,7 +777,7 @@ static int parse_payloads(struct ctx *c, yaml_node_t *n)
         size_t np;
         if ((rc = check_map(c, pv, pre, false, &np)))
             return rc;
-        bool has_body = false, has_len = false;
+        bool has_body = false, has_len = false, has_file = false;
         for (size_t j = 0; j < np; j++) {
             yaml_node_t *k = PAIR_KEY(c, pv, j), *v = PAIR_VAL(c, pv, j);
             const char *s = sval(k);
@@ -803,19 +803,24 @@ static int parse_payloads(struct ctx *c, yaml_node_t *n)
             } else if (!strcmp(s, "length")) {
                 has_len = true;
                 rc = get_int(c, v, kp, 0, INT64_MAX, &p->length);
+            } else if (!strcmp(s, "body_file")) {
+                has_file = true;
+                if (!(rc = get_str(c, v, kp, &p->body_file)) && !p->body_file[0])
+                    rc = bad(c, v, "%s must name a file", kp);
             } else if (!strcmp(s, "content_type")) {
                 rc = get_str(c, v, kp, &p->content_type);
             } else {
-                rc = unknown_key(c, k, pre, "path, body, length, content_type");
+                rc = unknown_key(c, k, pre, "path, body, body_file, length, content_type");
             }
             if (rc)
                 return rc;
         }
         if (!p->path)
             return bad(c, pk, "%s needs a path", pre);
-        if (has_body == has_len)
-            return bad(c, pk, "%s needs exactly one of body or length (%s)", pre,
-                       has_body ? "got both" : "got neither");
+        int given = has_body + has_len + has_file;
+        if (given != 1)
+            return bad(c, pk, "%s needs exactly one of body, body_file or length (%s)", pre,
+                       given ? "got more than one" : "got neither");
     }
     return 0;
 }
@@ -1145,6 +1150,7 @@ void cfg_free(struct cfg_matrix *m)
         free(m->payloads[i].path);
         free(m->payloads[i].body);
         free(m->payloads[i].content_type);
+        free(m->payloads[i].body_file);
     }
     free(m->payloads);
     for (size_t i = 0; i < m->nframeworks; i++) {

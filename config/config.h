@@ -83,6 +83,8 @@ struct cfg_payload {
     size_t body_len;
     int64_t length;     /* exact expected length, or -1 */
     char *content_type; /* expected Content-Type prefix, or NULL */
+    char *body_file;    /* exact expected body read from this file (relative paths are in the
+                           targets/ folder), or NULL; the executor loads it */
 };
 
 struct cfg_framework {

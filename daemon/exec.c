@@ -606,6 +606,8 @@ struct cell_ctx {
     struct dmn_exec *x;
     const struct cfg_framework *fw;
     const struct cfg_payload *pl;
+    const char *body; /* the exact expected body (the payload's, or its body_file's), or NULL */
+    size_t body_len;
     struct cfg_settings st;
     struct cell_paths p;
     struct node_server srv;
@@ -683,8 +685,8 @@ static int server_fresh(struct cell_ctx *k, struct cell_result *c)
     k->server_up = 1;
     if (k->srv.warning[0])
         logf_(x, 4, k->fw->name, k->pl->name, "%s", k->srv.warning);
-    struct probe_expect pe = {.body = k->pl->body,
-                              .body_len = k->pl->body_len,
+    struct probe_expect pe = {.body = k->body,
+                              .body_len = k->body_len,
                               .length = k->pl->length,
                               .content_type = k->pl->content_type};
     void *alive_arg[2] = {x->node, &k->srv};
@@ -770,8 +772,8 @@ static int run_level(struct cell_ctx *k, struct cell_result *c, int users, const
     o.pipeline = st->pipeline > 0 ? st->pipeline : 1;
     o.threads = 1;
     o.timeout_ms = st->timeout_ms;
-    o.expect_body = k->pl->body;
-    o.expect_body_len = k->pl->body_len;
+    o.expect_body = k->body;
+    o.expect_body_len = k->body_len;
     o.expect_length = k->pl->length;
     o.cpus = x->matrix->load_cpus;
     o.cancel = x->cancel;
@@ -1025,7 +1027,7 @@ int dmn_exec_cell(struct dmn_exec *x, const struct cfg_cell *cell, struct cell_r
     const struct cfg_payload *pl = &m->payloads[cell->payload];
     const struct cfg_node *nc = &m->node;
     struct cell_ctx k;
-    struct buf cmd;
+    struct buf cmd, body;
     struct search_result res[MAX_REPEATS];
     int rc = 0, nres = 0;
 
@@ -1042,7 +1044,10 @@ int dmn_exec_cell(struct dmn_exec *x, const struct cfg_cell *cell, struct cell_r
     c->peak_rps_spread = -1;
     c->status = CELL_RUNNING;
     buf_init(&cmd, 0);
+    buf_init(&body, 0);
     err_clear(&k.cerr);
+    k.body = pl->body;
+    k.body_len = pl->body_len;
 
     if (x->store && (rc = store_cell_begin(x->store, x->run_id, c, e)) != 0)
         goto out;
@@ -1056,6 +1061,20 @@ int dmn_exec_cell(struct dmn_exec *x, const struct cfg_cell *cell, struct cell_r
         goto finish;
     }
     cell_paths(x, fw, &k.p);
+    if (pl->body_file) {
+        /* The exact bytes every answer is compared with, read where the engine runs. */
+        char path[2048];
+        if (pl->body_file[0] == '/' || !x->targets_dir)
+            snprintf(path, sizeof(path), "%s", pl->body_file);
+        else
+            snprintf(path, sizeof(path), "%s/%s", x->targets_dir, pl->body_file);
+        if (mf_read_file(path, 64u << 20, &body, &k.cerr) != 0) {
+            set_error(c, CELL_ERROR, "payloads.%s.body_file: %s", pl->name, k.cerr.msg);
+            goto finish;
+        }
+        k.body = body.data;
+        k.body_len = body.len;
+    }
 
     rc = provision(x, fw, &k.p, c, &k.cerr);
     if (rc < 0) {
@@ -1137,6 +1156,7 @@ out:
         node_server_stop(x->node, &k.srv, STOP_GRACE_MS, &e2);
     }
     buf_free(&cmd);
+    buf_free(&body);
     return rc;
 }
 

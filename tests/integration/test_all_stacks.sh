@@ -48,7 +48,7 @@ cat >>"$T/m.yaml" <<'YAML'
   # (payloads and frameworks above; one short phase per cell)
 YAML
 sed -i 's|^  users: .*|  users: {start: 2, step: 2, max: 2}|; s|^  duration: .*|  duration: 1500ms|; s|^  warmup: .*|  warmup: 300ms|' "$T/m.yaml"
-sed -i 's|^payloads:|payloads:\n  file: {path: /file, length: 65536, content_type: application/octet-stream}|' "$T/m.yaml"
+sed -i "s|^payloads:|payloads:\\n  file: {path: /file, body_file: _shared/static/file.bin, content_type: application/octet-stream}|" "$T/m.yaml"
 "$MFBENCH" check -m "$T/m.yaml" >/dev/null || bad "test matrix invalid"
 
 cells=""

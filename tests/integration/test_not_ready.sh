@@ -37,8 +37,11 @@ write_matrix "$T/m.yaml" "  transport: local
   wrong:
     start: \"{python} {dir}/app.py --host {host} --port {port}\"
     dir: $T/wrong"
+# A payload whose exact body comes from a file (as the shipped 64 KiB `file`).
+printf 'Hello World!' >"$T/expected.bin"
+sed -i "s|^payloads:|payloads:\\n  bin: {path: /bin, body_file: $T/expected.bin, content_type: text/plain}|" "$T/m.yaml"
 start=$(date +%s)
-"$MFBENCH" run -m "$T/m.yaml" --json sleepy/text wrong/text >"$T/out.json" 2>"$T/err.txt"
+"$MFBENCH" run -m "$T/m.yaml" --json sleepy/text wrong/text wrong/bin >"$T/out.json" 2>"$T/err.txt"
 rc=$?
 took=$(( $(date +%s) - start ))
 expect_eq "exit status" "$rc" 1
@@ -48,8 +51,10 @@ expect_contains "sleepy log tail" "$(json_get "$T/out.json" "d['cells'][0]['erro
 expect_eq "sleepy phases" "$(json_get "$T/out.json" "len(d['cells'][0]['phases'])")" 0
 expect_eq "wrong status" "$(json_get "$T/out.json" "d['cells'][1]['status']")" error
 expect_contains "wrong error names the difference" "$(json_get "$T/out.json" "d['cells'][1]['error']")" "byte 11"
+expect_eq "wrong/bin status" "$(json_get "$T/out.json" "d['cells'][2]['status']")" error
+expect_contains "body_file compared byte for byte" "$(json_get "$T/out.json" "d['cells'][2]['error']")" "byte 11"
 expect_eq "bounded by the ready timeout" "$([ "$took" -lt 40 ] && echo yes)" yes
-expect_eq "stored statuses" "$(sqlite3 "$MFBENCH_STORE" "select group_concat(status) from cells order by id")" "failed,error"
+expect_eq "stored statuses" "$(sqlite3 "$MFBENCH_STORE" "select group_concat(status) from cells order by id")" "failed,error,error"
 expect_no_server "$T/node"
 left=$(pgrep -f "$T/node/user/sleepy" | tr '\n' ' ')
 expect_eq "sleepy process gone" "$left" ""
