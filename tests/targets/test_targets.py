@@ -262,7 +262,13 @@ def run_target(name, versions, workers=1):
                 except (OSError, http.client.HTTPException) as e:
                     check(False, "%s /about: %r" % (name, e))
                 if workers > 1:
+                    # gunicorn spawns its workers up to 0.1 s apart (a random sleep between
+                    # forks), so the first one may answer before the last exists: wait, bounded.
+                    deadline = time.monotonic() + 5
                     n = len(group_members(proc.pid))
+                    while n < workers + 1 and time.monotonic() < deadline:
+                        time.sleep(0.05)
+                        n = len(group_members(proc.pid))
                     check(n >= workers + 1, "%s -w %d: %d processes in the group" % (name, workers, n))
                 bl = listen_backlog(port)
                 want = min(BACKLOG[name], somaxconn())
