@@ -8,7 +8,7 @@ RUN="python3 python3-venv python3-ujson python3-flask python3-tornado python3-ai
 python3-django python3-falcon python3-fastapi python3-pyramid python3-waitress python3-starlette
 python3-uvicorn gunicorn util-linux procps coreutils gawk tar"
 TEST="openssh-server openssh-client sqlite3 iproute2 systemd chromium"
-BENCH="wrk nginx-light nghttp2-client python3-locust"
+BENCH="wrk nginx-light nghttp2-client python3-locust time"
 want="$BUILD $RUN"
 for a in "$@"; do
   case "$a" in
@@ -27,4 +27,4 @@ SUDO=""
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q >/dev/null || true
 # shellcheck disable=SC2086
-$SUDO apt-get install -y -q --no-install-recommends $missing >/dev/null
+$SUDO apt-get install -y -q $missing >/dev/null
