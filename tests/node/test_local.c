@@ -11,6 +11,7 @@
 
 #include "node.h"
 #include "t.h"
+#include "node_test.h"
 
 static char tmpdir[256];
 
@@ -28,32 +29,6 @@ static void write_file(const char *rel, const char *text, int mode)
     chmod(p, (mode_t)mode);
 }
 
-/* A process that is gone or a zombie nobody reaped counts as dead. */
-static int pid_running(long pid)
-{
-    char p[64], st[512];
-    snprintf(p, sizeof p, "/proc/%ld/stat", pid);
-    FILE *f = fopen(p, "r");
-    if (!f)
-        return 0;
-    size_t n = fread(st, 1, sizeof st - 1, f);
-    fclose(f);
-    st[n] = '\0';
-    char *r = strrchr(st, ')');
-    return r && r[1] == ' ' && r[2] != 'Z';
-}
-
-static long read_long_file(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    long v = -1;
-    if (f) {
-        if (fscanf(f, "%ld", &v) != 1)
-            v = -1;
-        fclose(f);
-    }
-    return v;
-}
 
 static void test_exec(struct node *n)
 {

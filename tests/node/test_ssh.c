@@ -13,6 +13,7 @@
 
 #include "node.h"
 #include "t.h"
+#include "node_test.h"
 
 static char tmpdir[256];
 static const char *fixture;
@@ -43,47 +44,6 @@ static int start_fixture(void)
         return -1;
     }
     return 0;
-}
-
-static int pid_running(long pid)
-{
-    char p[64], st[512];
-    snprintf(p, sizeof p, "/proc/%ld/stat", pid);
-    FILE *f = fopen(p, "r");
-    if (!f)
-        return 0;
-    size_t n = fread(st, 1, sizeof st - 1, f);
-    fclose(f);
-    st[n] = '\0';
-    char *r = strrchr(st, ')');
-    return r && r[1] == ' ' && r[2] != 'Z';
-}
-
-static long read_long_file(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    long v = -1;
-    if (f) {
-        if (fscanf(f, "%ld", &v) != 1)
-            v = -1;
-        fclose(f);
-    }
-    return v;
-}
-
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t l = sizeof a;
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0 ||
-        getsockname(fd, (struct sockaddr *)&a, &l) < 0) {
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    close(fd);
-    return ntohs(a.sin_port);
 }
 
 /* The fingerprint OpenSSH prints for the fixture's host key. */
