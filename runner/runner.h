@@ -74,6 +74,8 @@ struct run_opts {
     size_t max_header_bytes; /* 0 = 8 KiB */
     size_t max_body_bytes;   /* 0 = 16 MiB */
     uint64_t seed;           /* think-time RNG seed; 0 = from the clock */
+    int sndbuf;              /* SO_SNDBUF of every connection; 0 = the kernel's
+                              * autotuning (the tests set it to force partial sends) */
     /* Called on the calling thread about once a second. May be NULL. */
     void (*progress)(void *arg, const struct run_progress *p);
     void *progress_arg;

@@ -23,7 +23,8 @@ struct server {
     int port;
 };
 
-static int server_start(struct server *s)
+/* rcvbuf: 0, or a small SO_RCVBUF for the server's connections. */
+static int server_start_rcvbuf(struct server *s, int rcvbuf)
 {
     int p[2];
     if (pipe(p) < 0)
@@ -33,7 +34,12 @@ static int server_start(struct server *s)
         dup2(p[1], 1);
         close(p[0]);
         close(p[1]);
-        execl(server_bin, server_bin, "120", (char *)NULL);
+        char rb[16];
+        snprintf(rb, sizeof(rb), "%d", rcvbuf);
+        if (rcvbuf > 0)
+            execl(server_bin, server_bin, "120", rb, (char *)NULL);
+        else
+            execl(server_bin, server_bin, "120", (char *)NULL);
         _exit(127);
     }
     close(p[1]);
@@ -46,13 +52,18 @@ static int server_start(struct server *s)
     return s->port > 0 ? 0 : -1;
 }
 
+static int server_start(struct server *s)
+{
+    return server_start_rcvbuf(s, 0);
+}
+
 static void server_stop(struct server *s)
 {
     kill(s->pid, SIGTERM);
     waitpid(s->pid, NULL, 0);
 }
 
-static char url_buf[256];
+static char url_buf[4096];
 static const char *url(const struct server *s, const char *path)
 {
     snprintf(url_buf, sizeof(url_buf), "http://127.0.0.1:%d%s", s->port, path);
@@ -270,6 +281,29 @@ int main(int argc, char **argv)
     CHECK_INT(r.result.requests, >, 16);
     CHECK_INT(r.result.failures, ==, 0);
     run_report_free(&r);
+
+    /* A batch of requests larger than the socket buffers (4 KiB to send, 4 KiB
+     * at the server): 1024 pipelined requests of ~2 KiB (2 MiB) leave over many
+     * sends, the rest on POLLOUT while answers already come back; every request
+     * is answered, in order. */
+    {
+        struct server small;
+        CHECK_INT(server_start_rcvbuf(&small, 4096), ==, 0);
+        static char big[2000];
+        memcpy(big, "/len/12?pad=", 12);
+        memset(big + 12, 'a', sizeof(big) - 13);
+        base(&o, url(&small, big));
+        o.users = 2;
+        o.duration_ms = 1500;
+        o.pipeline = 1024;
+        o.expect_length = 12;
+        o.sndbuf = 4096;
+        CHECK_INT(run(&o, &r), ==, 0);
+        CHECK_INT(r.result.requests, >=, 2 * 1024);
+        CHECK_INT(r.result.failures, ==, 0);
+        run_report_free(&r);
+        server_stop(&small);
+    }
 
     /* Two threads: counters and histograms merged. */
     base(&o, url(&s, "/text"));

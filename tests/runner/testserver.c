@@ -15,7 +15,9 @@
  *   /pace           "Hello World!"; the connection's mean interval between /pace
  *                   requests is added to the stats when it closes
  *   /pacestats      "conns=N mean_us=M" over the closed /pace connections
- * usage: testserver [LIFETIME_S] */
+ * usage: testserver [LIFETIME_S [RCVBUF]]
+ * RCVBUF: a small receive buffer for every connection (SO_RCVBUF on the
+ * listener), so a client's large pipelined batch cannot leave in one send. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -230,6 +232,10 @@ int main(int argc, char **argv)
     int s = socket(AF_INET, SOCK_STREAM, 0);
     int one = 1;
     setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (argc > 2) {
+        int rcvbuf = (int)strtol(argv[2], NULL, 10);
+        setsockopt(s, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+    }
     struct sockaddr_in a;
     memset(&a, 0, sizeof(a));
     a.sin_family = AF_INET;
