@@ -74,15 +74,33 @@ static int hexval(int c)
     return -1;
 }
 
+/* name: n bytes, any case; lc: a lower-case name of the same length. */
+static int name_is(const char *name, size_t n, const char *lc)
+{
+    for (size_t i = 0; i < n; i++)
+        if (lower((unsigned char)name[i]) != lc[i])
+            return 0;
+    return 1;
+}
+
+/* Which of the headers we read a name is (any case). */
+static int kind_of(const char *name, size_t n)
+{
+    switch (n) {
+    case 10:
+        return name_is(name, n, "connection") ? H_CONNECTION : H_OTHER;
+    case 14:
+        return name_is(name, n, "content-length") ? H_LENGTH : H_OTHER;
+    case 17:
+        return name_is(name, n, "transfer-encoding") ? H_TE : H_OTHER;
+    default:
+        return H_OTHER;
+    }
+}
+
 static int header_kind(const struct http_resp *r)
 {
-    if (r->name_len == 14 && memcmp(r->name, "content-length", 14) == 0)
-        return H_LENGTH;
-    if (r->name_len == 17 && memcmp(r->name, "transfer-encoding", 17) == 0)
-        return H_TE;
-    if (r->name_len == 10 && memcmp(r->name, "connection", 10) == 0)
-        return H_CONNECTION;
-    return H_OTHER;
+    return r->name_len <= sizeof(r->name) ? kind_of(r->name, r->name_len) : H_OTHER;
 }
 
 static int token_eq(const char *s, size_t n, const char *tok)
@@ -232,6 +250,76 @@ static int headers_end(struct http_resp *r)
     return HTTP_MORE;
 }
 
+enum { FAST_NA = 2 };
+
+/* The common case, a response whose status line and headers are all in the
+ * buffer: line by line with memchr, the same rules as the byte-wise machine
+ * below (test_http compares the two on every input). Returns FAST_NA, with r
+ * untouched, when the block does not end within p[0, min(n, cap)); the
+ * byte-wise path then takes it, split or over the cap. Otherwise HTTP_DONE,
+ * HTTP_MORE (a body follows; state set) or HTTP_EPROTO, with *used set. */
+static int headers_fast(struct http_resp *r, const char *p, size_t n, size_t *used)
+{
+    size_t lim = max_header(r);
+    if (lim > n)
+        lim = n;
+    const char *lf = memchr(p, '\n', lim);
+    if (!lf)
+        return FAST_NA;
+    /* Find the end of the block before changing anything. */
+    const char *q = lf + 1, *end = p + lim;
+    for (;;) {
+        const char *l = memchr(q, '\n', (size_t)(end - q));
+        if (!l)
+            return FAST_NA;
+        if (l == q || (l == q + 1 && q[0] == '\r'))
+            break;
+        q = l + 1;
+    }
+    size_t sl = (size_t)(lf - p);
+    size_t cp = sl < sizeof(r->line) ? sl : sizeof(r->line);
+    memcpy(r->line, p, cp);
+    r->line_len = (uint8_t)cp;
+    *used = sl + 1;
+    if (parse_status(r) < 0)
+        return HTTP_EPROTO;
+    q = lf + 1;
+    for (;;) {
+        const char *l = memchr(q, '\n', (size_t)(end - q)); /* found above */
+        size_t len = (size_t)(l - q);
+        *used = (size_t)(l + 1 - p);
+        if (len == 0 || (len == 1 && q[0] == '\r'))
+            break;
+        if (q[0] == '\r')
+            return HTTP_EPROTO; /* CR not followed by LF */
+        if (q[0] == ':')
+            return HTTP_EPROTO;
+        if (q[0] != ' ' && q[0] != '\t') { /* a folded line is skipped */
+            const char *colon = memchr(q, ':', len);
+            if (!colon)
+                return HTTP_EPROTO;
+            int kind = kind_of(q, (size_t)(colon - q));
+            if (kind != H_OTHER) {
+                const char *v = colon + 1;
+                while (v < l && (*v == ' ' || *v == '\t'))
+                    v++;
+                size_t vl = (size_t)(l - v);
+                if (vl > sizeof(r->line))
+                    return HTTP_EPROTO; /* an absurdly long value of a header we rely on */
+                memcpy(r->line, v, vl);
+                r->line_len = (uint8_t)vl;
+                int err = 0;
+                header_value(r, kind, &err);
+                if (err)
+                    return HTTP_EPROTO;
+            }
+        }
+        q = l + 1;
+    }
+    r->header_bytes = (uint32_t)*used;
+    return headers_end(r);
+}
+
 int http_resp_parse(struct http_resp *r, const char *p, size_t n, size_t *used)
 {
     size_t i = 0;
@@ -239,6 +327,17 @@ int http_resp_parse(struct http_resp *r, const char *p, size_t n, size_t *used)
     if (n)
         r->started = 1;
     while (i < n) {
+        if (r->state == ST_STATUS && r->header_bytes == 0 && r->line_len == 0) {
+            size_t u = 0;
+            rc = headers_fast(r, p + i, n - i, &u);
+            if (rc != FAST_NA) {
+                i += u;
+                if (rc != HTTP_MORE)
+                    goto out;
+                continue; /* a body, or the final response after a 1xx */
+            }
+            rc = HTTP_MORE;
+        }
         /* Bulk states first. */
         if (r->state == ST_BODY || r->state == ST_CDATA) {
             size_t k = n - i;

@@ -226,5 +226,65 @@ int main(void)
             fprintf(stderr, "accepted: %s\n", bad[i]);
         CHECK_INT(g.err, ==, 1);
     }
+
+    /* A header block whole in one buffer takes the line-by-line fast path; fed
+     * byte by byte it takes the byte-wise machine. Both must agree on every
+     * input, good or bad: statuses, verdicts, closes, errors. */
+    {
+        static char longval[200], longname[200], capped[200];
+        snprintf(longval, sizeof(longval),
+                 "HTTP/1.1 200 OK\r\nConnection: %0*d\r\nContent-Length: 12\r\n\r\nHello World!",
+                 70, 0);
+        snprintf(longname, sizeof(longname),
+                 "HTTP/1.1 200 OK\r\nContent-Length-And-Then-Some: 5\r\nContent-Length: "
+                 "12\r\n\r\nHello World!");
+        snprintf(capped, sizeof(capped),
+                 "HTTP/1.1 200 OK\r\nX-Pad: %0*d\r\nContent-Length: 12\r\n\r\nHello World!", 20,
+                 0);
+        const char *inputs[] = {
+            cl,
+            ch,
+            "HTTP/1.1 200 OK\nContent-Length: 12\n\nHello World!",
+            "HTTP/1.1 200 OK\r\ncontent-length:12\r\n\r\nHello World!",
+            "HTTP/1.1 200 OK\r\nCONTENT-LENGTH: \t 12 \r\n\r\nHello World!",
+            "HTTP/1.1 200 OK\r\nX-Fold: a\r\n  Content-Length: 99\r\nContent-Length: "
+            "12\r\n\r\nHello World!",
+            "HTTP/1.1 200 OK\r\n: novalue\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\rX\r\nHello World!",
+            "HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 12\r\n\r\nHello World!",
+            "HTTP/1.0 200 OK\r\nContent-Length: 12\r\n\r\nHello World!",
+            "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\nHello "
+            "World!",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n"
+            "c\r\nHello World!\r\n0\r\n\r\n",
+            "HTTP/1.1 200 A very long reason phrase that goes on and on past sixty-four bytes\r\n"
+            "Content-Length: 12\r\n\r\nHello World!",
+            "\r\nHTTP/1.1 200 OK\r\n\r\n",
+            longval,
+            longname,
+            three,
+        };
+        int differ = 0;
+        for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+            struct got whole = feed_s(&cfg, inputs[i], 0), bytes = feed_s(&cfg, inputs[i], 1);
+            if (memcmp(&whole, &bytes, sizeof(whole)) != 0) {
+                fprintf(stderr, "fast and byte-wise paths differ on input %zu\n", i);
+                differ++;
+            }
+        }
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+            struct got whole = feed_s(&any, bad[i], 0), bytes = feed_s(&any, bad[i], 1);
+            if (memcmp(&whole, &bytes, sizeof(whole)) != 0) {
+                fprintf(stderr, "fast and byte-wise paths differ on bad input %zu\n", i);
+                differ++;
+            }
+        }
+        /* the header cap: 64 bytes of block, met in one buffer and byte by byte */
+        struct got whole = feed_s(&small, capped, 0), bytes = feed_s(&small, capped, 1);
+        CHECK_INT(whole.err, ==, 1);
+        CHECK_INT(memcmp(&whole, &bytes, sizeof(whole)), ==, 0);
+        CHECK_INT(differ, ==, 0);
+    }
     T_DONE();
 }
