@@ -340,18 +340,21 @@ print(f"Tools: {ver(['wrk', '-v'])} / {ver(['h2load', '--version'])} / Locust "
 cmd = ("bench/run.sh " + args).strip()
 print(f"Command: `{cmd}` ({conns} connections, {secs} s per run, {rounds} alternating rounds; "
       "each figure is the median of the rounds).\n")
-print("| client | req/s | client CPU us/req | peak RSS MiB | us/req vs wrk | req/s vs Locust |")
-print("|---|---:|---:|---:|---:|---:|")
+print("| client | req/s | client CPU us/req | requests per client CPU-second | peak RSS MiB "
+      "| us/req vs wrk | req/s vs Locust | requests per CPU-second vs Locust |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|")
 names = {"mfbench": "mfbench load (1 thread)", "wrk": "wrk -t1", "h2load": "h2load --h1 -t1",
          "locust": "Locust FastHttpUser (1 process)"}
 for t in ("mfbench", "wrk", "h2load", "locust"):
     if t not in med:
-        print(f"| {names[t]} | no result | | | | |")
+        print(f"| {names[t]} | no result | | | | | | |")
         continue
     m = med[t]
     vw = f"{m['us'] / med['wrk']['us']:.2f}x" if "wrk" in med else "-"
     vl = f"{m['rps'] / med['locust']['rps']:.1f}x" if "locust" in med else "-"
-    print(f"| {names[t]} | {m['rps']:,.0f} | {m['us']:.2f} | {m['rss']:.1f} | {vw} | {vl} |")
+    vc = f"{med['locust']['us'] / m['us']:.1f}x" if "locust" in med else "-"
+    print(f"| {names[t]} | {m['rps']:,.0f} | {m['us']:.2f} | {1e6 / m['us']:,.0f} | {m['rss']:.1f} "
+          f"| {vw} | {vl} | {vc} |")
 print()
 print("Per run, in run order (req/s, us/req): " + "; ".join(
     f"{t} " + ", ".join(f"{x['rps']:,.0f} {x['us']:.2f}" for x in v) for t, v in runs.items()) + ".\n")
@@ -361,13 +364,14 @@ print("Per run, in run order (req/s, us/req): " + "; ".join(
 if "mfbench" in runs and "wrk" in runs:
     pairs = [m["us"] / w["us"] for m, w in zip(runs["mfbench"], runs["wrk"])]
     print(f"mfbench/wrk CPU per request, paired by round: "
-          + ", ".join(f"{x:.2f}" for x in pairs) + f" (median {statistics.median(pairs):.2f}).")
+          + ", ".join(f"{x:.2f}" for x in pairs) + f" (median {statistics.median(pairs):.3f}).")
 if "mfbench" in med and "locust" in med:
     cap = med["locust"]["us"] / med["mfbench"]["us"]
     print(f"Requests per CPU-second on the client's one core: mfbench "
           f"{1e6 / med['mfbench']['us']:,.0f}, Locust {1e6 / med['locust']['us']:,.0f} "
           f"({cap:.1f}x). Locust saturates CPU 0; mfbench does not (nginx on one core is the "
-          f"limit), so the req/s ratio in the table understates what mfbench can drive.")
+          f"limit), so the req/s ratio understates what mfbench can drive on one core, and "
+          f"requests per CPU-second is its one-core throughput.")
 print()
 
 idle = [l.rstrip("\n").split("\t") for l in open(os.path.join(T, "idle.tsv"))]
