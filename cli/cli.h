@@ -37,6 +37,9 @@ struct run_record;
 int cli_load_matrix(const char *path, struct cfg_matrix **m);
 /* Opens the store by DESIGN.md's path rules; prints the error on failure. */
 int cli_open_store(const char *path, struct store **s);
+/* The same for the review commands: read-only when the store is not this
+ * user's to write (store_open_reader). */
+int cli_open_store_reader(const char *path, struct store **s);
 /* The result JSON of DESIGN.md for a run. Caller frees. */
 char *cli_run_json(const struct run_record *r, int pretty);
 /* The results table of a run: a summary line per cell, then its phases. */

@@ -403,7 +403,7 @@ int cli_cmd_history(int argc, char **argv)
         return CLI_USAGE;
     }
     struct store *s = NULL;
-    int rc = cli_open_store(store_path, &s);
+    int rc = cli_open_store_reader(store_path, &s);
     if (rc)
         return rc;
     struct store_history_row *rows = NULL;

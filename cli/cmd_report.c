@@ -697,7 +697,7 @@ int cli_cmd_report(int argc, char **argv)
         return CLI_USAGE;
     }
     struct store *s = NULL;
-    int rc = cli_open_store(store_path, &s);
+    int rc = cli_open_store_reader(store_path, &s);
     if (rc)
         return rc;
     int64_t id;

@@ -39,7 +39,7 @@ int cli_load_matrix(const char *path, struct cfg_matrix **m)
     return CLI_OK;
 }
 
-int cli_open_store(const char *path, struct store **s)
+static int open_store(const char *path, struct store **s, int reader)
 {
     char p[4096];
     struct err e;
@@ -48,11 +48,21 @@ int cli_open_store(const char *path, struct store **s)
         fprintf(stderr, "mfbench: no store path: pass --store DB or set $MFBENCH_STORE\n");
         return CLI_USAGE;
     }
-    if (store_open(p, s, &e)) {
+    if (reader ? store_open_reader(p, s, &e) : store_open(p, s, &e)) {
         cli_print_err(&e);
         return CLI_FAILED;
     }
     return CLI_OK;
+}
+
+int cli_open_store(const char *path, struct store **s)
+{
+    return open_store(path, s, 0);
+}
+
+int cli_open_store_reader(const char *path, struct store **s)
+{
+    return open_store(path, s, 1);
 }
 
 int cli_parse_run_id(struct store *s, const char *arg, int64_t *id)

@@ -630,6 +630,97 @@ fail:
     return r;
 }
 
+/* "file:" URI of path with everything but [A-Za-z0-9/._-] percent-encoded. */
+static int file_uri(const char *path, const char *query, char *buf, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+    int w = snprintf(buf, n, "file:");
+    if (w < 0 || (size_t)w >= n)
+        return -1;
+    o = (size_t)w;
+    for (const unsigned char *c = (const unsigned char *)path; *c; c++) {
+        int plain = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                    (*c >= '0' && *c <= '9') || *c == '/' || *c == '.' || *c == '_' || *c == '-';
+        if (o + 4 >= n)
+            return -1;
+        if (plain) {
+            buf[o++] = (char)*c;
+        } else {
+            buf[o++] = '%';
+            buf[o++] = hex[*c >> 4];
+            buf[o++] = hex[*c & 15];
+        }
+    }
+    w = snprintf(buf + o, n - o, "%s", query);
+    return (w < 0 || (size_t)w >= n - o) ? -1 : 0;
+}
+
+/* Read-only, never migrating: a store this user may read but not write.
+ * immutable: no locks and no -shm, for a file nobody has open for writing (no
+ * -wal file) in a folder where the -shm file cannot be created. */
+static int open_ro(const char *path, int immutable, struct store **out, struct err *e)
+{
+    *out = NULL;
+    struct store *s = calloc(1, sizeof(*s));
+    if (!s)
+        return err_set(e, -ENOMEM, "store: out of memory");
+    int r;
+    char uri[sizeof(s->path) * 3 + 32];
+    if (mf_strlcpy(s->path, path, sizeof(s->path)) >= sizeof(s->path) ||
+        file_uri(path, immutable ? "?immutable=1" : "?mode=ro", uri, sizeof(uri)) < 0) {
+        r = err_set(e, -ENAMETOOLONG, "%s: path too long", path);
+        goto fail;
+    }
+    int rc = sqlite3_open_v2(uri, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |
+                                              SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        r = s->db ? db_fail(s, rc, e, "cannot open read-only")
+                  : err_set(e, -ENOMEM, "%s: cannot open: out of memory", path);
+        goto fail;
+    }
+    sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
+    int version = 0;
+    if ((r = check_file(s, &version, e)) < 0)
+        goto fail;
+    if (version < STORE_SCHEMA_VERSION) {
+        r = err_set(e, -EACCES,
+                    "%s: schema version %d is older than this mfbench's (%d), and the file is "
+                    "read-only to this user; let its owner open it once (mfbenchd does at "
+                    "start) to upgrade it",
+                    path, version, STORE_SCHEMA_VERSION);
+        goto fail;
+    }
+    *out = s;
+    return 0;
+fail:
+    store_close(s);
+    return r;
+}
+
+int store_open_reader(const char *path, struct store **out, struct err *e)
+{
+    int r = store_open(path, out, e);
+    if (r == 0 || (r != -EACCES && r != -EPERM && r != -EROFS && r != -ENOENT))
+        return r;
+    if (!path || strcmp(path, ":memory:") == 0 || access(path, F_OK) != 0)
+        return r; /* nothing to read: keep store_open's error */
+    struct err e2;
+    err_clear(&e2);
+    if (open_ro(path, 0, out, &e2) == 0)
+        return 0;
+    char wal[sizeof(((struct store *)0)->path) + 8];
+    if (e2.code != -ENOTSUP && e2.code != -EILSEQ &&
+        snprintf(wal, sizeof(wal), "%s-wal", path) < (int)sizeof(wal) && access(wal, F_OK) != 0) {
+        err_clear(&e2);
+        if (open_ro(path, 1, out, &e2) == 0)
+            return 0;
+    }
+    *e = e2;
+    return e2.code;
+}
+
 void store_close(struct store *s)
 {
     if (!s)

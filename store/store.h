@@ -21,6 +21,11 @@ struct store;
  * -ENOTSUP. Several processes may open one file (WAL, busy timeout 5 s); one
  * struct store is used by one thread at a time. *out is freed with store_close(). */
 int store_open(const char *path, struct store **out, struct err *e);
+/* For readers (the review commands): store_open, and when this user may not
+ * write the file or its folder (the daemon's store, readable by its group), the
+ * same file read-only: it is never migrated then, so an older schema is refused
+ * with a message saying who can upgrade it. */
+int store_open_reader(const char *path, struct store **out, struct err *e);
 void store_close(struct store *s);
 
 /* The path rules of DESIGN.md: explicit, else $MFBENCH_STORE, else

@@ -3,8 +3,8 @@
 values (built by test_review_cmds --fill), then of two real quick runs on
 the local node: history, regressions, show md parsed
 back, show json, compare exit codes, report csv read with Locust's own header
-(from the installed locust package), md and html files, an empty store and an
-older (version 0) schema."""
+(from the installed locust package), md and html files, an empty store, an
+older (version 0) schema, and a store read by a user who may not write it."""
 import csv
 import json
 import os
@@ -119,6 +119,63 @@ def real_runs(tmp):
     check(tot == sorted(tot) and tot and tot[-1] > 0, "real running totals grow")
     ts = [int(r["Timestamp"]) for r in hist]
     check(ts == sorted(ts), "real timestamps in order")
+
+
+def readonly_store():
+    """The daemon's store read by another user: a folder and file this user may
+    not write. Run as `nobody` (setpriv): once with no -wal file (nobody is
+    writing: read immutable), once while a writer holds it open with a change
+    still only in the -wal file (read-only through the existing -shm)."""
+    if os.geteuid() != 0 or not os.path.exists("/usr/bin/setpriv"):
+        print("SKIP: read-only store checks need root and setpriv", file=sys.stderr)
+        return
+    top = tempfile.mkdtemp(prefix="mfbench-ro-")
+    os.chmod(top, 0o755)
+    d = os.path.join(top, "state")
+    os.mkdir(d)
+    db = os.path.join(d, "results.db")
+    subprocess.run([FILL, "--fill", db], check=True, timeout=60)
+    rc, mine, _ = mf("history", db=db)
+    os.chmod(db, 0o444)
+    os.chmod(d, 0o555)
+
+    def as_nobody(*args):
+        p = subprocess.run(["/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
+                            "--clear-groups", MFBENCH, *args, "--store", db],
+                           capture_output=True, text=True, timeout=60,
+                           env={**os.environ, "LC_ALL": "C.UTF-8"})
+        return p.returncode, p.stdout, p.stderr
+
+    rc, out, err = as_nobody("history")
+    check(rc == 0 and out == mine, "another user reads a read-only store: " + err)
+    rc, out, err = as_nobody("show", "last", "--format", "md")
+    check(rc == 0 and "| Framework |" in out, "show from a read-only store: " + err)
+    check(sorted(os.listdir(d)) == ["results.db"], "the reader created no file")
+
+    con = sqlite3.connect(db)  # root: the writer, as the daemon would be
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA wal_autocheckpoint=0")
+    con.execute("UPDATE runs SET profile = 'walonly' WHERE id = 8")
+    con.commit()
+    for f in ("results.db-wal", "results.db-shm"):
+        os.chmod(os.path.join(d, f), 0o444)
+    rc, out, err = as_nobody("history")
+    check(rc == 0 and "walonly" in out,
+          "a reader sees a change still in the -wal file: " + err)
+    con.close()
+
+    # An older schema read-only cannot be migrated: a clear refusal, not a crash.
+    os.chmod(d, 0o755)
+    os.chmod(db, 0o644)
+    old = sqlite3.connect(db)
+    old.execute("PRAGMA user_version = 1")
+    old.close()
+    os.chmod(db, 0o444)
+    os.chmod(d, 0o555)
+    rc, _, err = as_nobody("history")
+    check(rc == 1 and "older" in err and "upgrade" in err, "older schema, read-only: " + err)
+    os.chmod(d, 0o755)
+    subprocess.run(["rm", "-rf", top], check=False)
 
 
 def main():
@@ -246,6 +303,7 @@ def main():
     check(con.execute("PRAGMA user_version").fetchone()[0] >= 1, "user_version raised")
     con.close()
 
+    readonly_store()
     real_runs(tmp)
     subprocess.run(["rm", "-rf", tmp], check=False)
     print(f"{checks} checks, {failures} failed", file=sys.stderr)
