@@ -334,10 +334,12 @@ static void on_exec_event(void *arg, const struct dmn_event *ev)
         uv_mutex_unlock(&d->mu);
         logline(6,
                 "event=phase_end job=%lld cell=%s seq=%d users=%d requests=%llu rps=%.1f "
-                "p99_ms=%.2f failures=%llu stop_reason=%s",
+                "p99_ms=%.2f failures=%llu stop_reason=%s kind=%s repeat=%d load_bound=%d "
+                "client_bound=%d",
                 (long long)job, kv(cell, q2, 256), ev->seq, ph->users,
                 (unsigned long long)ph->requests, ph->rps, ph->latency_ms.p99,
-                (unsigned long long)ph->failures, ph->stop_reason[0] ? ph->stop_reason : "-");
+                (unsigned long long)ph->failures, ph->stop_reason[0] ? ph->stop_reason : "-",
+                ph->kind[0] ? ph->kind : "linear", ph->repeat, ph->load_bound, ph->client_bound);
         if ((o = event_new("phase_end", job))) {
             cJSON_AddStringToObject(o, "cell", cell);
             cJSON_AddNumberToObject(o, "seq", ev->seq);
@@ -348,6 +350,13 @@ static void on_exec_event(void *arg, const struct dmn_event *ev)
             cJSON_AddNumberToObject(o, "p50_ms", ph->latency_ms.p50);
             cJSON_AddNumberToObject(o, "p99_ms", ph->latency_ms.p99);
             cJSON_AddStringToObject(o, "stop_reason", ph->stop_reason);
+            /* the search's own fields, as the store and `show --json` have them */
+            cJSON_AddStringToObject(o, "kind", ph->kind[0] ? ph->kind : "linear");
+            cJSON_AddNumberToObject(o, "repeat", ph->repeat);
+            cJSON_AddNumberToObject(o, "offered_rps", ph->offered_rps);
+            cJSON_AddBoolToObject(o, "load_bound", ph->load_bound);
+            cJSON_AddBoolToObject(o, "client_bound", ph->client_bound);
+            cJSON_AddNumberToObject(o, "client_cpu_pct", ph->client_cpu_pct);
         }
         break;
     }
