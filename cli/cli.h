@@ -50,6 +50,7 @@ int cli_parse_run_id(struct store *s, const char *arg, int64_t *id);
 
 /* Review (cmd_history.c, cmd_show.c, cmd_compare.c, cmd_report.c). */
 int cli_cmd_compare(int argc, char **argv);
+int cli_cmd_prune(int argc, char **argv);
 int cli_cmd_report(int argc, char **argv);
 /* Prints a line per regression of the cells of run_id (a value outside median
  * +- 3 x MAD of the previous 7 ok runs of the same cell, or ok -> failed) to

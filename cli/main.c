@@ -45,6 +45,8 @@ static const char usage[] =
     "                                          two stored runs, cell by cell\n"
     "  report  --format html|md|csv -o DIR [--run RUN]\n"
     "                                          a report of a stored run and its history\n"
+    "  prune   [--older-than AGE] [--keep N] [--dry-run]\n"
+    "                                          delete old runs from the store\n"
     "  trigger [-p PROFILE] [--wait] CELL... | --all\n"
     "                                          ask mfbenchd to run cells (a queued job)\n"
     "  status  [--json]                        what mfbenchd runs and has queued\n"
@@ -77,7 +79,7 @@ int main(int argc, char **argv)
         {"check", cli_cmd_check},     {"run", cli_cmd_run},         {"load", cli_cmd_load},
         {"history", cli_cmd_history}, {"show", cli_cmd_show},       {"compare", cli_cmd_compare},
         {"report", cli_cmd_report},   {"trigger", cli_cmd_trigger}, {"status", cli_cmd_status},
-        {"cancel", cli_cmd_cancel},
+        {"cancel", cli_cmd_cancel},   {"prune", cli_cmd_prune},
     };
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
         if (strcmp(cmd, cmds[i].name) != 0)

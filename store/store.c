@@ -721,6 +721,65 @@ int store_open_reader(const char *path, struct store **out, struct err *e)
     return e2.code;
 }
 
+/* ---- pruning ---- */
+
+/* The runs to prune: ?1 = before (NULL = any age), ?2 = keep (< 0 = none). */
+#define PRUNE_SET                                                                        \
+    "SELECT id FROM runs WHERE status <> 'running'"                                     \
+    " AND (?1 IS NULL OR started_at < ?1)"                                              \
+    " AND (?2 < 0 OR id NOT IN (SELECT id FROM runs ORDER BY started_at DESC, id DESC"  \
+    " LIMIT ?2))"
+
+static int prune_step(struct store *s, const char *sql, const char *before, int64_t keep,
+                      int64_t *count, struct err *e)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return db_fail(s, rc, e, "prune");
+    if (before)
+        sqlite3_bind_text(st, 1, before, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, 1);
+    sqlite3_bind_int64(st, 2, keep);
+    rc = sqlite3_step(st);
+    if (count && rc == SQLITE_ROW)
+        *count = sqlite3_column_int64(st, 0);
+    int r = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? 0 : db_fail(s, rc, e, "prune");
+    sqlite3_finalize(st);
+    return r;
+}
+
+int store_prune(struct store *s, const char *before, int64_t keep, int dry_run,
+                struct store_prune_stats *out, struct err *e)
+{
+    memset(out, 0, sizeof(*out));
+    if (!before && keep < 0)
+        return err_set(e, -EINVAL, "prune: give an age, a number of runs to keep, or both");
+    int r;
+    if ((r = exec(s, "BEGIN IMMEDIATE", e, "begin prune")) < 0)
+        return r;
+    if ((r = prune_step(s, "SELECT count(*) FROM (" PRUNE_SET ")", before, keep, &out->runs,
+                        e)) < 0 ||
+        (r = prune_step(s, "SELECT count(*) FROM cells WHERE run_id IN (" PRUNE_SET ")", before,
+                        keep, &out->cells, e)) < 0 ||
+        (r = prune_step(s,
+                        "SELECT count(*) FROM phases WHERE cell_id IN (SELECT id FROM cells"
+                        " WHERE run_id IN (" PRUNE_SET "))",
+                        before, keep, &out->phases, e)) < 0)
+        goto rollback;
+    if (!dry_run && out->runs > 0 &&
+        (r = prune_step(s, "DELETE FROM runs WHERE id IN (" PRUNE_SET ")", before, keep, NULL,
+                        e)) < 0)
+        goto rollback;
+    if ((r = exec(s, dry_run ? "ROLLBACK" : "COMMIT", e, "commit prune")) < 0)
+        goto rollback;
+    return 0;
+rollback:
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return r;
+}
+
 void store_close(struct store *s)
 {
     if (!s)

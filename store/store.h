@@ -78,6 +78,17 @@ int store_load_run(struct store *s, int64_t run_id, struct run_record *out, stru
 /* The newest run id, or -ENOENT. */
 int store_last_run(struct store *s, int64_t *run_id, struct err *e);
 
+/* Deleting old runs, with their cells, phases and series (ON DELETE CASCADE).
+ * A run goes when it started before `before` (ISO 8601 UTC; NULL = any age) and
+ * is not among the `keep` newest (keep < 0 = no such guard); a run still
+ * "running" never goes. At least one of before and keep must be given. With
+ * dry_run nothing is deleted; the counts say what would be. One transaction. */
+struct store_prune_stats {
+    int64_t runs, cells, phases;
+};
+int store_prune(struct store *s, const char *before, int64_t keep, int dry_run,
+                struct store_prune_stats *out, struct err *e);
+
 /* One line of history: a cell of a run. */
 struct store_history_row {
     int64_t run_id, cell_id;

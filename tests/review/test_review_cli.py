@@ -4,7 +4,8 @@ values (built by test_review_cmds --fill), then of two real quick runs on
 the local node: history, regressions, show md parsed
 back, show json, compare exit codes, report csv read with Locust's own header
 (from the installed locust package), md and html files, an empty store, an
-older (version 0) schema, and a store read by a user who may not write it."""
+older (version 0) schema, a store read by a user who may not write it, and
+prune."""
 import csv
 import json
 import os
@@ -178,6 +179,47 @@ def readonly_store():
     subprocess.run(["rm", "-rf", top], check=False)
 
 
+def prune(tmp):
+    """mfbench prune over the known store (8 runs): usage errors, a dry run that
+    deletes nothing, --keep, a running run that is never deleted, no orphans."""
+    db = os.path.join(tmp, "prune.db")
+    subprocess.run([FILL, "--fill", db], check=True, timeout=60)
+
+    def count(sql):
+        con = sqlite3.connect(db)
+        n = con.execute(sql).fetchone()[0]
+        con.close()
+        return n
+
+    phases0 = count("SELECT count(*) FROM phases")
+    rc, _, err = mf("prune", db=db)
+    check(rc == 2 and "--older-than AGE, --keep N, or both" in err, "prune without a rule")
+    rc, _, err = mf("prune", "--older-than", "5x", db=db)
+    check(rc == 2 and "not '5x'" in err, "prune with a bad age")
+    rc, out, _ = mf("prune", "--keep", "3", "--dry-run", db=db)
+    check(rc == 0 and out.startswith("would delete 5 runs"), "dry run says 5: " + out)
+    check(count("SELECT count(*) FROM runs") == 8, "a dry run deletes nothing")
+    rc, out, _ = mf("prune", "--older-than", "5200w", db=db)
+    check(rc == 0 and out.startswith("deleted 0 runs"), "nothing is 100 years old: " + out)
+    rc, out, _ = mf("prune", "--keep", "3", db=db)
+    check(rc == 0 and out.startswith("deleted 5 runs") and "the newest 3 kept" in out,
+          "prune --keep 3: " + out)
+    check(count("SELECT group_concat(id) FROM (SELECT id FROM runs ORDER BY id)") == "6,7,8",
+          "the 3 newest runs stay")
+    check(count("SELECT count(*) FROM phases") < phases0, "their phases went too")
+    check(count("SELECT count(*) FROM phases WHERE cell_id NOT IN (SELECT id FROM cells)") == 0
+          and count("SELECT count(*) FROM phase_series WHERE phase_id NOT IN "
+                    "(SELECT id FROM phases)") == 0, "no orphan phases or series")
+    con = sqlite3.connect(db)
+    con.execute("UPDATE runs SET status = 'running', started_at = '2000-01-01T00:00:00Z' "
+                "WHERE id = 6")
+    con.commit()
+    con.close()
+    rc, out, _ = mf("prune", "--keep", "0", db=db)
+    check(rc == 0 and out.startswith("deleted 2 runs"), "keep 0 deletes the finished: " + out)
+    check(count("SELECT group_concat(id) FROM runs") == "6", "a running run is never deleted")
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="mfbench-review-cli-")
     db = os.path.join(tmp, "results.db")
@@ -304,6 +346,7 @@ def main():
     con.close()
 
     readonly_store()
+    prune(tmp)
     real_runs(tmp)
     subprocess.run(["rm", "-rf", tmp], check=False)
     print(f"{checks} checks, {failures} failed", file=sys.stderr)
