@@ -319,7 +319,14 @@ static void user_fail(struct user *u, enum fail_kind k, uint64_t now)
         u->fails_row++;
     u->want_send = 0;
     disarm(u);
-    user_close(u, 1);
+    if (u->state == U_OFF) {
+        /* No handle to close (see connect_failed_early): the open loop's
+         * reconnect, which on_sock_close would arm, is armed here. */
+        if (w->sh->rate_mode)
+            arm(u, TK_RECONNECT, now + backoff_ns(u), now, 1);
+    } else {
+        user_close(u, 1);
+    }
     if (!w->sh->rate_mode) {
         uint64_t d = think_ns(w) + backoff_ns(u);
         if (w->sh->o->think == RUN_THINK_PACING)
@@ -428,20 +435,11 @@ static void user_connected(struct user *u)
 }
 
 /* No socket or no poll handle (EMFILE, ENFILE, ENOBUFS: the client's own
- * limits): there is no handle to close, so the retry is armed here. */
+ * limits): no handle to close; user_fail counts it and arms the retry. */
 static void connect_failed_early(struct user *u, enum fail_kind k, uint64_t now)
 {
-    struct worker *w = u->w;
     u->state = U_OFF;
-    count_fail(w, k, 1, now);
-    if (u->fails_row < UINT16_MAX)
-        u->fails_row++;
-    if (w->sh->rate_mode) {
-        arm(u, TK_RECONNECT, now + backoff_ns(u), now, 1);
-    } else {
-        u->want_send = 0;
-        arm(u, TK_THINK, now + think_ns(w) + backoff_ns(u), now, 0);
-    }
+    user_fail(u, k, now);
 }
 
 static void user_connect(struct user *u, uint64_t now)
