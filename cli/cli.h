@@ -24,7 +24,10 @@ int cli_cmd_cancel(int argc, char **argv);
 /* Prints "mfbench: <formatted err>" on stderr (input errors as FILE:LINE:COL: msg). */
 void cli_print_err(const struct err *e);
 
-/* Set by SIGINT/SIGTERM (main.c installs the handlers); the engine polls it. */
+/* The whole front end (dispatch.c): what `mfbench ARGS...` does; returns the exit status. */
+int cli_main(int argc, char **argv);
+
+/* Set by SIGINT/SIGTERM (signals.c installs the handlers); the engine polls it. */
 #include <stdatomic.h>
 extern atomic_int cli_interrupted;
 void cli_install_signals(void);

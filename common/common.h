@@ -8,7 +8,6 @@
 #include <stdint.h>
 #include <time.h>
 
-#define MF_VERSION "0.1.0"
 
 #if defined(__GNUC__)
 #define MF_PRINTF(a, b) __attribute__((format(printf, a, b)))

@@ -43,7 +43,7 @@ struct phase_result {
     int load_bound;                               /* server kept up with everything offered */
     int client_bound;                             /* load engine's core > 90% busy */
     char stop_reason[48]; /* criterion that marked this phase failing, "" if it passed */
-    /* Appended by the breaking-point search (daemon/exec.c). */
+    /* Appended by the breaking-point search (exec/exec.c). */
     char kind[8];           /* "linear" | "bisect"; "" = linear (older rows) */
     int repeat;             /* which search of the cell (0-based) with repeats */
     double sampler_cpu_pct; /* the node sampler's own CPU over the phase; -1 = unknown */

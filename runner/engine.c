@@ -1227,7 +1227,7 @@ int run_phase(const struct run_opts *o, struct run_report *out, struct err *e)
     buf_init(&one, 8192);
     rc = buf_printf(&one,
                     "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: mfbench/%s\r\nAccept: */*\r\n\r\n",
-                    path, host, MF_VERSION);
+                    path, host, MFBENCH_VERSION);
     if (rc < 0) {
         buf_free(&one);
         return err_set(e, rc, "request too long");

@@ -17,9 +17,6 @@
 #include "store.h"
 #include "t.h"
 
-/* util.c refers to it through cli.h's signal handling; main.c owns it. */
-atomic_int cli_interrupted;
-
 #define NRUNS 8
 static const double flask_wobble[NRUNS - 1] = {0, 5, -5, 3, -3, 2, -2};
 

@@ -90,7 +90,7 @@ static int do_get(const char *url, int64_t timeout_ms, long *status, struct prob
     curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
     curl_easy_setopt(h, CURLOPT_PROXY, "");
     curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "mfbench-probe/" MF_VERSION);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "mfbench-probe/" MFBENCH_VERSION);
     CURLcode cc = curl_easy_perform(h);
     *ccode = cc;
     int rc = 0;

@@ -2,7 +2,7 @@
  * libssh2) runs commands with a timeout and puts files into the workdir; on top
  * of it the server lifecycle (start in its own process group with raised
  * ulimit and pinned CPUs, stop by group) and the readiness probe (libcurl).
- * Only daemon/transport_ssh.c includes libssh2.h; only daemon/probe.c curl.h. */
+ * Only node/transport_ssh.c includes libssh2.h; only node/probe.c curl.h. */
 #ifndef MFBENCH_NODE_H
 #define MFBENCH_NODE_H
 
