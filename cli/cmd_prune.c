@@ -102,8 +102,7 @@ int cli_cmd_prune(int argc, char **argv)
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "mfbench prune: unexpected argument '%s'\n%s", argv[optind],
-                prune_usage);
+        fprintf(stderr, "mfbench prune: unexpected argument '%s'\n%s", argv[optind], prune_usage);
         return CLI_USAGE;
     }
     if (age < 0 && keep < 0) {
@@ -135,7 +134,7 @@ int cli_cmd_prune(int argc, char **argv)
     if (keep >= 0)
         snprintf(keeping, sizeof(keeping), "; the newest %lld kept", (long long)keep);
     printf("%s %lld run%s (%lld cells, %lld phases)%s%s\n", dry_run ? "would delete" : "deleted",
-           (long long)st.runs, st.runs == 1 ? "" : "s", (long long)st.cells,
-           (long long)st.phases, why, keeping);
+           (long long)st.runs, st.runs == 1 ? "" : "s", (long long)st.cells, (long long)st.phases,
+           why, keeping);
     return CLI_OK;
 }

@@ -8,7 +8,6 @@
 #include <stdint.h>
 #include <time.h>
 
-
 #if defined(__GNUC__)
 #define MF_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else

@@ -619,11 +619,33 @@ static int set_default(struct ctx *c, char **field, const char *value)
     return *field ? 0 : err_set(c->e, -ENOMEM, "out of memory");
 }
 
+/* node.pip: {index_url, find_links, args}, all strings. */
+static int parse_pip(struct ctx *c, yaml_node_t *n, const char *pre, struct cfg_node *nd)
+{
+    char kp[CFG_KEY_MAX];
+    size_t np = 0;
+    int rc = check_map(c, n, pre, true, &np);
+    for (size_t i = 0; !rc && i < np; i++) {
+        yaml_node_t *k = PAIR_KEY(c, n, i), *v = PAIR_VAL(c, n, i);
+        const char *s = sval(k);
+        join(kp, pre, s);
+        if (!strcmp(s, "index_url"))
+            rc = get_str(c, v, kp, &nd->pip_index_url);
+        else if (!strcmp(s, "find_links"))
+            rc = get_str(c, v, kp, &nd->pip_find_links);
+        else if (!strcmp(s, "args"))
+            rc = get_str(c, v, kp, &nd->pip_args);
+        else
+            rc = unknown_key(c, k, pre, "index_url, find_links, args");
+    }
+    return rc;
+}
+
 static int parse_node(struct ctx *c, yaml_node_t *n)
 {
     static const char allowed[] = "transport, host, port, user, identity, known_hosts, workdir, "
                                   "cpus, nofile, python, server_port, listen, "
-                                  "system_site_packages, command_timeout";
+                                  "system_site_packages, command_timeout, pip";
     struct cfg_node *nd = &c->m->node;
     yaml_node_t *transport = NULL;
     char kp[CFG_KEY_MAX];
@@ -676,6 +698,8 @@ static int parse_node(struct ctx *c, yaml_node_t *n)
             rc = get_bool(c, v, kp, &nd->system_site_packages);
         } else if (!strcmp(s, "command_timeout")) {
             rc = get_dur(c, v, kp, true, &nd->command_timeout_ms);
+        } else if (!strcmp(s, "pip")) {
+            rc = parse_pip(c, v, kp, nd);
         } else {
             rc = unknown_key(c, k, "node", allowed);
         }
@@ -841,6 +865,7 @@ static int parse_frameworks(struct ctx *c, yaml_node_t *n)
         struct cfg_framework *f = &m->frameworks[i];
         yaml_node_t *fk = PAIR_KEY(c, n, i), *fv = PAIR_VAL(c, n, i);
         f->workers = 1;
+        f->system_site_packages = -1;
         c->fw_line[i] = (int)fk->start_mark.line + 1;
         c->fw_col[i] = (int)fk->start_mark.column + 1;
         if ((rc = get_str(c, fk, "frameworks", &f->name)))
@@ -863,8 +888,12 @@ static int parse_frameworks(struct ctx *c, yaml_node_t *n)
                 rc = get_str(c, v, kp, &f->start);
             else if (!strcmp(s, "dir"))
                 rc = get_str(c, v, kp, &f->dir);
+            else if (!strcmp(s, "system_site_packages"))
+                rc = get_bool(c, v, kp, &f->system_site_packages);
             else if ((rc = parse_setting(c, k, v, pre, &f->over)) == 1)
-                rc = unknown_key(c, k, pre, "server, workers, app, start, dir, " SETTINGS_KEYS);
+                rc = unknown_key(
+                    c, k, pre,
+                    "server, workers, app, start, dir, system_site_packages, " SETTINGS_KEYS);
             if (rc)
                 return rc;
         }
@@ -1144,6 +1173,9 @@ void cfg_free(struct cfg_matrix *m)
     free(n->cpus);
     free(n->python);
     free(n->listen);
+    free(n->pip_index_url);
+    free(n->pip_find_links);
+    free(n->pip_args);
     free(m->load_cpus);
     for (size_t i = 0; i < m->npayloads; i++) {
         free(m->payloads[i].name);

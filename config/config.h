@@ -53,18 +53,18 @@ enum {
 
 struct cfg_settings {
     unsigned set;
-    int64_t duration_ms;  /* one load phase, warm-up included */
-    int64_t warmup_ms;    /* excluded from statistics; < duration */
-    double spawn_rate;    /* users started per second; > 0 */
+    int64_t duration_ms; /* one load phase, warm-up included */
+    int64_t warmup_ms;   /* excluded from statistics; < duration */
+    double spawn_rate;   /* users started per second; > 0 */
     struct cfg_think think;
     struct cfg_users users;
     struct cfg_stop_when stop_when;
-    int64_t timeout_ms;   /* per request */
-    int repeats;          /* >= 1; 0 = auto */
-    double rate;          /* open-loop requests per second per phase; 0 = closed loop */
-    int pipeline;         /* >= 1 */
-    double refine_pct;    /* bisection resolution as % of the level; 0 = no bisection */
-    int refine_abs;       /* or as an absolute user count; 0 = unset */
+    int64_t timeout_ms;       /* per request */
+    int repeats;              /* >= 1; 0 = auto */
+    double rate;              /* open-loop requests per second per phase; 0 = closed loop */
+    int pipeline;             /* >= 1 */
+    double refine_pct;        /* bisection resolution as % of the level; 0 = no bisection */
+    int refine_abs;           /* or as an absolute user count; 0 = unset */
     int64_t ready_timeout_ms; /* readiness probe limit (default 30s) */
     /* repeats: auto stops once the relative spread of peak req/s over the
      * repeats, (max - min) / median, is under spread_pct (default 5), after
@@ -78,8 +78,8 @@ struct cfg_settings {
 
 struct cfg_payload {
     char *name;
-    char *path;         /* "/json" */
-    char *body;         /* exact expected body, or NULL */
+    char *path; /* "/json" */
+    char *body; /* exact expected body, or NULL */
     size_t body_len;
     int64_t length;     /* exact expected length, or -1 */
     char *content_type; /* expected Content-Type prefix, or NULL */
@@ -89,11 +89,12 @@ struct cfg_payload {
 
 struct cfg_framework {
     char *name;
-    char *server;  /* werkzeug, gunicorn, uvicorn, ... (informational, selects the start template) */
-    int workers;   /* for gunicorn-like servers; >= 1 */
-    char *app;     /* targets/ subfolder, default = name */
-    char *start;   /* start command template, or NULL for the built-in one of targets/<app>/ */
-    char *dir;     /* user's own target folder (uploaded), or NULL; relative to the matrix file */
+    char *server; /* werkzeug, gunicorn, uvicorn, ... (informational, selects the start template) */
+    int workers;  /* for gunicorn-like servers; >= 1 */
+    char *app;    /* targets/ subfolder, default = name */
+    char *start;  /* start command template, or NULL for the built-in one of targets/<app>/ */
+    char *dir;    /* user's own target folder (uploaded), or NULL; relative to the matrix file */
+    int system_site_packages; /* -1 = the node's; 0 = pip from requirements.txt; 1 = python3-* */
     struct cfg_settings over; /* framework-level overrides */
 };
 
@@ -101,19 +102,23 @@ enum cfg_transport { CFG_TRANSPORT_LOCAL, CFG_TRANSPORT_SSH };
 
 struct cfg_node {
     enum cfg_transport transport;
-    char *host;        /* ssh: address; also where load goes (local: 127.0.0.1) */
-    int port;          /* ssh port, default 22 */
+    char *host; /* ssh: address; also where load goes (local: 127.0.0.1) */
+    int port;   /* ssh port, default 22 */
     char *user;
-    char *identity;    /* private key path, ~ expanded */
-    char *known_hosts; /* default ~/.ssh/known_hosts */
-    char *workdir;     /* default /tmp/mfbench-node */
-    char *cpus;        /* server CPUs for taskset, default "1"; NULL/"" = no pinning */
-    int64_t nofile;    /* ulimit -n for the server, default 999999 */
-    char *python;      /* default /usr/bin/python3 */
-    int server_port;   /* port the server listens on, default 8000 */
-    char *listen;      /* address the server binds, default = host (local: 127.0.0.1) */
-    int system_site_packages; /* venvs see the node's python3-* packages (default 1) */
+    char *identity;             /* private key path, ~ expanded */
+    char *known_hosts;          /* default ~/.ssh/known_hosts */
+    char *workdir;              /* default /tmp/mfbench-node */
+    char *cpus;                 /* server CPUs for taskset, default "1"; NULL/"" = no pinning */
+    int64_t nofile;             /* ulimit -n for the server, default 999999 */
+    char *python;               /* default /usr/bin/python3 */
+    int server_port;            /* port the server listens on, default 8000 */
+    char *listen;               /* address the server binds, default = host (local: 127.0.0.1) */
+    int system_site_packages;   /* venvs see the node's python3-* packages (default 1) */
     int64_t command_timeout_ms; /* limit for one remote command (default 120s) */
+    /* node.pip: where a venv without system site packages installs from. */
+    char *pip_index_url;  /* pip --index-url, or NULL (pip's default) */
+    char *pip_find_links; /* pip --find-links (a folder or URL), or NULL */
+    char *pip_args;       /* extra pip install arguments, split on spaces, or NULL */
 };
 
 struct cfg_profile {
@@ -122,12 +127,12 @@ struct cfg_profile {
 };
 
 struct cfg_matrix {
-    char *path;       /* file name used in messages ("<embedded>" for the default) */
-    char *dir;        /* folder of the file, for relative paths; "." when embedded */
-    char sha256[65];  /* of the file's bytes */
+    char *path;      /* file name used in messages ("<embedded>" for the default) */
+    char *dir;       /* folder of the file, for relative paths; "." when embedded */
+    char sha256[65]; /* of the file's bytes */
     int version;
     struct cfg_node node;
-    char *load_cpus;  /* CPUs of the load engine, default "0" */
+    char *load_cpus; /* CPUs of the load engine, default "0" */
     struct cfg_settings defaults;
     struct cfg_payload *payloads;
     size_t npayloads;

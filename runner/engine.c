@@ -446,8 +446,8 @@ static void user_connect(struct user *u, uint64_t now)
 {
     struct worker *w = u->w;
     const struct sockaddr *sa = (const struct sockaddr *)&w->sh->addr;
-    socklen_t salen = sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                                 : sizeof(struct sockaddr_in);
+    socklen_t salen =
+        sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
     u->in_freeq = 0;
     u->write_busy = 0;
     http_resp_reset(&u->parser);

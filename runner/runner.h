@@ -44,7 +44,7 @@ struct run_progress {
     int users;         /* users started so far */
     uint64_t requests; /* total so far, warm-up included */
     uint64_t failures;
-    double rps;        /* over the last second */
+    double rps;            /* over the last second */
     double p50_ms, p99_ms; /* over the last second */
 };
 
@@ -56,17 +56,17 @@ struct run_series_point {
 };
 
 struct run_opts {
-    const char *url; /* http://host[:port]/path; only http */
-    int users;       /* connections / simulated users; >= 1 */
-    double spawn_rate; /* users started per second; <= 0 = all at once */
+    const char *url;     /* http://host[:port]/path; only http */
+    int users;           /* connections / simulated users; >= 1 */
+    double spawn_rate;   /* users started per second; <= 0 = all at once */
     int64_t duration_ms; /* whole phase, warm-up included */
     int64_t warmup_ms;   /* excluded from statistics */
     enum run_think_kind think;
     int64_t think_min_ms, think_max_ms;
-    double rate;      /* > 0: open loop at this many requests/s over all users */
-    int pipeline;     /* requests in flight per connection; >= 1 */
-    int threads;      /* event-loop threads; >= 1 */
-    int64_t timeout_ms; /* per request; the request is aborted and counted */
+    double rate;             /* > 0: open loop at this many requests/s over all users */
+    int pipeline;            /* requests in flight per connection; >= 1 */
+    int threads;             /* event-loop threads; >= 1 */
+    int64_t timeout_ms;      /* per request; the request is aborted and counted */
     const char *expect_body; /* exact body, or NULL */
     size_t expect_body_len;
     int64_t expect_length;   /* exact body length, or -1 */
@@ -88,13 +88,13 @@ struct run_opts {
 void run_opts_init(struct run_opts *o);
 
 struct run_report {
-    struct phase_result result;  /* requests, failures, rps, latency_ms, bytes_read,
-                                    offered_rps, missed_schedule, client_cpu_pct */
-    struct run_hist *hist;       /* merged latency histogram of the window; owned */
+    struct phase_result result;      /* requests, failures, rps, latency_ms, bytes_read,
+                                        offered_rps, missed_schedule, client_cpu_pct */
+    struct run_hist *hist;           /* merged latency histogram of the window; owned */
     struct run_series_point *series; /* one per second of the whole phase; owned */
     size_t nseries;
-    uint64_t reconnects;         /* connections re-opened (server close, Connection: close) */
-    int cancelled;               /* the phase was ended by opts->cancel */
+    uint64_t reconnects; /* connections re-opened (server close, Connection: close) */
+    int cancelled;       /* the phase was ended by opts->cancel */
 };
 
 /* Runs one phase, blocking the caller until it ends. Returns 0 when the phase

@@ -672,8 +672,8 @@ static int open_ro(const char *path, int immutable, struct store **out, struct e
         r = err_set(e, -ENAMETOOLONG, "%s: path too long", path);
         goto fail;
     }
-    int rc = sqlite3_open_v2(uri, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |
-                                              SQLITE_OPEN_NOMUTEX, NULL);
+    int rc = sqlite3_open_v2(uri, &s->db,
+                             SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         r = s->db ? db_fail(s, rc, e, "cannot open read-only")
                   : err_set(e, -ENOMEM, "%s: cannot open: out of memory", path);
@@ -724,10 +724,10 @@ int store_open_reader(const char *path, struct store **out, struct err *e)
 /* ---- pruning ---- */
 
 /* The runs to prune: ?1 = before (NULL = any age), ?2 = keep (< 0 = none). */
-#define PRUNE_SET                                                                        \
-    "SELECT id FROM runs WHERE status <> 'running'"                                     \
-    " AND (?1 IS NULL OR started_at < ?1)"                                              \
-    " AND (?2 < 0 OR id NOT IN (SELECT id FROM runs ORDER BY started_at DESC, id DESC"  \
+#define PRUNE_SET                                                                                  \
+    "SELECT id FROM runs WHERE status <> 'running'"                                                \
+    " AND (?1 IS NULL OR started_at < ?1)"                                                         \
+    " AND (?2 < 0 OR id NOT IN (SELECT id FROM runs ORDER BY started_at DESC, id DESC"             \
     " LIMIT ?2))"
 
 static int prune_step(struct store *s, const char *sql, const char *before, int64_t keep,
@@ -759,8 +759,8 @@ int store_prune(struct store *s, const char *before, int64_t keep, int dry_run,
     int r;
     if ((r = exec(s, "BEGIN IMMEDIATE", e, "begin prune")) < 0)
         return r;
-    if ((r = prune_step(s, "SELECT count(*) FROM (" PRUNE_SET ")", before, keep, &out->runs,
-                        e)) < 0 ||
+    if ((r = prune_step(s, "SELECT count(*) FROM (" PRUNE_SET ")", before, keep, &out->runs, e)) <
+            0 ||
         (r = prune_step(s, "SELECT count(*) FROM cells WHERE run_id IN (" PRUNE_SET ")", before,
                         keep, &out->cells, e)) < 0 ||
         (r = prune_step(s,
@@ -769,8 +769,8 @@ int store_prune(struct store *s, const char *before, int64_t keep, int dry_run,
                         before, keep, &out->phases, e)) < 0)
         goto rollback;
     if (!dry_run && out->runs > 0 &&
-        (r = prune_step(s, "DELETE FROM runs WHERE id IN (" PRUNE_SET ")", before, keep, NULL,
-                        e)) < 0)
+        (r = prune_step(s, "DELETE FROM runs WHERE id IN (" PRUNE_SET ")", before, keep, NULL, e)) <
+            0)
         goto rollback;
     if ((r = exec(s, dry_run ? "ROLLBACK" : "COMMIT", e, "commit prune")) < 0)
         goto rollback;

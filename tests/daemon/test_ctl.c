@@ -99,8 +99,8 @@ static void test_parse(void)
     free(huge);
 
     /* An unknown cmd is quoted back printable and short. */
-    CHECK_INT(parse("{\"cmd\":\"\\u0001\\n0123456789012345678901234567890123456789\"}", &r, &e),
-              ==, -EINVAL);
+    CHECK_INT(parse("{\"cmd\":\"\\u0001\\n0123456789012345678901234567890123456789\"}", &r, &e), ==,
+              -EINVAL);
     CHECK(strchr(e.msg, '\n') == NULL);
     CHECK(strlen(e.msg) < 120);
 

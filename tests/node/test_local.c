@@ -29,7 +29,6 @@ static void write_file(const char *rel, const char *text, int mode)
     chmod(p, (mode_t)mode);
 }
 
-
 static void test_exec(struct node *n)
 {
     struct err e;

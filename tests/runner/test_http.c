@@ -239,8 +239,7 @@ int main(void)
                  "HTTP/1.1 200 OK\r\nContent-Length-And-Then-Some: 5\r\nContent-Length: "
                  "12\r\n\r\nHello World!");
         snprintf(capped, sizeof(capped),
-                 "HTTP/1.1 200 OK\r\nX-Pad: %0*d\r\nContent-Length: 12\r\n\r\nHello World!", 20,
-                 0);
+                 "HTTP/1.1 200 OK\r\nX-Pad: %0*d\r\nContent-Length: 12\r\n\r\nHello World!", 20, 0);
         const char *inputs[] = {
             cl,
             ch,
