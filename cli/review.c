@@ -5,13 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common.h"
 #include "review.h"
-
-static int cmp_dbl(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* A sorted copy of v, caller frees; NULL when n is 0, too big or out of memory. */
 static double *sorted_copy(const double *v, size_t n)
@@ -22,21 +17,8 @@ static double *sorted_copy(const double *v, size_t n)
     if (!s)
         return NULL;
     memcpy(s, v, n * sizeof(*s));
-    qsort(s, n, sizeof(*s), cmp_dbl);
+    mf_sort_doubles(s, n);
     return s;
-}
-
-static double quantile_sorted(const double *s, size_t n, double q)
-{
-    if (q <= 0)
-        return s[0];
-    if (q >= 1)
-        return s[n - 1];
-    double h = (double)(n - 1) * q;
-    size_t i = (size_t)floor(h);
-    if (i + 1 >= n)
-        return s[n - 1];
-    return s[i] + (h - (double)i) * (s[i + 1] - s[i]);
 }
 
 double rv_quantile(const double *v, size_t n, double q)
@@ -44,7 +26,7 @@ double rv_quantile(const double *v, size_t n, double q)
     double *s = sorted_copy(v, n);
     if (!s)
         return NAN;
-    double r = quantile_sorted(s, n, q);
+    double r = mf_quantile(s, n, q);
     free(s);
     return r;
 }
@@ -59,7 +41,7 @@ double rv_iqr(const double *v, size_t n)
     double *s = sorted_copy(v, n);
     if (!s)
         return NAN;
-    double r = quantile_sorted(s, n, 0.75) - quantile_sorted(s, n, 0.25);
+    double r = mf_quantile(s, n, 0.75) - mf_quantile(s, n, 0.25);
     free(s);
     return r;
 }
@@ -86,7 +68,8 @@ struct ranked {
 
 static int cmp_ranked(const void *a, const void *b)
 {
-    return cmp_dbl(&((const struct ranked *)a)->v, &((const struct ranked *)b)->v);
+    double x = ((const struct ranked *)a)->v, y = ((const struct ranked *)b)->v;
+    return (x > y) - (x < y);
 }
 
 double rv_mann_whitney(const double *a, size_t na, const double *b, size_t nb, double *u)

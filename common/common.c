@@ -337,3 +337,33 @@ int mf_read_file(const char *path, size_t max, struct buf *b, struct err *e)
         buf_append(b, "", 0);
     return 0;
 }
+
+/* NANs sort last so the order is total and qsort stays well defined. */
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    if (isnan(x) || isnan(y))
+        return isnan(x) - isnan(y);
+    return (x > y) - (x < y);
+}
+
+void mf_sort_doubles(double *v, size_t n)
+{
+    if (n > 1)
+        qsort(v, n, sizeof(*v), cmp_double);
+}
+
+double mf_quantile(const double *sorted, size_t n, double q)
+{
+    if (n == 0)
+        return NAN;
+    if (q <= 0)
+        return sorted[0];
+    if (q >= 1)
+        return sorted[n - 1];
+    double h = (double)(n - 1) * q;
+    size_t i = (size_t)floor(h);
+    if (i + 1 >= n)
+        return sorted[n - 1];
+    return sorted[i] + (h - (double)i) * (sorted[i + 1] - sorted[i]);
+}

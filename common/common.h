@@ -1,5 +1,6 @@
 /* common.h - the small shared pieces every part uses: the error struct, bounded
- * buffers, durations, clocks, shell quoting and SHA-256. Nothing here prints. */
+ * buffers, durations, clocks, shell quoting, SHA-256 and the quantile. Nothing
+ * here prints. */
 #ifndef MFBENCH_COMMON_H
 #define MFBENCH_COMMON_H
 
@@ -84,5 +85,11 @@ size_t mf_strlcpy(char *dst, const char *src, size_t n);
 char *mf_strdup(const char *s);
 /* Reads a whole file (capped at max bytes) into b. 0 or negative errno with e set. */
 int mf_read_file(const char *path, size_t max, struct buf *b, struct err *e);
+
+/* The one quantile: q in [0,1] of sorted[0..n) by linear interpolation between
+ * order statistics (numpy's default, R's type 7). NAN when n is 0. */
+double mf_quantile(const double *sorted, size_t n, double q);
+/* Sorts v[0..n) ascending in place (NANs last). */
+void mf_sort_doubles(double *v, size_t n);
 
 #endif
