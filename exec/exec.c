@@ -12,43 +12,10 @@
 #include <unistd.h>
 
 #include "mfbench-config.h"
+#include "search.h"
 
 #define STOP_GRACE_MS 5000
 #define LOG_TAIL_LINES 15
-
-/* The node-side sampler: one line per second for a process group, from /proc:
- * "uptime rss_pages cpu_ticks threads fds self_ticks". awk reads every
- * /proc/PID/stat in one process (the group's members are found by their pgrp
- * field, so a gunicorn master and its workers add up); descriptors are counted
- * with a shell glob (no fork). self_ticks is the sampler's own cost: the
- * shell's utime+stime+cutime+cstime, which include every awk and sleep it has
- * reaped, so the executor can report what sampling cost on every phase.
- * Files are read with getline in BEGIN: a process that exits between the glob
- * and the read is skipped (awk aborts on a missing file named as input). */
-static const char sampler_sh[] =
-    "#!/bin/sh\n"
-    "# mfbench sampler: sampler.sh PGID OUT MAXSECS (written by mfbench; do not edit)\n"
-    "pg=$1; out=$2; max=$3; n=0; me=$$\n"
-    ": >\"$out\"\n"
-    "while [ \"$n\" -lt \"$max\" ] && kill -0 \"-$pg\" 2>/dev/null; do\n"
-    "  line=$(awk -v pg=\"$pg\" -v me=\"$me\" 'BEGIN{getline up <\"/proc/uptime\";split(up,u,\" "
-    "\");"
-    "for(i=1;i<ARGC;i++){fn=ARGV[i];if((getline l <fn)>0){s=l;sub(/^.*\\) /,\"\",s);"
-    "split(s,f,\" \");id=substr(l,1,index(l,\" \")-1);"
-    "if(id==me){self=f[12]+f[13]+f[14]+f[15]}"
-    "if(f[3]==pg){t+=f[12]+f[13];th+=f[18];r+=f[22];p=p\" \"id}}close(fn)}"
-    "printf \"%s %d %d %d %d%s\\n\",u[1],r,t,th,self,p;exit}' /proc/[0-9]*/stat 2>/dev/null)\n"
-    "  set -- $line\n"
-    "  [ $# -ge 5 ] || break\n"
-    "  up=$1; rss=$2; ticks=$3; thr=$4; self=$5; shift 5; fds=0\n"
-    "  for p in \"$@\"; do\n"
-    "    set -- /proc/$p/fd/*\n"
-    "    [ -e \"$1\" ] && fds=$((fds + $#))\n"
-    "  done\n"
-    "  echo \"$up $rss $ticks $thr $fds $self\" >>\"$out\"\n"
-    "  n=$((n + 1))\n"
-    "  sleep 1\n"
-    "done\n";
 
 static void emit(struct dmn_exec *x, struct dmn_event *ev)
 {
@@ -154,8 +121,7 @@ int dmn_prepare_node(struct dmn_exec *x, struct run_record *run, struct err *e)
         }
     }
 
-    snprintf(dir, sizeof(dir), "%s/sampler.sh", nc->workdir);
-    rc = x->node->ops->put_file(x->node, dir, sampler_sh, strlen(sampler_sh), 0755, e);
+    rc = node_sampler_install(x->node, nc->workdir, e);
     if (rc)
         goto fail;
 
@@ -388,119 +354,6 @@ done:
     return rc;
 }
 
-/* ---- sampler ---- */
-
-struct sampler {
-    long pid;
-};
-
-static int sampler_start(struct dmn_exec *x, const struct node_server *srv,
-                         const struct cell_paths *p, int64_t max_s, struct sampler *s,
-                         struct err *e)
-{
-    struct buf cmd, out;
-    buf_init(&cmd, 0);
-    buf_init(&out, 4096);
-    char pg[32], mx[32], sh[1100];
-    snprintf(pg, sizeof(pg), "%ld", srv->pid);
-    snprintf(mx, sizeof(mx), "%lld", (long long)max_s);
-    snprintf(sh, sizeof(sh), "%s/sampler.sh", x->matrix->node.workdir);
-    buf_puts(&cmd, "setsid sh ");
-    buf_shquote(&cmd, sh);
-    buf_printf(&cmd, " %s ", pg);
-    buf_shquote(&cmd, p->samples);
-    buf_printf(&cmd, " %s </dev/null >/dev/null 2>&1 & echo $!", mx);
-    int rc = node_exec_ok(x->node, cmd.data, cmd_timeout(x), &out, e);
-    s->pid = rc == 0 && out.data ? strtol(out.data, NULL, 10) : 0;
-    buf_free(&cmd);
-    buf_free(&out);
-    return rc;
-}
-
-/* Stops the sampler and folds its samples of the measured window into ph. */
-static void sampler_finish(struct dmn_exec *x, const struct cell_paths *p, struct sampler *s,
-                           int64_t warmup_ms, struct phase_result *ph)
-{
-    struct buf cmd, out;
-    struct err e;
-    err_clear(&e);
-    buf_init(&cmd, 0);
-    buf_init(&out, 4 << 20);
-    if (s->pid > 0)
-        buf_printf(&cmd, "kill %ld 2>/dev/null; ", s->pid);
-    buf_puts(&cmd, "cat ");
-    buf_shquote(&cmd, p->samples);
-    buf_puts(&cmd, " 2>/dev/null; rm -f ");
-    buf_shquote(&cmd, p->samples);
-    int st_ = 0;
-    if (node_exec(x->node, cmd.data, cmd_timeout(x), &out, &st_, &e) == 0 && out.data) {
-        double up0 = -1, prev_up = -1, first_up = -1, last_up = -1;
-        long long prev_ticks = -1, first_ticks = -1, last_ticks = -1;
-        long long prev_self = -1, first_self = -1, last_self = -1;
-        double rss_sum = 0, rss_max = -1, cpu_max = -1;
-        int nrss = 0, thr_max = -1, fds_max = -1;
-        char *save = NULL;
-        for (char *l = strtok_r(out.data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-            double up;
-            long long rss, ticks, self = -1;
-            int thr, fds;
-            int nf = sscanf(l, "%lf %lld %lld %d %d %lld", &up, &rss, &ticks, &thr, &fds, &self);
-            if (nf < 5)
-                continue;
-            if (up0 < 0)
-                up0 = up;
-            if ((up - up0) * 1000.0 < (double)warmup_ms) {
-                prev_up = up;
-                prev_ticks = ticks;
-                prev_self = self;
-                continue;
-            }
-            double kb = (double)rss * (double)x->node_page_kb;
-            rss_sum += kb;
-            nrss++;
-            if (kb > rss_max)
-                rss_max = kb;
-            if (thr > thr_max)
-                thr_max = thr;
-            if (fds > fds_max)
-                fds_max = fds;
-            if (prev_up >= 0 && up > prev_up && ticks >= prev_ticks) {
-                double pct =
-                    (double)(ticks - prev_ticks) / (double)x->node_clk_tck / (up - prev_up) * 100.0;
-                if (pct > cpu_max)
-                    cpu_max = pct;
-            }
-            if (first_up < 0) {
-                first_up = prev_up >= 0 ? prev_up : up;
-                first_ticks = prev_up >= 0 ? prev_ticks : ticks;
-                first_self = prev_up >= 0 ? prev_self : self;
-            }
-            last_up = up;
-            last_ticks = ticks;
-            last_self = self;
-            prev_up = up;
-            prev_ticks = ticks;
-            prev_self = self;
-        }
-        if (nrss > 0) {
-            ph->server_rss_max_kb = rss_max;
-            ph->server_rss_mean_kb = rss_sum / nrss;
-            ph->server_threads_max = thr_max;
-            ph->server_fds_max = fds_max;
-        }
-        if (last_up > first_up && first_up >= 0) {
-            ph->server_cpu_pct = (double)(last_ticks - first_ticks) / (double)x->node_clk_tck /
-                                 (last_up - first_up) * 100.0;
-            ph->server_cpu_max_pct = cpu_max;
-            if (first_self >= 0 && last_self >= first_self)
-                ph->sampler_cpu_pct = (double)(last_self - first_self) / (double)x->node_clk_tck /
-                                      (last_up - first_up) * 100.0;
-        }
-    }
-    buf_free(&cmd);
-    buf_free(&out);
-}
-
 /* ---- the ramp ---- */
 
 struct progress_ctx {
@@ -521,21 +374,6 @@ static void on_progress(void *arg, const struct run_progress *p)
                            .progress = p,
                            .phase_duration_s = pc->planned_s};
     emit(pc->x, &ev);
-}
-
-/* Which stop criterion this phase meets, or NULL. */
-static const char *phase_fails(const struct cfg_stop_when *sw, const struct phase_result *ph)
-{
-    if (sw->failures > 0 && ph->failures >= (uint64_t)sw->failures)
-        return "failures";
-    if (sw->ratio > 0 && ph->requests > 0 &&
-        (double)ph->failures / (double)ph->requests >= sw->ratio)
-        return "failure_ratio";
-    if (sw->p99_ms > 0 && ph->latency_ms.p99 >= sw->p99_ms)
-        return "p99";
-    if (sw->failures <= 0 && sw->ratio <= 0 && sw->p99_ms <= 0 && ph->failures > 0)
-        return "failures";
-    return NULL;
 }
 
 static enum run_think_kind think_kind(const struct cfg_think *t)
@@ -595,12 +433,6 @@ static void append_log_tail(struct dmn_exec *x, struct node_server *srv, struct 
 
 /* ---- the breaking-point search ---- */
 
-/* A phase is load_bound when the server achieved at least this share of the
- * req/s its users could offer: it kept up with everything, so its req/s
- * describes the load shape (users / think), not the framework. 5% leaves room
- * for the latency a closed-loop user adds to its think time. */
-#define LOAD_BOUND_SHARE 0.95
-
 /* Everything one cell's searches share. */
 struct cell_ctx {
     struct dmn_exec *x;
@@ -618,50 +450,6 @@ struct cell_ctx {
     int repeat; /* current search */
     struct err cerr;
 };
-
-/* What one search (one repeat) found. */
-struct search_result {
-    int capacity, breaking; /* -1 = none */
-    double peak_rps;
-    int peak_load_bound;
-    int client_stopped; /* a failure came while the client was the bottleneck */
-};
-
-enum level_outcome {
-    LEVEL_PASS,
-    LEVEL_FAIL,
-    LEVEL_CLIENT_FAIL, /* failed while client_bound: not a breaking point */
-    LEVEL_END,         /* the cell ended (cancelled, error): status set */
-};
-
-/* Offered req/s over the measured window [t0, t1]. The runner gives users /
- * mean think, true once every user exists. While users are still being
- * spawned, fewer of them wait and send (the seed's 10,000 users at 100/s never
- * all existed within its minute), and each new user sends at once: a user born
- * at s sends, by renewal theory, about (t1 - s) / E[T] + E[T^2] / (2 E[T]^2)
- * requests before t1 (think T; the constant is 1/2 for a fixed think, 0.54 for
- * uniform 5-15 s). So: offered = (integral of alive users / E[T] + users born
- * in the window x that constant) / window. */
-static double offered_in_window(const struct run_opts *o, double offered)
-{
-    if (offered <= 0 || o->rate > 0 || o->spawn_rate <= 0 || o->users <= 0)
-        return offered;
-    double t0 = (double)o->warmup_ms / 1000.0, t1 = (double)o->duration_ms / 1000.0;
-    double r = o->spawn_rate, u = (double)o->users, ramp = u / r;
-    if (t1 <= t0 || ramp <= t0)
-        return offered;
-    double area, born = (ramp < t1 ? u : r * t1) - r * t0;
-    if (ramp >= t1)
-        area = r * (t1 * t1 - t0 * t0) / 2.0;
-    else
-        area = r * (ramp * ramp - t0 * t0) / 2.0 + u * (t1 - ramp);
-    double mean_think = u / offered, c = 0.5;
-    if (o->think == RUN_THINK_BETWEEN && mean_think > 0) {
-        double lo = (double)o->think_min_ms / 1000.0, hi = (double)o->think_max_ms / 1000.0;
-        c = (lo * lo + lo * hi + hi * hi) / 3.0 / (2.0 * mean_think * mean_think);
-    }
-    return (area / mean_think + born * c) / (t1 - t0);
-}
 
 /* Starts (or restarts) the server and waits until it answers correctly.
  * 0 = ready; 1 = the cell ended (status and error set). */
@@ -744,18 +532,19 @@ static void store_series(struct cell_ctx *k, int64_t phase_id, const struct run_
 }
 
 /* Runs, samples, classifies, stores and reports one phase at `users`. Returns
- * a level_outcome, or a negative code (e set) when the store failed. */
+ * a search_outcome (with the phase's req/s and load_bound flag), or a
+ * negative code (e set) when the store failed. */
 static int run_level(struct cell_ctx *k, struct cell_result *c, int users, const char *kind,
-                     struct search_result *sr, struct err *e)
+                     double *rps, int *load_bound, struct err *e)
 {
     struct dmn_exec *x = k->x;
     const struct cfg_settings *st = &k->st;
     if (cancelled(x)) {
         c->status = CELL_CANCELLED;
-        return LEVEL_END;
+        return SEARCH_END;
     }
     if (k->need_start && server_fresh(k, c) != 0)
-        return LEVEL_END;
+        return SEARCH_END;
 
     struct run_opts o;
     struct run_report rep;
@@ -790,41 +579,66 @@ static int run_level(struct cell_ctx *k, struct cell_result *c, int users, const
                                .phase_duration_s = pc.planned_s};
         emit(x, &ev);
     }
-    struct sampler smp = {0};
-    if (sampler_start(x, &k->srv, &k->p, st->duration_ms / 1000 + 5, &smp, &k->cerr) != 0) {
+    long sampler_pid = 0;
+    if (node_sampler_start(x->node, x->matrix->node.workdir, k->srv.pid, k->p.samples,
+                           st->duration_ms / 1000 + 5, cmd_timeout(x), &sampler_pid,
+                           &k->cerr) != 0) {
         logf_(x, 4, k->fw->name, k->pl->name, "server sampler not started: %s", k->cerr.msg);
         err_clear(&k->cerr);
     }
     memset(&rep, 0, sizeof(rep));
     int prc = run_phase(&o, &rep, &k->cerr);
     struct phase_result ph = rep.result;
-    ph.server_rss_max_kb = ph.server_rss_mean_kb = -1;
-    ph.server_cpu_pct = ph.server_cpu_max_pct = -1;
-    ph.server_threads_max = ph.server_fds_max = -1;
-    ph.sampler_cpu_pct = -1;
-    sampler_finish(x, &k->p, &smp, st->warmup_ms, &ph);
+    {
+        /* A sampler that could not be read leaves the server figures unknown (-1). */
+        struct node_samples sm;
+        struct err se;
+        err_clear(&se);
+        node_sampler_finish(x->node, sampler_pid, k->p.samples, cmd_timeout(x), st->warmup_ms,
+                            x->node_page_kb, x->node_clk_tck, &sm, &se);
+        ph.server_rss_max_kb = sm.rss_max_kb;
+        ph.server_rss_mean_kb = sm.rss_mean_kb;
+        ph.server_cpu_pct = sm.cpu_pct;
+        ph.server_cpu_max_pct = sm.cpu_max_pct;
+        ph.server_threads_max = sm.threads_max;
+        ph.server_fds_max = sm.fds_max;
+        ph.sampler_cpu_pct = sm.sampler_cpu_pct;
+    }
     int was_cancelled = rep.cancelled || cancelled(x);
     if (prc != 0) {
         run_report_free(&rep);
         set_error(c, CELL_ERROR, "load engine: %s", k->cerr.msg);
         err_clear(&k->cerr);
-        return LEVEL_END;
+        return SEARCH_END;
     }
     if (was_cancelled) {
         /* A phase cut short is not a measurement: it is not stored. */
         run_report_free(&rep);
         c->status = CELL_CANCELLED;
-        return LEVEL_END;
+        return SEARCH_END;
     }
     ph.users = users;
     mf_strlcpy(ph.kind, kind, sizeof(ph.kind));
     ph.repeat = k->repeat;
-    ph.offered_rps = offered_in_window(&o, ph.offered_rps);
+    {
+        struct search_load ld = {.users = o.users,
+                                 .spawn_rate = o.spawn_rate,
+                                 .warmup_ms = o.warmup_ms,
+                                 .duration_ms = o.duration_ms,
+                                 .rate = o.rate,
+                                 .think_between = o.think == RUN_THINK_BETWEEN,
+                                 .think_min_ms = o.think_min_ms,
+                                 .think_max_ms = o.think_max_ms};
+        ph.offered_rps = search_offered_in_window(&ld, ph.offered_rps);
+    }
     ph.client_bound = ph.client_cpu_pct > st->client_bound_pct;
-    ph.load_bound = ph.offered_rps > 0 && ph.rps >= LOAD_BOUND_SHARE * ph.offered_rps;
+    ph.load_bound = search_load_bound(ph.rps, ph.offered_rps);
     int alive = node_server_alive(x->node, &k->srv, &k->cerr);
     err_clear(&k->cerr);
-    const char *why = phase_fails(&st->stop_when, &ph);
+    const struct search_stop sw = {.failures = st->stop_when.failures,
+                                   .ratio = st->stop_when.ratio,
+                                   .p99_ms = st->stop_when.p99_ms};
+    const char *why = search_phase_fails(&sw, &ph);
     if (alive == 0)
         why = "server_exited";
     if (why)
@@ -833,13 +647,16 @@ static int run_level(struct cell_ctx *k, struct cell_result *c, int users, const
     if (!rc && x->store)
         store_series(k, ph.id, &rep);
     run_report_free(&rep);
-    cell_result_add_phase(c, &ph);
     if (rc)
         return rc;
-    if (ph.rps > sr->peak_rps) {
-        sr->peak_rps = ph.rps;
-        sr->peak_load_bound = ph.load_bound;
+    int arc = cell_result_add_phase(c, &ph);
+    if (arc) {
+        /* Stored, but the cell's result cannot hold it: end the cell here. */
+        set_error(c, CELL_ERROR, "phase at %d users: %s", users, strerror(-arc));
+        return SEARCH_END;
     }
+    *rps = ph.rps;
+    *load_bound = ph.load_bound;
     if (ph.rps > c->peak_rps)
         c->peak_rps = ph.rps; /* live value; the summary replaces it */
     {
@@ -853,7 +670,7 @@ static int run_level(struct cell_ctx *k, struct cell_result *c, int users, const
     }
     k->seq++;
     if (!why)
-        return LEVEL_PASS;
+        return SEARCH_PASS;
     /* The next probe must not meet a server this phase damaged. */
     k->need_start = 1;
     if (alive == 0) {
@@ -866,158 +683,45 @@ static int run_level(struct cell_ctx *k, struct cell_result *c, int users, const
                  "(client bound, limit %.0f%%): not taken as a breaking point; search stopped",
                  users, why, ph.client_cpu_pct, st->client_bound_pct);
         logf_(x, 4, k->fw->name, k->pl->name, "%s", c->note);
-        return LEVEL_CLIENT_FAIL;
+        return SEARCH_CLIENT_FAIL;
     }
-    return LEVEL_FAIL;
+    return SEARCH_FAIL;
 }
 
-static int next_level(const struct cfg_users *u, int cur)
+/* The search's plan from the cell's settings. */
+static void plan_of(const struct cfg_settings *st, struct search_plan *p)
 {
-    long n = u->factor > 1 ? (long)cur * u->factor : (long)cur + (u->step > 0 ? u->step : 1);
-    return n > u->max ? u->max : (int)n;
+    *p = (struct search_plan){.start = st->users.start,
+                              .step = st->users.step,
+                              .max = st->users.max,
+                              .factor = st->users.factor,
+                              .refine_pct = st->refine_pct,
+                              .refine_abs = st->refine_abs,
+                              .repeats = st->repeats,
+                              .max_repeats = st->max_repeats,
+                              .spread_pct = st->spread_pct};
 }
 
-/* Bisection stops when failing - passing <= this. */
-static int resolution(const struct cfg_settings *st, int lo, int hi)
+/* One search on a fresh server, driven level by level by search/. Returns 0
+ * when it ran to a result, 1 when the cell ended (s->result holds what it had
+ * seen), negative on store errors. */
+static int search_once(struct cell_ctx *k, struct cell_result *c, const struct search_plan *plan,
+                       struct search *s, struct err *e)
 {
-    if (st->refine_abs > 0)
-        return st->refine_abs;
-    int r = (int)(st->refine_pct / 100.0 * (double)(lo > 0 ? lo : hi));
-    return r < 1 ? 1 : r;
-}
-
-/* One search: linear levels until the first failing one F (last passing P),
- * then, with refine, bisection between P and F on fresh servers. Returns 0
- * when it ran to a result, 1 when the cell ended, negative on store errors. */
-static int search_once(struct cell_ctx *k, struct cell_result *c, struct search_result *sr,
-                       struct err *e)
-{
-    const struct cfg_settings *st = &k->st;
-    memset(sr, 0, sizeof(*sr));
-    sr->capacity = sr->breaking = -1;
+    int users;
+    const char *kind;
+    search_init(s, plan);
     k->need_start = 1; /* each search starts on a fresh server */
-    int users = st->users.start;
-    for (;;) {
-        int r = run_level(k, c, users, "linear", sr, e);
+    while (search_next(s, &users, &kind)) {
+        double rps = 0;
+        int load_bound = 0;
+        int r = run_level(k, c, users, kind, &rps, &load_bound, e);
         if (r < 0)
             return r;
-        if (r == LEVEL_END)
-            return 1;
-        if (r == LEVEL_CLIENT_FAIL) {
-            sr->client_stopped = 1;
-            return 0;
-        }
-        if (r == LEVEL_FAIL) {
-            sr->breaking = users;
-            break;
-        }
-        sr->capacity = users;
-        if (users >= st->users.max)
-            return 0;
-        users = next_level(&st->users, users);
+        search_report(s, (enum search_outcome)r, rps, load_bound);
     }
-    if (st->refine_abs <= 0 && st->refine_pct <= 0)
-        return 0;
-    int lo = sr->capacity > 0 ? sr->capacity : 0, hi = sr->breaking;
-    while (hi - lo > resolution(st, lo, hi)) {
-        int mid = lo + (hi - lo) / 2;
-        int r = run_level(k, c, mid, "bisect", sr, e);
-        if (r < 0)
-            return r;
-        if (r == LEVEL_END)
-            return 1;
-        if (r == LEVEL_CLIENT_FAIL) {
-            /* Says nothing of the server: the search ends with the bracket it has. */
-            sr->client_stopped = 1;
-            return 0;
-        }
-        if (r == LEVEL_PASS)
-            lo = sr->capacity = mid;
-        else
-            hi = sr->breaking = mid;
-    }
-    return 0;
+    return s->ended ? 1 : 0;
 }
-
-static int cmp_dbl(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Quantile of sorted v by linear interpolation (numpy's default). */
-static double quantile(const double *v, int n, double q)
-{
-    double pos = q * (n - 1);
-    int i = (int)pos;
-    if (i >= n - 1)
-        return v[n - 1];
-    return v[i] + (v[i + 1] - v[i]) * (pos - i);
-}
-
-/* Relative spread of the peaks: (max - min) / median. The range rather than
- * the IQR: with 3 to 5 repeats the IQR hides one outlier of 3. */
-static double peak_spread(const struct search_result *r, int n)
-{
-    double v[64];
-    if (n > 64)
-        n = 64;
-    for (int i = 0; i < n; i++)
-        v[i] = r[i].peak_rps;
-    qsort(v, (size_t)n, sizeof(v[0]), cmp_dbl);
-    double med = quantile(v, n, 0.5);
-    return med > 0 ? (v[n - 1] - v[0]) / med : 0;
-}
-
-/* The cell's figures from its n searches: median, IQR, min and max of the
- * capacity and of the peak req/s; capacity_users and breaking_users are lower
- * medians (values some search found; a missing breaking point counts as
- * above every found one, a missing capacity as below). */
-static void summarize(struct cell_result *c, const struct search_result *r, int n)
-{
-    double cap[64], brk[64], pk[64];
-    int have_cap = 0;
-    if (n > 64)
-        n = 64;
-    c->repeats = n;
-    if (n == 0)
-        return;
-    for (int i = 0; i < n; i++) {
-        cap[i] = r[i].capacity;
-        brk[i] = r[i].breaking < 0 ? 1e18 : r[i].breaking;
-        pk[i] = r[i].peak_rps;
-        have_cap |= r[i].capacity >= 0;
-    }
-    qsort(cap, (size_t)n, sizeof(double), cmp_dbl);
-    qsort(brk, (size_t)n, sizeof(double), cmp_dbl);
-    qsort(pk, (size_t)n, sizeof(double), cmp_dbl);
-    int mid = (n - 1) / 2;
-    c->capacity_users = (int)cap[mid];
-    c->breaking_users = brk[mid] >= 1e18 ? -1 : (int)brk[mid];
-    if (have_cap) {
-        double cz[64];
-        for (int i = 0; i < n; i++)
-            cz[i] = cap[i] < 0 ? 0 : cap[i];
-        c->capacity_median = quantile(cz, n, 0.5);
-        c->capacity_iqr = quantile(cz, n, 0.75) - quantile(cz, n, 0.25);
-        c->capacity_min = cz[0];
-        c->capacity_max = cz[n - 1];
-    }
-    c->peak_rps_median = quantile(pk, n, 0.5);
-    c->peak_rps_iqr = quantile(pk, n, 0.75) - quantile(pk, n, 0.25);
-    c->peak_rps_min = pk[0];
-    c->peak_rps_max = pk[n - 1];
-    c->peak_rps_spread = peak_spread(r, n);
-    c->peak_rps = c->peak_rps_median;
-    /* The load-bound flag of the search whose peak is the lower median. */
-    for (int i = 0; i < n; i++)
-        if (r[i].peak_rps == pk[mid]) {
-            c->peak_rps_load_bound = r[i].peak_load_bound;
-            break;
-        }
-}
-
-#define MAX_REPEATS 64
 
 int dmn_exec_cell(struct dmn_exec *x, const struct cfg_cell *cell, struct cell_result *c,
                   struct err *e)
@@ -1028,7 +732,9 @@ int dmn_exec_cell(struct dmn_exec *x, const struct cfg_cell *cell, struct cell_r
     const struct cfg_node *nc = &m->node;
     struct cell_ctx k;
     struct buf cmd, body;
-    struct search_result res[MAX_REPEATS];
+    struct search_result res[SEARCH_MAX_REPEATS];
+    struct search_plan plan;
+    struct search cur;
     int rc = 0, nres = 0;
 
     memset(c, 0, sizeof(*c));
@@ -1094,40 +800,36 @@ int dmn_exec_cell(struct dmn_exec *x, const struct cfg_cell *cell, struct cell_r
     k.cmd = cmd.data;
     snprintf(k.url, sizeof(k.url), "http://%s:%d%s", x->node->host, nc->server_port, pl->path);
 
+    plan_of(&k.st, &plan);
     {
-        int fixed = k.st.repeats > 0;
-        int most = fixed ? k.st.repeats : (k.st.max_repeats >= 3 ? k.st.max_repeats : 3);
-        if (most > MAX_REPEATS)
-            most = MAX_REPEATS;
-        for (int rep = 0; rep < most; rep++) {
-            k.repeat = rep;
+        int most = search_repeats_most(&plan);
+        const char *upto = plan.repeats > 0 ? "" : "at most ";
+        int ended = 0;
+        memset(&cur, 0, sizeof(cur));
+        while (!ended && search_repeat_again(&plan, res, nres)) {
+            k.repeat = nres;
             if (most > 1)
-                logf_(x, 6, fw->name, pl->name, "search %d of %s%d", rep + 1,
-                      fixed ? "" : "at most ", most);
-            int r = search_once(&k, c, &res[nres], e);
+                logf_(x, 6, fw->name, pl->name, "search %d of %s%d", nres + 1, upto, most);
+            int r = search_once(&k, c, &plan, &cur, e);
             if (r < 0) {
                 rc = r;
                 goto out;
             }
             if (r == 1)
-                break;
-            nres++;
-            if (res[nres - 1].client_stopped)
-                break;
-            if (!fixed && nres >= 3 && peak_spread(res, nres) * 100.0 < k.st.spread_pct)
-                break;
+                ended = 1;
+            else
+                res[nres++] = cur.result;
         }
-        if (!fixed && nres >= 3 && !res[nres - 1].client_stopped &&
-            peak_spread(res, nres) * 100.0 >= k.st.spread_pct)
+        if (search_repeats_unsettled(&plan, res, nres))
             logf_(x, 4, fw->name, pl->name,
                   "peak req/s still spread by %.1f%% after %d searches (target %.1f%%)",
-                  peak_spread(res, nres) * 100.0, nres, k.st.spread_pct);
+                  search_peak_spread(res, nres) * 100.0, nres, plan.spread_pct);
     }
-    summarize(c, res, nres);
+    search_summarize(c, res, nres);
     if (nres == 0 && c->nphases > 0) {
         /* Cut short in its first search: what that search had seen so far. */
-        c->capacity_users = res[0].capacity;
-        c->breaking_users = res[0].breaking;
+        c->capacity_users = cur.result.capacity;
+        c->breaking_users = cur.result.breaking;
     }
     if (c->status == CELL_RUNNING)
         c->status = nres > 0 ? CELL_OK : CELL_ERROR;

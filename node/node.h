@@ -1,7 +1,8 @@
 /* node.h - the node: where framework servers run. A transport (local, or ssh via
  * libssh2) runs commands with a timeout and puts files into the workdir; on top
  * of it the server lifecycle (start in its own process group with raised
- * ulimit and pinned CPUs, stop by group) and the readiness probe (libcurl).
+ * ulimit and pinned CPUs, stop by group), the /proc sampler and the readiness
+ * probe (libcurl).
  * Only node/transport_ssh.c includes libssh2.h; only node/probe.c curl.h. */
 #ifndef MFBENCH_NODE_H
 #define MFBENCH_NODE_H
@@ -102,6 +103,37 @@ int node_server_alive(struct node *n, const struct node_server *srv, struct err 
 /* Last `lines` lines of the server's log into out. */
 int node_server_log_tail(struct node *n, const struct node_server *srv, int lines, struct buf *out,
                          struct err *e);
+
+/* ---- the sampler ---- */
+
+/* The node-side sampler script: one line per second for a process group,
+ * "uptime rss_pages cpu_ticks threads fds self_ticks", from /proc. */
+extern const char node_sampler_sh[];
+/* Writes the script to WORKDIR/sampler.sh (mode 0755). */
+int node_sampler_install(struct node *n, const char *workdir, struct err *e);
+/* Starts WORKDIR/sampler.sh detached for process group pgid, writing
+ * samples_path, for at most max_s seconds. *pid gets its pid (0 = unknown). */
+int node_sampler_start(struct node *n, const char *workdir, long pgid, const char *samples_path,
+                       int64_t max_s, int64_t timeout_ms, long *pid, struct err *e);
+
+/* A phase's server figures from the samples; -1 = not measured. */
+struct node_samples {
+    double rss_max_kb, rss_mean_kb; /* over the samples in the window */
+    double cpu_pct;                 /* mean over the window, % of one CPU */
+    double cpu_max_pct;             /* highest one-second value */
+    double sampler_cpu_pct;         /* the sampler's own cost */
+    int threads_max, fds_max;
+};
+/* Pure: folds the samples text of one run (lines as above; malformed lines
+ * skipped) into out, keeping only samples at least warmup_ms after the first.
+ * page_kb converts rss pages, clk_tck cpu ticks (<= 0: 100). NULL text = none. */
+void node_sampler_parse(const char *text, int64_t warmup_ms, long page_kb, long clk_tck,
+                        struct node_samples *out);
+/* Stops the sampler (pid > 0), reads and removes samples_path, and parses it
+ * into out (all -1 when nothing could be read; then the error is returned). */
+int node_sampler_finish(struct node *n, long pid, const char *samples_path, int64_t timeout_ms,
+                        int64_t warmup_ms, long page_kb, long clk_tck, struct node_samples *out,
+                        struct err *e);
 
 /* ---- readiness probe (libcurl) ---- */
 

@@ -1,0 +1,236 @@
+/* search.c - the breaking-point search, its repeats and summary, the stop
+ * rules and the offered-load model (see search.h). Pure functions over plain
+ * structs: the executor runs the phases, this decides what they mean. */
+#include "search.h"
+
+#include <string.h>
+
+enum { STAGE_LINEAR, STAGE_BISECT, STAGE_DONE };
+
+int search_next_level(const struct search_plan *p, int cur)
+{
+    long n = p->factor > 1 ? (long)cur * p->factor : (long)cur + (p->step > 0 ? p->step : 1);
+    return n > p->max ? p->max : (int)n;
+}
+
+int search_resolution(const struct search_plan *p, int lo, int hi)
+{
+    if (p->refine_abs > 0)
+        return p->refine_abs;
+    int r = (int)(p->refine_pct / 100.0 * (double)(lo > 0 ? lo : hi));
+    return r < 1 ? 1 : r;
+}
+
+void search_init(struct search *s, const struct search_plan *plan)
+{
+    memset(s, 0, sizeof(*s));
+    s->plan = *plan;
+    s->result.capacity = s->result.breaking = -1;
+    s->stage = STAGE_LINEAR;
+    s->users = plan->start;
+}
+
+int search_next(struct search *s, int *users, const char **kind)
+{
+    switch (s->stage) {
+    case STAGE_LINEAR:
+        *users = s->users;
+        *kind = "linear";
+        return 1;
+    case STAGE_BISECT:
+        if (s->hi - s->lo <= search_resolution(&s->plan, s->lo, s->hi)) {
+            s->stage = STAGE_DONE;
+            return 0;
+        }
+        s->users = s->lo + (s->hi - s->lo) / 2;
+        *users = s->users;
+        *kind = "bisect";
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+void search_report(struct search *s, enum search_outcome outcome, double rps, int load_bound)
+{
+    struct search_result *r = &s->result;
+    if (s->stage == STAGE_DONE)
+        return;
+    if (outcome == SEARCH_END) {
+        s->ended = 1;
+        s->stage = STAGE_DONE;
+        return;
+    }
+    if (rps > r->peak_rps) {
+        r->peak_rps = rps;
+        r->peak_load_bound = load_bound;
+    }
+    if (outcome == SEARCH_CLIENT_FAIL) {
+        /* Says nothing of the server: the search ends with the bracket it has. */
+        r->client_stopped = 1;
+        s->stage = STAGE_DONE;
+        return;
+    }
+    if (s->stage == STAGE_BISECT) {
+        if (outcome == SEARCH_PASS)
+            s->lo = r->capacity = s->users;
+        else
+            s->hi = r->breaking = s->users;
+        return;
+    }
+    if (outcome == SEARCH_FAIL) {
+        r->breaking = s->users;
+        if (s->plan.refine_abs <= 0 && s->plan.refine_pct <= 0) {
+            s->stage = STAGE_DONE;
+            return;
+        }
+        s->stage = STAGE_BISECT;
+        s->lo = r->capacity > 0 ? r->capacity : 0;
+        s->hi = r->breaking;
+        return;
+    }
+    r->capacity = s->users;
+    if (s->users >= s->plan.max)
+        s->stage = STAGE_DONE;
+    else
+        s->users = search_next_level(&s->plan, s->users);
+}
+
+/* ---- repeats ---- */
+
+int search_repeats_most(const struct search_plan *p)
+{
+    int most = p->repeats > 0 ? p->repeats : (p->max_repeats >= 3 ? p->max_repeats : 3);
+    return most > SEARCH_MAX_REPEATS ? SEARCH_MAX_REPEATS : most;
+}
+
+double search_peak_spread(const struct search_result *r, int n)
+{
+    double v[SEARCH_MAX_REPEATS];
+    if (n <= 0)
+        return 0;
+    if (n > SEARCH_MAX_REPEATS)
+        n = SEARCH_MAX_REPEATS;
+    for (int i = 0; i < n; i++)
+        v[i] = r[i].peak_rps;
+    mf_sort_doubles(v, (size_t)n);
+    double med = mf_quantile(v, (size_t)n, 0.5);
+    return med > 0 ? (v[n - 1] - v[0]) / med : 0;
+}
+
+static int spread_reached(const struct search_plan *p, const struct search_result *r, int n)
+{
+    return search_peak_spread(r, n) * 100.0 < p->spread_pct;
+}
+
+int search_repeat_again(const struct search_plan *p, const struct search_result *r, int n)
+{
+    if (n >= search_repeats_most(p))
+        return 0;
+    if (n > 0 && r[n - 1].client_stopped)
+        return 0;
+    if (p->repeats <= 0 && n >= 3 && spread_reached(p, r, n))
+        return 0;
+    return 1;
+}
+
+int search_repeats_unsettled(const struct search_plan *p, const struct search_result *r, int n)
+{
+    return p->repeats <= 0 && n >= 3 && !r[n - 1].client_stopped && !spread_reached(p, r, n);
+}
+
+void search_summarize(struct cell_result *c, const struct search_result *r, int n)
+{
+    double cap[SEARCH_MAX_REPEATS], brk[SEARCH_MAX_REPEATS], pk[SEARCH_MAX_REPEATS];
+    int have_cap = 0;
+    if (n < 0)
+        n = 0;
+    if (n > SEARCH_MAX_REPEATS)
+        n = SEARCH_MAX_REPEATS;
+    c->repeats = n;
+    if (n == 0)
+        return;
+    size_t z = (size_t)n;
+    for (int i = 0; i < n; i++) {
+        cap[i] = r[i].capacity;
+        brk[i] = r[i].breaking < 0 ? 1e18 : r[i].breaking;
+        pk[i] = r[i].peak_rps;
+        have_cap |= r[i].capacity >= 0;
+    }
+    mf_sort_doubles(cap, z);
+    mf_sort_doubles(brk, z);
+    mf_sort_doubles(pk, z);
+    int mid = (n - 1) / 2;
+    c->capacity_users = (int)cap[mid];
+    c->breaking_users = brk[mid] >= 1e18 ? -1 : (int)brk[mid];
+    if (have_cap) {
+        double cz[SEARCH_MAX_REPEATS];
+        for (int i = 0; i < n; i++)
+            cz[i] = cap[i] < 0 ? 0 : cap[i];
+        c->capacity_median = mf_quantile(cz, z, 0.5);
+        c->capacity_iqr = mf_quantile(cz, z, 0.75) - mf_quantile(cz, z, 0.25);
+        c->capacity_min = cz[0];
+        c->capacity_max = cz[n - 1];
+    }
+    c->peak_rps_median = mf_quantile(pk, z, 0.5);
+    c->peak_rps_iqr = mf_quantile(pk, z, 0.75) - mf_quantile(pk, z, 0.25);
+    c->peak_rps_min = pk[0];
+    c->peak_rps_max = pk[n - 1];
+    c->peak_rps_spread = search_peak_spread(r, n);
+    c->peak_rps = c->peak_rps_median;
+    /* The load-bound flag of the search whose peak is the lower median. */
+    for (int i = 0; i < n; i++)
+        if (r[i].peak_rps == pk[mid]) {
+            c->peak_rps_load_bound = r[i].peak_load_bound;
+            break;
+        }
+}
+
+/* ---- classifying a phase ---- */
+
+const char *search_phase_fails(const struct search_stop *sw, const struct phase_result *ph)
+{
+    if (sw->failures > 0 && ph->failures >= (uint64_t)sw->failures)
+        return "failures";
+    if (sw->ratio > 0 && ph->requests > 0 &&
+        (double)ph->failures / (double)ph->requests >= sw->ratio)
+        return "failure_ratio";
+    if (sw->p99_ms > 0 && ph->latency_ms.p99 >= sw->p99_ms)
+        return "p99";
+    if (sw->failures <= 0 && sw->ratio <= 0 && sw->p99_ms <= 0 && ph->failures > 0)
+        return "failures";
+    return NULL;
+}
+
+int search_load_bound(double rps, double offered_rps)
+{
+    return offered_rps > 0 && rps >= SEARCH_LOAD_BOUND_SHARE * offered_rps;
+}
+
+/* ---- the offered-load model ---- */
+
+/* A user born at s sends, by renewal theory, about (t1 - s) / E[T] +
+ * E[T^2] / (2 E[T]^2) requests before t1 (think T; the constant is 1/2 for a
+ * fixed think, 0.54 for uniform 5-15 s; the seed's 10,000 users at 100/s never
+ * all existed within its minute). So: offered = (integral of alive users / E[T]
+ * + users born in the window x that constant) / window. */
+double search_offered_in_window(const struct search_load *l, double offered)
+{
+    if (offered <= 0 || l->rate > 0 || l->spawn_rate <= 0 || l->users <= 0)
+        return offered;
+    double t0 = (double)l->warmup_ms / 1000.0, t1 = (double)l->duration_ms / 1000.0;
+    double r = l->spawn_rate, u = (double)l->users, ramp = u / r;
+    if (t1 <= t0 || ramp <= t0)
+        return offered;
+    double area, born = (ramp < t1 ? u : r * t1) - r * t0;
+    if (ramp >= t1)
+        area = r * (t1 * t1 - t0 * t0) / 2.0;
+    else
+        area = r * (ramp * ramp - t0 * t0) / 2.0 + u * (t1 - ramp);
+    double mean_think = u / offered, c = 0.5;
+    if (l->think_between && mean_think > 0) {
+        double lo = (double)l->think_min_ms / 1000.0, hi = (double)l->think_max_ms / 1000.0;
+        c = (lo * lo + lo * hi + hi * hi) / 3.0 / (2.0 * mean_think * mean_think);
+    }
+    return (area / mean_think + born * c) / (t1 - t0);
+}

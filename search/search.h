@@ -1,0 +1,132 @@
+/* search.h - the breaking-point search as pure functions: which user level to
+ * probe next from the outcomes so far (linear or geometric levels, then
+ * bisection), when to repeat the search, the summary of the repeats, the stop
+ * rules that classify a phase, and the offered-load model. No I/O: the
+ * executor (exec/) runs each phase and reports its outcome here. */
+#ifndef MFBENCH_SEARCH_H
+#define MFBENCH_SEARCH_H
+
+#include <stdint.h>
+
+#include "common.h"
+#include "result.h"
+
+/* The most searches one cell keeps (repeats above it are clamped). */
+#define SEARCH_MAX_REPEATS 64
+
+/* What the matrix asks of one cell's searches (filled from its settings). */
+struct search_plan {
+    int start, step, max; /* user levels: start, start+step, ... capped at max */
+    int factor;           /* > 1: levels grow geometrically (start, start*factor, ...) */
+    double refine_pct;    /* bisection resolution as % of the passing level; 0 = none */
+    int refine_abs;       /* or as an absolute user count; 0 = unset */
+    int repeats;          /* >= 1: that many searches; 0 = auto */
+    int max_repeats;      /* auto: at most this many (at least 3) */
+    double spread_pct;    /* auto: stop once the peaks' spread is under this % */
+};
+
+/* What one search (one repeat) found. */
+struct search_result {
+    int capacity, breaking; /* -1 = none */
+    double peak_rps;
+    int peak_load_bound;
+    int client_stopped; /* a failure came while the client was the bottleneck */
+};
+
+/* How a probed level went. */
+enum search_outcome {
+    SEARCH_PASS,
+    SEARCH_FAIL,
+    SEARCH_CLIENT_FAIL, /* failed while the load engine was the bottleneck: not a breaking point */
+    SEARCH_END,         /* the cell ended (cancelled, error): the search stops where it is */
+};
+
+/* One search in progress; embedded by the caller, no heap. Read `result` and
+ * `ended` after search_next() returned 0. */
+struct search {
+    struct search_plan plan;
+    struct search_result result;
+    int ended;  /* SEARCH_END was reported: result holds what was seen so far */
+    int stage;  /* private */
+    int users;  /* private: the level handed out last */
+    int lo, hi; /* private: the bisection bracket */
+};
+
+void search_init(struct search *s, const struct search_plan *plan);
+/* The next level to probe: returns 1 and sets *users and *kind ("linear" or
+ * "bisect", static strings), or 0 when the search is done. Until the outcome
+ * is reported, it hands out the same level again. */
+int search_next(struct search *s, int *users, const char **kind);
+/* The outcome of the level search_next() handed out, with the phase's req/s
+ * and load_bound flag (both ignored for SEARCH_END). */
+void search_report(struct search *s, enum search_outcome outcome, double rps, int load_bound);
+
+/* Bisection stops when failing - passing <= this (at least 1). */
+int search_resolution(const struct search_plan *p, int lo, int hi);
+/* The level after cur: cur*factor or cur+step, capped at max. */
+int search_next_level(const struct search_plan *p, int cur);
+
+/* ---- repeats ---- */
+
+/* How many searches at most: repeats, or with auto max(max_repeats, 3); capped
+ * at SEARCH_MAX_REPEATS. */
+int search_repeats_most(const struct search_plan *p);
+/* Whether another search should run after the n finished ones in r: not past
+ * the most, not after a client-stopped search, and with auto repeats not once
+ * 3 or more have a peak spread under spread_pct. */
+int search_repeat_again(const struct search_plan *p, const struct search_result *r, int n);
+/* Auto repeats that ended with 3 or more searches, the last not client
+ * stopped, and the peaks still spread by spread_pct or more. */
+int search_repeats_unsettled(const struct search_plan *p, const struct search_result *r, int n);
+
+/* Relative spread of the peaks: (max - min) / median; 0 when the median is 0
+ * or n is 0. The range rather than the IQR: with 3 to 5 repeats the IQR hides
+ * one outlier of 3. */
+double search_peak_spread(const struct search_result *r, int n);
+
+/* The cell's figures from its n searches (at most SEARCH_MAX_REPEATS used):
+ * sets c->repeats; with n > 0 the median, IQR, min and max of the capacity
+ * (when any search found one; a missing capacity counts as 0) and of the peak
+ * req/s, peak_rps (the median), the spread, capacity_users and breaking_users
+ * as lower medians (values some search found; a missing breaking point counts
+ * as above every found one, a missing capacity as below), and the load_bound
+ * flag of the search whose peak is the lower median. Other fields untouched. */
+void search_summarize(struct cell_result *c, const struct search_result *r, int n);
+
+/* ---- classifying a phase ---- */
+
+/* A phase fails when ANY set criterion holds; with none set, any failure. */
+struct search_stop {
+    int64_t failures; /* failures >= N; 0 = unset */
+    double ratio;     /* failures/requests >= r; 0 = unset */
+    double p99_ms;    /* p99 >= T; 0 = unset */
+};
+/* The criterion this phase meets ("failures", "failure_ratio", "p99"), or NULL. */
+const char *search_phase_fails(const struct search_stop *sw, const struct phase_result *ph);
+
+/* A phase is load_bound when the server achieved at least this share of the
+ * req/s its users could offer: it kept up with everything, so its req/s
+ * describes the load shape (users / think), not the framework. 5% leaves room
+ * for the latency a closed-loop user adds to its think time. */
+#define SEARCH_LOAD_BOUND_SHARE 0.95
+int search_load_bound(double rps, double offered_rps);
+
+/* ---- the offered-load model ---- */
+
+/* The load shape of one phase, as the runner was asked to drive it. */
+struct search_load {
+    int users;
+    double spawn_rate; /* users started per second; <= 0 = all at once */
+    int64_t warmup_ms, duration_ms;
+    double rate;       /* > 0: open loop */
+    int think_between; /* think drawn uniformly between min and max */
+    int64_t think_min_ms, think_max_ms;
+};
+/* Offered req/s over the measured window [warmup, duration], from the
+ * runner's offered (users / mean think, true once every user exists): while
+ * users are still being spawned fewer of them send, and each new user sends
+ * at once. Returns offered unchanged when the ramp ended before the window
+ * (or open loop, all at once, offered <= 0). */
+double search_offered_in_window(const struct search_load *l, double offered);
+
+#endif
