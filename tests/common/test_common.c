@@ -1,8 +1,10 @@
-/* test_common.c - durations, buffers, shell quoting and SHA-256 known answers. */
+/* test_common.c - durations, buffers, shell quoting, SHA-256 known answers and
+ * the quantile (numpy's default: linear interpolation). */
 #include "common.h"
 #include "t.h"
 
 #include <errno.h>
+#include <math.h>
 
 int main(void)
 {
@@ -68,5 +70,34 @@ int main(void)
     CHECK_INT(v, ==, 42);
     CHECK_INT(parse_i64("4x", 0, 100, &v), ==, -EINVAL);
     CHECK_INT(parse_i64("101", 0, 100, &v), ==, -ERANGE);
+
+    /* Quantiles against numpy.quantile(v, q) (default method "linear"). */
+    double q4[] = {40, 10, 30, 20};
+    mf_sort_doubles(q4, 4);
+    CHECK_DBL(q4[0], ==, 10);
+    CHECK_DBL(q4[3], ==, 40);
+    CHECK_DBL(mf_quantile(q4, 4, 0.5), ==, 25);    /* numpy: 25.0 */
+    CHECK_DBL(mf_quantile(q4, 4, 0.25), ==, 17.5); /* 17.5 */
+    CHECK_DBL(mf_quantile(q4, 4, 0.75), ==, 32.5); /* 32.5 */
+    CHECK_DBL(mf_quantile(q4, 4, 0.9), >, 36.999999);
+    CHECK_DBL(mf_quantile(q4, 4, 0.9), <, 37.000001); /* 37.0 */
+    CHECK_DBL(mf_quantile(q4, 4, 0), ==, 10);
+    CHECK_DBL(mf_quantile(q4, 4, 1), ==, 40);
+    CHECK_DBL(mf_quantile(q4, 4, -1), ==, 10);
+    CHECK_DBL(mf_quantile(q4, 4, 2), ==, 40);
+    double q5[] = {5, 1, 4, 2, 3};
+    mf_sort_doubles(q5, 5);
+    CHECK_DBL(mf_quantile(q5, 5, 0.5), ==, 3);
+    CHECK_DBL(mf_quantile(q5, 5, 0.25), ==, 2);
+    CHECK_DBL(fabs(mf_quantile(q5, 5, 0.1) - 1.4), <, 1e-12); /* 1.4 */
+    double q1[] = {7};
+    CHECK_DBL(mf_quantile(q1, 1, 0.5), ==, 7);
+    CHECK_DBL(mf_quantile(q1, 1, 0.75), ==, 7);
+    CHECK(isnan(mf_quantile(q1, 0, 0.5)));
+    double qn[] = {3, NAN, 1, 2};
+    mf_sort_doubles(qn, 4); /* NANs last: the order stays total */
+    CHECK_DBL(qn[0], ==, 1);
+    CHECK_DBL(qn[2], ==, 3);
+    CHECK(isnan(qn[3]));
     T_DONE();
 }
