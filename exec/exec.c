@@ -77,6 +77,59 @@ static void first_line(const char *s, char *out, size_t n)
     out[i] = '\0';
 }
 
+/* Remote commands are built by chains of appends that keep the first error
+ * (curl-style): no check per call, one check before the command runs. */
+static void cmd_puts(int *rc, struct buf *b, const char *s)
+{
+    if (!*rc)
+        *rc = buf_puts(b, s);
+}
+
+static void cmd_quote(int *rc, struct buf *b, const char *s)
+{
+    if (!*rc)
+        *rc = buf_shquote(b, s);
+}
+
+static int cmd_failed(int rc, struct err *e)
+{
+    if (!rc)
+        return 0;
+    return err_set(e, rc, "building a command for the node: %s",
+                   rc == -E2BIG ? "too long" : "out of memory");
+}
+
+/* A cell's error text: truncated to max bytes rather than lost when longer
+ * (a pip error can be long); NULL only when memory ran out. Caller frees. */
+static char *msg_vformat(size_t max, const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    if (n < 0)
+        return NULL;
+    size_t len = (size_t)n < max ? (size_t)n : max;
+    char *m = malloc(len + 1);
+    if (m)
+        vsnprintf(m, len + 1, fmt, ap);
+    return m;
+}
+
+/* Sets the cell's status and error message (replacing an earlier one). */
+static void set_error(struct cell_result *c, enum cell_status st, const char *fmt, ...)
+    MF_PRINTF(3, 4);
+static void set_error(struct cell_result *c, enum cell_status st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *m = msg_vformat(1 << 17, fmt, ap);
+    va_end(ap);
+    free(c->error);
+    c->error = m;
+    c->status = st;
+}
+
 int dmn_prepare_node(struct dmn_exec *x, struct run_record *run, struct err *e)
 {
     const struct cfg_node *nc = &x->matrix->node;
@@ -253,43 +306,40 @@ static int provision(struct dmn_exec *x, const struct cfg_framework *fw, const s
 
     /* venv: created once, reused; with system site packages when the node's
      * python3-* packages are what is measured, else pip from requirements.txt. */
-    buf_puts(&cmd, "set -e; if [ ! -x ");
-    buf_shquote(&cmd, p->python);
-    buf_puts(&cmd, " ]; then mkdir -p ");
-    buf_shquote(&cmd, nc->workdir);
-    buf_puts(&cmd, "/venvs; ");
-    buf_shquote(&cmd, nc->python);
+    cmd_puts(&rc, &cmd, "set -e; if [ ! -x ");
+    cmd_quote(&rc, &cmd, p->python);
+    cmd_puts(&rc, &cmd, " ]; then mkdir -p ");
+    cmd_quote(&rc, &cmd, nc->workdir);
+    cmd_puts(&rc, &cmd, "/venvs; ");
+    cmd_quote(&rc, &cmd, nc->python);
     if (nc->system_site_packages) {
-        buf_puts(&cmd, " -m venv --system-site-packages --without-pip ");
-        buf_shquote(&cmd, p->venv);
+        cmd_puts(&rc, &cmd, " -m venv --system-site-packages --without-pip ");
+        cmd_quote(&rc, &cmd, p->venv);
     } else {
-        buf_puts(&cmd, " -m venv ");
-        buf_shquote(&cmd, p->venv);
-        buf_puts(&cmd, " && ");
-        buf_shquote(&cmd, p->python);
-        buf_puts(&cmd, " -m pip install -q -r ");
-        buf_shquote(&cmd, p->dir);
-        buf_puts(&cmd, "/requirements.txt || { rm -rf ");
-        buf_shquote(&cmd, p->venv);
-        buf_puts(&cmd, "; exit 1; }");
+        cmd_puts(&rc, &cmd, " -m venv ");
+        cmd_quote(&rc, &cmd, p->venv);
+        cmd_puts(&rc, &cmd, " && ");
+        cmd_quote(&rc, &cmd, p->python);
+        cmd_puts(&rc, &cmd, " -m pip install -q -r ");
+        cmd_quote(&rc, &cmd, p->dir);
+        cmd_puts(&rc, &cmd, "/requirements.txt || { rm -rf ");
+        cmd_quote(&rc, &cmd, p->venv);
+        cmd_puts(&rc, &cmd, "; exit 1; }");
     }
-    buf_puts(&cmd, "; fi; mkdir -p ");
-    buf_shquote(&cmd, nc->workdir);
-    buf_puts(&cmd, "/run ");
-    buf_shquote(&cmd, nc->workdir);
-    buf_puts(&cmd, "/logs");
+    cmd_puts(&rc, &cmd, "; fi; mkdir -p ");
+    cmd_quote(&rc, &cmd, nc->workdir);
+    cmd_puts(&rc, &cmd, "/run ");
+    cmd_quote(&rc, &cmd, nc->workdir);
+    cmd_puts(&rc, &cmd, "/logs");
+    if ((rc = cmd_failed(rc, e)) != 0)
+        goto done;
     rc = node_exec(x->node, cmd.data, cmd_timeout(x), &out, &status, e);
     if (rc)
         goto done;
     if (status != 0) {
         buf_tail_lines(&out, 5);
-        c->status = CELL_SKIPPED;
-        free(c->error);
-        c->error = NULL;
-        struct buf m;
-        buf_init(&m, 4096);
-        buf_printf(&m, "%s: cannot create venv: %s", fw->name, out.data ? out.data : "");
-        c->error = m.data;
+        set_error(c, CELL_SKIPPED, "%s: cannot create venv: %s", fw->name,
+                  out.data ? out.data : "");
         rc = 1;
         goto done;
     }
@@ -298,19 +348,22 @@ static int provision(struct dmn_exec *x, const struct cfg_framework *fw, const s
      * user's own start command without an app.py records the python only. */
     buf_reset(&cmd);
     buf_reset(&out);
-    buf_puts(&cmd, "cd ");
-    buf_shquote(&cmd, p->dir);
+    cmd_puts(&rc, &cmd, "cd ");
+    cmd_quote(&rc, &cmd, p->dir);
     if (fw->start) {
         /* A user's own server: its app.py is not ours to run with flags. */
-        buf_puts(&cmd, " && exec ");
-        buf_shquote(&cmd, p->python);
-        buf_puts(&cmd, " -c 'import json,platform;print(json.dumps({\"python\":"
-                       "platform.python_version()}))'");
+        cmd_puts(&rc, &cmd, " && exec ");
+        cmd_quote(&rc, &cmd, p->python);
+        cmd_puts(&rc, &cmd,
+                 " -c 'import json,platform;print(json.dumps({\"python\":"
+                 "platform.python_version()}))'");
     } else {
-        buf_puts(&cmd, " && exec ");
-        buf_shquote(&cmd, p->python);
-        buf_puts(&cmd, " app.py --versions");
+        cmd_puts(&rc, &cmd, " && exec ");
+        cmd_quote(&rc, &cmd, p->python);
+        cmd_puts(&rc, &cmd, " app.py --versions");
     }
+    if ((rc = cmd_failed(rc, e)) != 0)
+        goto done;
     rc = node_exec(x->node, cmd.data, cmd_timeout(x) < 60000 ? cmd_timeout(x) : 60000, &out,
                    &status, e);
     if (rc)
@@ -319,14 +372,11 @@ static int provision(struct dmn_exec *x, const struct cfg_framework *fw, const s
         char line[512];
         buf_tail_lines(&out, 1);
         first_line(out.data ? out.data : "", line, sizeof(line));
-        c->status = CELL_SKIPPED;
-        struct buf m;
-        buf_init(&m, 4096);
         if (line[0])
-            buf_puts(&m, line);
+            set_error(c, CELL_SKIPPED, "%s", line);
         else
-            buf_printf(&m, "%s: app.py --versions exited with status %d", fw->name, status);
-        c->error = m.data;
+            set_error(c, CELL_SKIPPED, "%s: app.py --versions exited with status %d", fw->name,
+                      status);
         rc = 1;
         goto done;
     }
@@ -399,21 +449,6 @@ static int server_alive_cb(void *arg)
     return node_server_alive(a[0], a[1], &e) != 0; /* errors count as alive: keep probing */
 }
 
-static void set_error(struct cell_result *c, enum cell_status st, const char *fmt, ...)
-    MF_PRINTF(3, 4);
-static void set_error(struct cell_result *c, enum cell_status st, const char *fmt, ...)
-{
-    struct buf m;
-    buf_init(&m, 16384);
-    va_list ap;
-    va_start(ap, fmt);
-    buf_vprintf(&m, fmt, ap);
-    va_end(ap);
-    free(c->error);
-    c->error = m.data;
-    c->status = st;
-}
-
 static void append_log_tail(struct dmn_exec *x, struct node_server *srv, struct cell_result *c)
 {
     struct buf tail;
@@ -421,12 +456,8 @@ static void append_log_tail(struct dmn_exec *x, struct node_server *srv, struct 
     err_clear(&e);
     buf_init(&tail, 1 << 16);
     if (node_server_log_tail(x->node, srv, LOG_TAIL_LINES, &tail, &e) == 0 && tail.len) {
-        struct buf m;
-        buf_init(&m, 1 << 17);
-        buf_printf(&m, "%s\n--- last lines of the server's log ---\n%s", c->error ? c->error : "",
-                   tail.data);
-        free(c->error);
-        c->error = m.data;
+        set_error(c, c->status, "%s\n--- last lines of the server's log ---\n%s",
+                  c->error ? c->error : "", tail.data);
     }
     buf_free(&tail);
 }
