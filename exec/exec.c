@@ -678,9 +678,9 @@ static int run_level(struct cell_ctx *k, struct cell_result *c, int users, const
     if (!rc && x->store)
         store_series(k, ph.id, &rep);
     run_report_free(&rep);
+    int arc = cell_result_add_phase(c, &ph);
     if (rc)
         return rc;
-    int arc = cell_result_add_phase(c, &ph);
     if (arc) {
         /* Stored, but the cell's result cannot hold it: end the cell here. */
         set_error(c, CELL_ERROR, "phase at %d users: %s", users, strerror(-arc));

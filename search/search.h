@@ -52,6 +52,12 @@ struct search {
     int lo, hi; /* private: the bisection bracket */
 };
 
+/* One search: levels start, then +step (or x factor) up to max, until the
+ * first failing level F (the last passing one P); then, with refine_pct or
+ * refine_abs, bisection between P (0 when even the first level failed) and F
+ * until F - P is within the resolution. A client-bound failure or an END stops
+ * the search with the bracket found so far. The peak is the highest req/s of
+ * any reported phase, passing or failing. */
 void search_init(struct search *s, const struct search_plan *plan);
 /* The next level to probe: returns 1 and sets *users and *kind ("linear" or
  * "bisect", static strings), or 0 when the search is done. Until the outcome
