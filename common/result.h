@@ -50,6 +50,10 @@ struct phase_result {
     /* Appended: the phase's row id in the store (0 = not stored / unknown), for
      * store_phase_series_load. Set by store_load_run and by the executor. */
     int64_t id;
+    /* Appended: requests outstanding when the phase's time ran out. The phase
+     * then waits for them up to the request timeout; those still unanswered
+     * are counted as timeout failures. */
+    uint64_t in_flight;
 };
 
 enum cell_status {
