@@ -52,6 +52,7 @@ static cJSON *phase_json(const struct phase_result *p)
     cJSON_AddItemToObject(o, "offered_rps",
                           p->offered_rps > 0 ? round_num(p->offered_rps, 2) : cJSON_CreateNull());
     cJSON_AddNumberToObject(o, "missed_schedule", (double)p->missed_schedule);
+    cJSON_AddNumberToObject(o, "in_flight", (double)p->in_flight);
     cJSON_AddBoolToObject(o, "load_bound", p->load_bound);
     cJSON_AddBoolToObject(o, "client_bound", p->client_bound);
     if (p->stop_reason[0])

@@ -119,6 +119,8 @@ static const char *const migrations[] = {
     "ALTER TABLE cells ADD COLUMN peak_rps_spread REAL;"
     "ALTER TABLE cells ADD COLUMN peak_rps_load_bound INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE cells ADD COLUMN note TEXT NOT NULL DEFAULT '';",
+    /* 2 -> 3: requests outstanding when a phase's time ran out. */
+    "ALTER TABLE phases ADD COLUMN in_flight INTEGER NOT NULL DEFAULT 0;",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
@@ -161,7 +163,8 @@ _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSIO
     X("stop_reason", TEXT, p->stop_reason)                                                         \
     X("kind", KIND, p->kind)                                                                       \
     X("repeat", INT, p->repeat)                                                                    \
-    X("sampler_cpu_pct", ODBL, p->sampler_cpu_pct)
+    X("sampler_cpu_pct", ODBL, p->sampler_cpu_pct)                                                 \
+    X("in_flight", U64, p->in_flight)
 
 #define COL_NAME(name, kind, field) ", " name
 #define COL_PARAM(name, kind, field) ", ?"

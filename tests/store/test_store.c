@@ -40,6 +40,7 @@ static void make_phase(struct phase_result *p, int users, int k, int failing)
     p->latency_ms.max = 12.75 + k;
     p->offered_rps = k ? 600.0 + k : 0;
     p->missed_schedule = 7u + (uint64_t)k;
+    p->in_flight = 3u + (uint64_t)k;
     p->client_cpu_pct = 12.5 + k;
     if (k != 1) { /* phase 1 is "not sampled": every -1 must survive as -1 */
         p->server_rss_max_kb = 30000.0 + 100 * k;
@@ -72,6 +73,7 @@ static void check_phase_eq(const struct phase_result *a, const struct phase_resu
     CHECK_DBL(a->latency_ms.max, ==, b->latency_ms.max);
     CHECK_DBL(a->offered_rps, ==, b->offered_rps);
     CHECK_INT(a->missed_schedule, ==, b->missed_schedule);
+    CHECK_INT(a->in_flight, ==, b->in_flight);
     CHECK_DBL(a->client_cpu_pct, ==, b->client_cpu_pct);
     CHECK_DBL(a->server_rss_max_kb, ==, b->server_rss_max_kb);
     CHECK_DBL(a->server_rss_mean_kb, ==, b->server_rss_mean_kb);
