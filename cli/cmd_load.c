@@ -165,6 +165,9 @@ static void print_summary(const struct run_opts *o, const struct run_report *r)
         printf("  Reconnects (server closed): %llu\n", (unsigned long long)r->reconnects);
     if (o->rate > 0)
         printf("  Missed schedule: %llu\n", (unsigned long long)p->missed_schedule);
+    if (p->in_flight)
+        printf("  In flight at the end: %llu (waited for up to the timeout)\n",
+               (unsigned long long)p->in_flight);
     printf("Requests/sec: %10.2f", p->rps);
     if (p->offered_rps > 0)
         printf("   (offered %.2f)", p->offered_rps);
@@ -204,6 +207,7 @@ static int print_json(const struct run_opts *o, const struct run_report *r)
     cJSON_AddNumberToObject(l, "max", p->latency_ms.max);
     cJSON_AddNumberToObject(j, "offered_rps", p->offered_rps);
     cJSON_AddNumberToObject(j, "missed_schedule", (double)p->missed_schedule);
+    cJSON_AddNumberToObject(j, "in_flight", (double)p->in_flight);
     cJSON_AddNumberToObject(j, "client_cpu_pct", p->client_cpu_pct);
     cJSON_AddNumberToObject(j, "reconnects", (double)r->reconnects);
     cJSON_AddBoolToObject(j, "cancelled", r->cancelled);

@@ -52,6 +52,7 @@ static cJSON *phase_json(const struct phase_result *p)
     cJSON_AddItemToObject(o, "offered_rps",
                           p->offered_rps > 0 ? round_num(p->offered_rps, 2) : cJSON_CreateNull());
     cJSON_AddNumberToObject(o, "missed_schedule", (double)p->missed_schedule);
+    cJSON_AddNumberToObject(o, "in_flight", (double)p->in_flight);
     cJSON_AddBoolToObject(o, "load_bound", p->load_bound);
     cJSON_AddBoolToObject(o, "client_bound", p->client_bound);
     if (p->stop_reason[0])
@@ -64,6 +65,24 @@ static cJSON *phase_json(const struct phase_result *p)
                           p->sampler_cpu_pct < 0 || !isfinite(p->sampler_cpu_pct)
                               ? cJSON_CreateNull()
                               : round_num(p->sampler_cpu_pct, 3));
+    cJSON_AddBoolToObject(o, "noisy", p->noisy);
+    cJSON_AddItemToObject(o, "steal_pct",
+                          p->steal_pct < 0 ? cJSON_CreateNull() : round_num(p->steal_pct, 2));
+    cJSON_AddItemToObject(o, "neighbour_cpu_pct",
+                          p->neighbour_cpu_pct < 0 ? cJSON_CreateNull()
+                                                   : round_num(p->neighbour_cpu_pct, 2));
+    return o;
+}
+
+static cJSON *latency_json(const struct latency_ms *l)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddItemToObject(o, "mean", round_num(l->mean, 3));
+    cJSON_AddItemToObject(o, "p50", round_num(l->p50, 3));
+    cJSON_AddItemToObject(o, "p90", round_num(l->p90, 3));
+    cJSON_AddItemToObject(o, "p99", round_num(l->p99, 3));
+    cJSON_AddItemToObject(o, "p999", round_num(l->p999, 3));
+    cJSON_AddItemToObject(o, "max", round_num(l->max, 3));
     return o;
 }
 
@@ -109,6 +128,22 @@ static cJSON *cell_json(const struct cell_result *c)
         cJSON_AddStringToObject(o, "note", c->note);
     else
         cJSON_AddNullToObject(o, "note");
+    cJSON *lps = cJSON_AddArrayToObject(o, "load_points");
+    for (int i = 0; i < c->nload_points && i < CELL_MAX_LOAD_POINTS; i++) {
+        const struct load_point *lp = &c->load_points[i];
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddItemToObject(x, "pct_of_peak", round_num(lp->pct_of_peak, 1));
+        cJSON_AddItemToObject(x, "offered_rps", num_or_null(lp->offered_rps));
+        cJSON_AddItemToObject(x, "rps", round_num(lp->rps, 2));
+        cJSON_AddItemToObject(x, "latency_ms", latency_json(&lp->latency_ms));
+        cJSON_AddNumberToObject(x, "failures", (double)lp->failures);
+        cJSON_AddItemToArray(lps, x);
+    }
+    cJSON_AddItemToObject(o, "held_users", num_or_null(c->held_users));
+    if (c->held_limit[0])
+        cJSON_AddStringToObject(o, "held_limit", c->held_limit);
+    else
+        cJSON_AddNullToObject(o, "held_limit");
     cJSON *ph = cJSON_AddArrayToObject(o, "phases");
     for (size_t i = 0; i < c->nphases; i++)
         cJSON_AddItemToArray(ph, phase_json(&c->phases[i]));
@@ -136,6 +171,13 @@ char *cli_run_json(const struct run_record *r, int pretty)
     cJSON_AddStringToObject(node, "host", r->node_host);
     cJSON_AddStringToObject(node, "cpus", r->node_cpus);
     cJSON_AddStringToObject(node, "kernel", r->node_kernel);
+    cJSON *fp = cJSON_AddObjectToObject(node, "fingerprint");
+    cJSON_AddStringToObject(fp, "cpu_model", r->node_cpu_model);
+    cJSON_AddItemToObject(fp, "cpus", num_or_null(r->node_cpu_count));
+    cJSON_AddStringToObject(fp, "kernel", r->node_kernel);
+    cJSON_AddStringToObject(fp, "governor", r->node_governor);
+    cJSON_AddStringToObject(fp, "python", r->node_python);
+    cJSON_AddItemToObject(fp, "loadavg", num_or_null(r->node_loadavg));
     cJSON *cells = cJSON_AddArrayToObject(root, "cells");
     for (size_t i = 0; i < r->ncells; i++)
         cJSON_AddItemToArray(cells, cell_json(&r->cells[i]));

@@ -50,7 +50,27 @@ struct phase_result {
     /* Appended: the phase's row id in the store (0 = not stored / unknown), for
      * store_phase_series_load. Set by store_load_run and by the executor. */
     int64_t id;
+    /* Appended: requests outstanding when the phase's time ran out. The phase
+     * then waits for them up to the request timeout; those still unanswered
+     * are counted as timeout failures. */
+    uint64_t in_flight;
+    /* Appended: the node during the phase, from /proc/stat on the server's
+     * CPUs: steal, and CPU used there by processes other than the server
+     * (-1 = unknown). noisy: either over 5%, the figure is not to be trusted. */
+    double steal_pct, neighbour_cpu_pct;
+    int noisy;
 };
+
+/* Latency at load: an open-loop phase at a share of the cell's measured peak,
+ * coordinated-omission free (latency from the intended send time). */
+struct load_point {
+    double pct_of_peak; /* 50, 90 */
+    double offered_rps; /* the rate asked for */
+    double rps;         /* achieved */
+    struct latency_ms latency_ms;
+    uint64_t failures;
+};
+#define CELL_MAX_LOAD_POINTS 4
 
 enum cell_status {
     CELL_OK,
@@ -86,6 +106,14 @@ struct cell_result {
     double peak_rps_spread;  /* (max - min) / median of peak req/s over the repeats */
     int peak_rps_load_bound; /* the phase of peak_rps was load_bound: it measured the load shape */
     char note[256];          /* why a result is qualified (e.g. client bound), "" when none */
+    /* Appended: the two numbers per cell. load_points: latency at shares of
+     * the peak. held_users: most users of the think-time model held without
+     * failure (-1 = not measured); held_limit: "server", or what limited the
+     * client ("descriptors", "ports", "max"), "" when not measured. */
+    struct load_point load_points[CELL_MAX_LOAD_POINTS];
+    int nload_points;
+    int held_users;
+    char held_limit[32];
 };
 
 struct run_record {
@@ -96,6 +124,13 @@ struct run_record {
     char profile[64];
     char matrix_sha256[65];
     char node_host[256], node_cpus[64], node_kernel[256];
+    /* Appended: the node's fingerprint (a change explains a difference).
+     * node_cpu_count and node_loadavg: -1 = unknown. */
+    char node_cpu_model[128];
+    int node_cpu_count;
+    char node_governor[32];    /* cpufreq governor of the server's CPU, "" = not readable */
+    char node_python[32];      /* the node's python version */
+    double node_loadavg;       /* 1-minute load average when the run started */
     struct cell_result *cells; /* owned */
     size_t ncells;
 };

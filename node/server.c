@@ -1,6 +1,9 @@
 /* server.c - a framework server's life on the node: started by one shell command
  * in its own session (pid == process group id) with ulimit -n raised and CPUs
- * pinned, stopped by signalling the whole group, found again from its pid file. */
+ * pinned, stopped by signalling the whole group, found again from its pid file.
+ * Every process of the server also carries MFBENCH_SERVER=<pid file> in its
+ * environment, so one that left the group (setsid, a daemonizing fork) is
+ * found by it and stopped too. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +19,25 @@ static const char ALIVE_FN[] =
     "{ read -r mf_l < \"$mf_f\"; } 2>/dev/null || continue; "
     "mf_r=${mf_l##*\") \"}; set -- $mf_r; "
     "if [ \"$3\" = \"$mf_g\" ] && [ \"$1\" != Z ]; then return 0; fi; done; return 1; }\n";
+
+/* mf_strays: pids (space-separated) of the live processes whose environment
+ * holds "$mf_tag" (MFBENCH_SERVER=<pid file>): run once the group is gone, they
+ * are the server's processes that left it. Only processes this user owns can
+ * be ours (grep reads no other user's environ). One grep for all of /proc. */
+static const char STRAYS_FN[] =
+    "mf_strays() { for mf_d in $(grep -lzxF -e \"$mf_tag\" /proc/[0-9]*/environ 2>/dev/null); do "
+    "mf_d=${mf_d%/environ}; { read -r mf_l < \"$mf_d/stat\"; } 2>/dev/null || continue; "
+    "mf_r=${mf_l##*\") \"}; set -- $mf_r; [ \"$1\" = Z ] && continue; "
+    "printf '%s ' \"${mf_d#/proc/}\"; done; }\n";
+
+/* MFBENCH_SERVER=<pid file>: the environment entry every server process has. */
+static int put_tag(struct buf *c, const char *var, const char *pidfile)
+{
+    char t[600];
+    if ((size_t)snprintf(t, sizeof t, "MFBENCH_SERVER=%s", pidfile) >= sizeof t)
+        return -ENAMETOOLONG;
+    return buf_puts(c, var) || buf_shquote(c, t);
+}
 
 static int oom(struct err *e)
 {
@@ -85,7 +107,9 @@ int node_server_start(struct node *n, const char *cmd, const char *dir, const ch
         buf_shquote(&c, cpus ? cpus : "") ||
         buf_puts(&c, "\nif [ -n \"$cpus\" ] && ! command -v taskset >/dev/null 2>&1; then "
                      "cpus=; echo notaskset=1; fi\n"
-                     "setsid sh -c 'ulimit -n \"$1\" || exit 111; if [ -n \"$2\" ]; then "
+                     "export ") ||
+        put_tag(&c, "", pidfile) ||
+        buf_puts(&c, "\nsetsid sh -c 'ulimit -n \"$1\" || exit 111; if [ -n \"$2\" ]; then "
                      "exec taskset -c \"$2\" sh -c \"$3\"; else exec sh -c \"$3\"; fi' "
                      "mfbench-server \"$want\" \"$cpus\" ") ||
         buf_shquote(&c, cmd) || buf_puts(&c, " >") || buf_shquote(&c, logfile) ||
@@ -125,20 +149,34 @@ done:
     return rc;
 }
 
-/* The TERM, wait, KILL loop on the group in $mf_pg, every 100 ms, bounded. */
+/* The TERM, wait, KILL loop on the group in $mf_pg, every 100 ms, bounded;
+ * then the same for the server's processes that left the group (mf_strays).
+ * "left=1" and exit 3 when some survive SIGKILL for 10 s. */
 static int append_stop_loop(struct buf *c, int64_t grace_ms, const char *pidfile)
 {
     long grace = grace_ms > 0 ? (long)((grace_ms + 99) / 100) : 0;
     long limit = grace + 100; /* 10 s after SIGKILL: give up, report */
-    return buf_printf(c,
-                      "kill -TERM -\"$mf_pg\" 2>/dev/null; mf_i=0\n"
-                      "while mf_alive \"$mf_pg\"; do\n"
+    return buf_puts(c, STRAYS_FN) || put_tag(c, "mf_tag=", pidfile) ||
+           buf_printf(c,
+                      "\nmf_i=0\n"
+                      /* $mf_pg is 0 when only strays are left: never kill -0 */
+                      "[ \"$mf_pg\" -gt 1 ] && kill -TERM -\"$mf_pg\" 2>/dev/null\n"
+                      "while [ \"$mf_pg\" -gt 1 ] && mf_alive \"$mf_pg\"; do\n"
                       "  if [ $mf_i -ge %ld ]; then kill -KILL -\"$mf_pg\" 2>/dev/null; fi\n"
                       "  if [ $mf_i -ge %ld ]; then echo left=1; exit 3; fi\n"
                       "  sleep 0.1; mf_i=$((mf_i+1))\n"
                       "done\n"
+                      "mf_s=$(mf_strays)\n"
+                      "if [ -n \"$mf_s\" ]; then\n"
+                      "  echo strays=$mf_s; kill -TERM $mf_s 2>/dev/null; mf_i=0\n"
+                      "  while mf_s=$(mf_strays); [ -n \"$mf_s\" ]; do\n"
+                      "    if [ $mf_i -ge %ld ]; then kill -KILL $mf_s 2>/dev/null; fi\n"
+                      "    if [ $mf_i -ge %ld ]; then echo left=1; exit 3; fi\n"
+                      "    sleep 0.1; mf_i=$((mf_i+1))\n"
+                      "  done\n"
+                      "fi\n"
                       "rm -f ",
-                      grace, limit) ||
+                      grace, limit, grace, limit) ||
            buf_shquote(c, pidfile) || buf_puts(c, "\necho stopped=1\n");
 }
 
@@ -178,13 +216,17 @@ int node_server_stop_pidfile(struct node *n, const char *pidfile, int64_t grace_
     buf_init(&out, 64 << 10);
     int rc = 0;
     /* A pid whose /proc entry has an empty cmdline is a kernel thread or a
-     * zombie: never ours. A reused pid that leads no group fails mf_alive. */
-    if (buf_puts(&c, ALIVE_FN) || buf_puts(&c, "mf_f=") || buf_shquote(&c, pidfile) ||
+     * zombie: never ours. A reused pid that leads no group fails mf_alive.
+     * With no live group, processes that left it (mf_strays) are still ours. */
+    if (buf_puts(&c, ALIVE_FN) || buf_puts(&c, STRAYS_FN) || put_tag(&c, "mf_tag=", pidfile) ||
+        buf_puts(&c, "\nmf_f=") || buf_shquote(&c, pidfile) ||
         buf_puts(&c, "\nmf_pg=$(cat \"$mf_f\" 2>/dev/null)\n"
-                     "case $mf_pg in ''|*[!0-9]*) rm -f \"$mf_f\"; echo found=0; exit 0 ;; esac\n"
-                     "if [ -e /proc/$mf_pg ] && [ -z \"$(tr -d '\\000' < /proc/$mf_pg/cmdline "
-                     "2>/dev/null)\" ]; then rm -f \"$mf_f\"; echo found=0; exit 0; fi\n"
-                     "if ! mf_alive \"$mf_pg\"; then rm -f \"$mf_f\"; echo found=0; exit 0; fi\n"
+                     "case $mf_pg in ''|*[!0-9]*) mf_pg=0 ;; esac\n"
+                     "if [ \"$mf_pg\" -gt 1 ] && [ -e /proc/$mf_pg ] && [ -z \"$(tr -d '\\000' "
+                     "< /proc/$mf_pg/cmdline 2>/dev/null)\" ]; then mf_pg=0; fi\n"
+                     "if [ \"$mf_pg\" -le 1 ] || ! mf_alive \"$mf_pg\"; then mf_pg=0; fi\n"
+                     "if [ \"$mf_pg\" = 0 ] && [ -z \"$(mf_strays)\" ]; then "
+                     "rm -f \"$mf_f\"; echo found=0; exit 0; fi\n"
                      "echo found=1\n") ||
         append_stop_loop(&c, grace_ms, pidfile)) {
         rc = oom(e);
@@ -210,8 +252,13 @@ int node_server_alive(struct node *n, const struct node_server *srv, struct err 
     buf_init(&c, 0);
     buf_init(&out, 4096);
     int rc;
-    if (buf_puts(&c, ALIVE_FN) ||
-        buf_printf(&c, "if mf_alive %ld; then echo alive=1; else echo alive=0; fi\n", srv->pid)) {
+    /* A server whose leader exited but whose process that left the group
+     * still runs (a daemonizing fork) is alive: it may be what answers. */
+    if (buf_puts(&c, ALIVE_FN) || buf_puts(&c, STRAYS_FN) || put_tag(&c, "mf_tag=", srv->pidfile) ||
+        buf_printf(&c,
+                   "\nif mf_alive %ld; then echo alive=1; elif [ -n \"$(mf_strays)\" ]; then "
+                   "echo alive=1; else echo alive=0; fi\n",
+                   srv->pid)) {
         rc = oom(e);
         goto done;
     }

@@ -61,6 +61,8 @@ struct user {
     uint16_t fails_row;
     uint64_t want_ns;     /* latency start of the batch waiting for a connection */
     uint64_t pace_target; /* pacing: intended time of the last send */
+    uint64_t rng;         /* this user's think times: replayed for the offered load */
+    uint64_t born_ns;     /* when the user started (its first send, closed loop) */
     uint64_t ts[];        /* per slot of the pipeline ring: latency start, actual send */
 };
 
@@ -72,6 +74,7 @@ struct shared {
     struct http_cfg hcfg;
     uint64_t t0, warm_end, end;
     uint64_t timeout_ns;
+    uint64_t seed; /* o->seed, or the clock's when that is 0 */
     int pipeline, nsec, rate_mode;
 };
 
@@ -100,8 +103,16 @@ struct worker {
     char *users; /* nusers * ustride bytes */
     size_t ustride;
     int nusers, started;
-    uint64_t rng;
+    uint64_t rng;  /* backoff draws after failures; users draw thinks from their own */
+    uint64_t seed; /* users' think streams derive from it (see user_seed) */
     int stopping;
+    /* The phase's time is up: no new requests; the ones outstanding are
+     * waited for up to the request timeout (see worker_drain). */
+    int draining;
+    uint64_t outstanding; /* requests sent and not yet answered or failed */
+    uint64_t in_flight;   /* outstanding when the phase's time ran out */
+    uint64_t ok_drain;    /* answered while draining: in requests, not in rps */
+    uint64_t pending;     /* users whose batch waits for a connection (want_send) */
     atomic_int finished;
     int loop_close_rc;
     /* the measured window */
@@ -228,15 +239,17 @@ static uint64_t backoff_ns(const struct user *u)
     return ms * NS_MS;
 }
 
-static uint64_t think_ns(struct worker *w)
+/* One think time drawn from the stream *rng. A user's thinks after its
+ * responses come from its own stream, so the schedule it would have kept
+ * against an instant server can be replayed at the end (run_offered_requests). */
+static uint64_t think_draw(const struct run_opts *o, uint64_t *rng)
 {
-    const struct run_opts *o = w->sh->o;
     switch (o->think) {
     case RUN_THINK_BETWEEN: {
         uint64_t lo = (uint64_t)o->think_min_ms * NS_MS, hi = (uint64_t)o->think_max_ms * NS_MS;
         if (hi <= lo)
             return lo;
-        return lo + rng_next(&w->rng) % (hi - lo + 1);
+        return lo + rng_next(rng) % (hi - lo + 1);
     }
     case RUN_THINK_CONSTANT:
     case RUN_THINK_PACING:
@@ -244,6 +257,14 @@ static uint64_t think_ns(struct worker *w)
     default:
         return 0;
     }
+}
+
+/* The start of user i's think stream in worker w: depends only on the seed
+ * and the user's place, so the replay needs nothing stored per user. */
+static uint64_t user_seed(const struct worker *w, int i)
+{
+    uint64_t s = w->seed ^ (((uint64_t)(uint32_t)w->idx << 32) | (uint32_t)i);
+    return rng_next(&s);
 }
 
 /* ---- connections ---- */
@@ -261,6 +282,21 @@ static void freeq_push(struct worker *w, struct user *u, uint32_t id)
     u->in_freeq = 1;
 }
 
+/* A batch waits for a connection (want_send): counted in the worker's pending
+ * so a draining phase knows when nothing it sent is left unanswered. */
+static void want_set(struct user *u, int on, uint64_t now)
+{
+    if (on && !u->want_send) {
+        u->w->pending++;
+        u->want_ns = now;
+    } else if (!on && u->want_send) {
+        u->w->pending--;
+    }
+    u->want_send = (uint8_t)(on != 0);
+}
+
+static void drain_check(struct worker *w);
+
 static uint32_t user_id(struct worker *w, struct user *u)
 {
     return (uint32_t)(((char *)u - w->users) / (ptrdiff_t)w->ustride);
@@ -274,7 +310,7 @@ static void on_sock_close(uv_handle_t *h)
         close(u->fd);
     u->fd = -1;
     u->state = U_OFF;
-    if (w->stopping)
+    if (w->stopping || w->draining)
         return;
     uint64_t now = uv_hrtime();
     if (w->sh->rate_mode) {
@@ -293,6 +329,7 @@ static void user_close(struct user *u, int retry)
         return;
     u->state = U_CLOSING;
     u->retry_after_close = (uint8_t)retry;
+    u->w->outstanding -= u->inflight;
     u->inflight = 0;
     u->wq = 0;
     u->write_busy = 0;
@@ -317,20 +354,27 @@ static void user_fail(struct user *u, enum fail_kind k, uint64_t now)
     count_fail(w, k, n, now);
     if (u->fails_row < UINT16_MAX)
         u->fails_row++;
-    u->want_send = 0;
+    want_set(u, 0, now);
     disarm(u);
     if (u->state == U_OFF) {
         /* No handle to close (see connect_failed_early): the open loop's
          * reconnect, which on_sock_close would arm, is armed here. */
-        if (w->sh->rate_mode)
+        if (w->sh->rate_mode && !w->draining)
             arm(u, TK_RECONNECT, now + backoff_ns(u), now, 1);
     } else {
         user_close(u, 1);
     }
+    if (w->draining) {
+        drain_check(w);
+        return;
+    }
     if (!w->sh->rate_mode) {
-        uint64_t d = think_ns(w) + backoff_ns(u);
+        /* The worker's stream, not the user's: an instant server never fails,
+         * so the replayed schedule has no such draw. */
+        uint64_t t = think_draw(w->sh->o, &w->rng);
+        uint64_t d = t + backoff_ns(u);
         if (w->sh->o->think == RUN_THINK_PACING)
-            u->pace_target = now + d - think_ns(w); /* next send at now + d */
+            u->pace_target = now + d - t; /* next send at now + d */
         arm(u, TK_THINK, now + d, now, 0);
     }
 }
@@ -395,6 +439,7 @@ static void user_send(struct user *u, int n, uint64_t lat_start, uint64_t now)
         u->ts[2 * slot + 1] = now;
         u->inflight++;
     }
+    w->outstanding += (uint64_t)n;
     u->wq = (uint16_t)(u->wq + n);
     /* The timeout timer is lazy: one armed for an earlier request fires early,
      * and on_user_timer re-arms it for the request in flight then. This keeps
@@ -426,11 +471,16 @@ static void user_connected(struct user *u)
     }
     disarm(u);
     if (w->sh->rate_mode) {
+        if (w->draining)
+            return;
         freeq_push(w, u, user_id(w, u));
         rate_pump(w, now);
     } else if (u->want_send) {
-        u->want_send = 0;
-        user_send(u, w->sh->pipeline, u->want_ns, now);
+        /* Also while draining: the batch was asked for before the end, its
+         * latency counts from then. */
+        uint64_t t = u->want_ns;
+        want_set(u, 0, now);
+        user_send(u, w->sh->pipeline, t, now);
     }
 }
 
@@ -489,18 +539,18 @@ static void user_go(struct user *u, uint64_t now)
     struct worker *w = u->w;
     if (u->timer_kind == TK_THINK)
         disarm(u); /* a lazy timeout stays (see user_send) */
+    if (w->draining)
+        return; /* the phase's time is up: no new requests */
     switch (u->state) {
     case U_READY:
         user_send(u, w->sh->pipeline, now, now);
         break;
     case U_OFF:
-        u->want_send = 1;
-        u->want_ns = now;
+        want_set(u, 1, now);
         user_connect(u, now);
         break;
     default: /* connecting or closing: the callback sends */
-        u->want_send = 1;
-        u->want_ns = now;
+        want_set(u, 1, now);
         break;
     }
 }
@@ -526,7 +576,7 @@ static void user_next(struct user *u, uint64_t now)
         }
         return;
     }
-    arm(u, TK_THINK, now + think_ns(w), now, 0);
+    arm(u, TK_THINK, now + think_draw(o, &u->rng), now, 0);
 }
 
 static void on_user_timer(uv_timer_t *t)
@@ -543,7 +593,7 @@ static void on_user_timer(uv_timer_t *t)
         user_go(u, now);
         break;
     case TK_RECONNECT:
-        if (u->state == U_OFF)
+        if (u->state == U_OFF && !w->draining)
             user_connect(u, now);
         break;
     case TK_TIMEOUT:
@@ -573,8 +623,11 @@ static int user_response(struct user *u, uint64_t now)
     enum fail_kind k = (r->status < 200 || r->status >= 300) ? FAIL_STATUS : FAIL_BODY;
     uint64_t lat_start = u->ts[2 * u->head];
     count_response(w, ok, k, now > lat_start ? now - lat_start : 0, now);
+    if (ok && w->draining)
+        w->ok_drain++;
     u->head = (uint16_t)((u->head + 1) % sh->pipeline);
     u->inflight--;
+    w->outstanding--;
     int close = r->conn_close;
     http_resp_reset(r);
     u->fails_row = 0;
@@ -595,6 +648,8 @@ static int user_response(struct user *u, uint64_t now)
     } else if (u->inflight == 0) {
         user_next(u, now);
     }
+    if (w->draining)
+        drain_check(w);
     return close ? -1 : 0;
 }
 
@@ -607,8 +662,13 @@ static void user_input(struct user *u, ssize_t nread, const char *buf)
         if (in_window(w, now))
             w->bytes += (uint64_t)nread;
         size_t off = 0, n = (size_t)nread;
+        /* Only requests sent before these bytes were read can be answered by
+         * them: one sent while parsing them (the closed loop's next request)
+         * cannot, so a server that writes responses nobody asked for (or more
+         * than were asked) fails with protocol instead of scoring them. */
+        uint32_t answerable = u->inflight;
         while (off < n) {
-            if (u->inflight == 0) {
+            if (answerable == 0) {
                 user_fail(u, FAIL_PROTOCOL, now); /* bytes nobody asked for */
                 return;
             }
@@ -619,8 +679,11 @@ static void user_input(struct user *u, ssize_t nread, const char *buf)
                 user_fail(u, FAIL_PROTOCOL, now);
                 return;
             }
-            if (rc == HTTP_DONE && user_response(u, now) < 0)
-                return;
+            if (rc == HTTP_DONE) {
+                answerable--;
+                if (user_response(u, now) < 0)
+                    return;
+            }
         }
         return;
     }
@@ -743,6 +806,8 @@ static void rate_pump(struct worker *w, uint64_t now)
     uint64_t late_ok = w->interval_ns / 10;
     if (late_ok < MISSED_MIN_NS)
         late_ok = MISSED_MIN_NS;
+    if (w->draining)
+        return;
     for (;;) {
         uint64_t due = sh->t0 + w->sched_off + w->next_k * w->interval_ns;
         if (due > now && (w->sched_fd < 0 || due - now > SCHED_SPIN_NS)) {
@@ -779,6 +844,7 @@ static void rate_pump(struct worker *w, uint64_t now)
 static void user_start(struct worker *w, struct user *u, uint64_t now)
 {
     u->started = 1;
+    u->born_ns = now;
     uv_timer_init(&w->loop, &u->timer);
     u->timer.data = u;
     if (w->sh->rate_mode)
@@ -792,7 +858,7 @@ static void user_start(struct worker *w, struct user *u, uint64_t now)
 static void on_spawn_timer(uv_timer_t *t)
 {
     struct worker *w = t->data;
-    if (w->stopping)
+    if (w->stopping || w->draining)
         return;
     uint64_t now = uv_hrtime();
     int due = w->nusers;
@@ -869,6 +935,12 @@ static void worker_stop(struct worker *w)
     if (w->stopping)
         return;
     w->stopping = 1;
+    if (w->draining && w->outstanding + w->pending > 0) {
+        /* Still unanswered a timeout after the phase's end (see worker_drain):
+         * older than the request timeout, so they are timeouts. */
+        count_fail(w, FAIL_TIMEOUT, w->outstanding + w->pending, uv_hrtime());
+        w->outstanding = w->pending = 0;
+    }
     while (w->cur_sec < w->sh->nsec)
         sec_finalize(w);
     for (int i = 0; i < w->nusers; i++) {
@@ -890,9 +962,50 @@ static void worker_stop(struct worker *w)
     close_if((uv_handle_t *)&w->wake);
 }
 
+static void on_stop_timer(uv_timer_t *t);
+
+/* The phase's time is up. Requests still outstanding are part of it: a server
+ * that stopped answering must not pass because its phase ended first. No new
+ * request goes out; the phase ends when every outstanding one is answered or
+ * failed, at the latest a request timeout (plus timer slack) from now, when
+ * the rest count as timeouts. */
+static void worker_drain(struct worker *w)
+{
+    w->draining = 1;
+    w->in_flight = w->outstanding + w->pending;
+    uv_timer_stop(&w->spawn_timer);
+    uv_timer_stop(&w->sched_timer);
+    if (w->sched_fd >= 0)
+        uv_poll_stop(&w->sched_poll);
+    for (int i = 0; i < w->started; i++) {
+        struct user *u = user_at(w, i);
+        if (u->timer_kind == TK_THINK || u->timer_kind == TK_RECONNECT)
+            disarm(u);
+    }
+    if (w->in_flight == 0) {
+        worker_stop(w);
+        return;
+    }
+    uint64_t ms = (w->sh->timeout_ns + NS_MS - 1) / NS_MS + 20;
+    uv_timer_start(&w->stop_timer, on_stop_timer, ms, 0);
+}
+
+static void drain_check(struct worker *w)
+{
+    /* Deferred to the loop: the caller may still use its user. */
+    if (w->draining && !w->stopping && w->outstanding + w->pending == 0)
+        uv_timer_start(&w->stop_timer, on_stop_timer, 0, 0);
+}
+
 static void on_stop_timer(uv_timer_t *t)
 {
-    worker_stop(t->data);
+    struct worker *w = t->data;
+    if (w->stopping)
+        return;
+    if (!w->draining)
+        worker_drain(w);
+    else
+        worker_stop(w);
 }
 
 static void on_wake(uv_async_t *a)
@@ -1041,23 +1154,45 @@ static int parse_cpus(const char *s, cpu_set_t *set, struct err *e)
     return 0;
 }
 
-static double offered_rps(const struct run_opts *o)
+/* No think time: the users offer as much as any server takes. */
+static int think_unbounded(const struct run_opts *o)
 {
-    if (o->rate > 0)
-        return o->rate;
-    double think_s = 0;
-    switch (o->think) {
-    case RUN_THINK_BETWEEN:
-        think_s = (double)(o->think_min_ms + o->think_max_ms) / 2000.0;
-        break;
-    case RUN_THINK_CONSTANT:
-    case RUN_THINK_PACING:
-        think_s = (double)o->think_min_ms / 1000.0;
-        break;
-    default:
-        break;
+    return o->think == RUN_THINK_NONE ||
+           (o->think == RUN_THINK_BETWEEN ? o->think_max_ms : o->think_min_ms) <= 0;
+}
+
+/* Replayed think draws over all users of a phase, at most: past it a user's
+ * remaining sends are estimated from the mean think (only a phase of tens of
+ * millions of sends at sub-millisecond thinks gets there). */
+#define OFFERED_REPLAY_BUDGET (UINT64_C(50) * 1000 * 1000)
+
+double run_offered_requests(const struct run_opts *o, uint64_t born_ns, uint64_t t0_ns,
+                            uint64_t t1_ns, uint64_t rng, uint64_t *budget)
+{
+    if (born_ns >= t1_ns || think_unbounded(o))
+        return 0;
+    double per = o->pipeline > 1 ? (double)o->pipeline : 1.0;
+    if (o->think == RUN_THINK_CONSTANT || o->think == RUN_THINK_PACING) {
+        uint64_t T = (uint64_t)o->think_min_ms * NS_MS;
+        uint64_t k0 = born_ns >= t0_ns ? 0 : (t0_ns - born_ns + T - 1) / T; /* first in window */
+        uint64_t k1 = (t1_ns - born_ns + T - 1) / T;                        /* sends before t1 */
+        return k1 > k0 ? (double)(k1 - k0) * per : 0;
     }
-    return think_s > 0 ? (double)o->users / think_s : 0;
+    uint64_t t = born_ns;
+    double n = 0;
+    while (t < t1_ns) {
+        if (*budget == 0) {
+            double mean = (double)(o->think_min_ms + o->think_max_ms) / 2.0 * (double)NS_MS;
+            uint64_t from = t > t0_ns ? t : t0_ns;
+            n += (double)(t1_ns - from) / mean;
+            break;
+        }
+        (*budget)--;
+        if (t >= t0_ns)
+            n += 1;
+        t += think_draw(o, &rng);
+    }
+    return n * per;
 }
 
 static double cpu_seconds(void)
@@ -1113,8 +1248,11 @@ static int worker_new(struct shared *sh, int idx, int nusers, struct worker **ou
         u->fd = -1;
         http_resp_init(&u->parser, &sh->hcfg);
     }
-    uint64_t seed = sh->o->seed ? sh->o->seed : uv_hrtime();
+    uint64_t seed = sh->o->seed ? sh->o->seed : sh->seed;
+    w->seed = seed;
     w->rng = seed + (uint64_t)idx * UINT64_C(0x9E3779B97F4A7C15);
+    for (int i = 0; i < nusers; i++)
+        user_at(w, i)->rng = user_seed(w, i);
     if (sh->o->spawn_rate > 0 && sh->o->users > 0)
         w->spawn_rate = sh->o->spawn_rate * (double)nusers / (double)sh->o->users;
     if (sh->rate_mode)
@@ -1216,6 +1354,7 @@ int run_phase(const struct run_opts *o, struct run_report *out, struct err *e)
     sh.pipeline = o->pipeline;
     sh.rate_mode = o->rate > 0;
     sh.timeout_ns = (uint64_t)o->timeout_ms * NS_MS;
+    sh.seed = o->seed ? o->seed : uv_hrtime();
     sh.nsec = (int)((o->duration_ms + 999) / 1000);
     sh.hcfg.max_header_bytes = o->max_header_bytes;
     sh.hcfg.max_body_bytes = o->max_body_bytes;
@@ -1353,13 +1492,15 @@ int run_phase(const struct run_opts *o, struct run_report *out, struct err *e)
         rc = err_set(e, -ENOMEM, "out of memory");
         goto fail;
     }
-    uint64_t ok = 0;
+    uint64_t ok = 0, ok_drain = 0;
     for (int i = 0; i < threads; i++) {
         struct worker *w = ws[i];
         if (w->loop_close_rc != 0 && rc == 0)
             rc = err_set(e, w->loop_close_rc, "uv_loop_close: %s", uv_strerror(w->loop_close_rc));
         run_hist_merge(out->hist, w->hist);
         ok += w->ok;
+        ok_drain += w->ok_drain;
+        res->in_flight += w->in_flight;
         for (int k = 0; k < FAIL__COUNT; k++)
             res->failures_by_kind[k] += w->fails[k];
         res->bytes_read += w->bytes;
@@ -1378,9 +1519,25 @@ int run_phase(const struct run_opts *o, struct run_report *out, struct err *e)
     if (window < 0)
         window = 0;
     res->duration_s = window;
-    res->rps = window > 0 ? (double)ok / window : 0;
+    /* Answers that came while draining are outcomes of the phase (requests,
+     * latency) but not throughput of its window. */
+    res->rps = window > 0 ? (double)(ok - ok_drain) / window : 0;
     run_hist_summary(out->hist, &res->latency_ms);
-    res->offered_rps = offered_rps(o);
+    if (o->rate > 0) {
+        res->offered_rps = o->rate;
+    } else if (!think_unbounded(o) && window > 0) {
+        /* Each user's schedule against an instant server, from its own draws. */
+        uint64_t budget = OFFERED_REPLAY_BUDGET;
+        double offered = 0;
+        for (int i = 0; i < threads; i++)
+            for (int j = 0; j < ws[i]->nusers; j++) {
+                const struct user *u = user_at(ws[i], j);
+                if (u->started)
+                    offered += run_offered_requests(o, u->born_ns, sh.warm_end, sh.end,
+                                                    user_seed(ws[i], j), &budget);
+            }
+        res->offered_rps = offered / window;
+    }
     double wall = (double)(t_end - sh.t0) / 1e9;
     res->client_cpu_pct = wall > 0 ? (cpu1 - cpu0) / wall * 100.0 : 0;
     res->client_bound = res->client_cpu_pct > 90.0 * threads;

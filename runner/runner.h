@@ -104,6 +104,17 @@ struct run_report {
 int run_phase(const struct run_opts *o, struct run_report *out, struct err *e);
 void run_report_free(struct run_report *r);
 
+/* The offered-load model: the requests one closed-loop user, started at
+ * born_ns, would send in the window [t0_ns, t1_ns) against a server that
+ * answers instantly: a batch of o->pipeline at its start, then one after each
+ * think time. Thinks are drawn from the stream seeded with rng, the same one
+ * the user drew its real thinks from, so the count is exact for any think
+ * distribution and any phase length (closed form for a fixed think). 0 when
+ * the users do not think (unbounded). *budget caps the draws (decremented);
+ * past it the rest is estimated from the mean think. Pure: no I/O. */
+double run_offered_requests(const struct run_opts *o, uint64_t born_ns, uint64_t t0_ns,
+                            uint64_t t1_ns, uint64_t rng, uint64_t *budget);
+
 /* Raises RLIMIT_NOFILE's soft limit so `needed` descriptors fit. 0, or -EMFILE
  * with a message saying how many are needed and how to allow them. */
 int run_ensure_nofile(uint64_t needed, struct err *e);

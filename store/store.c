@@ -119,6 +119,28 @@ static const char *const migrations[] = {
     "ALTER TABLE cells ADD COLUMN peak_rps_spread REAL;"
     "ALTER TABLE cells ADD COLUMN peak_rps_load_bound INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE cells ADD COLUMN note TEXT NOT NULL DEFAULT '';",
+    /* 2 -> 3: the nightly's answer: requests outstanding when a phase's time
+     * ran out, the node's steal and neighbours per phase, the node's
+     * fingerprint per run, latency at load and held users per cell. */
+    "ALTER TABLE phases ADD COLUMN in_flight INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE phases ADD COLUMN steal_pct REAL;"
+    "ALTER TABLE phases ADD COLUMN neighbour_cpu_pct REAL;"
+    "ALTER TABLE phases ADD COLUMN noisy INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE cells ADD COLUMN held_users INTEGER;"
+    "ALTER TABLE cells ADD COLUMN held_limit TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE runs ADD COLUMN node_cpu_model TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE runs ADD COLUMN node_cpu_count INTEGER;"
+    "ALTER TABLE runs ADD COLUMN node_governor TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE runs ADD COLUMN node_python TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE runs ADD COLUMN node_loadavg REAL;"
+    "CREATE TABLE load_points ("
+    "  cell_id INTEGER NOT NULL REFERENCES cells(id) ON DELETE CASCADE,"
+    "  pct_of_peak REAL NOT NULL,"
+    "  offered_rps REAL,"
+    "  rps REAL NOT NULL,"
+    "  lat_mean REAL, lat_p50 REAL, lat_p90 REAL, lat_p99 REAL, lat_p999 REAL, lat_max REAL,"
+    "  failures INTEGER NOT NULL,"
+    "  UNIQUE (cell_id, pct_of_peak));",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
@@ -161,7 +183,11 @@ _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSIO
     X("stop_reason", TEXT, p->stop_reason)                                                         \
     X("kind", KIND, p->kind)                                                                       \
     X("repeat", INT, p->repeat)                                                                    \
-    X("sampler_cpu_pct", ODBL, p->sampler_cpu_pct)
+    X("sampler_cpu_pct", ODBL, p->sampler_cpu_pct)                                                 \
+    X("in_flight", U64, p->in_flight)                                                              \
+    X("steal_pct", ODBL, p->steal_pct)                                                             \
+    X("neighbour_cpu_pct", ODBL, p->neighbour_cpu_pct)                                             \
+    X("noisy", BOOL, p->noisy)
 
 #define COL_NAME(name, kind, field) ", " name
 #define COL_PARAM(name, kind, field) ", ?"
@@ -181,12 +207,17 @@ enum stmt_id {
     ST_PHASES_SELECT,
     ST_LAST_RUN,
     ST_HISTORY,
+    ST_LOAD_POINT_DELETE,
+    ST_LOAD_POINT_INSERT,
+    ST_LOAD_POINTS_SELECT,
     ST__COUNT
 };
 
 static const char *const stmt_sql[ST__COUNT] = {
     [ST_RUN_INSERT] = "INSERT INTO runs(started_at, trigger, status, profile, matrix_sha256,"
-                      " node_host, node_cpus, node_kernel) VALUES(?, ?, 'running', ?, ?, ?, ?, ?)",
+                      " node_host, node_cpus, node_kernel, node_cpu_model, node_cpu_count,"
+                      " node_governor, node_python, node_loadavg)"
+                      " VALUES(?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [ST_RUN_FINISH] = "UPDATE runs SET finished_at = ?, status = ? WHERE id = ?",
     /* seq is assigned inside the INSERT itself, so two writers cannot pick the same one. */
     [ST_CELL_INSERT] = "INSERT INTO cells(run_id, seq, framework, payload, status, error,"
@@ -198,7 +229,8 @@ static const char *const stmt_sql[ST__COUNT] = {
                        " capacity_median = ?, capacity_iqr = ?, capacity_min = ?,"
                        " capacity_max = ?, peak_rps_median = ?, peak_rps_iqr = ?,"
                        " peak_rps_min = ?, peak_rps_max = ?, peak_rps_spread = ?,"
-                       " peak_rps_load_bound = ?, note = ? WHERE id = ?",
+                       " peak_rps_load_bound = ?, note = ?, held_users = ?, held_limit = ?"
+                       " WHERE id = ?",
     [ST_PHASE_INSERT] = "INSERT INTO phases(cell_id, seq" PHASE_COLUMNS(
         COL_NAME) ")"
                   " VALUES(?, ?" PHASE_COLUMNS(COL_PARAM) ")",
@@ -207,16 +239,25 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_SERIES_SELECT] = "SELECT t_s, users, requests, failures, p50_ms, p99_ms"
                          " FROM phase_series WHERE phase_id = ? ORDER BY t_s, rowid",
     [ST_RUN_SELECT] = "SELECT id, started_at, finished_at, trigger, status, profile,"
-                      " matrix_sha256, node_host, node_cpus, node_kernel FROM runs WHERE id = ?",
+                      " matrix_sha256, node_host, node_cpus, node_kernel, node_cpu_model,"
+                      " node_cpu_count, node_governor, node_python, node_loadavg"
+                      " FROM runs WHERE id = ?",
     [ST_CELLS_SELECT] = "SELECT id, framework, payload, status, error, versions_json,"
                         " capacity_users, breaking_users, peak_rps, repeats, capacity_median,"
                         " capacity_iqr, capacity_min, capacity_max, peak_rps_median,"
                         " peak_rps_iqr, peak_rps_min, peak_rps_max, peak_rps_spread,"
-                        " peak_rps_load_bound, note"
+                        " peak_rps_load_bound, note, held_users, held_limit"
                         " FROM cells WHERE run_id = ? ORDER BY seq",
     [ST_PHASES_SELECT] = "SELECT id" PHASE_COLUMNS(COL_NAME) " FROM phases WHERE cell_id = ?"
                                                              " ORDER BY seq",
     [ST_LAST_RUN] = "SELECT id FROM runs ORDER BY started_at DESC, id DESC LIMIT 1",
+    [ST_LOAD_POINT_DELETE] = "DELETE FROM load_points WHERE cell_id = ?",
+    [ST_LOAD_POINT_INSERT] = "INSERT INTO load_points(cell_id, pct_of_peak, offered_rps, rps,"
+                             " lat_mean, lat_p50, lat_p90, lat_p99, lat_p999, lat_max, failures)"
+                             " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [ST_LOAD_POINTS_SELECT] = "SELECT pct_of_peak, offered_rps, rps, lat_mean, lat_p50, lat_p90,"
+                              " lat_p99, lat_p999, lat_max, failures FROM load_points"
+                              " WHERE cell_id = ? ORDER BY pct_of_peak",
     /* The phase "at capacity" is the last passing phase at capacity_users (the
      * last one at that level if none passed); without a capacity, the first
      * phase. A cell without phases has no such phase: the LEFT JOIN gives NULLs. */
@@ -807,6 +848,11 @@ int store_run_begin(struct store *s, struct run_record *r, struct err *e)
     bind_text(st, 5, r->node_host);
     bind_text(st, 6, r->node_cpus);
     bind_text(st, 7, r->node_kernel);
+    bind_text(st, 8, r->node_cpu_model);
+    bind_opt_int(st, 9, r->node_cpu_count);
+    bind_text(st, 10, r->node_governor);
+    bind_text(st, 11, r->node_python);
+    bind_opt_dbl(st, 12, r->node_loadavg);
     int ret = stmt_run(s, st, e, "insert run");
     if (ret < 0)
         return ret;
@@ -857,6 +903,34 @@ int store_cell_begin(struct store *s, int64_t run_id, struct cell_result *c, str
     return 0;
 }
 
+/* Replaces the cell's load points (inside the caller's transaction). */
+static int store_load_points(struct store *s, const struct cell_result *c, struct err *e)
+{
+    sqlite3_stmt *st = stmt_get(s, ST_LOAD_POINT_DELETE, e);
+    if (!st)
+        return e->code;
+    sqlite3_bind_int64(st, 1, c->id);
+    int r = stmt_run(s, st, e, "delete load points");
+    for (int i = 0; r == 0 && i < c->nload_points && i < CELL_MAX_LOAD_POINTS; i++) {
+        const struct load_point *lp = &c->load_points[i];
+        if (!(st = stmt_get(s, ST_LOAD_POINT_INSERT, e)))
+            return e->code;
+        sqlite3_bind_int64(st, 1, c->id);
+        bind_dbl(st, 2, lp->pct_of_peak);
+        bind_opt_dbl(st, 3, lp->offered_rps);
+        bind_dbl(st, 4, lp->rps);
+        bind_dbl(st, 5, lp->latency_ms.mean);
+        bind_dbl(st, 6, lp->latency_ms.p50);
+        bind_dbl(st, 7, lp->latency_ms.p90);
+        bind_dbl(st, 8, lp->latency_ms.p99);
+        bind_dbl(st, 9, lp->latency_ms.p999);
+        bind_dbl(st, 10, lp->latency_ms.max);
+        bind_u64(st, 11, lp->failures);
+        r = stmt_run(s, st, e, "insert load point");
+    }
+    return r;
+}
+
 int store_cell_finish(struct store *s, const struct cell_result *c, struct err *e)
 {
     sqlite3_stmt *st = stmt_get(s, ST_CELL_FINISH, e);
@@ -880,9 +954,22 @@ int store_cell_finish(struct store *s, const struct cell_result *c, struct err *
     bind_opt_dbl(st, 16, c->peak_rps_spread);
     sqlite3_bind_int(st, 17, c->peak_rps_load_bound != 0);
     bind_text(st, 18, c->note);
-    sqlite3_bind_int64(st, 19, c->id);
-    int r = stmt_run(s, st, e, "finish cell");
-    return r < 0 ? r : expect_one_change(s, e, "finish cell", c->id);
+    bind_opt_int(st, 19, c->held_users);
+    bind_text(st, 20, c->held_limit);
+    sqlite3_bind_int64(st, 21, c->id);
+    /* The cell's row and its load points in one transaction. */
+    int r = exec(s, "BEGIN IMMEDIATE", e, "begin");
+    if (r < 0)
+        return r;
+    r = stmt_run(s, st, e, "finish cell");
+    if (r == 0)
+        r = expect_one_change(s, e, "finish cell", c->id);
+    if (r == 0)
+        r = store_load_points(s, c, e);
+    if (r == 0)
+        return exec(s, "COMMIT", e, "commit");
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return r;
 }
 
 int store_phase_add_id(struct store *s, int64_t cell_id, int seq, const struct phase_result *p,
@@ -1016,6 +1103,34 @@ static int load_phases(struct store *s, struct cell_result *c, struct err *e)
     return r;
 }
 
+static int load_load_points(struct store *s, struct cell_result *c, struct err *e)
+{
+    sqlite3_stmt *st = stmt_get(s, ST_LOAD_POINTS_SELECT, e);
+    if (!st)
+        return e->code;
+    sqlite3_bind_int64(st, 1, c->id);
+    int rc;
+    c->nload_points = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (c->nload_points >= CELL_MAX_LOAD_POINTS)
+            continue;
+        struct load_point *lp = &c->load_points[c->nload_points++];
+        lp->pct_of_peak = col_dbl(st, 0);
+        lp->offered_rps = col_dbl(st, 1);
+        lp->rps = col_dbl(st, 2);
+        lp->latency_ms.mean = col_dbl(st, 3);
+        lp->latency_ms.p50 = col_dbl(st, 4);
+        lp->latency_ms.p90 = col_dbl(st, 5);
+        lp->latency_ms.p99 = col_dbl(st, 6);
+        lp->latency_ms.p999 = col_dbl(st, 7);
+        lp->latency_ms.max = col_dbl(st, 8);
+        lp->failures = col_u64(st, 9);
+    }
+    int r = rc == SQLITE_DONE ? 0 : db_fail(s, rc, e, "load points");
+    stmt_done(st);
+    return r;
+}
+
 static int load_cells(struct store *s, struct run_record *out, struct err *e)
 {
     sqlite3_stmt *st = stmt_get(s, ST_CELLS_SELECT, e);
@@ -1064,6 +1179,8 @@ static int load_cells(struct store *s, struct run_record *out, struct err *e)
         c->peak_rps_spread = col_dbl(st, 18);
         c->peak_rps_load_bound = sqlite3_column_int(st, 19);
         col_text(st, 20, c->note, sizeof(c->note));
+        c->held_users = col_int(st, 21);
+        col_text(st, 22, c->held_limit, sizeof(c->held_limit));
     }
     if (!r && rc != SQLITE_DONE)
         r = db_fail(s, rc, e, "load cells");
@@ -1071,6 +1188,8 @@ static int load_cells(struct store *s, struct run_record *out, struct err *e)
     /* Phases after the cells' statement is reset: one statement active at a time. */
     for (size_t i = 0; !r && i < out->ncells; i++)
         r = load_phases(s, &out->cells[i], e);
+    for (size_t i = 0; !r && i < out->ncells; i++)
+        r = load_load_points(s, &out->cells[i], e);
     return r;
 }
 
@@ -1097,6 +1216,11 @@ int store_load_run(struct store *s, int64_t run_id, struct run_record *out, stru
         col_text(st, 7, out->node_host, sizeof(out->node_host));
         col_text(st, 8, out->node_cpus, sizeof(out->node_cpus));
         col_text(st, 9, out->node_kernel, sizeof(out->node_kernel));
+        col_text(st, 10, out->node_cpu_model, sizeof(out->node_cpu_model));
+        out->node_cpu_count = col_int(st, 11);
+        col_text(st, 12, out->node_governor, sizeof(out->node_governor));
+        col_text(st, 13, out->node_python, sizeof(out->node_python));
+        out->node_loadavg = col_dbl(st, 14);
     } else if (rc == SQLITE_DONE) {
         r = err_set(e, -ENOENT, "%s: no run %lld", s->path, (long long)run_id);
     } else {

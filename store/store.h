@@ -14,7 +14,7 @@ struct store;
 
 /* The schema version this build writes (PRAGMA user_version). Older files are
  * migrated on open; newer ones are refused with -ENOTSUP. */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 /* Opens (creating the file, its parent folders with mode 0700 and the schema, or
  * migrating an older schema) the store at path. A newer schema is refused with

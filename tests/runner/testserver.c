@@ -11,6 +11,10 @@
  *   /close          answers with Connection: close, then closes
  *   /stall/N        the whole server stops answering for 1 s, N ms after the first /stall
  *   /hang           never answers
+ *   /hangafter/N    the first N requests (over all connections) are answered,
+ *                   every later one hangs like /hang
+ *   /spew/N         answers with N valid responses at once (N-1 nobody asked
+ *                   for), then reads nothing more until the client closes
  *   /reset          closes with a TCP reset
  *   /pace           "Hello World!"; the connection's mean interval between /pace
  *                   requests is added to the stats when it closes
@@ -34,6 +38,7 @@
 static const char hello[] = "Hello World!";
 static pthread_mutex_t stall_mu = PTHREAD_MUTEX_INITIALIZER;
 static int64_t stall_start = -1; /* ms, monotonic */
+static atomic_long hangafter_seen;
 static int pace_conns;
 static double pace_sum_us;
 
@@ -170,7 +175,21 @@ static int handle(struct conn *c, const char *path)
         respond(fd, 200, hello, 12, "Connection: close\r\n");
         return -1;
     }
-    if (strcmp(path, "/hang") == 0) {
+    if (strncmp(path, "/hangafter/", 11) == 0 &&
+        atomic_fetch_add(&hangafter_seen, 1) < strtol(path + 11, NULL, 10))
+        return respond(fd, 200, hello, 12, NULL);
+    if (strncmp(path, "/spew/", 6) == 0) {
+        static const char r[] = "HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\nHello World!";
+        n = strtol(path + 6, NULL, 10);
+        for (long i = 0; i < n && i < 100000; i++)
+            if (write_all(fd, r, sizeof(r) - 1) < 0)
+                return -1;
+        char b[512];
+        while (recv(fd, b, sizeof(b), 0) > 0) /* until the client closes */
+            ;
+        return -1;
+    }
+    if (strcmp(path, "/hang") == 0 || strncmp(path, "/hangafter/", 11) == 0) {
         char b[512];
         while (recv(fd, b, sizeof(b), 0) > 0) /* until the client gives up */
             ;

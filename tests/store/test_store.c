@@ -40,6 +40,7 @@ static void make_phase(struct phase_result *p, int users, int k, int failing)
     p->latency_ms.max = 12.75 + k;
     p->offered_rps = k ? 600.0 + k : 0;
     p->missed_schedule = 7u + (uint64_t)k;
+    p->in_flight = 3u + (uint64_t)k;
     p->client_cpu_pct = 12.5 + k;
     if (k != 1) { /* phase 1 is "not sampled": every -1 must survive as -1 */
         p->server_rss_max_kb = 30000.0 + 100 * k;
@@ -48,7 +49,10 @@ static void make_phase(struct phase_result *p, int users, int k, int failing)
         p->server_cpu_max_pct = 88.0 + k;
         p->server_threads_max = 3 + k;
         p->server_fds_max = 20 + k;
+        p->steal_pct = 0.5 + k;
+        p->neighbour_cpu_pct = 6.25 + k;
     }
+    p->noisy = k == 2;
     p->load_bound = k % 2;
     p->client_bound = (k + 1) % 2;
     snprintf(p->stop_reason, sizeof(p->stop_reason), "%s", failing ? "failures>=1" : "");
@@ -72,6 +76,7 @@ static void check_phase_eq(const struct phase_result *a, const struct phase_resu
     CHECK_DBL(a->latency_ms.max, ==, b->latency_ms.max);
     CHECK_DBL(a->offered_rps, ==, b->offered_rps);
     CHECK_INT(a->missed_schedule, ==, b->missed_schedule);
+    CHECK_INT(a->in_flight, ==, b->in_flight);
     CHECK_DBL(a->client_cpu_pct, ==, b->client_cpu_pct);
     CHECK_DBL(a->server_rss_max_kb, ==, b->server_rss_max_kb);
     CHECK_DBL(a->server_rss_mean_kb, ==, b->server_rss_mean_kb);
@@ -82,6 +87,9 @@ static void check_phase_eq(const struct phase_result *a, const struct phase_resu
     CHECK_INT(a->load_bound, ==, b->load_bound);
     CHECK_INT(a->client_bound, ==, b->client_bound);
     CHECK_STR(a->stop_reason, b->stop_reason);
+    CHECK_DBL(a->steal_pct, ==, b->steal_pct);
+    CHECK_DBL(a->neighbour_cpu_pct, ==, b->neighbour_cpu_pct);
+    CHECK_INT(a->noisy, ==, b->noisy);
 }
 
 static void init_run(struct run_record *r, const char *started_at, const char *profile)
@@ -94,6 +102,11 @@ static void init_run(struct run_record *r, const char *started_at, const char *p
     snprintf(r->node_host, sizeof(r->node_host), "bench-1");
     snprintf(r->node_cpus, sizeof(r->node_cpus), "1");
     snprintf(r->node_kernel, sizeof(r->node_kernel), "6.1.0-13-amd64");
+    snprintf(r->node_cpu_model, sizeof(r->node_cpu_model), "AMD EPYC 7B13");
+    r->node_cpu_count = 2;
+    snprintf(r->node_governor, sizeof(r->node_governor), "performance");
+    snprintf(r->node_python, sizeof(r->node_python), "3.11.2");
+    r->node_loadavg = 0.25;
 }
 
 static void init_cell(struct cell_result *c, const char *fw, const char *pl)
@@ -102,6 +115,7 @@ static void init_cell(struct cell_result *c, const char *fw, const char *pl)
     snprintf(c->framework, sizeof(c->framework), "%s", fw);
     snprintf(c->payload, sizeof(c->payload), "%s", pl);
     c->capacity_users = c->breaking_users = -1;
+    c->held_users = -1;
 }
 
 /* Reads the 4-byte big-endian field of the SQLite file header at off. */
@@ -193,6 +207,13 @@ static void test_roundtrip_and_history(void)
     c1.breaking_users = 300;
     c1.peak_rps = 702.5;
     c1.versions_json = strdup("{\"python\":\"3.11.2\",\"flask\":\"2.2.2\"}");
+    c1.held_users = 3000;
+    snprintf(c1.held_limit, sizeof(c1.held_limit), "server");
+    c1.nload_points = 2;
+    c1.load_points[0] = (struct load_point){50, 351.25, 350.5, {1, 2, 3, 4, 5, 6}, 0};
+    c1.load_points[1] = (struct load_point){90, 632.25, 630.5, {2, 3, 4, 8, 9, 10}, 7};
+    CHECK_INT(store_cell_finish(s, &c1, &e), ==, 0);
+    /* Finishing again replaces the load points, never adds to them. */
     CHECK_INT(store_cell_finish(s, &c1, &e), ==, 0);
     c2.status = CELL_ERROR;
     c2.error = strdup("server did not start: exit 1");
@@ -242,6 +263,11 @@ static void test_roundtrip_and_history(void)
     CHECK_STR(l.node_host, "bench-1");
     CHECK_STR(l.node_cpus, "1");
     CHECK_STR(l.node_kernel, "6.1.0-13-amd64");
+    CHECK_STR(l.node_cpu_model, "AMD EPYC 7B13");
+    CHECK_INT(l.node_cpu_count, ==, 2);
+    CHECK_STR(l.node_governor, "performance");
+    CHECK_STR(l.node_python, "3.11.2");
+    CHECK_DBL(l.node_loadavg, ==, 0.25);
     CHECK_INT(l.ncells, ==, 3);
     if (l.ncells == 3) {
         struct cell_result *a = &l.cells[0], *b = &l.cells[1];
@@ -254,6 +280,17 @@ static void test_roundtrip_and_history(void)
         CHECK_INT(a->capacity_users, ==, 200);
         CHECK_INT(a->breaking_users, ==, 300);
         CHECK_DBL(a->peak_rps, ==, 702.5);
+        CHECK_INT(a->held_users, ==, 3000);
+        CHECK_STR(a->held_limit, "server");
+        CHECK_INT(a->nload_points, ==, 2);
+        for (int i = 0; i < a->nload_points && i < 2; i++) {
+            CHECK_DBL(a->load_points[i].pct_of_peak, ==, c1.load_points[i].pct_of_peak);
+            CHECK_DBL(a->load_points[i].offered_rps, ==, c1.load_points[i].offered_rps);
+            CHECK_DBL(a->load_points[i].rps, ==, c1.load_points[i].rps);
+            CHECK_DBL(a->load_points[i].latency_ms.p99, ==, c1.load_points[i].latency_ms.p99);
+            CHECK_DBL(a->load_points[i].latency_ms.p999, ==, c1.load_points[i].latency_ms.p999);
+            CHECK_INT(a->load_points[i].failures, ==, c1.load_points[i].failures);
+        }
         CHECK_INT(a->nphases, ==, 4);
         for (size_t i = 0; i < a->nphases && i < 4; i++)
             check_phase_eq(&a->phases[i], &ph[i]);
@@ -264,6 +301,9 @@ static void test_roundtrip_and_history(void)
         CHECK(b->versions_json == NULL);
         CHECK_INT(b->capacity_users, ==, -1);
         CHECK_INT(b->breaking_users, ==, -1);
+        CHECK_INT(b->held_users, ==, -1);
+        CHECK_STR(b->held_limit, "");
+        CHECK_INT(b->nload_points, ==, 0);
         CHECK_INT(b->nphases, ==, 0);
         CHECK_STR(l.cells[2].framework, "bottle");
         /* Every loaded phase carries its row id: distinct, in seq order, and
