@@ -1,0 +1,649 @@
+/* keys.c - the one table of matrix.yaml keys (type, range, default, help, storage) and
+ * what is derived from it without YAML: scalar parsing with range errors, the built-in
+ * defaults, paths, range texts, lookup and suggestions for `mfbench check --explain`. */
+#include "config_int.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Where a field is, for the table: offset and size in the scope's struct. */
+#define AT(st, f) .offset = offsetof(struct st, f), .size = sizeof(((struct st *)0)->f)
+#define NUM_MAX 1e9 /* numbers above this are typos, not settings */
+
+#define S_ROOT CFG_SCOPE_ROOT
+#define S_NODE CFG_SCOPE_NODE
+#define S_LOAD CFG_SCOPE_LOAD
+#define S_SET CFG_SCOPE_SETTINGS
+#define S_PAY CFG_SCOPE_PAYLOAD
+#define S_FW CFG_SCOPE_FRAMEWORK
+
+/* Listed in the order messages list allowed keys and the man page documents them. */
+const struct cfg_key cfg_keys[] = {
+    /* ---- top level ---- */
+    {S_ROOT, "version", CFG_T_INT, CFG_K_DOC_DEF | CFG_K_REQUIRED, 1, 1, 0, 0, "none (required)",
+     "Version of the matrix format.", NULL, NULL, AT(cfg_matrix, version), 0, NULL},
+    {S_ROOT, "node", CFG_T_MAP, CFG_K_DOC_DEF, 0, 0, 0, 0, "a local node",
+     "Where the framework servers run.", "{transport, host, ...}", NULL, .size = 0},
+    {S_ROOT, "load", CFG_T_MAP, CFG_K_DOC_DEF, 0, 0, 0, 0, "{cpus: \"0\"}",
+     "Where the load engine runs.", "{cpus}", NULL, .size = 0},
+    {S_ROOT, "defaults", CFG_T_MAP, CFG_K_DOC_DEF, 0, 0, 0, 0, "the built-in settings",
+     "Settings for every cell: the keys defaults.* below.", "SETTINGS", NULL, .size = 0},
+    {S_ROOT, "payloads", CFG_T_MAP, CFG_K_DOC_DEF | CFG_K_REQUIRED | CFG_K_NAMED, 0, 0, 0, 0,
+     "none (required)", "The HTTP routes and their expected answers; a non-empty mapping.",
+     "NAME: {path, body | body_file | length, content_type}", NULL, .size = 0},
+    {S_ROOT, "frameworks", CFG_T_MAP, CFG_K_DOC_DEF | CFG_K_REQUIRED | CFG_K_NAMED, 0, 0, 0, 0,
+     "none (required)", "The frameworks under test; a non-empty mapping.",
+     "NAME: {server, workers, app, start, dir, system_site_packages, SETTINGS...}", NULL,
+     .size = 0},
+    {S_ROOT, "profiles", CFG_T_MAP, CFG_K_DOC_DEF | CFG_K_NAMED, 0, 0, 0, 0, "none",
+     "Named settings chosen with mfbench run -p NAME; each takes the keys defaults.* takes.",
+     "NAME: SETTINGS", NULL, .size = 0},
+
+    /* ---- node ---- */
+    {S_NODE, "transport", CFG_T_COMPOUND, CFG_K_DOC_DEF, 0, 0, 0, 0, "local",
+     "How the node is reached: local or ssh. With ssh, host, user and identity are required.",
+     "local | ssh", NULL, AT(cfg_node, transport), 0, cfg__parse_transport},
+    {S_NODE, "host", CFG_T_STR, CFG_K_DOC_DEF, 0, 0, 0, 0, "127.0.0.1",
+     "The node's address; load is sent there.", NULL, NULL, AT(cfg_node, host), 0, NULL},
+    {S_NODE, "port", CFG_T_INT, 0, 1, 65535, 0, 0, "22", "SSH port.", NULL, NULL,
+     AT(cfg_node, port), 0, NULL},
+    {S_NODE, "user", CFG_T_STR, CFG_K_DOC_DEF, 0, 0, 0, 0, "none", "SSH user.", NULL, NULL,
+     AT(cfg_node, user), 0, NULL},
+    {S_NODE, "identity", CFG_T_STR, CFG_K_DOC_DEF, 0, 0, 0, 0, "none",
+     "SSH private key file; a leading ~/ is replaced by $HOME.", NULL, NULL, AT(cfg_node, identity),
+     0, NULL},
+    {S_NODE, "known_hosts", CFG_T_STR, 0, 0, 0, 0, 0, "~/.ssh/known_hosts",
+     "Host keys the node is checked against; ~/ expanded.", NULL, NULL, AT(cfg_node, known_hosts),
+     0, NULL},
+    {S_NODE, "workdir", CFG_T_ABSPATH, 0, 0, 0, 0, 0, "/tmp/mfbench-node",
+     "Absolute folder on the node for targets, virtual environments and logs.", NULL, NULL,
+     AT(cfg_node, workdir), 0, NULL},
+    {S_NODE, "cpus", CFG_T_CPUS, 0, 0, 0, 0, 0, "1", "CPUs the server is pinned to.", NULL, NULL,
+     AT(cfg_node, cpus), 0, NULL},
+    {S_NODE, "nofile", CFG_T_INT, 0, 1, INT64_MAX, 0, 0, "999999",
+     "ulimit -n for the server, clamped to the node's hard limit.", NULL, NULL,
+     AT(cfg_node, nofile), 0, NULL},
+    {S_NODE, "python", CFG_T_STR, 0, 0, 0, 0, 0, "/usr/bin/python3",
+     "Interpreter the virtual environments are made from.", NULL, NULL, AT(cfg_node, python), 0,
+     NULL},
+    {S_NODE, "server_port", CFG_T_INT, 0, 1, 65535, 0, 0, "8000", "Port the server listens on.",
+     NULL, NULL, AT(cfg_node, server_port), 0, NULL},
+    {S_NODE, "listen", CFG_T_STR, CFG_K_DOC_DEF, 0, 0, 0, 0, "node.host (127.0.0.1 for local)",
+     "Address the server binds.", NULL, NULL, AT(cfg_node, listen), 0, NULL},
+    {S_NODE, "system_site_packages", CFG_T_BOOL, 0, 0, 0, 0, 0, "true",
+     "Whether the virtual environments see the node's python3-* packages; without them "
+     "pip installs each target's requirements.txt.",
+     NULL, NULL, AT(cfg_node, system_site_packages), 0, NULL},
+    {S_NODE, "command_timeout", CFG_T_DUR, 0, 1, INT64_MAX, 0, 0, "120s",
+     "Limit for one command run on the node.", NULL, NULL, AT(cfg_node, command_timeout_ms), 0,
+     NULL},
+    {S_NODE, "pip", CFG_T_MAP, CFG_K_DOC_DEF, 0, 0, 0, 0, "pip's own",
+     "Where a virtual environment without system site packages installs from.",
+     "{index_url, find_links, args}", NULL, .size = 0},
+    {S_NODE, "pip.index_url", CFG_T_STR, CFG_K_DOC_DEF, 0, 0, 0, 0, "pip's default",
+     "pip --index-url.", NULL, NULL, AT(cfg_node, pip_index_url), 0, NULL},
+    {S_NODE, "pip.find_links", CFG_T_STR, CFG_K_DOC_DEF, 0, 0, 0, 0, "none",
+     "pip --find-links: a folder or URL of wheels.", NULL, NULL, AT(cfg_node, pip_find_links), 0,
+     NULL},
+    {S_NODE, "pip.args", CFG_T_STR, CFG_K_DOC_DEF, 0, 0, 0, 0, "none",
+     "Extra pip install arguments, split on spaces.", NULL, NULL, AT(cfg_node, pip_args), 0, NULL},
+
+    /* ---- load ---- */
+    {S_LOAD, "cpus", CFG_T_CPUS, 0, 0, 0, 0, 0, "0",
+     "CPUs the load engine is pinned to (with the local node, not the server's).", NULL, NULL,
+     AT(cfg_matrix, load_cpus), 0, NULL},
+
+    /* ---- settings: defaults.*, profiles.NAME.*, frameworks.NAME.* ---- */
+    {S_SET, "duration", CFG_T_DUR, 0, 1, INT64_MAX, 0, 0, "60s",
+     "One load phase, warm-up included.", NULL, NULL, AT(cfg_settings, duration_ms),
+     CFG_SET_DURATION, NULL},
+    {S_SET, "warmup", CFG_T_DUR, 0, 0, INT64_MAX, 0, 0, "5s",
+     "Start of each phase excluded from its statistics; must be < duration.", NULL, NULL,
+     AT(cfg_settings, warmup_ms), CFG_SET_WARMUP, NULL},
+    {S_SET, "spawn_rate", CFG_T_NUM, CFG_K_MIN_OPEN, 0, 0, 0, NUM_MAX, "500",
+     "Users started per second (Locust's hatch rate).", NULL, NULL, AT(cfg_settings, spawn_rate),
+     CFG_SET_SPAWN_RATE, NULL},
+    {S_SET, "think", CFG_T_COMPOUND, CFG_K_DOC_DEF, 0, 0, 0, 0, "{min: 5s, max: 15s}",
+     "Wait of each user between requests: uniform in [min, max] after each response, always "
+     "D ({constant: D} or a plain duration), or one request per D per user ({pacing: D}).",
+     "{min: D, max: D} | {constant: D} | {pacing: D} | D", NULL, AT(cfg_settings, think),
+     CFG_SET_THINK, cfg__parse_think},
+    {S_SET, "think.min", CFG_T_DUR, 0, 0, INT64_MAX, 0, 0, "5s",
+     "Shortest wait after a response; <= think.max.", NULL, NULL, AT(cfg_settings, think.min_ms),
+     CFG_SET_THINK, NULL},
+    {S_SET, "think.max", CFG_T_DUR, 0, 0, INT64_MAX, 0, 0, "15s",
+     "Longest wait after a response; >= think.min.", NULL, NULL, AT(cfg_settings, think.max_ms),
+     CFG_SET_THINK, NULL},
+    {S_SET, "think.constant", CFG_T_DUR, CFG_K_DOC_DEF, 0, INT64_MAX, 0, 0, "unset",
+     "Always wait this long after a response (Locust constant).", NULL, NULL, .size = 0,
+     .set_bit = CFG_SET_THINK},
+    {S_SET, "think.pacing", CFG_T_DUR, CFG_K_DOC_DEF, 1, INT64_MAX, 0, 0, "unset",
+     "One request per this long per user, whatever the latency (Locust constant_pacing).", NULL,
+     NULL, .size = 0, .set_bit = CFG_SET_THINK},
+    {S_SET, "users", CFG_T_MAP, CFG_K_DOC_DEF, 0, 0, 0, 0, "{start: 500, step: 500, max: 10000}",
+     "The ramp of user levels: start, start+step, ... up to max (or geometric with factor). "
+     "Merged field by field over lower layers.",
+     "{start, step, max, factor} (at least one)", NULL, AT(cfg_settings, users), CFG_SET_USERS,
+     cfg__parse_users},
+    {S_SET, "users.start", CFG_T_INT, 0, 1, INT_MAX, 0, 0, "500", "First user level; <= users.max.",
+     NULL, NULL, AT(cfg_settings, users.start), CFG_SET_USERS, NULL},
+    {S_SET, "users.step", CFG_T_INT, 0, 1, INT_MAX, 0, 0, "500", "Users added per level.", NULL,
+     NULL, AT(cfg_settings, users.step), CFG_SET_USERS, NULL},
+    {S_SET, "users.max", CFG_T_INT, 0, 1, INT_MAX, 0, 0, "10000",
+     "Last user level (the ramp ends there).", NULL, NULL, AT(cfg_settings, users.max),
+     CFG_SET_USERS, NULL},
+    {S_SET, "users.factor", CFG_T_INT, CFG_K_DOC_DEF, 2, INT_MAX, 0, 0,
+     "unset (levels grow by step)",
+     "Levels grow geometrically instead: start, start*F, ... up to max (the last level is max).",
+     NULL, NULL, AT(cfg_settings, users.factor), CFG_SET_USERS, NULL},
+    {S_SET, "stop_when", CFG_T_MAP, CFG_K_DOC_DEF, 0, 0, 0, 0, "{failures: 1}",
+     "A level fails when any given criterion holds; the ramp stops there. Replaces the lower "
+     "layers' criteria whole.",
+     "{failures, ratio, p99} (at least one)", NULL, AT(cfg_settings, stop_when), CFG_SET_STOP_WHEN,
+     cfg__parse_stop_when},
+    {S_SET, "stop_when.failures", CFG_T_INT, 0, 1, INT64_MAX, 0, 0, "1",
+     "A level fails at this many failed requests.", NULL, NULL,
+     AT(cfg_settings, stop_when.failures), CFG_SET_STOP_WHEN, NULL},
+    {S_SET, "stop_when.ratio", CFG_T_NUM, CFG_K_DOC_DEF | CFG_K_MIN_OPEN, 0, 0, 0, 1, "unset",
+     "A level fails when failures/requests reaches this.", NULL, NULL,
+     AT(cfg_settings, stop_when.ratio), CFG_SET_STOP_WHEN, NULL},
+    {S_SET, "stop_when.p99", CFG_T_DUR, CFG_K_DOC_DEF | CFG_K_DOUBLE, 1, INT64_MAX, 0, 0, "unset",
+     "A level fails when its p99 latency reaches this.", NULL, NULL,
+     AT(cfg_settings, stop_when.p99_ms), CFG_SET_STOP_WHEN, NULL},
+    {S_SET, "timeout", CFG_T_DUR, 0, 1, INT64_MAX, 0, 0, "10s", "Per request.", NULL, NULL,
+     AT(cfg_settings, timeout_ms), CFG_SET_TIMEOUT, NULL},
+    {S_SET, "repeats", CFG_T_INT, CFG_K_AUTO, 1, INT_MAX, 0, 0, "1",
+     "Searches of each cell, each on freshly started servers; auto: at least 3, then more until "
+     "the relative spread of peak req/s is under spread or max_repeats ran.",
+     "COUNT | auto", NULL, AT(cfg_settings, repeats), CFG_SET_REPEATS, NULL},
+    {S_SET, "rate", CFG_T_NUM, 0, 0, 0, 0, NUM_MAX, "0",
+     "Open-loop requests per second per phase; 0 means closed loop.", NULL, NULL,
+     AT(cfg_settings, rate), CFG_SET_RATE, NULL},
+    {S_SET, "pipeline", CFG_T_INT, 0, 1, INT_MAX, 0, 0, "1",
+     "HTTP/1.1 requests in flight per connection.", NULL, NULL, AT(cfg_settings, pipeline),
+     CFG_SET_PIPELINE, NULL},
+    {S_SET, "refine", CFG_T_COMPOUND, CFG_K_DOC_DEF, 0, 0, 0, 0, "0 (no bisection)",
+     "Bisection between the last good and the first failing level, down to a resolution given "
+     "as a percentage of the level or as a user count; each probe runs on a fresh server.",
+     "PERCENT% in (0%, 100%] | USERS >= 0", NULL, .size = 0, .set_bit = CFG_SET_REFINE,
+     .parse = cfg__parse_refine},
+    {S_SET, "ready_timeout", CFG_T_DUR, 0, 1, INT64_MAX, 0, 0, "30s",
+     "How long the readiness probe waits for the server.", NULL, NULL,
+     AT(cfg_settings, ready_timeout_ms), CFG_SET_READY_TIMEOUT, NULL},
+    {S_SET, "spread", CFG_T_PCT, 0, 0, 0, 0, 100, "5%",
+     "Target relative spread of peak req/s, (max - min) / median, for repeats: auto.", NULL, NULL,
+     AT(cfg_settings, spread_pct), CFG_SET_SPREAD, NULL},
+    {S_SET, "max_repeats", CFG_T_INT, 0, 3, INT_MAX, 0, 0, "5", "Most searches repeats: auto runs.",
+     NULL, "repeats: auto runs at least 3", AT(cfg_settings, max_repeats), CFG_SET_MAX_REPEATS,
+     NULL},
+    {S_SET, "client_bound_pct", CFG_T_PCT, CFG_K_HIDDEN, 0, 0, 0, 100, "90",
+     "A phase whose load engine used more than this % of its core is client_bound: its "
+     "failures are never taken as a breaking point. A test knob; leave it alone.",
+     NULL, NULL, AT(cfg_settings, client_bound_pct), CFG_SET_CLIENT_BOUND, NULL},
+
+    /* ---- payloads.NAME ---- */
+    {S_PAY, "path", CFG_T_COMPOUND, CFG_K_DOC_DEF | CFG_K_REQUIRED, 0, 0, 0, 0, "none (required)",
+     "The route requested; starts with /, no spaces or control characters.", "/ROUTE", NULL,
+     AT(cfg_payload, path), 0, cfg__parse_url_path},
+    {S_PAY, "body", CFG_T_COMPOUND, CFG_K_DOC_DEF, 0, 0, 0, 0, "none",
+     "The exact expected body. Exactly one of body, body_file and length is required.", "a string",
+     NULL, AT(cfg_payload, body), 0, cfg__parse_body},
+    {S_PAY, "body_file", CFG_T_COMPOUND, CFG_K_DOC_DEF, 0, 0, 0, 0, "none",
+     "The exact expected body, read from this file where mfbench runs; a relative path is in "
+     "the targets/ folder. For bodies that are not text.",
+     "a file name", NULL, AT(cfg_payload, body_file), 0, cfg__parse_body_file},
+    {S_PAY, "length", CFG_T_INT, CFG_K_DOC_DEF, 0, INT64_MAX, 0, 0, "none",
+     "The exact expected body length in bytes.", NULL, NULL, AT(cfg_payload, length), 0, NULL},
+    {S_PAY, "content_type", CFG_T_STR, CFG_K_DOC_DEF, 0, 0, 0, 0, "none (not checked)",
+     "Expected prefix of the Content-Type header.", NULL, NULL, AT(cfg_payload, content_type), 0,
+     NULL},
+
+    /* ---- frameworks.NAME (plus every settings key as an override) ---- */
+    {S_FW, "server", CFG_T_NAME, CFG_K_DOC_DEF, 0, 0, 0, 0, "none",
+     "The server that runs the app (werkzeug, gunicorn, uvicorn, ...).", NULL, NULL,
+     AT(cfg_framework, server), 0, NULL},
+    {S_FW, "workers", CFG_T_INT, 0, 1, INT_MAX, 0, 0, "1",
+     "Worker processes for servers that have them.", NULL, NULL, AT(cfg_framework, workers), 0,
+     NULL},
+    {S_FW, "app", CFG_T_NAME, CFG_K_DOC_DEF, 0, 0, 0, 0, "the framework's NAME",
+     "Folder under targets/ holding the app.", NULL, NULL, AT(cfg_framework, app), 0, NULL},
+    {S_FW, "start", CFG_T_STR, CFG_K_DOC_DEF, 0, 0, 0, 0, "the built-in one of targets/APP/",
+     "A start command template, e.g. \"{python} {dir}/app.py --host {host} --port {port}\".", NULL,
+     NULL, AT(cfg_framework, start), 0, NULL},
+    {S_FW, "dir", CFG_T_STR, CFG_K_DOC_DEF, 0, 0, 0, 0, "none",
+     "The user's own target folder, relative to the matrix file; uploaded to the node.", NULL, NULL,
+     AT(cfg_framework, dir), 0, NULL},
+    {S_FW, "system_site_packages", CFG_T_BOOL, CFG_K_DOC_DEF, 0, 0, 0, 0,
+     "node.system_site_packages",
+     "This framework's virtual environment sees the node's python3-* packages (true) or "
+     "installs targets/APP/requirements.txt with pip (false).",
+     NULL, NULL, AT(cfg_framework, system_site_packages), 0, NULL},
+};
+
+const size_t cfg_nkeys = sizeof(cfg_keys) / sizeof(cfg_keys[0]);
+
+static const char *const scope_prefix[] = {
+    [CFG_SCOPE_ROOT] = "",
+    [CFG_SCOPE_NODE] = "node.",
+    [CFG_SCOPE_LOAD] = "load.",
+    [CFG_SCOPE_SETTINGS] = "defaults.",
+    [CFG_SCOPE_PAYLOAD] = "payloads.NAME.",
+    [CFG_SCOPE_FRAMEWORK] = "frameworks.NAME.",
+};
+
+const char *cfg_key_path(const struct cfg_key *k, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s%s", scope_prefix[k->scope], k->name);
+    return buf;
+}
+
+const char *cfg_key_type(const struct cfg_key *k)
+{
+    switch (k->type) {
+    case CFG_T_MAP:
+        return (k->flags & CFG_K_NAMED) ? "mapping of NAME to mapping" : "mapping";
+    case CFG_T_STR:
+        return "string";
+    case CFG_T_NAME:
+        return "name";
+    case CFG_T_ABSPATH:
+        return "absolute path";
+    case CFG_T_INT:
+        return (k->flags & CFG_K_AUTO) ? "integer or auto" : "integer";
+    case CFG_T_NUM:
+        return "number";
+    case CFG_T_PCT:
+        return "percentage";
+    case CFG_T_DUR:
+        return "duration";
+    case CFG_T_BOOL:
+        return "boolean";
+    case CFG_T_CPUS:
+        return "CPU list";
+    case CFG_T_COMPOUND:
+        break;
+    }
+    return "compound";
+}
+
+static bool int_unbounded(const struct cfg_key *k)
+{
+    return k->max == INT64_MAX || k->max == INT_MAX;
+}
+
+const char *cfg_key_range(const struct cfg_key *k, char *buf, size_t n)
+{
+    buf[0] = '\0';
+    switch (k->type) {
+    case CFG_T_INT:
+    case CFG_T_DUR:
+        if (k->type == CFG_T_DUR && k->min <= 0 && k->max == INT64_MAX)
+            break; /* any duration */
+        if (k->min == k->max)
+            snprintf(buf, n, "%lld", (long long)k->min);
+        else if (int_unbounded(k) && k->min == 1)
+            snprintf(buf, n, "> 0");
+        else if (int_unbounded(k))
+            snprintf(buf, n, ">= %lld", (long long)k->min);
+        else
+            snprintf(buf, n, "in [%lld, %lld]", (long long)k->min, (long long)k->max);
+        break;
+    case CFG_T_NUM:
+        if (k->fmax >= NUM_MAX)
+            snprintf(buf, n, "%s %g", (k->flags & CFG_K_MIN_OPEN) ? ">" : ">=", k->fmin);
+        else
+            snprintf(buf, n, "in %c%g, %g]", (k->flags & CFG_K_MIN_OPEN) ? '(' : '[', k->fmin,
+                     k->fmax);
+        break;
+    case CFG_T_PCT:
+        snprintf(buf, n, "in (%g%%, %g%%]", k->fmin, k->fmax);
+        break;
+    case CFG_T_COMPOUND:
+    case CFG_T_MAP:
+    case CFG_T_STR:
+    case CFG_T_NAME:
+    case CFG_T_ABSPATH:
+    case CFG_T_BOOL:
+    case CFG_T_CPUS:
+        break;
+    }
+    return buf;
+}
+
+int cfg__name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > CFG_MAX_NAME)
+        return 0;
+    if (!(islower((unsigned char)s[0]) || isdigit((unsigned char)s[0])))
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (!(islower(ch) || isdigit(ch) || ch == '_' || ch == '.' || ch == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+static int store_str(const char *text, void *field)
+{
+    char *s = strdup(text);
+    if (!s)
+        return -ENOMEM;
+    char **dst = field;
+    free(*dst);
+    *dst = s;
+    return 0;
+}
+
+static void store_int(const struct cfg_key *k, int64_t v, void *field)
+{
+    if (k->size == sizeof(int64_t))
+        *(int64_t *)field = v;
+    else
+        *(int *)field = (int)v;
+}
+
+#define BADF(...) (snprintf(msg, n, __VA_ARGS__), -EINVAL)
+
+static int parse_int(const struct cfg_key *k, const char *path, const char *text, void *field,
+                     char *msg, size_t n)
+{
+    char range[64];
+    cfg_key_range(k, range, sizeof range);
+    if ((k->flags & CFG_K_AUTO) && !strcmp(text, "auto")) {
+        if (field)
+            store_int(k, 0, field);
+        return 0;
+    }
+    int64_t v;
+    int rc = parse_i64(text, INT64_MIN, INT64_MAX, &v);
+    if (rc == -EINVAL)
+        return BADF("%s must be an integer, got '%s'", path, text);
+    bool neg = text[0] == '-';
+    if (!rc && v >= k->min && v <= k->max) {
+        if (field)
+            store_int(k, v, field);
+        return 0;
+    }
+    if (k->min == k->max)
+        return BADF("%s must be %s, got '%s'", path, range, text);
+    if (!int_unbounded(k))
+        return BADF("%s must be %s, got '%s'", path, range, text);
+    if ((rc && !neg) || (!rc && v > k->max))
+        return BADF("%s is too large (at most %lld)", path, (long long)k->max);
+    return BADF("%s must be %s%s%s%s", path, range, k->note ? " (" : "", k->note ? k->note : "",
+                k->note ? ")" : "");
+}
+
+static int parse_num(const struct cfg_key *k, const char *path, const char *text, void *field,
+                     char *msg, size_t n)
+{
+    char range[64];
+    cfg_key_range(k, range, sizeof range);
+    double v;
+    if (parse_double(text, &v))
+        return BADF("%s must be a number, got '%s'", path, text);
+    bool low = (k->flags & CFG_K_MIN_OPEN) ? !(v > k->fmin) : !(v >= k->fmin);
+    if (low || v > k->fmax) {
+        if (k->fmax < NUM_MAX)
+            return BADF("%s must be %s, got '%s'", path, range, text);
+        if (low)
+            return BADF("%s must be %s", path, range);
+        return BADF("%s is too large (at most %g)", path, k->fmax);
+    }
+    if (field)
+        *(double *)field = v;
+    return 0;
+}
+
+/* "5%" or a bare number of percent. */
+static int parse_pct(const struct cfg_key *k, const char *path, const char *text, void *field,
+                     char *msg, size_t n)
+{
+    char range[64], tmp[64];
+    cfg_key_range(k, range, sizeof range);
+    size_t len = strlen(text);
+    double v = 0;
+    bool ok = len > 0 && len < sizeof(tmp);
+    if (ok) {
+        memcpy(tmp, text, len + 1);
+        if (tmp[len - 1] == '%')
+            tmp[len - 1] = '\0';
+        ok = !parse_double(tmp, &v) && v > k->fmin && v <= k->fmax;
+    }
+    if (!ok)
+        return BADF("%s must be a percentage %s, got '%s'", path, range, text);
+    if (field)
+        *(double *)field = v;
+    return 0;
+}
+
+static int parse_dur(const struct cfg_key *k, const char *path, const char *text, void *field,
+                     char *msg, size_t n)
+{
+    char range[64];
+    int64_t ms;
+    /* The length cap keeps dur_parse's sum of parts far from overflowing. */
+    if (strlen(text) > 32 || dur_parse(text, &ms))
+        return BADF("%s: malformed duration '%s' (use e.g. 60s, 2m, 500ms, 1m30s or 0)", path,
+                    text);
+    if (ms < k->min)
+        return BADF("%s must be %s", path, cfg_key_range(k, range, sizeof range));
+    if (field) {
+        if (k->flags & CFG_K_DOUBLE)
+            *(double *)field = (double)ms;
+        else
+            *(int64_t *)field = ms;
+    }
+    return 0;
+}
+
+static int parse_bool(const char *path, const char *text, void *field, char *msg, size_t n)
+{
+    static const char *const yes[] = {"true", "yes", "on", "1"};
+    static const char *const no[] = {"false", "no", "off", "0"};
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+        if (!strcasecmp(text, yes[i]) || !strcasecmp(text, no[i])) {
+            if (field)
+                *(int *)field = !strcasecmp(text, yes[i]);
+            return 0;
+        }
+    }
+    return BADF("%s must be true or false, got '%s'", path, text);
+}
+
+int cfg_key_parse(const struct cfg_key *k, const char *path, const char *text, void *base,
+                  char *msg, size_t n)
+{
+    return cfg__key_parse_at(k, path, text, (base && k->size) ? (char *)base + k->offset : NULL,
+                             msg, n);
+}
+
+int cfg__key_parse_at(const struct cfg_key *k, const char *path, const char *text, void *field,
+                      char *msg, size_t n)
+{
+    switch (k->type) {
+    case CFG_T_INT:
+        return parse_int(k, path, text, field, msg, n);
+    case CFG_T_NUM:
+        return parse_num(k, path, text, field, msg, n);
+    case CFG_T_PCT:
+        return parse_pct(k, path, text, field, msg, n);
+    case CFG_T_DUR:
+        return parse_dur(k, path, text, field, msg, n);
+    case CFG_T_BOOL:
+        return parse_bool(path, text, field, msg, n);
+    case CFG_T_NAME:
+        if (!cfg__name_ok(text))
+            return BADF("%s: '%s' is not a valid name (use [a-z0-9][a-z0-9_.-]*, at most %d "
+                        "characters)",
+                        path, text, CFG_MAX_NAME);
+        break;
+    case CFG_T_ABSPATH:
+        if (text[0] != '/')
+            return BADF("%s must be an absolute path, got '%s'", path, text);
+        break;
+    case CFG_T_CPUS:
+        for (const char *p = text; *p; p++)
+            if (!isdigit((unsigned char)*p) && *p != ',' && *p != '-')
+                return BADF("%s must be a CPU list like \"1\" or \"0-3,6\", got '%s'", path, text);
+        break;
+    case CFG_T_STR:
+        break;
+    case CFG_T_MAP:
+    case CFG_T_COMPOUND:
+        return BADF("%s is not a scalar key", path);
+    }
+    if (field && store_str(text, field)) {
+        snprintf(msg, n, "out of memory");
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+int cfg_key_defaults(enum cfg_scope scope, void *base, char *msg, size_t n)
+{
+    char path[128];
+    for (size_t i = 0; i < cfg_nkeys; i++) {
+        const struct cfg_key *k = &cfg_keys[i];
+        if (k->scope != scope || (k->flags & CFG_K_DOC_DEF) || !k->size)
+            continue;
+        int rc = cfg_key_parse(k, cfg_key_path(k, path, sizeof path), k->def, base, msg, n);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* ---- lookup and suggestions ---- */
+
+/* Rewrites a user's path into the table's form: the segment after payloads., frameworks.
+ * or profiles. becomes NAME; profiles.NAME.KEY and a framework's settings key become
+ * defaults.KEY. */
+static void normalize(const char *path, char *out, size_t n)
+{
+    static const char *const named[] = {"payloads.", "frameworks.", "profiles."};
+    snprintf(out, n, "%s", path);
+    for (size_t i = 0; i < 3; i++) {
+        size_t l = strlen(named[i]);
+        if (strncmp(path, named[i], l))
+            continue;
+        const char *rest = strchr(path + l, '.');
+        if (!rest)
+            return;
+        rest++;
+        if (i == 0) {
+            snprintf(out, n, "payloads.NAME.%s", rest);
+            return;
+        }
+        if (i == 1) {
+            for (size_t j = 0; j < cfg_nkeys; j++)
+                if (cfg_keys[j].scope == CFG_SCOPE_FRAMEWORK && !strcmp(cfg_keys[j].name, rest)) {
+                    snprintf(out, n, "frameworks.NAME.%s", rest);
+                    return;
+                }
+        }
+        snprintf(out, n, "defaults.%s", rest);
+        return;
+    }
+}
+
+const struct cfg_key *cfg_key_find(const char *path)
+{
+    char want[256], p[256];
+    if (!path || !*path)
+        return NULL;
+    normalize(path, want, sizeof want);
+    for (size_t i = 0; i < cfg_nkeys; i++)
+        if (!strcmp(cfg_key_path(&cfg_keys[i], p, sizeof p), want))
+            return &cfg_keys[i];
+    /* A bare name ("spawn_rate") finds the one key of that name. */
+    const struct cfg_key *only = NULL;
+    for (size_t i = 0; !strchr(path, '.') && i < cfg_nkeys; i++) {
+        if (strcmp(cfg_keys[i].name, path))
+            continue;
+        if (only)
+            return NULL;
+        only = &cfg_keys[i];
+    }
+    return only;
+}
+
+/* Levenshtein distance of two short strings, capped at 9. */
+static size_t distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 63 || lb > 63)
+        return 9;
+    size_t row[64];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (row[j] + 1 < best)
+                best = row[j] + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb] > 9 ? 9 : row[lb];
+}
+
+static const char *last_segment(const char *p)
+{
+    const char *dot = strrchr(p, '.');
+    return dot ? dot + 1 : p;
+}
+
+size_t cfg_key_suggest(const char *path, const struct cfg_key **out, size_t max)
+{
+    char want[256], p[256];
+    size_t n = 0;
+    if (!path)
+        return 0;
+    normalize(path, want, sizeof want);
+    const char *leaf = last_segment(want);
+    size_t parent = (size_t)(leaf - want); /* "node." */
+    /* Near misses: the same parent and a close last segment, or a close whole path. */
+    for (size_t i = 0; i < cfg_nkeys && n < max; i++) {
+        const char *kp = cfg_key_path(&cfg_keys[i], p, sizeof p);
+        const char *kl = last_segment(kp);
+        bool same_parent = (size_t)(kl - kp) == parent && !strncmp(kp, want, parent);
+        if ((same_parent && distance(kl, leaf) <= 2) || distance(kp, want) <= 2 ||
+            (!strchr(path, '.') && distance(kl, leaf) <= 1))
+            out[n++] = &cfg_keys[i];
+    }
+    if (n)
+        return n;
+    /* Else the keys of the section named: everything directly under the parent (or under
+     * the path itself when it names a section), else the top level. */
+    for (int pass = 0; pass < 3 && n == 0; pass++) {
+        char pre[sizeof want + 1];
+        if (pass == 0)
+            snprintf(pre, sizeof pre, "%s.", want);
+        else if (pass == 1)
+            snprintf(pre, sizeof pre, "%.*s", (int)parent, want);
+        else
+            pre[0] = '\0';
+        size_t pl = strlen(pre);
+        for (size_t i = 0; i < cfg_nkeys && n < max; i++) {
+            const char *kp = cfg_key_path(&cfg_keys[i], p, sizeof p);
+            if (!strncmp(kp, pre, pl) && !strchr(kp + pl, '.') && kp[pl])
+                out[n++] = &cfg_keys[i];
+        }
+    }
+    return n;
+}
