@@ -262,8 +262,9 @@ int cfg_key_defaults(enum cfg_scope scope, void *base, char *msg, size_t n);
 /* The entry for a path as cfg_key_path writes it; a NAME segment may be any name, and
  * settings are also found under profiles.NAME. and frameworks.NAME. NULL if none. */
 const struct cfg_key *cfg_key_find(const char *path);
-/* Keys near an unknown path: those within a small edit distance of it, or else the keys
- * of the section it names. Fills out[] (at most max); returns how many. */
-size_t cfg_key_suggest(const char *path, const struct cfg_key **out, size_t max);
+/* Keys near an unknown path: those within a small edit distance of it (*near = 1), or
+ * else the keys of the section it names or is in (*near = 0). Fills out[] (at most max);
+ * returns how many. */
+size_t cfg_key_suggest(const char *path, const struct cfg_key **out, size_t max, int *near);
 
 #endif

@@ -214,8 +214,9 @@ const struct cfg_key cfg_keys[] = {
     {S_FW, "app", CFG_T_NAME, CFG_K_DOC_DEF, 0, 0, 0, 0, "the framework's NAME",
      "Folder under targets/ holding the app.", NULL, NULL, AT(cfg_framework, app), 0, NULL},
     {S_FW, "start", CFG_T_STR, CFG_K_DOC_DEF, 0, 0, 0, 0, "the built-in one of targets/APP/",
-     "A start command template, e.g. \"{python} {dir}/app.py --host {host} --port {port}\".", NULL,
-     NULL, AT(cfg_framework, start), 0, NULL},
+     "A start command template replacing the built-in one: "
+     "\"{python} {dir}/app.py --host {host} --port {port}\".",
+     NULL, NULL, AT(cfg_framework, start), 0, NULL},
     {S_FW, "dir", CFG_T_STR, CFG_K_DOC_DEF, 0, 0, 0, 0, "none",
      "The user's own target folder, relative to the matrix file; uploaded to the node.", NULL, NULL,
      AT(cfg_framework, dir), 0, NULL},
@@ -527,7 +528,7 @@ int cfg_key_defaults(enum cfg_scope scope, void *base, char *msg, size_t n)
 /* Rewrites a user's path into the table's form: the segment after payloads., frameworks.
  * or profiles. becomes NAME; profiles.NAME.KEY and a framework's settings key become
  * defaults.KEY. */
-static void normalize(const char *path, char *out, size_t n)
+static void normalize(const char *path, char *out, size_t n, bool fw_own)
 {
     static const char *const named[] = {"payloads.", "frameworks.", "profiles."};
     snprintf(out, n, "%s", path);
@@ -541,6 +542,10 @@ static void normalize(const char *path, char *out, size_t n)
         rest++;
         if (i == 0) {
             snprintf(out, n, "payloads.NAME.%s", rest);
+            return;
+        }
+        if (i == 1 && fw_own) {
+            snprintf(out, n, "frameworks.NAME.%s", rest);
             return;
         }
         if (i == 1) {
@@ -560,7 +565,7 @@ const struct cfg_key *cfg_key_find(const char *path)
     char want[256], p[256];
     if (!path || !*path)
         return NULL;
-    normalize(path, want, sizeof want);
+    normalize(path, want, sizeof want, false);
     for (size_t i = 0; i < cfg_nkeys; i++)
         if (!strcmp(cfg_key_path(&cfg_keys[i], p, sizeof p), want))
             return &cfg_keys[i];
@@ -608,42 +613,69 @@ static const char *last_segment(const char *p)
     return dot ? dot + 1 : p;
 }
 
-size_t cfg_key_suggest(const char *path, const struct cfg_key **out, size_t max)
+/* Appends the keys near want (one normalized form of the user's path) to out. */
+static size_t near_keys(const char *path, const char *want, const struct cfg_key **out, size_t n,
+                        size_t max)
 {
-    char want[256], p[256];
-    size_t n = 0;
-    if (!path)
-        return 0;
-    normalize(path, want, sizeof want);
+    char p[256];
     const char *leaf = last_segment(want);
     size_t parent = (size_t)(leaf - want); /* "node." */
-    /* Near misses: the same parent and a close last segment, or a close whole path. */
     for (size_t i = 0; i < cfg_nkeys && n < max; i++) {
         const char *kp = cfg_key_path(&cfg_keys[i], p, sizeof p);
         const char *kl = last_segment(kp);
         bool same_parent = (size_t)(kl - kp) == parent && !strncmp(kp, want, parent);
-        if ((same_parent && distance(kl, leaf) <= 2) || distance(kp, want) <= 2 ||
-            (!strchr(path, '.') && distance(kl, leaf) <= 1))
+        bool dup = false;
+        for (size_t j = 0; j < n; j++)
+            dup = dup || out[j] == &cfg_keys[i];
+        if (!dup && ((same_parent && distance(kl, leaf) <= 2) || distance(kp, want) <= 2 ||
+                     (!strchr(path, '.') && distance(kl, leaf) <= 1)))
             out[n++] = &cfg_keys[i];
     }
-    if (n)
-        return n;
-    /* Else the keys of the section named: everything directly under the parent (or under
-     * the path itself when it names a section), else the top level. */
-    for (int pass = 0; pass < 3 && n == 0; pass++) {
-        char pre[sizeof want + 1];
-        if (pass == 0)
-            snprintf(pre, sizeof pre, "%s.", want);
-        else if (pass == 1)
-            snprintf(pre, sizeof pre, "%.*s", (int)parent, want);
-        else
-            pre[0] = '\0';
-        size_t pl = strlen(pre);
-        for (size_t i = 0; i < cfg_nkeys && n < max; i++) {
-            const char *kp = cfg_key_path(&cfg_keys[i], p, sizeof p);
-            if (!strncmp(kp, pre, pl) && !strchr(kp + pl, '.') && kp[pl])
-                out[n++] = &cfg_keys[i];
-        }
+    return n;
+}
+
+/* Appends the keys directly under prefix pre ("node.", "" for the top level). */
+static size_t section_keys(const char *pre, const struct cfg_key **out, size_t n, size_t max)
+{
+    char p[256];
+    size_t pl = strlen(pre);
+    for (size_t i = 0; i < cfg_nkeys && n < max; i++) {
+        const char *kp = cfg_key_path(&cfg_keys[i], p, sizeof p);
+        if (!strncmp(kp, pre, pl) && kp[pl] && !strchr(kp + pl, '.'))
+            out[n++] = &cfg_keys[i];
     }
     return n;
+}
+
+size_t cfg_key_suggest(const char *path, const struct cfg_key **out, size_t max, int *near)
+{
+    char want[2][256];
+    size_t n = 0;
+    *near = 0;
+    if (!path)
+        return 0;
+    /* A framework's unknown key may be near one of its own keys or a settings key. */
+    normalize(path, want[0], sizeof want[0], false);
+    normalize(path, want[1], sizeof want[1], true);
+    int forms = strcmp(want[0], want[1]) ? 2 : 1;
+    for (int f = 0; f < forms; f++)
+        n = near_keys(path, want[f], out, n, max);
+    *near = n > 0;
+    if (n)
+        return n;
+    /* Else the keys of the section the path names, else of the one it is in, else the top
+     * level. */
+    char pre[sizeof want + 2]; /* gcc cannot tell want[f] from all of want */
+    for (int f = 0; f < forms; f++) {
+        snprintf(pre, sizeof pre, "%s.", want[f]);
+        n = section_keys(pre, out, n, max);
+    }
+    if (n == 0) {
+        for (int f = forms - 1; f >= 0; f--) {
+            const char *leaf = last_segment(want[f]);
+            snprintf(pre, sizeof pre, "%.*s", (int)(leaf - want[f]), want[f]);
+            n = section_keys(pre, out, n, max);
+        }
+    }
+    return n ? n : section_keys("", out, 0, max);
 }
