@@ -613,6 +613,16 @@ static const char *last_segment(const char *p)
     return dot ? dot + 1 : p;
 }
 
+static size_t dots(const char *s)
+{
+    size_t n = 0;
+    while ((s = strchr(s, '.')) != NULL) {
+        n++;
+        s++;
+    }
+    return n;
+}
+
 /* Appends the keys near want (one normalized form of the user's path) to out. */
 static size_t near_keys(const char *path, const char *want, const struct cfg_key **out, size_t n,
                         size_t max)
@@ -627,7 +637,8 @@ static size_t near_keys(const char *path, const char *want, const struct cfg_key
         bool dup = false;
         for (size_t j = 0; j < n; j++)
             dup = dup || out[j] == &cfg_keys[i];
-        if (!dup && ((same_parent && distance(kl, leaf) <= 2) || distance(kp, want) <= 2 ||
+        if (!dup && ((same_parent && distance(kl, leaf) <= 2) ||
+                     (dots(kp) == dots(want) && distance(kp, want) <= 2) ||
                      (!strchr(path, '.') && distance(kl, leaf) <= 1)))
             out[n++] = &cfg_keys[i];
     }
