@@ -177,10 +177,13 @@ static int check_map(ctx_t *c, yaml_node_t *n, const char *key, bool null_ok, si
 
 /* ---- walking mappings through the key table ---- */
 
-/* The entry of scope named rel.key (key alone when rel is ""). */
+/* The entry of scope named rel.key (key alone when rel is ""). A key with a dot is
+ * none: "users.max" is written nested, never flat. */
 static const struct cfg_key *find_key(enum cfg_scope scope, const char *rel, const char *key)
 {
     size_t rl = strlen(rel);
+    if (strchr(key, '.'))
+        return NULL;
     for (size_t i = 0; i < cfg_nkeys; i++) {
         const struct cfg_key *k = &cfg_keys[i];
         if (k->scope != scope)
