@@ -4,7 +4,6 @@
  * turn the loaded matrix into the settings and cells of a run. */
 #include "config_int.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>

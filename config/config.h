@@ -212,7 +212,7 @@ enum {
     CFG_K_DOUBLE = 1u << 2,   /* CFG_T_DUR: stored as double ms */
     CFG_K_AUTO = 1u << 3,     /* CFG_T_INT: the word "auto" is accepted, stored as 0 */
     CFG_K_DOC_DEF = 1u << 4,  /* def is a description (set in code), not a value to parse */
-    CFG_K_REQUIRED = 1u << 5, /* the loader refuses a mapping without it */
+    CFG_K_REQUIRED = 1u << 5, /* must be given (checked where its section is parsed) */
     CFG_K_NAMED = 1u << 6,    /* CFG_T_MAP: a mapping NAME -> {...} (payloads, frameworks, ...) */
 };
 
