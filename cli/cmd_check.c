@@ -1,4 +1,5 @@
-/* cmd_check.c - `mfbench check`: validate a matrix; errors as FILE:LINE:COL. */
+/* cmd_check.c - `mfbench check`: validate a matrix; errors as FILE:LINE:COL. With
+ * --explain, describe matrix keys from the loader's own key table instead. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,30 +9,115 @@
 
 static const char check_usage[] =
     "usage: mfbench check [-m FILE] [-p PROFILE]\n"
+    "       mfbench check --explain [KEY]\n"
     "\n"
     "Validates a matrix and prints what it would run. Errors are printed on stderr as\n"
     "FILE:LINE:COL: message, and the exit status is 2.\n"
     "\n"
     "  -m, --matrix FILE    the matrix (default: $MFBENCH_MATRIX, else the built-in one)\n"
     "  -p, --profile NAME   also resolve every framework under this profile\n"
+    "  -e, --explain [KEY]  print KEY's path, type, default, range and help (KEY as written\n"
+    "                       in a matrix: defaults.users.max, frameworks.flask.workers,\n"
+    "                       node.pip.args, or a bare name like spawn_rate); without KEY,\n"
+    "                       list every key with a short help. An unknown KEY exits 2\n"
+    "                       naming close matches or the keys of its section.\n"
     "  -h, --help           this text\n";
+
+/* The first sentence of a help text (up to ". " or "; ", not inside "..."), cut to fit
+ * one line. */
+static void short_help(const char *help, char *out, size_t n)
+{
+    size_t len = 0;
+    while (help[len] && len + 1 < n) {
+        if ((help[len] == '.' || help[len] == ';') && (help[len + 1] == ' ' || !help[len + 1]) &&
+            !(len > 0 && help[len - 1] == '.'))
+            break;
+        len++;
+    }
+    if (help[len] && len + 1 >= n) /* cut inside the sentence: say so */
+        snprintf(out, n, "%.*s...", (int)(len - 3), help);
+    else
+        snprintf(out, n, "%.*s", (int)len, help);
+}
+
+static void explain_one(const struct cfg_key *k)
+{
+    char path[128], range[96];
+    printf("key:     %s", cfg_key_path(k, path, sizeof path));
+    if (k->scope == CFG_SCOPE_SETTINGS)
+        printf(" (also profiles.NAME.%s, frameworks.NAME.%s)", k->name, k->name);
+    printf("\ntype:    %s\n", cfg_key_type(k));
+    if (k->syntax)
+        printf("form:    %s\n", k->syntax);
+    printf("default: %s\n", k->def);
+    cfg_key_range(k, range, sizeof range);
+    printf("range:   %s\n", range[0]                                              ? range
+                            : (k->type == CFG_T_MAP || k->type == CFG_T_COMPOUND) ? "see form"
+                                                                                  : "any");
+    if (k->type == CFG_T_MAP && !(k->flags & CFG_K_NAMED)) {
+        printf("keys:   ");
+        for (size_t i = 0; i < cfg_nkeys; i++) {
+            const struct cfg_key *s = &cfg_keys[i];
+            size_t nl = strlen(k->name);
+            if (s->scope == k->scope && !strncmp(s->name, k->name, nl) && s->name[nl] == '.')
+                printf(" %s", s->name + nl + 1);
+        }
+        printf("\n");
+    }
+    printf("help:    %s\n", k->help);
+}
+
+/* --explain [KEY]: CLI_OK, or CLI_USAGE for an unknown key. */
+static int explain(const char *key)
+{
+    char path[128], help[64];
+    if (!key) {
+        for (size_t i = 0; i < cfg_nkeys; i++) {
+            short_help(cfg_keys[i].help, help, sizeof help);
+            printf("%-37s %s\n", cfg_key_path(&cfg_keys[i], path, sizeof path), help);
+        }
+        return CLI_OK;
+    }
+    const struct cfg_key *k = cfg_key_find(key);
+    if (k) {
+        explain_one(k);
+        return CLI_OK;
+    }
+    const struct cfg_key *near[64];
+    int close = 0;
+    size_t n = cfg_key_suggest(key, near, sizeof near / sizeof near[0], &close);
+    fprintf(stderr, "mfbench check: unknown key '%s'%s", key,
+            n == 0  ? "\n"
+            : close ? "; close matches:"
+                    : "; keys there:");
+    for (size_t i = 0; i < n; i++)
+        fprintf(stderr, "%s%s", i ? ", " : " ", cfg_key_path(near[i], path, sizeof path));
+    if (n)
+        fputc('\n', stderr);
+    fprintf(stderr, "(mfbench check --explain lists every key)\n");
+    return CLI_USAGE;
+}
 
 int cli_cmd_check(int argc, char **argv)
 {
     static const struct option opts[] = {{"matrix", required_argument, NULL, 'm'},
                                          {"profile", required_argument, NULL, 'p'},
+                                         {"explain", no_argument, NULL, 'e'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *path = NULL, *profile = NULL;
-    int c;
+    int c, explaining = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "m:p:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "m:p:eh", opts, NULL)) != -1) {
         switch (c) {
         case 'm':
             path = optarg;
             break;
         case 'p':
             profile = optarg;
+            break;
+        case 'e':
+            explaining = 1;
             break;
         case 'h':
             fputs(check_usage, stdout);
@@ -41,6 +127,8 @@ int cli_cmd_check(int argc, char **argv)
             return CLI_USAGE;
         }
     }
+    if (explaining && optind + 1 >= argc)
+        return explain(optind < argc ? argv[optind] : NULL);
     if (optind < argc) {
         fprintf(stderr, "mfbench check: unexpected argument '%s'\n%s", argv[optind], check_usage);
         return CLI_USAGE;

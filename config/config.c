@@ -1,9 +1,9 @@
 /* config.c - loads matrix.yaml with libyaml's document API and validates it into
- * struct cfg_matrix. Every rejection names the full key path and its file:line:col;
- * cfg_resolve/cfg_select turn the loaded matrix into the settings and cells of a run. */
-#include "config.h"
+ * struct cfg_matrix, walking each mapping through the key table (keys.c). Every
+ * rejection names the full key path and its file:line:col; cfg_resolve/cfg_select
+ * turn the loaded matrix into the settings and cells of a run. */
+#include "config_int.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -16,35 +16,10 @@
 
 #define CFG_MAX_FILE ((size_t)1 << 20) /* a matrix is a few KiB; refuse anything silly */
 #define CFG_MAX_PAIRS 1024             /* entries in one mapping */
-#define CFG_MAX_NAME 64                /* framework, payload and profile names */
 #define CFG_KEY_MAX 320                /* "frameworks.NAME.stop_when.failures" */
+#define CFG_LIST_MAX 512               /* "allowed: ..." lists */
 
-/* The built-in bottom layer of cfg_resolve (the seed benchmark's settings). */
-static const struct cfg_settings builtin_settings = {
-    .set = 0,
-    .duration_ms = 60000,
-    .warmup_ms = 5000,
-    .spawn_rate = 500,
-    .think = {CFG_THINK_BETWEEN, 5000, 15000},
-    .users = {500, 500, 10000},
-    .stop_when = {1, 0, 0},
-    .timeout_ms = 10000,
-    .repeats = 1,
-    .rate = 0,
-    .pipeline = 1,
-    .refine_pct = 0,
-    .refine_abs = 0,
-    .ready_timeout_ms = 30000,
-    .spread_pct = 5,
-    .max_repeats = 5,
-    .client_bound_pct = 90,
-};
-
-#define SETTINGS_KEYS                                                                              \
-    "duration, warmup, spawn_rate, think, users, stop_when, timeout, repeats, rate, pipeline, "    \
-    "refine, ready_timeout, spread, max_repeats"
-
-struct ctx {
+struct cfg__ctx {
     yaml_document_t *doc;
     struct cfg_matrix *m;
     struct err *e;
@@ -53,11 +28,12 @@ struct ctx {
     int *fw_line, *fw_col, *pr_line, *pr_col;
     int def_line, def_col;
 };
+typedef struct cfg__ctx ctx_t;
 
 /* ---- errors and small helpers ---- */
 
-static int bad_at(struct ctx *c, const yaml_mark_t *mk, const char *fmt, ...) MF_PRINTF(3, 4);
-static int bad_at(struct ctx *c, const yaml_mark_t *mk, const char *fmt, ...)
+static int bad_at(ctx_t *c, const yaml_mark_t *mk, const char *fmt, ...) MF_PRINTF(3, 4);
+static int bad_at(ctx_t *c, const yaml_mark_t *mk, const char *fmt, ...)
 {
     char msg[sizeof(c->e->msg)];
     va_list ap;
@@ -102,13 +78,13 @@ static const char *kind_name(const yaml_node_t *n)
     return "a scalar";
 }
 
-static yaml_node_t *node_at(struct ctx *c, int id)
+static yaml_node_t *node_at(ctx_t *c, int id)
 {
     return yaml_document_get_node(c->doc, id);
 }
 
 /* A scalar value (not null). what names the expected kind for the message. */
-static int want_scalar(struct ctx *c, yaml_node_t *n, const char *key, const char *what)
+static int want_scalar(ctx_t *c, yaml_node_t *n, const char *key, const char *what)
 {
     if (n->type != YAML_SCALAR_NODE)
         return bad(c, n, "%s must be %s, got %s", key, what, kind_name(n));
@@ -117,7 +93,7 @@ static int want_scalar(struct ctx *c, yaml_node_t *n, const char *key, const cha
     return 0;
 }
 
-static int get_str(struct ctx *c, yaml_node_t *n, const char *key, char **out)
+static int get_str(ctx_t *c, yaml_node_t *n, const char *key, char **out)
 {
     int rc = want_scalar(c, n, key, "a string");
     if (rc)
@@ -130,141 +106,44 @@ static int get_str(struct ctx *c, yaml_node_t *n, const char *key, char **out)
     return 0;
 }
 
-static int get_int(struct ctx *c, yaml_node_t *n, const char *key, int64_t min, int64_t max,
-                   int64_t *out)
+/* What a scalar of the key's type is, for "must be X, got a mapping". */
+static const char *scalar_what(const struct cfg_key *k)
 {
-    int rc = want_scalar(c, n, key, "an integer");
-    if (rc)
-        return rc;
-    int64_t v;
-    rc = parse_i64(sval(n), INT64_MIN, INT64_MAX, &v);
-    if (rc == -EINVAL)
-        return bad(c, n, "%s must be an integer, got '%s'", key, sval(n));
-    if (rc || v > max)
-        return bad(c, n, "%s is too large (at most %lld)", key, (long long)max);
-    if (v < min) {
-        if (min == 1)
-            return bad(c, n, "%s must be > 0", key);
-        return bad(c, n, "%s must be >= %lld", key, (long long)min);
+    switch (k->type) {
+    case CFG_T_INT:
+        return "an integer";
+    case CFG_T_NUM:
+        return "a number";
+    case CFG_T_PCT:
+        return "a percentage (5%)";
+    case CFG_T_DUR:
+        return "a duration (like 60s)";
+    case CFG_T_BOOL:
+        return "true or false";
+    default:
+        return "a string";
     }
-    *out = v;
-    return 0;
 }
 
-static int get_count(struct ctx *c, yaml_node_t *n, const char *key, int *out)
+/* A scalar-typed key's value, parsed and range-checked by the table, stored at field. */
+static int get_key_at(ctx_t *c, const struct cfg_key *k, yaml_node_t *v, const char *path,
+                      void *field)
 {
-    int64_t v;
-    int rc = get_int(c, n, key, 1, INT_MAX, &v);
-    if (!rc)
-        *out = (int)v;
-    return rc;
-}
-
-/* A finite number; positive says whether 0 is refused too. */
-static int get_num(struct ctx *c, yaml_node_t *n, const char *key, bool positive, double *out)
-{
-    int rc = want_scalar(c, n, key, "a number");
-    if (rc)
-        return rc;
-    double v;
-    if (parse_double(sval(n), &v))
-        return bad(c, n, "%s must be a number, got '%s'", key, sval(n));
-    if (positive && v <= 0)
-        return bad(c, n, "%s must be > 0", key);
-    if (v < 0)
-        return bad(c, n, "%s must be >= 0", key);
-    if (v > 1e9)
-        return bad(c, n, "%s is too large", key);
-    *out = v;
-    return 0;
-}
-
-static int get_dur(struct ctx *c, yaml_node_t *n, const char *key, bool positive, int64_t *out)
-{
-    int rc = want_scalar(c, n, key, "a duration (like 60s)");
-    if (rc)
-        return rc;
-    int64_t ms;
-    /* The length cap keeps dur_parse's sum of parts far from overflowing. */
-    if (strlen(sval(n)) > 32 || dur_parse(sval(n), &ms))
-        return bad(c, n, "%s: malformed duration '%s' (use e.g. 60s, 2m, 500ms, 1m30s or 0)", key,
-                   sval(n));
-    if (positive && ms <= 0)
-        return bad(c, n, "%s must be > 0", key);
-    *out = ms;
-    return 0;
-}
-
-static int get_bool(struct ctx *c, yaml_node_t *n, const char *key, int *out)
-{
-    static const char *const yes[] = {"true", "yes", "on", "1"};
-    static const char *const no[] = {"false", "no", "off", "0"};
-    int rc = want_scalar(c, n, key, "true or false");
-    if (rc)
-        return rc;
-    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-        if (!strcasecmp(sval(n), yes[i])) {
-            *out = 1;
-            return 0;
-        }
-        if (!strcasecmp(sval(n), no[i])) {
-            *out = 0;
-            return 0;
-        }
+    if (!((k->flags & CFG_K_AUTO) && v->type == YAML_SCALAR_NODE && !strcmp(sval(v), "auto"))) {
+        int rc = want_scalar(c, v, path, scalar_what(k));
+        if (rc)
+            return rc;
     }
-    return bad(c, n, "%s must be true or false, got '%s'", key, sval(n));
-}
-
-/* Names reach shell commands and paths on the node: keep them boring. */
-static bool name_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > CFG_MAX_NAME)
-        return false;
-    if (!(islower((unsigned char)s[0]) || isdigit((unsigned char)s[0])))
-        return false;
-    for (size_t i = 1; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (!(islower(ch) || isdigit(ch) || ch == '_' || ch == '.' || ch == '-'))
-            return false;
-    }
-    return true;
-}
-
-static int get_name(struct ctx *c, yaml_node_t *n, const char *key, char **out)
-{
-    int rc = get_str(c, n, key, out);
-    if (!rc && !name_ok(*out))
-        rc = bad(c, n,
-                 "%s: '%s' is not a valid name (use [a-z0-9][a-z0-9_.-]*, at most %d characters)",
-                 key, sval(n), CFG_MAX_NAME);
-    return rc;
-}
-
-/* "1", "0-3,6", or "" (no pinning): what taskset -c takes. */
-static int get_cpus(struct ctx *c, yaml_node_t *n, const char *key, char **out)
-{
-    if (n->type == YAML_SCALAR_NODE && n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE &&
-        !*sval(n)) {
-        char *s = strdup("");
-        if (!s)
-            return err_set(c->e, -ENOMEM, "out of memory");
-        free(*out);
-        *out = s;
-        return 0;
-    }
-    int rc = get_str(c, n, key, out);
-    if (rc)
-        return rc;
-    for (const char *p = *out; *p; p++)
-        if (!isdigit((unsigned char)*p) && *p != ',' && *p != '-')
-            return bad(c, n, "%s must be a CPU list like \"1\" or \"0-3,6\", got '%s'", key, *out);
-    return 0;
+    char msg[sizeof(c->e->msg)];
+    int rc = cfg__key_parse_at(k, path, sval(v), field, msg, sizeof msg);
+    if (rc == -ENOMEM)
+        return err_set(c->e, -ENOMEM, "out of memory");
+    return rc ? bad(c, v, "%s", msg) : 0;
 }
 
 /* A mapping (or, when null_ok, nothing, treated as empty) whose keys are unique
  * scalars. Returns 0 with *npairs set. */
-static int check_map(struct ctx *c, yaml_node_t *n, const char *key, bool null_ok, size_t *npairs)
+static int check_map(ctx_t *c, yaml_node_t *n, const char *key, bool null_ok, size_t *npairs)
 {
     *npairs = 0;
     if (null_ok && is_null(n))
@@ -292,24 +171,146 @@ static int check_map(struct ctx *c, yaml_node_t *n, const char *key, bool null_o
     return 0;
 }
 
-static int unknown_key(struct ctx *c, yaml_node_t *k, const char *prefix, const char *allowed)
+#define PAIR_KEY(c, n, i) node_at((c), (n)->data.mapping.pairs.start[i].key)
+#define PAIR_VAL(c, n, i) node_at((c), (n)->data.mapping.pairs.start[i].value)
+
+/* ---- walking mappings through the key table ---- */
+
+/* The entry of scope named rel.key (key alone when rel is ""). A key with a dot is
+ * none: "users.max" is written nested, never flat. */
+static const struct cfg_key *find_key(enum cfg_scope scope, const char *rel, const char *key)
+{
+    size_t rl = strlen(rel);
+    if (strchr(key, '.'))
+        return NULL;
+    for (size_t i = 0; i < cfg_nkeys; i++) {
+        const struct cfg_key *k = &cfg_keys[i];
+        if (k->scope != scope)
+            continue;
+        if (rl ? (!strncmp(k->name, rel, rl) && k->name[rl] == '.' &&
+                  !strcmp(k->name + rl + 1, key))
+               : !strcmp(k->name, key))
+            return k;
+    }
+    return NULL;
+}
+
+/* Appends "a, b, c": the keys directly under rel in scope, in table order, without the
+ * hidden ones. */
+static void list_keys(char *out, size_t n, enum cfg_scope scope, const char *rel)
+{
+    size_t rl = strlen(rel), len = strlen(out);
+    for (size_t i = 0; i < cfg_nkeys && len < n; i++) {
+        const struct cfg_key *k = &cfg_keys[i];
+        if (k->scope != scope || (k->flags & CFG_K_HIDDEN))
+            continue;
+        const char *leaf = k->name;
+        if (rl) {
+            if (strncmp(leaf, rel, rl) || leaf[rl] != '.')
+                continue;
+            leaf += rl + 1;
+        }
+        if (strchr(leaf, '.'))
+            continue;
+        int w = snprintf(out + len, n - len, "%s%s", len ? ", " : "", leaf);
+        len += w > 0 ? (size_t)w : 0;
+    }
+}
+
+static int unknown_key(ctx_t *c, yaml_node_t *k, const char *prefix, const char *allowed)
 {
     char kp[CFG_KEY_MAX];
     return bad(c, k, "unknown key '%s' (allowed: %s)", join(kp, prefix, sval(k)), allowed);
 }
 
-#define PAIR_KEY(c, n, i) node_at((c), (n)->data.mapping.pairs.start[i].key)
-#define PAIR_VAL(c, n, i) node_at((c), (n)->data.mapping.pairs.start[i].value)
+static int parse_keys(ctx_t *c, yaml_node_t *n, const char *prefix, bool null_ok,
+                      enum cfg_scope scope, const char *rel, void *base, void *settings);
 
-/* ---- settings: defaults, profiles and framework overrides ---- */
-
-static int parse_think(struct ctx *c, yaml_node_t *n, const char *key, struct cfg_think *t)
+/* One key's value: its own parser, a nested mapping, or a scalar by type. */
+static int parse_value(ctx_t *c, const struct cfg_key *k, yaml_node_t *v, const char *path,
+                       void *base)
 {
+    if (k->parse)
+        return k->parse(c, k, v, path, base);
+    if (k->type == CFG_T_MAP)
+        return parse_keys(c, v, path, true, k->scope, k->name, base, NULL);
+    return get_key_at(c, k, v, path, k->size ? (char *)base + k->offset : NULL);
+}
+
+/* Parses mapping n (path prefix) whose keys are the table's entries of scope under rel,
+ * stored into base. With settings, the settings keys are accepted too, into it (a
+ * framework's overrides). */
+static int parse_keys(ctx_t *c, yaml_node_t *n, const char *prefix, bool null_ok,
+                      enum cfg_scope scope, const char *rel, void *base, void *settings)
+{
+    size_t np;
+    int rc = check_map(c, n, prefix, null_ok, &np);
+    char kp[CFG_KEY_MAX];
+    for (size_t i = 0; !rc && i < np; i++) {
+        yaml_node_t *k = PAIR_KEY(c, n, i), *v = PAIR_VAL(c, n, i);
+        const struct cfg_key *key = find_key(scope, rel, sval(k));
+        void *b = base;
+        if (!key && settings) {
+            key = find_key(CFG_SCOPE_SETTINGS, "", sval(k));
+            b = settings;
+        }
+        if (!key) {
+            char allowed[CFG_LIST_MAX] = "";
+            list_keys(allowed, sizeof allowed, scope, rel);
+            if (settings)
+                list_keys(allowed, sizeof allowed, CFG_SCOPE_SETTINGS, "");
+            return unknown_key(c, k, prefix, allowed);
+        }
+        rc = parse_value(c, key, v, join(kp, prefix, sval(k)), b);
+        if (!rc && key->scope == CFG_SCOPE_SETTINGS)
+            ((struct cfg_settings *)b)->set |= key->set_bit;
+    }
+    return rc;
+}
+
+/* A nested mapping that must give at least one of its keys. */
+static int parse_group(ctx_t *c, const struct cfg_key *k, yaml_node_t *v, const char *path,
+                       void *base)
+{
+    int rc = parse_keys(c, v, path, false, k->scope, k->name, base, NULL);
+    if (!rc && v->data.mapping.pairs.top == v->data.mapping.pairs.start) {
+        char keys[CFG_LIST_MAX] = "";
+        list_keys(keys, sizeof keys, k->scope, k->name);
+        rc = bad(c, v, "%s must give at least one of %s", path, keys);
+    }
+    return rc;
+}
+
+/* ---- the type-specific parsers the table names ---- */
+
+int cfg__parse_transport(ctx_t *c, const struct cfg_key *k, yaml_node_t *v, const char *path,
+                         void *base)
+{
+    enum cfg_transport *t = (enum cfg_transport *)((char *)base + k->offset);
+    int rc = want_scalar(c, v, path, "local or ssh");
+    if (rc)
+        return rc;
+    if (!strcmp(sval(v), "local"))
+        *t = CFG_TRANSPORT_LOCAL;
+    else if (!strcmp(sval(v), "ssh"))
+        *t = CFG_TRANSPORT_SSH;
+    else
+        return bad(c, v, "%s must be local or ssh, got '%s'", path, sval(v));
+    return 0;
+}
+
+int cfg__parse_think(ctx_t *c, const struct cfg_key *k, yaml_node_t *n, const char *key, void *base)
+{
+    struct cfg_think *t = (struct cfg_think *)((char *)base + k->offset);
+    const struct cfg_key *kmin = find_key(k->scope, k->name, "min"),
+                         *kmax = find_key(k->scope, k->name, "max"),
+                         *kcons = find_key(k->scope, k->name, "constant"),
+                         *kpace = find_key(k->scope, k->name, "pacing");
     char kp[CFG_KEY_MAX];
     int rc;
+    int64_t ms, lo, hi;
     if (n->type == YAML_SCALAR_NODE) { /* think: 2s means constant 2s */
-        int64_t ms;
-        if ((rc = get_dur(c, n, key, false, &ms)))
+        if ((rc = get_key_at(c, kcons, n, key, &ms)))
             return rc;
         *t = (struct cfg_think){CFG_THINK_CONSTANT, ms, ms};
         return 0;
@@ -319,41 +320,36 @@ static int parse_think(struct ctx *c, yaml_node_t *n, const char *key, struct cf
         return rc;
     yaml_node_t *min = NULL, *max = NULL, *cons = NULL, *pace = NULL;
     for (size_t i = 0; i < np; i++) {
-        yaml_node_t *k = PAIR_KEY(c, n, i), *v = PAIR_VAL(c, n, i);
-        const char *s = sval(k);
-        if (!strcmp(s, "min"))
+        yaml_node_t *pk = PAIR_KEY(c, n, i), *v = PAIR_VAL(c, n, i);
+        const struct cfg_key *sub = find_key(k->scope, k->name, sval(pk));
+        if (sub == kmin)
             min = v;
-        else if (!strcmp(s, "max"))
+        else if (sub == kmax)
             max = v;
-        else if (!strcmp(s, "constant"))
+        else if (sub == kcons)
             cons = v;
-        else if (!strcmp(s, "pacing"))
+        else if (sub == kpace)
             pace = v;
-        else
-            return unknown_key(c, k, key, "min, max, constant, pacing");
+        if (!sub) {
+            char allowed[CFG_LIST_MAX] = "";
+            list_keys(allowed, sizeof allowed, k->scope, k->name);
+            return unknown_key(c, pk, key, allowed);
+        }
     }
     int forms = (min || max) + !!cons + !!pace;
     if (forms != 1)
-        return bad(c, n, "%s must be {min: D, max: D}, {constant: D} or {pacing: D}", key);
-    if (cons) {
-        int64_t ms;
-        if ((rc = get_dur(c, cons, join(kp, key, "constant"), false, &ms)))
+        return bad(c, n, "%s must be %s", key, "{min: D, max: D}, {constant: D} or {pacing: D}");
+    if (cons || pace) {
+        if ((rc = get_key_at(c, cons ? kcons : kpace, cons ? cons : pace,
+                             join(kp, key, cons ? "constant" : "pacing"), &ms)))
             return rc;
-        *t = (struct cfg_think){CFG_THINK_CONSTANT, ms, ms};
-        return 0;
-    }
-    if (pace) {
-        int64_t ms;
-        if ((rc = get_dur(c, pace, join(kp, key, "pacing"), true, &ms)))
-            return rc;
-        *t = (struct cfg_think){CFG_THINK_PACING, ms, ms};
+        *t = (struct cfg_think){cons ? CFG_THINK_CONSTANT : CFG_THINK_PACING, ms, ms};
         return 0;
     }
     if (!min || !max)
         return bad(c, n, "%s needs both min and max", key);
-    int64_t lo, hi;
-    if ((rc = get_dur(c, min, join(kp, key, "min"), false, &lo)) ||
-        (rc = get_dur(c, max, join(kp, key, "max"), false, &hi)))
+    if ((rc = get_key_at(c, kmin, min, join(kp, key, "min"), &lo)) ||
+        (rc = get_key_at(c, kmax, max, join(kp, key, "max"), &hi)))
         return rc;
     if (lo > hi) {
         char a[32], b[32];
@@ -365,77 +361,34 @@ static int parse_think(struct ctx *c, yaml_node_t *n, const char *key, struct cf
 }
 
 /* Fields not given stay 0 and are taken from the lower layers by cfg_resolve. */
-static int parse_users(struct ctx *c, yaml_node_t *n, const char *key, struct cfg_users *u)
+int cfg__parse_users(ctx_t *c, const struct cfg_key *k, yaml_node_t *n, const char *key, void *base)
 {
-    char kp[CFG_KEY_MAX];
-    size_t np;
-    int rc = check_map(c, n, key, false, &np);
-    if (rc)
-        return rc;
-    if (np == 0)
-        return bad(c, n, "%s must give at least one of start, step, max", key);
-    yaml_node_t *start = NULL;
-    for (size_t i = 0; i < np; i++) {
-        yaml_node_t *k = PAIR_KEY(c, n, i), *v = PAIR_VAL(c, n, i);
-        const char *s = sval(k);
-        int *dst;
-        if (!strcmp(s, "start")) {
-            dst = &u->start;
-            start = v;
-        } else if (!strcmp(s, "step")) {
-            dst = &u->step;
-        } else if (!strcmp(s, "max")) {
-            dst = &u->max;
-        } else if (!strcmp(s, "factor")) {
-            dst = &u->factor;
-        } else {
-            return unknown_key(c, k, key, "start, step, max, factor");
-        }
-        if ((rc = get_count(c, v, join(kp, key, s), dst)))
-            return rc;
-        if (dst == &u->factor && u->factor < 2)
-            return bad(c, v, "%s must be >= 2", join(kp, key, s));
+    struct cfg_users *u = (struct cfg_users *)((char *)base + k->offset);
+    int rc = parse_group(c, k, n, key, base);
+    if (!rc && u->start && u->max && u->start > u->max) {
+        yaml_node_t *start = n;
+        for (size_t i = 0; i < (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+             i++)
+            if (!strcmp(sval(PAIR_KEY(c, n, i)), "start"))
+                start = PAIR_VAL(c, n, i);
+        rc = bad(c, start, "%s.start (%d) must be <= %s.max (%d)", key, u->start, key, u->max);
     }
-    if (u->start && u->max && u->start > u->max)
-        return bad(c, start, "%s.start (%d) must be <= %s.max (%d)", key, u->start, key, u->max);
-    return 0;
+    return rc;
 }
 
-static int parse_stop_when(struct ctx *c, yaml_node_t *n, const char *key, struct cfg_stop_when *sw)
+/* Replaces the lower layers' criteria whole. */
+int cfg__parse_stop_when(ctx_t *c, const struct cfg_key *k, yaml_node_t *n, const char *key,
+                         void *base)
 {
-    char kp[CFG_KEY_MAX];
-    size_t np;
-    int rc = check_map(c, n, key, false, &np);
-    if (rc)
-        return rc;
-    if (np == 0)
-        return bad(c, n, "%s must give at least one of failures, ratio, p99", key);
+    struct cfg_stop_when *sw = (struct cfg_stop_when *)((char *)base + k->offset);
     *sw = (struct cfg_stop_when){0, 0, 0};
-    for (size_t i = 0; i < np; i++) {
-        yaml_node_t *k = PAIR_KEY(c, n, i), *v = PAIR_VAL(c, n, i);
-        const char *s = sval(k);
-        join(kp, key, s);
-        if (!strcmp(s, "failures")) {
-            rc = get_int(c, v, kp, 1, INT64_MAX, &sw->failures);
-        } else if (!strcmp(s, "ratio")) {
-            rc = get_num(c, v, kp, true, &sw->ratio);
-            if (!rc && sw->ratio > 1)
-                rc = bad(c, v, "%s must be in (0, 1], got %s", kp, sval(v));
-        } else if (!strcmp(s, "p99")) {
-            int64_t ms;
-            rc = get_dur(c, v, kp, true, &ms);
-            sw->p99_ms = (double)ms;
-        } else {
-            rc = unknown_key(c, k, key, "failures, ratio, p99");
-        }
-        if (rc)
-            return rc;
-    }
-    return 0;
+    return parse_group(c, k, n, key, base);
 }
 
-static int parse_refine(struct ctx *c, yaml_node_t *n, const char *key, struct cfg_settings *s)
+int cfg__parse_refine(ctx_t *c, const struct cfg_key *k, yaml_node_t *n, const char *key,
+                      void *base)
 {
+    struct cfg_settings *s = base;
     int rc = want_scalar(c, n, key, "a percentage (5%) or a user count");
     if (rc)
         return rc;
@@ -464,100 +417,45 @@ static int parse_refine(struct ctx *c, yaml_node_t *n, const char *key, struct c
     return 0;
 }
 
-/* A percentage "5%" or a bare number of percent, in (0, 100]. */
-static int parse_pct(struct ctx *c, yaml_node_t *n, const char *key, double *out)
+int cfg__parse_url_path(ctx_t *c, const struct cfg_key *k, yaml_node_t *v, const char *kp,
+                        void *base)
 {
-    int rc = want_scalar(c, n, key, "a percentage (5%)");
+    char **path = (char **)((char *)base + k->offset);
+    int rc = get_str(c, v, kp, path);
     if (rc)
         return rc;
-    const char *v = sval(n);
-    size_t len = strlen(v);
-    char tmp[64];
-    if (len == 0 || len >= sizeof(tmp))
-        return bad(c, n, "%s must be a percentage in (0%%, 100%%], got '%s'", key, v);
-    memcpy(tmp, v, len + 1);
-    if (tmp[len - 1] == '%')
-        tmp[len - 1] = '\0';
-    double pct;
-    if (parse_double(tmp, &pct) || !(pct > 0) || pct > 100)
-        return bad(c, n, "%s must be a percentage in (0%%, 100%%], got '%s'", key, v);
-    *out = pct;
+    if ((*path)[0] != '/')
+        return bad(c, v, "%s must start with /, got '%s'", kp, *path);
+    for (const char *q = *path; *q; q++)
+        if ((unsigned char)*q <= ' ' || *q == 0x7f)
+            return bad(c, v, "%s must not contain spaces or control characters", kp);
     return 0;
 }
 
-/* One settings key; returns 1 when key is not a settings key. */
-static int parse_setting(struct ctx *c, yaml_node_t *k, yaml_node_t *v, const char *prefix,
-                         struct cfg_settings *s)
+int cfg__parse_body(ctx_t *c, const struct cfg_key *k, yaml_node_t *v, const char *kp, void *base)
 {
-    char kp[CFG_KEY_MAX];
-    const char *name = sval(k);
-    join(kp, prefix, name);
-    int rc;
-    unsigned bit;
-    if (!strcmp(name, "duration")) {
-        bit = CFG_SET_DURATION;
-        rc = get_dur(c, v, kp, true, &s->duration_ms);
-    } else if (!strcmp(name, "warmup")) {
-        bit = CFG_SET_WARMUP;
-        rc = get_dur(c, v, kp, false, &s->warmup_ms);
-    } else if (!strcmp(name, "spawn_rate")) {
-        bit = CFG_SET_SPAWN_RATE;
-        rc = get_num(c, v, kp, true, &s->spawn_rate);
-    } else if (!strcmp(name, "think")) {
-        bit = CFG_SET_THINK;
-        rc = parse_think(c, v, kp, &s->think);
-    } else if (!strcmp(name, "users")) {
-        bit = CFG_SET_USERS;
-        rc = parse_users(c, v, kp, &s->users);
-    } else if (!strcmp(name, "stop_when")) {
-        bit = CFG_SET_STOP_WHEN;
-        rc = parse_stop_when(c, v, kp, &s->stop_when);
-    } else if (!strcmp(name, "timeout")) {
-        bit = CFG_SET_TIMEOUT;
-        rc = get_dur(c, v, kp, true, &s->timeout_ms);
-    } else if (!strcmp(name, "repeats")) {
-        bit = CFG_SET_REPEATS;
-        if (v->type == YAML_SCALAR_NODE && !strcmp(sval(v), "auto")) {
-            s->repeats = 0;
-            rc = 0;
-        } else {
-            rc = get_count(c, v, kp, &s->repeats);
-        }
-    } else if (!strcmp(name, "rate")) {
-        bit = CFG_SET_RATE;
-        rc = get_num(c, v, kp, false, &s->rate);
-    } else if (!strcmp(name, "pipeline")) {
-        bit = CFG_SET_PIPELINE;
-        rc = get_count(c, v, kp, &s->pipeline);
-    } else if (!strcmp(name, "refine")) {
-        bit = CFG_SET_REFINE;
-        rc = parse_refine(c, v, kp, s);
-    } else if (!strcmp(name, "ready_timeout")) {
-        bit = CFG_SET_READY_TIMEOUT;
-        rc = get_dur(c, v, kp, true, &s->ready_timeout_ms);
-    } else if (!strcmp(name, "spread")) {
-        bit = CFG_SET_SPREAD;
-        rc = parse_pct(c, v, kp, &s->spread_pct);
-    } else if (!strcmp(name, "max_repeats")) {
-        bit = CFG_SET_MAX_REPEATS;
-        rc = get_count(c, v, kp, &s->max_repeats);
-        if (!rc && s->max_repeats < 3)
-            rc = bad(c, v, "%s must be >= 3 (repeats: auto runs at least 3)", kp);
-    } else if (!strcmp(name, "client_bound_pct")) {
-        /* Not listed in SETTINGS_KEYS: a test knob, documented in mfbench-matrix(5). */
-        bit = CFG_SET_CLIENT_BOUND;
-        rc = parse_pct(c, v, kp, &s->client_bound_pct);
-    } else {
-        return 1;
-    }
+    struct cfg_payload *p = base;
+    int rc = get_str(c, v, kp, &p->body);
     if (!rc)
-        s->set |= bit;
+        p->body_len = strlen(p->body);
     return rc;
 }
 
-static yaml_node_t *find_value(struct ctx *c, yaml_node_t *n, const char *key)
+int cfg__parse_body_file(ctx_t *c, const struct cfg_key *k, yaml_node_t *v, const char *kp,
+                         void *base)
 {
-    if (n->type != YAML_MAPPING_NODE)
+    char **file = (char **)((char *)base + k->offset);
+    int rc = get_str(c, v, kp, file);
+    if (!rc && !(*file)[0])
+        rc = bad(c, v, "%s must name a file", kp);
+    return rc;
+}
+
+/* ---- settings: defaults, profiles and framework overrides ---- */
+
+static yaml_node_t *find_value(ctx_t *c, yaml_node_t *n, const char *key)
+{
+    if (!n || n->type != YAML_MAPPING_NODE)
         return n;
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++)
         if (!strcmp(sval(node_at(c, p->key)), key))
@@ -566,8 +464,7 @@ static yaml_node_t *find_value(struct ctx *c, yaml_node_t *n, const char *key)
 }
 
 /* Checks a layer on its own: what it gives must agree with itself. */
-static int check_layer(struct ctx *c, yaml_node_t *n, const char *prefix,
-                       const struct cfg_settings *s)
+static int check_layer(ctx_t *c, yaml_node_t *n, const char *prefix, const struct cfg_settings *s)
 {
     unsigned both = CFG_SET_DURATION | CFG_SET_WARMUP;
     if ((s->set & both) == both && s->warmup_ms >= s->duration_ms) {
@@ -580,21 +477,10 @@ static int check_layer(struct ctx *c, yaml_node_t *n, const char *prefix,
     return 0;
 }
 
-static int parse_settings_map(struct ctx *c, yaml_node_t *n, const char *prefix,
-                              struct cfg_settings *s)
+static int parse_settings_map(ctx_t *c, yaml_node_t *n, const char *prefix, struct cfg_settings *s)
 {
-    size_t np;
-    int rc = check_map(c, n, prefix, true, &np);
-    if (rc)
-        return rc;
-    for (size_t i = 0; i < np; i++) {
-        rc = parse_setting(c, PAIR_KEY(c, n, i), PAIR_VAL(c, n, i), prefix, s);
-        if (rc == 1)
-            return unknown_key(c, PAIR_KEY(c, n, i), prefix, SETTINGS_KEYS);
-        if (rc)
-            return rc;
-    }
-    return check_layer(c, n, prefix, s);
+    int rc = parse_keys(c, n, prefix, true, CFG_SCOPE_SETTINGS, "", s, NULL);
+    return rc ? rc : check_layer(c, n, prefix, s);
 }
 
 /* ---- sections ---- */
@@ -611,7 +497,7 @@ static char *expand_home(const char *p)
     return s;
 }
 
-static int set_default(struct ctx *c, char **field, const char *value)
+static int set_default(ctx_t *c, char **field, const char *value)
 {
     if (*field)
         return 0;
@@ -619,99 +505,29 @@ static int set_default(struct ctx *c, char **field, const char *value)
     return *field ? 0 : err_set(c->e, -ENOMEM, "out of memory");
 }
 
-/* node.pip: {index_url, find_links, args}, all strings. */
-static int parse_pip(struct ctx *c, yaml_node_t *n, const char *pre, struct cfg_node *nd)
+/* The table's defaults of a scope into base; a default that does not parse is a bug in
+ * the table, reported rather than ignored. */
+static int apply_defaults(struct err *e, enum cfg_scope scope, void *base)
 {
-    char kp[CFG_KEY_MAX];
-    size_t np = 0;
-    int rc = check_map(c, n, pre, true, &np);
-    for (size_t i = 0; !rc && i < np; i++) {
-        yaml_node_t *k = PAIR_KEY(c, n, i), *v = PAIR_VAL(c, n, i);
-        const char *s = sval(k);
-        join(kp, pre, s);
-        if (!strcmp(s, "index_url"))
-            rc = get_str(c, v, kp, &nd->pip_index_url);
-        else if (!strcmp(s, "find_links"))
-            rc = get_str(c, v, kp, &nd->pip_find_links);
-        else if (!strcmp(s, "args"))
-            rc = get_str(c, v, kp, &nd->pip_args);
-        else
-            rc = unknown_key(c, k, pre, "index_url, find_links, args");
-    }
-    return rc;
+    char msg[256];
+    int rc = cfg_key_defaults(scope, base, msg, sizeof msg);
+    if (rc == -ENOMEM)
+        return err_set(e, rc, "out of memory");
+    return rc ? err_set(e, rc, "built-in default: %s", msg) : 0;
 }
 
-static int parse_node(struct ctx *c, yaml_node_t *n)
+static int parse_node(ctx_t *c, yaml_node_t *n)
 {
-    static const char allowed[] = "transport, host, port, user, identity, known_hosts, workdir, "
-                                  "cpus, nofile, python, server_port, listen, "
-                                  "system_site_packages, command_timeout, pip";
     struct cfg_node *nd = &c->m->node;
-    yaml_node_t *transport = NULL;
-    char kp[CFG_KEY_MAX];
-    size_t np = 0;
-    int rc = n ? check_map(c, n, "node", true, &np) : 0;
+    int rc = n ? parse_keys(c, n, "node", true, CFG_SCOPE_NODE, "", nd, NULL) : 0;
     if (rc)
         return rc;
-    for (size_t i = 0; i < np; i++) {
-        yaml_node_t *k = PAIR_KEY(c, n, i), *v = PAIR_VAL(c, n, i);
-        const char *s = sval(k);
-        join(kp, "node", s);
-        int64_t x;
-        if (!strcmp(s, "transport")) {
-            transport = v;
-            if (!(rc = want_scalar(c, v, kp, "local or ssh"))) {
-                if (!strcmp(sval(v), "local"))
-                    nd->transport = CFG_TRANSPORT_LOCAL;
-                else if (!strcmp(sval(v), "ssh"))
-                    nd->transport = CFG_TRANSPORT_SSH;
-                else
-                    rc = bad(c, v, "%s must be local or ssh, got '%s'", kp, sval(v));
-            }
-        } else if (!strcmp(s, "host")) {
-            rc = get_str(c, v, kp, &nd->host);
-        } else if (!strcmp(s, "port")) {
-            if (!(rc = get_int(c, v, kp, 1, 65535, &x)))
-                nd->port = (int)x;
-        } else if (!strcmp(s, "user")) {
-            rc = get_str(c, v, kp, &nd->user);
-        } else if (!strcmp(s, "identity")) {
-            rc = get_str(c, v, kp, &nd->identity);
-        } else if (!strcmp(s, "known_hosts")) {
-            rc = get_str(c, v, kp, &nd->known_hosts);
-        } else if (!strcmp(s, "workdir")) {
-            rc = get_str(c, v, kp, &nd->workdir);
-            if (!rc && nd->workdir[0] != '/')
-                rc = bad(c, v, "%s must be an absolute path, got '%s'", kp, nd->workdir);
-        } else if (!strcmp(s, "cpus")) {
-            rc = get_cpus(c, v, kp, &nd->cpus);
-        } else if (!strcmp(s, "nofile")) {
-            rc = get_int(c, v, kp, 1, INT64_MAX, &nd->nofile);
-        } else if (!strcmp(s, "python")) {
-            rc = get_str(c, v, kp, &nd->python);
-        } else if (!strcmp(s, "server_port")) {
-            if (!(rc = get_int(c, v, kp, 1, 65535, &x)))
-                nd->server_port = (int)x;
-        } else if (!strcmp(s, "listen")) {
-            rc = get_str(c, v, kp, &nd->listen);
-        } else if (!strcmp(s, "system_site_packages")) {
-            rc = get_bool(c, v, kp, &nd->system_site_packages);
-        } else if (!strcmp(s, "command_timeout")) {
-            rc = get_dur(c, v, kp, true, &nd->command_timeout_ms);
-        } else if (!strcmp(s, "pip")) {
-            rc = parse_pip(c, v, kp, nd);
-        } else {
-            rc = unknown_key(c, k, "node", allowed);
-        }
-        if (rc)
-            return rc;
-    }
     if (nd->transport == CFG_TRANSPORT_SSH && (!nd->host || !nd->user || !nd->identity)) {
         char missing[64];
         snprintf(missing, sizeof(missing), "%s%s%s", nd->host ? "" : ", host",
                  nd->user ? "" : ", user", nd->identity ? "" : ", identity");
-        return bad(c, transport, "node.transport ssh needs host, user and identity (missing: %s)",
-                   missing + 2);
+        return bad(c, find_value(c, n, "transport"),
+                   "node.transport ssh needs host, user and identity (missing: %s)", missing + 2);
     }
     /* ~/ expansion of the key paths. */
     char **paths[2] = {&nd->identity, &nd->known_hosts};
@@ -724,39 +540,15 @@ static int parse_node(struct ctx *c, yaml_node_t *n)
         free(*paths[i]);
         *paths[i] = x;
     }
-    if (!nd->known_hosts) {
-        nd->known_hosts = expand_home("~/.ssh/known_hosts");
-        if (!nd->known_hosts)
-            return err_set(c->e, -ENOMEM, "out of memory");
-    }
     if ((rc = set_default(c, &nd->host, "127.0.0.1")) ||
         (rc = set_default(c, &nd->listen,
-                          nd->transport == CFG_TRANSPORT_LOCAL ? "127.0.0.1" : nd->host)) ||
-        (rc = set_default(c, &nd->workdir, "/tmp/mfbench-node")) ||
-        (rc = set_default(c, &nd->cpus, "1")) ||
-        (rc = set_default(c, &nd->python, "/usr/bin/python3")))
+                          nd->transport == CFG_TRANSPORT_LOCAL ? "127.0.0.1" : nd->host)))
         return rc;
-    return 0;
-}
-
-static int parse_load(struct ctx *c, yaml_node_t *n)
-{
-    size_t np;
-    int rc = check_map(c, n, "load", true, &np);
-    if (rc)
-        return rc;
-    for (size_t i = 0; i < np; i++) {
-        yaml_node_t *k = PAIR_KEY(c, n, i), *v = PAIR_VAL(c, n, i);
-        if (strcmp(sval(k), "cpus"))
-            return unknown_key(c, k, "load", "cpus");
-        if ((rc = get_cpus(c, v, "load.cpus", &c->m->load_cpus)))
-            return rc;
-    }
     return 0;
 }
 
 /* A named section (payloads, frameworks, profiles): a mapping of name -> mapping. */
-static int section_names(struct ctx *c, yaml_node_t *n, const char *key, bool required, size_t elem,
+static int section_names(ctx_t *c, yaml_node_t *n, const char *key, bool required, size_t elem,
                          void **arr, size_t *count)
 {
     size_t np;
@@ -774,7 +566,7 @@ static int section_names(struct ctx *c, yaml_node_t *n, const char *key, bool re
     char kp[CFG_KEY_MAX];
     for (size_t i = 0; i < np; i++) {
         yaml_node_t *k = PAIR_KEY(c, n, i);
-        if (!name_ok(sval(k)))
+        if (!cfg__name_ok(sval(k)))
             return bad(c, k,
                        "%s: '%s' is not a valid name (use [a-z0-9][a-z0-9_.-]*, at most %d "
                        "characters; names reach paths and shell commands)",
@@ -783,65 +575,27 @@ static int section_names(struct ctx *c, yaml_node_t *n, const char *key, bool re
     return 0;
 }
 
-static int parse_payloads(struct ctx *c, yaml_node_t *n)
+static int parse_payloads(ctx_t *c, yaml_node_t *n)
 {
     struct cfg_matrix *m = c->m;
     int rc = section_names(c, n, "payloads", true, sizeof(*m->payloads), (void **)&m->payloads,
                            &m->npayloads);
     if (rc)
         return rc;
-    char pre[CFG_KEY_MAX], kp[CFG_KEY_MAX];
+    char pre[CFG_KEY_MAX];
     for (size_t i = 0; i < m->npayloads; i++) {
         struct cfg_payload *p = &m->payloads[i];
         yaml_node_t *pk = PAIR_KEY(c, n, i), *pv = PAIR_VAL(c, n, i);
         p->length = -1;
-        if ((rc = get_str(c, pk, "payloads", &p->name)))
+        if ((rc = apply_defaults(c->e, CFG_SCOPE_PAYLOAD, p)) ||
+            (rc = get_str(c, pk, "payloads", &p->name)))
             return rc;
         join(pre, "payloads", p->name);
-        size_t np;
-        if ((rc = check_map(c, pv, pre, false, &np)))
+        if ((rc = parse_keys(c, pv, pre, false, CFG_SCOPE_PAYLOAD, "", p, NULL)))
             return rc;
-        bool has_body = false, has_len = false, has_file = false;
-        for (size_t j = 0; j < np; j++) {
-            yaml_node_t *k = PAIR_KEY(c, pv, j), *v = PAIR_VAL(c, pv, j);
-            const char *s = sval(k);
-            join(kp, pre, s);
-            if (!strcmp(s, "path")) {
-                if (!(rc = get_str(c, v, kp, &p->path))) {
-                    if (p->path[0] != '/')
-                        rc = bad(c, v, "%s must start with /, got '%s'", kp, p->path);
-                    for (const char *q = p->path; !rc && *q; q++)
-                        if ((unsigned char)*q <= ' ' || *q == 0x7f)
-                            rc = bad(c, v, "%s must not contain spaces or control characters", kp);
-                }
-            } else if (!strcmp(s, "body")) {
-                has_body = true;
-                if (v->type == YAML_SCALAR_NODE && !is_null(v)) {
-                    p->body = strdup(sval(v));
-                    if (!p->body)
-                        return err_set(c->e, -ENOMEM, "out of memory");
-                    p->body_len = strlen(p->body);
-                } else {
-                    rc = want_scalar(c, v, kp, "a string");
-                }
-            } else if (!strcmp(s, "length")) {
-                has_len = true;
-                rc = get_int(c, v, kp, 0, INT64_MAX, &p->length);
-            } else if (!strcmp(s, "body_file")) {
-                has_file = true;
-                if (!(rc = get_str(c, v, kp, &p->body_file)) && !p->body_file[0])
-                    rc = bad(c, v, "%s must name a file", kp);
-            } else if (!strcmp(s, "content_type")) {
-                rc = get_str(c, v, kp, &p->content_type);
-            } else {
-                rc = unknown_key(c, k, pre, "path, body, body_file, length, content_type");
-            }
-            if (rc)
-                return rc;
-        }
         if (!p->path)
             return bad(c, pk, "%s needs a path", pre);
-        int given = has_body + has_len + has_file;
+        int given = !!p->body + (p->length >= 0) + !!p->body_file;
         if (given != 1)
             return bad(c, pk, "%s needs exactly one of body, body_file or length (%s)", pre,
                        given ? "got more than one" : "got neither");
@@ -849,7 +603,7 @@ static int parse_payloads(struct ctx *c, yaml_node_t *n)
     return 0;
 }
 
-static int parse_frameworks(struct ctx *c, yaml_node_t *n)
+static int parse_frameworks(ctx_t *c, yaml_node_t *n)
 {
     struct cfg_matrix *m = c->m;
     int rc = section_names(c, n, "frameworks", true, sizeof(*m->frameworks),
@@ -860,50 +614,25 @@ static int parse_frameworks(struct ctx *c, yaml_node_t *n)
     c->fw_col = calloc(m->nframeworks, sizeof(int));
     if (!c->fw_line || !c->fw_col)
         return err_set(c->e, -ENOMEM, "out of memory");
-    char pre[CFG_KEY_MAX], kp[CFG_KEY_MAX];
+    char pre[CFG_KEY_MAX];
     for (size_t i = 0; i < m->nframeworks; i++) {
         struct cfg_framework *f = &m->frameworks[i];
         yaml_node_t *fk = PAIR_KEY(c, n, i), *fv = PAIR_VAL(c, n, i);
-        f->workers = 1;
-        f->system_site_packages = -1;
+        f->system_site_packages = -1; /* the node's */
         c->fw_line[i] = (int)fk->start_mark.line + 1;
         c->fw_col[i] = (int)fk->start_mark.column + 1;
-        if ((rc = get_str(c, fk, "frameworks", &f->name)))
+        if ((rc = apply_defaults(c->e, CFG_SCOPE_FRAMEWORK, f)) ||
+            (rc = get_str(c, fk, "frameworks", &f->name)))
             return rc;
         join(pre, "frameworks", f->name);
-        size_t np;
-        if ((rc = check_map(c, fv, pre, true, &np)))
-            return rc;
-        for (size_t j = 0; j < np; j++) {
-            yaml_node_t *k = PAIR_KEY(c, fv, j), *v = PAIR_VAL(c, fv, j);
-            const char *s = sval(k);
-            join(kp, pre, s);
-            if (!strcmp(s, "server"))
-                rc = get_name(c, v, kp, &f->server);
-            else if (!strcmp(s, "workers"))
-                rc = get_count(c, v, kp, &f->workers);
-            else if (!strcmp(s, "app"))
-                rc = get_name(c, v, kp, &f->app);
-            else if (!strcmp(s, "start"))
-                rc = get_str(c, v, kp, &f->start);
-            else if (!strcmp(s, "dir"))
-                rc = get_str(c, v, kp, &f->dir);
-            else if (!strcmp(s, "system_site_packages"))
-                rc = get_bool(c, v, kp, &f->system_site_packages);
-            else if ((rc = parse_setting(c, k, v, pre, &f->over)) == 1)
-                rc = unknown_key(
-                    c, k, pre,
-                    "server, workers, app, start, dir, system_site_packages, " SETTINGS_KEYS);
-            if (rc)
-                return rc;
-        }
-        if ((rc = check_layer(c, fv, pre, &f->over)) || (rc = set_default(c, &f->app, f->name)))
+        if ((rc = parse_keys(c, fv, pre, true, CFG_SCOPE_FRAMEWORK, "", f, &f->over)) ||
+            (rc = check_layer(c, fv, pre, &f->over)) || (rc = set_default(c, &f->app, f->name)))
             return rc;
     }
     return 0;
 }
 
-static int parse_profiles(struct ctx *c, yaml_node_t *n)
+static int parse_profiles(ctx_t *c, yaml_node_t *n)
 {
     struct cfg_matrix *m = c->m;
     int rc = section_names(c, n, "profiles", false, sizeof(*m->profiles), (void **)&m->profiles,
@@ -934,7 +663,7 @@ static int resolve(const struct cfg_matrix *m, const struct cfg_profile *pr,
                    int line, int col);
 
 /* Every framework under no profile and under each profile must resolve. */
-static int check_combinations(struct ctx *c)
+static int check_combinations(ctx_t *c)
 {
     struct cfg_matrix *m = c->m;
     struct cfg_settings s;
@@ -958,60 +687,59 @@ static int check_combinations(struct ctx *c)
     return 0;
 }
 
-static int parse_root(struct ctx *c, yaml_node_t *root)
+static int parse_root(ctx_t *c, yaml_node_t *root)
 {
-    static const char allowed[] = "version, node, load, defaults, payloads, frameworks, profiles";
+    /* The sections, in the order they are parsed (each is a ROOT entry of the table). */
+    enum { VERSION, NODE, LOAD, DEFAULTS, PAYLOADS, FRAMEWORKS, PROFILES, NSEC };
+    static const char *const names[NSEC] = {"version",  "node",       "load",    "defaults",
+                                            "payloads", "frameworks", "profiles"};
     size_t np;
     int rc = check_map(c, root, "", false, &np);
     if (rc)
         return rc;
-    yaml_node_t *sec[7] = {0};
-    static const char *const names[7] = {"version",  "node",       "load",    "defaults",
-                                         "payloads", "frameworks", "profiles"};
+    yaml_node_t *sec[NSEC] = {0};
     for (size_t i = 0; i < np; i++) {
         yaml_node_t *k = PAIR_KEY(c, root, i);
         size_t j = 0;
-        while (j < 7 && strcmp(sval(k), names[j]))
+        while (j < NSEC && strcmp(sval(k), names[j]))
             j++;
-        if (j == 7)
+        if (j == NSEC || !find_key(CFG_SCOPE_ROOT, "", names[j])) {
+            char allowed[CFG_LIST_MAX] = "";
+            list_keys(allowed, sizeof allowed, CFG_SCOPE_ROOT, "");
             return unknown_key(c, k, "", allowed);
+        }
         sec[j] = PAIR_VAL(c, root, i);
     }
-    if (!sec[0])
+    if (!sec[VERSION])
         return bad(c, root, "missing key 'version' (must be 1)");
-    int64_t v;
-    if ((rc = want_scalar(c, sec[0], "version", "1")))
+    if ((rc = get_key_at(c, find_key(CFG_SCOPE_ROOT, "", "version"), sec[VERSION], "version",
+                         &c->m->version)))
         return rc;
-    if (parse_i64(sval(sec[0]), 1, 1, &v))
-        return bad(c, sec[0], "version must be 1, got '%s'", sval(sec[0]));
-    c->m->version = 1;
-    if ((rc = parse_node(c, sec[1])))
+    if ((rc = parse_node(c, sec[NODE])))
         return rc;
-    if (sec[2] && (rc = parse_load(c, sec[2])))
+    if (sec[LOAD] && (rc = parse_keys(c, sec[LOAD], "load", true, CFG_SCOPE_LOAD, "", c->m, NULL)))
         return rc;
-    if ((rc = set_default(c, &c->m->load_cpus, "0")))
-        return rc;
-    yaml_node_t *def = sec[3] ? sec[3] : root;
+    yaml_node_t *def = sec[DEFAULTS] ? sec[DEFAULTS] : root;
     c->def_line = (int)def->start_mark.line + 1;
     c->def_col = (int)def->start_mark.column + 1;
-    if (sec[3] && (rc = parse_settings_map(c, sec[3], "defaults", &c->m->defaults)))
+    if (sec[DEFAULTS] && (rc = parse_settings_map(c, sec[DEFAULTS], "defaults", &c->m->defaults)))
         return rc;
-    if (!sec[4])
+    if (!sec[PAYLOADS])
         return bad(c, root, "missing section 'payloads' (a mapping of NAME: {path, body|length})");
-    if ((rc = parse_payloads(c, sec[4])))
+    if ((rc = parse_payloads(c, sec[PAYLOADS])))
         return rc;
-    if (!sec[5])
+    if (!sec[FRAMEWORKS])
         return bad(c, root, "missing section 'frameworks' (a mapping of NAME: {server, ...})");
-    if ((rc = parse_frameworks(c, sec[5])))
+    if ((rc = parse_frameworks(c, sec[FRAMEWORKS])))
         return rc;
-    if (sec[6] && (rc = parse_profiles(c, sec[6])))
+    if (sec[PROFILES] && (rc = parse_profiles(c, sec[PROFILES])))
         return rc;
     return check_combinations(c);
 }
 
 /* ---- loading ---- */
 
-static int parser_error(struct ctx *c, yaml_parser_t *p, const char *text, size_t len)
+static int parser_error(ctx_t *c, yaml_parser_t *p, const char *text, size_t len)
 {
     if (p->error == YAML_MEMORY_ERROR)
         return err_set(c->e, -ENOMEM, "%s: out of memory while parsing", c->m->path);
@@ -1036,7 +764,7 @@ static int parser_error(struct ctx *c, yaml_parser_t *p, const char *text, size_
 
 static int load(struct cfg_matrix *m, const char *text, size_t len, struct err *e)
 {
-    struct ctx c = {.m = m, .e = e};
+    ctx_t c = {.m = m, .e = e};
     yaml_parser_t parser;
     yaml_document_t doc, extra;
     int rc = 0;
@@ -1082,25 +810,26 @@ fail:
     return rc;
 }
 
-static struct cfg_matrix *matrix_new(const char *path, const char *dir)
+/* A matrix holding the table's node and load defaults; NULL with e set on failure. */
+static struct cfg_matrix *matrix_new(const char *path, const char *dir, struct err *e)
 {
     struct cfg_matrix *m = calloc(1, sizeof(*m));
-    if (!m)
+    if (!m) {
+        err_set(e, -ENOMEM, "out of memory");
         return NULL;
+    }
     m->path = strdup(path);
     m->dir = strdup(dir);
+    m->node.transport = CFG_TRANSPORT_LOCAL;
     if (!m->path || !m->dir) {
+        err_set(e, -ENOMEM, "out of memory");
         cfg_free(m);
         return NULL;
     }
-    m->node = (struct cfg_node){
-        .transport = CFG_TRANSPORT_LOCAL,
-        .port = 22,
-        .nofile = 999999,
-        .server_port = 8000,
-        .system_site_packages = 1,
-        .command_timeout_ms = 120000,
-    };
+    if (apply_defaults(e, CFG_SCOPE_NODE, &m->node) || apply_defaults(e, CFG_SCOPE_LOAD, m)) {
+        cfg_free(m);
+        return NULL;
+    }
     return m;
 }
 
@@ -1123,9 +852,9 @@ int cfg_load_string(const char *name, const char *text, size_t len, struct cfg_m
     *out = NULL;
     if (len > CFG_MAX_FILE)
         return err_set(e, -EINVAL, "%s: larger than %zu bytes", name, CFG_MAX_FILE);
-    struct cfg_matrix *m = matrix_new(name ? name : "<embedded>", ".");
+    struct cfg_matrix *m = matrix_new(name ? name : "<embedded>", ".", e);
     if (!m)
-        return err_set(e, -ENOMEM, "out of memory");
+        return e->code;
     return load_text(m, text, len, out, e);
 }
 
@@ -1148,10 +877,10 @@ int cfg_load_file(const char *path, struct cfg_matrix **out, struct err *e)
         snprintf(dir, sizeof(dir), "/");
     else
         snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-    struct cfg_matrix *m = matrix_new(path, dir);
+    struct cfg_matrix *m = matrix_new(path, dir, e);
     if (!m) {
         buf_free(&b);
-        return err_set(e, -ENOMEM, "out of memory");
+        return e->code;
     }
     rc = load_text(m, b.data, b.len, out, e);
     buf_free(&b);
@@ -1278,7 +1007,11 @@ static int resolve(const struct cfg_matrix *m, const struct cfg_profile *pr,
                    const struct cfg_framework *fw, struct cfg_settings *out, struct err *e,
                    int line, int col)
 {
-    struct cfg_settings s = builtin_settings;
+    /* The bottom layer: the table's defaults (the seed benchmark's settings). */
+    struct cfg_settings s = {0};
+    int rc = apply_defaults(e, CFG_SCOPE_SETTINGS, &s);
+    if (rc)
+        return rc;
     overlay(&s, &m->defaults);
     if (pr)
         overlay(&s, &pr->over);

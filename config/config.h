@@ -176,4 +176,95 @@ int cfg_resolve(const struct cfg_matrix *m, const char *profile, const struct cf
 int cfg_select(const struct cfg_matrix *m, const char *const *patterns, size_t npatterns,
                struct cfg_cell **cells, size_t *ncells, struct err *e);
 
+/* ---- the key table ----
+ * Every key the loader accepts is one entry of cfg_keys[] (config/keys.c): its type,
+ * range, default, help text and where it is stored. The loader walks YAML mappings
+ * through it, `mfbench check --explain` prints it and the build turns it into the key
+ * list of mfbench-matrix(5), so parsing, defaults, errors and docs cannot drift. */
+
+/* Where a key lives; each scope's values are stored in one struct (offset below). */
+enum cfg_scope {
+    CFG_SCOPE_ROOT,      /* top level; struct cfg_matrix */
+    CFG_SCOPE_NODE,      /* node.*; struct cfg_node */
+    CFG_SCOPE_LOAD,      /* load.*; struct cfg_matrix */
+    CFG_SCOPE_SETTINGS,  /* defaults.*, profiles.NAME.*, frameworks.NAME.*; struct cfg_settings */
+    CFG_SCOPE_PAYLOAD,   /* payloads.NAME.*; struct cfg_payload */
+    CFG_SCOPE_FRAMEWORK, /* frameworks.NAME.* (its own keys); struct cfg_framework */
+};
+
+enum cfg_type {
+    CFG_T_MAP,      /* a mapping of further keys (entries named "this.sub") */
+    CFG_T_STR,      /* any string; stored as a malloc'd char * */
+    CFG_T_NAME,     /* [a-z0-9][a-z0-9_.-]*, at most 64 characters; char * */
+    CFG_T_ABSPATH,  /* a string starting with /; char * */
+    CFG_T_INT,      /* integer in [min, max]; int or int64_t (by size) */
+    CFG_T_NUM,      /* finite number in [fmin, fmax] ((fmin, fmax] with CFG_K_MIN_OPEN); double */
+    CFG_T_PCT,      /* percentage "5%" or 5, in (fmin, fmax]; double */
+    CFG_T_DUR,      /* duration "60s" in [min, max] ms; int64_t (double with CFG_K_DOUBLE) */
+    CFG_T_BOOL,     /* true/false, yes/no, on/off, 1/0; int */
+    CFG_T_CPUS,     /* CPU list "1", "0-3,6" or "" (no pinning); char * */
+    CFG_T_COMPOUND, /* parsed by the entry's own function (think, refine, path, ...) */
+};
+
+enum {
+    CFG_K_HIDDEN = 1u << 0,   /* accepted and documented, not listed among allowed keys */
+    CFG_K_MIN_OPEN = 1u << 1, /* CFG_T_NUM: the minimum itself is refused */
+    CFG_K_DOUBLE = 1u << 2,   /* CFG_T_DUR: stored as double ms */
+    CFG_K_AUTO = 1u << 3,     /* CFG_T_INT: the word "auto" is accepted, stored as 0 */
+    CFG_K_DOC_DEF = 1u << 4,  /* def is a description (set in code), not a value to parse */
+    CFG_K_REQUIRED = 1u << 5, /* must be given (checked where its section is parsed) */
+    CFG_K_NAMED = 1u << 6,    /* CFG_T_MAP: a mapping NAME -> {...} (payloads, frameworks, ...) */
+};
+
+struct cfg_key;
+struct cfg__ctx;    /* the loader's state (config.c) */
+struct yaml_node_s; /* libyaml's node; only config/ includes yaml.h */
+/* Parses value v of key k (full path `path`) into base, the scope's struct (at k->offset
+ * and wherever else the key keeps its parts). 0 or negative with the error set. */
+typedef int (*cfg_parse_fn)(struct cfg__ctx *c, const struct cfg_key *k, struct yaml_node_s *v,
+                            const char *path, void *base);
+
+struct cfg_key {
+    enum cfg_scope scope;
+    const char *name; /* below the scope: "port", "pip.index_url", "users.start" */
+    enum cfg_type type;
+    unsigned flags;
+    int64_t min, max;    /* CFG_T_INT, CFG_T_DUR (ms) */
+    double fmin, fmax;   /* CFG_T_NUM, CFG_T_PCT */
+    const char *def;     /* the default as written in a matrix ("60s"), or its description */
+    const char *help;    /* what it does, one or two sentences */
+    const char *syntax;  /* CFG_T_COMPOUND and CFG_T_MAP: the forms accepted */
+    const char *note;    /* appended to a range error ("repeats: auto runs at least 3") */
+    size_t offset, size; /* the field in the scope's struct; size 0 = not stored directly */
+    unsigned set_bit;    /* CFG_SCOPE_SETTINGS: its CFG_SET_* bit */
+    cfg_parse_fn parse;  /* CFG_T_COMPOUND (required) and CFG_T_MAP (optional) */
+};
+
+extern const struct cfg_key cfg_keys[];
+extern const size_t cfg_nkeys;
+
+/* The key's path as a user writes it: "node.port", "defaults.users.start",
+ * "payloads.NAME.path". Returns buf. */
+const char *cfg_key_path(const struct cfg_key *k, char *buf, size_t n);
+/* Its type in words: "duration", "integer", ... (static). */
+const char *cfg_key_type(const struct cfg_key *k);
+/* Its range in words: "> 0", "in [1, 65535]", "in (0%, 100%]", or "" when any value of
+ * its type goes. Returns buf. */
+const char *cfg_key_range(const struct cfg_key *k, char *buf, size_t n);
+/* Parses a scalar value of a scalar-typed key (not CFG_T_MAP/COMPOUND) and, when base
+ * is not NULL, stores it at base + k->offset (a string replaces and frees the old one).
+ * On a bad value returns -EINVAL with msg "PATH must be ..." naming the range; -ENOMEM. */
+int cfg_key_parse(const struct cfg_key *k, const char *path, const char *text, void *base,
+                  char *msg, size_t n);
+/* Stores the parsed defaults of every key of scope that has one (not CFG_K_DOC_DEF) into
+ * base. 0 or -ENOMEM/-EINVAL (a table default that does not parse). */
+int cfg_key_defaults(enum cfg_scope scope, void *base, char *msg, size_t n);
+/* The entry for a path as cfg_key_path writes it; a NAME segment may be any name, and
+ * settings are also found under profiles.NAME. and frameworks.NAME. NULL if none. */
+const struct cfg_key *cfg_key_find(const char *path);
+/* Keys near an unknown path: those within a small edit distance of it (*near = 1), or
+ * else the keys of the section it names or is in (*near = 0). Fills out[] (at most max);
+ * returns how many. */
+size_t cfg_key_suggest(const char *path, const struct cfg_key **out, size_t max, int *near);
+
 #endif

@@ -4,12 +4,16 @@
  * Usage: test_config MATRIX.yaml BAD_DIR
  * A fixture's first line is "# expect: LINE:COL: message"; the loader's formatted
  * error, without the leading "FILE:", must equal it (or, when the expectation ends
- * with "...", start with it). */
+ * with "...", start with it). The key table is checked entry by entry: help and
+ * default present, defaults that parse, and each numeric key's range at its edges. */
 #include "config.h"
 #include "t.h"
 
+#include <stdbool.h>
+
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 
 static void check_seed(const struct cfg_matrix *m)
@@ -223,6 +227,234 @@ static void check_repeat_keys(void)
     cfg_free(m);
 }
 
+/* Every entry documents itself: help text, a default (or its description), a form for
+ * the keys parsed by their own function, and a default that parses when it is a value. */
+static void check_table_docs(void)
+{
+    char path[128], msg[256];
+    CHECK_INT(cfg_nkeys, >=, 60);
+    for (size_t i = 0; i < cfg_nkeys; i++) {
+        const struct cfg_key *k = &cfg_keys[i];
+        cfg_key_path(k, path, sizeof path);
+        if (!k->help || strlen(k->help) < 8 || !k->def || !k->def[0])
+            T_FAIL("%s: no help text or default description", path);
+        t_checks++;
+        if (k->type == CFG_T_COMPOUND && (!k->parse || !k->syntax))
+            T_FAIL("%s: a compound key needs its parser and a form", path);
+        if (!(k->flags & CFG_K_DOC_DEF) && k->type != CFG_T_MAP && k->type != CFG_T_COMPOUND) {
+            if (cfg_key_parse(k, path, k->def, NULL, msg, sizeof msg))
+                T_FAIL("%s: default '%s' does not parse: %s", path, k->def, msg);
+        }
+        /* Each key is found by its own path, and by the paths of its other places. */
+        CHECK(cfg_key_find(path) == k);
+        for (size_t j = 0; j < i; j++)
+            if (cfg_keys[j].scope == k->scope && !strcmp(cfg_keys[j].name, k->name))
+                T_FAIL("%s: listed twice", path);
+    }
+    const struct cfg_key *k = cfg_key_find("profiles.quick.users.max");
+    CHECK(k && k->scope == CFG_SCOPE_SETTINGS && !strcmp(k->name, "users.max"));
+    k = cfg_key_find("frameworks.flask.workers");
+    CHECK(k && k->scope == CFG_SCOPE_FRAMEWORK);
+    k = cfg_key_find("frameworks.flask.think.pacing");
+    CHECK(k && k->scope == CFG_SCOPE_SETTINGS);
+    CHECK(cfg_key_find("payloads.json.length") == cfg_key_find("payloads.NAME.length"));
+    CHECK(cfg_key_find("spawn_rate") == cfg_key_find("defaults.spawn_rate"));
+    CHECK(cfg_key_find("cpus") == NULL); /* node.cpus or load.cpus */
+    CHECK(cfg_key_find("defaults.durration") == NULL);
+    const struct cfg_key *near[64];
+    int close = 0;
+    size_t n = cfg_key_suggest("defaults.durration", near, 64, &close);
+    CHECK(n == 1 && close && near[0] == cfg_key_find("defaults.duration"));
+    n = cfg_key_suggest("node.zzz", near, 64, &close);
+    CHECK(!close && n >= 15 && near[0] == cfg_key_find("node.transport"));
+
+    /* The built-in layer is the table's defaults. */
+    struct cfg_matrix *m = NULL;
+    struct err e;
+    err_clear(&e);
+    static const char min[] =
+        "version: 1\npayloads: {t: {path: /t, body: x}}\nframeworks: {f: {}}\n";
+    CHECK_INT(cfg_load_string("min.yaml", min, strlen(min), &m, &e), ==, 0);
+    if (!m)
+        return;
+    struct cfg_settings s;
+    CHECK_INT(cfg_resolve(m, NULL, &m->frameworks[0], &s, &e), ==, 0);
+    CHECK_INT(s.duration_ms, ==, 60000);
+    CHECK_INT(s.think.kind, ==, CFG_THINK_BETWEEN);
+    CHECK_INT(s.think.max_ms, ==, 15000);
+    CHECK_INT(s.users.max, ==, 10000);
+    CHECK_INT(s.stop_when.failures, ==, 1);
+    CHECK_DBL(s.spread_pct, ==, 5);
+    CHECK_DBL(s.client_bound_pct, ==, 90);
+    CHECK_INT(m->frameworks[0].workers, ==, 1);
+    CHECK_INT(m->frameworks[0].system_site_packages, ==, -1);
+    CHECK_STR(m->load_cpus, "0");
+    cfg_free(m);
+}
+
+static bool numeric(const struct cfg_key *k)
+{
+    return k->type == CFG_T_INT || k->type == CFG_T_NUM || k->type == CFG_T_PCT ||
+           k->type == CFG_T_DUR;
+}
+
+/* A value of k written as in a matrix; i for INT/DUR (ms), d for NUM/PCT. */
+static void value_text(const struct cfg_key *k, long long i, double d, char *out, size_t n)
+{
+    if (k->type == CFG_T_INT)
+        snprintf(out, n, "%lld", i);
+    else if (k->type == CFG_T_DUR)
+        snprintf(out, n, "%lldms", i);
+    else if (k->type == CFG_T_PCT)
+        snprintf(out, n, "%.3f%%", d);
+    else
+        snprintf(out, n, "%.3f", d);
+}
+
+/* A minimal matrix with `value` at k's place: "node: {pip: {args: V}}", ... */
+static void matrix_with(const struct cfg_key *k, const char *value, char *out, size_t n)
+{
+    char nested[256];
+    const char *dot = strchr(k->name, '.');
+    if (dot)
+        snprintf(nested, sizeof nested, "{%.*s: {%s: %s}}", (int)(dot - k->name), k->name, dot + 1,
+                 value);
+    else
+        snprintf(nested, sizeof nested, "{%s: %s}", k->name, value);
+    const char *pay = "{t: {path: /t, body: x}}", *fw = "{f: {}}";
+    char pbuf[300], fbuf[300];
+    if (k->scope == CFG_SCOPE_PAYLOAD) {
+        snprintf(pbuf, sizeof pbuf, "{t: {path: /t, %.*s}}", (int)strlen(nested) - 2, nested + 1);
+        pay = pbuf;
+    }
+    if (k->scope == CFG_SCOPE_FRAMEWORK) {
+        snprintf(fbuf, sizeof fbuf, "{f: %s}", nested);
+        fw = fbuf;
+    }
+    const char *sec = k->scope == CFG_SCOPE_NODE       ? "node"
+                      : k->scope == CFG_SCOPE_LOAD     ? "load"
+                      : k->scope == CFG_SCOPE_SETTINGS ? "defaults"
+                                                       : NULL;
+    char extra[300] = "";
+    if (sec)
+        snprintf(extra, sizeof extra, "%s: %s\n", sec, nested);
+    if (k->scope == CFG_SCOPE_ROOT)
+        snprintf(out, n, "%s: %s\npayloads: %s\nframeworks: %s\n", k->name, value, pay, fw);
+    else
+        snprintf(out, n, "version: 1\n%spayloads: %s\nframeworks: %s\n", extra, pay, fw);
+}
+
+/* Just outside the range: rejected, by the table's parser and by the loader, with a
+ * message naming the key and the range (or the limit it passed). */
+static void check_outside(const struct cfg_key *k, const char *value, const char *bound)
+{
+    char path[128], msg[256], text[1024], full[128];
+    cfg_key_path(k, path, sizeof path);
+    int rc = cfg_key_parse(k, path, value, NULL, msg, sizeof msg);
+    if (rc != -EINVAL || !strstr(msg, path) || !strstr(msg, bound))
+        T_FAIL("%s = %s: rc %d, want -EINVAL and a message naming '%s': %s", path, value, rc, bound,
+               msg);
+    t_checks++;
+    matrix_with(k, value, text, sizeof text);
+    /* The path as the loader names it: the NAME of the test matrix. */
+    snprintf(full, sizeof full, "%s", path);
+    char *name = strstr(full, "NAME");
+    if (name)
+        memcpy(name, k->scope == CFG_SCOPE_PAYLOAD ? "t\0\0\0" : "f\0\0\0", 4);
+    if (name)
+        memmove(name + 1, name + 4, strlen(name + 4) + 1);
+    struct cfg_matrix *m = NULL;
+    struct err e;
+    err_clear(&e);
+    rc = cfg_load_string("edge.yaml", text, strlen(text), &m, &e);
+    if (rc != -EINVAL || e.line < 1 || !strstr(e.msg, full) || !strstr(e.msg, bound))
+        T_FAIL("%s = %s in a matrix: rc %d, %d:%d: %s\n%s", path, value, rc, e.line, e.col, e.msg,
+               text);
+    t_checks++;
+    cfg_free(m);
+}
+
+/* Just inside: accepted and stored where the table says, as the value given. */
+static void check_inside(const struct cfg_key *k, const char *value, long long i, double d)
+{
+    union {
+        struct cfg_matrix m;
+        struct cfg_node n;
+        struct cfg_settings s;
+        struct cfg_payload p;
+        struct cfg_framework f;
+    } u;
+    memset(&u, 0, sizeof u);
+    char path[128], msg[256];
+    cfg_key_path(k, path, sizeof path);
+    int rc = cfg_key_parse(k, path, value, &u, msg, sizeof msg);
+    if (rc) {
+        T_FAIL("%s = %s refused: %s", path, value, msg);
+        return;
+    }
+    const char *at = (const char *)&u + k->offset;
+    bool ok;
+    if (k->type == CFG_T_INT && k->size == sizeof(int))
+        ok = *(const int *)at == i;
+    else if (k->type == CFG_T_INT || (k->type == CFG_T_DUR && !(k->flags & CFG_K_DOUBLE)))
+        ok = *(const int64_t *)at == i;
+    else if (k->type == CFG_T_DUR)
+        ok = *(const double *)at == (double)i;
+    else {
+        double got = *(const double *)at, tol = 1e-9 * (d > 1 ? d : 1);
+        ok = got > d - tol && got < d + tol;
+    }
+    if (!ok)
+        T_FAIL("%s = %s: not stored at its field", path, value);
+    t_checks++;
+}
+
+/* Table-driven edges of every numeric key, so a range cannot drift from its check. */
+static int check_ranges(void)
+{
+    char v[64], bound[96];
+    int keys = 0;
+    for (size_t i = 0; i < cfg_nkeys; i++) {
+        const struct cfg_key *k = &cfg_keys[i];
+        if (!numeric(k) || !k->size)
+            continue;
+        keys++;
+        if (k->type == CFG_T_INT || k->type == CFG_T_DUR) {
+            cfg_key_range(k, bound, sizeof bound);
+            if (k->type == CFG_T_INT || k->min > 0) { /* no negative duration to write */
+                value_text(k, (long long)k->min - 1, 0, v, sizeof v);
+                check_outside(k, v, bound);
+            }
+            value_text(k, (long long)k->min, 0, v, sizeof v);
+            check_inside(k, v, (long long)k->min, 0);
+            if (k->max < INT64_MAX && k->type == CFG_T_INT) {
+                /* A bounded range is named whole; past INT_MAX the limit is named. */
+                if (k->max == INT_MAX)
+                    snprintf(bound, sizeof bound, "at most %lld", (long long)k->max);
+                value_text(k, (long long)k->max + 1, 0, v, sizeof v);
+                check_outside(k, v, bound);
+                value_text(k, (long long)k->max, 0, v, sizeof v);
+                check_inside(k, v, (long long)k->max, 0);
+            }
+        } else {
+            cfg_key_range(k, bound, sizeof bound);
+            bool open = k->type == CFG_T_PCT || (k->flags & CFG_K_MIN_OPEN);
+            double below = open ? k->fmin : k->fmin - 0.001, low = open ? k->fmin + 0.001 : k->fmin;
+            value_text(k, 0, below, v, sizeof v);
+            check_outside(k, v, bound);
+            value_text(k, 0, low, v, sizeof v);
+            check_inside(k, v, 0, low);
+            value_text(k, 0, k->fmax + 0.001, v, sizeof v);
+            if (k->type == CFG_T_NUM && k->fmax >= 1e9)
+                snprintf(bound, sizeof bound, "at most %g", k->fmax);
+            check_outside(k, v, bound);
+            value_text(k, 0, k->fmax, v, sizeof v);
+            check_inside(k, v, 0, k->fmax);
+        }
+    }
+    return keys;
+}
+
 static void check_select(const struct cfg_matrix *m)
 {
     struct cfg_cell *cells = NULL;
@@ -388,6 +620,10 @@ int main(int argc, char **argv)
 
     check_layers();
     check_repeat_keys();
+    check_table_docs();
+    int nranges = check_ranges();
+    CHECK_INT(nranges, >=, 25);
+    fprintf(stderr, "%d numeric keys checked at their edges\n", nranges);
 
     /* Selection on a small matrix of its own, so the shipped one can grow. */
     static const char sel[] = "version: 1\n"

@@ -1,0 +1,710 @@
+/* keys.c - the one table of matrix.yaml keys (type, range, default, help, storage) and
+ * what is derived from it without YAML: scalar parsing with range errors, the built-in
+ * defaults, paths, range texts, lookup and suggestions for `mfbench check --explain`. */
+#include "config_int.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Where a field is, for the table: offset and size in the scope's struct. */
+#define AT(st, f) .offset = offsetof(struct st, f), .size = sizeof(((struct st *)0)->f)
+#define NUM_MAX 1e9 /* numbers above this are typos, not settings */
+
+#define S_ROOT CFG_SCOPE_ROOT
+#define S_NODE CFG_SCOPE_NODE
+#define S_LOAD CFG_SCOPE_LOAD
+#define S_SET CFG_SCOPE_SETTINGS
+#define S_PAY CFG_SCOPE_PAYLOAD
+#define S_FW CFG_SCOPE_FRAMEWORK
+
+/* Listed in the order messages list allowed keys and the man page documents them. */
+/* A few lines an entry read better than clang-format's one field a line. */
+/* clang-format off */
+const struct cfg_key cfg_keys[] = {
+    /* ---- top level ---- */
+    {.scope = S_ROOT, .name = "version", .type = CFG_T_INT, .flags = CFG_K_DOC_DEF | CFG_K_REQUIRED,
+     .min = 1, .max = 1, .def = "none (required)", .help = "Version of the matrix format.",
+     AT(cfg_matrix, version)},
+    {.scope = S_ROOT, .name = "node", .type = CFG_T_MAP, .flags = CFG_K_DOC_DEF,
+     .def = "a local node", .help = "Where the framework servers run.",
+     .syntax = "{transport, host, ...}"},
+    {.scope = S_ROOT, .name = "load", .type = CFG_T_MAP, .flags = CFG_K_DOC_DEF,
+     .def = "{cpus: \"0\"}", .help = "Where the load engine runs.", .syntax = "{cpus}"},
+    {.scope = S_ROOT, .name = "defaults", .type = CFG_T_MAP, .flags = CFG_K_DOC_DEF,
+     .def = "the built-in settings", .help = "Settings for every cell: the keys defaults.* below.",
+     .syntax = "SETTINGS"},
+    {.scope = S_ROOT, .name = "payloads", .type = CFG_T_MAP,
+     .flags = CFG_K_DOC_DEF | CFG_K_REQUIRED | CFG_K_NAMED, .def = "none (required)",
+     .help = "The HTTP routes and their expected answers; a non-empty mapping.",
+     .syntax = "NAME: {path, body | body_file | length, content_type}"},
+    {.scope = S_ROOT, .name = "frameworks", .type = CFG_T_MAP,
+     .flags = CFG_K_DOC_DEF | CFG_K_REQUIRED | CFG_K_NAMED, .def = "none (required)",
+     .help = "The frameworks under test; a non-empty mapping.",
+     .syntax = "NAME: {server, workers, app, start, dir, system_site_packages, SETTINGS...}"},
+    {.scope = S_ROOT, .name = "profiles", .type = CFG_T_MAP, .flags = CFG_K_DOC_DEF | CFG_K_NAMED,
+     .def = "none",
+     .help = "Named settings chosen with mfbench run -p NAME; each takes the keys defaults.* "
+     "takes.", .syntax = "NAME: SETTINGS"},
+
+    /* ---- node ---- */
+    {.scope = S_NODE, .name = "transport", .type = CFG_T_COMPOUND, .flags = CFG_K_DOC_DEF,
+     .def = "local",
+     .help = "How the node is reached: local or ssh. With ssh, host, user and identity are "
+     "required.", .syntax = "local | ssh", AT(cfg_node, transport), .parse = cfg__parse_transport},
+    {.scope = S_NODE, .name = "host", .type = CFG_T_STR, .flags = CFG_K_DOC_DEF, .def = "127.0.0.1",
+     .help = "The node's address; load is sent there.", AT(cfg_node, host)},
+    {.scope = S_NODE, .name = "port", .type = CFG_T_INT, .min = 1, .max = 65535, .def = "22",
+     .help = "SSH port.", AT(cfg_node, port)},
+    {.scope = S_NODE, .name = "user", .type = CFG_T_STR, .flags = CFG_K_DOC_DEF, .def = "none",
+     .help = "SSH user.", AT(cfg_node, user)},
+    {.scope = S_NODE, .name = "identity", .type = CFG_T_STR, .flags = CFG_K_DOC_DEF, .def = "none",
+     .help = "SSH private key file; a leading ~/ is replaced by $HOME.", AT(cfg_node, identity)},
+    {.scope = S_NODE, .name = "known_hosts", .type = CFG_T_STR, .def = "~/.ssh/known_hosts",
+     .help = "Host keys the node is checked against; ~/ expanded.", AT(cfg_node, known_hosts)},
+    {.scope = S_NODE, .name = "workdir", .type = CFG_T_ABSPATH, .def = "/tmp/mfbench-node",
+     .help = "Absolute folder on the node for targets, virtual environments and logs.",
+     AT(cfg_node, workdir)},
+    {.scope = S_NODE, .name = "cpus", .type = CFG_T_CPUS, .def = "1",
+     .help = "CPUs the server is pinned to.", AT(cfg_node, cpus)},
+    {.scope = S_NODE, .name = "nofile", .type = CFG_T_INT, .min = 1, .max = INT64_MAX,
+     .def = "999999", .help = "ulimit -n for the server, clamped to the node's hard limit.",
+     AT(cfg_node, nofile)},
+    {.scope = S_NODE, .name = "python", .type = CFG_T_STR, .def = "/usr/bin/python3",
+     .help = "Interpreter the virtual environments are made from.", AT(cfg_node, python)},
+    {.scope = S_NODE, .name = "server_port", .type = CFG_T_INT, .min = 1, .max = 65535,
+     .def = "8000", .help = "Port the server listens on.", AT(cfg_node, server_port)},
+    {.scope = S_NODE, .name = "listen", .type = CFG_T_STR, .flags = CFG_K_DOC_DEF,
+     .def = "node.host (127.0.0.1 for local)", .help = "Address the server binds.",
+     AT(cfg_node, listen)},
+    {.scope = S_NODE, .name = "system_site_packages", .type = CFG_T_BOOL, .def = "true",
+     .help = "Whether the virtual environments see the node's python3-* packages; without them "
+     "pip installs each target's requirements.txt.", AT(cfg_node, system_site_packages)},
+    {.scope = S_NODE, .name = "command_timeout", .type = CFG_T_DUR, .min = 1, .max = INT64_MAX,
+     .def = "120s", .help = "Limit for one command run on the node.",
+     AT(cfg_node, command_timeout_ms)},
+    {.scope = S_NODE, .name = "pip", .type = CFG_T_MAP, .flags = CFG_K_DOC_DEF, .def = "pip's own",
+     .help = "Where a virtual environment without system site packages installs from.",
+     .syntax = "{index_url, find_links, args}"},
+    {.scope = S_NODE, .name = "pip.index_url", .type = CFG_T_STR, .flags = CFG_K_DOC_DEF,
+     .def = "pip's default", .help = "pip --index-url.", AT(cfg_node, pip_index_url)},
+    {.scope = S_NODE, .name = "pip.find_links", .type = CFG_T_STR, .flags = CFG_K_DOC_DEF,
+     .def = "none", .help = "pip --find-links: a folder or URL of wheels.",
+     AT(cfg_node, pip_find_links)},
+    {.scope = S_NODE, .name = "pip.args", .type = CFG_T_STR, .flags = CFG_K_DOC_DEF, .def = "none",
+     .help = "Extra pip install arguments, split on spaces.", AT(cfg_node, pip_args)},
+
+    /* ---- load ---- */
+    {.scope = S_LOAD, .name = "cpus", .type = CFG_T_CPUS, .def = "0",
+     .help = "CPUs the load engine is pinned to (with the local node, not the server's).",
+     AT(cfg_matrix, load_cpus)},
+
+    /* ---- settings: defaults.*, profiles.NAME.*, frameworks.NAME.* ---- */
+    {.scope = S_SET, .name = "duration", .type = CFG_T_DUR, .min = 1, .max = INT64_MAX,
+     .def = "60s", .help = "One load phase, warm-up included.", AT(cfg_settings, duration_ms),
+     .set_bit = CFG_SET_DURATION},
+    {.scope = S_SET, .name = "warmup", .type = CFG_T_DUR, .max = INT64_MAX, .def = "5s",
+     .help = "Start of each phase excluded from its statistics; must be < duration.",
+     AT(cfg_settings, warmup_ms), .set_bit = CFG_SET_WARMUP},
+    {.scope = S_SET, .name = "spawn_rate", .type = CFG_T_NUM, .flags = CFG_K_MIN_OPEN,
+     .fmax = NUM_MAX, .def = "500", .help = "Users started per second (Locust's hatch rate).",
+     AT(cfg_settings, spawn_rate), .set_bit = CFG_SET_SPAWN_RATE},
+    {.scope = S_SET, .name = "think", .type = CFG_T_COMPOUND, .flags = CFG_K_DOC_DEF,
+     .def = "{min: 5s, max: 15s}",
+     .help = "Wait of each user between requests: uniform in [min, max] after each response, "
+     "always D ({constant: D} or a plain duration), or one request per D per user ({pacing: D}).",
+     .syntax = "{min: D, max: D} | {constant: D} | {pacing: D} | D", AT(cfg_settings, think),
+     .set_bit = CFG_SET_THINK, .parse = cfg__parse_think},
+    {.scope = S_SET, .name = "think.min", .type = CFG_T_DUR, .max = INT64_MAX, .def = "5s",
+     .help = "Shortest wait after a response; <= think.max.", AT(cfg_settings, think.min_ms),
+     .set_bit = CFG_SET_THINK},
+    {.scope = S_SET, .name = "think.max", .type = CFG_T_DUR, .max = INT64_MAX, .def = "15s",
+     .help = "Longest wait after a response; >= think.min.", AT(cfg_settings, think.max_ms),
+     .set_bit = CFG_SET_THINK},
+    {.scope = S_SET, .name = "think.constant", .type = CFG_T_DUR, .flags = CFG_K_DOC_DEF,
+     .max = INT64_MAX, .def = "unset",
+     .help = "Always wait this long after a response (Locust constant).", .set_bit = CFG_SET_THINK},
+    {.scope = S_SET, .name = "think.pacing", .type = CFG_T_DUR, .flags = CFG_K_DOC_DEF, .min = 1,
+     .max = INT64_MAX, .def = "unset",
+     .help = "One request per this long per user, whatever the latency (Locust constant_pacing).",
+     .set_bit = CFG_SET_THINK},
+    {.scope = S_SET, .name = "users", .type = CFG_T_MAP, .flags = CFG_K_DOC_DEF,
+     .def = "{start: 500, step: 500, max: 10000}",
+     .help = "The ramp of user levels: start, start+step, ... up to max (or geometric with "
+     "factor). Merged field by field over lower layers.",
+     .syntax = "{start, step, max, factor} (at least one)", AT(cfg_settings, users),
+     .set_bit = CFG_SET_USERS, .parse = cfg__parse_users},
+    {.scope = S_SET, .name = "users.start", .type = CFG_T_INT, .min = 1, .max = INT_MAX,
+     .def = "500", .help = "First user level; <= users.max.", AT(cfg_settings, users.start),
+     .set_bit = CFG_SET_USERS},
+    {.scope = S_SET, .name = "users.step", .type = CFG_T_INT, .min = 1, .max = INT_MAX,
+     .def = "500", .help = "Users added per level.", AT(cfg_settings, users.step),
+     .set_bit = CFG_SET_USERS},
+    {.scope = S_SET, .name = "users.max", .type = CFG_T_INT, .min = 1, .max = INT_MAX,
+     .def = "10000", .help = "Last user level (the ramp ends there).", AT(cfg_settings, users.max),
+     .set_bit = CFG_SET_USERS},
+    {.scope = S_SET, .name = "users.factor", .type = CFG_T_INT, .flags = CFG_K_DOC_DEF, .min = 2,
+     .max = INT_MAX, .def = "unset (levels grow by step)",
+     .help = "Levels grow geometrically instead: start, start*F, ... up to max (the last level is "
+     "max).", AT(cfg_settings, users.factor), .set_bit = CFG_SET_USERS},
+    {.scope = S_SET, .name = "stop_when", .type = CFG_T_MAP, .flags = CFG_K_DOC_DEF,
+     .def = "{failures: 1}",
+     .help = "A level fails when any given criterion holds; the ramp stops there. Replaces the "
+     "lower layers' criteria whole.", .syntax = "{failures, ratio, p99} (at least one)",
+     AT(cfg_settings, stop_when), .set_bit = CFG_SET_STOP_WHEN, .parse = cfg__parse_stop_when},
+    {.scope = S_SET, .name = "stop_when.failures", .type = CFG_T_INT, .min = 1, .max = INT64_MAX,
+     .def = "1", .help = "A level fails at this many failed requests.",
+     AT(cfg_settings, stop_when.failures), .set_bit = CFG_SET_STOP_WHEN},
+    {.scope = S_SET, .name = "stop_when.ratio", .type = CFG_T_NUM,
+     .flags = CFG_K_DOC_DEF | CFG_K_MIN_OPEN, .fmax = 1, .def = "unset",
+     .help = "A level fails when failures/requests reaches this.",
+     AT(cfg_settings, stop_when.ratio), .set_bit = CFG_SET_STOP_WHEN},
+    {.scope = S_SET, .name = "stop_when.p99", .type = CFG_T_DUR,
+     .flags = CFG_K_DOC_DEF | CFG_K_DOUBLE, .min = 1, .max = INT64_MAX, .def = "unset",
+     .help = "A level fails when its p99 latency reaches this.", AT(cfg_settings, stop_when.p99_ms),
+     .set_bit = CFG_SET_STOP_WHEN},
+    {.scope = S_SET, .name = "timeout", .type = CFG_T_DUR, .min = 1, .max = INT64_MAX, .def = "10s",
+     .help = "Per request.", AT(cfg_settings, timeout_ms), .set_bit = CFG_SET_TIMEOUT},
+    {.scope = S_SET, .name = "repeats", .type = CFG_T_INT, .flags = CFG_K_AUTO, .min = 1,
+     .max = INT_MAX, .def = "1",
+     .help = "Searches of each cell, each on freshly started servers; auto: at least 3, then more "
+     "until the relative spread of peak req/s is under spread or max_repeats ran.",
+     .syntax = "COUNT | auto", AT(cfg_settings, repeats), .set_bit = CFG_SET_REPEATS},
+    {.scope = S_SET, .name = "rate", .type = CFG_T_NUM, .fmax = NUM_MAX, .def = "0",
+     .help = "Open-loop requests per second per phase; 0 means closed loop.",
+     AT(cfg_settings, rate), .set_bit = CFG_SET_RATE},
+    {.scope = S_SET, .name = "pipeline", .type = CFG_T_INT, .min = 1, .max = INT_MAX, .def = "1",
+     .help = "HTTP/1.1 requests in flight per connection.", AT(cfg_settings, pipeline),
+     .set_bit = CFG_SET_PIPELINE},
+    {.scope = S_SET, .name = "refine", .type = CFG_T_COMPOUND, .flags = CFG_K_DOC_DEF,
+     .def = "0 (no bisection)",
+     .help = "Bisection between the last good and the first failing level, down to a resolution "
+     "given as a percentage of the level or as a user count; each probe runs on a fresh server.",
+     .syntax = "PERCENT% in (0%, 100%] | USERS >= 0", .set_bit = CFG_SET_REFINE,
+     .parse = cfg__parse_refine},
+    {.scope = S_SET, .name = "ready_timeout", .type = CFG_T_DUR, .min = 1, .max = INT64_MAX,
+     .def = "30s", .help = "How long the readiness probe waits for the server.",
+     AT(cfg_settings, ready_timeout_ms), .set_bit = CFG_SET_READY_TIMEOUT},
+    {.scope = S_SET, .name = "spread", .type = CFG_T_PCT, .fmax = 100, .def = "5%",
+     .help = "Target relative spread of peak req/s, (max - min) / median, for repeats: auto.",
+     AT(cfg_settings, spread_pct), .set_bit = CFG_SET_SPREAD},
+    {.scope = S_SET, .name = "max_repeats", .type = CFG_T_INT, .min = 3, .max = INT_MAX, .def = "5",
+     .help = "Most searches repeats: auto runs.", .note = "repeats: auto runs at least 3",
+     AT(cfg_settings, max_repeats), .set_bit = CFG_SET_MAX_REPEATS},
+    {.scope = S_SET, .name = "client_bound_pct", .type = CFG_T_PCT, .flags = CFG_K_HIDDEN,
+     .fmax = 100, .def = "90",
+     .help = "A phase whose load engine used more than this % of its core is client_bound: its "
+     "failures are never taken as a breaking point. A test knob; leave it alone.",
+     AT(cfg_settings, client_bound_pct), .set_bit = CFG_SET_CLIENT_BOUND},
+
+    /* ---- payloads.NAME ---- */
+    {.scope = S_PAY, .name = "path", .type = CFG_T_COMPOUND,
+     .flags = CFG_K_DOC_DEF | CFG_K_REQUIRED, .def = "none (required)",
+     .help = "The route requested; starts with /, no spaces or control characters.",
+     .syntax = "/ROUTE", AT(cfg_payload, path), .parse = cfg__parse_url_path},
+    {.scope = S_PAY, .name = "body", .type = CFG_T_COMPOUND, .flags = CFG_K_DOC_DEF, .def = "none",
+     .help = "The exact expected body. Exactly one of body, body_file and length is required.",
+     .syntax = "a string", AT(cfg_payload, body), .parse = cfg__parse_body},
+    {.scope = S_PAY, .name = "body_file", .type = CFG_T_COMPOUND, .flags = CFG_K_DOC_DEF,
+     .def = "none",
+     .help = "The exact expected body, read from this file where mfbench runs; a relative path is "
+     "in the targets/ folder. For bodies that are not text.", .syntax = "a file name",
+     AT(cfg_payload, body_file), .parse = cfg__parse_body_file},
+    {.scope = S_PAY, .name = "length", .type = CFG_T_INT, .flags = CFG_K_DOC_DEF, .max = INT64_MAX,
+     .def = "none", .help = "The exact expected body length in bytes.", AT(cfg_payload, length)},
+    {.scope = S_PAY, .name = "content_type", .type = CFG_T_STR, .flags = CFG_K_DOC_DEF,
+     .def = "none (not checked)", .help = "Expected prefix of the Content-Type header.",
+     AT(cfg_payload, content_type)},
+
+    /* ---- frameworks.NAME (plus every settings key as an override) ---- */
+    {.scope = S_FW, .name = "server", .type = CFG_T_NAME, .flags = CFG_K_DOC_DEF, .def = "none",
+     .help = "The server that runs the app (werkzeug, gunicorn, uvicorn, ...).",
+     AT(cfg_framework, server)},
+    {.scope = S_FW, .name = "workers", .type = CFG_T_INT, .min = 1, .max = INT_MAX, .def = "1",
+     .help = "Worker processes for servers that have them.", AT(cfg_framework, workers)},
+    {.scope = S_FW, .name = "app", .type = CFG_T_NAME, .flags = CFG_K_DOC_DEF,
+     .def = "the framework's NAME", .help = "Folder under targets/ holding the app.",
+     AT(cfg_framework, app)},
+    {.scope = S_FW, .name = "start", .type = CFG_T_STR, .flags = CFG_K_DOC_DEF,
+     .def = "the built-in one of targets/APP/",
+     .help = "A start command template replacing the built-in one: \"{python} {dir}/app.py --host "
+     "{host} --port {port}\".", AT(cfg_framework, start)},
+    {.scope = S_FW, .name = "dir", .type = CFG_T_STR, .flags = CFG_K_DOC_DEF, .def = "none",
+     .help = "The user's own target folder, relative to the matrix file; uploaded to the node.",
+     AT(cfg_framework, dir)},
+    {.scope = S_FW, .name = "system_site_packages", .type = CFG_T_BOOL, .flags = CFG_K_DOC_DEF,
+     .def = "node.system_site_packages",
+     .help = "This framework's virtual environment sees the node's python3-* packages (true) or "
+     "installs targets/APP/requirements.txt with pip (false).",
+     AT(cfg_framework, system_site_packages)},
+};
+/* clang-format on */
+
+const size_t cfg_nkeys = sizeof(cfg_keys) / sizeof(cfg_keys[0]);
+
+static const char *const scope_prefix[] = {
+    [CFG_SCOPE_ROOT] = "",
+    [CFG_SCOPE_NODE] = "node.",
+    [CFG_SCOPE_LOAD] = "load.",
+    [CFG_SCOPE_SETTINGS] = "defaults.",
+    [CFG_SCOPE_PAYLOAD] = "payloads.NAME.",
+    [CFG_SCOPE_FRAMEWORK] = "frameworks.NAME.",
+};
+
+const char *cfg_key_path(const struct cfg_key *k, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s%s", scope_prefix[k->scope], k->name);
+    return buf;
+}
+
+const char *cfg_key_type(const struct cfg_key *k)
+{
+    switch (k->type) {
+    case CFG_T_MAP:
+        return (k->flags & CFG_K_NAMED) ? "mapping of NAME to mapping" : "mapping";
+    case CFG_T_STR:
+        return "string";
+    case CFG_T_NAME:
+        return "name";
+    case CFG_T_ABSPATH:
+        return "absolute path";
+    case CFG_T_INT:
+        return (k->flags & CFG_K_AUTO) ? "integer or auto" : "integer";
+    case CFG_T_NUM:
+        return "number";
+    case CFG_T_PCT:
+        return "percentage";
+    case CFG_T_DUR:
+        return "duration";
+    case CFG_T_BOOL:
+        return "boolean";
+    case CFG_T_CPUS:
+        return "CPU list";
+    case CFG_T_COMPOUND:
+        break;
+    }
+    return "compound";
+}
+
+static bool int_unbounded(const struct cfg_key *k)
+{
+    return k->max == INT64_MAX || k->max == INT_MAX;
+}
+
+const char *cfg_key_range(const struct cfg_key *k, char *buf, size_t n)
+{
+    buf[0] = '\0';
+    switch (k->type) {
+    case CFG_T_INT:
+    case CFG_T_DUR:
+        if (k->type == CFG_T_DUR && k->min <= 0 && k->max == INT64_MAX)
+            break; /* any duration */
+        if (k->min == k->max)
+            snprintf(buf, n, "%lld", (long long)k->min);
+        else if (int_unbounded(k) && k->min == 1)
+            snprintf(buf, n, "> 0");
+        else if (int_unbounded(k))
+            snprintf(buf, n, ">= %lld", (long long)k->min);
+        else
+            snprintf(buf, n, "in [%lld, %lld]", (long long)k->min, (long long)k->max);
+        break;
+    case CFG_T_NUM:
+        if (k->fmax >= NUM_MAX)
+            snprintf(buf, n, "%s %g", (k->flags & CFG_K_MIN_OPEN) ? ">" : ">=", k->fmin);
+        else
+            snprintf(buf, n, "in %c%g, %g]", (k->flags & CFG_K_MIN_OPEN) ? '(' : '[', k->fmin,
+                     k->fmax);
+        break;
+    case CFG_T_PCT:
+        snprintf(buf, n, "in (%g%%, %g%%]", k->fmin, k->fmax);
+        break;
+    case CFG_T_COMPOUND:
+    case CFG_T_MAP:
+    case CFG_T_STR:
+    case CFG_T_NAME:
+    case CFG_T_ABSPATH:
+    case CFG_T_BOOL:
+    case CFG_T_CPUS:
+        break;
+    }
+    return buf;
+}
+
+int cfg__name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > CFG_MAX_NAME)
+        return 0;
+    if (!(islower((unsigned char)s[0]) || isdigit((unsigned char)s[0])))
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (!(islower(ch) || isdigit(ch) || ch == '_' || ch == '.' || ch == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+static int store_str(const char *text, void *field)
+{
+    char *s = strdup(text);
+    if (!s)
+        return -ENOMEM;
+    char **dst = field;
+    free(*dst);
+    *dst = s;
+    return 0;
+}
+
+static void store_int(const struct cfg_key *k, int64_t v, void *field)
+{
+    if (k->size == sizeof(int64_t))
+        *(int64_t *)field = v;
+    else
+        *(int *)field = (int)v;
+}
+
+#define BADF(...) (snprintf(msg, n, __VA_ARGS__), -EINVAL)
+
+static int parse_int(const struct cfg_key *k, const char *path, const char *text, void *field,
+                     char *msg, size_t n)
+{
+    char range[64];
+    cfg_key_range(k, range, sizeof range);
+    if ((k->flags & CFG_K_AUTO) && !strcmp(text, "auto")) {
+        if (field)
+            store_int(k, 0, field);
+        return 0;
+    }
+    int64_t v;
+    int rc = parse_i64(text, INT64_MIN, INT64_MAX, &v);
+    if (rc == -EINVAL)
+        return BADF("%s must be an integer, got '%s'", path, text);
+    bool neg = text[0] == '-';
+    if (!rc && v >= k->min && v <= k->max) {
+        if (field)
+            store_int(k, v, field);
+        return 0;
+    }
+    if (k->min == k->max)
+        return BADF("%s must be %s, got '%s'", path, range, text);
+    if (!int_unbounded(k))
+        return BADF("%s must be %s, got '%s'", path, range, text);
+    if ((rc && !neg) || (!rc && v > k->max))
+        return BADF("%s is too large (at most %lld)", path, (long long)k->max);
+    return BADF("%s must be %s%s%s%s", path, range, k->note ? " (" : "", k->note ? k->note : "",
+                k->note ? ")" : "");
+}
+
+static int parse_num(const struct cfg_key *k, const char *path, const char *text, void *field,
+                     char *msg, size_t n)
+{
+    char range[64];
+    cfg_key_range(k, range, sizeof range);
+    double v;
+    if (parse_double(text, &v))
+        return BADF("%s must be a number, got '%s'", path, text);
+    bool low = (k->flags & CFG_K_MIN_OPEN) ? !(v > k->fmin) : !(v >= k->fmin);
+    if (low || v > k->fmax) {
+        if (k->fmax < NUM_MAX)
+            return BADF("%s must be %s, got '%s'", path, range, text);
+        if (low)
+            return BADF("%s must be %s", path, range);
+        return BADF("%s is too large (at most %g)", path, k->fmax);
+    }
+    if (field)
+        *(double *)field = v;
+    return 0;
+}
+
+/* "5%" or a bare number of percent. */
+static int parse_pct(const struct cfg_key *k, const char *path, const char *text, void *field,
+                     char *msg, size_t n)
+{
+    char range[64], tmp[64];
+    cfg_key_range(k, range, sizeof range);
+    size_t len = strlen(text);
+    double v = 0;
+    bool ok = len > 0 && len < sizeof(tmp);
+    if (ok) {
+        memcpy(tmp, text, len + 1);
+        if (tmp[len - 1] == '%')
+            tmp[len - 1] = '\0';
+        ok = !parse_double(tmp, &v) && v > k->fmin && v <= k->fmax;
+    }
+    if (!ok)
+        return BADF("%s must be a percentage %s, got '%s'", path, range, text);
+    if (field)
+        *(double *)field = v;
+    return 0;
+}
+
+static int parse_dur(const struct cfg_key *k, const char *path, const char *text, void *field,
+                     char *msg, size_t n)
+{
+    char range[64];
+    int64_t ms;
+    /* The length cap keeps dur_parse's sum of parts far from overflowing. */
+    if (strlen(text) > 32 || dur_parse(text, &ms))
+        return BADF("%s: malformed duration '%s' (use e.g. 60s, 2m, 500ms, 1m30s or 0)", path,
+                    text);
+    if (ms < k->min)
+        return BADF("%s must be %s", path, cfg_key_range(k, range, sizeof range));
+    if (field) {
+        if (k->flags & CFG_K_DOUBLE)
+            *(double *)field = (double)ms;
+        else
+            *(int64_t *)field = ms;
+    }
+    return 0;
+}
+
+static int parse_bool(const char *path, const char *text, void *field, char *msg, size_t n)
+{
+    static const char *const yes[] = {"true", "yes", "on", "1"};
+    static const char *const no[] = {"false", "no", "off", "0"};
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+        if (!strcasecmp(text, yes[i]) || !strcasecmp(text, no[i])) {
+            if (field)
+                *(int *)field = !strcasecmp(text, yes[i]);
+            return 0;
+        }
+    }
+    return BADF("%s must be true or false, got '%s'", path, text);
+}
+
+int cfg_key_parse(const struct cfg_key *k, const char *path, const char *text, void *base,
+                  char *msg, size_t n)
+{
+    return cfg__key_parse_at(k, path, text, (base && k->size) ? (char *)base + k->offset : NULL,
+                             msg, n);
+}
+
+int cfg__key_parse_at(const struct cfg_key *k, const char *path, const char *text, void *field,
+                      char *msg, size_t n)
+{
+    switch (k->type) {
+    case CFG_T_INT:
+        return parse_int(k, path, text, field, msg, n);
+    case CFG_T_NUM:
+        return parse_num(k, path, text, field, msg, n);
+    case CFG_T_PCT:
+        return parse_pct(k, path, text, field, msg, n);
+    case CFG_T_DUR:
+        return parse_dur(k, path, text, field, msg, n);
+    case CFG_T_BOOL:
+        return parse_bool(path, text, field, msg, n);
+    case CFG_T_NAME:
+        if (!cfg__name_ok(text))
+            return BADF("%s: '%s' is not a valid name (use [a-z0-9][a-z0-9_.-]*, at most %d "
+                        "characters)",
+                        path, text, CFG_MAX_NAME);
+        break;
+    case CFG_T_ABSPATH:
+        if (text[0] != '/')
+            return BADF("%s must be an absolute path, got '%s'", path, text);
+        break;
+    case CFG_T_CPUS:
+        for (const char *p = text; *p; p++)
+            if (!isdigit((unsigned char)*p) && *p != ',' && *p != '-')
+                return BADF("%s must be a CPU list like \"1\" or \"0-3,6\", got '%s'", path, text);
+        break;
+    case CFG_T_STR:
+        break;
+    case CFG_T_MAP:
+    case CFG_T_COMPOUND:
+        return BADF("%s is not a scalar key", path);
+    }
+    if (field && store_str(text, field)) {
+        snprintf(msg, n, "out of memory");
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+int cfg_key_defaults(enum cfg_scope scope, void *base, char *msg, size_t n)
+{
+    char path[128];
+    for (size_t i = 0; i < cfg_nkeys; i++) {
+        const struct cfg_key *k = &cfg_keys[i];
+        if (k->scope != scope || (k->flags & CFG_K_DOC_DEF) || !k->size)
+            continue;
+        int rc = cfg_key_parse(k, cfg_key_path(k, path, sizeof path), k->def, base, msg, n);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* ---- lookup and suggestions ---- */
+
+/* Rewrites a user's path into the table's form: the segment after payloads., frameworks.
+ * or profiles. becomes NAME; profiles.NAME.KEY and a framework's settings key become
+ * defaults.KEY. */
+static void normalize(const char *path, char *out, size_t n, bool fw_own)
+{
+    static const char *const named[] = {"payloads.", "frameworks.", "profiles."};
+    snprintf(out, n, "%s", path);
+    for (size_t i = 0; i < 3; i++) {
+        size_t l = strlen(named[i]);
+        if (strncmp(path, named[i], l))
+            continue;
+        const char *rest = strchr(path + l, '.');
+        if (!rest)
+            return;
+        rest++;
+        if (i == 0) {
+            snprintf(out, n, "payloads.NAME.%s", rest);
+            return;
+        }
+        if (i == 1 && fw_own) {
+            snprintf(out, n, "frameworks.NAME.%s", rest);
+            return;
+        }
+        if (i == 1) {
+            for (size_t j = 0; j < cfg_nkeys; j++)
+                if (cfg_keys[j].scope == CFG_SCOPE_FRAMEWORK && !strcmp(cfg_keys[j].name, rest)) {
+                    snprintf(out, n, "frameworks.NAME.%s", rest);
+                    return;
+                }
+        }
+        snprintf(out, n, "defaults.%s", rest);
+        return;
+    }
+}
+
+const struct cfg_key *cfg_key_find(const char *path)
+{
+    char want[256], p[256];
+    if (!path || !*path)
+        return NULL;
+    normalize(path, want, sizeof want, false);
+    for (size_t i = 0; i < cfg_nkeys; i++)
+        if (!strcmp(cfg_key_path(&cfg_keys[i], p, sizeof p), want))
+            return &cfg_keys[i];
+    /* A bare name ("spawn_rate") finds the one key of that name. */
+    const struct cfg_key *only = NULL;
+    for (size_t i = 0; !strchr(path, '.') && i < cfg_nkeys; i++) {
+        if (strcmp(cfg_keys[i].name, path))
+            continue;
+        if (only)
+            return NULL;
+        only = &cfg_keys[i];
+    }
+    return only;
+}
+
+/* Levenshtein distance of two short strings, capped at 9. */
+static size_t distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 63 || lb > 63)
+        return 9;
+    size_t row[64];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (row[j] + 1 < best)
+                best = row[j] + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb] > 9 ? 9 : row[lb];
+}
+
+static const char *last_segment(const char *p)
+{
+    const char *dot = strrchr(p, '.');
+    return dot ? dot + 1 : p;
+}
+
+static size_t dots(const char *s)
+{
+    size_t n = 0;
+    while ((s = strchr(s, '.')) != NULL) {
+        n++;
+        s++;
+    }
+    return n;
+}
+
+/* Appends the keys near want (one normalized form of the user's path) to out. */
+static size_t near_keys(const char *path, const char *want, const struct cfg_key **out, size_t n,
+                        size_t max)
+{
+    char p[256];
+    const char *leaf = last_segment(want);
+    size_t parent = (size_t)(leaf - want); /* "node." */
+    for (size_t i = 0; i < cfg_nkeys && n < max; i++) {
+        const char *kp = cfg_key_path(&cfg_keys[i], p, sizeof p);
+        const char *kl = last_segment(kp);
+        bool same_parent = (size_t)(kl - kp) == parent && !strncmp(kp, want, parent);
+        bool dup = false;
+        for (size_t j = 0; j < n; j++)
+            dup = dup || out[j] == &cfg_keys[i];
+        if (!dup && ((same_parent && distance(kl, leaf) <= 2) ||
+                     (dots(kp) == dots(want) && distance(kp, want) <= 2) ||
+                     (!strchr(path, '.') && distance(kl, leaf) <= 1)))
+            out[n++] = &cfg_keys[i];
+    }
+    return n;
+}
+
+/* Appends the keys directly under prefix pre ("node.", "" for the top level). */
+static size_t section_keys(const char *pre, const struct cfg_key **out, size_t n, size_t max)
+{
+    char p[256];
+    size_t pl = strlen(pre);
+    for (size_t i = 0; i < cfg_nkeys && n < max; i++) {
+        const char *kp = cfg_key_path(&cfg_keys[i], p, sizeof p);
+        if (!strncmp(kp, pre, pl) && kp[pl] && !strchr(kp + pl, '.'))
+            out[n++] = &cfg_keys[i];
+    }
+    return n;
+}
+
+size_t cfg_key_suggest(const char *path, const struct cfg_key **out, size_t max, int *near)
+{
+    char want[2][256];
+    size_t n = 0;
+    *near = 0;
+    if (!path)
+        return 0;
+    /* A framework's unknown key may be near one of its own keys or a settings key. */
+    normalize(path, want[0], sizeof want[0], false);
+    normalize(path, want[1], sizeof want[1], true);
+    int forms = strcmp(want[0], want[1]) ? 2 : 1;
+    for (int f = 0; f < forms; f++)
+        n = near_keys(path, want[f], out, n, max);
+    *near = n > 0;
+    if (n)
+        return n;
+    /* Else the keys of the section the path names, else of the one it is in, else the top
+     * level. */
+    char pre[sizeof want + 2]; /* gcc cannot tell want[f] from all of want */
+    for (int f = 0; f < forms; f++) {
+        snprintf(pre, sizeof pre, "%s.", want[f]);
+        n = section_keys(pre, out, n, max);
+    }
+    if (n == 0) {
+        for (int f = forms - 1; f >= 0; f--) {
+            const char *leaf = last_segment(want[f]);
+            snprintf(pre, sizeof pre, "%.*s", (int)(leaf - want[f]), want[f]);
+            n = section_keys(pre, out, n, max);
+        }
+    }
+    return n ? n : section_keys("", out, 0, max);
+}
