@@ -651,20 +651,18 @@ static int run_level(struct cell_ctx *k, struct cell_result *c, int users, const
     ph.users = users;
     mf_strlcpy(ph.kind, kind, sizeof(ph.kind));
     ph.repeat = k->repeat;
-    {
-        struct search_load ld = {.users = o.users,
-                                 .spawn_rate = o.spawn_rate,
-                                 .warmup_ms = o.warmup_ms,
-                                 .duration_ms = o.duration_ms,
-                                 .rate = o.rate,
-                                 .think_between = o.think == RUN_THINK_BETWEEN,
-                                 .think_min_ms = o.think_min_ms,
-                                 .think_max_ms = o.think_max_ms};
-        ph.offered_rps = search_offered_in_window(&ld, ph.offered_rps);
-    }
+    /* offered_rps is the runner's: the requests the users would have sent
+     * against an instant server in the window, from their own think draws. */
     ph.client_bound = ph.client_cpu_pct > st->client_bound_pct;
     ph.load_bound = search_load_bound(ph.rps, ph.offered_rps);
     int alive = node_server_alive(x->node, &k->srv, &k->cerr);
+    char lost[512] = "";
+    if (alive < 0) {
+        /* The node did not answer: what the phase measured is kept, but the
+         * cell cannot be judged (nor its server stopped): error, never ok. */
+        mf_strlcpy(lost, k->cerr.msg, sizeof(lost));
+        alive = 1;
+    }
     err_clear(&k->cerr);
     const struct search_stop sw = {.failures = st->stop_when.failures,
                                    .ratio = st->stop_when.ratio,
@@ -672,6 +670,8 @@ static int run_level(struct cell_ctx *k, struct cell_result *c, int users, const
     const char *why = search_phase_fails(&sw, &ph);
     if (alive == 0)
         why = "server_exited";
+    if (lost[0])
+        why = "node_lost";
     if (why)
         mf_strlcpy(ph.stop_reason, why, sizeof(ph.stop_reason));
     int rc = x->store ? store_phase_add_id(x->store, c->id, k->seq, &ph, &ph.id, e) : 0;
@@ -700,6 +700,14 @@ static int run_level(struct cell_ctx *k, struct cell_result *c, int users, const
         emit(x, &ev);
     }
     k->seq++;
+    if (lost[0]) {
+        set_error(c, CELL_ERROR,
+                  "lost the node during the phase at %d users: %s (a server may be left "
+                  "running there; the next run on this node stops it)",
+                  users, lost);
+        k->server_up = 0; /* a stop would only wait for the same dead transport */
+        return SEARCH_END;
+    }
     if (!why)
         return SEARCH_PASS;
     /* The next probe must not meet a server this phase damaged. */
@@ -861,6 +869,14 @@ int dmn_exec_cell(struct dmn_exec *x, const struct cfg_cell *cell, struct cell_r
         /* Cut short in its first search: what that search had seen so far. */
         c->capacity_users = cur.result.capacity;
         c->breaking_users = cur.result.breaking;
+    }
+    if (c->status == CELL_RUNNING && nres > 0 && c->capacity_users < 0 && c->breaking_users > 0 &&
+        !res[nres - 1].client_stopped) {
+        /* Not even the first level held: there is no capacity to report, and
+         * the reason (the first phase's stop reason) is what the user needs. */
+        const char *why = c->nphases > 0 ? c->phases[0].stop_reason : "";
+        set_error(c, CELL_FAILED, "the server failed already at %d users (%s)",
+                  c->breaking_users, why[0] ? why : "failures");
     }
     if (c->status == CELL_RUNNING)
         c->status = nres > 0 ? CELL_OK : CELL_ERROR;

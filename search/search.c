@@ -1,5 +1,5 @@
 /* search.c - the breaking-point search, its repeats and summary, the stop
- * rules and the offered-load model (see search.h). Pure functions over plain
+ * rules (see search.h). Pure functions over plain
  * structs: the executor runs the phases, this decides what they mean. */
 #include "search.h"
 
@@ -190,6 +190,11 @@ void search_summarize(struct cell_result *c, const struct search_result *r, int 
 
 const char *search_phase_fails(const struct search_stop *sw, const struct phase_result *ph)
 {
+    uint64_t ok = ph->requests > ph->failures ? ph->requests - ph->failures : 0;
+    if (ok == 0)
+        return "no_response";
+    if (ok < ph->in_flight)
+        return "in_flight";
     if (sw->failures > 0 && ph->failures >= (uint64_t)sw->failures)
         return "failures";
     if (sw->ratio > 0 && ph->requests > 0 &&
@@ -205,32 +210,4 @@ const char *search_phase_fails(const struct search_stop *sw, const struct phase_
 int search_load_bound(double rps, double offered_rps)
 {
     return offered_rps > 0 && rps >= SEARCH_LOAD_BOUND_SHARE * offered_rps;
-}
-
-/* ---- the offered-load model ---- */
-
-/* A user born at s sends, by renewal theory, about (t1 - s) / E[T] +
- * E[T^2] / (2 E[T]^2) requests before t1 (think T; the constant is 1/2 for a
- * fixed think, 0.54 for uniform 5-15 s; the seed's 10,000 users at 100/s never
- * all existed within its minute). So: offered = (integral of alive users / E[T]
- * + users born in the window x that constant) / window. */
-double search_offered_in_window(const struct search_load *l, double offered)
-{
-    if (offered <= 0 || l->rate > 0 || l->spawn_rate <= 0 || l->users <= 0)
-        return offered;
-    double t0 = (double)l->warmup_ms / 1000.0, t1 = (double)l->duration_ms / 1000.0;
-    double r = l->spawn_rate, u = (double)l->users, ramp = u / r;
-    if (t1 <= t0 || ramp <= t0)
-        return offered;
-    double area, born = (ramp < t1 ? u : r * t1) - r * t0;
-    if (ramp >= t1)
-        area = r * (t1 * t1 - t0 * t0) / 2.0;
-    else
-        area = r * (ramp * ramp - t0 * t0) / 2.0 + u * (t1 - ramp);
-    double mean_think = u / offered, c = 0.5;
-    if (l->think_between && mean_think > 0) {
-        double lo = (double)l->think_min_ms / 1000.0, hi = (double)l->think_max_ms / 1000.0;
-        c = (lo * lo + lo * hi + hi * hi) / 3.0 / (2.0 * mean_think * mean_think);
-    }
-    return (area / mean_think + born * c) / (t1 - t0);
 }

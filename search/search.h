@@ -1,7 +1,7 @@
 /* search.h - the breaking-point search as pure functions: which user level to
  * probe next from the outcomes so far (linear or geometric levels, then
  * bisection), when to repeat the search, the summary of the repeats, the stop
- * rules that classify a phase, and the offered-load model. No I/O: the
+ * rules that classify a phase. No I/O: the
  * executor (exec/) runs each phase and reports its outcome here. */
 #ifndef MFBENCH_SEARCH_H
 #define MFBENCH_SEARCH_H
@@ -101,13 +101,18 @@ void search_summarize(struct cell_result *c, const struct search_result *r, int 
 
 /* ---- classifying a phase ---- */
 
-/* A phase fails when ANY set criterion holds; with none set, any failure. */
+/* A phase fails when ANY set criterion holds; with none set, any failure.
+ * Whatever is set, a phase in which the server answered no request
+ * ("no_response"), or answered fewer than were left outstanding at its end
+ * ("in_flight"), never passes: a server that stopped answering must not look
+ * healthy because its requests had not timed out yet. */
 struct search_stop {
     int64_t failures; /* failures >= N; 0 = unset */
     double ratio;     /* failures/requests >= r; 0 = unset */
     double p99_ms;    /* p99 >= T; 0 = unset */
 };
-/* The criterion this phase meets ("failures", "failure_ratio", "p99"), or NULL. */
+/* The criterion this phase meets ("no_response", "in_flight", "failures",
+ * "failure_ratio", "p99"), or NULL. */
 const char *search_phase_fails(const struct search_stop *sw, const struct phase_result *ph);
 
 /* A phase is load_bound when the server achieved at least this share of the
@@ -117,22 +122,8 @@ const char *search_phase_fails(const struct search_stop *sw, const struct phase_
 #define SEARCH_LOAD_BOUND_SHARE 0.95
 int search_load_bound(double rps, double offered_rps);
 
-/* ---- the offered-load model ---- */
-
-/* The load shape of one phase, as the runner was asked to drive it. */
-struct search_load {
-    int users;
-    double spawn_rate; /* users started per second; <= 0 = all at once */
-    int64_t warmup_ms, duration_ms;
-    double rate;       /* > 0: open loop */
-    int think_between; /* think drawn uniformly between min and max */
-    int64_t think_min_ms, think_max_ms;
-};
-/* Offered req/s over the measured window [warmup, duration], from the
- * runner's offered (users / mean think, true once every user exists): while
- * users are still being spawned fewer of them send, and each new user sends
- * at once. Returns offered unchanged when the ramp ended before the window
- * (or open loop, all at once, offered <= 0). */
-double search_offered_in_window(const struct search_load *l, double offered);
+/* The offered-load model itself (what the users would have sent against an
+ * instant server) is runner/'s run_offered_requests: it replays each user's
+ * own think draws, which only the engine has. */
 
 #endif

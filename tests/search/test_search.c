@@ -294,7 +294,7 @@ static void test_stop_rules(void)
         {{.failures = 5}, 1000, 5, 1, "failures"},
         {{.ratio = 0.01}, 1000, 9, 1, NULL},
         {{.ratio = 0.01}, 1000, 10, 1, "failure_ratio"},
-        {{.ratio = 0.01}, 0, 0, 1, NULL},
+        {{.ratio = 0.01}, 0, 0, 1, "no_response"}, /* nothing answered: never a pass */
         {{.p99_ms = 100}, 1000, 0, 99.9, NULL},
         {{.p99_ms = 100}, 1000, 0, 100, "p99"},
         {{.p99_ms = 100}, 1000, 3, 50, NULL}, /* a criterion is set: failures alone pass */
@@ -302,6 +302,10 @@ static void test_stop_rules(void)
         {{.ratio = 0.5, .p99_ms = 100}, 10, 6, 500, "failure_ratio"},
         {{0}, 1000, 0, 1e6, NULL}, /* default: any failure, latency ignored */
         {{0}, 1000, 1, 1, "failures"},
+        /* A server that answered nothing never passes, whatever is set. */
+        {{0}, 0, 0, 0, "no_response"},
+        {{.p99_ms = 100}, 5, 5, 1, "no_response"},
+        {{.ratio = 0.9}, 10, 10, 1, "no_response"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct phase_result ph;
@@ -317,43 +321,20 @@ static void test_stop_rules(void)
         if ((cases[i].why == NULL) != (why == NULL))
             fprintf(stderr, "  in stop case %zu\n", i);
     }
+    /* Fewer answers than requests left outstanding at the end: never passes. */
+    {
+        struct phase_result ph;
+        memset(&ph, 0, sizeof(ph));
+        ph.requests = 3;
+        ph.in_flight = 10;
+        const struct search_stop loose = {.ratio = 0.99};
+        CHECK_STR(search_phase_fails(&loose, &ph), "in_flight");
+        ph.requests = 10;
+        CHECK(search_phase_fails(&loose, &ph) == NULL);
+    }
     CHECK_INT(search_load_bound(95, 100), ==, 1);
     CHECK_INT(search_load_bound(94.9, 100), ==, 0);
     CHECK_INT(search_load_bound(10, 0), ==, 0);
-}
-
-static void test_offered(void)
-{
-    /* 100 users at 10/s (ramp 10 s), window [5 s, 15 s], fixed 1 s think
-     * (offered 100): area 10 (100 - 25) / 2 + 100 x 5 = 875 user-seconds,
-     * 50 users born in the window x 1/2: (875 + 25) / 10 = 90. */
-    struct search_load a = {.users = 100,
-                            .spawn_rate = 10,
-                            .warmup_ms = 5000,
-                            .duration_ms = 15000,
-                            .think_min_ms = 1000,
-                            .think_max_ms = 1000};
-    CHECK_DBL(fabs(search_offered_in_window(&a, 100) - 90), <, 1e-9);
-    /* 1000 users at 10/s never all exist within [0, 10 s]; think 5-15 s
-     * (offered 100, mean 10 s): area 500, born 100, c = (25 + 75 + 225) / 3 /
-     * (2 x 100) = 0.541667: (50 + 54.1667) / 10 = 10.41667. */
-    struct search_load b = {.users = 1000,
-                            .spawn_rate = 10,
-                            .duration_ms = 10000,
-                            .think_between = 1,
-                            .think_min_ms = 5000,
-                            .think_max_ms = 15000};
-    CHECK_DBL(fabs(search_offered_in_window(&b, 100) - (50 + 100 * 325.0 / 600.0) / 10), <, 1e-9);
-    CHECK_DBL(fabs(search_offered_in_window(&b, 100) - 10.416667), <, 1e-6);
-    /* Unchanged: the ramp ended before the window, open loop, all at once, nothing offered. */
-    struct search_load c = {.users = 10, .spawn_rate = 10, .warmup_ms = 5000, .duration_ms = 15000};
-    CHECK_DBL(search_offered_in_window(&c, 42), ==, 42);
-    b.rate = 50;
-    CHECK_DBL(search_offered_in_window(&b, 100), ==, 100);
-    b.rate = 0;
-    b.spawn_rate = 0;
-    CHECK_DBL(search_offered_in_window(&b, 100), ==, 100);
-    CHECK_DBL(search_offered_in_window(&a, 0), ==, 0);
 }
 
 int main(void)
@@ -362,6 +343,5 @@ int main(void)
     test_steps();
     test_summarize();
     test_stop_rules();
-    test_offered();
     T_DONE();
 }
