@@ -1012,6 +1012,7 @@ static int resolve(const struct cfg_matrix *m, const struct cfg_profile *pr,
     int rc = apply_defaults(e, CFG_SCOPE_SETTINGS, &s);
     if (rc)
         return rc;
+    s.refine_pct = CFG_DEFAULT_REFINE_PCT; /* compound: its table entry describes it */
     overlay(&s, &m->defaults);
     if (pr)
         overlay(&s, &pr->over);

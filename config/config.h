@@ -51,6 +51,11 @@ enum {
     CFG_SET_CLIENT_BOUND = 1u << 14,
 };
 
+/* Bisection is on unless a profile says otherwise (the methodology promises
+ * it): the default resolution, as a share of the passing level. */
+#define CFG_DEFAULT_REFINE_PCT 5.0
+#define CFG_DEFAULT_REFINE "5%"
+
 struct cfg_settings {
     unsigned set;
     int64_t duration_ms; /* one load phase, warm-up included */

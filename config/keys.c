@@ -182,7 +182,7 @@ const struct cfg_key cfg_keys[] = {
      .help = "HTTP/1.1 requests in flight per connection.", AT(cfg_settings, pipeline),
      .set_bit = CFG_SET_PIPELINE},
     {.scope = S_SET, .name = "refine", .type = CFG_T_COMPOUND, .flags = CFG_K_DOC_DEF,
-     .def = "0 (no bisection)",
+     .def = CFG_DEFAULT_REFINE " (bisection on; refine: 0 turns it off)",
      .help = "Bisection between the last good and the first failing level, down to a resolution "
      "given as a percentage of the level or as a user count; each probe runs on a fresh server.",
      .syntax = "PERCENT% in (0%, 100%] | USERS >= 0", .set_bit = CFG_SET_REFINE,
