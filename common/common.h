@@ -11,8 +11,10 @@
 
 #if defined(__GNUC__)
 #define MF_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define MF_MUST_CHECK __attribute__((warn_unused_result)) /* the result is an error code */
 #else
 #define MF_PRINTF(a, b)
+#define MF_MUST_CHECK
 #endif
 
 /* An error a caller owns. The first error set wins; later ones are ignored so

@@ -29,7 +29,8 @@ struct dmn_request {
 /* Parses one request line (len bytes, no newline needed). On error returns
  * -EINVAL with a message fit to send back; r is then empty. Free r with
  * dmn_request_free() on success. */
-int dmn_request_parse(const char *line, size_t len, struct dmn_request *r, struct err *e);
+MF_MUST_CHECK int dmn_request_parse(const char *line, size_t len, struct dmn_request *r,
+                                    struct err *e);
 void dmn_request_free(struct dmn_request *r);
 
 /* {"ok":false,"error":msg} plus a newline. Caller frees; NULL on ENOMEM. */
@@ -57,7 +58,7 @@ void dmn_queue_init(struct dmn_queue *q, size_t max);
  * none is left returns 1 and sets *existing to the newest job holding them (j
  * is not taken). Else sets j->id, appends j (the queue owns it until popped)
  * and returns 0. -ENOSPC when the queue is full. */
-int dmn_queue_push(struct dmn_queue *q, struct dmn_job *j, int64_t *existing);
+MF_MUST_CHECK int dmn_queue_push(struct dmn_queue *q, struct dmn_job *j, int64_t *existing);
 /* The oldest job, unlinked (caller owns it), or NULL. */
 struct dmn_job *dmn_queue_pop(struct dmn_queue *q);
 /* Unlinks job id (caller owns it), or NULL when not queued. */

@@ -1,0 +1,181 @@
+/* daemon_int.h - mfbenchd's private wiring: the one struct daemon its files share
+ * (the loop's handles on the loop thread; the queue, progress and events under mu)
+ * and the dmn__ functions they call across each other. Nothing outside daemon/. */
+#ifndef MFBENCH_DAEMON_INT_H
+#define MFBENCH_DAEMON_INT_H
+
+#include <cjson/cJSON.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/un.h>
+#include <uv.h>
+
+#include "common.h"
+#include "config.h"
+#include "daemon.h"
+#include "exec.h"
+
+#define DMN_MAX_EVENTS 4096 /* undelivered event lines kept for the loop */
+#define DMN_NRECENT 16      /* finished jobs `status` lists */
+
+/* A loaded matrix; jobs hold a reference so SIGHUP can swap it under them. */
+struct mref {
+    struct cfg_matrix *m;
+    int refs;
+};
+
+struct recent {
+    int64_t job, run;
+    char status[16];
+};
+
+/* What `status` reports about the running job. */
+struct progress {
+    struct dmn_job *job;
+    int64_t run_id;
+    int64_t started_ms;
+    size_t cell_index;
+    char cell[DMN_MAX_NAME];
+    char state[16]; /* preparing, starting, phase, stopping */
+    int seq, users, users_started;
+    double elapsed_s, duration_s, rps, p99_ms;
+    uint64_t requests, failures;
+    int cell_levels_done;
+    int cell_levels_max;
+    size_t ok, not_ok;
+};
+
+struct client;
+
+struct daemon {
+    uv_loop_t loop;
+    uv_pipe_t server;
+    uv_signal_t sigterm, sigint, sighup;
+    uv_async_t wake;
+    uv_timer_t watchdog, deadline;
+    uv_thread_t worker;
+    int worker_started, server_open, shutting;
+    uv_handle_t *handles[8]; /* initialised handles but the server: closed at exit */
+    size_t nhandles;
+
+    const char *matrix_path; /* NULL = the embedded default */
+    char socket_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    char store_path[4096];
+    const char *targets_dir;
+    struct store *store; /* the worker's once it runs */
+
+    /* Shared with the worker, under mu. */
+    uv_mutex_t mu;
+    uv_cond_t cv;
+    struct mref *matrix;
+    struct dmn_queue queue;
+    struct progress prog;
+    struct recent recent[DMN_NRECENT];
+    size_t nrecent;
+    char *events[DMN_MAX_EVENTS];
+    size_t nevents;
+    int stopping;    /* SIGTERM/SIGINT: the running job ends "interrupted" */
+    int worker_done; /* the worker has returned */
+    atomic_int cancel;
+
+    /* Loop thread only. */
+    struct client *clients;
+    size_t nclients;
+};
+
+/* Records a handle uv_*_init() opened, so that dmn__close_all() closes it. */
+static inline void dmn__handle_opened(struct daemon *d, uv_handle_t *h)
+{
+    if (d->nhandles < sizeof(d->handles) / sizeof(d->handles[0]))
+        d->handles[d->nhandles++] = h;
+}
+
+/* One connection on the control socket (loop thread only). */
+struct client {
+    uv_pipe_t h;
+    uv_shutdown_t shut;
+    struct daemon *d;
+    struct buf in;
+    int subscribed, closing, finishing;
+    struct client *next, *prev;
+};
+
+/* ---- mfbenchd.c: the matrix and the loop's shutdown ---- */
+
+/* Loads path, or the embedded default when path is NULL. */
+MF_MUST_CHECK int dmn__load_matrix(const char *path, struct cfg_matrix **m, struct err *e);
+/* A reference to the current matrix / drops one (frees the last). Caller holds d->mu. */
+struct mref *dmn__mref_get(struct daemon *d);
+void dmn__mref_put(struct mref *r);
+/* Closes every handle of the loop and every client, so uv_run returns. */
+void dmn__close_all(struct daemon *d);
+
+/* ---- events.c: the log on stderr and events for subscribers ---- */
+
+/* Quotes a value for a key=value line when it needs it (into out, n bytes);
+ * never emits a newline. */
+const char *dmn__kv(const char *s, char *out, size_t n);
+/* One line on stderr, "<level>" first, in one write(). Any thread. */
+void dmn__log(int level, const char *fmt, ...) MF_PRINTF(2, 3);
+/* {"event":name,"job":job}, or NULL on ENOMEM. */
+cJSON *dmn__event_new(const char *name, int64_t job);
+/* Queues o (taken) as a line for subscribers and wakes the loop. Any thread. */
+void dmn__post_event(struct daemon *d, cJSON *o);
+/* Opens the wake-up handle: it delivers queued events to subscribers and closes
+ * the loop once the worker is done. */
+MF_MUST_CHECK int dmn__events_init(struct daemon *d, struct err *e);
+
+/* ---- notify.c: systemd's sd_notify ---- */
+
+void dmn__notify(const char *state);
+void dmn__notify_status(const char *fmt, ...) MF_PRINTF(1, 2);
+/* Opens the watchdog timer and, when systemd's watchdog is enabled, pets it at
+ * half its interval. */
+MF_MUST_CHECK int dmn__watchdog_start(struct daemon *d, struct err *e);
+
+/* ---- signals.c ---- */
+
+/* Opens the forced-stop timer and starts watching SIGTERM/SIGINT (stop) and
+ * SIGHUP (reload). */
+MF_MUST_CHECK int dmn__signals_init(struct daemon *d, struct err *e);
+
+/* ---- recovery.c: what an earlier daemon left behind ---- */
+
+/* Marks runs an earlier daemon left running as interrupted (startup). */
+MF_MUST_CHECK int dmn__recover_runs(struct daemon *d, struct err *e);
+/* Stops a server left on the node (the worker, before its first job). */
+void dmn__recover_node(struct daemon *d);
+/* The forced stop: marks running runs interrupted and stops the node's server
+ * with handles of its own; sets the counts for the log. */
+void dmn__recover_forced(struct daemon *d, int *runs, int *servers);
+
+/* ---- jobs.c: the worker thread ---- */
+
+/* Starts the worker thread; it stops a left server, then waits for jobs. */
+MF_MUST_CHECK int dmn__worker_start(struct daemon *d, struct err *e);
+/* The upper bound of a cell's phase time: every user level at its duration. */
+double dmn__cell_max_s(const struct cfg_matrix *m, const char *profile, const struct cfg_cell *c,
+                       int *levels);
+/* Cancels job *id (0 = the running one; *id is then set to its id): the running
+ * job is asked to stop, a queued one is dropped and reported cancelled. Sets
+ * *was_running. Returns 0, or -ENOENT when there is no such job. */
+MF_MUST_CHECK int dmn__job_cancel(struct daemon *d, int64_t *id, int *was_running);
+
+/* ---- socket.c: the control socket and its clients ---- */
+
+/* Binds the control socket (mode 0660) and listens. */
+MF_MUST_CHECK int dmn__listen(struct daemon *d, struct err *e);
+/* Closes the listening socket and removes its file. */
+void dmn__stop_listening(struct daemon *d);
+/* Sends a line (taken) / a JSON object (taken) plus a newline. */
+void dmn__client_send(struct client *c, char *line);
+void dmn__send_json(struct client *c, cJSON *o);
+/* Sends a copy of line to every subscribed client. */
+void dmn__broadcast(struct daemon *d, const char *line);
+void dmn__clients_close(struct daemon *d);
+
+/* ---- requests.c: one request line ---- */
+
+void dmn__handle_line(struct client *c, const char *line, size_t len);
+
+#endif

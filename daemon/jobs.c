@@ -1,0 +1,428 @@
+/* jobs.c - the worker thread: takes queued jobs one at a time, runs their cells
+ * through the cell executor, turns its events into progress for `status`, log
+ * lines and subscriber events, and records how each job ended; also cancel. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon_int.h"
+
+struct jobctx {
+    struct daemon *d;
+    struct dmn_job *job;
+    const char *cell; /* "framework/payload" of the running cell */
+};
+
+static void on_exec_event(void *arg, const struct dmn_event *ev)
+{
+    struct jobctx *jc = arg;
+    struct daemon *d = jc->d;
+    struct progress *p = &d->prog;
+    int64_t job = jc->job->id;
+    char q1[1200], q2[256];
+    const char *cell = jc->cell ? jc->cell : "";
+    cJSON *o = NULL;
+
+    switch (ev->kind) {
+    case DMN_EV_LOG:
+        dmn__log(ev->level, "event=log job=%lld cell=%s msg=%s", (long long)job,
+                 dmn__kv(cell, q2, 256), dmn__kv(ev->message, q1, sizeof(q1)));
+        if ((o = dmn__event_new("log", job))) {
+            cJSON_AddStringToObject(o, "cell", cell);
+            cJSON_AddNumberToObject(o, "level", ev->level);
+            cJSON_AddStringToObject(o, "message", ev->message ? ev->message : "");
+        }
+        break;
+    case DMN_EV_CELL_START:
+        uv_mutex_lock(&d->mu);
+        mf_strlcpy(p->state, "starting", sizeof(p->state));
+        uv_mutex_unlock(&d->mu);
+        dmn__log(6, "event=cell_start job=%lld cell=%s", (long long)job, dmn__kv(cell, q2, 256));
+        dmn__notify_status("job %lld: %s (cell %zu of %zu)", (long long)job, cell,
+                           p->cell_index + 1, jc->job->ncells);
+        if ((o = dmn__event_new("cell_start", job))) {
+            cJSON_AddStringToObject(o, "cell", cell);
+            cJSON_AddNumberToObject(o, "index", (double)p->cell_index);
+            cJSON_AddNumberToObject(o, "total", (double)jc->job->ncells);
+        }
+        break;
+    case DMN_EV_PHASE_START:
+        uv_mutex_lock(&d->mu);
+        mf_strlcpy(p->state, "phase", sizeof(p->state));
+        p->seq = ev->seq;
+        p->users = ev->users;
+        p->users_started = 0;
+        p->elapsed_s = p->rps = p->p99_ms = 0;
+        p->requests = p->failures = 0;
+        p->duration_s = ev->phase_duration_s;
+        uv_mutex_unlock(&d->mu);
+        dmn__log(6, "event=phase_start job=%lld cell=%s seq=%d users=%d duration_s=%.1f",
+                 (long long)job, dmn__kv(cell, q2, 256), ev->seq, ev->users, ev->phase_duration_s);
+        if ((o = dmn__event_new("phase_start", job))) {
+            cJSON_AddStringToObject(o, "cell", cell);
+            cJSON_AddNumberToObject(o, "seq", ev->seq);
+            cJSON_AddNumberToObject(o, "users", ev->users);
+            cJSON_AddNumberToObject(o, "duration_s", ev->phase_duration_s);
+        }
+        break;
+    case DMN_EV_PROGRESS:
+        if (!ev->progress)
+            return;
+        uv_mutex_lock(&d->mu);
+        p->users_started = ev->progress->users;
+        p->elapsed_s = ev->progress->elapsed_s;
+        p->rps = ev->progress->rps;
+        p->p99_ms = ev->progress->p99_ms;
+        p->requests = ev->progress->requests;
+        p->failures = ev->progress->failures;
+        uv_mutex_unlock(&d->mu);
+        if ((o = dmn__event_new("progress", job))) {
+            cJSON_AddStringToObject(o, "cell", cell);
+            cJSON_AddNumberToObject(o, "seq", ev->seq);
+            cJSON_AddNumberToObject(o, "users", ev->users);
+            cJSON_AddNumberToObject(o, "users_started", ev->progress->users);
+            cJSON_AddNumberToObject(o, "elapsed_s", ev->progress->elapsed_s);
+            cJSON_AddNumberToObject(o, "duration_s", ev->phase_duration_s);
+            cJSON_AddNumberToObject(o, "rps", ev->progress->rps);
+            cJSON_AddNumberToObject(o, "p99_ms", ev->progress->p99_ms);
+            cJSON_AddNumberToObject(o, "requests", (double)ev->progress->requests);
+            cJSON_AddNumberToObject(o, "failures", (double)ev->progress->failures);
+        }
+        break;
+    case DMN_EV_PHASE_END: {
+        const struct phase_result *ph = ev->phase;
+        uv_mutex_lock(&d->mu);
+        mf_strlcpy(p->state, "between", sizeof(p->state));
+        p->cell_levels_done++;
+        uv_mutex_unlock(&d->mu);
+        dmn__log(6,
+                 "event=phase_end job=%lld cell=%s seq=%d users=%d requests=%llu rps=%.1f "
+                 "p99_ms=%.2f failures=%llu stop_reason=%s kind=%s repeat=%d load_bound=%d "
+                 "client_bound=%d",
+                 (long long)job, dmn__kv(cell, q2, 256), ev->seq, ph->users,
+                 (unsigned long long)ph->requests, ph->rps, ph->latency_ms.p99,
+                 (unsigned long long)ph->failures, ph->stop_reason[0] ? ph->stop_reason : "-",
+                 ph->kind[0] ? ph->kind : "linear", ph->repeat, ph->load_bound, ph->client_bound);
+        if ((o = dmn__event_new("phase_end", job))) {
+            cJSON_AddStringToObject(o, "cell", cell);
+            cJSON_AddNumberToObject(o, "seq", ev->seq);
+            cJSON_AddNumberToObject(o, "users", ph->users);
+            cJSON_AddNumberToObject(o, "requests", (double)ph->requests);
+            cJSON_AddNumberToObject(o, "failures", (double)ph->failures);
+            cJSON_AddNumberToObject(o, "rps", ph->rps);
+            cJSON_AddNumberToObject(o, "p50_ms", ph->latency_ms.p50);
+            cJSON_AddNumberToObject(o, "p99_ms", ph->latency_ms.p99);
+            cJSON_AddStringToObject(o, "stop_reason", ph->stop_reason);
+            /* the search's own fields, as the store and `show --json` have them */
+            cJSON_AddStringToObject(o, "kind", ph->kind[0] ? ph->kind : "linear");
+            cJSON_AddNumberToObject(o, "repeat", ph->repeat);
+            cJSON_AddNumberToObject(o, "offered_rps", ph->offered_rps);
+            cJSON_AddBoolToObject(o, "load_bound", ph->load_bound);
+            cJSON_AddBoolToObject(o, "client_bound", ph->client_bound);
+            cJSON_AddNumberToObject(o, "client_cpu_pct", ph->client_cpu_pct);
+        }
+        break;
+    }
+    case DMN_EV_CELL_END:
+        /* Reported by the worker once the final status (cancelled or
+         * interrupted) is known. */
+        return;
+    }
+    if (o)
+        dmn__post_event(d, o);
+}
+
+double dmn__cell_max_s(const struct cfg_matrix *m, const char *profile, const struct cfg_cell *c,
+                       int *levels)
+{
+    struct cfg_settings st;
+    struct err e;
+    err_clear(&e);
+    *levels = 1;
+    if (cfg_resolve(m, profile, &m->frameworks[c->framework], &st, &e) != 0)
+        return 0;
+    int n = 1;
+    if (st.users.step > 0 && st.users.max > st.users.start)
+        n += (st.users.max - st.users.start + st.users.step - 1) / st.users.step;
+    *levels = n;
+    return (double)n * (double)st.duration_ms / 1000.0;
+}
+
+static void finish_cell_event(struct jobctx *jc, const struct cell_result *c)
+{
+    char q1[1200], q2[256];
+    dmn__log(c->status == CELL_OK ? 6 : 4,
+             "event=cell_end job=%lld cell=%s status=%s capacity_users=%d breaking_users=%d "
+             "peak_rps=%.1f error=%s",
+             (long long)jc->job->id, dmn__kv(jc->cell, q2, 256), cell_status_name(c->status),
+             c->capacity_users, c->breaking_users, c->peak_rps, dmn__kv(c->error, q1, sizeof(q1)));
+    cJSON *o = dmn__event_new("cell_end", jc->job->id);
+    if (!o)
+        return;
+    cJSON_AddStringToObject(o, "cell", jc->cell);
+    cJSON_AddStringToObject(o, "status", cell_status_name(c->status));
+    if (c->error)
+        cJSON_AddStringToObject(o, "error", c->error);
+    else
+        cJSON_AddNullToObject(o, "error");
+    cJSON_AddNumberToObject(o, "capacity_users", c->capacity_users);
+    cJSON_AddNumberToObject(o, "breaking_users", c->breaking_users);
+    cJSON_AddNumberToObject(o, "peak_rps", c->peak_rps);
+    cJSON_AddNumberToObject(o, "phases", (double)c->nphases);
+    dmn__post_event(jc->d, o);
+}
+
+static void job_end(struct daemon *d, int64_t job, int64_t run, const char *status)
+{
+    dmn__log(strcmp(status, "ok") == 0 ? 6 : 4, "event=job_end job=%lld run=%lld status=%s",
+             (long long)job, (long long)run, status);
+    uv_mutex_lock(&d->mu);
+    if (d->nrecent == DMN_NRECENT) {
+        memmove(d->recent, d->recent + 1, (DMN_NRECENT - 1) * sizeof(d->recent[0]));
+        d->nrecent--;
+    }
+    struct recent *r = &d->recent[d->nrecent++];
+    r->job = job;
+    r->run = run;
+    mf_strlcpy(r->status, status, sizeof(r->status));
+    uv_mutex_unlock(&d->mu);
+    cJSON *o = dmn__event_new("job_end", job);
+    if (o) {
+        cJSON_AddNumberToObject(o, "run", (double)run);
+        cJSON_AddStringToObject(o, "status", status);
+        dmn__post_event(d, o);
+    }
+}
+
+/* Records cells of the job that never started, so the run lists every cell asked for. */
+static void record_unstarted(struct daemon *d, struct dmn_exec *x, struct jobctx *jc, size_t from,
+                             enum cell_status st)
+{
+    const struct cfg_matrix *m = x->matrix;
+    for (size_t i = from; i < jc->job->ncells; i++) {
+        struct cell_result c;
+        struct err e;
+        err_clear(&e);
+        memset(&c, 0, sizeof(c));
+        mf_strlcpy(c.framework, m->frameworks[jc->job->sel[i].framework].name, sizeof(c.framework));
+        mf_strlcpy(c.payload, m->payloads[jc->job->sel[i].payload].name, sizeof(c.payload));
+        c.capacity_users = c.breaking_users = -1;
+        c.status = CELL_RUNNING;
+        if (store_cell_begin(d->store, x->run_id, &c, &e) == 0) {
+            c.status = st;
+            store_cell_finish(d->store, &c, &e);
+        }
+        if (e.code)
+            dmn__log(3, "event=store_error job=%lld error=%s", (long long)jc->job->id,
+                     dmn__kv(e.msg, (char[1024]){0}, 1024));
+        cell_result_free(&c);
+    }
+}
+
+static void run_job(struct daemon *d, struct dmn_job *job)
+{
+    struct mref *mr = job->matrix;
+    const struct cfg_matrix *m = mr->m;
+    struct node *node = NULL;
+    struct run_record run;
+    struct err e;
+    struct jobctx jc = {.d = d, .job = job};
+    const char *profile = job->profile[0] ? job->profile : NULL;
+    const char *status = "error";
+    memset(&run, 0, sizeof(run));
+    err_clear(&e);
+
+    struct dmn_exec x = {.matrix = m,
+                         .profile = profile,
+                         .targets_dir = d->targets_dir,
+                         .store = d->store,
+                         .cancel = &d->cancel,
+                         .on_event = on_exec_event,
+                         .arg = &jc};
+    dmn__log(6, "event=job_start job=%lld cells=%zu profile=%s trigger=%s", (long long)job->id,
+             job->ncells, profile ? profile : "-", job->trigger);
+    dmn__notify_status("job %lld: preparing the node", (long long)job->id);
+    if (node_open(&m->node, &node, &e) != 0 || (x.node = node, dmn_prepare_node(&x, &run, &e))) {
+        dmn__log(3, "event=node_error job=%lld error=%s", (long long)job->id,
+                 dmn__kv(e.msg, (char[1024]){0}, 1024));
+        goto out;
+    }
+    mf_strlcpy(run.trigger, job->trigger, sizeof(run.trigger));
+    mf_strlcpy(run.profile, job->profile, sizeof(run.profile));
+    mf_strlcpy(run.matrix_sha256, m->sha256, sizeof(run.matrix_sha256));
+    if (store_run_begin(d->store, &run, &e) != 0) {
+        dmn__log(3, "event=store_error job=%lld error=%s", (long long)job->id,
+                 dmn__kv(e.msg, (char[1024]){0}, 1024));
+        goto out;
+    }
+    x.run_id = run.id;
+    uv_mutex_lock(&d->mu);
+    d->prog.run_id = run.id;
+    uv_mutex_unlock(&d->mu);
+    {
+        cJSON *o = dmn__event_new("job_start", job->id);
+        if (o) {
+            cJSON_AddNumberToObject(o, "run", (double)run.id);
+            cJSON *cells = cJSON_AddArrayToObject(o, "cells");
+            for (size_t i = 0; cells && i < job->ncells; i++)
+                cJSON_AddItemToArray(cells, cJSON_CreateString(job->cells[i]));
+            cJSON_AddStringToObject(o, "profile", job->profile);
+            cJSON_AddStringToObject(o, "trigger", job->trigger);
+            dmn__post_event(d, o);
+        }
+    }
+    int found = 0;
+    if (dmn_cleanup_node(&x, &found, &e) == 0 && found)
+        dmn__log(4, "event=stale_server_stopped job=%lld", (long long)job->id);
+    err_clear(&e);
+
+    int all_ok = 1, stopped = 0, broken = 0;
+    size_t i = 0;
+    for (; i < job->ncells; i++) {
+        if (atomic_load(&d->cancel)) {
+            stopped = 1;
+            break;
+        }
+        int levels = 1;
+        dmn__cell_max_s(m, profile, &job->sel[i], &levels);
+        uv_mutex_lock(&d->mu);
+        d->prog.cell_index = i;
+        mf_strlcpy(d->prog.cell, job->cells[i], sizeof(d->prog.cell));
+        d->prog.cell_levels_done = 0;
+        d->prog.cell_levels_max = levels;
+        uv_mutex_unlock(&d->mu);
+        jc.cell = job->cells[i];
+        struct cell_result c;
+        int rc = dmn_exec_cell(&x, &job->sel[i], &c, &e);
+        if (c.status == CELL_CANCELLED) {
+            stopped = 1;
+            uv_mutex_lock(&d->mu);
+            int interrupted = d->stopping;
+            uv_mutex_unlock(&d->mu);
+            if (interrupted && c.id > 0) {
+                struct err e2;
+                err_clear(&e2);
+                c.status = CELL_INTERRUPTED;
+                if (store_cell_finish(d->store, &c, &e2) != 0)
+                    dmn__log(3, "event=store_error job=%lld error=%s", (long long)job->id,
+                             dmn__kv(e2.msg, (char[1024]){0}, 1024));
+            }
+        }
+        finish_cell_event(&jc, &c);
+        if (c.status != CELL_OK)
+            all_ok = 0;
+        uv_mutex_lock(&d->mu);
+        if (c.status == CELL_OK)
+            d->prog.ok++;
+        else
+            d->prog.not_ok++;
+        uv_mutex_unlock(&d->mu);
+        cell_result_free(&c);
+        if (rc != 0) {
+            dmn__log(3, "event=exec_error job=%lld cell=%s error=%s", (long long)job->id,
+                     job->cells[i], dmn__kv(e.msg, (char[1024]){0}, 1024));
+            broken = 1;
+            i++;
+            break;
+        }
+        if (stopped) {
+            i++;
+            break;
+        }
+    }
+    uv_mutex_lock(&d->mu);
+    int interrupted = d->stopping;
+    uv_mutex_unlock(&d->mu);
+    if (i < job->ncells)
+        record_unstarted(d, &x, &jc, i,
+                         broken        ? CELL_ERROR
+                         : interrupted ? CELL_INTERRUPTED
+                                       : CELL_CANCELLED);
+    status = broken    ? "error"
+             : stopped ? (interrupted ? "interrupted" : "cancelled")
+             : all_ok  ? "ok"
+                       : "failed";
+    err_clear(&e);
+    if (store_run_finish(d->store, run.id, broken ? "failed" : status, &e) != 0)
+        dmn__log(3, "event=store_error job=%lld error=%s", (long long)job->id,
+                 dmn__kv(e.msg, (char[1024]){0}, 1024));
+out:
+    if (node)
+        node_close(node);
+    job_end(d, job->id, run.id, status);
+    run_record_free(&run);
+}
+
+static void worker_main(void *arg)
+{
+    struct daemon *d = arg;
+
+    /* A server left on the node by a daemon that was killed. */
+    dmn__recover_node(d);
+    uv_mutex_lock(&d->mu);
+    for (;;) {
+        while (!d->stopping && !d->queue.head)
+            uv_cond_wait(&d->cv, &d->mu);
+        if (d->stopping)
+            break;
+        struct dmn_job *job = dmn_queue_pop(&d->queue);
+        memset(&d->prog, 0, sizeof(d->prog));
+        d->prog.job = job;
+        d->prog.started_ms = mono_ms();
+        mf_strlcpy(d->prog.state, "preparing", sizeof(d->prog.state));
+        atomic_store(&d->cancel, 0);
+        uv_mutex_unlock(&d->mu);
+
+        run_job(d, job);
+
+        uv_mutex_lock(&d->mu);
+        d->prog.job = NULL;
+        dmn__mref_put(job->matrix);
+        dmn_job_free(job);
+        if (!d->stopping)
+            dmn__notify_status("idle, %zu job(s) queued", d->queue.n);
+    }
+    d->worker_done = 1;
+    uv_mutex_unlock(&d->mu);
+    uv_async_send(&d->wake);
+}
+
+int dmn__worker_start(struct daemon *d, struct err *e)
+{
+    int rc = uv_thread_create(&d->worker, worker_main, d);
+    if (rc)
+        return err_set(e, rc, "uv_thread_create(worker): %s", uv_strerror(rc));
+    d->worker_started = 1;
+    return 0;
+}
+
+int dmn__job_cancel(struct daemon *d, int64_t *id, int *was_running)
+{
+    uv_mutex_lock(&d->mu);
+    int64_t running = d->prog.job ? d->prog.job->id : 0;
+    if (*id == 0)
+        *id = running;
+    if (*id == 0) {
+        uv_mutex_unlock(&d->mu);
+        return -ENOENT;
+    }
+    if (*id == running) {
+        atomic_store(&d->cancel, 1);
+        uv_mutex_unlock(&d->mu);
+        *was_running = 1;
+        dmn__log(6, "event=cancel job=%lld state=running", (long long)*id);
+        return 0;
+    }
+    struct dmn_job *j = dmn_queue_remove(&d->queue, *id);
+    if (j) {
+        dmn__mref_put(j->matrix);
+        dmn_job_free(j);
+    }
+    uv_mutex_unlock(&d->mu);
+    if (!j)
+        return -ENOENT;
+    *was_running = 0;
+    dmn__log(6, "event=cancel job=%lld state=queued", (long long)*id);
+    job_end(d, *id, 0, "cancelled");
+    return 0;
+}

@@ -1,0 +1,250 @@
+/* socket.c - mfbenchd's control socket on the loop: binds and listens (0660, a
+ * live daemon on the path is an error), accepts clients, splits what they send
+ * into request lines and writes answers and events back, dropping laggards. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "daemon_int.h"
+
+#define MAX_CLIENTS 64
+#define MAX_CLIENT_BACKLOG (4 << 20) /* a subscriber this far behind is dropped */
+
+struct wreq {
+    uv_write_t w;
+    char *data;
+};
+
+static void on_client_closed(uv_handle_t *h)
+{
+    struct client *c = h->data;
+    struct daemon *d = c->d;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        d->clients = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    d->nclients--;
+    buf_free(&c->in);
+    free(c);
+}
+
+static void client_close(struct client *c)
+{
+    if (c->closing)
+        return;
+    c->closing = 1;
+    uv_close((uv_handle_t *)&c->h, on_client_closed);
+}
+
+static void on_shutdown(uv_shutdown_t *s, int status)
+{
+    client_close(s->data);
+}
+
+/* Closes after the answers already queued have been written. */
+static void client_finish(struct client *c)
+{
+    if (c->closing || c->finishing)
+        return;
+    c->finishing = 1;
+    uv_read_stop((uv_stream_t *)&c->h);
+    c->shut.data = c;
+    if (uv_shutdown(&c->shut, (uv_stream_t *)&c->h, on_shutdown) != 0)
+        client_close(c);
+}
+
+static void on_written(uv_write_t *w, int status)
+{
+    struct wreq *r = (struct wreq *)w;
+    free(r->data);
+    free(r);
+}
+
+/* Sends a line (takes line). */
+void dmn__client_send(struct client *c, char *line)
+{
+    if (!line)
+        return;
+    if (c->closing || c->finishing) {
+        free(line);
+        return;
+    }
+    if (uv_stream_get_write_queue_size((uv_stream_t *)&c->h) > MAX_CLIENT_BACKLOG) {
+        free(line);
+        client_close(c);
+        return;
+    }
+    struct wreq *r = malloc(sizeof(*r));
+    if (!r) {
+        free(line);
+        client_close(c);
+        return;
+    }
+    r->data = line;
+    uv_buf_t b = uv_buf_init(line, (unsigned)strlen(line));
+    if (uv_write(&r->w, (uv_stream_t *)&c->h, &b, 1, on_written) != 0) {
+        free(line);
+        free(r);
+        client_close(c);
+    }
+}
+
+void dmn__send_json(struct client *c, cJSON *o)
+{
+    char *s = o ? cJSON_PrintUnformatted(o) : NULL;
+    cJSON_Delete(o);
+    if (!s) {
+        dmn__client_send(c, dmn_answer_error("out of memory"));
+        return;
+    }
+    size_t n = strlen(s);
+    char *line = realloc(s, n + 2);
+    if (!line) {
+        free(s);
+        return;
+    }
+    line[n] = '\n';
+    line[n + 1] = '\0';
+    dmn__client_send(c, line);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
+{
+    (void)suggested;
+    b->base = malloc(65536);
+    b->len = b->base ? 65536 : 0;
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
+{
+    struct client *c = s->data;
+    if (nread < 0) {
+        client_close(c);
+        free(b->base);
+        return;
+    }
+    const char *p = b->base;
+    size_t left = (size_t)nread;
+    while (left > 0 && !c->closing && !c->finishing) {
+        const char *nl = memchr(p, '\n', left);
+        size_t n = nl ? (size_t)(nl - p) : left;
+        if (c->in.len + n > DMN_CTL_MAX_LINE) {
+            dmn__log(4, "event=request_too_long");
+            dmn__client_send(c, dmn_answer_error("request too long"));
+            client_finish(c);
+            break;
+        }
+        if (buf_append(&c->in, p, n) != 0) {
+            client_close(c);
+            break;
+        }
+        if (!nl)
+            break;
+        dmn__handle_line(c, c->in.data, c->in.len);
+        buf_reset(&c->in);
+        p = nl + 1;
+        left -= n + 1;
+    }
+    free(b->base);
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+    struct daemon *d = server->data;
+    if (status < 0)
+        return;
+    struct client *c = calloc(1, sizeof(*c));
+    if (!c)
+        return;
+    c->d = d;
+    buf_init(&c->in, DMN_CTL_MAX_LINE + 64);
+    if (uv_pipe_init(&d->loop, &c->h, 0) != 0) {
+        free(c);
+        return;
+    }
+    c->h.data = c;
+    c->next = d->clients;
+    if (d->clients)
+        d->clients->prev = c;
+    d->clients = c;
+    d->nclients++;
+    if (uv_accept(server, (uv_stream_t *)&c->h) != 0) {
+        client_close(c);
+        return;
+    }
+    if (d->nclients > MAX_CLIENTS || d->shutting) {
+        dmn__client_send(
+            c, dmn_answer_error(d->shutting ? "the daemon is stopping" : "too many connections"));
+        client_finish(c);
+        return;
+    }
+    if (uv_read_start((uv_stream_t *)&c->h, on_alloc, on_read) != 0)
+        client_close(c);
+}
+
+void dmn__broadcast(struct daemon *d, const char *line)
+{
+    for (struct client *c = d->clients; c; c = c->next)
+        if (c->subscribed && !c->closing && !c->finishing)
+            dmn__client_send(c, strdup(line));
+}
+
+void dmn__clients_close(struct daemon *d)
+{
+    for (struct client *c = d->clients; c; c = c->next)
+        client_close(c);
+}
+
+void dmn__stop_listening(struct daemon *d)
+{
+    if (d->server_open && !uv_is_closing((uv_handle_t *)&d->server)) {
+        uv_close((uv_handle_t *)&d->server, NULL);
+        unlink(d->socket_path);
+    }
+}
+
+/* Binds the control socket with mode 0660. A live daemon on the path is an
+ * error; a stale socket file is replaced. */
+int dmn__listen(struct daemon *d, struct err *e)
+{
+    const char *path = d->socket_path;
+    char dir[sizeof(d->socket_path)];
+    mf_strlcpy(dir, path, sizeof(dir));
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+        *slash = '\0';
+        if (mkdir(dir, 0750) != 0 && errno != EEXIST)
+            return err_set(e, -errno, "cannot create %s: %s", dir, strerror(errno));
+    }
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (fd >= 0) {
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        mf_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
+        int live = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+        close(fd);
+        if (live)
+            return err_set(e, -EADDRINUSE, "another mfbenchd is listening on %s", path);
+    }
+    unlink(path);
+    int rc = uv_pipe_init(&d->loop, &d->server, 0);
+    if (rc)
+        return err_set(e, rc, "uv_pipe_init(%s): %s", path, uv_strerror(rc));
+    d->server_open = 1;
+    d->server.data = d;
+    mode_t old = umask(0117); /* the socket is created 0660: no window with wider rights */
+    rc = uv_pipe_bind(&d->server, path);
+    umask(old);
+    if (rc)
+        return err_set(e, rc, "uv_pipe_bind(%s): %s", path, uv_strerror(rc));
+    if ((rc = uv_listen((uv_stream_t *)&d->server, 64, on_connection)))
+        return err_set(e, rc, "uv_listen(%s): %s", path, uv_strerror(rc));
+    chmod(path, 0660);
+    return 0;
+}
