@@ -7,6 +7,11 @@
   target.py --port P --mode fork --mb A --child-mb B
                                                forks one worker (same process group) holding
                                                B MiB; the server itself holds A MiB
+  target.py --port P --mode hangafter --n N    answers the first N requests (over all
+                                               connections), then never answers again
+  target.py --port P --mode spew --n N         answers each connection's first request with
+                                               N responses at once, then answers nothing
+  target.py --port P --mode exitafter --n N    answers N requests, then the process exits
 
 Every mode answers GET with "Hello World!" (text/plain) over HTTP/1.1 keep-alive,
 after --delay-ms (default 0): a few ms keep a think-0 client far from client bound.
@@ -47,8 +52,23 @@ class Window:
             return False
 
 
-def serve_conn(conn, bucket, release, delay):
+class Counter:
+    """The first n requests over all connections are answered (hangafter, exitafter)."""
+
+    def __init__(self, n):
+        self.n = n
+        self.seen = 0
+        self.lock = threading.Lock()
+
+    def take(self):
+        with self.lock:
+            self.seen += 1
+            return self.seen <= self.n
+
+
+def serve_conn(conn, bucket, release, delay, mode="", count=None, n=0):
     buf = b""
+    first = True
     try:
         while True:
             data = conn.recv(65536)
@@ -57,6 +77,15 @@ def serve_conn(conn, bucket, release, delay):
             buf += data
             while b"\r\n\r\n" in buf:
                 _, buf = buf.split(b"\r\n\r\n", 1)
+                if mode == "spew":
+                    if first:
+                        conn.sendall(RESPONSE * n)  # one asked for, n - 1 nobody asked for
+                    first = False
+                    continue
+                if count is not None and not count.take():
+                    if mode == "exitafter":
+                        os._exit(0)
+                    continue  # hangafter: never answered
                 if bucket is None or bucket.take():
                     if delay:
                         time.sleep(delay)
@@ -86,7 +115,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, required=True)
-    ap.add_argument("--mode", choices=["kconn", "rate", "fork"], required=True)
+    ap.add_argument("--mode", choices=["kconn", "rate", "fork", "hangafter", "spew", "exitafter"],
+                    required=True)
+    ap.add_argument("--n", type=int, default=3)
     ap.add_argument("--k", type=int, default=12)
     ap.add_argument("--rate", type=float, default=100)
     ap.add_argument("--mb", type=int, default=0)
@@ -109,6 +140,7 @@ def main():
     ls.bind((a.host, a.port))
     ls.listen(4096)
     bucket = Window(a.rate) if a.mode == "rate" else None
+    count = Counter(a.n) if a.mode in ("hangafter", "exitafter") else None
     slots = threading.Condition()
     active = [0]
 
@@ -132,7 +164,8 @@ def main():
                     continue
                 active[0] += 1
             rel = release
-        threading.Thread(target=serve_conn, args=(conn, bucket, rel, a.delay_ms / 1000.0), daemon=True).start()
+        threading.Thread(target=serve_conn, args=(conn, bucket, rel, a.delay_ms / 1000.0, a.mode, count, a.n),
+                         daemon=True).start()
 
 
 if __name__ == "__main__":

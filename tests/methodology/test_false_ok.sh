@@ -1,0 +1,97 @@
+#!/bin/sh
+# No false "ok" (issue 12), through the real executor (mfbench run, local node):
+# a target that answers 3 requests and then hangs, with phases shorter and
+# longer than the request timeout; one that answers a request with 200
+# responses; one that exits mid-phase; and ten users at a constant 1 s think
+# for 3 s, whose offered load is exactly 10 req/s (load bound).
+. "$SRC/tests/integration/lib.sh"
+port=$(free_port)
+mkdir -p "$T/tgt"
+cp "$SRC/tests/methodology/target.py" "$T/tgt/"
+start='{python} {dir}/target.py --host {host} --port {port}'
+cat >"$T/m.yaml" <<YAML
+version: 1
+node:
+  transport: local
+  workdir: $T/node
+  cpus: "1"
+  server_port: $port
+load:
+  cpus: "0"
+defaults:
+  duration: 2s
+  warmup: 0s
+  spawn_rate: 10000
+  think: {min: 0s, max: 0s}
+  users: {start: 5, step: 5, max: 10}
+  refine: 0
+  timeout: 3s
+  ready_timeout: 20s
+payloads:
+  text: {path: /text, body: "Hello World!", content_type: text/plain}
+frameworks:
+  hang: {start: "$start --mode hangafter --n 3", dir: ./tgt}
+  spew: {start: "$start --mode spew --n 200", dir: ./tgt}
+  exits: {start: "$start --mode exitafter --n 300", dir: ./tgt}
+  idle: {start: "$start --mode rate --rate 100000", dir: ./tgt}
+profiles:
+  short: {}
+  long: {duration: 3s, timeout: 1s}
+  think: {think: {constant: 1s}, users: {start: 10, max: 10}, duration: 3s, timeout: 2s}
+  uniform: {think: {min: 1s, max: 1500ms}, users: {start: 10, max: 10}, duration: 2s, timeout: 2s}
+YAML
+
+run() { # NAME PROFILE CELL EXPECTED_EXIT
+  t0=$(date +%s)
+  "$MFBENCH" run -m "$T/m.yaml" -p "$2" --json "$3" >"$T/$1.json" 2>"$T/$1.err"
+  rc=$?
+  took=$(( $(date +%s) - t0 ))
+  expect_eq "$1: exit status (stderr: $(tail -3 "$T/$1.err"))" "$rc" "$4"
+}
+j() { json_get "$T/$1.json" "$2"; }
+cell='d["cells"][0]'
+ph0="$cell[\"phases\"][0]"
+
+# 1. Hangs after 3 answers, phase (2 s) shorter than the timeout (3 s): the 5
+#    requests in flight at the end are waited for and counted as timeouts.
+run hang_short short hang/text 1
+expect_eq "hang short: status" "$(j hang_short "$cell[\"status\"]")" failed
+expect_eq "hang short: no capacity" "$(j hang_short "$cell[\"capacity_users\"]")" None
+expect_eq "hang short: breaking" "$(j hang_short "$cell[\"breaking_users\"]")" 5
+expect_eq "hang short: in flight at the end" "$(j hang_short "$ph0[\"in_flight\"]")" 5
+expect_eq "hang short: timeouts" "$(j hang_short "$ph0[\"failures_by_kind\"][\"timeout\"]")" 5
+# 3 answers, less those the readiness probe took
+expect_eq "hang short: answered" "$(j hang_short "0 < $ph0[\"requests\"] - $ph0[\"failures\"] <= 3")" True
+expect_eq "hang short: stop reason" "$(j hang_short "$ph0[\"stop_reason\"]")" in_flight
+expect_contains "hang short: error names the first level" "$(j hang_short "$cell[\"error\"]")" \
+  "failed already at 5 users"
+# it did wait (2 s phase + up to 3 s), and did not hang
+[ "$took" -ge 4 ] && [ "$took" -lt 60 ] && ok || bad "hang short: took ${took}s"
+
+# 2. The same with phases (3 s) longer than the timeout (1 s).
+run hang_long long hang/text 1
+expect_eq "hang long: status" "$(j hang_long "$cell[\"status\"]")" failed
+expect_eq "hang long: no capacity" "$(j hang_long "$cell[\"capacity_users\"]")" None
+expect_eq "hang long: timeouts >= 5" "$(j hang_long "$ph0[\"failures_by_kind\"][\"timeout\"] >= 5")" True
+
+# 3. 200 responses to one request: the surplus is a protocol failure.
+run spew short spew/text 1
+expect_eq "spew: status" "$(j spew "$cell[\"status\"]")" failed
+expect_eq "spew: protocol failures" "$(j spew "$ph0[\"failures_by_kind\"][\"protocol\"] > 0")" True
+
+# 4. Exits after 300 answers, in the first phase.
+run exits short exits/text 1
+expect_eq "exits: status" "$(j exits "$cell[\"status\"]")" failed
+expect_eq "exits: stop reason" "$(j exits "$ph0[\"stop_reason\"] in ('server_exited', 'failures', 'in_flight')")" True
+
+# 5. Ten users, constant 1 s think, 3 s: exactly 3 sends each, 10 req/s offered,
+#    all taken: load bound. Uniform 1-1.5 s over 2 s: exactly 2 sends each.
+run think think idle/text 0
+expect_eq "think: offered" "$(j think "$ph0[\"offered_rps\"] == 10")" True
+expect_eq "think: requests" "$(j think "$ph0[\"requests\"]")" 30
+expect_eq "think: load bound" "$(j think "$ph0[\"load_bound\"]")" True
+run uniform uniform idle/text 0
+expect_eq "uniform: offered" "$(j uniform "$ph0[\"offered_rps\"] == 10")" True
+expect_eq "uniform: requests" "$(j uniform "$ph0[\"requests\"]")" 20
+expect_eq "uniform: load bound" "$(j uniform "$ph0[\"load_bound\"]")" True
+finish
