@@ -62,11 +62,13 @@ static void gather(const struct run_record *r, const char *fw, const char *pl, s
         int peak_users = -1;
         double best = -1;
         for (size_t k = 0; k < c->nphases; k++)
-            if (c->phases[k].rps > best) {
+            if (phase_in_search(&c->phases[k]) && c->phases[k].rps > best) {
                 best = c->phases[k].rps;
                 peak_users = c->phases[k].users;
             }
         for (size_t k = 0; k < c->nphases; k++) {
+            if (!phase_in_search(&c->phases[k]))
+                continue;
             if (c->phases[k].users == peak_users)
                 add(s, M_PEAK_RPS, c->phases[k].rps);
             if (h && c->phases[k].users == h->users &&

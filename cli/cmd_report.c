@@ -403,6 +403,8 @@ static size_t per_level(const struct cell_result *c, int what, double *x, double
     size_t n = 0, cnt[MAX_LEVELS];
     for (size_t k = 0; k < c->nphases; k++) {
         const struct phase_result *p = &c->phases[k];
+        if (!phase_in_search(p))
+            continue; /* load points and held levels are not the ramp */
         size_t j = 0;
         while (j < n && x[j] != p->users)
             j++;

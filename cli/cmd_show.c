@@ -17,9 +17,9 @@ const struct phase_result *cli_headline_phase(const struct cell_result *c)
     const struct phase_result *best = NULL;
     for (size_t i = 0; i < c->nphases; i++)
         if (c->capacity_users >= 0 && c->phases[i].users == c->capacity_users &&
-            !c->phases[i].stop_reason[0])
+            !c->phases[i].stop_reason[0] && phase_in_search(&c->phases[i]))
             best = &c->phases[i];
-    if (!best && c->nphases)
+    if (!best && c->nphases && phase_in_search(&c->phases[0]))
         best = &c->phases[0];
     return best;
 }

@@ -31,6 +31,11 @@ int cell_status_parse(const char *s, enum cell_status *out)
     return -EINVAL;
 }
 
+int phase_in_search(const struct phase_result *p)
+{
+    return !p->kind[0] || !strcmp(p->kind, "linear") || !strcmp(p->kind, "bisect");
+}
+
 void phase_result_init(struct phase_result *p)
 {
     memset(p, 0, sizeof(*p));

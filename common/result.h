@@ -135,6 +135,10 @@ struct run_record {
     size_t ncells;
 };
 
+/* A phase of the throughput search (kind linear or bisect), as opposed to a
+ * latency-at-load point ("load") or a held-users level ("held"). */
+int phase_in_search(const struct phase_result *p);
+
 /* Appends a copy of p. 0 or -ENOMEM. */
 int cell_result_add_phase(struct cell_result *c, const struct phase_result *p);
 void cell_result_free(struct cell_result *c); /* frees members, not c itself */

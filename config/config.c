@@ -385,6 +385,85 @@ int cfg__parse_stop_when(ctx_t *c, const struct cfg_key *k, yaml_node_t *n, cons
     return parse_group(c, k, n, key, base);
 }
 
+static yaml_node_t *find_value(ctx_t *c, yaml_node_t *n, const char *key);
+
+/* [50, 90] or [50%, 90%]: shares of the peak, each in (0, 100], at most
+ * CFG_MAX_LOAD_POINTS; [] turns them off. */
+int cfg__parse_load_points(ctx_t *c, const struct cfg_key *k, yaml_node_t *n, const char *key,
+                           void *base)
+{
+    struct cfg_load_points *lp = (struct cfg_load_points *)((char *)base + k->offset);
+    if (n->type != YAML_SEQUENCE_NODE)
+        return bad(c, n, "%s must be a list of percentages like [50, 90], got %s", key,
+                   kind_name(n));
+    lp->n = 0;
+    for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+         it++) {
+        yaml_node_t *v = node_at(c, *it);
+        int rc = want_scalar(c, v, key, "a percentage");
+        if (rc)
+            return rc;
+        if (lp->n >= CFG_MAX_LOAD_POINTS)
+            return bad(c, v, "%s: at most %d load points", key, CFG_MAX_LOAD_POINTS);
+        char tmp[64];
+        const char *s = sval(v);
+        size_t len = strlen(s);
+        if (len == 0 || len >= sizeof(tmp))
+            return bad(c, v, "%s: malformed percentage '%s'", key, s);
+        memcpy(tmp, s, len + 1);
+        if (tmp[len - 1] == '%')
+            tmp[len - 1] = '\0';
+        double pct;
+        if (parse_double(tmp, &pct) || !(pct > 0 && pct <= 100))
+            return bad(c, v, "%s: each load point must be a percentage in (0, 100], got '%s'", key,
+                       s);
+        for (int i = 0; i < lp->n; i++)
+            if (lp->pct[i] == pct)
+                return bad(c, v, "%s: %s is given twice", key, s);
+        lp->pct[lp->n++] = pct;
+    }
+    return 0;
+}
+
+/* held: {users, think, duration, warmup, spawn_rate, max_offered}, each
+ * defaulted when not given (the whole block replaces lower layers'); held:
+ * off (or false) turns it off. */
+int cfg__parse_held(ctx_t *c, const struct cfg_key *k, yaml_node_t *n, const char *key, void *base)
+{
+    struct cfg_held *h = (struct cfg_held *)((char *)base + k->offset);
+    memset(h, 0, sizeof(*h));
+    if (n->type == YAML_SCALAR_NODE && (!strcmp(sval(n), "off") || !strcmp(sval(n), "false")))
+        return 0;
+    if (n->type != YAML_MAPPING_NODE)
+        return bad(c, n, "%s must be a mapping or off, got %s", key, kind_name(n));
+    int rc = parse_keys(c, n, key, true, k->scope, k->name, base, NULL);
+    if (rc)
+        return rc;
+    h->on = 1;
+    if (!h->users.start)
+        h->users.start = 1000;
+    if (!h->users.factor)
+        h->users.factor = 2;
+    if (!h->users.max)
+        h->users.max = h->users.start > 16000 ? h->users.start : 16000;
+    if (h->think.min_ms == 0 && h->think.max_ms == 0)
+        h->think = (struct cfg_think){CFG_THINK_BETWEEN, 5000, 15000};
+    if (!h->duration_ms)
+        h->duration_ms = 60000;
+    if (!h->warmup_ms && !find_value(c, n, "warmup"))
+        h->warmup_ms = h->duration_ms / 3;
+    if (!h->spawn_rate)
+        h->spawn_rate = 1000;
+    if (!h->max_offered_pct)
+        h->max_offered_pct = 50;
+    if (h->users.start > h->users.max)
+        return bad(c, n, "%s.users.start (%d) must be <= %s.users.max (%d)", key, h->users.start,
+                   key, h->users.max);
+    if (h->warmup_ms >= h->duration_ms)
+        return bad(c, n, "%s.warmup must be < %s.duration", key, key);
+    return 0;
+}
+
 int cfg__parse_refine(ctx_t *c, const struct cfg_key *k, yaml_node_t *n, const char *key,
                       void *base)
 {
@@ -1000,6 +1079,10 @@ static void overlay(struct cfg_settings *s, const struct cfg_settings *l)
         s->max_repeats = l->max_repeats;
     if (b & CFG_SET_CLIENT_BOUND)
         s->client_bound_pct = l->client_bound_pct;
+    if (b & CFG_SET_LOAD_POINTS)
+        s->load_points = l->load_points;
+    if (b & CFG_SET_HELD)
+        s->held = l->held;
     s->set |= b;
 }
 

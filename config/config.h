@@ -49,12 +49,33 @@ enum {
     CFG_SET_SPREAD = 1u << 12,
     CFG_SET_MAX_REPEATS = 1u << 13,
     CFG_SET_CLIENT_BOUND = 1u << 14,
+    CFG_SET_LOAD_POINTS = 1u << 15,
+    CFG_SET_HELD = 1u << 16,
 };
 
 /* Bisection is on unless a profile says otherwise (the methodology promises
  * it): the default resolution, as a share of the passing level. */
 #define CFG_DEFAULT_REFINE_PCT 5.0
 #define CFG_DEFAULT_REFINE "5%"
+
+/* Latency at load: open-loop phases at these shares of the measured peak. */
+#define CFG_MAX_LOAD_POINTS 4
+struct cfg_load_points {
+    int n;
+    double pct[CFG_MAX_LOAD_POINTS]; /* each in (0, 100] */
+};
+
+/* The concurrency number: the think-time user model at levels start, start *
+ * factor, ... up to max, the think stretched so the users never offer more
+ * than max_offered_pct of the measured peak; then bisection. on = 0: off. */
+struct cfg_held {
+    int on;
+    struct cfg_users users;
+    struct cfg_think think;
+    int64_t duration_ms, warmup_ms;
+    double spawn_rate;
+    double max_offered_pct;
+};
 
 struct cfg_settings {
     unsigned set;
@@ -79,6 +100,8 @@ struct cfg_settings {
     /* A phase whose load engine used more than this % of its core is
      * client_bound (default 90). Hidden knob: tests lower it to provoke one. */
     double client_bound_pct;
+    struct cfg_load_points load_points;
+    struct cfg_held held;
 };
 
 struct cfg_payload {

@@ -16,6 +16,10 @@ int cfg__parse_users(struct cfg__ctx *c, const struct cfg_key *k, struct yaml_no
                      const char *path, void *base);
 int cfg__parse_stop_when(struct cfg__ctx *c, const struct cfg_key *k, struct yaml_node_s *v,
                          const char *path, void *base);
+int cfg__parse_load_points(struct cfg__ctx *c, const struct cfg_key *k, struct yaml_node_s *v,
+                           const char *path, void *base);
+int cfg__parse_held(struct cfg__ctx *c, const struct cfg_key *k, struct yaml_node_s *v,
+                    const char *path, void *base);
 int cfg__parse_refine(struct cfg__ctx *c, const struct cfg_key *k, struct yaml_node_s *v,
                       const char *path, void *base);
 int cfg__parse_url_path(struct cfg__ctx *c, const struct cfg_key *k, struct yaml_node_s *v,

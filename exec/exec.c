@@ -562,14 +562,37 @@ static void store_series(struct cell_ctx *k, int64_t phase_id, const struct run_
     free(pts);
 }
 
-/* Runs, samples, classifies, stores and reports one phase at `users`. Returns
- * a search_outcome (with the phase's req/s and load_bound flag), or a
- * negative code (e set) when the store failed. */
-static int run_level(struct cell_ctx *k, struct cell_result *c, int users, const char *kind,
-                     double *rps, int *load_bound, struct err *e)
+/* One phase's load shape: the search's levels use the cell's settings; the
+ * load points and the held users set their own. */
+struct phase_spec {
+    int users;
+    double rate; /* > 0: open loop */
+    struct cfg_think think;
+    int64_t duration_ms, warmup_ms;
+    double spawn_rate;
+};
+
+static void spec_of(const struct cfg_settings *st, int users, struct phase_spec *ps)
+{
+    *ps = (struct phase_spec){.users = users,
+                              .rate = st->rate,
+                              .think = st->think,
+                              .duration_ms = st->duration_ms,
+                              .warmup_ms = st->warmup_ms,
+                              .spawn_rate = st->spawn_rate};
+}
+
+/* Runs, samples, classifies, stores and reports one phase. Returns a
+ * search_outcome (with the phase's req/s and load_bound flag; the phase itself
+ * in *out when out is not NULL), or a negative code (e set) when the store
+ * failed. */
+static int run_phase_spec(struct cell_ctx *k, struct cell_result *c, const struct phase_spec *ps,
+                          const char *kind, double *rps, int *load_bound, struct phase_result *out,
+                          struct err *e)
 {
     struct dmn_exec *x = k->x;
     const struct cfg_settings *st = &k->st;
+    int users = ps->users;
     if (cancelled(x)) {
         c->status = CELL_CANCELLED;
         return SEARCH_END;
@@ -582,13 +605,13 @@ static int run_level(struct cell_ctx *k, struct cell_result *c, int users, const
     run_opts_init(&o);
     o.url = k->url;
     o.users = users;
-    o.spawn_rate = st->spawn_rate;
-    o.duration_ms = st->duration_ms;
-    o.warmup_ms = st->warmup_ms;
-    o.think = think_kind(&st->think);
-    o.think_min_ms = st->think.min_ms;
-    o.think_max_ms = st->think.max_ms;
-    o.rate = st->rate;
+    o.spawn_rate = ps->spawn_rate;
+    o.duration_ms = ps->duration_ms;
+    o.warmup_ms = ps->warmup_ms;
+    o.think = think_kind(&ps->think);
+    o.think_min_ms = ps->think.min_ms;
+    o.think_max_ms = ps->think.max_ms;
+    o.rate = ps->rate;
     o.pipeline = st->pipeline > 0 ? st->pipeline : 1;
     o.threads = 1;
     o.timeout_ms = st->timeout_ms;
@@ -598,7 +621,7 @@ static int run_level(struct cell_ctx *k, struct cell_result *c, int users, const
     o.cpus = x->matrix->load_cpus;
     o.cancel = x->cancel;
     struct progress_ctx pc = {x,     k->fw->name, k->pl->name,
-                              users, k->seq,      (double)st->duration_ms / 1000.0};
+                              users, k->seq,      (double)ps->duration_ms / 1000.0};
     o.progress = on_progress;
     o.progress_arg = &pc;
     {
@@ -612,8 +635,8 @@ static int run_level(struct cell_ctx *k, struct cell_result *c, int users, const
     }
     long sampler_pid = 0;
     if (node_sampler_start(x->node, x->matrix->node.workdir, k->srv.pid, k->p.samples,
-                           st->duration_ms / 1000 + 5, cmd_timeout(x), &sampler_pid,
-                           &k->cerr) != 0) {
+                           (ps->duration_ms + st->timeout_ms) / 1000 + 5, cmd_timeout(x),
+                           &sampler_pid, &k->cerr) != 0) {
         logf_(x, 4, k->fw->name, k->pl->name, "server sampler not started: %s", k->cerr.msg);
         err_clear(&k->cerr);
     }
@@ -625,7 +648,7 @@ static int run_level(struct cell_ctx *k, struct cell_result *c, int users, const
         struct node_samples sm;
         struct err se;
         err_clear(&se);
-        node_sampler_finish(x->node, sampler_pid, k->p.samples, cmd_timeout(x), st->warmup_ms,
+        node_sampler_finish(x->node, sampler_pid, k->p.samples, cmd_timeout(x), ps->warmup_ms,
                             x->node_page_kb, x->node_clk_tck, &sm, &se);
         ph.server_rss_max_kb = sm.rss_max_kb;
         ph.server_rss_mean_kb = sm.rss_mean_kb;
@@ -688,6 +711,8 @@ static int run_level(struct cell_ctx *k, struct cell_result *c, int users, const
     }
     *rps = ph.rps;
     *load_bound = ph.load_bound;
+    if (out)
+        *out = ph;
     if (ph.rps > c->peak_rps)
         c->peak_rps = ph.rps; /* live value; the summary replaces it */
     {
@@ -725,6 +750,158 @@ static int run_level(struct cell_ctx *k, struct cell_result *c, int users, const
         return SEARCH_CLIENT_FAIL;
     }
     return SEARCH_FAIL;
+}
+
+/* One level of the throughput search, on the cell's settings. */
+static int run_level(struct cell_ctx *k, struct cell_result *c, int users, const char *kind,
+                     double *rps, int *load_bound, struct err *e)
+{
+    struct phase_spec ps;
+    spec_of(&k->st, users, &ps);
+    return run_phase_spec(k, c, &ps, kind, rps, load_bound, NULL, e);
+}
+
+/* Latency at load: an open-loop phase at each share of the cell's peak, on
+ * as many connections as the search's capacity (at least 4), latency counted
+ * from the intended send times. A failing point is recorded, not a verdict
+ * on the cell. Returns 0, or a negative store error. */
+static int run_load_points(struct cell_ctx *k, struct cell_result *c, struct err *e)
+{
+    const struct cfg_settings *st = &k->st;
+    double peak = c->peak_rps;
+    if (peak <= 0 || st->load_points.n == 0)
+        return 0;
+    int conns = c->capacity_users > 4 ? c->capacity_users : 4;
+    for (int i = 0; i < st->load_points.n && i < CELL_MAX_LOAD_POINTS; i++) {
+        struct phase_spec ps;
+        spec_of(st, conns, &ps);
+        ps.rate = peak * st->load_points.pct[i] / 100.0;
+        ps.think = (struct cfg_think){CFG_THINK_CONSTANT, 0, 0};
+        ps.spawn_rate = 0; /* every connection at once: the schedule, not the ramp */
+        k->need_start = 1; /* each point on a fresh server, like each search */
+        double rps = 0;
+        int lb = 0;
+        struct phase_result ph;
+        phase_result_init(&ph);
+        int r = run_phase_spec(k, c, &ps, "load", &rps, &lb, &ph, e);
+        if (r < 0)
+            return r;
+        if (r == SEARCH_END)
+            return 0;
+        struct load_point *lp = &c->load_points[c->nload_points++];
+        *lp = (struct load_point){.pct_of_peak = st->load_points.pct[i],
+                                  .offered_rps = ps.rate,
+                                  .rps = ph.rps,
+                                  .latency_ms = ph.latency_ms,
+                                  .failures = ph.failures};
+        logf_(k->x, 6, k->fw->name, k->pl->name,
+              "latency at %.0f%% of peak (%.1f req/s): p50 %.2f ms, p99 %.2f ms, %llu failures",
+              lp->pct_of_peak, ps.rate, lp->latency_ms.p50, lp->latency_ms.p99,
+              (unsigned long long)lp->failures);
+    }
+    return 0;
+}
+
+/* Ephemeral ports this machine can give connections to one server address. */
+static long ephemeral_ports(void)
+{
+    long lo = 0, hi = 0;
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    if (!f)
+        return -1;
+    if (fscanf(f, "%ld %ld", &lo, &hi) != 2)
+        lo = hi = 0;
+    fclose(f);
+    return hi >= lo && lo > 0 ? hi - lo + 1 : -1;
+}
+
+/* What keeps the load engine from holding `users` connections, or NULL. */
+static const char *client_limit(int users, struct err *e)
+{
+    long ports = ephemeral_ports();
+    if (ports > 0 && users > ports) {
+        err_set(e, -EADDRNOTAVAIL, "%d users need more ports than the %ld ephemeral ones", users,
+                ports);
+        return "ports";
+    }
+    if (run_ensure_nofile((uint64_t)users + 64, e) != 0)
+        return "descriptors";
+    return NULL;
+}
+
+/* The concurrency number: the think-time users at doubling levels (then
+ * bisection), each think stretched so the users offer at most max_offered of
+ * the measured peak: a level measures connections held, not throughput. Sets
+ * held_users (-1 when even the first level failed) and held_limit. Returns 0,
+ * or a negative store error. */
+static int run_held(struct cell_ctx *k, struct cell_result *c, struct err *e)
+{
+    const struct cfg_settings *st = &k->st;
+    const struct cfg_held *h = &st->held;
+    double peak = c->peak_rps;
+    struct search_plan plan = {.start = h->users.start,
+                               .step = h->users.start,
+                               .max = h->users.max,
+                               .factor = h->users.factor > 1 ? h->users.factor : 2,
+                               .refine_pct = st->refine_pct,
+                               .refine_abs = st->refine_abs,
+                               .repeats = 1};
+    struct search s;
+    search_init(&s, &plan);
+    k->need_start = 1;
+    int users;
+    const char *kind;
+    const char *limit = NULL;
+    char why[300] = "";
+    while (search_next(&s, &users, &kind)) {
+        struct err le;
+        err_clear(&le);
+        if ((limit = client_limit(users, &le)) != NULL) {
+            mf_strlcpy(why, le.msg, sizeof(why));
+            search_report(&s, SEARCH_CLIENT_FAIL, 0, 0);
+            break;
+        }
+        struct phase_spec ps = {.users = users,
+                                .think = h->think,
+                                .duration_ms = h->duration_ms,
+                                .warmup_ms = h->warmup_ms,
+                                .spawn_rate = h->spawn_rate};
+        double mean_s = (double)(h->think.min_ms + h->think.max_ms) / 2000.0;
+        double cap = peak * h->max_offered_pct / 100.0;
+        if (mean_s > 0 && cap > 0 && (double)users / mean_s > cap) {
+            double f = (double)users / mean_s / cap;
+            ps.think.min_ms = (int64_t)((double)h->think.min_ms * f);
+            ps.think.max_ms = (int64_t)((double)h->think.max_ms * f);
+        }
+        double rps = 0;
+        int lb = 0;
+        struct phase_result ph;
+        phase_result_init(&ph);
+        int r = run_phase_spec(k, c, &ps, "held", &rps, &lb, &ph, e);
+        if (r < 0)
+            return r;
+        if (r == SEARCH_PASS && ph.failures_by_kind[FAIL_CLIENT] > 0) {
+            snprintf(why, sizeof(why), "%llu connections failed on the client's own limits",
+                     (unsigned long long)ph.failures_by_kind[FAIL_CLIENT]);
+            limit = "client";
+            r = SEARCH_CLIENT_FAIL;
+        }
+        search_report(&s, (enum search_outcome)r, rps, lb);
+        if (r == SEARCH_CLIENT_FAIL && !limit)
+            limit = "client";
+    }
+    if (s.ended)
+        return 0; /* cancelled or the cell failed: held is not known */
+    c->held_users = s.result.capacity;
+    if (limit)
+        mf_strlcpy(c->held_limit, limit, sizeof(c->held_limit));
+    else if (s.result.breaking > 0)
+        mf_strlcpy(c->held_limit, "server", sizeof(c->held_limit));
+    else
+        mf_strlcpy(c->held_limit, "max", sizeof(c->held_limit));
+    logf_(k->x, 6, k->fw->name, k->pl->name, "held %d users (limit: %s%s%s)", c->held_users,
+          c->held_limit, why[0] ? ": " : "", why);
+    return 0;
 }
 
 /* The search's plan from the cell's settings. */
@@ -784,6 +961,7 @@ int dmn_exec_cell(struct dmn_exec *x, const struct cfg_cell *cell, struct cell_r
     mf_strlcpy(c->framework, fw->name, sizeof(c->framework));
     mf_strlcpy(c->payload, pl->name, sizeof(c->payload));
     c->capacity_users = c->breaking_users = -1;
+    c->held_users = -1;
     c->capacity_median = c->capacity_iqr = c->capacity_min = c->capacity_max = -1;
     c->peak_rps_median = c->peak_rps_iqr = c->peak_rps_min = c->peak_rps_max = -1;
     c->peak_rps_spread = -1;
@@ -875,11 +1053,16 @@ int dmn_exec_cell(struct dmn_exec *x, const struct cfg_cell *cell, struct cell_r
         /* Not even the first level held: there is no capacity to report, and
          * the reason (the first phase's stop reason) is what the user needs. */
         const char *why = c->nphases > 0 ? c->phases[0].stop_reason : "";
-        set_error(c, CELL_FAILED, "the server failed already at %d users (%s)",
-                  c->breaking_users, why[0] ? why : "failures");
+        set_error(c, CELL_FAILED, "the server failed already at %d users (%s)", c->breaking_users,
+                  why[0] ? why : "failures");
     }
     if (c->status == CELL_RUNNING)
         c->status = nres > 0 ? CELL_OK : CELL_ERROR;
+    /* The second and third figures, measured against the peak just found. */
+    if (c->status == CELL_OK && (rc = run_load_points(&k, c, e)) < 0)
+        goto out;
+    if (c->status == CELL_OK && k.st.held.on && (rc = run_held(&k, c, e)) < 0)
+        goto out;
 
 finish:
     if (k.server_up) {

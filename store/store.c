@@ -261,24 +261,25 @@ static const char *const stmt_sql[ST__COUNT] = {
     /* The phase "at capacity" is the last passing phase at capacity_users (the
      * last one at that level if none passed); without a capacity, the first
      * phase. A cell without phases has no such phase: the LEFT JOIN gives NULLs. */
-    [ST_HISTORY] =
-        "WITH c AS ("
-        "  SELECT cells.*, COALESCE("
-        "    CASE WHEN capacity_users IS NOT NULL THEN"
-        "      (SELECT p.id FROM phases p WHERE p.cell_id = cells.id"
-        "         AND p.users = cells.capacity_users"
-        "       ORDER BY (p.stop_reason = '') DESC, p.seq DESC LIMIT 1) END,"
-        "    (SELECT p.id FROM phases p WHERE p.cell_id = cells.id ORDER BY p.seq LIMIT 1))"
-        "    AS cap_phase"
-        "  FROM cells"
-        "  WHERE (?1 IS NULL OR framework = ?1) AND (?2 IS NULL OR payload = ?2))"
-        " SELECT r.id, c.id, r.started_at, c.framework, c.payload, c.status, r.profile,"
-        "   c.capacity_users, c.breaking_users, c.peak_rps, cp.lat_p50, cp.lat_p99,"
-        "   (SELECT MAX(p.server_rss_max_kb) FROM phases p WHERE p.cell_id = c.id)"
-        " FROM c JOIN runs r ON r.id = c.run_id"
-        " LEFT JOIN phases cp ON cp.id = c.cap_phase"
-        " ORDER BY r.started_at DESC, r.id DESC, c.seq ASC"
-        " LIMIT ?3",
+    [ST_HISTORY] = "WITH c AS ("
+                   "  SELECT cells.*, COALESCE("
+                   "    CASE WHEN capacity_users IS NOT NULL THEN"
+                   "      (SELECT p.id FROM phases p WHERE p.cell_id = cells.id"
+                   "         AND p.users = cells.capacity_users AND p.kind IN ('linear', 'bisect')"
+                   "       ORDER BY (p.stop_reason = '') DESC, p.seq DESC LIMIT 1) END,"
+                   "    (SELECT p.id FROM phases p WHERE p.cell_id = cells.id AND p.kind IN "
+                   "('linear', 'bisect')"
+                   "     ORDER BY p.seq LIMIT 1))"
+                   "    AS cap_phase"
+                   "  FROM cells"
+                   "  WHERE (?1 IS NULL OR framework = ?1) AND (?2 IS NULL OR payload = ?2))"
+                   " SELECT r.id, c.id, r.started_at, c.framework, c.payload, c.status, r.profile,"
+                   "   c.capacity_users, c.breaking_users, c.peak_rps, cp.lat_p50, cp.lat_p99,"
+                   "   (SELECT MAX(p.server_rss_max_kb) FROM phases p WHERE p.cell_id = c.id)"
+                   " FROM c JOIN runs r ON r.id = c.run_id"
+                   " LEFT JOIN phases cp ON cp.id = c.cap_phase"
+                   " ORDER BY r.started_at DESC, r.id DESC, c.seq ASC"
+                   " LIMIT ?3",
 };
 
 struct store {

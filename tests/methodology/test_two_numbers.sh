@@ -1,0 +1,70 @@
+#!/bin/sh
+# Two numbers per cell (issue 12), through the real executor on the local node,
+# against a target that holds at most K=12 connections: the throughput search
+# (think 0, users doubling, then bisection) finds capacity 12 and a peak; the
+# load points run open loop at 50% and 90% of that peak; the held users (a
+# think-time model, levels doubling, offered load capped at a share of the peak)
+# come out within the bisection's resolution of K, limited by the server.
+. "$SRC/tests/integration/lib.sh"
+port=$(free_port)
+mkdir -p "$T/tgt"
+cp "$SRC/tests/methodology/target.py" "$T/tgt/"
+start='{python} {dir}/target.py --host {host} --port {port}'
+cat >"$T/m.yaml" <<YAML
+version: 1
+node:
+  transport: local
+  workdir: $T/node
+  cpus: "1"
+  server_port: $port
+load:
+  cpus: "0"
+defaults:
+  duration: 1500ms
+  warmup: 300ms
+  spawn_rate: 10000
+  think: 0s
+  users: {start: 2, factor: 2, max: 32}
+  refine: 1
+  timeout: 1s
+  ready_timeout: 20s
+payloads:
+  text: {path: /text, body: "Hello World!", content_type: text/plain}
+frameworks:
+  kconn: {start: "$start --mode kconn --k 12 --delay-ms 2", dir: ./tgt}
+profiles:
+  two:
+    load_points: [50, 90]
+    held: {users: {start: 4, factor: 2, max: 32}, think: {constant: 200ms}, duration: 2s,
+           warmup: 500ms, spawn_rate: 1000, max_offered: 10%}
+YAML
+"$MFBENCH" run -m "$T/m.yaml" -p two --json kconn/text >"$T/r.json" 2>"$T/r.err"
+expect_eq "exit status (stderr: $(tail -3 "$T/r.err"))" "$?" 0
+j() { json_get "$T/r.json" "$1"; }
+c='d["cells"][0]'
+expect_eq "status" "$(j "$c[\"status\"]")" ok
+expect_eq "capacity" "$(j "$c[\"capacity_users\"]")" 12
+expect_eq "peak > 0" "$(j "$c[\"peak_rps\"] > 0")" True
+expect_eq "two load points" "$(j "[p['pct_of_peak'] for p in $c['load_points']] == [50, 90]")" True
+expect_eq "load points offered the share of the peak" \
+  "$(j "all(abs(p['offered_rps'] - p['pct_of_peak'] / 100 * $c['peak_rps']) < 0.02 * $c['peak_rps'] for p in $c['load_points'])")" True
+# At half the peak the server keeps up; at 90% a busy machine may not quite.
+expect_eq "load points achieved their rate" \
+  "$(j "($c['load_points'][0]['rps'] > 0.9 * $c['load_points'][0]['offered_rps'] and $c['load_points'][1]['rps'] > 0.5 * $c['load_points'][1]['offered_rps']) or [(p['offered_rps'], p['rps'], p['failures']) for p in $c['load_points']]")" True
+expect_eq "load points have latency" \
+  "$(j "all(0 < p['latency_ms']['p50'] <= p['latency_ms']['p99'] for p in $c['load_points'])")" True
+expect_eq "load phases stored with kind load" \
+  "$(j "len([p for p in $c['phases'] if p['kind'] == 'load'])")" 2
+# held: 4, 8 pass, 16 fails (connections past 12 are reset), bisection 12, 14, 13
+expect_eq "held users" "$(j "$c[\"held_users\"]")" 12
+expect_eq "held limit" "$(j "$c[\"held_limit\"]")" server
+expect_eq "held levels" "$(j "[p['users'] for p in $c['phases'] if p['kind'] == 'held']")" \
+  "[4, 8, 16, 12, 14, 13]"
+# the held users' offered load stays under max_offered (10%) of the peak:
+# their constant 200 ms think is stretched where it would exceed it
+expect_eq "held offered <= 10% of peak" \
+  "$(j "all(p['offered_rps'] <= 0.1 * $c['peak_rps'] * 1.05 for p in $c['phases'] if p['kind'] == 'held')")" True
+# The headline (history) is the search's phase at capacity, never a load or held one.
+MFBENCH_STORE="$MFBENCH_STORE" "$MFBENCH" history --json >"$T/h.json" 2>"$T/h.err"
+expect_eq "history exit" "$?" 0
+finish
