@@ -345,26 +345,66 @@ static void venv_settings_sha(const struct cfg_node *nc, int site, char out[65])
     sha256_hex(&s, out);
 }
 
-/* The lines of a failed install a person needs: a build's own error lines
- * (a compiler's "error:", a traceback's "...Error:"; pip's own "ERROR:"
- * lines are in the tail) and then pip's last lines. Appended to m. */
+/* One line of pip's output, without its indentation. */
+struct out_line {
+    const char *s;
+    size_t n;
+};
+
+/* Steps to the next line of out; 0 at the end. */
+static int next_line(const char **cur, struct out_line *l)
+{
+    const char *p = *cur;
+    if (!*p)
+        return 0;
+    size_t n = strcspn(p, "\n");
+    *cur = p[n] ? p + n + 1 : p + n;
+    while (n && (*p == ' ' || *p == '\t')) {
+        p++;
+        n--;
+    }
+    l->s = p;
+    l->n = n;
+    return 1;
+}
+
+/* A build's own error line: a compiler's "error:", a traceback's
+ * "...Error:"; not pip's own "ERROR:" lines nor its "error: some-code" ones. */
+static int is_build_error(const struct out_line *l)
+{
+    if (!l->n || !memmem(l->s, l->n, "rror:", 5) || strncmp(l->s, "ERROR:", 6) == 0)
+        return 0;
+    if (l->n > 7 && strncmp(l->s, "error: ", 7) == 0 &&
+        strspn(l->s + 7, "abcdefghijklmnopqrstuvwxyz-") == l->n - 7)
+        return 0;
+    return 1;
+}
+
+/* The lines of a failed install a person needs, appended to m: on the first
+ * line (what tables show) pip's last "ERROR:" line, else a build's first error
+ * line, else the last line; then a build's own error lines, then pip's last
+ * lines. */
 static int append_install_error(struct buf *m, const char *out)
 {
     int rc = 0, found = 0;
-    for (const char *l = out; *l && found < PIP_ERROR_LINES && !rc;) {
-        size_t n = strcspn(l, "\n");
-        const char *t = l;
-        while (t < l + n && (*t == ' ' || *t == '\t'))
-            t++;
-        size_t tn = (size_t)(l + n - t);
-        if (tn > 0 && memmem(t, tn, "rror:", 5) && strncmp(t, "ERROR:", 6) != 0 &&
-            !memmem(t, tn, "subprocess-exited-with-error", 28)) {
-            rc = buf_printf(m, "\n  %.*s", (int)(tn > 300 ? 300 : tn), t);
+    struct out_line l, head = {NULL, 0}, build = {NULL, 0}, last = {NULL, 0};
+    for (const char *cur = out; next_line(&cur, &l);) {
+        if (strncmp(l.s, "ERROR:", 6) == 0)
+            head = l;
+        if (!build.s && is_build_error(&l))
+            build = l;
+        if (l.n)
+            last = l;
+    }
+    if (!head.s)
+        head = build.s ? build : last;
+    if (head.s)
+        rc = buf_printf(m, " %.*s", (int)(head.n > 300 ? 300 : head.n), head.s);
+    for (const char *cur = out; !rc && found < PIP_ERROR_LINES && next_line(&cur, &l);) {
+        if (is_build_error(&l)) {
+            rc = buf_printf(m, "\n  %.*s", (int)(l.n > 300 ? 300 : l.n), l.s);
             found++;
         }
-        l += n;
-        if (*l == '\n')
-            l++;
     }
     if (found && !rc)
         rc = buf_puts(m, "\n  ...");
@@ -373,14 +413,9 @@ static int append_install_error(struct buf *m, const char *out)
     rc = rc ? rc : buf_puts(&tail, out);
     if (!rc) {
         buf_tail_lines(&tail, PIP_TAIL_LINES);
-        for (const char *l = tail.data; *l && !rc;) {
-            size_t n = strcspn(l, "\n");
-            if (n)
-                rc = buf_printf(m, "\n  %.*s", (int)(n > 300 ? 300 : n), l);
-            l += n;
-            if (*l == '\n')
-                l++;
-        }
+        for (const char *cur = tail.data; !rc && next_line(&cur, &l);)
+            if (l.n)
+                rc = buf_printf(m, "\n  %.*s", (int)(l.n > 300 ? 300 : l.n), l.s);
     }
     buf_free(&tail);
     return rc;
@@ -480,8 +515,7 @@ static int provision(struct dmn_exec *x, const struct cfg_framework *fw, const s
         const char *o = out.data ? out.data : "";
         int r;
         if (status == 4)
-            r = buf_printf(&m, "%s: cannot install %s/requirements.txt (pip exited non-zero):",
-                           fw->name, p->dir);
+            r = buf_printf(&m, "%s: cannot install %s/requirements.txt:", fw->name, p->dir);
         else
             r = buf_printf(&m, "%s: cannot create the venv %s (exit status %d):", fw->name, p->venv,
                            status);

@@ -3,7 +3,8 @@
 # its venv from requirements.txt through node.pip, from a local PEP 503 index
 # (python3 -m http.server on 127.0.0.1) and from a find_links folder. The venv
 # is reused while requirements.txt and node.pip are unchanged, rebuilt when
-# either changes; a requirement pip cannot satisfy skips the cell with pip's lines.
+# either changes; a requirement pip cannot satisfy, or a build that fails, skips
+# the cell with pip's (or the build's) error lines.
 . "$SRC/tests/integration/lib.sh"
 HERE="$SRC/tests/pip"
 # pip sees only what the matrix says (and, in step 4, the trap below).
@@ -132,9 +133,29 @@ run fifth
 expect_eq "fifth: exit status" "$rc" 1
 expect_eq "fifth: cell status" "$(cell fifth "['status']")" skipped
 err=$(cell fifth "['error']")
-expect_contains "fifth: error" "$err" "cannot install"
-expect_contains "fifth: error has pip's lines" "$err" "No matching distribution found for nosuchpkg==9"
+expect_contains "fifth: error leads with pip's error" "$(echo "$err" | head -1)" "cannot install $T/node/user/tiny/requirements.txt: ERROR: No matching distribution found for nosuchpkg==9"
+expect_contains "fifth: error has pip's other lines" "$err" "Could not find a version that satisfies the requirement nosuchpkg==9"
 expect_eq "fifth: no venv left" "$(test -e "$T/node/venvs/tiny" && echo left)" ""
 
+# 6. A source package whose build fails (as japronto's does on a modern
+# Python): the cell's error carries the build's own error lines.
+mkdir -p "$T/src/brokenpkg-1.0"
+cat >"$T/src/brokenpkg-1.0/setup.py" <<'PY'
+import sys
+sys.stderr.write("brokenpkg/fast.c:12:10: fatal error: Python.h: No such file or directory\n")
+sys.stderr.write("error: command '/usr/bin/gcc' failed with exit code 1\n")
+sys.exit(1)
+PY
+printf 'Metadata-Version: 1.0\nName: brokenpkg\nVersion: 1.0\n' >"$T/src/brokenpkg-1.0/PKG-INFO"
+tar -C "$T/src" -czf "$T/find links/brokenpkg-1.0.tar.gz" brokenpkg-1.0
+printf 'brokenpkg==1.0\n' >"$T/target/requirements.txt"
+run sixth
+expect_eq "sixth: exit status" "$rc" 1
+expect_eq "sixth: cell status" "$(cell sixth "['status']")" skipped
+err=$(cell sixth "['error']")
+expect_contains "sixth: error leads with the build's error" "$(echo "$err" | head -1)" \
+  "cannot install $T/node/user/tiny/requirements.txt: brokenpkg/fast.c:12:10: fatal error: Python.h"
+expect_contains "sixth: error has the build's lines" "$err" "error: command '/usr/bin/gcc' failed"
+expect_eq "sixth: no venv left" "$(test -e "$T/node/venvs/tiny" && echo left)" ""
 expect_no_server "$T/node"
 finish
