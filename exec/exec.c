@@ -78,19 +78,7 @@ static void first_line(const char *s, char *out, size_t n)
 }
 
 /* Remote commands are built by chains of appends that keep the first error
- * (curl-style): no check per call, one check before the command runs. */
-static void cmd_puts(int *rc, struct buf *b, const char *s)
-{
-    if (!*rc)
-        *rc = buf_puts(b, s);
-}
-
-static void cmd_quote(int *rc, struct buf *b, const char *s)
-{
-    if (!*rc)
-        *rc = buf_shquote(b, s);
-}
-
+ * (rc = rc ? rc : buf_...): one check before the command runs. */
 static int cmd_failed(int rc, struct err *e)
 {
     if (!rc)
@@ -293,74 +281,281 @@ static int expand_start(const struct dmn_exec *x, const struct cfg_framework *fw
 
 /* ---- provisioning ---- */
 
-/* Creates the venv and asks the app for its versions. Returns 0 ready,
- * 1 skipped (reason in c->error), negative on transport failure. */
+/* The venv's marker: what it was built from. It is written only after a
+ * complete build, so a venv is reused only when it is whole and built from
+ * the same requirements and settings. */
+#define VENV_MARKER ".mfbench-venv"
+#define PIP_TIMEOUT_MS 600000 /* a pip install may compile; at least this long */
+#define PIP_TAIL_LINES 5
+#define PIP_ERROR_LINES 8
+
+/* The framework's own choice, else the node's. */
+static int site_packages(const struct dmn_exec *x, const struct cfg_framework *fw)
+{
+    return fw->system_site_packages >= 0 ? fw->system_site_packages
+                                         : x->matrix->node.system_site_packages;
+}
+
+/* Appends node.pip as pip install options, each shell-quoted: --index-url,
+ * --find-links (with --no-index when there is no index, so pip never reaches
+ * out), then node.pip.args split on spaces. 0 or -ENOMEM/-E2BIG. */
+static int append_pip_options(const struct cfg_node *nc, struct buf *cmd)
+{
+    int rc = 0;
+    if (nc->pip_index_url) {
+        rc = rc ? rc : buf_puts(cmd, " --index-url ");
+        rc = rc ? rc : buf_shquote(cmd, nc->pip_index_url);
+    }
+    if (nc->pip_find_links) {
+        rc = rc ? rc : buf_puts(cmd, " --find-links ");
+        rc = rc ? rc : buf_shquote(cmd, nc->pip_find_links);
+        if (!nc->pip_index_url)
+            rc = rc ? rc : buf_puts(cmd, " --no-index");
+    }
+    for (const char *s = nc->pip_args; s && *s && !rc;) {
+        while (*s == ' ' || *s == '\t')
+            s++;
+        size_t n = strcspn(s, " \t");
+        if (n == 0)
+            break;
+        char *word = strndup(s, n);
+        if (!word)
+            return -ENOMEM;
+        rc = buf_puts(cmd, " ");
+        rc = rc ? rc : buf_shquote(cmd, word);
+        free(word);
+        s += n;
+    }
+    return rc;
+}
+
+/* The hash of what a venv is built from, besides requirements.txt (which is
+ * hashed on the node): the mode, the node's python and node.pip. */
+static void venv_settings_sha(const struct cfg_node *nc, int site, char out[65])
+{
+    struct sha256 s;
+    sha256_init(&s);
+#define PART(k, v)                                                                                 \
+    do {                                                                                           \
+        const char *v_ = (v) ? (v) : "";                                                           \
+        sha256_update(&s, k, strlen(k));                                                           \
+        sha256_update(&s, v_, strlen(v_) + 1); /* the NUL separates the parts */                   \
+    } while (0)
+    PART("mode=", site ? "system-site-packages" : "pip");
+    PART("python=", nc->python);
+    if (!site) {
+        PART("index_url=", nc->pip_index_url);
+        PART("find_links=", nc->pip_find_links);
+        PART("args=", nc->pip_args);
+    }
+#undef PART
+    sha256_hex(&s, out);
+}
+
+/* One line of pip's output, without its indentation. */
+struct out_line {
+    const char *s;
+    size_t n;
+};
+
+/* Steps to the next line of out; 0 at the end. */
+static int next_line(const char **cur, struct out_line *l)
+{
+    const char *p = *cur;
+    if (!*p)
+        return 0;
+    size_t n = strcspn(p, "\n");
+    *cur = p[n] ? p + n + 1 : p + n;
+    while (n && (*p == ' ' || *p == '\t')) {
+        p++;
+        n--;
+    }
+    l->s = p;
+    l->n = n;
+    return 1;
+}
+
+/* A build's own error line: a compiler's "error:", a traceback's
+ * "...Error:"; not pip's own "ERROR:" lines nor its "error: some-code" ones. */
+static int is_build_error(const struct out_line *l)
+{
+    if (!l->n || !memmem(l->s, l->n, "rror:", 5) || strncmp(l->s, "ERROR:", 6) == 0)
+        return 0;
+    if (l->n > 7 && strncmp(l->s, "error: ", 7) == 0 &&
+        strspn(l->s + 7, "abcdefghijklmnopqrstuvwxyz-") == l->n - 7)
+        return 0;
+    return 1;
+}
+
+/* The lines of a failed install a person needs, appended to m: on the first
+ * line (what tables show) pip's last "ERROR:" line, else a build's first error
+ * line, else the last line; then a build's own error lines, then pip's last
+ * lines. */
+static int append_install_error(struct buf *m, const char *out)
+{
+    int rc = 0, found = 0;
+    struct out_line l, head = {NULL, 0}, build = {NULL, 0}, last = {NULL, 0};
+    for (const char *cur = out; next_line(&cur, &l);) {
+        if (strncmp(l.s, "ERROR:", 6) == 0)
+            head = l;
+        if (!build.s && is_build_error(&l))
+            build = l;
+        if (l.n)
+            last = l;
+    }
+    if (!head.s)
+        head = build.s ? build : last;
+    if (head.s)
+        rc = buf_printf(m, " %.*s", (int)(head.n > 300 ? 300 : head.n), head.s);
+    for (const char *cur = out; !rc && found < PIP_ERROR_LINES && next_line(&cur, &l);) {
+        if (is_build_error(&l)) {
+            rc = buf_printf(m, "\n  %.*s", (int)(l.n > 300 ? 300 : l.n), l.s);
+            found++;
+        }
+    }
+    if (found && !rc)
+        rc = buf_puts(m, "\n  ...");
+    struct buf tail;
+    buf_init(&tail, 0);
+    rc = rc ? rc : buf_puts(&tail, out);
+    if (!rc) {
+        buf_tail_lines(&tail, PIP_TAIL_LINES);
+        for (const char *cur = tail.data; !rc && next_line(&cur, &l);)
+            if (l.n)
+                rc = buf_printf(m, "\n  %.*s", (int)(l.n > 300 ? 300 : l.n), l.s);
+    }
+    buf_free(&tail);
+    return rc;
+}
+
+/* Builds the script that makes the venv, or keeps it when its marker matches:
+ * with system site packages when the node's python3-* packages are what is
+ * measured, else pip from requirements.txt with node.pip. Exit status: 0 ready
+ * (prints "mfbench-venv: built" or "reused"), 3 venv creation failed, 4 install
+ * failed (the venv is removed), 2 anything else. */
+static int venv_script(const struct dmn_exec *x, const struct cell_paths *p, int site,
+                       struct buf *cmd)
+{
+    const struct cfg_node *nc = &x->matrix->node;
+    char sha[65];
+    venv_settings_sha(nc, site, sha);
+    int rc = buf_puts(cmd, "v=");
+    rc = rc ? rc : buf_shquote(cmd, p->venv);
+    rc = rc ? rc : buf_puts(cmd, "; d=");
+    rc = rc ? rc : buf_shquote(cmd, p->dir);
+    rc = rc ? rc : buf_puts(cmd, "; py=");
+    rc = rc ? rc : buf_shquote(cmd, nc->python);
+    rc = rc ? rc : buf_puts(cmd, "; w=");
+    rc = rc ? rc : buf_shquote(cmd, nc->workdir);
+    rc = rc ? rc : buf_puts(cmd, "\nmkdir -p \"$w/venvs\" \"$w/run\" \"$w/logs\" || exit 2\n");
+    if (site) {
+        rc = rc ? rc : buf_printf(cmd, "want=site-%s\n", sha);
+    } else {
+        rc = rc ? rc
+                : buf_printf(cmd,
+                             "[ -r \"$d/requirements.txt\" ] || { echo \"no requirements.txt in "
+                             "$d\"; exit 4; }\n"
+                             "command -v sha256sum >/dev/null 2>&1 || { echo 'sha256sum not "
+                             "found on the node'; exit 2; }\n"
+                             "want=$(sha256sum <\"$d/requirements.txt\" | cut -c1-64)-%s\n",
+                             sha);
+    }
+    rc = rc ? rc
+            : buf_puts(cmd, "if [ -x \"$v/bin/python\" ] && [ \"$(cat \"$v/" VENV_MARKER
+                            "\" 2>/dev/null)\" = \"$want\" ]; then\n"
+                            "  echo 'mfbench-venv: reused'; exit 0\nfi\n"
+                            "rm -rf \"$v\" || exit 2\n");
+    if (site) {
+        rc = rc ? rc
+                : buf_puts(cmd, "\"$py\" -m venv --system-site-packages --without-pip \"$v\" "
+                                "2>&1 || { rm -rf \"$v\"; exit 3; }\n");
+    } else {
+        rc = rc ? rc
+                : buf_puts(cmd, "\"$py\" -m venv \"$v\" 2>&1 || { rm -rf \"$v\"; exit 3; }\n"
+                                "PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 "
+                                "\"$v/bin/python\" -m pip install -q -r \"$d/requirements.txt\"");
+        rc = rc ? rc : append_pip_options(nc, cmd);
+        rc = rc ? rc : buf_puts(cmd, " </dev/null 2>&1 || { rm -rf \"$v\"; exit 4; }\n");
+    }
+    rc = rc ? rc
+            : buf_puts(cmd, "echo \"$want\" >\"$v/" VENV_MARKER "\" || { rm -rf \"$v\"; exit 2; }\n"
+                            "echo 'mfbench-venv: built'\n");
+    return rc;
+}
+
+/* Sets the cell skipped with a message. Returns 1, or -ENOMEM. */
+static int skip_cell(struct cell_result *c, struct buf *m, struct err *e)
+{
+    if (!m->data) {
+        buf_free(m);
+        return err_set(e, -ENOMEM, "out of memory");
+    }
+    free(c->error);
+    c->error = m->data;
+    c->status = CELL_SKIPPED;
+    return 1;
+}
+
+/* Creates or reuses the venv and asks the app for its versions. Returns 0
+ * ready, 1 skipped (reason in c->error), negative on transport failure. */
 static int provision(struct dmn_exec *x, const struct cfg_framework *fw, const struct cell_paths *p,
                      struct cell_result *c, struct err *e)
 {
-    const struct cfg_node *nc = &x->matrix->node;
-    struct buf cmd, out;
+    struct buf cmd, out, m;
     buf_init(&cmd, 0);
-    buf_init(&out, 1 << 16);
+    buf_init(&out, 1 << 20);
+    buf_init(&m, 1 << 16);
     int rc = 0, status = 0;
+    int site = site_packages(x, fw);
 
-    /* venv: created once, reused; with system site packages when the node's
-     * python3-* packages are what is measured, else pip from requirements.txt. */
-    cmd_puts(&rc, &cmd, "set -e; if [ ! -x ");
-    cmd_quote(&rc, &cmd, p->python);
-    cmd_puts(&rc, &cmd, " ]; then mkdir -p ");
-    cmd_quote(&rc, &cmd, nc->workdir);
-    cmd_puts(&rc, &cmd, "/venvs; ");
-    cmd_quote(&rc, &cmd, nc->python);
-    if (nc->system_site_packages) {
-        cmd_puts(&rc, &cmd, " -m venv --system-site-packages --without-pip ");
-        cmd_quote(&rc, &cmd, p->venv);
-    } else {
-        cmd_puts(&rc, &cmd, " -m venv ");
-        cmd_quote(&rc, &cmd, p->venv);
-        cmd_puts(&rc, &cmd, " && ");
-        cmd_quote(&rc, &cmd, p->python);
-        cmd_puts(&rc, &cmd, " -m pip install -q -r ");
-        cmd_quote(&rc, &cmd, p->dir);
-        cmd_puts(&rc, &cmd, "/requirements.txt || { rm -rf ");
-        cmd_quote(&rc, &cmd, p->venv);
-        cmd_puts(&rc, &cmd, "; exit 1; }");
-    }
-    cmd_puts(&rc, &cmd, "; fi; mkdir -p ");
-    cmd_quote(&rc, &cmd, nc->workdir);
-    cmd_puts(&rc, &cmd, "/run ");
-    cmd_quote(&rc, &cmd, nc->workdir);
-    cmd_puts(&rc, &cmd, "/logs");
-    if ((rc = cmd_failed(rc, e)) != 0)
+    if (venv_script(x, p, site, &cmd)) {
+        rc = err_set(e, -ENOMEM, "out of memory");
         goto done;
-    rc = node_exec(x->node, cmd.data, cmd_timeout(x), &out, &status, e);
+    }
+    int64_t t = cmd_timeout(x);
+    if (!site && t < PIP_TIMEOUT_MS)
+        t = PIP_TIMEOUT_MS;
+    rc = node_exec(x->node, cmd.data, t, &out, &status, e);
     if (rc)
         goto done;
     if (status != 0) {
-        buf_tail_lines(&out, 5);
-        set_error(c, CELL_SKIPPED, "%s: cannot create venv: %s", fw->name,
-                  out.data ? out.data : "");
-        rc = 1;
+        const char *o = out.data ? out.data : "";
+        int r;
+        if (status == 4)
+            r = buf_printf(&m, "%s: cannot install %s/requirements.txt:", fw->name, p->dir);
+        else
+            r = buf_printf(&m, "%s: cannot create the venv %s (exit status %d):", fw->name, p->venv,
+                           status);
+        r = r ? r : append_install_error(&m, o);
+        if (r) {
+            rc = err_set(e, r, "out of memory");
+            goto done;
+        }
+        rc = skip_cell(c, &m, e);
+        buf_init(&m, 0); /* owned by the cell now */
         goto done;
     }
+    logf_(x, 6, fw->name, NULL, "venv %s (%s)",
+          out.data && strstr(out.data, "reused") ? "reused" : "built",
+          site ? "system site packages" : "pip, requirements.txt");
 
     /* Versions: the app itself says what it will run, or why it cannot. A
      * user's own start command without an app.py records the python only. */
     buf_reset(&cmd);
     buf_reset(&out);
-    cmd_puts(&rc, &cmd, "cd ");
-    cmd_quote(&rc, &cmd, p->dir);
-    if (fw->start) {
-        /* A user's own server: its app.py is not ours to run with flags. */
-        cmd_puts(&rc, &cmd, " && exec ");
-        cmd_quote(&rc, &cmd, p->python);
-        cmd_puts(&rc, &cmd,
-                 " -c 'import json,platform;print(json.dumps({\"python\":"
-                 "platform.python_version()}))'");
-    } else {
-        cmd_puts(&rc, &cmd, " && exec ");
-        cmd_quote(&rc, &cmd, p->python);
-        cmd_puts(&rc, &cmd, " app.py --versions");
+    rc = buf_puts(&cmd, "cd ");
+    rc = rc ? rc : buf_shquote(&cmd, p->dir);
+    rc = rc ? rc : buf_puts(&cmd, " && exec ");
+    rc = rc ? rc : buf_shquote(&cmd, p->python);
+    if (fw->start) /* a user's own server: its app.py is not ours to run with flags */
+        rc = rc ? rc
+                : buf_puts(&cmd, " -c 'import json,platform;print(json.dumps({\"python\":"
+                                 "platform.python_version()}))'");
+    else
+        rc = rc ? rc : buf_puts(&cmd, " app.py --versions");
+    if (rc) {
+        rc = err_set(e, rc, "out of memory");
+        goto done;
     }
     if ((rc = cmd_failed(rc, e)) != 0)
         goto done;
@@ -372,12 +567,15 @@ static int provision(struct dmn_exec *x, const struct cfg_framework *fw, const s
         char line[512];
         buf_tail_lines(&out, 1);
         first_line(out.data ? out.data : "", line, sizeof(line));
-        if (line[0])
-            set_error(c, CELL_SKIPPED, "%s", line);
-        else
-            set_error(c, CELL_SKIPPED, "%s: app.py --versions exited with status %d", fw->name,
-                      status);
-        rc = 1;
+        int r = line[0] ? buf_puts(&m, line)
+                        : buf_printf(&m, "%s: app.py --versions exited with status %d", fw->name,
+                                     status);
+        if (r) {
+            rc = err_set(e, r, "out of memory");
+            goto done;
+        }
+        rc = skip_cell(c, &m, e);
+        buf_init(&m, 0);
         goto done;
     }
     {
@@ -396,11 +594,16 @@ static int provision(struct dmn_exec *x, const struct cfg_framework *fw, const s
         }
         free(c->versions_json);
         c->versions_json = obj ? strdup(obj) : NULL;
+        if (obj && !c->versions_json) {
+            rc = err_set(e, -ENOMEM, "out of memory");
+            goto done;
+        }
     }
     rc = 0;
 done:
     buf_free(&cmd);
     buf_free(&out);
+    buf_free(&m);
     return rc;
 }
 
