@@ -1,14 +1,19 @@
 /* cmd_check.c - `mfbench check`: validate a matrix; errors as FILE:LINE:COL. With
  * --explain, describe matrix keys from the loader's own key table instead. */
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+
 #include "cli.h"
 #include "config.h"
+#include "exec.h"
 
 static const char check_usage[] =
-    "usage: mfbench check [-m FILE] [-p PROFILE]\n"
+    "usage: mfbench check [-m FILE] [-p PROFILE] [--json]\n"
     "       mfbench check --explain [KEY]\n"
     "\n"
     "Validates a matrix and prints what it would run. Errors are printed on stderr as\n"
@@ -16,6 +21,14 @@ static const char check_usage[] =
     "\n"
     "  -m, --matrix FILE    the matrix (default: $MFBENCH_MATRIX, else the built-in one)\n"
     "  -p, --profile NAME   also resolve every framework under this profile\n"
+    "      --json           print {\"profiles\": {NAME: {\"cells\": N, \"max_duration_s\": S}},\n"
+    "                       \"nightly\": {\"profile\": NAME, \"max_duration_s\": S}} instead\n"
+    "\n"
+    "Each profile's worst case is every cell's: every search at its most phases,\n"
+    "each phase at full length plus the request timeout (the wait for requests in\n"
+    "flight), a server start at the readiness timeout before each, load points and\n"
+    "held users, and 30 s of provisioning. The nightly is the profile named\n"
+    "\"nightly\" (the defaults when there is none), as mfbench-nightly.service runs it.\n"
     "  -e, --explain [KEY]  print KEY's path, type, default, range and help (KEY as written\n"
     "                       in a matrix: defaults.users.max, frameworks.flask.workers,\n"
     "                       node.pip.args, or a bare name like spawn_rate); without KEY,\n"
@@ -98,15 +111,81 @@ static int explain(const char *key)
     return CLI_USAGE;
 }
 
+/* The worst case of every cell of the matrix under profile (NULL: defaults). */
+static double matrix_max_s(const struct cfg_matrix *m, const char *profile, size_t *cells)
+{
+    double total = 0;
+    *cells = 0;
+    for (size_t f = 0; f < m->nframeworks; f++)
+        for (size_t p = 0; p < m->npayloads; p++) {
+            struct cfg_cell c = {f, p};
+            total += dmn_cell_max_s(m, profile, &c, NULL);
+            (*cells)++;
+        }
+    return total;
+}
+
+static const char *hms(double s, char *buf, size_t n)
+{
+    long t = (long)(s + 0.5);
+    snprintf(buf, n, "%ldh%02ldm%02lds", t / 3600, t / 60 % 60, t % 60);
+    return buf;
+}
+
+static int print_estimates(const struct cfg_matrix *m, int json)
+{
+    const char *nightly = cfg_find_profile(m, "nightly") ? "nightly" : NULL;
+    size_t cells;
+    char b[32];
+    if (!json) {
+        double d = matrix_max_s(m, NULL, &cells);
+        printf("worst case per profile (cells, whole matrix):\n  %-14s %4zu cells  %s\n",
+               "(defaults)", cells, hms(d, b, sizeof b));
+        for (size_t i = 0; i < m->nprofiles; i++) {
+            d = matrix_max_s(m, m->profiles[i].name, &cells);
+            printf("  %-14s %4zu cells  %s\n", m->profiles[i].name, cells, hms(d, b, sizeof b));
+        }
+        d = matrix_max_s(m, nightly, &cells);
+        printf("nightly: profile %s, at most %s", nightly ? nightly : "(defaults)",
+               hms(d, b, sizeof b));
+        if (m->budget_ms > 0)
+            printf(" (budget %s%s)", hms((double)m->budget_ms / 1000.0, b, sizeof b),
+                   d * 1000.0 > (double)m->budget_ms ? ": cells that do not fit are skipped" : "");
+        printf("\n");
+        return CLI_OK;
+    }
+    cJSON *root = cJSON_CreateObject(), *pr = cJSON_AddObjectToObject(root, "profiles");
+    for (size_t i = 0; pr && i < m->nprofiles; i++) {
+        double d = matrix_max_s(m, m->profiles[i].name, &cells);
+        cJSON *o = cJSON_AddObjectToObject(pr, m->profiles[i].name);
+        cJSON_AddNumberToObject(o, "cells", (double)cells);
+        cJSON_AddNumberToObject(o, "max_duration_s", round(d));
+    }
+    cJSON *n = cJSON_AddObjectToObject(root, "nightly");
+    if (nightly)
+        cJSON_AddStringToObject(n, "profile", nightly);
+    else
+        cJSON_AddNullToObject(n, "profile");
+    cJSON_AddNumberToObject(n, "max_duration_s", round(matrix_max_s(m, nightly, &cells)));
+    if (m->budget_ms > 0)
+        cJSON_AddNumberToObject(n, "budget_s", (double)m->budget_ms / 1000.0);
+    char *s = cJSON_Print(root);
+    cJSON_Delete(root);
+    if (!s)
+        return CLI_FAILED;
+    puts(s);
+    free(s);
+    return CLI_OK;
+}
+
 int cli_cmd_check(int argc, char **argv)
 {
-    static const struct option opts[] = {{"matrix", required_argument, NULL, 'm'},
-                                         {"profile", required_argument, NULL, 'p'},
-                                         {"explain", no_argument, NULL, 'e'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"matrix", required_argument, NULL, 'm'}, {"profile", required_argument, NULL, 'p'},
+        {"explain", no_argument, NULL, 'e'},      {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     const char *path = NULL, *profile = NULL;
-    int c, explaining = 0;
+    int c, explaining = 0, json = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:p:eh", opts, NULL)) != -1) {
         switch (c) {
@@ -118,6 +197,9 @@ int cli_cmd_check(int argc, char **argv)
             break;
         case 'e':
             explaining = 1;
+            break;
+        case 'j':
+            json = 1;
             break;
         case 'h':
             fputs(check_usage, stdout);
@@ -147,6 +229,11 @@ int cli_cmd_check(int argc, char **argv)
             return CLI_USAGE;
         }
     }
+    if (json) {
+        rc = print_estimates(m, 1);
+        cfg_free(m);
+        return rc;
+    }
     printf("%s: ok: %zu frameworks x %zu payloads = %zu cells, node %s", m->path, m->nframeworks,
            m->npayloads, m->nframeworks * m->npayloads,
            m->node.transport == CFG_TRANSPORT_SSH ? "ssh" : "local");
@@ -156,6 +243,7 @@ int cli_cmd_check(int argc, char **argv)
     for (size_t i = 0; i < m->nprofiles; i++)
         printf(" %s", m->profiles[i].name);
     printf("%s\n", m->nprofiles ? "" : " (none)");
+    rc = print_estimates(m, 0);
     cfg_free(m);
-    return CLI_OK;
+    return rc;
 }

@@ -769,9 +769,9 @@ static int check_combinations(ctx_t *c)
 static int parse_root(ctx_t *c, yaml_node_t *root)
 {
     /* The sections, in the order they are parsed (each is a ROOT entry of the table). */
-    enum { VERSION, NODE, LOAD, DEFAULTS, PAYLOADS, FRAMEWORKS, PROFILES, NSEC };
-    static const char *const names[NSEC] = {"version",  "node",       "load",    "defaults",
-                                            "payloads", "frameworks", "profiles"};
+    enum { VERSION, NODE, LOAD, DEFAULTS, PAYLOADS, FRAMEWORKS, PROFILES, BUDGET, NSEC };
+    static const char *const names[NSEC] = {"version",  "node",       "load",     "defaults",
+                                            "payloads", "frameworks", "profiles", "budget"};
     size_t np;
     int rc = check_map(c, root, "", false, &np);
     if (rc)
@@ -812,6 +812,9 @@ static int parse_root(ctx_t *c, yaml_node_t *root)
     if ((rc = parse_frameworks(c, sec[FRAMEWORKS])))
         return rc;
     if (sec[PROFILES] && (rc = parse_profiles(c, sec[PROFILES])))
+        return rc;
+    if (sec[BUDGET] && (rc = get_key_at(c, find_key(CFG_SCOPE_ROOT, "", "budget"), sec[BUDGET],
+                                        "budget", &c->m->budget_ms)))
         return rc;
     return check_combinations(c);
 }

@@ -168,6 +168,9 @@ struct cfg_matrix {
     size_t nframeworks;
     struct cfg_profile *profiles;
     size_t nprofiles;
+    /* The longest a whole-matrix job may take (the nightly's night); 0 =
+     * none. The daemon stores the cells that cannot fit as skipped (budget). */
+    int64_t budget_ms;
 };
 
 /* A matrix cell: indexes into frameworks and payloads. */

@@ -51,6 +51,12 @@ const struct cfg_key cfg_keys[] = {
      .def = "none",
      .help = "Named settings chosen with mfbench run -p NAME; each takes the keys defaults.* "
      "takes.", .syntax = "NAME: SETTINGS"},
+    {.scope = S_ROOT, .name = "budget", .type = CFG_T_DUR, .flags = CFG_K_DOC_DEF, .min = 1,
+     .max = INT64_C(7) * 24 * 3600 * 1000, .def = "none",
+     .help = "The longest a whole-matrix job of the daemon may take (the nightly's night, e.g. "
+     "6h). A cell whose worst case no longer fits in what is left is stored skipped with reason "
+     "budget, never silently dropped; mfbench check prints each profile's worst case.",
+     AT(cfg_matrix, budget_ms)},
 
     /* ---- node ---- */
     {.scope = S_NODE, .name = "transport", .type = CFG_T_COMPOUND, .flags = CFG_K_DOC_DEF,

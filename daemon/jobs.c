@@ -2,6 +2,7 @@
  * through the cell executor, turns its events into progress for `status`, log
  * lines and subscriber events, and records how each job ended; also cancel. */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -135,17 +136,75 @@ static void on_exec_event(void *arg, const struct dmn_event *ev)
 double dmn__cell_max_s(const struct cfg_matrix *m, const char *profile, const struct cfg_cell *c,
                        int *levels)
 {
-    struct cfg_settings st;
+    int n = 0;
+    double s = dmn_cell_max_s(m, profile, c, &n);
+    *levels = n > 0 ? n : 1;
+    return s;
+}
+
+static void finish_cell_event(struct jobctx *jc, const struct cell_result *c);
+
+/* A cell that cannot fit in what is left of the matrix's budget: stored
+ * skipped with the reason "budget: ...", never silently dropped. */
+static void record_budget_skip(struct daemon *d, struct dmn_exec *x, struct jobctx *jc, size_t i,
+                               double need_s, double left_s)
+{
+    const struct cfg_matrix *m = x->matrix;
+    struct cell_result c;
     struct err e;
     err_clear(&e);
-    *levels = 1;
-    if (cfg_resolve(m, profile, &m->frameworks[c->framework], &st, &e) != 0)
-        return 0;
-    int n = 1;
-    if (st.users.step > 0 && st.users.max > st.users.start)
-        n += (st.users.max - st.users.start + st.users.step - 1) / st.users.step;
-    *levels = n;
-    return (double)n * (double)st.duration_ms / 1000.0;
+    memset(&c, 0, sizeof(c));
+    mf_strlcpy(c.framework, m->frameworks[jc->job->sel[i].framework].name, sizeof(c.framework));
+    mf_strlcpy(c.payload, m->payloads[jc->job->sel[i].payload].name, sizeof(c.payload));
+    c.capacity_users = c.breaking_users = c.held_users = -1;
+    c.status = CELL_RUNNING;
+    char msg[256];
+    snprintf(msg, sizeof(msg),
+             "budget: this cell may take up to %.0f s and %.0f s of the matrix's budget (%.0f s) "
+             "are left",
+             need_s, left_s > 0 ? left_s : 0, (double)m->budget_ms / 1000.0);
+    c.error = strdup(msg);
+    if (store_cell_begin(d->store, x->run_id, &c, &e) == 0) {
+        c.status = CELL_SKIPPED;
+        store_cell_finish(d->store, &c, &e);
+    }
+    if (e.code)
+        dmn__log(3, "event=store_error job=%lld error=%s", (long long)jc->job->id,
+                 dmn__kv(e.msg, (char[1024]){0}, 1024));
+    dmn__log(4, "event=cell_skipped job=%lld cell=%s reason=budget need_s=%.0f left_s=%.0f",
+             (long long)jc->job->id, jc->job->cells[i], need_s, left_s > 0 ? left_s : 0);
+    c.status = CELL_SKIPPED;
+    finish_cell_event(jc, &c);
+    cell_result_free(&c);
+}
+
+/* With a budget the whole job may not fit in, the cells run cheapest worst
+ * case first (stable), so the fewest are skipped. */
+static void order_for_budget(const struct cfg_matrix *m, const char *profile, struct dmn_job *job,
+                             double *total_s)
+{
+    double *w = calloc(job->ncells ? job->ncells : 1, sizeof(double));
+    int lv;
+    *total_s = 0;
+    if (!w)
+        return;
+    for (size_t i = 0; i < job->ncells; i++)
+        *total_s += w[i] = dmn__cell_max_s(m, profile, &job->sel[i], &lv);
+    if (m->budget_ms > 0 && *total_s * 1000.0 > (double)m->budget_ms) {
+        for (size_t i = 1; i < job->ncells; i++) /* insertion sort: stable, small n */
+            for (size_t k = i; k > 0 && w[k - 1] > w[k]; k--) {
+                double tw = w[k];
+                w[k] = w[k - 1];
+                w[k - 1] = tw;
+                char *tc = job->cells[k];
+                job->cells[k] = job->cells[k - 1];
+                job->cells[k - 1] = tc;
+                struct cfg_cell ts = job->sel[k];
+                job->sel[k] = job->sel[k - 1];
+                job->sel[k - 1] = ts;
+            }
+    }
+    free(w);
 }
 
 static void finish_cell_event(struct jobctx *jc, const struct cell_result *c)
@@ -239,8 +298,14 @@ static void run_job(struct daemon *d, struct dmn_job *job)
                          .cancel = &d->cancel,
                          .on_event = on_exec_event,
                          .arg = &jc};
-    dmn__log(6, "event=job_start job=%lld cells=%zu profile=%s trigger=%s", (long long)job->id,
-             job->ncells, profile ? profile : "-", job->trigger);
+    double job_max_s = 0;
+    order_for_budget(m, profile, job, &job_max_s);
+    int64_t job_t0 = mono_ms();
+    dmn__log(6,
+             "event=job_start job=%lld cells=%zu profile=%s trigger=%s max_duration_s=%.0f "
+             "budget_s=%.0f",
+             (long long)job->id, job->ncells, profile ? profile : "-", job->trigger, job_max_s,
+             (double)m->budget_ms / 1000.0);
     dmn__notify_status("job %lld: preparing the node", (long long)job->id);
     if (node_open(&m->node, &node, &e) != 0 || (x.node = node, dmn_prepare_node(&x, &run, &e))) {
         dmn__log(3, "event=node_error job=%lld error=%s", (long long)job->id,
@@ -263,6 +328,9 @@ static void run_job(struct daemon *d, struct dmn_job *job)
         cJSON *o = dmn__event_new("job_start", job->id);
         if (o) {
             cJSON_AddNumberToObject(o, "run", (double)run.id);
+            cJSON_AddNumberToObject(o, "max_duration_s", round(job_max_s));
+            if (m->budget_ms > 0)
+                cJSON_AddNumberToObject(o, "budget_s", (double)m->budget_ms / 1000.0);
             cJSON *cells = cJSON_AddArrayToObject(o, "cells");
             for (size_t i = 0; cells && i < job->ncells; i++)
                 cJSON_AddItemToArray(cells, cJSON_CreateString(job->cells[i]));
@@ -284,7 +352,18 @@ static void run_job(struct daemon *d, struct dmn_job *job)
             break;
         }
         int levels = 1;
-        dmn__cell_max_s(m, profile, &job->sel[i], &levels);
+        double need = dmn__cell_max_s(m, profile, &job->sel[i], &levels);
+        if (m->budget_ms > 0) {
+            double left = (double)(m->budget_ms - (mono_ms() - job_t0)) / 1000.0;
+            if (need > left) {
+                record_budget_skip(d, &x, &jc, i, need, left);
+                all_ok = 0;
+                uv_mutex_lock(&d->mu);
+                d->prog.not_ok++;
+                uv_mutex_unlock(&d->mu);
+                continue;
+            }
+        }
         uv_mutex_lock(&d->mu);
         d->prog.cell_index = i;
         mf_strlcpy(d->prog.cell, job->cells[i], sizeof(d->prog.cell));

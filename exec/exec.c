@@ -1107,6 +1107,44 @@ static int run_held(struct cell_ctx *k, struct cell_result *c, struct err *e)
     return 0;
 }
 
+double dmn_cell_max_s(const struct cfg_matrix *m, const char *profile, const struct cfg_cell *c,
+                      int *phases)
+{
+    struct cfg_settings st;
+    struct err e;
+    err_clear(&e);
+    if (phases)
+        *phases = 0;
+    if (cfg_resolve(m, profile, &m->frameworks[c->framework], &st, &e) != 0)
+        return 0;
+    struct search_cost sc = {
+        .plan = {.start = st.users.start,
+                 .step = st.users.step,
+                 .max = st.users.max,
+                 .factor = st.users.factor,
+                 .refine_pct = st.refine_pct,
+                 .refine_abs = st.refine_abs,
+                 .repeats = st.repeats,
+                 .max_repeats = st.max_repeats,
+                 .spread_pct = st.spread_pct},
+        .phase_s = (double)st.duration_ms / 1000.0,
+        .drain_s = (double)st.timeout_ms / 1000.0,
+        .start_s = (double)(st.ready_timeout_ms > 0 ? st.ready_timeout_ms : 30000) / 1000.0,
+        .overhead_s = 2,
+        .provision_s = DMN_PROVISION_MAX_S,
+        .load_points = st.load_points.n,
+        .held = st.held.on,
+        .held_plan = {.start = st.held.users.start,
+                      .step = st.held.users.start,
+                      .max = st.held.users.max,
+                      .factor = st.held.users.factor > 1 ? st.held.users.factor : 2,
+                      .refine_pct = st.refine_pct,
+                      .refine_abs = st.refine_abs,
+                      .repeats = 1},
+        .held_phase_s = (double)st.held.duration_ms / 1000.0};
+    return search_cell_max_s(&sc, phases);
+}
+
 /* The search's plan from the cell's settings. */
 static void plan_of(const struct cfg_settings *st, struct search_plan *p)
 {

@@ -66,6 +66,15 @@ int dmn_prepare_node(struct dmn_exec *x, struct run_record *run, struct err *e);
 int dmn_exec_cell(struct dmn_exec *x, const struct cfg_cell *cell, struct cell_result *out,
                   struct err *e);
 
+/* The worst case of one cell under a profile, in seconds (0 when the
+ * settings do not resolve): every search at its most phases, each at full
+ * length plus the drain of requests in flight (the timeout) and a server start
+ * at the readiness timeout, plus load points, held users and
+ * DMN_PROVISION_MAX_S of provisioning. *phases (may be NULL): the most phases. */
+#define DMN_PROVISION_MAX_S 30.0
+double dmn_cell_max_s(const struct cfg_matrix *m, const char *profile, const struct cfg_cell *c,
+                      int *phases);
+
 /* Stops a server left on the node by an earlier, killed process. */
 int dmn_cleanup_node(struct dmn_exec *x, int *found, struct err *e);
 

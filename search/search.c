@@ -98,6 +98,61 @@ void search_report(struct search *s, enum search_outcome outcome, double rps, in
 
 /* ---- repeats ---- */
 
+/* Phases one search runs when every level at or above `threshold` fails. */
+static int probes_at(const struct search_plan *p, int threshold)
+{
+    struct search s;
+    int users, n = 0;
+    const char *kind;
+    search_init(&s, p);
+    while (search_next(&s, &users, &kind) && n < 100000) {
+        search_report(&s, users >= threshold ? SEARCH_FAIL : SEARCH_PASS, 1, 0);
+        n++;
+    }
+    return n;
+}
+
+int search_max_probes(const struct search_plan *p)
+{
+    if (p->start < 1 || p->max < p->start)
+        return 1;
+    int most = 0;
+    /* Every threshold around each level, and a sweep between them (strided
+     * on huge ranges: neighbouring thresholds differ by one probe at most,
+     * which the +1 covers). */
+    for (int lv = p->start;;) {
+        for (int d = -1; d <= 1; d++) {
+            int n = probes_at(p, lv + d);
+            most = n > most ? n : most;
+        }
+        if (lv >= p->max)
+            break;
+        lv = search_next_level(p, lv);
+    }
+    int stride = p->max / 5000 > 1 ? p->max / 5000 : 1;
+    for (int t = 1; t <= p->max + 1; t += stride) {
+        int n = probes_at(p, t);
+        most = n > most ? n : most;
+    }
+    return most + (stride > 1);
+}
+
+double search_cell_max_s(const struct search_cost *c, int *phases)
+{
+    double per = c->phase_s + c->drain_s + c->overhead_s + c->start_s;
+    int n = search_max_probes(&c->plan) * search_repeats_most(&c->plan);
+    double s = c->provision_s + n * per + c->load_points * per;
+    int total = n + c->load_points;
+    if (c->held) {
+        int h = search_max_probes(&c->held_plan);
+        s += h * (c->held_phase_s + c->drain_s + c->overhead_s + c->start_s);
+        total += h;
+    }
+    if (phases)
+        *phases = total;
+    return s;
+}
+
 int search_repeats_most(const struct search_plan *p)
 {
     int most = p->repeats > 0 ? p->repeats : (p->max_repeats >= 3 ? p->max_repeats : 3);

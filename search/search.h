@@ -99,6 +99,32 @@ double search_peak_spread(const struct search_result *r, int n);
  * flag of the search whose peak is the lower median. Other fields untouched. */
 void search_summarize(struct cell_result *c, const struct search_result *r, int n);
 
+/* ---- how long a cell can take ---- */
+
+/* The most phases one search of this plan can run, over every place the
+ * server could start failing (found by running the search against each such
+ * threshold, so it cannot drift from the search itself). */
+int search_max_probes(const struct search_plan *p);
+
+/* What a cell's worst case is made of, in seconds. */
+struct search_cost {
+    struct search_plan plan; /* the throughput search (repeats included) */
+    double phase_s;          /* one phase at full length */
+    double drain_s;          /* the wait for requests in flight at its end (the timeout) */
+    double start_s;          /* one server start at its worst (the readiness timeout) */
+    double overhead_s;       /* per phase: sampler, alive check */
+    double provision_s;      /* venv and versions, once per cell */
+    int load_points;         /* open-loop phases after the search */
+    int held;                /* the held users' search runs */
+    struct search_plan held_plan;
+    double held_phase_s;
+};
+/* The worst case of one cell: every search at its most phases, each phase at
+ * full length plus its drain and overhead, a fresh server before every phase,
+ * then the load points and the held search the same way. *phases (may be
+ * NULL) gets the most phases. */
+double search_cell_max_s(const struct search_cost *c, int *phases);
+
 /* ---- classifying a phase ---- */
 
 /* A phase fails when ANY set criterion holds; with none set, any failure.

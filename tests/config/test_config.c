@@ -314,13 +314,24 @@ static void value_text(const struct cfg_key *k, long long i, double d, char *out
 /* A minimal matrix with `value` at k's place: "node: {pip: {args: V}}", ... */
 static void matrix_with(const struct cfg_key *k, const char *value, char *out, size_t n)
 {
-    char nested[256];
-    const char *dot = strchr(k->name, '.');
-    if (dot)
-        snprintf(nested, sizeof nested, "{%.*s: {%s: %s}}", (int)(dot - k->name), k->name, dot + 1,
-                 value);
-    else
-        snprintf(nested, sizeof nested, "{%s: %s}", k->name, value);
+    /* Every dot of the name is a level: held.users.start -> {held: {users: {start: V}}}. */
+    char nested[256] = "";
+    size_t len = 0, depth = 0;
+    for (const char *p = k->name; len < sizeof nested - 8;) {
+        const char *dot = strchr(p, '.');
+        size_t seg = dot ? (size_t)(dot - p) : strlen(p);
+        int w = snprintf(nested + len, sizeof nested - len, "{%.*s: ", (int)seg, p);
+        len += w > 0 ? (size_t)w : 0;
+        depth++;
+        if (!dot)
+            break;
+        p = dot + 1;
+    }
+    snprintf(nested + len, sizeof nested - len, "%s", value);
+    len = strlen(nested);
+    while (depth-- && len + 1 < sizeof nested)
+        nested[len++] = '}';
+    nested[len] = '\0';
     const char *pay = "{t: {path: /t, body: x}}", *fw = "{f: {}}";
     char pbuf[300], fbuf[300];
     if (k->scope == CFG_SCOPE_PAYLOAD) {
@@ -339,7 +350,8 @@ static void matrix_with(const struct cfg_key *k, const char *value, char *out, s
     if (sec)
         snprintf(extra, sizeof extra, "%s: %s\n", sec, nested);
     if (k->scope == CFG_SCOPE_ROOT)
-        snprintf(out, n, "%s: %s\npayloads: %s\nframeworks: %s\n", k->name, value, pay, fw);
+        snprintf(out, n, "%s%s: %s\npayloads: %s\nframeworks: %s\n",
+                 strcmp(k->name, "version") ? "version: 1\n" : "", k->name, value, pay, fw);
     else
         snprintf(out, n, "version: 1\n%spayloads: %s\nframeworks: %s\n", extra, pay, fw);
 }
