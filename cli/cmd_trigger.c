@@ -469,6 +469,10 @@ int cli_cmd_status(int argc, char **argv)
                *str(r, "profile") ? ", profile " : "", str(r, "profile"),
                num(r, "cell_index", 0) + 1, cJSON_GetArraySize(cells), str(r, "cell"),
                str(r, "state"), num(r, "elapsed_s", 0), num(r, "eta_max_s", 0));
+        printf("  the job's worst case: %.0fs", num(r, "max_duration_s", 0));
+        if (num(r, "budget_s", 0) > 0)
+            printf(" (budget %.0fs: cells that no longer fit are skipped)", num(r, "budget_s", 0));
+        printf("\n");
         const cJSON *ph = cJSON_GetObjectItemCaseSensitive(r, "phase");
         if (cJSON_IsObject(ph))
             printf("  phase %.0f: users %.0f/%.0f, %.1f req/s, p99 %.1f ms, %.0f failures, "

@@ -76,6 +76,13 @@ static cJSON *status_json(struct daemon *d)
             for (size_t i = p->cell_index + 1; i < p->job->ncells; i++)
                 rest += dmn__cell_max_s(m, prof, &p->job->sel[i], &lv);
             cJSON_AddNumberToObject(r, "eta_max_s", rest > 0 ? rest : 0);
+            /* The job's worst case as a whole, as its job_start event said. */
+            double all = 0;
+            for (size_t i = 0; i < p->job->ncells; i++)
+                all += dmn__cell_max_s(m, prof, &p->job->sel[i], &lv);
+            cJSON_AddNumberToObject(r, "max_duration_s", all);
+            if (m->budget_ms > 0)
+                cJSON_AddNumberToObject(r, "budget_s", (double)m->budget_ms / 1000.0);
             cJSON_AddItemToObject(o, "running", r);
         }
     } else {
