@@ -42,6 +42,12 @@ static int file_has_its2(void *path)
     return strstr(b, "it's 2") != NULL;
 }
 
+/* For wait_until: the file at path exists. */
+static int file_exists(void *path)
+{
+    return access(path, F_OK) == 0;
+}
+
 static void test_exec(struct node *n)
 {
     struct err e;
@@ -117,6 +123,20 @@ static void test_timeout(struct node *n)
     CHECK_INT(child, >, 1);
     /* the group got SIGTERM; the kernel may take a moment */
     CHECK(child > 1 && wait_until(pid_gone, &child, 2000));
+
+    /* SIGTERM goes to the whole group first, not only its leader: a child
+     * that handles it leaves a mark (SIGKILL, 1 s later, would leave none).
+     * Its output goes to /dev/null: the pipe is closed before the SIGTERM,
+     * and its shell's "Terminated" would die of SIGPIPE. */
+    char sigf[512];
+    snprintf(sigf, sizeof sigf, "%s/term.sig", tmpdir);
+    snprintf(cmd, sizeof cmd,
+             "sh -c 'trap \"echo term > %s; exit 0\" TERM; while :; do sleep 0.05; done' "
+             ">/dev/null 2>&1 & wait",
+             sigf);
+    err_clear(&e);
+    CHECK_INT(node_exec(n, cmd, 1500, &out, &st, &e), ==, -ETIMEDOUT); /* time to set its trap */
+    CHECK(wait_until(file_exists, sigf, 3000));
 
     /* a child that ignores SIGTERM gets SIGKILL after 1 s */
     snprintf(cmd, sizeof cmd, "sh -c 'trap \"\" TERM; echo $$ > %s; while :; do sleep 0.05; done'",
