@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int t_failures;
 static int t_checks;
@@ -58,6 +59,24 @@ static int t_checks;
         if (!t_h_ || !strstr(t_h_, t_n_))                                                          \
             T_FAIL("%s does not contain \"%s\": \"%s\"", #hay, t_n_, t_h_ ? t_h_ : "(null)");      \
     } while (0)
+
+/* Polls pred(arg) every 10 ms until it returns nonzero (1) or timeout_ms has
+ * passed (0): for waiting on a state (a process gone, a line in a log) instead
+ * of sleeping a guessed time. */
+static inline int wait_until(int (*pred)(void *), void *arg, int timeout_ms)
+{
+    struct timespec t0, now, tick = {0, 10 * 1000 * 1000};
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int i = 0; i <= timeout_ms / 10 + 1; i++) {
+        if (pred(arg))
+            return 1;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 >= timeout_ms)
+            break;
+        nanosleep(&tick, NULL);
+    }
+    return pred(arg) != 0;
+}
 
 /* Ends main: prints a summary, exit status 1 when any check failed or none ran. */
 #define T_DONE()                                                                                   \

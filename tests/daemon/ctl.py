@@ -138,9 +138,14 @@ def garbage(path, marker):
     many = [conn(path) for _ in range(80)]
     for m in many:
         m.close()
-    # The daemon refuses connections over its limit until it has seen these close.
+    # The daemon refuses connections over its limit until it has seen these close:
+    # a refusal (an error answer, or the connection closed on us) means not yet.
+    st = {}
     for _ in range(100):
-        st = status(path)
+        try:
+            st = status(path)
+        except (BrokenPipeError, ConnectionResetError, EOFError) as e:
+            st = {"refused": repr(e)}
         if st.get("ok") is True:
             break
         time.sleep(0.1)

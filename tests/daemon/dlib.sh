@@ -27,21 +27,12 @@ daemon_matrix() {
 start_daemon() { # [matrix file]
   "$MFBENCHD" -m "${1:-$T/m.yaml}" --store "$DB" --socket "$SOCK" 2>>"$T/daemon.log" &
   DPID=$!
-  i=0
-  while [ $i -lt 100 ] && ! [ -S "$SOCK" ]; do sleep 0.1; i=$((i + 1)); done
-  [ -S "$SOCK" ] || { bad "daemon did not start: $(tail -5 "$T/daemon.log")"; return 1; }
+  poll_until 10 test -S "$SOCK" || { bad "daemon did not start: $(tail -5 "$T/daemon.log")"; return 1; }
 }
 
 # wait_gone PID SECONDS: 0 when the process ended within the time.
-wait_gone() {
-  i=0
-  while [ $i -lt $(($2 * 10)) ]; do
-    kill -0 "$1" 2>/dev/null || return 0
-    sleep 0.1
-    i=$((i + 1))
-  done
-  return 1
-}
+gone() { ! kill -0 "$1" 2>/dev/null; }
+wait_gone() { poll_until "$2" gone "$1"; }
 
 stop_daemon() {
   [ -n "$DPID" ] || return 0
@@ -57,6 +48,14 @@ stop_daemon() {
 cleanup_hooks="stop_daemon"
 
 sq() { sqlite3 "$DB" "$1"; }
+
+# Predicates for wait_for: the daemon's status names job N (queued, running or
+# recent); the log has at least N lines matching PATTERN; run N has N2 phases.
+job_known() { $CTL "$SOCK" send '{"cmd":"status"}' 2>/dev/null | grep -Eq "\"job\":$1[,}]"; }
+log_count_ge() { [ "$(grep -c -- "$1" "$T/daemon.log")" -ge "$2" ]; }
+run_phases_eq() {
+  [ "$(sq "select count(*) from phases p join cells c on p.cell_id=c.id where c.run_id=$1" 2>/dev/null)" = "$2" ]
+}
 expect_store_ok() {
   expect_eq "PRAGMA integrity_check" "$(sqlite3 "$DB" 'PRAGMA integrity_check')" ok
 }

@@ -20,7 +20,7 @@ expect_contains "idle status" "$(cat "$T/s0.txt")" "idle"
 # 1. Trigger and follow: trigger --wait in the background, status polled meanwhile.
 "$MFBENCH" trigger --socket "$SOCK" --wait flask/text >"$T/w1.txt" 2>"$T/w1.err" &
 wpid=$!
-sleep 0.3
+wait_for 10 job_known 1
 $CTL "$SOCK" follow 1 120 >"$T/f1.txt"
 expect_eq "follow job 1" "$?" 0
 expect_contains "status showed a load phase" "$(head -1 "$T/f1.txt")" "phase"
@@ -54,14 +54,11 @@ expect_store_ok
 #    then the running one cancelled during its second phase.
 daemon_matrix 4s "{start: 2, step: 2, max: 20}"
 kill -HUP "$DPID"
-sleep 0.5
+wait_for 10 log_count_ge event=reloaded 1
 out=$("$MFBENCH" trigger --socket "$SOCK" flask/text 2>&1)
 expect_eq "long job" "$out" "job 4 queued"
 "$MFBENCH" trigger --socket "$SOCK" tornado/text >/dev/null 2>&1
-i=0
-while [ $i -lt 300 ] && [ "$(sq 'select count(*) from phases p join cells c on p.cell_id=c.id where c.run_id=4' 2>/dev/null)" != 1 ]; do
-  sleep 0.1; i=$((i + 1))
-done
+wait_for 30 run_phases_eq 4 1
 $CTL "$SOCK" wait-phase 30 >/dev/null
 expect_eq "second phase running" "$?" 0
 marker="$T/pwned"
@@ -98,7 +95,7 @@ expect_eq "unknown profile exit" "$?" 2
 # 5. SIGHUP with a broken matrix: logged with file:line:col, the old one stays.
 printf 'version: 1\nnode: [\n' >"$T/m.yaml"
 kill -HUP "$DPID"
-sleep 0.5
+wait_for 10 log_count_ge event=reload_failed 1
 expect_contains "reload error logged" "$(grep reload_failed "$T/daemon.log")" "<3>event=reload_failed error=\"$T/m.yaml:"
 st=$($CTL "$SOCK" send '{"cmd":"status"}')
 expect_contains "still answering after a bad reload" "$st" '"ok":true'

@@ -9,10 +9,7 @@ daemon_matrix 3s "{start: 2, step: 2, max: 20}"
 
 # wait_second_phase RUN: a phase of the run is stored and the next one runs.
 wait_second_phase() {
-  i=0
-  while [ $i -lt 300 ] && [ "$(sq "select count(*) from phases p join cells c on p.cell_id=c.id where c.run_id=$1" 2>/dev/null)" != 1 ]; do
-    sleep 0.1; i=$((i + 1))
-  done
+  wait_for 30 run_phases_eq "$1" 1 || return 1
   $CTL "$SOCK" wait-phase 30 >/dev/null
 }
 
@@ -48,8 +45,7 @@ left=$(pgrep -f "$T/node/(targets|user)/" | tr '\n' ' ')
 case "$left" in "") bad "a server should be left on the node after SIGKILL" ;; *) ok ;; esac
 expect_eq "run still running in the store" "$(sq 'select status from runs where id=2')" running
 start_daemon || finish
-i=0
-while [ $i -lt 150 ] && ! grep -q "event=stale_server_stopped" "$T/daemon.log"; do sleep 0.1; i=$((i + 1)); done
+wait_for 15 log_count_ge event=stale_server_stopped 1
 expect_no_server "$T/node"
 expect_eq "run marked interrupted at start" "$(sq 'select status from runs where id=2')" interrupted
 expect_eq "cell marked interrupted" "$(sq 'select status from cells where run_id=2')" interrupted

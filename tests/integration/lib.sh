@@ -75,3 +75,25 @@ expect_no_server() { # workdir
   left=$(pgrep -f "$1/(targets|user)/" 2>/dev/null | tr '\n' ' ')
   expect_eq "no server process left under $1" "$left" ""
 }
+
+# poll_until TIMEOUT_S CMD...: runs CMD every 0.1 s until it succeeds (0) or
+# TIMEOUT_S seconds have passed (1). Bounded in time and in count.
+poll_until() {
+  pu_end=$(($(date +%s) + $1)) pu_max=$(($1 * 10 + 10)) pu_n=0
+  shift
+  while :; do
+    "$@" && return 0
+    pu_n=$((pu_n + 1))
+    [ "$(date +%s)" -lt "$pu_end" ] && [ $pu_n -lt $pu_max ] || return 1
+    sleep 0.1
+  done
+}
+
+# wait_for TIMEOUT_S CMD...: poll_until, and a failed check naming CMD on timeout.
+wait_for() {
+  wf_t=$1
+  poll_until "$@" && return 0
+  shift
+  bad "gave up after ${wf_t} s waiting for: $*"
+  return 1
+}

@@ -8,7 +8,7 @@ mkdir -p "$T/mine"
 cat >"$T/mine/app.py" <<'PY'
 import sys, time
 print("mine: starting, but never listening", flush=True)
-time.sleep(600)
+time.sleep(600)  # the test: a server that never listens
 PY
 mkdir -p "$T/wrong"
 cat >"$T/wrong/app.py" <<'PY'

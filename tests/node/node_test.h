@@ -39,6 +39,12 @@ static inline int pid_running(long pid)
     return r && r[1] == ' ' && r[2] != 'Z';
 }
 
+/* For wait_until: the pid (a long) no longer runs. */
+static inline int pid_gone(void *pid)
+{
+    return !pid_running(*(long *)pid);
+}
+
 static inline long read_long_file(const char *path)
 {
     FILE *f = fopen(path, "r");

@@ -29,6 +29,25 @@ static void write_file(const char *rel, const char *text, int mode)
     chmod(p, (mode_t)mode);
 }
 
+/* For wait_until: the file at path holds the server's first line. */
+static int file_has_its2(void *path)
+{
+    char b[256] = "";
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t k = fread(b, 1, sizeof b - 1, f);
+    fclose(f);
+    b[k] = '\0';
+    return strstr(b, "it's 2") != NULL;
+}
+
+/* For wait_until: the file at path exists. */
+static int file_exists(void *path)
+{
+    return access(path, F_OK) == 0;
+}
+
 static void test_exec(struct node *n)
 {
     struct err e;
@@ -102,10 +121,22 @@ static void test_timeout(struct node *n)
     CHECK_CONTAINS(e.msg, "sleep 100");
     long child = read_long_file(pidf);
     CHECK_INT(child, >, 1);
-    /* the group got SIGTERM; give the kernel a moment */
-    for (int i = 0; i < 50 && child > 1 && pid_running(child); i++)
-        usleep(20000);
-    CHECK_INT(pid_running(child), ==, 0);
+    /* the group got SIGTERM; the kernel may take a moment */
+    CHECK(child > 1 && wait_until(pid_gone, &child, 2000));
+
+    /* SIGTERM goes to the whole group first, not only its leader: a child
+     * that handles it leaves a mark (SIGKILL, 1 s later, would leave none).
+     * Its output goes to /dev/null: the pipe is closed before the SIGTERM,
+     * and its shell's "Terminated" would die of SIGPIPE. */
+    char sigf[512];
+    snprintf(sigf, sizeof sigf, "%s/term.sig", tmpdir);
+    snprintf(cmd, sizeof cmd,
+             "sh -c 'trap \"echo term > %s; exit 0\" TERM; while :; do sleep 0.05; done' "
+             ">/dev/null 2>&1 & wait",
+             sigf);
+    err_clear(&e);
+    CHECK_INT(node_exec(n, cmd, 1500, &out, &st, &e), ==, -ETIMEDOUT); /* time to set its trap */
+    CHECK(wait_until(file_exists, sigf, 3000));
 
     /* a child that ignores SIGTERM gets SIGKILL after 1 s */
     snprintf(cmd, sizeof cmd, "sh -c 'trap \"\" TERM; echo $$ > %s; while :; do sleep 0.05; done'",
@@ -115,9 +146,7 @@ static void test_timeout(struct node *n)
     CHECK_INT(node_exec(n, cmd, 300, &out, &st, &e), ==, -ETIMEDOUT);
     child = read_long_file(pidf);
     CHECK_INT(child, >, 1);
-    for (int i = 0; i < 50 && child > 1 && pid_running(child); i++)
-        usleep(20000);
-    CHECK_INT(pid_running(child), ==, 0);
+    CHECK(child > 1 && wait_until(pid_gone, &child, 2000));
     buf_free(&out);
 }
 
@@ -254,7 +283,9 @@ static void test_server(struct node *n)
         CHECK_INT(srv.nofile, ==, 999999);
         CHECK_STR(srv.warning, "");
     }
-    usleep(200000);
+    /* start returns once the server leads its group; its ulimit, taskset and
+     * echo run after: wait for the echo, the last of them */
+    CHECK(wait_until(file_has_its2, logf, 5000));
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "grep -q \"^Max open files *%lld \" /proc/%ld/limits",
              (long long)srv.nofile, srv.pid);

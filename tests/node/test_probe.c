@@ -102,6 +102,14 @@ int main(void)
     CHECK_INT(probe_wait(url, &wrong, 5000, NULL, NULL, NULL, &e), ==, -EPROTO);
     CHECK_CONTAINS(e.msg, "body differs at byte 14: expected \"World\\\"}\" got \"world\\\"}\"");
 
+    /* a body that only begins with the expected one is wrong too */
+    wrong = x;
+    wrong.body_len = 20;
+    err_clear(&e);
+    CHECK_INT(probe_wait(url, &wrong, 5000, NULL, NULL, NULL, &e), ==, -EPROTO);
+    CHECK_CONTAINS(e.msg, "body differs at byte 20");
+    CHECK_CONTAINS(e.msg, "(20 vs 21 bytes)");
+
     wrong = x;
     wrong.body = NULL;
     wrong.length = 5;

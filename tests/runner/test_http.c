@@ -161,6 +161,16 @@ int main(void)
     /* 204 has no body */
     g = feed_s(&any, "HTTP/1.1 204 No Content\r\n\r\n", 0);
     CHECK_INT(g.n, ==, 1);
+    /* neither has 304, whatever its Content-Length says: the next response
+     * starts right after its headers */
+    g = feed_s(&any,
+               "HTTP/1.1 304 Not Modified\r\nContent-Length: 12\r\n\r\n"
+               "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+               0);
+    CHECK_INT(g.err, ==, 0);
+    CHECK_INT(g.n, ==, 2);
+    CHECK_INT(g.status[0], ==, 304);
+    CHECK_INT(g.status[1], ==, 200);
 
     /* body delimited by close */
     {

@@ -25,6 +25,14 @@ try:
     check(r.returncode == 0, "ok run exits 0: %r" % r.stderr)
     check("Requests/sec:" in r.stdout and "Latency" in r.stdout, "human summary")
 
+    # Closed loop without think offers no bound: offered_rps 0, not the measured rps
+    # (an open-loop run that keeps its rate has rps == offered and cannot tell them apart).
+    r = run(base + "/text", "-c", "2", "-d", "500ms", "--json")
+    check(r.returncode == 0, "closed-loop run exits 0: %r" % r.stderr)
+    j = json.loads(r.stdout or "{}")
+    check(j.get("rps", 0) > 0 and j.get("offered_rps") == 0, "closed loop: rps > 0, offered 0: %r"
+          % {k: j.get(k) for k in ("rps", "offered_rps")})
+
     with tempfile.TemporaryDirectory() as d:
         pre = os.path.join(d, "run")
         r = run(base + "/text", "-c", "4", "-d", "2s", "--warmup", "500ms", "--rate", "200",
