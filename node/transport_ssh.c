@@ -253,11 +253,11 @@ static void out_append(struct buf *out, const char *p, size_t n)
     (void)buf_append(out, p, n);
 }
 
-/* Closes and frees a channel within a short deadline of its own, reading the
- * exit status (128+signal when killed) on the way when status is set. */
-static void channel_finish(struct ssh_node *sn, LIBSSH2_CHANNEL *ch, int *status)
+/* Closes and frees a channel within a deadline of its own (close_ms), reading
+ * the exit status (128+signal when killed) on the way when status is set. */
+static void channel_finish(struct ssh_node *sn, LIBSSH2_CHANNEL *ch, int *status, int64_t close_ms)
 {
-    int64_t dl = mono_ms() + SSH_CLOSE_MS;
+    int64_t dl = mono_ms() + close_ms;
     int cr;
     SSH_RETRY(sn, dl, cr, libssh2_channel_close(ch));
     if (cr == 0)
@@ -382,7 +382,13 @@ static int ssh_exec_in(struct node *n, const char *cmd, const void *in, size_t i
     }
 
 close:
-    channel_finish(sn, ch, rc == 0 ? status : NULL);
+    /* After a timeout the node's own `timeout` ends the command (secs after
+     * it started there, SIGKILL 2 s later) and only then does sshd close the
+     * channel: wait for that, plus how late the remote start may have been
+     * (a slow login shell), rather than give up on the session. */
+    channel_finish(sn, ch, rc == 0 ? status : NULL,
+                   rc == -ETIMEDOUT ? SSH_CLOSE_MS + (secs + 2) * 1000 - timeout_ms + 3000
+                                    : SSH_CLOSE_MS);
     return rc;
 }
 
