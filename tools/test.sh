@@ -6,7 +6,7 @@
 # build that ran no test, a missing test log, and each sanitizer report.
 # MFBENCH_TEST_ARGS (optional) is passed to `meson test`: test names or --suite X.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 tools/deps.sh --test || { echo "tools/deps.sh --test failed"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 # sshd needs its privilege-separation folder; the fixture starts its own sshd.
 [ -d /run/sshd ] || { mkdir -p /run/sshd 2>/dev/null || sudo mkdir -p /run/sshd; }
@@ -57,6 +57,7 @@ for f in "$san"/*; do
 done
 
 # One closing line for CI, counted from meson's own JSON logs.
+# shellcheck disable=SC2086 # one argument per suite result
 /usr/bin/python3 - $results <<'PY'
 import json, sys
 passed = failed = skipped = 0
