@@ -1,53 +1,127 @@
 #!/bin/sh
 # test.sh - README command 2: install what is missing, build twice (plain, and
 # with AddressSanitizer + UndefinedBehaviorSanitizer), run every suite in both,
-# and end with one line "N passed, N failed". Exit status 1 on any failure.
+# and end with one line "N passed, N failed, N skipped". Exit status 1 on any failure.
+# A build that does not set up or compile counts as one failed test; so does a
+# build that ran no test, a missing test log, and each sanitizer report.
+# MFBENCH_TEST_ARGS (optional) is passed to `meson test`: test names or --suite X.
 set -u
-cd "$(dirname "$0")/.."
-tools/deps.sh --test || { echo "0 passed, 1 failed"; exit 1; }
+cd "$(dirname "$0")/.." || exit 1
+tools/deps.sh --test || { echo "tools/deps.sh --test failed"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 # sshd needs its privilege-separation folder; the fixture starts its own sshd.
 [ -d /run/sshd ] || { mkdir -p /run/sshd 2>/dev/null || sudo mkdir -p /run/sshd; }
 
-status=0
-summary=""
+# Each suite adds NAME=LOG (a meson testlog.json) or NAME!why to the list counted below.
+results=""
 run_suite() { # name builddir [meson setup args...]
   name=$1 dir=$2; shift 2
-  if [ ! -d "$dir" ]; then
-    meson setup "$dir" "$@" >/dev/null || { status=1; return; }
+  if [ ! -f "$dir/build.ninja" ]; then
+    rm -rf "$dir"
+    if ! meson setup "$dir" "$@" >"$dir.setup.log" 2>&1; then
+      echo "== $name: meson setup failed; the end of $dir.setup.log:"
+      tail -n 30 "$dir.setup.log"
+      results="$results $name!setup"
+      return
+    fi
   fi
   if ! meson compile -C "$dir" >"$dir.compile.log" 2>&1; then
-    cat "$dir.compile.log"; status=1; return
+    echo "== $name: meson compile failed; the end of $dir.compile.log:"
+    tail -n 40 "$dir.compile.log"
+    results="$results $name!compile"
+    return
   fi
+  # A log left by an earlier run must not be counted as this one's.
+  rm -f "$dir/meson-logs/testlog.json"
+  # shellcheck disable=SC2086 # MFBENCH_TEST_ARGS is a list of words on purpose
   meson test -C "$dir" --print-errorlogs --num-processes 2 --timeout-multiplier "${TIMEOUT_MULT:-1}" \
-    --no-rebuild || status=1
-  summary="$summary $dir/meson-logs/testlog.json"
+    --no-rebuild ${MFBENCH_TEST_ARGS:-}
+  results="$results $name=$dir/meson-logs/testlog.json"
 }
+
 run_suite plain build-test
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+
+# Sanitizer findings exit with codes no test expects (86 ASan and LSan, 87
+# UBSan), and each report is also written under $san so that one in a process
+# whose status a test ignores still fails the run. Exported: meson passes its
+# environment to the tests, and they to mfbench and mfbenchd. The folder is
+# world-writable: a test runs mfbench as nobody.
+san=$(mktemp -d /tmp/mfbench-san.XXXXXX) || { echo "mktemp failed"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
+chmod 1777 "$san"
+ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=86:log_path=$san/asan"
+UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=87:log_path=$san/ubsan"
+export ASAN_OPTIONS UBSAN_OPTIONS
 TIMEOUT_MULT=2 run_suite sanitize build-test-asan -Db_sanitize=address,undefined -Db_lundef=false
+unset ASAN_OPTIONS UBSAN_OPTIONS
+for f in "$san"/*; do
+  [ -f "$f" ] && results="$results sanitize~$f"
+done
 
 # One closing line for CI, counted from meson's own JSON logs.
-/usr/bin/python3 - $summary <<'PY'
+# shellcheck disable=SC2086 # one argument per suite result
+/usr/bin/python3 - $results <<'PY'
 import json, sys
 passed = failed = skipped = 0
-for path in sys.argv[1:]:
+skips = []
+
+
+def fail(suite, what):
+    global failed
+    failed += 1
+    print(f"FAILED: {suite}: {what}")
+
+
+def reason(r):
+    """The last line a skipped test printed (stderr first): its reason."""
+    for field in ("stderr", "stdout"):
+        lines = [l for l in (r.get(field) or "").splitlines() if l.strip()]
+        if lines:
+            last = lines[-1].strip()
+            return last[5:].strip() if last.startswith("SKIP:") else last
+    return "(no reason printed)"
+
+
+for arg in sys.argv[1:]:
+    if "~" in arg:  # a sanitizer report file
+        suite, path = arg.split("~", 1)
+        try:
+            text = open(path, errors="replace").read()
+        except OSError as e:
+            text = str(e)
+        fail(suite, f"sanitizer report {path}:\n{text[:4000]}")
+        continue
+    if "!" in arg:  # a build that did not set up or compile
+        suite, stage = arg.split("!", 1)
+        fail(suite, f"meson {stage} failed (its log's end is printed above)")
+        continue
+    suite, path = arg.split("=", 1)
     try:
-        lines = open(path).read().splitlines()
-    except OSError:
-        failed += 1
+        lines = [l for l in open(path).read().splitlines() if l.strip()]
+    except OSError as e:
+        fail(suite, f"no test log: {e}")
+        continue
+    if not lines:
+        fail(suite, f"no test ran ({path} is empty)")
         continue
     for line in lines:
-        r = json.loads(line)
+        try:
+            r = json.loads(line)
+        except ValueError:
+            fail(suite, f"unreadable line in {path}: {line[:200]}")
+            continue
         res = r.get("result")
         if res in ("OK", "EXPECTEDFAIL"):
             passed += 1
         elif res == "SKIP":
             skipped += 1
+            skips.append(f"{suite}: {r.get('name')}: {reason(r)}")
         else:
-            failed += 1
-            print("FAILED:", path.split("/")[0], r.get("name"), res)
+            fail(suite, f"{r.get('name')} {res} (exit {r.get('returncode')})")
+for s in skips:
+    print("SKIPPED:", s)
 print(f"{passed} passed, {failed} failed, {skipped} skipped")
 sys.exit(1 if failed else 0)
 PY
-[ $? -eq 0 ] || status=1
-exit $status
+status=$?
+rm -rf "$san"
+[ "$status" -eq 0 ] || exit 1
+exit 0

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "node.h"
@@ -337,19 +338,36 @@ static void test_server(struct node *n)
     CHECK(access(pidf, F_OK) != 0);
     CHECK_INT(node_server_stop_pidfile(n, pidf, 1000, &found, &e), ==, 0);
     CHECK_INT(found, ==, 0);
-    /* a stale pid file naming a process that is not a group leader (our own
-     * test process, pid reused) is not killed */
+    /* a stale pid file naming a live process that leads no group (a pid
+     * reused by someone else's process) is not signalled: a child of ours,
+     * left in our group, so this holds whether or not we lead one */
+    pid_t other = fork();
+    if (other == 0) {
+        for (int i = 0; i < 300; i++) /* bounded: 30 s at most, killed below */
+            usleep(100000);
+        _exit(0);
+    }
+    CHECK_INT(other, >, 0);
+    if (other <= 0)
+        return;
+    CHECK(getpgid(other) != other);
     char txt[32];
-    snprintf(txt, sizeof txt, "%ld\n", (long)getpid());
+    snprintf(txt, sizeof txt, "%ld\n", (long)other);
     FILE *f = fopen(pidf, "w");
     if (f) {
         fputs(txt, f);
         fclose(f);
     }
-    if (getpgid(0) != getpid()) {
-        CHECK_INT(node_server_stop_pidfile(n, pidf, 1000, &found, &e), ==, 0);
-        CHECK_INT(found, ==, 0);
-    }
+    found = -1;
+    err_clear(&e);
+    CHECK_INT(node_server_stop_pidfile(n, pidf, 300, &found, &e), ==, 0);
+    CHECK_INT(found, ==, 0);
+    int wst = 0;
+    CHECK_INT(waitpid(other, &wst, WNOHANG), ==, 0); /* still running, not signalled */
+    CHECK(access(pidf, F_OK) != 0);                  /* the stale file is gone */
+    kill(other, SIGKILL);
+    CHECK_INT(waitpid(other, &wst, 0), ==, other);
+    CHECK(WIFSIGNALED(wst) && WTERMSIG(wst) == SIGKILL);
 }
 
 int main(void)

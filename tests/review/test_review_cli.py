@@ -4,11 +4,13 @@ values (built by test_review_cmds --fill), then of two real quick runs on
 the local node: history, regressions, show md parsed
 back, show json, compare exit codes, report csv read with Locust's own header
 (from the installed locust package), md and html files, an empty store, an
-older (version 0) schema, a store read by a user who may not write it, and
-prune."""
+older (version 0) schema, and prune. With --readonly: a store read by a user
+who may not write it (needs root and setpriv; else a skip, exit 77)."""
 import csv
 import json
 import os
+import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -16,6 +18,7 @@ import tempfile
 
 MFBENCH = os.environ["MFBENCH"]
 FILL = os.environ["REVIEW_FILL"]
+SRC = os.environ["SRC"]
 failures = 0
 checks = 0
 
@@ -82,10 +85,10 @@ def real_runs(tmp):
     for _ in range(2):
         p = subprocess.run([MFBENCH, "run", "-p", "quick", "--store", db, "flask/text"],
                            capture_output=True, text=True, timeout=150)
-        check(p.returncode in (0, 1), f"mfbench run: {p.returncode} {p.stderr[-400:]}")
+        check(p.returncode == 0, f"mfbench run exits 0: {p.returncode} {p.stderr[-400:]}")
     rc, out, _ = mf("history", "flask/text", "--json", db=db)
     rows = json.loads(out) if rc == 0 else []
-    check(len(rows) == 2 and all(r["peak_rps"] > 0 for r in rows if r["status"] == "ok"),
+    check(len(rows) == 2 and all(r["status"] == "ok" and r["peak_rps"] > 0 for r in rows),
           f"two real runs in the history: {rows}")
     rc, out, _ = mf("show", "last", "--format", "md", db=db)
     t = md_tables(out)
@@ -126,12 +129,19 @@ def readonly_store():
     """The daemon's store read by another user: a folder and file this user may
     not write. Run as `nobody` (setpriv): once with no -wal file (nobody is
     writing: read immutable), once while a writer holds it open with a change
-    still only in the -wal file (read-only through the existing -shm)."""
-    if os.geteuid() != 0 or not os.path.exists("/usr/bin/setpriv"):
-        print("SKIP: read-only store checks need root and setpriv", file=sys.stderr)
-        return
+    still only in the -wal file (read-only through the existing -shm).
+    Returns 77 (a skip, its reason printed) when it cannot run as another user."""
+    if os.geteuid() != 0:
+        print("SKIP: reading a store as another user needs root (setpriv)", file=sys.stderr)
+        return 77
+    if not os.path.exists("/usr/bin/setpriv"):
+        print("SKIP: /usr/bin/setpriv not found (util-linux)", file=sys.stderr)
+        return 77
     top = tempfile.mkdtemp(prefix="mfbench-ro-")
     os.chmod(top, 0o755)
+    # nobody may not reach the build folder (a clone under /root): a copy it can run
+    mfbench = os.path.join(top, "mfbench")
+    shutil.copy(MFBENCH, mfbench)
     d = os.path.join(top, "state")
     os.mkdir(d)
     db = os.path.join(d, "results.db")
@@ -142,7 +152,7 @@ def readonly_store():
 
     def as_nobody(*args):
         p = subprocess.run(["/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
-                            "--clear-groups", MFBENCH, *args, "--store", db],
+                            "--clear-groups", mfbench, *args, "--store", db],
                            capture_output=True, text=True, timeout=60,
                            env={**os.environ, "LC_ALL": "C.UTF-8"})
         return p.returncode, p.stdout, p.stderr
@@ -177,6 +187,7 @@ def readonly_store():
     check(rc == 1 and "older" in err and "upgrade" in err, "older schema, read-only: " + err)
     os.chmod(d, 0o755)
     subprocess.run(["rm", "-rf", top], check=False)
+    return 0
 
 
 def prune(tmp):
@@ -220,7 +231,18 @@ def prune(tmp):
     check(count("SELECT group_concat(id) FROM runs") == "6", "a running run is never deleted")
 
 
+def schema_version():
+    """STORE_SCHEMA_VERSION from store/store.h: the version this build writes."""
+    with open(os.path.join(SRC, "store", "store.h")) as f:
+        m = re.search(r"^#define STORE_SCHEMA_VERSION (\d+)$", f.read(), re.M)
+    return int(m.group(1)) if m else -1
+
+
 def main():
+    if sys.argv[1:] == ["--readonly"]:
+        rc = readonly_store()
+        print(f"{checks} checks, {failures} failed", file=sys.stderr)
+        return rc if rc == 77 else 1 if failures or not checks else 0
     tmp = tempfile.mkdtemp(prefix="mfbench-review-cli-")
     db = os.path.join(tmp, "results.db")
     subprocess.run([FILL, "--fill", db], check=True, timeout=60)
@@ -342,10 +364,10 @@ def main():
     rc, out, _ = mf("history", db=old)
     check(rc == 0 and "no stored results" in out, "a version 0 store is migrated")
     con = sqlite3.connect(old)
-    check(con.execute("PRAGMA user_version").fetchone()[0] >= 1, "user_version raised")
+    ver = con.execute("PRAGMA user_version").fetchone()[0]
+    check(ver == schema_version(), f"user_version raised to {schema_version()}: {ver}")
     con.close()
 
-    readonly_store()
     prune(tmp)
     real_runs(tmp)
     subprocess.run(["rm", "-rf", tmp], check=False)
