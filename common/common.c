@@ -333,8 +333,8 @@ int mf_read_file(const char *path, size_t max, struct buf *b, struct err *e)
         }
     }
     close(fd);
-    if (!b->data)
-        buf_append(b, "", 0);
+    if (!b->data && buf_append(b, "", 0) != 0) /* an empty file is "", not NULL */
+        return err_set(e, -ENOMEM, "%s: out of memory", path);
     return 0;
 }
 

@@ -11,10 +11,14 @@
 
 #if defined(__GNUC__)
 #define MF_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#ifndef MF_MUST_CHECK
 #define MF_MUST_CHECK __attribute__((warn_unused_result)) /* the result is an error code */
+#endif
 #else
 #define MF_PRINTF(a, b)
+#ifndef MF_MUST_CHECK
 #define MF_MUST_CHECK
+#endif
 #endif
 
 /* An error a caller owns. The first error set wins; later ones are ignored so
@@ -45,17 +49,17 @@ void buf_init(struct buf *b, size_t max);
 void buf_free(struct buf *b);
 void buf_reset(struct buf *b);
 /* 0, or -ENOMEM when allocation fails, or -E2BIG when the cap would be passed. */
-int buf_append(struct buf *b, const void *p, size_t n);
-int buf_puts(struct buf *b, const char *s);
-int buf_printf(struct buf *b, const char *fmt, ...) MF_PRINTF(2, 3);
-int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+MF_MUST_CHECK int buf_append(struct buf *b, const void *p, size_t n);
+MF_MUST_CHECK int buf_puts(struct buf *b, const char *s);
+MF_MUST_CHECK int buf_printf(struct buf *b, const char *fmt, ...) MF_PRINTF(2, 3);
+MF_MUST_CHECK int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 /* Appends s single-quoted for POSIX sh: 'it'\''s'. Safe for any bytes but NUL. */
-int buf_shquote(struct buf *b, const char *s);
+MF_MUST_CHECK int buf_shquote(struct buf *b, const char *s);
 /* Keeps only the last `lines` lines of b (for log tails). */
 void buf_tail_lines(struct buf *b, int lines);
 
 /* Durations: "60s", "2m", "500ms", "1h", "1.5s", "0". Returns 0 and sets *ms, or -EINVAL. */
-int dur_parse(const char *s, int64_t *ms);
+MF_MUST_CHECK int dur_parse(const char *s, int64_t *ms);
 /* Formats ms compactly ("1m30s", "500ms", "2s"). */
 const char *dur_format(int64_t ms, char *buf, size_t n);
 
@@ -66,8 +70,8 @@ int64_t mono_ms(void);
 const char *iso8601_utc(time_t t, char *buf, size_t n);
 
 /* Strict integer parsing: the whole string, in [min,max]. 0 or -EINVAL/-ERANGE. */
-int parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
-int parse_double(const char *s, double *out);
+MF_MUST_CHECK int parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
+MF_MUST_CHECK int parse_double(const char *s, double *out);
 
 /* SHA-256 of a byte string as 64 lowercase hex digits plus NUL. */
 struct sha256 {
@@ -86,7 +90,7 @@ size_t mf_strlcpy(char *dst, const char *src, size_t n);
 /* strdup that returns NULL for NULL. Caller frees. */
 char *mf_strdup(const char *s);
 /* Reads a whole file (capped at max bytes) into b. 0 or negative errno with e set. */
-int mf_read_file(const char *path, size_t max, struct buf *b, struct err *e);
+MF_MUST_CHECK int mf_read_file(const char *path, size_t max, struct buf *b, struct err *e);
 
 /* The one quantile: q in [0,1] of sorted[0..n) by linear interpolation between
  * order statistics (numpy's default, R's type 7). NAN when n is 0. */

@@ -6,6 +6,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifndef MF_MUST_CHECK /* as in common.h, which this header does not need */
+#if defined(__GNUC__)
+#define MF_MUST_CHECK __attribute__((warn_unused_result))
+#else
+#define MF_MUST_CHECK
+#endif
+#endif
+
 /* Failure kinds of a request. FAIL_CLIENT is the load engine's own limit
  * (EMFILE, ENFILE, EADDRNOTAVAIL) and is never blamed on the server. */
 enum fail_kind {
@@ -83,7 +91,7 @@ enum cell_status {
     CELL__COUNT
 };
 const char *cell_status_name(enum cell_status s);
-int cell_status_parse(const char *s, enum cell_status *out);
+MF_MUST_CHECK int cell_status_parse(const char *s, enum cell_status *out);
 
 struct cell_result {
     int64_t id;
@@ -140,7 +148,7 @@ struct run_record {
 int phase_in_search(const struct phase_result *p);
 
 /* Appends a copy of p. 0 or -ENOMEM. */
-int cell_result_add_phase(struct cell_result *c, const struct phase_result *p);
+MF_MUST_CHECK int cell_result_add_phase(struct cell_result *c, const struct phase_result *p);
 void cell_result_free(struct cell_result *c); /* frees members, not c itself */
 void run_record_free(struct run_record *r);   /* frees members and cells */
 void phase_result_init(struct phase_result *p);

@@ -166,7 +166,8 @@ static void record_budget_skip(struct daemon *d, struct dmn_exec *x, struct jobc
     c.error = strdup(msg);
     if (store_cell_begin(d->store, x->run_id, &c, &e) == 0) {
         c.status = CELL_SKIPPED;
-        store_cell_finish(d->store, &c, &e);
+        if (store_cell_finish(d->store, &c, &e) != 0)
+            c.status = CELL_SKIPPED; /* e is logged below */
     }
     if (e.code)
         dmn__log(3, "event=store_error job=%lld error=%s", (long long)jc->job->id,
@@ -269,7 +270,8 @@ static void record_unstarted(struct daemon *d, struct dmn_exec *x, struct jobctx
         c.status = CELL_RUNNING;
         if (store_cell_begin(d->store, x->run_id, &c, &e) == 0) {
             c.status = st;
-            store_cell_finish(d->store, &c, &e);
+            if (store_cell_finish(d->store, &c, &e) != 0)
+                c.status = st; /* e is logged below */
         }
         if (e.code)
             dmn__log(3, "event=store_error job=%lld error=%s", (long long)jc->job->id,

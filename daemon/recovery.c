@@ -51,7 +51,9 @@ void dmn__recover_forced(struct daemon *d, int *runs, int *servers)
     err_clear(&e);
     *runs = *servers = 0;
     if (store_open(d->store_path, &s, &e) == 0) {
-        store_mark_interrupted(s, runs, &e); /* best effort: we are leaving */
+        /* Best effort, we are leaving; the next start's recovery repeats it. */
+        if (store_mark_interrupted(s, runs, &e) != 0)
+            dmn__log(3, "event=store_error error=%s", dmn__kv(e.msg, (char[1024]){0}, 1024));
         store_close(s);
     }
     uv_mutex_lock(&d->mu);
@@ -60,7 +62,8 @@ void dmn__recover_forced(struct daemon *d, int *runs, int *servers)
     struct dmn_exec x = {.matrix = m};
     if (node_open(&m->node, &node, &e) == 0) {
         x.node = node;
-        dmn_cleanup_node(&x, servers, &e);
+        if (dmn_cleanup_node(&x, servers, &e) != 0)
+            dmn__log(3, "event=node_error error=%s", dmn__kv(e.msg, (char[1024]){0}, 1024));
         node_close(node);
     }
 }

@@ -692,12 +692,19 @@ static int server_fresh(struct cell_ctx *k, struct cell_result *c)
     struct dmn_exec *x = k->x;
     const struct cfg_node *nc = &x->matrix->node;
     if (k->server_up) {
-        node_server_stop(x->node, &k->srv, STOP_GRACE_MS, &k->cerr);
+        if (node_server_stop(x->node, &k->srv, STOP_GRACE_MS, &k->cerr) != 0)
+            logf_(x, 4, k->fw->name, k->pl->name, "stopping the server before a restart: %s",
+                  k->cerr.msg);
         err_clear(&k->cerr);
         k->server_up = 0;
     }
     /* A server left by an earlier, killed mfbench on this port. */
-    node_server_stop_pidfile(x->node, k->p.pidfile, STOP_GRACE_MS, &(int){0}, &k->cerr);
+    int stale = 0;
+    if (node_server_stop_pidfile(x->node, k->p.pidfile, STOP_GRACE_MS, &stale, &k->cerr) != 0)
+        logf_(x, 4, k->fw->name, k->pl->name, "stopping a server left on the node: %s",
+              k->cerr.msg);
+    else if (stale)
+        logf_(x, 4, k->fw->name, k->pl->name, "stopped a server an earlier run left on the node");
     err_clear(&k->cerr);
     if (node_server_start(x->node, k->cmd, k->p.dir, nc->cpus, nc->nofile, k->p.pidfile,
                           k->p.logfile, &k->srv, &k->cerr) != 0) {
@@ -851,8 +858,9 @@ static int run_phase_spec(struct cell_ctx *k, struct cell_result *c, const struc
         struct node_samples sm;
         struct err se;
         err_clear(&se);
-        node_sampler_finish(x->node, sampler_pid, k->p.samples, cmd_timeout(x), ps->warmup_ms,
-                            x->node_page_kb, x->node_clk_tck, &sm, &se);
+        if (node_sampler_finish(x->node, sampler_pid, k->p.samples, cmd_timeout(x), ps->warmup_ms,
+                                x->node_page_kb, x->node_clk_tck, &sm, &se) != 0)
+            logf_(x, 7, k->fw->name, k->pl->name, "server figures unknown: %s", se.msg);
         ph.server_rss_max_kb = sm.rss_max_kb;
         ph.server_rss_mean_kb = sm.rss_mean_kb;
         ph.server_cpu_pct = sm.cpu_pct;
@@ -1326,7 +1334,8 @@ out:
     if (rc && k.server_up) {
         struct err e2;
         err_clear(&e2);
-        node_server_stop(x->node, &k.srv, STOP_GRACE_MS, &e2);
+        if (node_server_stop(x->node, &k.srv, STOP_GRACE_MS, &e2) != 0)
+            logf_(x, 3, fw->name, pl->name, "stopping the server: %s", e2.msg);
     }
     buf_free(&cmd);
     buf_free(&body);

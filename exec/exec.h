@@ -57,13 +57,13 @@ const char *dmn_targets_dir(const char *explicit_dir);
 
 /* Uploads targets/ (only when changed) and the sampler to the node's workdir.
  * Fills node facts for the run record (host name, kernel). */
-int dmn_prepare_node(struct dmn_exec *x, struct run_record *run, struct err *e);
+MF_MUST_CHECK int dmn_prepare_node(struct dmn_exec *x, struct run_record *run, struct err *e);
 
 /* Runs one cell. out is initialised here (framework/payload set); the caller
  * frees it with cell_result_free. Returns 0 when the cell ran to an outcome
  * (ok, failed, error, skipped, cancelled: see out->status), negative only for
  * a failure of mfbench itself (store write failed, node lost). */
-int dmn_exec_cell(struct dmn_exec *x, const struct cfg_cell *cell, struct cell_result *out,
+MF_MUST_CHECK int dmn_exec_cell(struct dmn_exec *x, const struct cfg_cell *cell, struct cell_result *out,
                   struct err *e);
 
 /* The worst case of one cell under a profile, in seconds (0 when the
@@ -76,6 +76,6 @@ double dmn_cell_max_s(const struct cfg_matrix *m, const char *profile, const str
                       int *phases);
 
 /* Stops a server left on the node by an earlier, killed process. */
-int dmn_cleanup_node(struct dmn_exec *x, int *found, struct err *e);
+MF_MUST_CHECK int dmn_cleanup_node(struct dmn_exec *x, int *found, struct err *e);
 
 #endif

@@ -51,27 +51,27 @@ struct node {
  * with a message naming the host; a host key that is unknown or changed is
  * -EPERM and the message names the host and the SHA256 fingerprint.
  * *out is freed with node_close(). */
-int node_open(const struct cfg_node *cfg, struct node **out, struct err *e);
+MF_MUST_CHECK int node_open(const struct cfg_node *cfg, struct node **out, struct err *e);
 void node_close(struct node *n);
-int node_exec(struct node *n, const char *cmd, int64_t timeout_ms, struct buf *out, int *status,
+MF_MUST_CHECK int node_exec(struct node *n, const char *cmd, int64_t timeout_ms, struct buf *out, int *status,
               struct err *e);
 /* node_exec with `in` fed to the command's stdin. */
-int node_exec_stdin(struct node *n, const char *cmd, const void *in, size_t in_len,
+MF_MUST_CHECK int node_exec_stdin(struct node *n, const char *cmd, const void *in, size_t in_len,
                     int64_t timeout_ms, struct buf *out, int *status, struct err *e);
 /* Runs cmd and fails (-EIO with the output's last lines) unless it exits 0. */
-int node_exec_ok(struct node *n, const char *cmd, int64_t timeout_ms, struct buf *out,
+MF_MUST_CHECK int node_exec_ok(struct node *n, const char *cmd, int64_t timeout_ms, struct buf *out,
                  struct err *e);
 
 /* Copies the local folder `local_dir` into `remote_dir` on the node (created),
  * skipping the upload when the tree's hash equals the one recorded on the node
  * in remote_dir/.mfbench-tree-sha256. __pycache__ and dot files are skipped.
  * *uploaded is set to 1 when files were sent. */
-int node_sync_tree(struct node *n, const char *local_dir, const char *remote_dir, int *uploaded,
+MF_MUST_CHECK int node_sync_tree(struct node *n, const char *local_dir, const char *remote_dir, int *uploaded,
                    struct err *e);
 
 /* Internal: the transports' constructors, called by node_open(). */
-int node__open_local(const struct cfg_node *cfg, struct node *n, struct err *e);
-int node__open_ssh(const struct cfg_node *cfg, struct node *n, struct err *e);
+MF_MUST_CHECK int node__open_local(const struct cfg_node *cfg, struct node *n, struct err *e);
+MF_MUST_CHECK int node__open_ssh(const struct cfg_node *cfg, struct node *n, struct err *e);
 /* Internal: the timeout for one command (cfg->command_timeout_ms, else 60 s). */
 int64_t node__cmd_timeout(const struct node *n);
 
@@ -89,19 +89,19 @@ struct node_server {
  * group (setsid), `ulimit -n` raised to nofile (clamped to the hard limit, with
  * srv->warning saying so), pinned to `cpus` with taskset (NULL/"" = no pin),
  * stdout+stderr to `logfile`, pid written to `pidfile`. */
-int node_server_start(struct node *n, const char *cmd, const char *dir, const char *cpus,
+MF_MUST_CHECK int node_server_start(struct node *n, const char *cmd, const char *dir, const char *cpus,
                       int64_t nofile, const char *pidfile, const char *logfile,
                       struct node_server *srv, struct err *e);
 /* SIGTERM to the group, SIGKILL after grace_ms, waits until no process of the
  * group is left; removes the pid file. Safe to call when not running. */
-int node_server_stop(struct node *n, struct node_server *srv, int64_t grace_ms, struct err *e);
+MF_MUST_CHECK int node_server_stop(struct node *n, struct node_server *srv, int64_t grace_ms, struct err *e);
 /* Stops a server left by an earlier process, from its pid file. *found = 1 if one was running. */
-int node_server_stop_pidfile(struct node *n, const char *pidfile, int64_t grace_ms, int *found,
+MF_MUST_CHECK int node_server_stop_pidfile(struct node *n, const char *pidfile, int64_t grace_ms, int *found,
                              struct err *e);
 /* 1 when the group still has a process, 0 when not, negative on error. */
-int node_server_alive(struct node *n, const struct node_server *srv, struct err *e);
+MF_MUST_CHECK int node_server_alive(struct node *n, const struct node_server *srv, struct err *e);
 /* Last `lines` lines of the server's log into out. */
-int node_server_log_tail(struct node *n, const struct node_server *srv, int lines, struct buf *out,
+MF_MUST_CHECK int node_server_log_tail(struct node *n, const struct node_server *srv, int lines, struct buf *out,
                          struct err *e);
 
 /* ---- the sampler ---- */
@@ -110,10 +110,10 @@ int node_server_log_tail(struct node *n, const struct node_server *srv, int line
  * "uptime rss_pages cpu_ticks threads fds self_ticks", from /proc. */
 extern const char node_sampler_sh[];
 /* Writes the script to WORKDIR/sampler.sh (mode 0755). */
-int node_sampler_install(struct node *n, const char *workdir, struct err *e);
+MF_MUST_CHECK int node_sampler_install(struct node *n, const char *workdir, struct err *e);
 /* Starts WORKDIR/sampler.sh detached for process group pgid, writing
  * samples_path, for at most max_s seconds. *pid gets its pid (0 = unknown). */
-int node_sampler_start(struct node *n, const char *workdir, long pgid, const char *samples_path,
+MF_MUST_CHECK int node_sampler_start(struct node *n, const char *workdir, long pgid, const char *samples_path,
                        int64_t max_s, int64_t timeout_ms, long *pid, struct err *e);
 
 /* A phase's server figures from the samples; -1 = not measured. */
@@ -131,7 +131,7 @@ void node_sampler_parse(const char *text, int64_t warmup_ms, long page_kb, long 
                         struct node_samples *out);
 /* Stops the sampler (pid > 0), reads and removes samples_path, and parses it
  * into out (all -1 when nothing could be read; then the error is returned). */
-int node_sampler_finish(struct node *n, long pid, const char *samples_path, int64_t timeout_ms,
+MF_MUST_CHECK int node_sampler_finish(struct node *n, long pid, const char *samples_path, int64_t timeout_ms,
                         int64_t warmup_ms, long page_kb, long clk_tck, struct node_samples *out,
                         struct err *e);
 
@@ -151,10 +151,10 @@ struct probe_expect {
  * not retried once a full response arrived `wrong_limit` times in a row).
  * alive_cb, when set, is asked between attempts; returning 0 (server died)
  * ends the wait with -ESRCH. */
-int probe_wait(const char *url, const struct probe_expect *x, int64_t timeout_ms,
+MF_MUST_CHECK int probe_wait(const char *url, const struct probe_expect *x, int64_t timeout_ms,
                const atomic_int *cancel, int (*alive_cb)(void *arg), void *alive_arg,
                struct err *e);
 /* One GET; body (capped at 1 MiB) into out. */
-int probe_get(const char *url, int64_t timeout_ms, long *status, struct buf *out, struct err *e);
+MF_MUST_CHECK int probe_get(const char *url, int64_t timeout_ms, long *status, struct buf *out, struct err *e);
 
 #endif

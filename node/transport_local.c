@@ -37,7 +37,8 @@ static void out_append(struct buf *out, const char *p, size_t n)
         return;
     if (n > max - out->len)
         n = max - out->len;
-    (void)buf_append(out, p, n);
+    if (buf_append(out, p, n) != 0)
+        return; /* out of memory: the output is cut short, as at its cap */
 }
 
 static int wait_status(int ws)

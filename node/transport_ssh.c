@@ -250,7 +250,8 @@ static void out_append(struct buf *out, const char *p, size_t n)
         return;
     if (n > max - out->len)
         n = max - out->len;
-    (void)buf_append(out, p, n);
+    if (buf_append(out, p, n) != 0)
+        return; /* out of memory: the output is cut short, as at its cap */
 }
 
 /* Closes and frees a channel within a deadline of its own (close_ms), reading

@@ -101,7 +101,7 @@ struct run_report {
  * ran (failures of requests are results, not errors), or a negative code with
  * e set for a bad URL, a descriptor limit that cannot be raised for the users
  * asked, or a libuv setup failure. */
-int run_phase(const struct run_opts *o, struct run_report *out, struct err *e);
+MF_MUST_CHECK int run_phase(const struct run_opts *o, struct run_report *out, struct err *e);
 void run_report_free(struct run_report *r);
 
 /* The offered-load model: the requests one closed-loop user, started at
@@ -117,6 +117,6 @@ double run_offered_requests(const struct run_opts *o, uint64_t born_ns, uint64_t
 
 /* Raises RLIMIT_NOFILE's soft limit so `needed` descriptors fit. 0, or -EMFILE
  * with a message saying how many are needed and how to allow them. */
-int run_ensure_nofile(uint64_t needed, struct err *e);
+MF_MUST_CHECK int run_ensure_nofile(uint64_t needed, struct err *e);
 
 #endif

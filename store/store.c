@@ -1370,9 +1370,9 @@ int store_check(struct store *s, struct err *e)
         const char *line = t ? (const char *)t : "";
         if (rows++ == 0 && strcmp(line, "ok") == 0)
             ok = 1;
-        if (msg.len)
-            buf_puts(&msg, "; ");
-        buf_puts(&msg, line);
+        /* The message is capped (4 KiB): past it, the rest is left out. */
+        if ((msg.len && buf_puts(&msg, "; ")) || buf_puts(&msg, line))
+            continue;
     }
     int r = 0;
     if (rc != SQLITE_DONE)

@@ -43,7 +43,7 @@ int main(void)
     buf_free(&b);
 
     buf_init(&b, 0);
-    buf_puts(&b, "one\ntwo\nthree\nfour\n");
+    CHECK_INT(buf_puts(&b, "one\ntwo\nthree\nfour\n"), ==, 0);
     buf_tail_lines(&b, 2);
     CHECK_STR(b.data, "three\nfour");
     buf_free(&b);
