@@ -186,8 +186,8 @@ extern const char cfg_default_matrix[];
  * -ENOENT (missing file) or -ENOMEM. */
 MF_MUST_CHECK int cfg_load_file(const char *path, struct cfg_matrix **out, struct err *e);
 /* Same for text in memory; name is used in messages. */
-MF_MUST_CHECK int cfg_load_string(const char *name, const char *text, size_t len, struct cfg_matrix **out,
-                    struct err *e);
+MF_MUST_CHECK int cfg_load_string(const char *name, const char *text, size_t len,
+                                  struct cfg_matrix **out, struct err *e);
 void cfg_free(struct cfg_matrix *m);
 
 const struct cfg_framework *cfg_find_framework(const struct cfg_matrix *m, const char *name);
@@ -198,14 +198,16 @@ const struct cfg_profile *cfg_find_profile(const struct cfg_matrix *m, const cha
  * built-in defaults < matrix defaults < profile < framework. Returns -EINVAL
  * with a message for an unknown profile or a combination that is invalid
  * (e.g. warmup >= duration after overlaying). */
-MF_MUST_CHECK int cfg_resolve(const struct cfg_matrix *m, const char *profile, const struct cfg_framework *fw,
-                struct cfg_settings *out, struct err *e);
+MF_MUST_CHECK int cfg_resolve(const struct cfg_matrix *m, const char *profile,
+                              const struct cfg_framework *fw, struct cfg_settings *out,
+                              struct err *e);
 
 /* Expands cell patterns ("flask/json", "flask/ *", "* /text", "*", "all") into
  * cells in matrix order, without duplicates. *cells is malloc'd; caller frees.
  * -EINVAL for a malformed pattern or one that matches nothing (message names it). */
-MF_MUST_CHECK int cfg_select(const struct cfg_matrix *m, const char *const *patterns, size_t npatterns,
-               struct cfg_cell **cells, size_t *ncells, struct err *e);
+MF_MUST_CHECK int cfg_select(const struct cfg_matrix *m, const char *const *patterns,
+                             size_t npatterns, struct cfg_cell **cells, size_t *ncells,
+                             struct err *e);
 
 /* ---- the key table ----
  * Every key the loader accepts is one entry of cfg_keys[] (config/keys.c): its type,

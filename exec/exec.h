@@ -63,8 +63,8 @@ MF_MUST_CHECK int dmn_prepare_node(struct dmn_exec *x, struct run_record *run, s
  * frees it with cell_result_free. Returns 0 when the cell ran to an outcome
  * (ok, failed, error, skipped, cancelled: see out->status), negative only for
  * a failure of mfbench itself (store write failed, node lost). */
-MF_MUST_CHECK int dmn_exec_cell(struct dmn_exec *x, const struct cfg_cell *cell, struct cell_result *out,
-                  struct err *e);
+MF_MUST_CHECK int dmn_exec_cell(struct dmn_exec *x, const struct cfg_cell *cell,
+                                struct cell_result *out, struct err *e);
 
 /* The worst case of one cell under a profile, in seconds (0 when the
  * settings do not resolve): every search at its most phases, each at full

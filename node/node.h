@@ -53,21 +53,21 @@ struct node {
  * *out is freed with node_close(). */
 MF_MUST_CHECK int node_open(const struct cfg_node *cfg, struct node **out, struct err *e);
 void node_close(struct node *n);
-MF_MUST_CHECK int node_exec(struct node *n, const char *cmd, int64_t timeout_ms, struct buf *out, int *status,
-              struct err *e);
+MF_MUST_CHECK int node_exec(struct node *n, const char *cmd, int64_t timeout_ms, struct buf *out,
+                            int *status, struct err *e);
 /* node_exec with `in` fed to the command's stdin. */
 MF_MUST_CHECK int node_exec_stdin(struct node *n, const char *cmd, const void *in, size_t in_len,
-                    int64_t timeout_ms, struct buf *out, int *status, struct err *e);
+                                  int64_t timeout_ms, struct buf *out, int *status, struct err *e);
 /* Runs cmd and fails (-EIO with the output's last lines) unless it exits 0. */
 MF_MUST_CHECK int node_exec_ok(struct node *n, const char *cmd, int64_t timeout_ms, struct buf *out,
-                 struct err *e);
+                               struct err *e);
 
 /* Copies the local folder `local_dir` into `remote_dir` on the node (created),
  * skipping the upload when the tree's hash equals the one recorded on the node
  * in remote_dir/.mfbench-tree-sha256. __pycache__ and dot files are skipped.
  * *uploaded is set to 1 when files were sent. */
-MF_MUST_CHECK int node_sync_tree(struct node *n, const char *local_dir, const char *remote_dir, int *uploaded,
-                   struct err *e);
+MF_MUST_CHECK int node_sync_tree(struct node *n, const char *local_dir, const char *remote_dir,
+                                 int *uploaded, struct err *e);
 
 /* Internal: the transports' constructors, called by node_open(). */
 MF_MUST_CHECK int node__open_local(const struct cfg_node *cfg, struct node *n, struct err *e);
@@ -89,20 +89,21 @@ struct node_server {
  * group (setsid), `ulimit -n` raised to nofile (clamped to the hard limit, with
  * srv->warning saying so), pinned to `cpus` with taskset (NULL/"" = no pin),
  * stdout+stderr to `logfile`, pid written to `pidfile`. */
-MF_MUST_CHECK int node_server_start(struct node *n, const char *cmd, const char *dir, const char *cpus,
-                      int64_t nofile, const char *pidfile, const char *logfile,
-                      struct node_server *srv, struct err *e);
+MF_MUST_CHECK int node_server_start(struct node *n, const char *cmd, const char *dir,
+                                    const char *cpus, int64_t nofile, const char *pidfile,
+                                    const char *logfile, struct node_server *srv, struct err *e);
 /* SIGTERM to the group, SIGKILL after grace_ms, waits until no process of the
  * group is left; removes the pid file. Safe to call when not running. */
-MF_MUST_CHECK int node_server_stop(struct node *n, struct node_server *srv, int64_t grace_ms, struct err *e);
+MF_MUST_CHECK int node_server_stop(struct node *n, struct node_server *srv, int64_t grace_ms,
+                                   struct err *e);
 /* Stops a server left by an earlier process, from its pid file. *found = 1 if one was running. */
-MF_MUST_CHECK int node_server_stop_pidfile(struct node *n, const char *pidfile, int64_t grace_ms, int *found,
-                             struct err *e);
+MF_MUST_CHECK int node_server_stop_pidfile(struct node *n, const char *pidfile, int64_t grace_ms,
+                                           int *found, struct err *e);
 /* 1 when the group still has a process, 0 when not, negative on error. */
 MF_MUST_CHECK int node_server_alive(struct node *n, const struct node_server *srv, struct err *e);
 /* Last `lines` lines of the server's log into out. */
-MF_MUST_CHECK int node_server_log_tail(struct node *n, const struct node_server *srv, int lines, struct buf *out,
-                         struct err *e);
+MF_MUST_CHECK int node_server_log_tail(struct node *n, const struct node_server *srv, int lines,
+                                       struct buf *out, struct err *e);
 
 /* ---- the sampler ---- */
 
@@ -113,8 +114,9 @@ extern const char node_sampler_sh[];
 MF_MUST_CHECK int node_sampler_install(struct node *n, const char *workdir, struct err *e);
 /* Starts WORKDIR/sampler.sh detached for process group pgid, writing
  * samples_path, for at most max_s seconds. *pid gets its pid (0 = unknown). */
-MF_MUST_CHECK int node_sampler_start(struct node *n, const char *workdir, long pgid, const char *samples_path,
-                       int64_t max_s, int64_t timeout_ms, long *pid, struct err *e);
+MF_MUST_CHECK int node_sampler_start(struct node *n, const char *workdir, long pgid,
+                                     const char *samples_path, int64_t max_s, int64_t timeout_ms,
+                                     long *pid, struct err *e);
 
 /* A phase's server figures from the samples; -1 = not measured. */
 struct node_samples {
@@ -131,9 +133,9 @@ void node_sampler_parse(const char *text, int64_t warmup_ms, long page_kb, long 
                         struct node_samples *out);
 /* Stops the sampler (pid > 0), reads and removes samples_path, and parses it
  * into out (all -1 when nothing could be read; then the error is returned). */
-MF_MUST_CHECK int node_sampler_finish(struct node *n, long pid, const char *samples_path, int64_t timeout_ms,
-                        int64_t warmup_ms, long page_kb, long clk_tck, struct node_samples *out,
-                        struct err *e);
+MF_MUST_CHECK int node_sampler_finish(struct node *n, long pid, const char *samples_path,
+                                      int64_t timeout_ms, int64_t warmup_ms, long page_kb,
+                                      long clk_tck, struct node_samples *out, struct err *e);
 
 /* ---- readiness probe (libcurl) ---- */
 
@@ -152,9 +154,10 @@ struct probe_expect {
  * alive_cb, when set, is asked between attempts; returning 0 (server died)
  * ends the wait with -ESRCH. */
 MF_MUST_CHECK int probe_wait(const char *url, const struct probe_expect *x, int64_t timeout_ms,
-               const atomic_int *cancel, int (*alive_cb)(void *arg), void *alive_arg,
-               struct err *e);
+                             const atomic_int *cancel, int (*alive_cb)(void *arg), void *alive_arg,
+                             struct err *e);
 /* One GET; body (capped at 1 MiB) into out. */
-MF_MUST_CHECK int probe_get(const char *url, int64_t timeout_ms, long *status, struct buf *out, struct err *e);
+MF_MUST_CHECK int probe_get(const char *url, int64_t timeout_ms, long *status, struct buf *out,
+                            struct err *e);
 
 #endif

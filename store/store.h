@@ -38,20 +38,23 @@ const char *store_default_path(const char *explicit_path, char *buf, size_t n);
  * status is set to "running". r->id is set. */
 MF_MUST_CHECK int store_run_begin(struct store *s, struct run_record *r, struct err *e);
 /* Sets finished_at (now) and status. */
-MF_MUST_CHECK int store_run_finish(struct store *s, int64_t run_id, const char *status, struct err *e);
+MF_MUST_CHECK int store_run_finish(struct store *s, int64_t run_id, const char *status,
+                                   struct err *e);
 
 /* A cell of a run, status "running"; c->id is set. */
-MF_MUST_CHECK int store_cell_begin(struct store *s, int64_t run_id, struct cell_result *c, struct err *e);
+MF_MUST_CHECK int store_cell_begin(struct store *s, int64_t run_id, struct cell_result *c,
+                                   struct err *e);
 /* Appends one finished phase to a cell, committed before returning. seq is its
  * index in the cell, in the order tried. */
-MF_MUST_CHECK int store_phase_add(struct store *s, int64_t cell_id, int seq, const struct phase_result *p,
-                    struct err *e);
+MF_MUST_CHECK int store_phase_add(struct store *s, int64_t cell_id, int seq,
+                                  const struct phase_result *p, struct err *e);
 /* Final status, error, versions, capacity, breaking, peak of the cell, and the
  * summary of its repeats (schema v2). */
 MF_MUST_CHECK int store_cell_finish(struct store *s, const struct cell_result *c, struct err *e);
 /* Like store_phase_add, and sets *phase_id (for store_phase_series_add). */
-MF_MUST_CHECK int store_phase_add_id(struct store *s, int64_t cell_id, int seq, const struct phase_result *p,
-                       int64_t *phase_id, struct err *e);
+MF_MUST_CHECK int store_phase_add_id(struct store *s, int64_t cell_id, int seq,
+                                     const struct phase_result *p, int64_t *phase_id,
+                                     struct err *e);
 
 /* One point of a phase's time series, as the runner reports it each second. */
 struct store_series_point {
@@ -61,11 +64,13 @@ struct store_series_point {
     double p50_ms, p99_ms; /* -1 = none */
 };
 /* Stores the per-second series of a phase (optional), all points in one transaction. */
-MF_MUST_CHECK int store_phase_series_add(struct store *s, int64_t phase_id, const struct store_series_point *pts,
-                           size_t n, struct err *e);
+MF_MUST_CHECK int store_phase_series_add(struct store *s, int64_t phase_id,
+                                         const struct store_series_point *pts, size_t n,
+                                         struct err *e);
 /* Loads it ordered by t_s. *pts is malloc'd (NULL when n is 0), caller frees. */
-MF_MUST_CHECK int store_phase_series_load(struct store *s, int64_t phase_id, struct store_series_point **pts,
-                            size_t *n, struct err *e);
+MF_MUST_CHECK int store_phase_series_load(struct store *s, int64_t phase_id,
+                                          struct store_series_point **pts, size_t *n,
+                                          struct err *e);
 
 /* Marks every run still "running" (and its running cells) as "interrupted";
  * used at daemon start after a crash. Sets *count to how many runs. */
@@ -74,7 +79,8 @@ MF_MUST_CHECK int store_mark_interrupted(struct store *s, int *count, struct err
 /* Loads a whole run with its cells (by seq) and phases (by seq). *out is
  * overwritten; free it with run_record_free(), also after an error. NULL
  * columns load as -1 (error and versions_json stay NULL). -ENOENT when there is none. */
-MF_MUST_CHECK int store_load_run(struct store *s, int64_t run_id, struct run_record *out, struct err *e);
+MF_MUST_CHECK int store_load_run(struct store *s, int64_t run_id, struct run_record *out,
+                                 struct err *e);
 /* The newest run id, or -ENOENT. */
 MF_MUST_CHECK int store_last_run(struct store *s, int64_t *run_id, struct err *e);
 
@@ -87,7 +93,7 @@ struct store_prune_stats {
     int64_t runs, cells, phases;
 };
 MF_MUST_CHECK int store_prune(struct store *s, const char *before, int64_t keep, int dry_run,
-                struct store_prune_stats *out, struct err *e);
+                              struct store_prune_stats *out, struct err *e);
 
 /* One line of history: a cell of a run. */
 struct store_history_row {
@@ -104,8 +110,9 @@ struct store_history_row {
 
 /* Newest first. framework/payload may be NULL or "*" for any. limit <= 0 = all.
  * *rows is malloc'd, caller frees. */
-MF_MUST_CHECK int store_history(struct store *s, const char *framework, const char *payload, int limit,
-                  struct store_history_row **rows, size_t *nrows, struct err *e);
+MF_MUST_CHECK int store_history(struct store *s, const char *framework, const char *payload,
+                                int limit, struct store_history_row **rows, size_t *nrows,
+                                struct err *e);
 
 /* PRAGMA integrity_check == "ok": 0, else -EIO with the message. */
 MF_MUST_CHECK int store_check(struct store *s, struct err *e);
