@@ -108,8 +108,9 @@ int node_server_log_tail(struct node *n, const struct node_server *srv, int line
 
 /* The node-side sampler script: one line per second for a process group,
  * "uptime rss_pages cpu_ticks threads fds self_ticks cpu_total cpu_idle
- * cpu_steal", from /proc; the last three are the cumulative jiffies of the
- * server's CPUs in /proc/stat (idle includes iowait; -1 when unreadable). */
+ * cpu_steal cpu_irq", from /proc; the last four are the cumulative jiffies of
+ * the server's CPUs in /proc/stat (idle includes iowait, irq softirq; -1 when
+ * unreadable). */
 extern const char node_sampler_sh[];
 /* Writes the script to WORKDIR/sampler.sh (mode 0755). */
 int node_sampler_install(struct node *n, const char *workdir, struct err *e);
@@ -133,7 +134,8 @@ struct node_samples {
     double sampler_cpu_pct;         /* the sampler's own cost */
     int threads_max, fds_max;
     /* Of the server's CPUs' time over the window: stolen by the hypervisor,
-     * and busy with processes other than the server and the sampler. */
+     * and busy with processes other than the server and the sampler (irq and
+     * softirq time left out: mostly the server's own traffic). */
     double steal_pct, neighbour_cpu_pct;
     int noisy; /* either over NOISY_PCT; 0 when unknown */
 };

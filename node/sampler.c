@@ -9,7 +9,7 @@
 
 /* The node-side sampler: one line per second for a process group, from /proc:
  * "uptime rss_pages cpu_ticks threads fds self_ticks cpu_total cpu_idle
- * cpu_steal". awk reads every /proc/PID/stat in one process (the group's
+ * cpu_steal cpu_irq". awk reads every /proc/PID/stat in one process (the group's
  * members are found by their pgrp field, so a gunicorn master and its workers
  * add up); descriptors are counted with a shell glob (no fork). self_ticks is
  * the sampler's own cost: the shell's utime+stime+cutime+cstime, which include
@@ -17,7 +17,7 @@
  * cost on every phase. cpu_*: the cumulative jiffies in /proc/stat of the
  * server's CPUs (the cpuN lines of the list in $4, "1" or "0-3,6"; the
  * aggregate "cpu" line when $4 is empty): total (user..steal, guest is inside
- * user), idle + iowait, steal; -1 -1 -1 when none could be read.
+ * user), idle + iowait, steal, irq + softirq; -1 -1 -1 -1 when none could be read.
  * Files are read with getline in BEGIN: a process that exits between the glob
  * and the read is skipped (awk aborts on a missing file named as input). */
 const char node_sampler_sh[] =
@@ -30,23 +30,24 @@ const char node_sampler_sh[] =
     "<\"/proc/uptime\";split(up,u,\" \");"
     "nc=split(cpus,cl,\",\");for(i=1;i<=nc;i++){if(split(cl[i],rg,\"-\")==2){"
     "for(j=rg[1]+0;j<=rg[2]+0&&j<4096;j++)want[\"cpu\"j]=1}else want[\"cpu\"(cl[i]+0)]=1}"
-    "ct=ci=cs=-1;while((getline s <\"/proc/stat\")>0){split(s,g,\" \");"
-    "if(g[1]!~/^cpu/)break;if(nc?(g[1] in want):g[1]==\"cpu\"){if(ct<0)ct=ci=cs=0;"
-    "ct+=g[2]+g[3]+g[4]+g[5]+g[6]+g[7]+g[8]+g[9];ci+=g[5]+g[6];cs+=g[9]}}close(\"/proc/stat\");"
+    "ct=ci=cs=cq=-1;while((getline s <\"/proc/stat\")>0){split(s,g,\" \");"
+    "if(g[1]!~/^cpu/)break;if(nc?(g[1] in want):g[1]==\"cpu\"){if(ct<0)ct=ci=cs=cq=0;"
+    "ct+=g[2]+g[3]+g[4]+g[5]+g[6]+g[7]+g[8]+g[9];ci+=g[5]+g[6];cs+=g[9];cq+=g[7]+g[8]}}close(\"/"
+    "proc/stat\");"
     "for(i=1;i<ARGC;i++){fn=ARGV[i];if((getline l <fn)>0){s=l;sub(/^.*\\) /,\"\",s);"
     "split(s,f,\" \");id=substr(l,1,index(l,\" \")-1);"
     "if(id==me){self=f[12]+f[13]+f[14]+f[15]}"
     "if(f[3]==pg){t+=f[12]+f[13];th+=f[18];r+=f[22];p=p\" \"id}}close(fn)}"
-    "printf \"%s %d %d %d %d %.0f %.0f %.0f%s\\n\",u[1],r,t,th,self,ct,ci,cs,p;exit}' "
+    "printf \"%s %d %d %d %d %.0f %.0f %.0f %.0f%s\\n\",u[1],r,t,th,self,ct,ci,cs,cq,p;exit}' "
     "/proc/[0-9]*/stat 2>/dev/null)\n"
     "  set -- $line\n"
-    "  [ $# -ge 8 ] || break\n"
-    "  up=$1; rss=$2; ticks=$3; thr=$4; self=$5; ct=$6; ci=$7; cs=$8; shift 8; fds=0\n"
+    "  [ $# -ge 9 ] || break\n"
+    "  up=$1; rss=$2; ticks=$3; thr=$4; self=$5; ct=$6; ci=$7; cs=$8; cq=$9; shift 9; fds=0\n"
     "  for p in \"$@\"; do\n"
     "    set -- /proc/$p/fd/*\n"
     "    [ -e \"$1\" ] && fds=$((fds + $#))\n"
     "  done\n"
-    "  echo \"$up $rss $ticks $thr $fds $self $ct $ci $cs\" >>\"$out\"\n"
+    "  echo \"$up $rss $ticks $thr $fds $self $ct $ci $cs $cq\" >>\"$out\"\n"
     "  n=$((n + 1))\n"
     "  sleep 1\n"
     "done\n";
@@ -90,23 +91,27 @@ int node_sampler_start(struct node *n, const char *workdir, long pgid, const cha
 /* One sample line; cpu_* are -1 on lines of an older sampler. */
 struct sample {
     double up;
-    long long rss, ticks, self, ct, ci, cs;
+    long long rss, ticks, self, ct, ci, cs, cq;
     int thr, fds;
 };
 
 /* The node's share of the window [a, b] on the server's CPUs: steal, and
  * neighbours = busy jiffies less the server's and the sampler's ticks (both
- * USER_HZ, like /proc/stat). Unknown (-1) unless both ends carry cpu_*. */
+ * USER_HZ, like /proc/stat). Busy leaves out irq and softirq time: it is
+ * mostly the kernel carrying the server's own traffic (on loopback under a
+ * think-0 load, ~5% of its CPU), which no process is charged for. Unknown
+ * (-1) unless both ends carry cpu_*. */
 static void node_share(const struct sample *a, const struct sample *b, struct node_samples *out)
 {
     if (a->ct < 0 || b->ct < 0 || a->ci < 0 || b->ci < 0 || a->cs < 0 || b->cs < 0)
         return;
     long long total = b->ct - a->ct, idle = b->ci - a->ci, steal = b->cs - a->cs;
-    if (total <= 0 || idle < 0 || steal < 0 || idle + steal > total)
+    long long irq = a->cq >= 0 && b->cq >= a->cq ? b->cq - a->cq : 0;
+    if (total <= 0 || idle < 0 || steal < 0 || idle + steal + irq > total)
         return;
     long long server = b->ticks >= a->ticks ? b->ticks - a->ticks : 0;
     long long self = a->self >= 0 && b->self >= a->self ? b->self - a->self : 0;
-    double busy = (double)(total - idle - steal);
+    double busy = (double)(total - idle - steal - irq);
     double other = busy - (double)server - (double)self;
     out->steal_pct = (double)steal / (double)total * 100.0;
     out->neighbour_cpu_pct = other > 0 ? other / (double)total * 100.0 : 0;
@@ -140,13 +145,15 @@ void node_sampler_parse(const char *text, int64_t warmup_ms, long page_kb, long 
         line[len] = '\0';
         l = nl ? nl + 1 : l + strlen(l);
 
-        struct sample sm = {.self = -1, .ct = -1, .ci = -1, .cs = -1};
-        int nf = sscanf(line, "%lf %lld %lld %d %d %lld %lld %lld %lld", &sm.up, &sm.rss, &sm.ticks,
-                        &sm.thr, &sm.fds, &sm.self, &sm.ct, &sm.ci, &sm.cs);
+        struct sample sm = {.self = -1, .ct = -1, .ci = -1, .cs = -1, .cq = -1};
+        int nf = sscanf(line, "%lf %lld %lld %d %d %lld %lld %lld %lld %lld", &sm.up, &sm.rss,
+                        &sm.ticks, &sm.thr, &sm.fds, &sm.self, &sm.ct, &sm.ci, &sm.cs, &sm.cq);
         if (nf < 5)
             continue;
         if (nf < 9) /* an older sampler: no /proc/stat figures */
             sm.ct = sm.ci = sm.cs = -1;
+        if (nf < 10) /* nor irq time: counted as busy */
+            sm.cq = -1;
         if (up0 < 0)
             up0 = sm.up;
         if ((sm.up - up0) * 1000.0 < (double)warmup_ms) {

@@ -41,7 +41,7 @@ j() { json_get "$T/$1.json" "$2"; }
 ph0='d["cells"][0]["phases"][0]'
 fp='d["run"]["node"]["fingerprint"]'
 
-# The share (%) of CPU 1 busy over one second, from /proc/stat (as the sampler
+# The share (%) of CPU 1 busy over one second, from /proc/stat (roughly as the sampler
 # counts it: total less idle, iowait and steal).
 cpu1_busy() {
   a=$(grep '^cpu1 ' /proc/stat); sleep 1; b=$(grep '^cpu1 ' /proc/stat)
