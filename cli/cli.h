@@ -67,4 +67,14 @@ double cli_cell_rss_max(const struct cell_result *c);
 /* The seed-style markdown tables of a run, one per payload. */
 void cli_print_run_md(FILE *f, const struct run_record *r);
 
+/* The node's fingerprint (fingerprint.c): "CPU model, N CPUs, kernel K,
+ * governor G, python P, load average L at start" ("-" for what is unknown). */
+void cli_node_describe(const struct run_record *r, char *out, size_t n);
+/* What differs between the nodes of runs a and b: the CPU model, CPU count,
+ * kernel, governor or python (not the load average), each known on both sides
+ * (empty or unknown on either side is not a change). Writes "kernel: 6.1 ->
+ * 6.5; python: 3.11.2 -> 3.12.1" to out ("" when nothing) and returns how
+ * many fields differ. */
+int cli_node_changes(const struct run_record *a, const struct run_record *b, char *out, size_t n);
+
 #endif

@@ -1,6 +1,8 @@
 /* cmd_compare.c - `mfbench compare RUN_A RUN_B`: per cell, the ratio B/A of
  * capacity, peak req/s and p99, each marked better / worse / same / not
- * comparable. With repeats a change counts only when significant (review.h). */
+ * comparable. With repeats a change counts only when significant (review.h).
+ * When the two runs' nodes differ (fingerprint.c), a change is "node changed",
+ * never a regression. */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <getopt.h>
@@ -81,6 +83,7 @@ static void gather(const struct run_record *r, const char *fw, const char *pl, s
 struct cmp_row {
     char fw[64], pl[64];
     enum rv_mark verdict, mark[M__COUNT];
+    int node_changed; /* better or worse, but measured on another node */
     double a[M__COUNT], b[M__COUNT], ratio[M__COUNT];
     size_t na[M__COUNT], nb[M__COUNT];
     char reason[96];
@@ -153,11 +156,13 @@ static const char compare_usage[] =
     "user level) only a significant one: Mann-Whitney U p < 0.05 with 4 or more\n"
     "values each, else non-overlapping min-max ranges. Higher capacity and req/s\n"
     "are better, higher p99 is worse. A cell missing from one run, not ok, or\n"
-    "without phases is not comparable.\n"
+    "without phases is not comparable. When the nodes differ (CPU model or count,\n"
+    "kernel, cpufreq governor or python), a cell that got better or worse is\n"
+    "\"node changed\", not a regression.\n"
     "\n"
     "      --factor F            change threshold (default 1.10)\n"
     "      --only-changed        list only cells that got better or worse\n"
-    "      --fail-on-regression  exit 1 when any cell got worse\n"
+    "      --fail-on-regression  exit 1 when any cell got worse on the same node\n"
     "      --json                a JSON object instead of the table\n"
     "      --store DB            the result store\n"
     "  -h, --help                this text\n";
@@ -260,14 +265,27 @@ int cli_cmd_compare(int argc, char **argv)
                              &rows[nrows++]);
         }
     }
-    size_t count[4] = {0};
-    for (size_t i = 0; i < nrows; i++)
-        count[rows[i].verdict]++;
+    /* Another node explains a difference: it is not called better or worse. */
+    char changed[512];
+    int node_changed = cli_node_changes(&ra, &rb, changed, sizeof(changed)) > 0;
+    size_t count[4] = {0}, count_node = 0;
+    for (size_t i = 0; i < nrows; i++) {
+        rows[i].node_changed =
+            node_changed && (rows[i].verdict == RV_BETTER || rows[i].verdict == RV_WORSE);
+        if (rows[i].node_changed)
+            count_node++;
+        else
+            count[rows[i].verdict]++;
+    }
     if (json) {
         cJSON *root = cJSON_CreateObject();
         cJSON_AddNumberToObject(root, "run_a", (double)ra.id);
         cJSON_AddNumberToObject(root, "run_b", (double)rb.id);
         cJSON_AddNumberToObject(root, "factor", factor);
+        if (node_changed)
+            cJSON_AddStringToObject(root, "node_changed", changed);
+        else
+            cJSON_AddNullToObject(root, "node_changed");
         cJSON *cells = cJSON_AddArrayToObject(root, "cells");
         for (size_t i = 0; i < nrows; i++) {
             const struct cmp_row *r = &rows[i];
@@ -276,7 +294,12 @@ int cli_cmd_compare(int argc, char **argv)
             cJSON *o = cJSON_CreateObject();
             cJSON_AddStringToObject(o, "framework", r->fw);
             cJSON_AddStringToObject(o, "payload", r->pl);
-            cJSON_AddStringToObject(o, "verdict", rv_mark_name(r->verdict));
+            /* verdict: "node changed" for a change on another node; then
+             * verdict_same_node says what it would have been. */
+            cJSON_AddStringToObject(o, "verdict",
+                                    r->node_changed ? "node changed" : rv_mark_name(r->verdict));
+            if (r->node_changed)
+                cJSON_AddStringToObject(o, "verdict_same_node", rv_mark_name(r->verdict));
             if (r->reason[0])
                 cJSON_AddStringToObject(o, "reason", r->reason);
             else
@@ -298,6 +321,7 @@ int cli_cmd_compare(int argc, char **argv)
         cJSON_AddNumberToObject(sum, "worse", (double)count[RV_WORSE]);
         cJSON_AddNumberToObject(sum, "same", (double)count[RV_SAME]);
         cJSON_AddNumberToObject(sum, "not_comparable", (double)count[RV_NC]);
+        cJSON_AddNumberToObject(sum, "node_changed", (double)count_node);
         char *j = cJSON_Print(root);
         if (j)
             puts(j);
@@ -309,6 +333,8 @@ int cli_cmd_compare(int argc, char **argv)
         printf("run %lld (%s, %s) -> run %lld (%s, %s), change threshold x%.2f\n\n",
                (long long)ra.id, ra.started_at, ra.status, (long long)rb.id, rb.started_at,
                rb.status, factor);
+        if (node_changed)
+            printf("node changed (%s): a difference is not called a regression\n\n", changed);
         printf("%-22s %-32s %-34s %-30s %s\n", "cell", "capacity (users)", "peak req/s", "p99 ms",
                "verdict");
         for (size_t i = 0; i < nrows; i++) {
@@ -319,11 +345,17 @@ int cli_cmd_compare(int argc, char **argv)
             snprintf(cell, sizeof(cell), "%s/%s", r->fw, r->pl);
             for (int m = 0; m < M__COUNT; m++)
                 fmt_metric(mt[m], sizeof(mt[m]), r, m);
-            printf("%-22s %-32s %-34s %-30s %s%s%s\n", cell, mt[0], mt[1], mt[2],
-                   rv_mark_name(r->verdict), r->reason[0] ? ": " : "", r->reason);
+            char verdict[64];
+            snprintf(verdict, sizeof(verdict), r->node_changed ? "node changed (%s)" : "%s",
+                     rv_mark_name(r->verdict));
+            printf("%-22s %-32s %-34s %-30s %s%s%s\n", cell, mt[0], mt[1], mt[2], verdict,
+                   r->reason[0] ? ": " : "", r->reason);
         }
-        printf("\n%zu better, %zu worse, %zu same, %zu not comparable\n", count[RV_BETTER],
+        printf("\n%zu better, %zu worse, %zu same, %zu not comparable", count[RV_BETTER],
                count[RV_WORSE], count[RV_SAME], count[RV_NC]);
+        if (node_changed)
+            printf(", %zu changed on another node", count_node);
+        putchar('\n');
     }
     rc = fail_on_regression && count[RV_WORSE] ? CLI_FAILED : CLI_OK;
 out:

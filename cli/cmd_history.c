@@ -1,7 +1,9 @@
 /* cmd_history.c - `mfbench history [CELL]`: stored runs over time, a line per
  * cell with capacity, peak req/s, p50/p99 at capacity and server RSS; a
  * sparkline of each cell's trend; and regression detection: a value outside
- * median +- k x MAD of the previous N runs of the same cell is flagged. */
+ * median +- k x MAD of the previous N runs of the same cell is flagged; when
+ * those runs were not all on the same node (fingerprint.c), the flag says
+ * "node changed" instead of "regression". */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <getopt.h>
@@ -41,6 +43,7 @@ struct flag {
     double value;
     struct rv_band band;
     char prev_status[16];
+    char node[256]; /* what changed on the node ("" = same node: a regression) */
 };
 
 /* The value of a metric in a history row; NAN when it has none. A cell that
@@ -113,16 +116,104 @@ static size_t row_flags(struct store_history_row *const *chron, size_t i,
     return nf;
 }
 
+/* The fingerprints of the runs met so far (store_load_run, cells dropped). */
+struct fp_cache {
+    struct run_record *r;
+    size_t n, cap;
+};
+
+static void fp_cache_free(struct fp_cache *c)
+{
+    free(c->r);
+    memset(c, 0, sizeof(*c));
+}
+
+/* Run id's record without its cells; NULL when it cannot be read (then its
+ * node is unknown, never a change). */
+static const struct run_record *fp_get(struct store *s, struct fp_cache *c, int64_t id)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (c->r[i].id == id)
+            return &c->r[i];
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 16;
+        struct run_record *nr = realloc(c->r, cap * sizeof(*nr));
+        if (!nr)
+            return NULL;
+        c->r = nr;
+        c->cap = cap;
+    }
+    struct run_record full;
+    struct err e;
+    err_clear(&e);
+    if (store_load_run(s, id, &full, &e) < 0) {
+        run_record_free(&full);
+        return NULL;
+    }
+    struct run_record *out = &c->r[c->n++];
+    *out = full;
+    out->cells = NULL;
+    out->ncells = 0;
+    out->id = id;
+    run_record_free(&full);
+    return out;
+}
+
+/* The flags of chron[i] (row_flags), each marked "node changed" when the run
+ * was on another node than one of the previous ok runs its values were judged
+ * against (up to o->window of other runs). */
+static size_t judge_row(struct store *s, struct fp_cache *fc,
+                        struct store_history_row *const *chron, size_t i,
+                        const struct regress_opts *o, struct flag *out)
+{
+    size_t nf = row_flags(chron, i, o, out);
+    for (size_t f = 0; f < nf; f++)
+        out[f].node[0] = '\0';
+    if (!nf)
+        return 0;
+    /* A copy: fp_get may move the cache. */
+    const struct run_record *c = fp_get(s, fc, chron[i]->run_id);
+    struct run_record cur = {0};
+    if (c)
+        cur = *c;
+    char what[256] = "";
+    size_t np = 0;
+    for (size_t j = i; c && j-- > 0 && np < (size_t)o->window;) {
+        if (chron[j]->run_id == chron[i]->run_id || !judged(chron[j]))
+            continue;
+        np++;
+        const struct run_record *prev = fp_get(s, fc, chron[j]->run_id);
+        if (prev && cli_node_changes(prev, &cur, what, sizeof(what)) > 0)
+            break;
+        what[0] = '\0';
+    }
+    for (size_t f = 0; f < nf; f++)
+        snprintf(out[f].node, sizeof(out[f].node), "%s", what);
+    return nf;
+}
+
+static size_t count_regressions(const struct flag *fl, size_t nf)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < nf; i++)
+        n += fl[i].node[0] == '\0';
+    return n;
+}
+
 static void print_flag(FILE *f, const struct store_history_row *r, const struct flag *fl)
 {
+    if (fl->node[0])
+        fprintf(f, "node changed (%s): ", fl->node);
+    else
+        fputs("regression: ", f);
     if (fl->metric == MET_STATUS) {
-        fprintf(f, "regression: run %lld %s/%s: status %s (was %s)\n", (long long)r->run_id,
-                r->framework, r->payload, r->status, fl->prev_status);
+        fprintf(f, "run %lld %s/%s: status %s (was %s)\n", (long long)r->run_id, r->framework,
+                r->payload, r->status, fl->prev_status);
         return;
     }
     fprintf(f,
-            "regression: run %lld %s/%s: %s %.2f %s the band %.2f..%.2f (median %.2f, MAD %.2f "
-            "of %zu previous runs)\n",
+            "run %lld %s/%s: %s %.2f %s the band %.2f..%.2f (median %.2f, MAD %.2f of %zu "
+            "previous runs)\n",
             (long long)r->run_id, r->framework, r->payload, metric_labels[fl->metric], fl->value,
             fl->value < fl->band.lo ? "below" : "above", fl->band.lo, fl->band.hi, fl->band.median,
             fl->band.mad, fl->band.n);
@@ -193,6 +284,7 @@ int cli_regressions_for_run(struct store *s, int64_t run_id, FILE *out)
     if (rc < 0)
         return rc;
     struct regress_opts o = {.window = 7, .k = 3};
+    struct fp_cache fc = {0};
     int count = 0;
     for (size_t c = 0; c < run.ncells && count >= 0; c++) {
         int dup = 0;
@@ -217,15 +309,16 @@ int cli_regressions_for_run(struct store *s, int64_t run_id, FILE *out)
                 if (cells[k].rows[i]->run_id != run_id)
                     continue;
                 struct flag fl[MAX_FLAGS];
-                size_t nf = row_flags(cells[k].rows, i, &o, fl);
+                size_t nf = judge_row(s, &fc, cells[k].rows, i, &o, fl);
                 for (size_t f = 0; f < nf; f++)
                     print_flag(out, cells[k].rows[i], &fl[f]);
-                count += (int)nf;
+                count += (int)count_regressions(fl, nf);
             }
         cells_free(cells, ncells);
         free(rows);
     }
     run_record_free(&run);
+    fp_cache_free(&fc);
     return count;
 }
 
@@ -238,7 +331,9 @@ static const char history_usage[] =
     "A value is a regression when it lies outside median +- K x MAD of the previous\n"
     "N runs of the same cell (status ok; at least 3 runs; the MAD is at least 1% of\n"
     "the median): capacity or peak req/s below the band, p99 above it. A cell that\n"
-    "fails after an ok run is a regression too.\n"
+    "fails after an ok run is a regression too. When those runs were not all on\n"
+    "the same node (CPU model or count, kernel, cpufreq governor, python), the\n"
+    "flag says \"node changed\" instead: the difference is not a regression.\n"
     "\n"
     "  CELL                 FRAMEWORK/PAYLOAD; flask/* or */json select several\n"
     "  -n, --limit N        at most N lines (default 50; 0 = all)\n"
@@ -271,9 +366,14 @@ static cJSON *row_json(const struct store_history_row *r, const struct flag *fl,
     cJSON_AddItemToObject(o, "p50_ms", num_or_null(r->p50_ms));
     cJSON_AddItemToObject(o, "p99_ms", num_or_null(r->p99_ms));
     cJSON_AddItemToObject(o, "rss_max_kb", num_or_null(r->rss_max_kb));
+    /* regressions: on the same node; node_changed: the same flags, but the
+     * node differed from the runs judged against ("what": the change). */
     cJSON *regs = cJSON_AddArrayToObject(o, "regressions");
+    cJSON *moved = cJSON_AddArrayToObject(o, "node_changed");
     for (size_t i = 0; i < nf; i++) {
         cJSON *g = cJSON_CreateObject();
+        if (fl[i].node[0])
+            cJSON_AddStringToObject(g, "what", fl[i].node);
         cJSON_AddStringToObject(g, "metric", metric_names[fl[i].metric]);
         if (fl[i].metric == MET_STATUS) {
             cJSON_AddStringToObject(g, "previous_status", fl[i].prev_status);
@@ -285,7 +385,7 @@ static cJSON *row_json(const struct store_history_row *r, const struct flag *fl,
             cJSON_AddNumberToObject(g, "high", fl[i].band.hi);
             cJSON_AddNumberToObject(g, "runs", (double)fl[i].band.n);
         }
-        cJSON_AddItemToArray(regs, g);
+        cJSON_AddItemToArray(fl[i].node[0] ? moved : regs, g);
     }
     return o;
 }
@@ -410,6 +510,7 @@ int cli_cmd_history(int argc, char **argv)
     size_t n = 0;
     struct cell_rows *cells = NULL;
     size_t ncells = 0;
+    struct fp_cache fc = {0};
     struct err e;
     err_clear(&e);
     /* All rows: the bands of the newest lines need the older ones. */
@@ -436,7 +537,7 @@ int cli_cmd_history(int argc, char **argv)
     for (size_t ci = 0; ci < ncells; ci++)
         for (size_t i = 0; i < cells[ci].n; i++) {
             size_t idx = (size_t)(cells[ci].rows[i] - rows);
-            nflags[idx] = row_flags(cells[ci].rows, i, &o, flags[idx]);
+            nflags[idx] = judge_row(s, &fc, cells[ci].rows, i, &o, flags[idx]);
         }
     int any_filter = strcmp(fw, "*") || strcmp(pl, "*");
     if (json) {
@@ -481,7 +582,8 @@ int cli_cmd_history(int argc, char **argv)
             snprintf(rss, sizeof(rss), r->rss_max_kb < 0 ? "-" : "%.1f", r->rss_max_kb / 1024.0);
             for (size_t f = 0; f < nflags[i]; f++) {
                 size_t len = strlen(reg);
-                snprintf(reg + len, sizeof(reg) - len, "%s%s", len ? "," : "",
+                snprintf(reg + len, sizeof(reg) - len, "%s%s%s", len ? "," : "",
+                         flags[i][f].node[0] ? "node changed:" : "",
                          metric_names[flags[i][f].metric]);
             }
             printf("%5lld  %-20s  %-22s %-11s %-8s %8s %10.1f %8s %8s %8s  %s\n",
@@ -493,6 +595,7 @@ int cli_cmd_history(int argc, char **argv)
     }
     rc = CLI_OK;
 out:
+    fp_cache_free(&fc);
     free(flags);
     free(nflags);
     cells_free(cells, ncells);

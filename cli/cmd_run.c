@@ -168,6 +168,7 @@ int cli_cmd_run(int argc, char **argv)
     if (rc)
         return rc;
     memset(&run, 0, sizeof(run));
+    run.node_cpu_count = -1, run.node_loadavg = -1; /* unknown until the node says */
     err_clear(&e);
 
     const char *all_pat[] = {"*"};

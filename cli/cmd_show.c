@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "node.h"
 #include "store.h"
 
 /* The phase a cell's headline figures come from: the one at capacity (the
@@ -71,9 +72,12 @@ static void print_versions(FILE *f, const struct cell_result *c)
 
 void cli_print_run_table(FILE *f, const struct run_record *r)
 {
-    fprintf(f, "run %lld  %s  trigger %s  profile %s  node %s (%s) cpus %s  status %s\n\n",
+    char fp[512];
+    cli_node_describe(r, fp, sizeof(fp));
+    fprintf(f, "run %lld  %s  trigger %s  profile %s  node %s (%s) cpus %s  status %s\n",
             (long long)r->id, r->started_at, r->trigger, r->profile[0] ? r->profile : "-",
             r->node_host, r->node_kernel, r->node_cpus[0] ? r->node_cpus : "-", r->status);
+    fprintf(f, "node: %s\n\n", fp);
     fprintf(f, "%-24s %-8s %8s %8s %10s %9s %9s %10s %6s\n", "cell", "status", "capacity",
             "breaking", "peak rps", "p50 ms", "p99 ms", "rss MiB", "cpu%");
     for (size_t i = 0; i < r->ncells; i++) {
@@ -100,6 +104,14 @@ void cli_print_run_table(FILE *f, const struct run_record *r)
         }
         if (c->note[0])
             fprintf(f, "\n%s/%s note: %s", c->framework, c->payload, c->note);
+        size_t noisy = 0;
+        for (size_t k = 0; k < c->nphases; k++)
+            noisy += c->phases[k].noisy != 0;
+        if (noisy)
+            fprintf(f,
+                    "\n%s/%s: %zu of %zu phases noisy (steal or other processes over %d%% of the "
+                    "server's CPUs: the figures are not to be trusted)",
+                    c->framework, c->payload, noisy, c->nphases, NOISY_PCT);
         if (c->repeats > 1 && c->peak_rps_median >= 0)
             fprintf(f,
                     "\n%s/%s %d searches: capacity median %.0f (IQR %.0f, %.0f-%.0f), "
@@ -126,6 +138,12 @@ void cli_print_run_table(FILE *f, const struct run_record *r)
             if (p->client_bound)
                 strncat(note, note[0] ? ", client-bound" : "client-bound",
                         sizeof(note) - strlen(note) - 1);
+            if (p->noisy) {
+                char nz[80];
+                snprintf(nz, sizeof(nz), "%snoisy (steal %.1f%%, neighbours %.1f%%)",
+                         note[0] ? ", " : "", p->steal_pct, p->neighbour_cpu_pct);
+                strncat(note, nz, sizeof(note) - strlen(note) - 1);
+            }
             if (!strcmp(p->kind, "bisect"))
                 strncat(note, note[0] ? ", bisect" : "bisect", sizeof(note) - strlen(note) - 1);
             if (c->repeats > 1) {
@@ -168,9 +186,12 @@ static void md_cell_name(FILE *f, const char *s)
  * phase at capacity. Cells that are not ok are listed below with their reason. */
 void cli_print_run_md(FILE *f, const struct run_record *r)
 {
+    char fp[512];
+    cli_node_describe(r, fp, sizeof(fp));
     fprintf(f, "Run %lld, %s, profile %s, node %s (%s), status %s.\n", (long long)r->id,
             r->started_at, r->profile[0] ? r->profile : "-", r->node_host[0] ? r->node_host : "-",
             r->node_kernel[0] ? r->node_kernel : "-", r->status);
+    fprintf(f, "Node: %s.\n", fp);
     if (r->ncells == 0)
         fprintf(f, "\nThis run has no cells.\n");
     for (size_t i = 0; i < r->ncells; i++) {
@@ -188,7 +209,7 @@ void cli_print_run_md(FILE *f, const struct run_record *r)
                    "CPU (%%) |\n");
         fprintf(f, "|------------|:--------------:|:-------------------:|:---------------------:|:"
                    "---:|:---:|:---:|:---:|:---:|\n");
-        int rows = 0, load_bound = 0;
+        int rows = 0, load_bound = 0, noisy = 0;
         for (size_t j = i; j < r->ncells; j++) {
             const struct cell_result *c = &r->cells[j];
             if (strcmp(c->payload, pl) != 0 || c->status == CELL_SKIPPED || !c->nphases)
@@ -198,6 +219,8 @@ void cli_print_run_md(FILE *f, const struct run_record *r)
             double rssk = cli_cell_rss_max(c);
             fputs("| ", f);
             md_cell_name(f, c->framework);
+            if (h->noisy)
+                fputs(" \\*", f);
             fprintf(f, " | %llu | %.2f | %.2f | %llu | %s | %.2f | %s | %s |\n",
                     (unsigned long long)h->requests, h->latency_ms.p50, h->rps,
                     (unsigned long long)h->failures, users_str(c->capacity_users, cap, sizeof(cap)),
@@ -206,6 +229,7 @@ void cli_print_run_md(FILE *f, const struct run_record *r)
                     opt_num(h->server_cpu_pct, "%.0f", cpu, sizeof(cpu)));
             rows++;
             load_bound += h->load_bound != 0;
+            noisy += h->noisy != 0;
         }
         if (!rows)
             fprintf(f, "| (no measured cell) | | | | | | | | |\n");
@@ -222,6 +246,11 @@ void cli_print_run_md(FILE *f, const struct run_record *r)
             }
             fprintf(f, " (load-bound: the server kept up with everything the users offered).\n");
         }
+        if (noisy)
+            fprintf(f,
+                    "\n\\* noisy: during that phase, steal or other processes took over %d%% "
+                    "of the server's CPUs; the figures are not to be trusted.\n",
+                    NOISY_PCT);
         int listed = 0;
         for (size_t j = i; j < r->ncells; j++) {
             const struct cell_result *c = &r->cells[j];

@@ -291,6 +291,7 @@ static void run_job(struct daemon *d, struct dmn_job *job)
     const char *profile = job->profile[0] ? job->profile : NULL;
     const char *status = "error";
     memset(&run, 0, sizeof(run));
+    run.node_cpu_count = -1, run.node_loadavg = -1; /* unknown until the node says */
     err_clear(&e);
 
     struct dmn_exec x = {.matrix = m,

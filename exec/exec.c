@@ -78,7 +78,19 @@ static void first_line(const char *s, char *out, size_t n)
 }
 
 /* Remote commands are built by chains of appends that keep the first error
- * (rc = rc ? rc : buf_...): one check before the command runs. */
+ * (curl-style, or rc = rc ? rc : buf_...): one check before the command runs. */
+static void cmd_puts(int *rc, struct buf *b, const char *s)
+{
+    if (!*rc)
+        *rc = buf_puts(b, s);
+}
+
+static void cmd_quote(int *rc, struct buf *b, const char *s)
+{
+    if (!*rc)
+        *rc = buf_shquote(b, s);
+}
+
 static int cmd_failed(int rc, struct err *e)
 {
     if (!rc)
@@ -118,6 +130,63 @@ static void set_error(struct cell_result *c, enum cell_status st, const char *fm
     c->status = st;
 }
 
+/* The node's facts, one "key=value" line each, read by key: a probe that
+ * fails (no such file, no lscpu, no cpufreq) prints an empty value and the
+ * others still count. The CPU model is /proc/cpuinfo's "model name" (x86),
+ * else lscpu's (ARM); the governor is that of the server's first CPU. The
+ * workdir is made last: its failure is the command's exit status. */
+static int node_facts_cmd(struct buf *cmd, const struct cfg_node *nc)
+{
+    int rc = 0;
+    long cpu0 = 0;
+    if (nc->cpus && nc->cpus[0] >= '0' && nc->cpus[0] <= '9')
+        cpu0 = strtol(nc->cpus, NULL, 10);
+    char gov[128];
+    snprintf(gov, sizeof(gov), "/sys/devices/system/cpu/cpu%ld/cpufreq/scaling_governor", cpu0);
+    cmd_puts(&rc, cmd,
+             "echo \"host=$(uname -n 2>/dev/null)\"; echo \"kernel=$(uname -r 2>/dev/null)\"; "
+             "echo \"page=$(getconf PAGESIZE 2>/dev/null)\"; "
+             "echo \"tck=$(getconf CLK_TCK 2>/dev/null)\"; "
+             "echo \"cpus=$(getconf _NPROCESSORS_ONLN 2>/dev/null)\"; "
+             "mf_m=$(awk '/^model name/{sub(/^[^:]*: */,\"\");print;exit}' /proc/cpuinfo "
+             "2>/dev/null); [ -n \"$mf_m\" ] || mf_m=$(LC_ALL=C lscpu 2>/dev/null | "
+             "sed -n 's/^Model name:[[:space:]]*//p' | head -n 1); echo \"cpu_model=$mf_m\"; "
+             "echo \"governor=$(cat ");
+    cmd_quote(&rc, cmd, gov);
+    cmd_puts(&rc, cmd, " 2>/dev/null)\"; echo \"python=$(");
+    cmd_quote(&rc, cmd, nc->python && nc->python[0] ? nc->python : "python3");
+    cmd_puts(&rc, cmd,
+             " -c 'import platform;print(platform.python_version())' 2>/dev/null </dev/null)\"; "
+             "echo \"loadavg=$(cut -d ' ' -f 1 /proc/loadavg 2>/dev/null)\"; mkdir -p ");
+    cmd_quote(&rc, cmd, nc->workdir);
+    cmd_puts(&rc, cmd, " && echo workdir-ok");
+    return rc;
+}
+
+/* The value of `key` in node_facts_cmd's output, trimmed, into out ("" when
+ * absent). */
+static void node_fact(const char *text, const char *key, char *out, size_t n)
+{
+    size_t klen = strlen(key);
+    out[0] = '\0';
+    for (const char *l = text ? text : ""; *l;) {
+        const char *nl = strchr(l, '\n');
+        size_t len = nl ? (size_t)(nl - l) : strlen(l);
+        if (len > klen && strncmp(l, key, klen) == 0 && l[klen] == '=') {
+            const char *v = l + klen + 1, *end = l + len;
+            while (v < end && (*v == ' ' || *v == '\t'))
+                v++;
+            while (end > v && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+                end--;
+            size_t vl = (size_t)(end - v) < n - 1 ? (size_t)(end - v) : n - 1;
+            memcpy(out, v, vl);
+            out[vl] = '\0';
+            return;
+        }
+        l = nl ? nl + 1 : l + len;
+    }
+}
+
 int dmn_prepare_node(struct dmn_exec *x, struct run_record *run, struct err *e)
 {
     const struct cfg_node *nc = &x->matrix->node;
@@ -127,9 +196,7 @@ int dmn_prepare_node(struct dmn_exec *x, struct run_record *run, struct err *e)
     int rc;
     char dir[1024];
 
-    rc = buf_puts(&cmd, "uname -n; uname -r; getconf PAGESIZE; getconf CLK_TCK; mkdir -p ");
-    rc = rc ? rc : buf_shquote(&cmd, nc->workdir);
-    rc = rc ? rc : buf_puts(&cmd, " && echo workdir-ok");
+    rc = node_facts_cmd(&cmd, nc);
     if (rc) {
         err_set(e, rc, "out of memory");
         goto fail;
@@ -138,27 +205,28 @@ int dmn_prepare_node(struct dmn_exec *x, struct run_record *run, struct err *e)
     if (rc)
         goto fail;
     {
-        char host[256] = "", kernel[256] = "";
-        long page = 0, tck = 0;
-        char *save = NULL;
-        char *l1 = strtok_r(out.data, "\n", &save);
-        char *l2 = strtok_r(NULL, "\n", &save);
-        char *l3 = strtok_r(NULL, "\n", &save);
-        char *l4 = strtok_r(NULL, "\n", &save);
-        if (l1)
-            mf_strlcpy(host, l1, sizeof(host));
-        if (l2)
-            mf_strlcpy(kernel, l2, sizeof(kernel));
-        if (l3)
-            page = strtol(l3, NULL, 10);
-        if (l4)
-            tck = strtol(l4, NULL, 10);
+        char v[256];
+        char *end;
+        node_fact(out.data, "page", v, sizeof(v));
+        long page = strtol(v, NULL, 10);
+        node_fact(out.data, "tck", v, sizeof(v));
+        long tck = strtol(v, NULL, 10);
         x->node_page_kb = page > 0 ? page / 1024 : 4;
         x->node_clk_tck = tck > 0 ? tck : 100;
         if (run) {
-            snprintf(run->node_host, sizeof(run->node_host), "%s", host);
-            mf_strlcpy(run->node_kernel, kernel, sizeof(run->node_kernel));
+            node_fact(out.data, "host", run->node_host, sizeof(run->node_host));
+            node_fact(out.data, "kernel", run->node_kernel, sizeof(run->node_kernel));
             mf_strlcpy(run->node_cpus, nc->cpus ? nc->cpus : "", sizeof(run->node_cpus));
+            node_fact(out.data, "cpu_model", run->node_cpu_model, sizeof(run->node_cpu_model));
+            node_fact(out.data, "governor", run->node_governor, sizeof(run->node_governor));
+            node_fact(out.data, "python", run->node_python, sizeof(run->node_python));
+            node_fact(out.data, "cpus", v, sizeof(v));
+            long ncpu = strtol(v, &end, 10);
+            run->node_cpu_count =
+                end != v && *end == '\0' && ncpu > 0 && ncpu < 1 << 20 ? (int)ncpu : -1;
+            node_fact(out.data, "loadavg", v, sizeof(v));
+            double la = strtod(v, &end);
+            run->node_loadavg = end != v && *end == '\0' && la >= 0 ? la : -1;
         }
     }
 
@@ -844,9 +912,9 @@ static int run_phase_spec(struct cell_ctx *k, struct cell_result *c, const struc
         emit(x, &ev);
     }
     long sampler_pid = 0;
-    if (node_sampler_start(x->node, x->matrix->node.workdir, k->srv.pid, k->p.samples,
-                           (ps->duration_ms + st->timeout_ms) / 1000 + 5, cmd_timeout(x),
-                           &sampler_pid, &k->cerr) != 0) {
+    if (node_sampler_start(x->node, x->matrix->node.workdir, k->srv.pid, x->matrix->node.cpus,
+                           k->p.samples, (ps->duration_ms + st->timeout_ms) / 1000 + 5,
+                           cmd_timeout(x), &sampler_pid, &k->cerr) != 0) {
         logf_(x, 4, k->fw->name, k->pl->name, "server sampler not started: %s", k->cerr.msg);
         err_clear(&k->cerr);
     }
@@ -868,6 +936,9 @@ static int run_phase_spec(struct cell_ctx *k, struct cell_result *c, const struc
         ph.server_threads_max = sm.threads_max;
         ph.server_fds_max = sm.fds_max;
         ph.sampler_cpu_pct = sm.sampler_cpu_pct;
+        ph.steal_pct = sm.steal_pct;
+        ph.neighbour_cpu_pct = sm.neighbour_cpu_pct;
+        ph.noisy = sm.noisy;
     }
     int was_cancelled = rep.cancelled || cancelled(x);
     if (prc != 0) {

@@ -108,15 +108,24 @@ MF_MUST_CHECK int node_server_log_tail(struct node *n, const struct node_server 
 /* ---- the sampler ---- */
 
 /* The node-side sampler script: one line per second for a process group,
- * "uptime rss_pages cpu_ticks threads fds self_ticks", from /proc. */
+ * "uptime rss_pages cpu_ticks threads fds self_ticks cpu_total cpu_idle
+ * cpu_steal cpu_irq", from /proc; the last four are the cumulative jiffies of
+ * the server's CPUs in /proc/stat (idle includes iowait, irq softirq; -1 when
+ * unreadable). */
 extern const char node_sampler_sh[];
 /* Writes the script to WORKDIR/sampler.sh (mode 0755). */
 MF_MUST_CHECK int node_sampler_install(struct node *n, const char *workdir, struct err *e);
 /* Starts WORKDIR/sampler.sh detached for process group pgid, writing
- * samples_path, for at most max_s seconds. *pid gets its pid (0 = unknown). */
+ * samples_path, for at most max_s seconds. cpus: the server's CPU list
+ * ("1", "0-3,6"), whose /proc/stat lines are summed; NULL or "" = all CPUs
+ * (the aggregate line). *pid gets its pid (0 = unknown). */
 MF_MUST_CHECK int node_sampler_start(struct node *n, const char *workdir, long pgid,
-                                     const char *samples_path, int64_t max_s, int64_t timeout_ms,
-                                     long *pid, struct err *e);
+                                     const char *cpus, const char *samples_path, int64_t max_s,
+                                     int64_t timeout_ms, long *pid, struct err *e);
+
+/* A phase is noisy when the steal or the neighbours' CPU on the server's CPUs
+ * exceeds this share (percent) of those CPUs' time. */
+#define NOISY_PCT 5
 
 /* A phase's server figures from the samples; -1 = not measured. */
 struct node_samples {
@@ -125,10 +134,17 @@ struct node_samples {
     double cpu_max_pct;             /* highest one-second value */
     double sampler_cpu_pct;         /* the sampler's own cost */
     int threads_max, fds_max;
+    /* Of the server's CPUs' time over the window: stolen by the hypervisor,
+     * and busy with processes other than the server and the sampler (irq and
+     * softirq time left out: mostly the server's own traffic). */
+    double steal_pct, neighbour_cpu_pct;
+    int noisy; /* either over NOISY_PCT; 0 when unknown */
 };
 /* Pure: folds the samples text of one run (lines as above; malformed lines
- * skipped) into out, keeping only samples at least warmup_ms after the first.
- * page_kb converts rss pages, clk_tck cpu ticks (<= 0: 100). NULL text = none. */
+ * skipped; lines without the cpu_* fields leave steal and neighbours unknown)
+ * into out, keeping only samples at least warmup_ms after the first (the last
+ * warm-up sample is the baseline of the window). page_kb converts rss pages,
+ * clk_tck cpu ticks (<= 0: 100). NULL text = none. */
 void node_sampler_parse(const char *text, int64_t warmup_ms, long page_kb, long clk_tck,
                         struct node_samples *out);
 /* Stops the sampler (pid > 0), reads and removes samples_path, and parses it

@@ -8,35 +8,46 @@
 #include <string.h>
 
 /* The node-side sampler: one line per second for a process group, from /proc:
- * "uptime rss_pages cpu_ticks threads fds self_ticks". awk reads every
- * /proc/PID/stat in one process (the group's members are found by their pgrp
- * field, so a gunicorn master and its workers add up); descriptors are counted
- * with a shell glob (no fork). self_ticks is the sampler's own cost: the
- * shell's utime+stime+cutime+cstime, which include every awk and sleep it has
- * reaped, so the executor can report what sampling cost on every phase.
+ * "uptime rss_pages cpu_ticks threads fds self_ticks cpu_total cpu_idle
+ * cpu_steal cpu_irq". awk reads every /proc/PID/stat in one process (the group's
+ * members are found by their pgrp field, so a gunicorn master and its workers
+ * add up); descriptors are counted with a shell glob (no fork). self_ticks is
+ * the sampler's own cost: the shell's utime+stime+cutime+cstime, which include
+ * every awk and sleep it has reaped, so the executor can report what sampling
+ * cost on every phase. cpu_*: the cumulative jiffies in /proc/stat of the
+ * server's CPUs (the cpuN lines of the list in $4, "1" or "0-3,6"; the
+ * aggregate "cpu" line when $4 is empty): total (user..steal, guest is inside
+ * user), idle + iowait, steal, irq + softirq; -1 -1 -1 -1 when none could be read.
  * Files are read with getline in BEGIN: a process that exits between the glob
  * and the read is skipped (awk aborts on a missing file named as input). */
 const char node_sampler_sh[] =
     "#!/bin/sh\n"
-    "# mfbench sampler: sampler.sh PGID OUT MAXSECS (written by mfbench; do not edit)\n"
-    "pg=$1; out=$2; max=$3; n=0; me=$$\n"
+    "# mfbench sampler: sampler.sh PGID OUT MAXSECS [CPUS] (written by mfbench; do not edit)\n"
+    "pg=$1; out=$2; max=$3; cpus=${4-}; n=0; me=$$\n"
     ": >\"$out\"\n"
     "while [ \"$n\" -lt \"$max\" ] && kill -0 \"-$pg\" 2>/dev/null; do\n"
-    "  line=$(awk -v pg=\"$pg\" -v me=\"$me\" 'BEGIN{getline up <\"/proc/uptime\";split(up,u,\" "
-    "\");"
+    "  line=$(awk -v pg=\"$pg\" -v me=\"$me\" -v cpus=\"$cpus\" 'BEGIN{getline up "
+    "<\"/proc/uptime\";split(up,u,\" \");"
+    "nc=split(cpus,cl,\",\");for(i=1;i<=nc;i++){if(split(cl[i],rg,\"-\")==2){"
+    "for(j=rg[1]+0;j<=rg[2]+0&&j<4096;j++)want[\"cpu\"j]=1}else want[\"cpu\"(cl[i]+0)]=1}"
+    "ct=ci=cs=cq=-1;while((getline s <\"/proc/stat\")>0){split(s,g,\" \");"
+    "if(g[1]!~/^cpu/)break;if(nc?(g[1] in want):g[1]==\"cpu\"){if(ct<0)ct=ci=cs=cq=0;"
+    "ct+=g[2]+g[3]+g[4]+g[5]+g[6]+g[7]+g[8]+g[9];ci+=g[5]+g[6];cs+=g[9];cq+=g[7]+g[8]}}close(\"/"
+    "proc/stat\");"
     "for(i=1;i<ARGC;i++){fn=ARGV[i];if((getline l <fn)>0){s=l;sub(/^.*\\) /,\"\",s);"
     "split(s,f,\" \");id=substr(l,1,index(l,\" \")-1);"
     "if(id==me){self=f[12]+f[13]+f[14]+f[15]}"
     "if(f[3]==pg){t+=f[12]+f[13];th+=f[18];r+=f[22];p=p\" \"id}}close(fn)}"
-    "printf \"%s %d %d %d %d%s\\n\",u[1],r,t,th,self,p;exit}' /proc/[0-9]*/stat 2>/dev/null)\n"
+    "printf \"%s %d %d %d %d %.0f %.0f %.0f %.0f%s\\n\",u[1],r,t,th,self,ct,ci,cs,cq,p;exit}' "
+    "/proc/[0-9]*/stat 2>/dev/null)\n"
     "  set -- $line\n"
-    "  [ $# -ge 5 ] || break\n"
-    "  up=$1; rss=$2; ticks=$3; thr=$4; self=$5; shift 5; fds=0\n"
+    "  [ $# -ge 9 ] || break\n"
+    "  up=$1; rss=$2; ticks=$3; thr=$4; self=$5; ct=$6; ci=$7; cs=$8; cq=$9; shift 9; fds=0\n"
     "  for p in \"$@\"; do\n"
     "    set -- /proc/$p/fd/*\n"
     "    [ -e \"$1\" ] && fds=$((fds + $#))\n"
     "  done\n"
-    "  echo \"$up $rss $ticks $thr $fds $self\" >>\"$out\"\n"
+    "  echo \"$up $rss $ticks $thr $fds $self $ct $ci $cs $cq\" >>\"$out\"\n"
     "  n=$((n + 1))\n"
     "  sleep 1\n"
     "done\n";
@@ -48,8 +59,9 @@ int node_sampler_install(struct node *n, const char *workdir, struct err *e)
     return n->ops->put_file(n, path, node_sampler_sh, strlen(node_sampler_sh), 0755, e);
 }
 
-int node_sampler_start(struct node *n, const char *workdir, long pgid, const char *samples_path,
-                       int64_t max_s, int64_t timeout_ms, long *pid, struct err *e)
+int node_sampler_start(struct node *n, const char *workdir, long pgid, const char *cpus,
+                       const char *samples_path, int64_t max_s, int64_t timeout_ms, long *pid,
+                       struct err *e)
 {
     struct buf cmd, out;
     char sh[1100];
@@ -62,7 +74,9 @@ int node_sampler_start(struct node *n, const char *workdir, long pgid, const cha
     rc = rc ? rc : buf_shquote(&cmd, sh);
     rc = rc ? rc : buf_printf(&cmd, " %ld ", pgid);
     rc = rc ? rc : buf_shquote(&cmd, samples_path);
-    rc = rc ? rc : buf_printf(&cmd, " %lld </dev/null >/dev/null 2>&1 & echo $!", (long long)max_s);
+    rc = rc ? rc : buf_printf(&cmd, " %lld ", (long long)max_s);
+    rc = rc ? rc : buf_shquote(&cmd, cpus ? cpus : "");
+    rc = rc ? rc : buf_puts(&cmd, " </dev/null >/dev/null 2>&1 & echo $!");
     if (rc)
         err_set(e, rc, "sampler command: %s", strerror(-rc));
     else
@@ -74,12 +88,41 @@ int node_sampler_start(struct node *n, const char *workdir, long pgid, const cha
     return rc;
 }
 
+/* One sample line; cpu_* are -1 on lines of an older sampler. */
+struct sample {
+    double up;
+    long long rss, ticks, self, ct, ci, cs, cq;
+    int thr, fds;
+};
+
+/* The node's share of the window [a, b] on the server's CPUs: steal, and
+ * neighbours = busy jiffies less the server's and the sampler's ticks (both
+ * USER_HZ, like /proc/stat). Busy leaves out irq and softirq time: it is
+ * mostly the kernel carrying the server's own traffic (on loopback under a
+ * think-0 load, ~5% of its CPU), which no process is charged for. Unknown
+ * (-1) unless both ends carry cpu_*. */
+static void node_share(const struct sample *a, const struct sample *b, struct node_samples *out)
+{
+    if (a->ct < 0 || b->ct < 0 || a->ci < 0 || b->ci < 0 || a->cs < 0 || b->cs < 0)
+        return;
+    long long total = b->ct - a->ct, idle = b->ci - a->ci, steal = b->cs - a->cs;
+    long long irq = a->cq >= 0 && b->cq >= a->cq ? b->cq - a->cq : 0;
+    if (total <= 0 || idle < 0 || steal < 0 || idle + steal + irq > total)
+        return;
+    long long server = b->ticks >= a->ticks ? b->ticks - a->ticks : 0;
+    long long self = a->self >= 0 && b->self >= a->self ? b->self - a->self : 0;
+    double busy = (double)(total - idle - steal - irq);
+    double other = busy - (double)server - (double)self;
+    out->steal_pct = (double)steal / (double)total * 100.0;
+    out->neighbour_cpu_pct = other > 0 ? other / (double)total * 100.0 : 0;
+    out->noisy = out->steal_pct > NOISY_PCT || out->neighbour_cpu_pct > NOISY_PCT;
+}
+
 void node_sampler_parse(const char *text, int64_t warmup_ms, long page_kb, long clk_tck,
                         struct node_samples *out)
 {
-    double up0 = -1, prev_up = -1, first_up = -1, last_up = -1;
-    long long prev_ticks = -1, first_ticks = -1, last_ticks = -1;
-    long long prev_self = -1, first_self = -1, last_self = -1;
+    struct sample prev = {.up = -1}, first = {.up = -1}, last = {.up = -1};
+    double up0 = -1;
     double rss_sum = 0, rss_max = -1, cpu_max = -1;
     int nrss = 0, thr_max = -1, fds_max = -1;
 
@@ -87,6 +130,8 @@ void node_sampler_parse(const char *text, int64_t warmup_ms, long page_kb, long 
     out->cpu_pct = out->cpu_max_pct = -1;
     out->sampler_cpu_pct = -1;
     out->threads_max = out->fds_max = -1;
+    out->steal_pct = out->neighbour_cpu_pct = -1;
+    out->noisy = 0;
     if (clk_tck <= 0)
         clk_tck = 100;
     for (const char *l = text ? text : ""; *l;) {
@@ -100,45 +145,40 @@ void node_sampler_parse(const char *text, int64_t warmup_ms, long page_kb, long 
         line[len] = '\0';
         l = nl ? nl + 1 : l + strlen(l);
 
-        double up;
-        long long rss, ticks, self = -1;
-        int thr, fds;
-        int nf = sscanf(line, "%lf %lld %lld %d %d %lld", &up, &rss, &ticks, &thr, &fds, &self);
+        struct sample sm = {.self = -1, .ct = -1, .ci = -1, .cs = -1, .cq = -1};
+        int nf = sscanf(line, "%lf %lld %lld %d %d %lld %lld %lld %lld %lld", &sm.up, &sm.rss,
+                        &sm.ticks, &sm.thr, &sm.fds, &sm.self, &sm.ct, &sm.ci, &sm.cs, &sm.cq);
         if (nf < 5)
             continue;
+        if (nf < 9) /* an older sampler: no /proc/stat figures */
+            sm.ct = sm.ci = sm.cs = -1;
+        if (nf < 10) /* nor irq time: counted as busy */
+            sm.cq = -1;
         if (up0 < 0)
-            up0 = up;
-        if ((up - up0) * 1000.0 < (double)warmup_ms) {
-            prev_up = up;
-            prev_ticks = ticks;
-            prev_self = self;
+            up0 = sm.up;
+        if ((sm.up - up0) * 1000.0 < (double)warmup_ms) {
+            prev = sm;
             continue;
         }
-        double kb = (double)rss * (double)page_kb;
+        double kb = (double)sm.rss * (double)page_kb;
         rss_sum += kb;
         nrss++;
         if (kb > rss_max)
             rss_max = kb;
-        if (thr > thr_max)
-            thr_max = thr;
-        if (fds > fds_max)
-            fds_max = fds;
-        if (prev_up >= 0 && up > prev_up && ticks >= prev_ticks) {
-            double pct = (double)(ticks - prev_ticks) / (double)clk_tck / (up - prev_up) * 100.0;
+        if (sm.thr > thr_max)
+            thr_max = sm.thr;
+        if (sm.fds > fds_max)
+            fds_max = sm.fds;
+        if (prev.up >= 0 && sm.up > prev.up && sm.ticks >= prev.ticks) {
+            double pct =
+                (double)(sm.ticks - prev.ticks) / (double)clk_tck / (sm.up - prev.up) * 100.0;
             if (pct > cpu_max)
                 cpu_max = pct;
         }
-        if (first_up < 0) {
-            first_up = prev_up >= 0 ? prev_up : up;
-            first_ticks = prev_up >= 0 ? prev_ticks : ticks;
-            first_self = prev_up >= 0 ? prev_self : self;
-        }
-        last_up = up;
-        last_ticks = ticks;
-        last_self = self;
-        prev_up = up;
-        prev_ticks = ticks;
-        prev_self = self;
+        if (first.up < 0)
+            first = prev.up >= 0 ? prev : sm;
+        last = sm;
+        prev = sm;
     }
     if (nrss > 0) {
         out->rss_max_kb = rss_max;
@@ -146,13 +186,14 @@ void node_sampler_parse(const char *text, int64_t warmup_ms, long page_kb, long 
         out->threads_max = thr_max;
         out->fds_max = fds_max;
     }
-    if (last_up > first_up && first_up >= 0) {
-        out->cpu_pct =
-            (double)(last_ticks - first_ticks) / (double)clk_tck / (last_up - first_up) * 100.0;
+    if (last.up > first.up && first.up >= 0) {
+        double span = last.up - first.up;
+        out->cpu_pct = (double)(last.ticks - first.ticks) / (double)clk_tck / span * 100.0;
         out->cpu_max_pct = cpu_max;
-        if (first_self >= 0 && last_self >= first_self)
+        if (first.self >= 0 && last.self >= first.self)
             out->sampler_cpu_pct =
-                (double)(last_self - first_self) / (double)clk_tck / (last_up - first_up) * 100.0;
+                (double)(last.self - first.self) / (double)clk_tck / span * 100.0;
+        node_share(&first, &last, out);
     }
 }
 

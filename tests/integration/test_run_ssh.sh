@@ -26,6 +26,14 @@ for i in 0 1; do
   expect_eq "cell $i requests > 0" "$(json_get "$T/out.json" "d['cells'][$i]['phases'][0]['requests'] > 0")" True
   expect_eq "cell $i no failure at the lowest level" "$(json_get "$T/out.json" "d['cells'][$i]['phases'][0]['failures']")" 0
 done
+# The node's fingerprint and the /proc/stat figures come over ssh as well.
+fp='d["run"]["node"]["fingerprint"]'
+expect_eq "fingerprint kernel" "$(json_get "$T/out.json" "$fp['kernel']")" "$(uname -r)"
+expect_eq "fingerprint cpus" "$(json_get "$T/out.json" "$fp['cpus']")" "$(getconf _NPROCESSORS_ONLN)"
+expect_eq "fingerprint python" "$(json_get "$T/out.json" "$fp['python']")" \
+  "$($PY -c 'import platform;print(platform.python_version())')"
+expect_eq "neighbours measured" \
+  "$(json_get "$T/out.json" "d['cells'][0]['phases'][0]['neighbour_cpu_pct'] >= 0")" True
 expect_eq "stored phases" "$(sqlite3 "$MFBENCH_STORE" 'select count(*) > 1 from phases')" 1
 expect_eq "provisioned over ssh" "$(test -f "$T/node/targets/flask/app.py" && echo yes)" yes
 expect_no_server "$T/node"

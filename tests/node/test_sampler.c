@@ -1,6 +1,8 @@
 /* test_sampler.c - the node sampler's parser, a pure function over the samples
- * text ("uptime rss_pages cpu_ticks threads fds self_ticks" per line), and the
- * script's syntax. */
+ * text ("uptime rss_pages cpu_ticks threads fds self_ticks cpu_total cpu_idle
+ * cpu_steal cpu_irq" per line, older lines without the cpu_* fields): server figures,
+ * steal, neighbours and the noisy flag; and the script itself, run for two
+ * samples of this test's own process group. */
 #include "node.h"
 #include "t.h"
 
@@ -18,6 +20,128 @@ static void check_unknown(const struct node_samples *s)
     CHECK_DBL(s->sampler_cpu_pct, ==, -1);
     CHECK_INT(s->threads_max, ==, -1);
     CHECK_INT(s->fds_max, ==, -1);
+    CHECK_DBL(s->steal_pct, ==, -1);
+    CHECK_DBL(s->neighbour_cpu_pct, ==, -1);
+    CHECK_INT(s->noisy, ==, 0);
+}
+
+/* Steal and neighbours on the server's CPUs (cpu_* columns: cumulative
+ * jiffies, idle includes iowait). */
+static void test_node_share(void)
+{
+    struct node_samples s;
+
+    /* One CPU at 100 jiffies/s. Warm-up 1.5 s: +1 s is the baseline. Over
+     * +1..+4 s (300 jiffies): steal 12 (4%), idle 45, busy 243 = server 210
+     * + sampler 6 + others 27 (9%): noisy by neighbours. The warm-up second
+     * had 50 jiffies of steal: counted, it would make steal noisy as well. */
+    const char *t1 = "100.00 1000 500 2 10 50 10000 9000 0\n"
+                     "101.00 1100 550 3 12 51 10100 9010 50\n"
+                     "102.00 1200 650 4 11 53 10200 9020 54\n"
+                     "103.00 1000 700 3 15 54 10300 9040 58\n"
+                     "104.00 1300 760 2 9 57 10400 9055 62\n";
+    node_sampler_parse(t1, 1500, 4, 100, &s);
+    CHECK(NEAR(s.cpu_pct, 70));
+    CHECK(NEAR(s.sampler_cpu_pct, 2));
+    CHECK(NEAR(s.steal_pct, 4));
+    CHECK(NEAR(s.neighbour_cpu_pct, 9));
+    CHECK_INT(s.noisy, ==, 1);
+    /* Without warm-up the window starts at +0 s: steal 62 of 400. */
+    node_sampler_parse(t1, 0, 4, 100, &s);
+    CHECK(NEAR(s.steal_pct, 15.5));
+    CHECK_INT(s.noisy, ==, 1);
+
+    /* Two CPUs (200 jiffies/s) over 2 s: steal 40 (10%), idle 150, busy 210
+     * is less than the server's 200 + the sampler's 20: neighbours clamp at
+     * 0; noisy by steal alone. */
+    node_sampler_parse("50.0 10 1000 1 4 100 5000 2000 100\n"
+                       "52.0 10 1200 1 4 120 5400 2150 140\n",
+                       0, 4, 100, &s);
+    CHECK(NEAR(s.steal_pct, 10));
+    CHECK_DBL(s.neighbour_cpu_pct, ==, 0);
+    CHECK_INT(s.noisy, ==, 1);
+
+    /* A quiet node: steal exactly NOISY_PCT (5 of 100) and neighbours 2%:
+     * not noisy (over, not at, the threshold). */
+    node_sampler_parse("1.0 10 0 1 4 0 1000 500 0\n"
+                       "2.0 10 40 1 4 1 1100 552 5\n",
+                       0, 4, 100, &s);
+    CHECK(NEAR(s.steal_pct, NOISY_PCT));
+    CHECK(NEAR(s.neighbour_cpu_pct, 2)); /* busy 43 - server 40 - sampler 1 */
+    CHECK_INT(s.noisy, ==, 0);
+    /* ... and 6% of others is noisy. */
+    node_sampler_parse("1.0 10 0 1 4 0 1000 500 0\n"
+                       "2.0 10 40 1 4 1 1100 548 5\n",
+                       0, 4, 100, &s);
+    CHECK(NEAR(s.neighbour_cpu_pct, 6));
+    CHECK_INT(s.noisy, ==, 1);
+
+    /* irq and softirq time (the 10th field) is nobody's: one CPU, 100
+     * jiffies, idle 40, irq 10, server 45, sampler 1: others 4% (14% if the
+     * irq time were counted), not noisy. */
+    node_sampler_parse("1.0 10 0 1 4 0 1000 500 0 200\n"
+                       "2.0 10 45 1 4 1 1100 540 0 210\n",
+                       0, 4, 100, &s);
+    CHECK(NEAR(s.neighbour_cpu_pct, 4));
+    CHECK_DBL(s.steal_pct, ==, 0);
+    CHECK_INT(s.noisy, ==, 0);
+
+    /* Old sampler lines (5 or 6 fields): the server figures as before,
+     * steal and neighbours unknown, not noisy. */
+    node_sampler_parse("10.0 100 0 1 5 3\n12.0 200 100 1 6 5\n", 0, 4, 100, &s);
+    CHECK(NEAR(s.cpu_pct, 50));
+    CHECK_DBL(s.steal_pct, ==, -1);
+    CHECK_DBL(s.neighbour_cpu_pct, ==, -1);
+    CHECK_INT(s.noisy, ==, 0);
+    /* A baseline without them (an old line, or /proc/stat unreadable: -1). */
+    node_sampler_parse("10.0 100 0 1 5 3\n12.0 200 100 1 6 5 1000 100 80\n", 0, 4, 100, &s);
+    CHECK_DBL(s.steal_pct, ==, -1);
+    node_sampler_parse("10.0 100 0 1 5 3 -1 -1 -1\n12.0 200 100 1 6 5 -1 -1 -1\n", 0, 4, 100, &s);
+    CHECK(NEAR(s.cpu_pct, 50));
+    CHECK_DBL(s.steal_pct, ==, -1);
+    CHECK_INT(s.noisy, ==, 0);
+    /* No jiffies passed, or counters going backwards: unknown. */
+    node_sampler_parse("1.0 10 0 1 4 0 1000 500 0\n2.0 10 0 1 4 0 1000 500 0\n", 0, 4, 100, &s);
+    CHECK_DBL(s.steal_pct, ==, -1);
+    node_sampler_parse("1.0 10 0 1 4 0 1000 500 9\n2.0 10 0 1 4 0 1100 550 3\n", 0, 4, 100, &s);
+    CHECK_DBL(s.neighbour_cpu_pct, ==, -1);
+}
+
+/* The script for real, on this process's group: two samples, each with the
+ * /proc/stat columns of CPU 0 (then of all CPUs). */
+static void test_script_run(const char *script)
+{
+    char out[] = "/tmp/mfbench-samples-XXXXXX";
+    int fd = mkstemp(out);
+    CHECK(fd >= 0);
+    if (fd < 0)
+        return;
+    close(fd);
+    const char *lists[] = {"0", ""};
+    for (int i = 0; i < 2; i++) {
+        char cmd[512];
+        snprintf(cmd, sizeof(cmd), "sh %s %ld %s 2 '%s'", script, (long)getpgrp(), out, lists[i]);
+        CHECK_INT(system(cmd), ==, 0);
+        FILE *f = fopen(out, "r");
+        char text[1024] = "";
+        size_t n = f ? fread(text, 1, sizeof(text) - 1, f) : 0;
+        text[n] = '\0';
+        if (f)
+            fclose(f);
+        double up;
+        long long rss, ticks, self, ct, ci, cs, cq;
+        int thr, fds;
+        CHECK_INT(sscanf(text, "%lf %lld %lld %d %d %lld %lld %lld %lld %lld", &up, &rss, &ticks,
+                         &thr, &fds, &self, &ct, &ci, &cs, &cq),
+                  ==, 10);
+        CHECK_INT(ct, >, 0);
+        CHECK(ci >= 0 && cs >= 0 && cq >= 0 && ci + cs + cq <= ct);
+        struct node_samples s;
+        node_sampler_parse(text, 0, 4, sysconf(_SC_CLK_TCK), &s);
+        CHECK_DBL(s.steal_pct, >=, 0);
+        CHECK_DBL(s.neighbour_cpu_pct, >=, 0);
+    }
+    unlink(out);
 }
 
 int main(void)
@@ -78,8 +202,10 @@ int main(void)
         char cmd[128];
         snprintf(cmd, sizeof(cmd), "sh -n %s", path);
         CHECK_INT(system(cmd), ==, 0);
+        test_script_run(path);
         unlink(path);
     }
     CHECK(strncmp(node_sampler_sh, "#!/bin/sh\n", 10) == 0);
+    test_node_share();
     T_DONE();
 }

@@ -1,7 +1,8 @@
 /* test_review_cmds.c - the review commands against a store built here with
  * known values (via store.h): history values and regression flags (a 20% drop
  * flagged, a 2% wobble not), show md parsed back, compare ratios, marks and
- * exit codes, report files, and an empty store. `--fill DB` only builds the
+ * exit codes, report files, an empty store, and runs on two nodes (a
+ * difference across a node change is "node changed", not a regression). `--fill DB` only builds the
  * store, for the script tests that drive the mfbench binary. */
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -131,6 +132,26 @@ static void add_cell(struct store *s, int64_t run, const char *fw, const char *p
     add_cell_ex(s, run, fw, pl, st, error, peak, p99, load_bound, 0);
 }
 
+/* The node of a run: fingerprint A, or B (another kernel and python). */
+static void node_a(struct run_record *r)
+{
+    snprintf(r->node_host, sizeof(r->node_host), "node1");
+    snprintf(r->node_cpus, sizeof(r->node_cpus), "1");
+    snprintf(r->node_kernel, sizeof(r->node_kernel), "6.1.0");
+    snprintf(r->node_cpu_model, sizeof(r->node_cpu_model), "Test CPU 3000");
+    r->node_cpu_count = 2;
+    snprintf(r->node_governor, sizeof(r->node_governor), "performance");
+    snprintf(r->node_python, sizeof(r->node_python), "3.11.2");
+    r->node_loadavg = 0.25;
+}
+
+static void node_b(struct run_record *r)
+{
+    node_a(r);
+    snprintf(r->node_kernel, sizeof(r->node_kernel), "6.5.0");
+    snprintf(r->node_python, sizeof(r->node_python), "3.12.1");
+}
+
 /* Runs 1..8. flask/json ~2000 req/s, then 1600 in run 8 (a 20% drop);
  * bottle/json 1000 then 980 (2%); django/json ok then failed; run 8 also has
  * skipped, cancelled and interrupted cells and a framework name needing escapes.
@@ -151,9 +172,8 @@ static void fill(const char *path)
         snprintf(r.started_at, sizeof(r.started_at), "2026-11-%02dT02:00:00Z", i);
         snprintf(r.trigger, sizeof(r.trigger), "nightly");
         snprintf(r.profile, sizeof(r.profile), "default");
-        snprintf(r.node_host, sizeof(r.node_host), "node1");
-        snprintf(r.node_cpus, sizeof(r.node_cpus), "1");
-        snprintf(r.node_kernel, sizeof(r.node_kernel), "6.1.0");
+        node_a(&r);
+        r.node_loadavg = i; /* the load average is no change of node */
         if (store_run_begin(s, &r, &e))
             abort();
         int last = i == NRUNS;
@@ -324,6 +344,8 @@ static void test_show_md(const char *db)
     const char *a[] = {"show", "8", "--format", "md", "--store", db, NULL};
     CHECK_INT(capture(cli_cmd_show, a, &out), ==, 0);
     CHECK_CONTAINS(out, "#### Json\n");
+    CHECK_CONTAINS(out, "Node: Test CPU 3000, 2 CPUs, kernel 6.1.0, governor performance, python "
+                        "3.11.2, load average 8.00 at start.\n");
     CHECK_CONTAINS(out, "#### Text\n");
     CHECK_CONTAINS(out, "| Framework | Total Request | Median Response Time (ms) | Request Per "
                         "Second | Failed Requests | Capacity (users) | p99 (ms) | Server RSS "
@@ -622,6 +644,123 @@ static void test_compare_repeats(const char *dir)
     free(out);
 }
 
+/* Runs 1..4 on node A (flask/json ~2000 req/s, django/json ok); run 5 on
+ * node B (1600 req/s, django failed); run 6 on node A with another load
+ * average and its governor, CPU model and count unknown (1600 req/s). */
+static void fill_nodes(const char *db)
+{
+    struct store *s;
+    struct err e;
+    err_clear(&e);
+    if (store_open(db, &s, &e))
+        abort();
+    const double peak[6] = {2000, 2010, 1990, 2005, 1600, 1600};
+    for (int i = 1; i <= 6; i++) {
+        struct run_record r;
+        memset(&r, 0, sizeof(r));
+        snprintf(r.started_at, sizeof(r.started_at), "2026-11-%02dT02:00:00Z", i);
+        snprintf(r.trigger, sizeof(r.trigger), "nightly");
+        if (i == 5)
+            node_b(&r);
+        else
+            node_a(&r);
+        if (i == 6) {
+            r.node_loadavg = 3.5;
+            r.node_governor[0] = r.node_cpu_model[0] = '\0';
+            r.node_cpu_count = -1;
+        }
+        if (store_run_begin(s, &r, &e))
+            abort();
+        add_cell(s, r.id, "flask", "json", CELL_OK, NULL, peak[i - 1], 20, 0);
+        add_cell(s, r.id, "django", "json", i == 5 ? CELL_FAILED : CELL_OK,
+                 i == 5 ? "server exited with status 1" : NULL, i == 5 ? 0 : 500, 100, 0);
+        if (store_run_finish(s, r.id, "ok", &e))
+            abort();
+    }
+    store_close(s);
+}
+
+static void test_node_changed(const char *dir)
+{
+    char db[512], *out;
+    snprintf(db, sizeof(db), "%s/nodes.db", dir);
+    fill_nodes(db);
+    const char *changed = "kernel: 6.1.0 -> 6.5.0; python: 3.11.2 -> 3.12.1";
+
+    /* 4 -> 5: 20% fewer req/s on another node: node changed, no regression. */
+    const char *a[] = {"compare", "4", "5", "--fail-on-regression", "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_compare, a, &out), ==, 0);
+    CHECK_CONTAINS(out, "node changed (kernel: 6.1.0 -> 6.5.0; python: 3.11.2 -> 3.12.1)");
+    CHECK_CONTAINS(out, "x0.80 worse");
+    CHECK_CONTAINS(out, "node changed (worse)");
+    CHECK_CONTAINS(out, "0 better, 0 worse, 0 same, 1 not comparable, 1 changed on another node");
+    free(out);
+    const char *b[] = {"compare", "4", "5", "--json", "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_compare, b, &out), ==, 0);
+    cJSON *j = cJSON_Parse(out);
+    free(out);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(j, "node_changed")), changed);
+    cJSON *fl = find_cell(cJSON_GetObjectItem(j, "cells"), "flask", "json");
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(fl, "verdict")), "node changed");
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(fl, "verdict_same_node")), "worse");
+    cJSON *sum = cJSON_GetObjectItem(j, "summary");
+    CHECK_DBL(cJSON_GetObjectItem(sum, "worse")->valuedouble, ==, 0);
+    CHECK_DBL(cJSON_GetObjectItem(sum, "node_changed")->valuedouble, ==, 1);
+    cJSON_Delete(j);
+
+    /* 4 -> 6: the same node (the load average, and fields unknown on one
+     * side, are no change): a regression, and --fail-on-regression fails. */
+    const char *c[] = {"compare", "4", "6", "--fail-on-regression", "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_compare, c, &out), ==, 1);
+    CHECK_CONTAINS(out, "x0.80 worse");
+    CHECK(!strstr(out, "node changed"));
+    free(out);
+    const char *d[] = {"compare", "4", "6", "--json", "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_compare, d, &out), ==, 0);
+    j = cJSON_Parse(out);
+    free(out);
+    CHECK(cJSON_IsNull(cJSON_GetObjectItem(j, "node_changed")));
+    cJSON_Delete(j);
+
+    /* history: run 5's drop and failure are node changed, not regressions. */
+    struct store *s;
+    struct err e;
+    err_clear(&e);
+    CHECK_INT(store_open(db, &s, &e), ==, 0);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    CHECK_INT(cli_regressions_for_run(s, 5, m), ==, 0);
+    fclose(m);
+    CHECK_CONTAINS(buf, "node changed (kernel: 6.1.0 -> 6.5.0; python: 3.11.2 -> 3.12.1): run 5 "
+                        "flask/json: peak req/s 1600.00 below");
+    CHECK_CONTAINS(buf, "run 5 django/json: status failed (was ok)");
+    CHECK(!strstr(buf, "regression"));
+    free(buf);
+    store_close(s);
+
+    const char *h[] = {"history", "--regressions", "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_history, h, &out), ==, 0);
+    CHECK_CONTAINS(out, "node changed (kernel: 6.1.0 -> 6.5.0; python: 3.11.2 -> 3.12.1): run 5 "
+                        "flask/json: peak req/s 1600.00 below");
+    CHECK(!strstr(out, "regression: run 5"));
+    /* run 6 is judged against runs 5 (node B) and 1..4 (A): still another node */
+    CHECK_CONTAINS(out, "node changed (kernel: 6.5.0 -> 6.1.0; python: 3.12.1 -> 3.11.2): run 6 "
+                        "flask/json");
+    free(out);
+    const char *hj[] = {"history", "flask/json", "--json", "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_history, hj, &out), ==, 0);
+    j = cJSON_Parse(out);
+    free(out);
+    cJSON *r5 = cJSON_GetArrayItem(j, 1); /* newest first: run 6, run 5, ... */
+    CHECK_DBL(cJSON_GetObjectItem(r5, "run")->valuedouble, ==, 5);
+    CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(r5, "regressions")), ==, 0);
+    cJSON *moved = cJSON_GetArrayItem(cJSON_GetObjectItem(r5, "node_changed"), 0);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(moved, "metric")), "peak_rps");
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(moved, "what")), changed);
+    cJSON_Delete(j);
+}
+
 static void test_empty(const char *dir)
 {
     char db[512], out_dir[512], *out;
@@ -669,6 +808,7 @@ int main(int argc, char **argv)
     test_show_series(db);
     test_report(db, rep);
     test_compare_repeats(dir);
+    test_node_changed(dir);
     test_empty(dir);
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
