@@ -520,7 +520,7 @@ int cfg__parse_body(ctx_t *c, const struct cfg_key *k, yaml_node_t *v, const cha
     return rc;
 }
 
-const char *const cfg_start_placeholders[] = {"python", "dir",  "host",    "port",
+const char *const cfg_start_placeholders[] = {"python",  "dir",  "host",    "port",
                                               "workers", "name", "workdir", NULL};
 
 int cfg_start_check(const char *t, size_t *at, char *msg, size_t n)
@@ -611,8 +611,8 @@ int cfg__parse_start(ctx_t *c, const struct cfg_key *k, yaml_node_t *v, const ch
     char msg[200];
     size_t at = 0;
     if (cfg_start_check(*start, &at, msg, sizeof msg))
-        return err_set_at(c->e, -EINVAL, c->m->path, (int)v->start_mark.line + 1,
-                          value_col(v, at), "%s: %s", kp, msg);
+        return err_set_at(c->e, -EINVAL, c->m->path, (int)v->start_mark.line + 1, value_col(v, at),
+                          "%s: %s", kp, msg);
     return 0;
 }
 

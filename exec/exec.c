@@ -1271,8 +1271,9 @@ int dmn_exec_cell(struct dmn_exec *x, const struct cfg_cell *cell, struct cell_r
     }
     k.cmd = cmd.data;
     /* An IPv6 address goes in brackets: http://[::1]:8000/ */
-    snprintf(k.url, sizeof(k.url), strchr(x->node->host, ':') ? "http://[%s]:%d%s" : "http://%s:%d%s",
-             x->node->host, nc->server_port, pl->path);
+    snprintf(k.url, sizeof(k.url),
+             strchr(x->node->host, ':') ? "http://[%s]:%d%s" : "http://%s:%d%s", x->node->host,
+             nc->server_port, pl->path);
 
     plan_of(&k.st, &plan);
     {
