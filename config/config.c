@@ -715,9 +715,10 @@ static int parse_node(ctx_t *c, yaml_node_t *n)
         free(*paths[i]);
         *paths[i] = x;
     }
+    /* The server listens where the load is sent: node.host, so a local node on "::1" (or
+     * on a LAN address) is reached. */
     if ((rc = set_default(c, &nd->host, "127.0.0.1")) ||
-        (rc = set_default(c, &nd->listen,
-                          nd->transport == CFG_TRANSPORT_LOCAL ? "127.0.0.1" : nd->host)))
+        (rc = set_default(c, &nd->listen, nd->host)))
         return rc;
     return 0;
 }

@@ -86,7 +86,7 @@ const struct cfg_key cfg_keys[] = {
     {.scope = S_NODE, .name = "server_port", .type = CFG_T_INT, .min = 1, .max = 65535,
      .def = "8000", .help = "Port the server listens on.", AT(cfg_node, server_port)},
     {.scope = S_NODE, .name = "listen", .type = CFG_T_STR, .flags = CFG_K_DOC_DEF,
-     .def = "node.host (127.0.0.1 for local)", .help = "Address the server binds.",
+     .def = "node.host", .help = "Address the server binds.",
      AT(cfg_node, listen)},
     {.scope = S_NODE, .name = "system_site_packages", .type = CFG_T_BOOL, .def = "true",
      .help = "Whether the virtual environments see the node's python3-* packages; without them "
