@@ -186,6 +186,13 @@ int node_server_start(struct node *n, const char *cmd, const char *dir, const ch
     if (node__parse_start(out.data ? out.data : "", &r)) {
         rc = err_set(e, -EPROTO, "server start on %s: unexpected output: %.300s", n->host,
                      out.data ? out.data : "");
+        /* The script exited 0, so it wrote the pid file: whatever it started is stopped
+         * (best effort; the error above is the one that counts). */
+        struct err se;
+        int found = 0;
+        err_clear(&se);
+        if (node_server_stop_pidfile(n, pidfile, 1000, &found, &se))
+            snprintf(srv->warning, sizeof srv->warning, "stopping it: %.200s", se.msg);
         goto done;
     }
     srv->pid = (long)r.pid;
