@@ -520,6 +520,102 @@ int cfg__parse_body(ctx_t *c, const struct cfg_key *k, yaml_node_t *v, const cha
     return rc;
 }
 
+const char *const cfg_start_placeholders[] = {"python",  "dir",  "host",    "port",
+                                              "workers", "name", "workdir", NULL};
+
+int cfg_start_check(const char *t, size_t *at, char *msg, size_t n)
+{
+    char q = 0; /* the quote we are inside: 0, '\'' or '"' */
+    for (size_t i = 0; t[i]; i++) {
+        char ch = t[i];
+        if (q != '\'' && ch == '\\' && t[i + 1] && t[i + 1] != '{') {
+            i++; /* an escaped character is no quote */
+            continue;
+        }
+        if (ch == '\'' || ch == '"') {
+            q = !q ? ch : (q == ch ? 0 : q);
+            continue;
+        }
+        if (ch != '{')
+            continue;
+        *at = i;
+        const char *close = strchr(t + i, '}');
+        if (!close) {
+            snprintf(msg, n, "unclosed '{'");
+            return -EINVAL;
+        }
+        size_t len = (size_t)(close - t - i - 1);
+        bool known = false;
+        for (const char *const *p = cfg_start_placeholders; *p && !known; p++)
+            known = strlen(*p) == len && !strncmp(*p, t + i + 1, len);
+        if (!known) {
+            snprintf(msg, n,
+                     "unknown placeholder {%.*s} (have {python} {dir} {host} {port} {workers} "
+                     "{name} {workdir})",
+                     (int)(len > 40 ? 40 : len), t + i + 1);
+            return -EINVAL;
+        }
+        /* A value is '...'-quoted where it stands, which nests wrongly in quotes or after
+         * a backslash (the expansion does not know \{ as an escape). */
+        if (q || (i > 0 && t[i - 1] == '\\')) {
+            snprintf(msg, n, "{%.*s} %s: write it bare, mfbench quotes every value", (int)len,
+                     t + i + 1, q ? "inside quotes" : "after a backslash");
+            return -EINVAL;
+        }
+        i = (size_t)(close - t);
+    }
+    return 0;
+}
+
+/* The column of byte offset off of scalar v's value, when the value is on one line and
+ * its source length can be rebuilt (plain, '...' with '' doubled, "..." with \" \\ and
+ * control characters escaped); else the column of the value's start. Columns count
+ * characters, as libyaml's marks do. */
+static int value_col(const yaml_node_t *v, size_t off)
+{
+    int col0 = (int)v->start_mark.column + 1;
+    if (v->start_mark.line != v->end_mark.line)
+        return col0;
+    yaml_scalar_style_t st = v->data.scalar.style;
+    if (st != YAML_PLAIN_SCALAR_STYLE && st != YAML_SINGLE_QUOTED_SCALAR_STYLE &&
+        st != YAML_DOUBLE_QUOTED_SCALAR_STYLE)
+        return col0;
+    int quote = st == YAML_PLAIN_SCALAR_STYLE ? 0 : 1;
+    const unsigned char *s = v->data.scalar.value;
+    long src = 0, at = -1;
+    for (size_t i = 0; i < v->data.scalar.length; i++) {
+        if (i == off)
+            at = src;
+        if ((s[i] & 0xC0) == 0x80)
+            continue; /* a UTF-8 continuation byte: same character */
+        if (st == YAML_SINGLE_QUOTED_SCALAR_STYLE && s[i] == '\'')
+            src += 2;
+        else if (st == YAML_DOUBLE_QUOTED_SCALAR_STYLE &&
+                 (s[i] == '"' || s[i] == '\\' || s[i] < ' '))
+            src += 2;
+        else
+            src++;
+    }
+    /* Only trust the rebuilt offsets when they add up to the scalar's real length. */
+    if (at < 0 || src + 2 * quote != (long)(v->end_mark.column - v->start_mark.column))
+        return col0;
+    return col0 + quote + (int)at;
+}
+
+int cfg__parse_start(ctx_t *c, const struct cfg_key *k, yaml_node_t *v, const char *kp, void *base)
+{
+    char **start = (char **)((char *)base + k->offset);
+    int rc = get_str(c, v, kp, start);
+    if (rc)
+        return rc;
+    char msg[200];
+    size_t at = 0;
+    if (cfg_start_check(*start, &at, msg, sizeof msg))
+        return err_set_at(c->e, -EINVAL, c->m->path, (int)v->start_mark.line + 1, value_col(v, at),
+                          "%s: %s", kp, msg);
+    return 0;
+}
+
 int cfg__parse_body_file(ctx_t *c, const struct cfg_key *k, yaml_node_t *v, const char *kp,
                          void *base)
 {
@@ -619,9 +715,10 @@ static int parse_node(ctx_t *c, yaml_node_t *n)
         free(*paths[i]);
         *paths[i] = x;
     }
+    /* The server listens where the load is sent: node.host, so a local node on "::1" (or
+     * on a LAN address) is reached. */
     if ((rc = set_default(c, &nd->host, "127.0.0.1")) ||
-        (rc = set_default(c, &nd->listen,
-                          nd->transport == CFG_TRANSPORT_LOCAL ? "127.0.0.1" : nd->host)))
+        (rc = set_default(c, &nd->listen, nd->host)))
         return rc;
     return 0;
 }

@@ -190,6 +190,16 @@ MF_MUST_CHECK int cfg_load_string(const char *name, const char *text, size_t len
                                   struct cfg_matrix **out, struct err *e);
 void cfg_free(struct cfg_matrix *m);
 
+/* The placeholders of a start template ("python", "dir", ...), NULL-terminated. */
+extern const char *const cfg_start_placeholders[];
+
+/* Checks start template t: every '{' opens a known placeholder closed by '}', and none
+ * stands inside '...' or "..." (mfbench single-quotes every value: inside double quotes
+ * those single quotes are literal and $(...) in the value would run). Returns 0, or
+ * -EINVAL with msg set ("{workdir} inside quotes: ...") and *at the byte offset of the
+ * offending '{' in t. */
+int cfg_start_check(const char *t, size_t *at, char *msg, size_t n);
+
 const struct cfg_framework *cfg_find_framework(const struct cfg_matrix *m, const char *name);
 const struct cfg_payload *cfg_find_payload(const struct cfg_matrix *m, const char *name);
 const struct cfg_profile *cfg_find_profile(const struct cfg_matrix *m, const char *name);

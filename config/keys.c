@@ -86,7 +86,7 @@ const struct cfg_key cfg_keys[] = {
     {.scope = S_NODE, .name = "server_port", .type = CFG_T_INT, .min = 1, .max = 65535,
      .def = "8000", .help = "Port the server listens on.", AT(cfg_node, server_port)},
     {.scope = S_NODE, .name = "listen", .type = CFG_T_STR, .flags = CFG_K_DOC_DEF,
-     .def = "node.host (127.0.0.1 for local)", .help = "Address the server binds.",
+     .def = "node.host", .help = "Address the server binds.",
      AT(cfg_node, listen)},
     {.scope = S_NODE, .name = "system_site_packages", .type = CFG_T_BOOL, .def = "true",
      .help = "Whether the virtual environments see the node's python3-* packages; without them "
@@ -288,10 +288,13 @@ const struct cfg_key cfg_keys[] = {
     {.scope = S_FW, .name = "app", .type = CFG_T_NAME, .flags = CFG_K_DOC_DEF,
      .def = "the framework's NAME", .help = "Folder under targets/ holding the app.",
      AT(cfg_framework, app)},
-    {.scope = S_FW, .name = "start", .type = CFG_T_STR, .flags = CFG_K_DOC_DEF,
+    {.scope = S_FW, .name = "start", .type = CFG_T_COMPOUND, .flags = CFG_K_DOC_DEF,
      .def = "the built-in one of targets/APP/",
      .help = "A start command template replacing the built-in one: \"{python} {dir}/app.py --host "
-     "{host} --port {port}\".", AT(cfg_framework, start)},
+     "{host} --port {port}\". Placeholders: {python} {dir} {host} {port} {workers} {name} "
+     "{workdir}; each value is shell-quoted, so a placeholder is written bare, never inside "
+     "quotes.", .syntax = "a shell command template", AT(cfg_framework, start),
+     .parse = cfg__parse_start},
     {.scope = S_FW, .name = "dir", .type = CFG_T_STR, .flags = CFG_K_DOC_DEF, .def = "none",
      .help = "The user's own target folder, relative to the matrix file; uploaded to the node.",
      AT(cfg_framework, dir)},

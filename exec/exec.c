@@ -293,7 +293,9 @@ static void cell_paths(const struct dmn_exec *x, const struct cfg_framework *fw,
 }
 
 /* Expands {python} {dir} {host} {port} {workers} {name} {workdir}; every value
- * is shell-quoted. An unknown placeholder is an error naming it. */
+ * is shell-quoted where it stands, so a template with one inside quotes is refused
+ * (check refuses it first, with its line and column). An unknown placeholder is an
+ * error naming it. */
 static int expand_start(const struct dmn_exec *x, const struct cfg_framework *fw,
                         const struct cell_paths *p, struct buf *out, struct err *e)
 {
@@ -305,6 +307,10 @@ static int expand_start(const struct dmn_exec *x, const struct cfg_framework *fw
     snprintf(port, sizeof(port), "%d", nc->server_port);
     snprintf(workers, sizeof(workers), "%d", fw->workers > 0 ? fw->workers : 1);
     const char *listen = nc->listen ? nc->listen : (nc->host ? nc->host : "127.0.0.1");
+    char msg[200];
+    size_t at;
+    if (cfg_start_check(t, &at, msg, sizeof msg))
+        return err_set(e, -EINVAL, "frameworks.%s.start: %s", fw->name, msg);
     while (*t) {
         if (*t != '{') {
             const char *next = strchr(t, '{');
@@ -1335,7 +1341,10 @@ int dmn_exec_cell(struct dmn_exec *x, const struct cfg_cell *cell, struct cell_r
         goto finish;
     }
     k.cmd = cmd.data;
-    snprintf(k.url, sizeof(k.url), "http://%s:%d%s", x->node->host, nc->server_port, pl->path);
+    /* An IPv6 address goes in brackets: http://[::1]:8000/ */
+    snprintf(k.url, sizeof(k.url),
+             strchr(x->node->host, ':') ? "http://[%s]:%d%s" : "http://%s:%d%s", x->node->host,
+             nc->server_port, pl->path);
 
     plan_of(&k.st, &plan);
     {

@@ -85,6 +85,18 @@ struct node_server {
     char warning[256]; /* e.g. nofile clamped to the hard limit; "" when none */
 };
 
+/* What the start script reports on a line of its own, "mfbench-start pid=N nofile=N
+ * hard=N|unlimited notaskset=0|1", so that other lines a node's shell prints (a motd, a
+ * stray "pid=1") cannot be taken for it. */
+struct node__start_report {
+    int64_t pid, nofile;
+    int64_t hard;  /* -1: unlimited */
+    int notaskset; /* 1: taskset was not found, the server is not pinned */
+};
+/* Internal: parses the last such line of out into r. 0, or -EPROTO when there is none or
+ * its pid or nofile is missing or malformed. */
+MF_MUST_CHECK int node__parse_start(const char *out, struct node__start_report *r);
+
 /* Starts `cmd` (already expanded) on the node: cwd `dir`, own session/process
  * group (setsid), `ulimit -n` raised to nofile (clamped to the hard limit, with
  * srv->warning saying so), pinned to `cpus` with taskset (NULL/"" = no pin),

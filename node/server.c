@@ -78,6 +78,53 @@ static int find_kv(const char *s, const char *key, int64_t *v)
     return -ENOENT;
 }
 
+#define START_MARK "mfbench-start "
+
+int node__parse_start(const char *out, struct node__start_report *r)
+{
+    memset(r, 0, sizeof *r);
+    const char *line = NULL;
+    for (const char *p = out; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+        if (!strncmp(p, START_MARK, strlen(START_MARK)))
+            line = p + strlen(START_MARK);
+    if (!line)
+        return -EPROTO;
+    int have = 0;
+    r->hard = -1;
+    while (*line && *line != '\n') {
+        while (*line == ' ' || *line == '\r')
+            line++;
+        size_t tl = strcspn(line, " \r\n");
+        char tok[64];
+        if (tl == 0 || tl >= sizeof tok) {
+            if (tl == 0)
+                break;
+            return -EPROTO;
+        }
+        memcpy(tok, line, tl);
+        tok[tl] = '\0';
+        line += tl;
+        char *eq = strchr(tok, '=');
+        if (!eq)
+            return -EPROTO;
+        *eq++ = '\0';
+        int64_t v;
+        if (!strcmp(tok, "hard") && !strcmp(eq, "unlimited"))
+            continue;
+        if (parse_i64(eq, 0, INT64_MAX, &v))
+            return -EPROTO;
+        if (!strcmp(tok, "pid"))
+            r->pid = v, have |= 1;
+        else if (!strcmp(tok, "nofile"))
+            r->nofile = v, have |= 2;
+        else if (!strcmp(tok, "hard"))
+            r->hard = v;
+        else if (!strcmp(tok, "notaskset"))
+            r->notaskset = v == 1;
+    }
+    return have == 3 && r->pid > 1 ? 0 : -EPROTO;
+}
+
 int node_server_start(struct node *n, const char *cmd, const char *dir, const char *cpus,
                       int64_t nofile, const char *pidfile, const char *logfile,
                       struct node_server *srv, struct err *e)
@@ -103,10 +150,10 @@ int node_server_start(struct node *n, const char *cmd, const char *dir, const ch
         buf_puts(&c, "\nif [ -z \"$want\" ]; then want=$(ulimit -n); fi\n"
                      "case $hard in unlimited) ;; *) if [ \"$hard\" -lt \"$want\" ]; then "
                      "want=$hard; fi ;; esac\n"
-                     "echo hard=$hard; echo nofile=$want\ncpus=") ||
+                     "mf_nt=0\ncpus=") ||
         buf_shquote(&c, cpus ? cpus : "") ||
         buf_puts(&c, "\nif [ -n \"$cpus\" ] && ! command -v taskset >/dev/null 2>&1; then "
-                     "cpus=; echo notaskset=1; fi\n"
+                     "cpus=; mf_nt=1; fi\n"
                      "export ") ||
         put_tag(&c, "", pidfile) ||
         buf_puts(&c, "\nsetsid sh -c 'ulimit -n \"$1\" || exit 111; if [ -n \"$2\" ]; then "
@@ -115,32 +162,46 @@ int node_server_start(struct node *n, const char *cmd, const char *dir, const ch
         buf_shquote(&c, cmd) || buf_puts(&c, " >") || buf_shquote(&c, logfile) ||
         buf_puts(&c, " 2>&1 </dev/null &\nmf_pid=$!\n"
                      /* $! is known before the child has run setsid: wait (2 s at
-                      * most) until it leads its group, so a stop right away works */
+                      * most) until it leads its group, so a stop right away works.
+                      * That pid is what the pid file names: the process group (and
+                      * session) leader. It starts as the `sh -c` wrapper, which execs
+                      * taskset, which execs `sh -c CMD`, which execs the server when
+                      * CMD ends in one command; either way every process of the
+                      * server is in its group, and the stop signals the group. */
                      "mf_i=0; while [ $mf_i -lt 100 ]; do "
                      "{ read -r mf_l < /proc/$mf_pid/stat; } 2>/dev/null || break; "
                      "mf_r=${mf_l##*\") \"}; set -- $mf_r; [ \"$3\" = \"$mf_pid\" ] && break; "
                      "sleep 0.02; mf_i=$((mf_i+1)); done\n"
                      "echo $mf_pid >") ||
-        buf_shquote(&c, pidfile) || buf_puts(&c, " || exit 1\necho pid=$mf_pid\n")) {
+        buf_shquote(&c, pidfile) ||
+        buf_puts(&c, " || exit 1\necho \"" START_MARK
+                     "pid=$mf_pid nofile=$want hard=$hard notaskset=$mf_nt\"\n")) {
         rc = oom(e);
         goto done;
     }
     rc = node_exec_ok(n, c.data, node__cmd_timeout(n), &out, e);
     if (rc)
         goto done;
-    int64_t pid = 0, eff = 0, hard = 0;
-    if (find_kv(out.data, "pid", &pid) || pid <= 1 || find_kv(out.data, "nofile", &eff)) {
+    struct node__start_report r;
+    if (node__parse_start(out.data ? out.data : "", &r)) {
         rc = err_set(e, -EPROTO, "server start on %s: unexpected output: %.300s", n->host,
                      out.data ? out.data : "");
+        /* The script exited 0, so it wrote the pid file: whatever it started is stopped
+         * (best effort; the error above is the one that counts). */
+        struct err se;
+        int found = 0;
+        err_clear(&se);
+        if (node_server_stop_pidfile(n, pidfile, 1000, &found, &se))
+            snprintf(srv->warning, sizeof srv->warning, "stopping it: %.200s", se.msg);
         goto done;
     }
-    srv->pid = (long)pid;
-    srv->nofile = eff;
-    if (nofile > 0 && eff < nofile && find_kv(out.data, "hard", &hard) == 0)
+    srv->pid = (long)r.pid;
+    srv->nofile = r.nofile;
+    if (nofile > 0 && r.nofile < nofile && r.hard >= 0)
         snprintf(srv->warning, sizeof srv->warning,
                  "nofile %lld clamped to the node's hard limit %lld", (long long)nofile,
-                 (long long)hard);
-    else if (cpus && *cpus && strstr(out.data, "notaskset=1"))
+                 (long long)r.hard);
+    else if (cpus && *cpus && r.notaskset)
         snprintf(srv->warning, sizeof srv->warning,
                  "taskset not found on %.120s: server not pinned", n->host);
 done:

@@ -597,6 +597,27 @@ static int check_bad_dir(const char *dir)
     return n;
 }
 
+/* A local node on "::1": the server listens where the load goes (node.listen defaults to
+ * node.host), and a start template with its placeholders bare loads. */
+static void check_ipv6_local(void)
+{
+    static const char text[] = "version: 1\n"
+                               "node: {host: \"::1\"}\n"
+                               "payloads:\n"
+                               "  text: {path: /text, body: hi}\n"
+                               "frameworks:\n"
+                               "  app: {dir: ./d, start: \"cd {workdir} && {python} x.py\"}\n";
+    struct cfg_matrix *m = NULL;
+    struct err e;
+    err_clear(&e);
+    CHECK_INT(cfg_load_string("v6.yaml", text, sizeof(text) - 1, &m, &e), ==, 0);
+    if (!m)
+        return;
+    CHECK_STR(m->node.host, "::1");
+    CHECK_STR(m->node.listen, "::1");
+    cfg_free(m);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3) {
@@ -631,6 +652,7 @@ int main(int argc, char **argv)
     }
 
     check_layers();
+    check_ipv6_local();
     check_repeat_keys();
     check_table_docs();
     int nranges = check_ranges();

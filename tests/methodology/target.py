@@ -135,7 +135,8 @@ def main():
                 time.sleep(3600)
         keep.append(touch(a.mb))
 
-    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # the family follows the host: "::1" binds IPv6, "127.0.0.1" IPv4
+    ls = socket.socket(socket.AF_INET6 if ":" in a.host else socket.AF_INET, socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind((a.host, a.port))
     ls.listen(4096)

@@ -370,8 +370,42 @@ static void test_server(struct node *n)
     CHECK(WIFSIGNALED(wst) && WTERMSIG(wst) == SIGKILL);
 }
 
+/* The start report is its own marker line: other lines a node's shell prints (a motd,
+ * "pid=1", "nofile=5") are not taken for it, and the last marker line wins. */
+static void test_parse_start(void)
+{
+    struct node__start_report r;
+    CHECK_INT(node__parse_start("Welcome to node7\npid=1\nnofile=5\nhard=7\nnotaskset=1\n"
+                                "mfbench-start pid=4242 nofile=1024 hard=4096 notaskset=0\n",
+                                &r),
+              ==, 0);
+    CHECK_INT(r.pid, ==, 4242);
+    CHECK_INT(r.nofile, ==, 1024);
+    CHECK_INT(r.hard, ==, 4096);
+    CHECK_INT(r.notaskset, ==, 0);
+    /* a motd may even quote the marker: the last one is the script's */
+    CHECK_INT(node__parse_start("mfbench-start pid=1 nofile=5\r\n"
+                                "mfbench-start pid=77 nofile=999999 hard=unlimited "
+                                "notaskset=1\r\n",
+                                &r),
+              ==, 0);
+    CHECK_INT(r.pid, ==, 77);
+    CHECK_INT(r.nofile, ==, 999999);
+    CHECK_INT(r.hard, ==, -1);
+    CHECK_INT(r.notaskset, ==, 1);
+    /* the old key lines alone, a marker not at a line start, or one without nofile or
+     * with a pid of 1 are not a report */
+    CHECK_INT(node__parse_start("pid=4242\nnofile=1024\n", &r), ==, -EPROTO);
+    CHECK_INT(node__parse_start("motd: mfbench-start pid=9 nofile=9\n", &r), ==, -EPROTO);
+    CHECK_INT(node__parse_start("mfbench-start pid=9\n", &r), ==, -EPROTO);
+    CHECK_INT(node__parse_start("mfbench-start pid=1 nofile=9\n", &r), ==, -EPROTO);
+    CHECK_INT(node__parse_start("mfbench-start pid=9x nofile=9\n", &r), ==, -EPROTO);
+    CHECK_INT(node__parse_start("", &r), ==, -EPROTO);
+}
+
 int main(void)
 {
+    test_parse_start();
     snprintf(tmpdir, sizeof tmpdir, "/tmp/mfbench-node-test-XXXXXX");
     if (!mkdtemp(tmpdir)) {
         perror("mkdtemp");
