@@ -73,6 +73,8 @@ int main(int argc, char **argv)
                                          {"store", required_argument, NULL, 's'},
                                          {"socket", required_argument, NULL, 'S'},
                                          {"targets", required_argument, NULL, 't'},
+                                         {"client-idle-timeout", required_argument, NULL, 'I'},
+                                         {"clients-per-uid", required_argument, NULL, 'U'},
                                          {"help", no_argument, NULL, 'h'},
                                          {"version", no_argument, NULL, 'V'},
                                          {NULL, 0, NULL, 0}};
@@ -97,6 +99,22 @@ int main(int argc, char **argv)
         case 't':
             targets = optarg;
             break;
+        case 'I': /* hidden, for tests: SECONDS (fractions allowed) */
+        case 'U': /* hidden, for tests: connections per uid */ {
+            char *end;
+            double v = strtod(optarg, &end);
+            if (end == optarg || *end || !(v > 0) || v > (c == 'I' ? 86400 : DMN_MAX_CLIENTS) ||
+                (c == 'U' && v != (double)(size_t)v)) {
+                fprintf(stderr, "mfbenchd: bad value '%s' for --%s\n", optarg,
+                        c == 'I' ? "client-idle-timeout" : "clients-per-uid");
+                return 2;
+            }
+            if (c == 'I')
+                d->idle_timeout_ms = (uint64_t)(v * 1000 + 0.5);
+            else
+                d->max_clients_per_uid = (size_t)v;
+            break;
+        }
         case 'h':
             fputs(usage, stdout);
             return 0;
