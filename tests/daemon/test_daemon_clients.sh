@@ -2,7 +2,8 @@
 # mfbenchd's control-socket clients (issue 13): silent clients are closed after
 # the idle timeout so 64 of them cannot lock everyone out, subscribed ones
 # (subscribe, trigger --wait) are kept, and one uid holds at most 16 connections
-# (root too) while another uid still gets through.
+# (root too) while another uid still gets through; a SIGHUP with deeply nested
+# YAML does not block the loop.
 . "$SRC/tests/daemon/dlib.sh"
 
 # start_with ARGS...: start_daemon with mfbenchd's hidden test options.
@@ -61,5 +62,17 @@ expect_eq "the 16 held clients are kept ($(cat "$T/hold.txt"))" "$?" 0
 # Once they are gone, the uid is let in again.
 out=$($CTL "$SOCK" send '{"cmd":"status"}' 2>&1)
 expect_contains "let in after the others closed" "$out" '"ok":true'
+
+# 3. SIGHUP with 100 KB of nested '[' (libyaml took 26 s on it): refused at
+#    once by the loader's nesting cap, the old matrix kept, the loop answering.
+cp "$T/m.yaml" "$T/m.good"
+$PY -c 'import sys; sys.stdout.write("x: " + "[" * 100000 + "\n")' >"$T/m.yaml"
+kill -HUP "$DPID"
+wait_for 3 log_count_ge event=reload_failed 1
+expect_contains "reload names the nesting" "$(grep event=reload_failed "$T/daemon.log")" \
+  "m.yaml:1:68: nesting deeper than 64 levels"
+out=$(timeout 2 $CTL "$SOCK" send '{"cmd":"status"}' 2>&1)
+expect_contains "status right after the reload" "$out" '"ok":true'
+cp "$T/m.good" "$T/m.yaml"
 stop_daemon
 finish
