@@ -228,13 +228,24 @@ static void on_connection(uv_stream_t *server, int status)
 }
 
 /* Closes every client that has neither completed a request line nor subscribed
- * within the idle timeout: silent clients must not hold the connection slots. */
+ * within the idle timeout: silent clients must not hold the connection slots.
+ * One that does not read its last answer is cut a timeout later. */
 static void on_idle_sweep(uv_timer_t *t)
 {
     struct daemon *d = t->data;
     uint64_t now = uv_now(&d->loop);
     for (struct client *c = d->clients; c; c = c->next) {
-        if (c->subscribed || c->closing || c->finishing || now - c->since_ms < d->idle_timeout_ms)
+        if (c->closing || now - c->since_ms < d->idle_timeout_ms)
+            continue;
+        if (c->finishing) { /* its last answer unread for a whole timeout more: cut */
+            if (now - c->since_ms >= 2 * d->idle_timeout_ms) {
+                dmn__log(5, "event=client_cut uid=%lld unread_bytes=%zu", c->uid,
+                         uv_stream_get_write_queue_size((uv_stream_t *)&c->h));
+                client_close(c);
+            }
+            continue;
+        }
+        if (c->subscribed)
             continue;
         dmn__log(5, "event=client_idle_closed uid=%lld idle_ms=%llu partial_bytes=%zu", c->uid,
                  (unsigned long long)(now - c->since_ms), c->in.len);

@@ -7,7 +7,7 @@
   ctl.py SOCK garbage MARKER       malformed, oversized, unknown and hostile requests; each must be
                                    answered with an error (prints FAIL lines, exit 1 on any)
   ctl.py SOCK idle TIMEOUT CELL    fills every slot (2 subscribers, silent clients, one half a
-                                   line), sees a request refused, then let in after the idle
+                                   line, one that never reads its answers), sees a request refused, then let in after the idle
                                    timeout; triggers CELL; the subscribers are kept and get its
                                    events, the silent ones were closed (FAIL lines, exit 1)
   ctl.py SOCK hold N SECONDS FILE  opens N clients (each answered once), prints "held N", keeps
@@ -121,7 +121,12 @@ def idle(path, timeout, cell):
         if a.get("subscribed") is not True:
             bad("subscribe: %r" % a)
         subs.append([s, rest])
-    silent = [conn(path) for _ in range(61)]
+    silent = [conn(path) for _ in range(60)]
+    # One asks 5000 times and reads nothing: answered to a full socket, then
+    # idle; it must be cut even though its last answer cannot be written.
+    stuffed = conn(path)
+    stuffed.sendall(b'{"cmd":"status"}\n' * 5000)
+    silent.append(stuffed)
     half = conn(path)
     half.sendall(b'{"cmd":"sta')  # never completed
     silent.append(half)
@@ -145,7 +150,8 @@ def idle(path, timeout, cell):
     a = send(path, {"cmd": "trigger", "cells": [cell]})
     if a.get("ok") is not True:
         bad("trigger after the idle timeout: %r" % a)
-    # The silent clients were told and closed.
+    # The silent clients were told and closed (the stuffed one cut a timeout later).
+    time.sleep(max(0.0, t0 + timeout * 2.5 + 0.5 - time.time()))
     closed, until = 0, time.time() + 5  # bounded whatever the daemon does
     for s in silent:
         s.settimeout(max(0.01, until - time.time()))
@@ -157,13 +163,14 @@ def idle(path, timeout, cell):
                     closed += 1
                     break
                 data += chunk
-        except (ConnectionResetError, socket.timeout):
+        except ConnectionResetError:
+            closed += 1
+        except socket.timeout:
             pass
         s.close()
     if closed != len(silent):
         bad("%d of %d silent clients closed" % (closed, len(silent)))
-    # The subscribers are kept past twice the idle timeout and get the job's events.
-    time.sleep(max(0.0, t0 + timeout * 2.5 - time.time()))
+    # The subscribers, kept past twice the idle timeout by now, get the job's events.
     for s, rest in subs:
         try:
             ev, rest = readline(s, rest)

@@ -21,8 +21,9 @@ start_with --client-idle-timeout 1 --clients-per-uid 64 || finish
 $CTL "$SOCK" idle 1 flask/text >"$T/idle.txt" 2>&1
 expect_eq "idle scenario ($(cat "$T/idle.txt"))" "$?" 0
 expect_eq "silent clients logged closed" \
-  "$(grep -c 'event=client_idle_closed' "$T/daemon.log" | awk '{print ($1 >= 62)}')" 1
+  "$(grep -c 'event=client_idle_closed' "$T/daemon.log" | awk '{print ($1 >= 61)}')" 1
 expect_contains "the half line is in the log" "$(cat "$T/daemon.log")" "partial_bytes=11"
+expect_contains "the client that does not read is cut" "$(cat "$T/daemon.log")" "event=client_cut uid=$(id -u)"
 expect_contains "the 65th client logged refused" "$(cat "$T/daemon.log")" "event=client_refused uid=$(id -u) reason=total"
 # trigger --wait subscribes: kept through a job longer than the idle timeout.
 "$MFBENCH" trigger --socket "$SOCK" --wait tornado/text >"$T/w.txt" 2>"$T/w.err"
