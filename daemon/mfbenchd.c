@@ -48,13 +48,18 @@ void dmn__close_all(struct daemon *d)
     dmn__clients_close(d);
 }
 
+_Static_assert(DMN_MAX_CLIENTS == 64 && DMN_MAX_CLIENTS_PER_UID == 16 &&
+                   DMN_CLIENT_IDLE_TIMEOUT_S == 10,
+               "the usage text below names the client limits");
 static const char usage[] =
     "usage: mfbenchd [-m FILE] [--store DB] [--socket PATH] [--targets DIR]\n"
     "\n"
     "The mfbench daemon: runs benchmark jobs one at a time on the matrix's node and\n"
     "serves `mfbench trigger|status|cancel` on a control socket. Logs go to stderr\n"
     "(journald priority prefixes). SIGHUP reloads the matrix; SIGTERM stops the\n"
-    "running job (marked interrupted) and exits.\n"
+    "running job (marked interrupted) and exits. The control socket takes at most\n"
+    "64 clients, 16 per uid; one that has neither sent a complete request nor\n"
+    "subscribed for 10 s is closed.\n"
     "\n"
     "  -m, --matrix FILE   the matrix (default: $MFBENCH_MATRIX, else " MFBENCH_SYSCONF_MATRIX "\n"
     "                      when it exists, else the built-in one)\n"

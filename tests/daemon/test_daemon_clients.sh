@@ -72,6 +72,7 @@ kill -HUP "$DPID"
 wait_for 3 log_count_ge event=reload_failed 1
 expect_contains "reload names the nesting" "$(grep event=reload_failed "$T/daemon.log")" \
   "m.yaml:1:68: nesting deeper than 64 levels"
+# shellcheck disable=SC2086 # CTL is "python3 ctl.py"
 out=$(timeout 2 $CTL "$SOCK" send '{"cmd":"status"}' 2>&1)
 expect_contains "status right after the reload" "$out" '"ok":true'
 cp "$T/m.good" "$T/m.yaml"
