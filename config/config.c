@@ -15,6 +15,7 @@
 #include <yaml.h>
 
 #define CFG_MAX_FILE ((size_t)1 << 20) /* a matrix is a few KiB; refuse anything silly */
+#define CFG_MAX_NESTING 64             /* flow [ { levels: libyaml is quadratic on deep nesting */
 #define CFG_MAX_PAIRS 1024             /* entries in one mapping */
 #define CFG_KEY_MAX 320                /* "frameworks.NAME.stop_when.failures" */
 #define CFG_LIST_MAX 512               /* "allowed: ..." lists */
@@ -941,8 +942,63 @@ static int parser_error(ctx_t *c, yaml_parser_t *p, const char *text, size_t len
     return bad_at(c, &mk, "invalid YAML: %s", problem);
 }
 
+/* A linear pre-scan of the raw text before libyaml sees it: counts flow nesting
+ * ('[' and '{' outside quotes and comments) and refuses more than
+ * CFG_MAX_NESTING levels at the bracket that goes one too deep. A quote opens
+ * only where YAML can start a quoted scalar (after a space, a line start or an
+ * indicator), so "don't" in a plain scalar does not hide the brackets after it. */
+static int check_nesting(const char *path, const char *text, size_t len, struct err *e)
+{
+    int depth = 0, line = 1, col = 0;
+    char quote = 0, prev = '\n';
+    for (size_t i = 0; i < len; i++) {
+        char ch = text[i];
+        col++;
+        if (ch == '\n') {
+            line++;
+            col = 0;
+        }
+        if (quote == '\'') {
+            if (ch == '\'' && i + 1 < len && text[i + 1] == '\'') {
+                i++; /* '' is an escaped quote */
+                col++;
+            } else if (ch == '\'') {
+                quote = 0;
+            }
+        } else if (quote == '"') {
+            if (ch == '\\' && i + 1 < len) {
+                i++;
+                col++;
+                if (text[i] == '\n') {
+                    line++;
+                    col = 0;
+                }
+            } else if (ch == '"') {
+                quote = 0;
+            }
+        } else if (ch == '#' && (prev == ' ' || prev == '\t' || prev == '\n')) {
+            while (i + 1 < len && text[i + 1] != '\n')
+                i++;
+        } else if ((ch == '\'' || ch == '"') && memchr(" \t\n[{,:-?", prev, 10)) {
+            quote = ch;
+        } else if (ch == '[' || ch == '{') {
+            if (++depth > CFG_MAX_NESTING)
+                return err_set_at(e, -EINVAL, path, line, col, "nesting deeper than %d levels",
+                                  CFG_MAX_NESTING);
+        } else if ((ch == ']' || ch == '}') && depth > 0) {
+            depth--;
+        }
+        prev = ch;
+    }
+    return 0;
+}
+
 static int load(struct cfg_matrix *m, const char *text, size_t len, struct err *e)
 {
+    int nrc = check_nesting(m->path, text, len, e);
+    if (nrc)
+        return nrc;
+
     ctx_t c = {.m = m, .e = e};
     yaml_parser_t parser;
     yaml_document_t doc, extra;

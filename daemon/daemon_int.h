@@ -17,6 +17,12 @@
 
 #define DMN_MAX_EVENTS 4096 /* undelivered event lines kept for the loop */
 #define DMN_NRECENT 16      /* finished jobs `status` lists */
+/* Control-socket clients: at most DMN_MAX_CLIENTS at once, DMN_MAX_CLIENTS_PER_UID
+ * of them from one uid (root included), and a client that has neither completed
+ * a request line nor subscribed for DMN_CLIENT_IDLE_TIMEOUT_S seconds is closed. */
+#define DMN_MAX_CLIENTS 64
+#define DMN_MAX_CLIENTS_PER_UID 16
+#define DMN_CLIENT_IDLE_TIMEOUT_S 10
 
 /* A loaded matrix; jobs hold a reference so SIGHUP can swap it under them. */
 struct mref {
@@ -81,6 +87,9 @@ struct daemon {
     /* Loop thread only. */
     struct client *clients;
     size_t nclients;
+    uv_timer_t idle_sweep;      /* closes idle clients */
+    uint64_t idle_timeout_ms;   /* DMN_CLIENT_IDLE_TIMEOUT_S unless a test set it */
+    size_t max_clients_per_uid; /* DMN_MAX_CLIENTS_PER_UID unless a test set it */
 };
 
 /* Records a handle uv_*_init() opened, so that dmn__close_all() closes it. */
@@ -97,6 +106,9 @@ struct client {
     struct daemon *d;
     struct buf in;
     int subscribed, closing, finishing;
+    int refused;       /* over a limit: answered and closing, not counted for its uid */
+    long long uid;     /* the peer's (SO_PEERCRED), -1 when unknown */
+    uint64_t since_ms; /* uv_now() at accept or at its last complete request line */
     struct client *next, *prev;
 };
 
@@ -163,7 +175,7 @@ MF_MUST_CHECK int dmn__job_cancel(struct daemon *d, int64_t *id, int *was_runnin
 
 /* ---- socket.c: the control socket and its clients ---- */
 
-/* Binds the control socket (mode 0660) and listens. */
+/* Binds the control socket (mode 0660), listens and starts the idle sweep. */
 MF_MUST_CHECK int dmn__listen(struct daemon *d, struct err *e);
 /* Closes the listening socket and removes its file. */
 void dmn__stop_listening(struct daemon *d);

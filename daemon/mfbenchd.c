@@ -48,13 +48,18 @@ void dmn__close_all(struct daemon *d)
     dmn__clients_close(d);
 }
 
+_Static_assert(DMN_MAX_CLIENTS == 64 && DMN_MAX_CLIENTS_PER_UID == 16 &&
+                   DMN_CLIENT_IDLE_TIMEOUT_S == 10,
+               "the usage text below names the client limits");
 static const char usage[] =
     "usage: mfbenchd [-m FILE] [--store DB] [--socket PATH] [--targets DIR]\n"
     "\n"
     "The mfbench daemon: runs benchmark jobs one at a time on the matrix's node and\n"
     "serves `mfbench trigger|status|cancel` on a control socket. Logs go to stderr\n"
     "(journald priority prefixes). SIGHUP reloads the matrix; SIGTERM stops the\n"
-    "running job (marked interrupted) and exits.\n"
+    "running job (marked interrupted) and exits. The control socket takes at most\n"
+    "64 clients, 16 per uid; one that has neither sent a complete request nor\n"
+    "subscribed for 10 s is closed.\n"
     "\n"
     "  -m, --matrix FILE   the matrix (default: $MFBENCH_MATRIX, else " MFBENCH_SYSCONF_MATRIX "\n"
     "                      when it exists, else the built-in one)\n"
@@ -73,6 +78,8 @@ int main(int argc, char **argv)
                                          {"store", required_argument, NULL, 's'},
                                          {"socket", required_argument, NULL, 'S'},
                                          {"targets", required_argument, NULL, 't'},
+                                         {"client-idle-timeout", required_argument, NULL, 'I'},
+                                         {"clients-per-uid", required_argument, NULL, 'U'},
                                          {"help", no_argument, NULL, 'h'},
                                          {"version", no_argument, NULL, 'V'},
                                          {NULL, 0, NULL, 0}};
@@ -97,6 +104,22 @@ int main(int argc, char **argv)
         case 't':
             targets = optarg;
             break;
+        case 'I': /* hidden, for tests: SECONDS (fractions allowed) */
+        case 'U': /* hidden, for tests: connections per uid */ {
+            char *end;
+            double v = strtod(optarg, &end);
+            if (end == optarg || *end || !(v > 0) || v > (c == 'I' ? 86400 : DMN_MAX_CLIENTS) ||
+                (c == 'U' && v != (double)(size_t)v)) {
+                fprintf(stderr, "mfbenchd: bad value '%s' for --%s\n", optarg,
+                        c == 'I' ? "client-idle-timeout" : "clients-per-uid");
+                return 2;
+            }
+            if (c == 'I')
+                d->idle_timeout_ms = (uint64_t)(v * 1000 + 0.5);
+            else
+                d->max_clients_per_uid = (size_t)v;
+            break;
+        }
         case 'h':
             fputs(usage, stdout);
             return 0;

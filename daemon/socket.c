@@ -1,5 +1,6 @@
 /* socket.c - mfbenchd's control socket on the loop: binds and listens (0660, a
- * live daemon on the path is an error), accepts clients, splits what they send
+ * live daemon on the path is an error), accepts clients (capped in total and per
+ * peer uid; silent ones closed after an idle timeout), splits what they send
  * into request lines and writes answers and events back, dropping laggards. */
 #include <errno.h>
 #include <stdlib.h>
@@ -12,7 +13,6 @@
 #include "control.h"
 #include "daemon_int.h"
 
-#define MAX_CLIENTS 64
 #define MAX_CLIENT_BACKLOG (4 << 20) /* a subscriber this far behind is dropped */
 
 struct wreq {
@@ -149,10 +149,32 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
             break;
         dmn__handle_line(c, c->in.data, c->in.len);
         buf_reset(&c->in);
+        c->since_ms = uv_now(&c->d->loop);
         p = nl + 1;
         left -= n + 1;
     }
     free(b->base);
+}
+
+/* The peer's uid, or -1 when the kernel does not say. */
+static long long peer_uid(struct client *c)
+{
+    uv_os_fd_t fd;
+    struct ucred cr;
+    socklen_t n = sizeof(cr);
+    if (uv_fileno((uv_handle_t *)&c->h, &fd) != 0 ||
+        getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &n) != 0 || n != sizeof(cr))
+        return -1;
+    return (long long)cr.uid;
+}
+
+/* Answers a one-line error, logs why and closes once it is written. */
+static void client_refuse(struct client *c, const char *why, const char *msg)
+{
+    c->refused = 1;
+    dmn__log(4, "event=client_refused uid=%lld reason=%s clients=%zu", c->uid, why, c->d->nclients);
+    dmn__client_send(c, dmn_answer_error(msg));
+    client_finish(c);
 }
 
 static void on_connection(uv_stream_t *server, int status)
@@ -164,6 +186,7 @@ static void on_connection(uv_stream_t *server, int status)
     if (!c)
         return;
     c->d = d;
+    c->uid = -1;
     buf_init(&c->in, DMN_CTL_MAX_LINE + 64);
     if (uv_pipe_init(&d->loop, &c->h, 0) != 0) {
         free(c);
@@ -175,18 +198,60 @@ static void on_connection(uv_stream_t *server, int status)
         d->clients->prev = c;
     d->clients = c;
     d->nclients++;
+    c->since_ms = uv_now(&d->loop);
     if (uv_accept(server, (uv_stream_t *)&c->h) != 0) {
         client_close(c);
         return;
     }
-    if (d->nclients > MAX_CLIENTS || d->shutting) {
-        dmn__client_send(
-            c, dmn_answer_error(d->shutting ? "the daemon is stopping" : "too many connections"));
-        client_finish(c);
+    c->uid = peer_uid(c);
+    if (d->shutting) {
+        client_refuse(c, "stopping", "the daemon is stopping");
+        return;
+    }
+    if (d->nclients > DMN_MAX_CLIENTS) {
+        client_refuse(c, "total", "too many connections");
+        return;
+    }
+    size_t same = 0; /* this uid's live clients, c included */
+    for (struct client *o = d->clients; o; o = o->next)
+        if (o->uid == c->uid && !o->refused && !o->closing)
+            same++;
+    if (same > d->max_clients_per_uid) {
+        char msg[160];
+        snprintf(msg, sizeof(msg), "too many connections from uid %lld (at most %zu per user)",
+                 c->uid, d->max_clients_per_uid);
+        client_refuse(c, "per_uid", msg);
         return;
     }
     if (uv_read_start((uv_stream_t *)&c->h, on_alloc, on_read) != 0)
         client_close(c);
+}
+
+/* Closes every client that has neither completed a request line nor subscribed
+ * within the idle timeout: silent clients must not hold the connection slots.
+ * One that does not read its last answer is cut a timeout later. */
+static void on_idle_sweep(uv_timer_t *t)
+{
+    struct daemon *d = t->data;
+    uint64_t now = uv_now(&d->loop);
+    for (struct client *c = d->clients; c; c = c->next) {
+        if (c->closing || now - c->since_ms < d->idle_timeout_ms)
+            continue;
+        if (c->finishing) { /* its last answer unread for a whole timeout more: cut */
+            if (now - c->since_ms >= 2 * d->idle_timeout_ms) {
+                dmn__log(5, "event=client_cut uid=%lld unread_bytes=%zu", c->uid,
+                         uv_stream_get_write_queue_size((uv_stream_t *)&c->h));
+                client_close(c);
+            }
+            continue;
+        }
+        if (c->subscribed)
+            continue;
+        dmn__log(5, "event=client_idle_closed uid=%lld idle_ms=%llu partial_bytes=%zu", c->uid,
+                 (unsigned long long)(now - c->since_ms), c->in.len);
+        dmn__client_send(c, dmn_answer_error("idle for too long without a request: closed"));
+        client_finish(c);
+    }
 }
 
 void dmn__broadcast(struct daemon *d, const char *line)
@@ -246,5 +311,17 @@ int dmn__listen(struct daemon *d, struct err *e)
     if ((rc = uv_listen((uv_stream_t *)&d->server, 64, on_connection)))
         return err_set(e, rc, "uv_listen(%s): %s", path, uv_strerror(rc));
     chmod(path, 0660);
+    if (d->idle_timeout_ms == 0)
+        d->idle_timeout_ms = (uint64_t)DMN_CLIENT_IDLE_TIMEOUT_S * 1000;
+    if (d->max_clients_per_uid == 0)
+        d->max_clients_per_uid = DMN_MAX_CLIENTS_PER_UID;
+    if ((rc = uv_timer_init(&d->loop, &d->idle_sweep)))
+        return err_set(e, rc, "uv_timer_init(idle_sweep): %s", uv_strerror(rc));
+    dmn__handle_opened(d, (uv_handle_t *)&d->idle_sweep);
+    d->idle_sweep.data = d;
+    uint64_t every = d->idle_timeout_ms / 4; /* closed within 1.25 timeouts */
+    every = every < 20 ? 20 : every > 1000 ? 1000 : every;
+    if ((rc = uv_timer_start(&d->idle_sweep, on_idle_sweep, every, every)))
+        return err_set(e, rc, "uv_timer_start(idle_sweep): %s", uv_strerror(rc));
     return 0;
 }
