@@ -80,9 +80,13 @@ static void check_seed(const struct cfg_matrix *m)
     CHECK_INT(s.think.min_ms, ==, 0);
     CHECK_INT(s.think.max_ms, ==, 0);
     CHECK_DBL(s.spawn_rate, ==, 100);
-    CHECK_INT(s.timeout_ms, ==, 10000);       /* from matrix defaults */
+    CHECK_INT(s.timeout_ms, ==, 2000);        /* the profile's */
+    CHECK_DBL(s.refine_pct, ==, 0);           /* the profile turns bisection off */
     CHECK_INT(s.ready_timeout_ms, ==, 30000); /* built in */
     CHECK_INT(s.pipeline, ==, 1);
+    CHECK_INT(cfg_resolve(m, "seed-local", flask, &s, &e), ==, 0);
+    CHECK_INT(s.timeout_ms, ==, 10000);                  /* from matrix defaults */
+    CHECK_DBL(s.refine_pct, ==, CFG_DEFAULT_REFINE_PCT); /* built in: bisection on */
 
     CHECK_INT(cfg_resolve(m, NULL, flask, &s, &e), ==, 0);
     CHECK_INT(s.duration_ms, ==, 60000);
