@@ -144,6 +144,30 @@ double dmn__cell_max_s(const struct cfg_matrix *m, const char *profile, const st
 
 static void finish_cell_event(struct jobctx *jc, const struct cell_result *c);
 
+/* Stores cell i of the job as one that did not run: status st, error text
+ * (may be NULL). Store errors are logged. c is left for the caller to report
+ * and free. */
+static void store_unrun_cell(struct daemon *d, struct dmn_exec *x, struct jobctx *jc, size_t i,
+                             enum cell_status st, const char *error, struct cell_result *c)
+{
+    const struct cfg_matrix *m = x->matrix;
+    struct err e;
+    err_clear(&e);
+    memset(c, 0, sizeof(*c));
+    mf_strlcpy(c->framework, m->frameworks[jc->job->sel[i].framework].name, sizeof(c->framework));
+    mf_strlcpy(c->payload, m->payloads[jc->job->sel[i].payload].name, sizeof(c->payload));
+    c->capacity_users = c->breaking_users = c->held_users = -1;
+    c->error = error ? strdup(error) : NULL;
+    c->status = CELL_RUNNING;
+    int rc = store_cell_begin(d->store, x->run_id, c, &e);
+    c->status = st;
+    if (rc == 0)
+        rc = store_cell_finish(d->store, c, &e);
+    if (rc != 0)
+        dmn__log(3, "event=store_error job=%lld error=%s", (long long)jc->job->id,
+                 dmn__kv(e.msg, (char[1024]){0}, 1024));
+}
+
 /* A cell that cannot fit in what is left of the matrix's budget: stored
  * skipped with the reason "budget: ...", never silently dropped. */
 static void record_budget_skip(struct daemon *d, struct dmn_exec *x, struct jobctx *jc, size_t i,
@@ -151,30 +175,14 @@ static void record_budget_skip(struct daemon *d, struct dmn_exec *x, struct jobc
 {
     const struct cfg_matrix *m = x->matrix;
     struct cell_result c;
-    struct err e;
-    err_clear(&e);
-    memset(&c, 0, sizeof(c));
-    mf_strlcpy(c.framework, m->frameworks[jc->job->sel[i].framework].name, sizeof(c.framework));
-    mf_strlcpy(c.payload, m->payloads[jc->job->sel[i].payload].name, sizeof(c.payload));
-    c.capacity_users = c.breaking_users = c.held_users = -1;
-    c.status = CELL_RUNNING;
     char msg[256];
     snprintf(msg, sizeof(msg),
              "budget: this cell may take up to %.0f s and %.0f s of the matrix's budget (%.0f s) "
              "are left",
              need_s, left_s > 0 ? left_s : 0, (double)m->budget_ms / 1000.0);
-    c.error = strdup(msg);
-    if (store_cell_begin(d->store, x->run_id, &c, &e) == 0) {
-        c.status = CELL_SKIPPED;
-        if (store_cell_finish(d->store, &c, &e) != 0)
-            c.status = CELL_SKIPPED; /* e is logged below */
-    }
-    if (e.code)
-        dmn__log(3, "event=store_error job=%lld error=%s", (long long)jc->job->id,
-                 dmn__kv(e.msg, (char[1024]){0}, 1024));
+    store_unrun_cell(d, x, jc, i, CELL_SKIPPED, msg, &c);
     dmn__log(4, "event=cell_skipped job=%lld cell=%s reason=budget need_s=%.0f left_s=%.0f",
              (long long)jc->job->id, jc->job->cells[i], need_s, left_s > 0 ? left_s : 0);
-    c.status = CELL_SKIPPED;
     finish_cell_event(jc, &c);
     cell_result_free(&c);
 }
@@ -258,24 +266,9 @@ static void job_end(struct daemon *d, int64_t job, int64_t run, const char *stat
 static void record_unstarted(struct daemon *d, struct dmn_exec *x, struct jobctx *jc, size_t from,
                              enum cell_status st)
 {
-    const struct cfg_matrix *m = x->matrix;
     for (size_t i = from; i < jc->job->ncells; i++) {
         struct cell_result c;
-        struct err e;
-        err_clear(&e);
-        memset(&c, 0, sizeof(c));
-        mf_strlcpy(c.framework, m->frameworks[jc->job->sel[i].framework].name, sizeof(c.framework));
-        mf_strlcpy(c.payload, m->payloads[jc->job->sel[i].payload].name, sizeof(c.payload));
-        c.capacity_users = c.breaking_users = -1;
-        c.status = CELL_RUNNING;
-        if (store_cell_begin(d->store, x->run_id, &c, &e) == 0) {
-            c.status = st;
-            if (store_cell_finish(d->store, &c, &e) != 0)
-                c.status = st; /* e is logged below */
-        }
-        if (e.code)
-            dmn__log(3, "event=store_error job=%lld error=%s", (long long)jc->job->id,
-                     dmn__kv(e.msg, (char[1024]){0}, 1024));
+        store_unrun_cell(d, x, jc, i, st, NULL, &c);
         cell_result_free(&c);
     }
 }

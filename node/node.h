@@ -74,6 +74,9 @@ MF_MUST_CHECK int node__open_local(const struct cfg_node *cfg, struct node *n, s
 MF_MUST_CHECK int node__open_ssh(const struct cfg_node *cfg, struct node *n, struct err *e);
 /* Internal: the timeout for one command (cfg->command_timeout_ms, else 60 s). */
 int64_t node__cmd_timeout(const struct node *n);
+/* Transports: appends a command's output up to out->max (64 MiB when 0); the
+ * excess is dropped, as node_exec promises (out may be NULL). */
+void node__out_append(struct buf *out, const char *p, size_t n);
 
 /* ---- server lifecycle ---- */
 

@@ -360,3 +360,16 @@ fail:
     buf_free(&out);
     return rc;
 }
+
+void node__out_append(struct buf *out, const char *p, size_t n)
+{
+    if (!out)
+        return;
+    size_t max = out->max ? out->max : 64u << 20;
+    if (out->len >= max)
+        return;
+    if (n > max - out->len)
+        n = max - out->len;
+    if (buf_append(out, p, n) != 0)
+        return; /* out of memory: the output is cut short, as at its cap */
+}

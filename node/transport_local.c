@@ -27,20 +27,6 @@ static int set_nonblock(int fd)
     return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
-/* Appends up to out->max; the excess is dropped, as node.h promises. */
-static void out_append(struct buf *out, const char *p, size_t n)
-{
-    if (!out)
-        return;
-    size_t max = out->max ? out->max : 64u << 20;
-    if (out->len >= max)
-        return;
-    if (n > max - out->len)
-        n = max - out->len;
-    if (buf_append(out, p, n) != 0)
-        return; /* out of memory: the output is cut short, as at its cap */
-}
-
 static int wait_status(int ws)
 {
     if (WIFEXITED(ws))
@@ -173,7 +159,7 @@ static int local_exec_in(struct node *n, const char *cmd, const void *in, size_t
             if (pf[i].fd == outfd && (pf[i].revents & (POLLIN | POLLHUP | POLLERR))) {
                 ssize_t r = read(outfd, chunk, sizeof chunk);
                 if (r > 0) {
-                    out_append(out, chunk, (size_t)r);
+                    node__out_append(out, chunk, (size_t)r);
                 } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
                     close(outfd);
                     outfd = -1;

@@ -241,19 +241,6 @@ static int signal_number(const char *name, size_t len)
     return 0;
 }
 
-static void out_append(struct buf *out, const char *p, size_t n)
-{
-    if (!out)
-        return;
-    size_t max = out->max ? out->max : 64u << 20;
-    if (out->len >= max)
-        return;
-    if (n > max - out->len)
-        n = max - out->len;
-    if (buf_append(out, p, n) != 0)
-        return; /* out of memory: the output is cut short, as at its cap */
-}
-
 /* Closes and frees a channel within a deadline of its own (close_ms), reading
  * the exit status (128+signal when killed) on the way when status is set. */
 static void channel_finish(struct ssh_node *sn, LIBSSH2_CHANNEL *ch, int *status, int64_t close_ms)
@@ -357,7 +344,7 @@ static int ssh_exec_in(struct node *n, const char *cmd, const void *in, size_t i
         }
         ssize_t rd = libssh2_channel_read(ch, chunk, sizeof chunk);
         if (rd > 0) {
-            out_append(out, chunk, (size_t)rd);
+            node__out_append(out, chunk, (size_t)rd);
             progress = 1;
         } else if (rd == 0 || rd != LIBSSH2_ERROR_EAGAIN) {
             if (rd < 0) {

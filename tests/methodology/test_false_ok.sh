@@ -4,20 +4,8 @@
 # longer than the request timeout; one that answers a request with 200
 # responses; one that exits mid-phase; and ten users at a constant 1 s think
 # for 3 s, whose offered load is exactly 10 req/s (load bound).
-. "$SRC/tests/integration/lib.sh"
-port=$(free_port)
-mkdir -p "$T/tgt"
-cp "$SRC/tests/methodology/target.py" "$T/tgt/"
-start='{python} {dir}/target.py --host {host} --port {port}'
-cat >"$T/m.yaml" <<YAML
-version: 1
-node:
-  transport: local
-  workdir: $T/node
-  cpus: "1"
-  server_port: $port
-load:
-  cpus: "0"
+. "$SRC/tests/methodology/mlib.sh"
+{ matrix_head; cat <<YAML; } >"$T/m.yaml"
 defaults:
   duration: 2s
   warmup: 0s

@@ -6,20 +6,8 @@
 # resolution 2), a load_bound phase, a client_bound failure (the threshold
 # lowered with the hidden knob client_bound_pct), a repeat of 3 with its
 # spread, and the sampler summing a process group of two workers.
-. "$SRC/tests/integration/lib.sh"
-port=$(free_port)
-mkdir -p "$T/tgt"
-cp "$SRC/tests/methodology/target.py" "$T/tgt/"
-start='{python} {dir}/target.py --host {host} --port {port}'
-cat >"$T/m.yaml" <<YAML
-version: 1
-node:
-  transport: local
-  workdir: $T/node
-  cpus: "1"
-  server_port: $port
-load:
-  cpus: "0"
+. "$SRC/tests/methodology/mlib.sh"
+{ matrix_head; cat <<YAML; } >"$T/m.yaml"
 defaults:
   duration: 2s
   warmup: 500ms

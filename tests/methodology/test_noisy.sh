@@ -4,20 +4,8 @@
 # on the server's CPU from /proc/stat. A CPU hog pinned to the server's core
 # (node.cpus "1") makes the phase noisy; without it the phase is not noisy
 # unless something else really was busy on that core (checked separately).
-. "$SRC/tests/integration/lib.sh"
-port=$(free_port)
-mkdir -p "$T/tgt"
-cp "$SRC/tests/methodology/target.py" "$T/tgt/"
-start='{python} {dir}/target.py --host {host} --port {port}'
-cat >"$T/m.yaml" <<YAML
-version: 1
-node:
-  transport: local
-  workdir: $T/node
-  cpus: "1"
-  server_port: $port
-load:
-  cpus: "0"
+. "$SRC/tests/methodology/mlib.sh"
+{ matrix_head; cat <<YAML; } >"$T/m.yaml"
 defaults:
   duration: 4s
   warmup: 1s

@@ -5,20 +5,8 @@
 # load points run open loop at 50% and 90% of that peak; the held users (a
 # think-time model, levels doubling, offered load capped at a share of the peak)
 # come out within the bisection's resolution of K, limited by the server.
-. "$SRC/tests/integration/lib.sh"
-port=$(free_port)
-mkdir -p "$T/tgt"
-cp "$SRC/tests/methodology/target.py" "$T/tgt/"
-start='{python} {dir}/target.py --host {host} --port {port}'
-cat >"$T/m.yaml" <<YAML
-version: 1
-node:
-  transport: local
-  workdir: $T/node
-  cpus: "1"
-  server_port: $port
-load:
-  cpus: "0"
+. "$SRC/tests/methodology/mlib.sh"
+{ matrix_head; cat <<YAML; } >"$T/m.yaml"
 defaults:
   duration: 1500ms
   warmup: 300ms
