@@ -1050,16 +1050,26 @@ static int run_level(struct cell_ctx *k, struct cell_result *c, int users, const
 }
 
 /* Latency at load: an open-loop phase at each share of the cell's peak, on
- * as many connections as the search's capacity (at least 4), latency counted
- * from the intended send times. A failing point is recorded, not a verdict
- * on the cell. Returns 0, or a negative store error. */
+ * as many connections as the search phase that reached the peak had (at
+ * least 4: a server may serve fewer connections faster, as tornado does),
+ * latency counted from the intended send times. A failing point is recorded,
+ * not a verdict on the cell. Returns 0, or a negative store error. */
 static int run_load_points(struct cell_ctx *k, struct cell_result *c, struct err *e)
 {
     const struct cfg_settings *st = &k->st;
     double peak = c->peak_rps;
     if (peak <= 0 || st->load_points.n == 0)
         return 0;
-    int conns = c->capacity_users > 4 ? c->capacity_users : 4;
+    int conns = c->capacity_users;
+    double best = -1;
+    for (size_t i = 0; i < c->nphases; i++)
+        if (phase_in_search(&c->phases[i]) && !c->phases[i].stop_reason[0] &&
+            c->phases[i].rps > best) {
+            best = c->phases[i].rps;
+            conns = c->phases[i].users;
+        }
+    if (conns < 4)
+        conns = 4;
     for (int i = 0; i < st->load_points.n && i < CELL_MAX_LOAD_POINTS; i++) {
         struct phase_spec ps;
         spec_of(st, conns, &ps);
