@@ -648,9 +648,10 @@ const struct cfg_key *cfg_key_find(const char *path)
     for (size_t i = 0; i < cfg_nkeys; i++)
         if (!strcmp(cfg_key_path(&cfg_keys[i], p, sizeof p), want))
             return &cfg_keys[i];
-    /* A bare name ("spawn_rate") finds the one key of that name. */
+    /* A name without its section ("spawn_rate", "held.max_offered") finds
+     * the one key of that name. */
     const struct cfg_key *only = NULL;
-    for (size_t i = 0; !strchr(path, '.') && i < cfg_nkeys; i++) {
+    for (size_t i = 0; i < cfg_nkeys; i++) {
         if (strcmp(cfg_keys[i].name, path))
             continue;
         if (only)

@@ -79,6 +79,13 @@ static void check_explain(void)
     free(out);
     free(err);
 
+    /* A dotted name without its section, as the README writes it. */
+    const char *a9[] = {"check", "--explain", "held.max_offered", NULL};
+    CHECK_INT(run(a9, &out, &err), ==, CLI_OK);
+    CHECK_CONTAINS(out, "key:     defaults.held.max_offered (also profiles.NAME.held.max_offered");
+    free(out);
+    free(err);
+
     /* Unknown: exit 2, the close match on stderr, nothing on stdout. */
     const char *a4[] = {"check", "--explain", "frameworks.flask.worker", NULL};
     CHECK_INT(run(a4, &out, &err), ==, CLI_USAGE);
