@@ -131,6 +131,8 @@ const char *dmn__kv(const char *s, char *out, size_t n);
 void dmn__log(int level, const char *fmt, ...) MF_PRINTF(2, 3);
 /* {"event":name,"job":job}, or NULL on ENOMEM. */
 cJSON *dmn__event_new(const char *name, int64_t job);
+/* o as one line of JSON with its newline (takes o; NULL when out of memory). */
+char *dmn__json_line(cJSON *o);
 /* Queues o (taken) as a line for subscribers and wakes the loop. Any thread. */
 void dmn__post_event(struct daemon *d, cJSON *o);
 /* Opens the wake-up handle: it delivers queued events to subscribers and closes

@@ -68,20 +68,28 @@ cJSON *dmn__event_new(const char *name, int64_t job)
     return o;
 }
 
-void dmn__post_event(struct daemon *d, cJSON *o)
+char *dmn__json_line(cJSON *o)
 {
-    char *s = cJSON_PrintUnformatted(o);
+    char *s = o ? cJSON_PrintUnformatted(o) : NULL;
     cJSON_Delete(o);
     if (!s)
-        return;
+        return NULL;
     size_t n = strlen(s);
     char *line = realloc(s, n + 2);
     if (!line) {
         free(s);
-        return;
+        return NULL;
     }
     line[n] = '\n';
     line[n + 1] = '\0';
+    return line;
+}
+
+void dmn__post_event(struct daemon *d, cJSON *o)
+{
+    char *line = dmn__json_line(o);
+    if (!line)
+        return;
     uv_mutex_lock(&d->mu);
     if (d->nevents == DMN_MAX_EVENTS) { /* the loop is far behind: drop the oldest */
         free(d->events[0]);

@@ -98,21 +98,8 @@ void dmn__client_send(struct client *c, char *line)
 
 void dmn__send_json(struct client *c, cJSON *o)
 {
-    char *s = o ? cJSON_PrintUnformatted(o) : NULL;
-    cJSON_Delete(o);
-    if (!s) {
-        dmn__client_send(c, dmn_answer_error("out of memory"));
-        return;
-    }
-    size_t n = strlen(s);
-    char *line = realloc(s, n + 2);
-    if (!line) {
-        free(s);
-        return;
-    }
-    line[n] = '\n';
-    line[n + 1] = '\0';
-    dmn__client_send(c, line);
+    char *line = dmn__json_line(o);
+    dmn__client_send(c, line ? line : dmn_answer_error("out of memory"));
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
