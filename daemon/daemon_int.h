@@ -48,6 +48,10 @@ struct progress {
     uint64_t requests, failures;
     int cell_levels_done;
     int cell_levels_max;
+    /* Each cell's worst case, in the job's order, computed once when the job
+     * starts (owned by the worker; NULL when out of memory), and their sum. */
+    const double *cell_max_s;
+    double job_max_s;
     size_t ok, not_ok;
 };
 

@@ -187,16 +187,17 @@ static void record_budget_skip(struct daemon *d, struct dmn_exec *x, struct jobc
     cell_result_free(&c);
 }
 
-/* With a budget the whole job may not fit in, the cells run cheapest worst
- * case first (stable), so the fewest are skipped. */
-static void order_for_budget(const struct cfg_matrix *m, const char *profile, struct dmn_job *job,
-                             double *total_s)
+/* Each cell's worst case, once per job (returned, caller frees; NULL when out
+ * of memory), and their sum. With a budget the whole job may not fit in, the
+ * cells run cheapest worst case first (stable), so the fewest are skipped. */
+static double *order_for_budget(const struct cfg_matrix *m, const char *profile,
+                                struct dmn_job *job, double *total_s)
 {
     double *w = calloc(job->ncells ? job->ncells : 1, sizeof(double));
     int lv;
     *total_s = 0;
     if (!w)
-        return;
+        return NULL;
     for (size_t i = 0; i < job->ncells; i++)
         *total_s += w[i] = dmn__cell_max_s(m, profile, &job->sel[i], &lv);
     if (m->budget_ms > 0 && *total_s * 1000.0 > (double)m->budget_ms) {
@@ -213,7 +214,7 @@ static void order_for_budget(const struct cfg_matrix *m, const char *profile, st
                 job->sel[k - 1] = ts;
             }
     }
-    free(w);
+    return w;
 }
 
 static void finish_cell_event(struct jobctx *jc, const struct cell_result *c)
@@ -295,7 +296,11 @@ static void run_job(struct daemon *d, struct dmn_job *job)
                          .on_event = on_exec_event,
                          .arg = &jc};
     double job_max_s = 0;
-    order_for_budget(m, profile, job, &job_max_s);
+    double *cell_max = order_for_budget(m, profile, job, &job_max_s);
+    uv_mutex_lock(&d->mu);
+    d->prog.cell_max_s = cell_max;
+    d->prog.job_max_s = job_max_s;
+    uv_mutex_unlock(&d->mu);
     int64_t job_t0 = mono_ms();
     dmn__log(6,
              "event=job_start job=%lld cells=%zu profile=%s trigger=%s max_duration_s=%.0f "
@@ -424,6 +429,10 @@ static void run_job(struct daemon *d, struct dmn_job *job)
 out:
     if (node)
         node_close(node);
+    uv_mutex_lock(&d->mu);
+    d->prog.cell_max_s = NULL;
+    uv_mutex_unlock(&d->mu);
+    free(cell_max);
     job_end(d, job->id, run.id, status);
     run_record_free(&run);
 }

@@ -64,23 +64,20 @@ static cJSON *status_json(struct daemon *d)
             }
             /* An upper bound: the remaining levels of this cell and every
              * level of the cells after it, at their phase length. */
+            /* The worst cases were computed once when the job started. */
             const struct cfg_matrix *m = ((struct mref *)p->job->matrix)->m;
-            const char *prof = p->job->profile[0] ? p->job->profile : NULL;
             double rest = 0;
-            int lv = 1;
-            double cur = dmn__cell_max_s(m, prof, &p->job->sel[p->cell_index], &lv);
-            if (lv > 0)
-                rest += cur / lv * (lv - p->cell_levels_done);
+            int lv = p->cell_levels_max > 0 ? p->cell_levels_max : 1;
+            if (p->cell_max_s) {
+                rest += p->cell_max_s[p->cell_index] / lv * (lv - p->cell_levels_done);
+                for (size_t i = p->cell_index + 1; i < p->job->ncells; i++)
+                    rest += p->cell_max_s[i];
+            }
             if (strcmp(p->state, "phase") == 0)
                 rest -= p->elapsed_s < p->duration_s ? p->elapsed_s : p->duration_s;
-            for (size_t i = p->cell_index + 1; i < p->job->ncells; i++)
-                rest += dmn__cell_max_s(m, prof, &p->job->sel[i], &lv);
             cJSON_AddNumberToObject(r, "eta_max_s", rest > 0 ? rest : 0);
             /* The job's worst case as a whole, as its job_start event said. */
-            double all = 0;
-            for (size_t i = 0; i < p->job->ncells; i++)
-                all += dmn__cell_max_s(m, prof, &p->job->sel[i], &lv);
-            cJSON_AddNumberToObject(r, "max_duration_s", all);
+            cJSON_AddNumberToObject(r, "max_duration_s", p->job_max_s);
             if (m->budget_ms > 0)
                 cJSON_AddNumberToObject(r, "budget_s", (double)m->budget_ms / 1000.0);
             cJSON_AddItemToObject(o, "running", r);
