@@ -493,15 +493,17 @@ int main(int argc, char **argv)
     }
 
     /* A server that answers one request with 200 responses: the surplus is a
-     * protocol failure, never a success. */
+     * protocol failure and the phase fails. How many of the first responses on
+     * each connection still look like answers depends on how the client's
+     * reads split the stream (a slow client, e.g. under ASan, reads smaller
+     * chunks), so only the failure is asserted, not a ratio. */
     base(&o, url(&s, "/spew/200"));
     o.users = 2;
     o.duration_ms = 500;
     o.timeout_ms = 500;
     CHECK_INT(run(&o, &r), ==, 0);
     CHECK_INT((int)r.result.failures_by_kind[FAIL_PROTOCOL], >, 0);
-    CHECK_INT((int)(r.result.requests - r.result.failures), <,
-              (int)r.result.failures_by_kind[FAIL_PROTOCOL] * 8);
+    CHECK_INT((int)r.result.failures, >=, (int)r.result.failures_by_kind[FAIL_PROTOCOL]);
     run_report_free(&r);
 
     /* Spawn rate: 20 users at 20/s take a second to start. */
