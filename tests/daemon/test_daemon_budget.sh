@@ -30,7 +30,17 @@ expect_eq "check: budget" "$(json_get "$T/check.json" 'd["nightly"]["budget_s"] 
 expect_eq "check: profile cells" "$(json_get "$T/check.json" 'd["profiles"]["nightly"]["cells"]')" 2
 
 start_daemon || finish
-"$MFBENCH" trigger --socket "$SOCK" --wait --all -p nightly >"$T/w.txt" 2>"$T/w.err"
+"$MFBENCH" trigger --socket "$SOCK" --wait --all -p nightly >"$T/w.txt" 2>"$T/w.err" &
+tpid=$!
+# While the job runs, status carries the same worst case as the job_start event.
+running() { "$MFBENCH" status --socket "$SOCK" --json >"$T/st.json" 2>/dev/null &&
+  json_get "$T/st.json" 'd["running"] is not None' | grep -q True; }
+wait_for 20 running
+expect_eq "status: the job's worst case" "$(json_get "$T/st.json" 'd["running"]["max_duration_s"]')" 130
+expect_eq "status: the budget" "$(json_get "$T/st.json" 'd["running"]["budget_s"]')" 60
+expect_eq "status: eta within the worst case" \
+  "$(json_get "$T/st.json" '0 <= d["running"]["eta_max_s"] <= d["running"]["max_duration_s"]')" True
+wait "$tpid"
 expect_eq "trigger --wait exit (a skipped cell is not ok)" "$?" 1
 expect_eq "cells in cheapest-first order" \
   "$(sq "select group_concat(framework, ',') from (select framework from cells where run_id = 1 order by seq)")" \
