@@ -338,7 +338,8 @@ static const char css[] =
 /* The headline tables, marks and page header: readable without colour and at
  * 360 px (tables scroll inside their wrapper, long words break). */
 static const char css_headline[] =
-    "body{overflow-wrap:anywhere}"
+    ".meta,dl.node dd,.note,.bad,.empty,summary{overflow-wrap:anywhere}"
+    "table.headline th,table.headline td{overflow-wrap:normal;word-break:normal}"
     "main>*{max-width:100%}"
     ".tablewrap{overflow-x:auto;max-width:100%;-webkit-overflow-scrolling:touch}"
     "table.headline th{white-space:normal;vertical-align:bottom}"
