@@ -94,6 +94,25 @@ static void pad(FILE *f, const char *s, int width, int right)
     fputc(' ', f);
 }
 
+/* A right-aligned figure with its marks ("389.0 ~") kept in a 2-column
+ * suffix, so the digits of a column line up whether marked or not. */
+static void pad_figure(FILE *f, const char *s, int width)
+{
+    const char *sp = strchr(s, ' ');
+    char num[64];
+    snprintf(num, sizeof(num), "%.*s", sp ? (int)(sp - s) : (int)strlen(s), s);
+    int fill = width - 3 - text_width(num);
+    for (int i = 0; i < fill; i++)
+        fputc(' ', f);
+    fputs(num, f);
+    fputc(' ', f);
+    const char *mk = sp ? sp + 1 : "";
+    fputs(mk, f);
+    for (int i = text_width(mk); i < 2; i++)
+        fputc(' ', f);
+    fputc(' ', f);
+}
+
 /* "1600.0" with its marks ("1600.0 †~"), or "-" when v < 0. */
 static const char *marked(double v, const char *fmt, unsigned flags, char *buf, size_t n)
 {
@@ -164,10 +183,14 @@ void cli_print_run_table(FILE *f, const struct run_record *r)
     static const char *const head[] = {"cell",     "status",     "peak req/s", "spread",
                                        "p50@50%",  "p99@50%",    "p50@90%",    "p99@90%",
                                        "capacity", "held users", "rss MiB",    "cpu%"};
-    static const int width[] = {24, 11, 12, 15, 9, 9, 9, 9, 17, 18, 8, 5};
+    static const int width[] = {24, 11, 13, 14, 10, 10, 10, 10, 14, 14, 10, 7};
     static const int right[] = {0, 0, 1, 0, 1, 1, 1, 1, 0, 0, 1, 1};
-    for (size_t k = 0; k < sizeof(head) / sizeof(head[0]); k++)
-        pad(f, head[k], width[k], right[k]);
+    /* A right-aligned head ends over the figures' digits, before their marks. */
+    for (size_t k = 0; k < sizeof(head) / sizeof(head[0]); k++) {
+        pad(f, head[k], right[k] ? width[k] - 3 : width[k], right[k]);
+        if (right[k])
+            fputs("   ", f);
+    }
     fputs("\n", f);
     unsigned flags = 0;
     for (size_t i = 0; i < r->ncells; i++) {
@@ -188,8 +211,12 @@ void cli_print_run_table(FILE *f, const struct run_record *r)
         cli_hl_held(&h, v[9], sizeof(v[9]));
         cli_hl_server(&h, 0, v[10], sizeof(v[10]));
         cli_hl_server(&h, 1, v[11], sizeof(v[11]));
-        for (size_t k = 0; k < 12; k++)
-            pad(f, v[k], width[k], right[k]);
+        for (size_t k = 0; k < 12; k++) {
+            if (right[k])
+                pad_figure(f, v[k], width[k]);
+            else
+                pad(f, v[k], width[k], 0);
+        }
         fputs("\n", f);
     }
     if (flags)
