@@ -185,13 +185,19 @@ void cli_print_run_table(FILE *f, const struct run_record *r)
                                        "capacity", "held users", "rss MiB",    "cpu%"};
     static const int width[] = {24, 11, 13, 14, 10, 10, 10, 10, 14, 14, 10, 7};
     static const int right[] = {0, 0, 1, 0, 1, 1, 1, 1, 0, 0, 1, 1};
+    /* The table goes through a buffer so its lines lose their trailing padding. */
+    char *tb = NULL;
+    size_t tn = 0;
+    FILE *t = open_memstream(&tb, &tn);
+    if (!t)
+        t = f;
     /* A right-aligned head ends over the figures' digits, before their marks. */
     for (size_t k = 0; k < sizeof(head) / sizeof(head[0]); k++) {
-        pad(f, head[k], right[k] ? width[k] - 3 : width[k], right[k]);
+        pad(t, head[k], right[k] ? width[k] - 3 : width[k], right[k]);
         if (right[k])
-            fputs("   ", f);
+            fputs("   ", t);
     }
-    fputs("\n", f);
+    fputs("\n", t);
     unsigned flags = 0;
     for (size_t i = 0; i < r->ncells; i++) {
         const struct cell_result *c = &r->cells[i];
@@ -213,11 +219,22 @@ void cli_print_run_table(FILE *f, const struct run_record *r)
         cli_hl_server(&h, 1, v[11], sizeof(v[11]));
         for (size_t k = 0; k < 12; k++) {
             if (right[k])
-                pad_figure(f, v[k], width[k]);
+                pad_figure(t, v[k], width[k]);
             else
-                pad(f, v[k], width[k], 0);
+                pad(t, v[k], width[k], 0);
         }
-        fputs("\n", f);
+        fputs("\n", t);
+    }
+    if (t != f) {
+        fclose(t);
+        for (char *line = tb, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+            nl = strchr(line, '\n');
+            size_t len = nl ? (size_t)(nl - line) : strlen(line);
+            while (len && line[len - 1] == ' ')
+                len--;
+            fprintf(f, "%.*s\n", (int)len, line);
+        }
+        free(tb);
     }
     if (flags)
         fputs("\n", f);
