@@ -64,8 +64,28 @@ int cli_regressions_for_run(struct store *s, int64_t run_id, FILE *out);
 const struct phase_result *cli_headline_phase(const struct cell_result *c);
 /* Server RSS max over the cell's phases in KiB; -1 when not sampled. */
 double cli_cell_rss_max(const struct cell_result *c);
-/* The seed-style markdown tables of a run, one per payload. */
-void cli_print_run_md(FILE *f, const struct run_record *r);
+/* The markdown page of a run: its node, profile and settings, then one table
+ * per payload: the headline figures, or with seed the seed's columns (the
+ * phase at capacity); figures of load-bound, client-bound or noisy phases
+ * marked, with a legend. */
+void cli_print_run_md(FILE *f, const struct run_record *r, int seed);
+/* Why a run has no measured cell ("every cell of this run was skipped"), or
+ * NULL when it has one. */
+const char *cli_no_measured_cells(const struct run_record *r);
+/* The profile's settings as the stored phases show them: "phases of 60 s
+ * (warm-up excluded), users 500 to 2000 (4 levels), 3 searches per cell,
+ * latency at 50% and 90% of peak, matrix sha256 0123456789ab". */
+void cli_run_settings(const struct run_record *r, char *out, size_t n);
+/* The headline figures as text with their marks (cmd_show.c), "-" when unknown. */
+struct headline;
+struct hl_latency;
+void cli_hl_peak(const struct headline *h, char *buf, size_t n);
+void cli_hl_spread(const struct headline *h, char *buf, size_t n);
+void cli_hl_latency(const struct hl_latency *l, int p99, char *buf, size_t n);
+void cli_hl_capacity(const struct headline *h, char *buf, size_t n);
+void cli_hl_held(const struct headline *h, char *buf, size_t n);
+/* The server's RSS in MiB (cpu 0) or CPU % (cpu 1) in the phase of the peak. */
+void cli_hl_server(const struct headline *h, int cpu, char *buf, size_t n);
 
 /* The node's fingerprint (fingerprint.c): "CPU model, N CPUs, kernel K,
  * governor G, python P, load average L at start" ("-" for what is unknown). */

@@ -8,9 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <fcntl.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "headline.h"
 #include "review.h"
 #include "store.h"
 
@@ -331,26 +335,146 @@ static const char css[] =
     "th{background:#eef}"
     ".bad{color:#a00}.note{color:#555;font-size:.92em}";
 
+/* The headline tables, marks and page header: readable without colour and at
+ * 360 px (tables scroll inside their wrapper, long words break). */
+static const char css_headline[] =
+    ".meta,dl.node dd,.note,.bad,.empty,summary{overflow-wrap:anywhere}"
+    "table.headline th,table.headline td{overflow-wrap:normal;word-break:normal}"
+    "main>*{max-width:100%}"
+    ".tablewrap{overflow-x:auto;max-width:100%;-webkit-overflow-scrolling:touch}"
+    "table.headline th{white-space:normal;vertical-align:bottom}"
+    "td.versions{white-space:normal;text-align:left;min-width:10em}"
+    ".mark{font-weight:700;padding-left:.15em}"
+    "dl.node{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:8px 0}"
+    "dl.node dt{font-weight:600}dl.node dd{margin:0}"
+    "details.seed summary{cursor:pointer;margin:6px 0}"
+    ".legend{margin:4px 0 10px;padding-left:1.2em}"
+    ".empty{font-size:1.15em;font-weight:600;border:2px dashed #888;padding:12px}";
+
+/* A figure with its marks as <span class="mark" title="...">. */
+static void html_marked(FILE *f, const char *text)
+{
+    /* text is "1600.0 †~" as the md/table helpers write it: the marks after a space. */
+    const char *sp = strchr(text, ' ');
+    if (!sp || !(strstr(sp, HL_MARK_LOAD) || strstr(sp, HL_MARK_CLIENT) || strchr(sp, '~'))) {
+        rv_html_escape(f, text);
+        return;
+    }
+    /* "1500 (1400–1600)" or "1200 (server)": no marks, a qualifier. */
+    char num[64];
+    snprintf(num, sizeof(num), "%.*s", (int)(sp - text), text);
+    rv_html_escape(f, num);
+    const char *m = sp + 1;
+    const char *rest = strchr(m, ' ');
+    size_t mlen = rest ? (size_t)(rest - m) : strlen(m);
+    char mk[32];
+    snprintf(mk, sizeof(mk), "%.*s", (int)mlen, m);
+    fputs("<span class=\"mark\" title=\"", f);
+    int first = 1;
+    if (strstr(mk, HL_MARK_LOAD))
+        fputs("load-bound", f), first = 0;
+    if (strstr(mk, HL_MARK_CLIENT))
+        fputs(first ? "client-bound" : ", client-bound", f), first = 0;
+    if (strchr(mk, '~'))
+        fputs(first ? "noisy" : ", noisy", f);
+    fputs("\">", f);
+    rv_html_escape(f, mk);
+    fputs("</span>", f);
+    if (rest)
+        rv_html_escape(f, rest);
+}
+
+static void html_legend(FILE *f, unsigned flags)
+{
+    if (!flags)
+        return;
+    fputs("<ul class=\"legend note\">", f);
+    for (unsigned b = HL_LOAD_BOUND; b <= HL_NOISY; b <<= 1)
+        if (flags & b) {
+            fputs("<li>", f);
+            rv_html_escape(f, headline_legend(b));
+            fputs("</li>", f);
+        }
+    fputs("</ul>\n", f);
+}
+
+/* The headline table of payload pl (as in md), then the seed's table of the
+ * phase at capacity folded in a <details>. */
 static void html_table(FILE *f, const struct run_record *r, const char *pl)
 {
-    fputs("<div class=\"tablewrap\"><table class=\"seed\"><thead><tr><th>Framework</th>"
-          "<th>Total Request</th><th>Median Response Time (ms)</th><th>Request Per Second</th>"
-          "<th>Failed Requests</th><th>Capacity (users)</th><th>p99 (ms)</th>"
-          "<th>Server RSS (MiB)</th><th>Server CPU (%)</th></tr></thead><tbody>\n",
+    fputs("<div class=\"tablewrap\"><table class=\"headline\"><thead><tr><th>Framework</th>"
+          "<th>Peak req/s</th><th>Spread (min\u2013max)</th><th>p50 at 50% (ms)</th>"
+          "<th>p99 at 50% (ms)</th><th>p50 at 90% (ms)</th><th>p99 at 90% (ms)</th>"
+          "<th>Capacity (users)</th><th>Held (users)</th><th>Server RSS at peak (MiB)</th>"
+          "<th>Server CPU at peak (%)</th><th>Versions</th></tr></thead><tbody>\n",
           f);
+    unsigned flags = 0;
+    for (size_t i = 0; i < r->ncells; i++) {
+        const struct cell_result *c = &r->cells[i];
+        if (strcmp(c->payload, pl))
+            continue;
+        struct headline h;
+        headline_compute(c, &h);
+        if (!h.measured)
+            continue;
+        flags |= h.flags;
+        char label[160], v[10][96];
+        cell_label(r, i, label, sizeof(label));
+        cli_hl_peak(&h, v[0], sizeof(v[0]));
+        cli_hl_spread(&h, v[1], sizeof(v[1]));
+        cli_hl_latency(&h.at50, 0, v[2], sizeof(v[2]));
+        cli_hl_latency(&h.at50, 1, v[3], sizeof(v[3]));
+        cli_hl_latency(&h.at90, 0, v[4], sizeof(v[4]));
+        cli_hl_latency(&h.at90, 1, v[5], sizeof(v[5]));
+        cli_hl_capacity(&h, v[6], sizeof(v[6]));
+        cli_hl_held(&h, v[7], sizeof(v[7]));
+        cli_hl_server(&h, 0, v[8], sizeof(v[8]));
+        cli_hl_server(&h, 1, v[9], sizeof(v[9]));
+        static const char *const cls[10] = {"peak",   "spread",   "p50-50", "p99-50", "p50-90",
+                                            "p99-90", "capacity", "held",   "rss",    "cpu"};
+        fputs("<tr><td class=\"framework\">", f);
+        rv_html_escape(f, label);
+        fputs("</td>", f);
+        for (int k = 0; k < 10; k++) {
+            fprintf(f, "<td class=\"%s\">", cls[k]);
+            html_marked(f, v[k]);
+            fputs("</td>", f);
+        }
+        fputs("<td class=\"versions\">", f);
+        rv_html_escape(f, h.versions[0] ? h.versions : "-");
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</tbody></table></div>\n", f);
+    html_legend(f, flags);
+
+    /* The seed's columns: the phase at capacity. */
+    fputs("<details class=\"seed\"><summary>The seed's table (figures of the phase at "
+          "capacity)</summary><div class=\"tablewrap\"><table class=\"seed\"><thead><tr>"
+          "<th>Framework</th><th>Total Request</th><th>Median Response Time (ms)</th>"
+          "<th>Request Per Second</th><th>Failed Requests</th><th>Capacity (users)</th>"
+          "<th>p99 (ms)</th><th>Server RSS (MiB)</th><th>Server CPU (%)</th></tr></thead>"
+          "<tbody>\n",
+          f);
+    unsigned sflags = 0;
     for (size_t i = 0; i < r->ncells; i++) {
         const struct cell_result *c = &r->cells[i];
         const struct phase_result *h = cli_headline_phase(c);
         if (strcmp(c->payload, pl) || c->status == CELL_SKIPPED || !h)
             continue;
-        char label[160];
+        unsigned m = (h->load_bound ? HL_LOAD_BOUND : 0u) |
+                     (h->client_bound ? HL_CLIENT_BOUND : 0u) | (h->noisy ? HL_NOISY : 0u);
+        sflags |= m;
+        char label[160], mk[16], rps[64];
         cell_label(r, i, label, sizeof(label));
         double rss = cli_cell_rss_max(c);
         fputs("<tr><td>", f);
         rv_html_escape(f, label);
-        fprintf(f, "</td><td>%llu</td><td>%.2f</td><td>%.2f%s</td><td>%llu</td>",
-                (unsigned long long)h->requests, h->latency_ms.p50, h->rps,
-                h->load_bound ? " *" : "", (unsigned long long)h->failures);
+        headline_marks(m, mk, sizeof(mk));
+        snprintf(rps, sizeof(rps), "%.2f%s%s", h->rps, mk[0] ? " " : "", mk);
+        fprintf(f, "</td><td>%llu</td><td>%.2f</td><td>", (unsigned long long)h->requests,
+                h->latency_ms.p50);
+        html_marked(f, rps);
+        fprintf(f, "</td><td>%llu</td>", (unsigned long long)h->failures);
         if (c->capacity_users < 0)
             fputs("<td>-</td>", f);
         else
@@ -367,15 +491,8 @@ static void html_table(FILE *f, const struct run_record *r, const char *pl)
         fputs("</tr>\n", f);
     }
     fputs("</tbody></table></div>\n", f);
-    int lb = 0;
-    for (size_t i = 0; i < r->ncells; i++) {
-        const struct phase_result *h = cli_headline_phase(&r->cells[i]);
-        lb |= !strcmp(r->cells[i].payload, pl) && h && h->load_bound;
-    }
-    if (lb)
-        fputs("<p class=\"note\">* load-bound: the server kept up with everything the users "
-              "offered, so req/s measures the load shape, not the server's limit.</p>\n",
-              f);
+    html_legend(f, sflags);
+    fputs("</details>\n", f);
     int listed = 0;
     for (size_t i = 0; i < r->ncells; i++) {
         const struct cell_result *c = &r->cells[i];
@@ -554,38 +671,115 @@ out:
     free(rows);
 }
 
-static int write_html(const char *dir, struct store *st, const struct run_record *r, int depth)
+static void html_head(FILE *f, const char *title)
 {
-    char path[4200];
-    FILE *f = open_out(dir, "index.html", path, sizeof(path));
+    fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>",
+          f);
+    rv_html_escape(f, title);
+    fprintf(f, "</title><style>%s%s</style></head>\n<body><main>\n", css, css_headline);
+}
+
+static void dl_item(FILE *f, const char *term, const char *text)
+{
+    fputs("<dt>", f);
+    rv_html_escape(f, term);
+    fputs("</dt><dd>", f);
+    rv_html_escape(f, text);
+    fputs("</dd>", f);
+}
+
+/* The run, its node's fingerprint, the profile and its settings as measured. */
+static void html_header(FILE *f, const struct run_record *r)
+{
+    char buf[1600], fp[512];
+    fprintf(f, "<h1>mfbench report: run %lld</h1>\n<dl class=\"node meta\">", (long long)r->id);
+    snprintf(buf, sizeof(buf), "started %s, finished %s, status %s, trigger %s", r->started_at,
+             r->finished_at[0] ? r->finished_at : "-", r->status, r->trigger);
+    dl_item(f, "Run", buf);
+    cli_node_describe(r, fp, sizeof(fp));
+    snprintf(buf, sizeof(buf), "%s (%s), server CPUs %s; %s", r->node_host[0] ? r->node_host : "-",
+             r->node_kernel[0] ? r->node_kernel : "-", r->node_cpus[0] ? r->node_cpus : "-", fp);
+    dl_item(f, "Node", buf);
+    dl_item(f, "Profile", r->profile[0] ? r->profile : "- (the matrix defaults)");
+    cli_run_settings(r, buf, sizeof(buf));
+    dl_item(f, "Settings", buf);
+    fputs("</dl>\n<p class=\"meta\">Peak: the median over searches of each one's highest "
+          "req/s, with its spread (min\u2013max). Latency at load: p50 and p99 of open-loop "
+          "phases at 50% and 90% of the peak. Server RSS and CPU: in the phase of the peak. "
+          "Marks: \u2020 load-bound, \u2021 client-bound, ~ noisy (explained under each "
+          "table).</p>\n",
+          f);
+}
+
+/* The page of a store or run without a measured cell: a clear statement,
+ * the run's header and its cells' reasons when there is a run. */
+static void html_empty(FILE *f, const struct run_record *r, const char *why)
+{
+    fputs("<p class=\"empty\">no measured cells: ", f);
+    rv_html_escape(f, why);
+    fputs(".</p>\n", f);
+    if (!r || !r->ncells)
+        return;
+    fputs("<ul class=\"bad\">", f);
+    for (size_t i = 0; i < r->ncells; i++) {
+        const struct cell_result *c = &r->cells[i];
+        fputs("<li>", f);
+        rv_html_escape(f, c->framework);
+        fputc('/', f);
+        rv_html_escape(f, c->payload);
+        fprintf(f, ": %s", cell_status_name(c->status));
+        if (c->error) {
+            fputs(": ", f);
+            rv_html_escape(f, c->error);
+        }
+        fputs("</li>", f);
+    }
+    fputs("</ul>\n", f);
+}
+
+static void html_foot(FILE *f)
+{
+    fputs("<p class=\"note\">Generated by mfbench. No scripts, no external assets.</p>\n"
+          "</main></body></html>\n",
+          f);
+}
+
+/* The report of a store without runs: index.html or report.md saying so. */
+static int write_no_runs(const char *dir, int html, char *path, size_t n)
+{
+    static const char why[] = "the store has no runs yet (`mfbench run CELL` or the nightly "
+                              "timer fills it)";
+    FILE *f = open_out(dir, html ? "index.html" : "report.md", path, n);
     if (!f)
         return -EIO;
-    fprintf(f,
-            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-            "<title>mfbench report, run %lld</title><style>%s</style></head>\n<body><main>\n",
-            (long long)r->id, css);
-    fprintf(f, "<h1>mfbench report: run %lld</h1>\n<p class=\"meta\">started ", (long long)r->id);
-    rv_html_escape(f, r->started_at);
-    fputs(", finished ", f);
-    rv_html_escape(f, r->finished_at[0] ? r->finished_at : "-");
-    fputs(", status ", f);
-    rv_html_escape(f, r->status);
-    fputs(", trigger ", f);
-    rv_html_escape(f, r->trigger);
-    fputs(", profile ", f);
-    rv_html_escape(f, r->profile[0] ? r->profile : "-");
-    fputs("; node ", f);
-    rv_html_escape(f, r->node_host[0] ? r->node_host : "-");
-    fputs(" (", f);
-    rv_html_escape(f, r->node_kernel[0] ? r->node_kernel : "-");
-    fputs("), CPUs ", f);
-    rv_html_escape(f, r->node_cpus[0] ? r->node_cpus : "-");
-    fputs(". Figures of a cell are those of its phase at capacity (the highest user level "
-          "without failure).</p>\n",
-          f);
-    if (!r->ncells)
-        fputs("<p>This run has no cells.</p>\n", f);
+    if (html) {
+        html_head(f, "mfbench report: no runs");
+        fputs("<h1>mfbench report</h1>\n", f);
+        html_empty(f, NULL, why);
+        html_foot(f);
+    } else {
+        fprintf(f, "# mfbench report\n\nno measured cells: %s.\n", why);
+    }
+    return close_out(f, path);
+}
+
+static int write_html(const char *dir, struct store *st, const struct run_record *r, int depth,
+                      char *path, size_t n)
+{
+    FILE *f = open_out(dir, "index.html", path, n);
+    if (!f)
+        return -EIO;
+    char title[64];
+    snprintf(title, sizeof(title), "mfbench report, run %lld", (long long)r->id);
+    html_head(f, title);
+    html_header(f, r);
+    const char *none = cli_no_measured_cells(r);
+    if (none) {
+        html_empty(f, r, none);
+        html_foot(f);
+        return close_out(f, path);
+    }
     int pi = 0;
     for (size_t i = 0; i < r->ncells; i++) {
         const char *pl = r->cells[i].payload;
@@ -604,21 +798,65 @@ static int write_html(const char *dir, struct store *st, const struct run_record
         fputs("</div></section>\n", f);
         pi++;
     }
-    fputs("<p class=\"note\">Generated by mfbench. No scripts, no external assets.</p>\n"
-          "</main></body></html>\n",
-          f);
+    html_foot(f);
     return close_out(f, path);
+}
+
+/* --open: xdg-open FILE when there is a display; else says why not. 0 or -1. */
+static int open_in_browser(const char *file)
+{
+    const char *x = getenv("DISPLAY"), *w = getenv("WAYLAND_DISPLAY");
+    if ((!x || !*x) && (!w || !*w)) {
+        printf("not opened: no display ($DISPLAY and $WAYLAND_DISPLAY are unset); open %s in a "
+               "browser\n",
+               file);
+        return 0;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        fprintf(stderr, "mfbench report: cannot start xdg-open: %s\n", strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        int dn = open("/dev/null", O_RDWR);
+        if (dn >= 0) {
+            dup2(dn, 0);
+            dup2(dn, 1);
+            if (dn > 1)
+                close(dn);
+        }
+        execlp("xdg-open", "xdg-open", file, (char *)NULL);
+        fprintf(stderr, "mfbench report: cannot run xdg-open: %s\n", strerror(errno));
+        _exit(127);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        fprintf(stderr, "mfbench report: xdg-open %s failed (status %d); open it in a browser\n",
+                file, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        return -1;
+    }
+    printf("opened %s\n", file);
+    return 0;
 }
 
 static const char report_usage[] =
     "usage: mfbench report --format html|md|csv -o DIR [--run RUN] [--history N] [--store DB]\n"
+    "                      [--seed] [--open]\n"
     "\n"
     "Writes a report of a stored run (default: the newest) into DIR:\n"
     "  html  DIR/index.html: one self-contained page (inline CSS and SVG, no scripts):\n"
-    "        per payload the tables, req/s and p99 against users per framework,\n"
+    "        the node's fingerprint, the profile and its settings; per payload the\n"
+    "        headline table (peak req/s: median over searches with the spread\n"
+    "        min-max; p50/p99 at 50% and 90% of the peak; capacity and held users;\n"
+    "        server RSS and CPU at the peak; versions), figures of load-bound (\u2020),\n"
+    "        client-bound (\u2021) or noisy (~) phases marked; the seed's table;\n"
+    "        req/s and p99 against users per framework,\n"
     "        capacity and server memory per framework, and peak req/s over the last\n"
     "        N runs of each cell\n"
-    "  md    DIR/report.md: the seed's README tables, one per payload\n"
+    "  md    DIR/report.md: the same header and headline tables, one per payload\n"
+    "        (--seed: the seed's README tables, figures of the phase at capacity)\n"
     "  csv   per cell DIR/FRAMEWORK_PAYLOAD_stats.csv and _stats_history.csv with\n"
     "        Locust 2.x headers. _stats.csv holds the phase at capacity (Name is\n"
     "        /PAYLOAD; Requests/s counts every completed request as Locust does;\n"
@@ -643,7 +881,13 @@ static const char report_usage[] =
     "      --run RUN        a run id or 'last' (default)\n"
     "      --history N      runs drawn in the history charts (default 30)\n"
     "      --store DB       the result store\n"
-    "  -h, --help           this text\n";
+    "      --seed           md: the seed's columns instead of the headline\n"
+    "      --open           html: open the page with xdg-open when $DISPLAY or\n"
+    "                       $WAYLAND_DISPLAY is set (else say why not)\n"
+    "  -h, --help           this text\n"
+    "\n"
+    "A store without runs, or a run without a measured cell, gives a page saying\n"
+    "so (exit 0).\n";
 
 int cli_cmd_report(int argc, char **argv)
 {
@@ -652,11 +896,13 @@ int cli_cmd_report(int argc, char **argv)
                                          {"run", required_argument, NULL, 'r'},
                                          {"history", required_argument, NULL, 'H'},
                                          {"store", required_argument, NULL, 's'},
+                                         {"seed", no_argument, NULL, 'E'},
+                                         {"open", no_argument, NULL, 'O'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *store_path = NULL, *format = NULL, *dir = NULL, *run = "last";
     int64_t depth = 30;
-    int c;
+    int c, seed = 0, open_page = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "f:o:h", opts, NULL)) != -1) {
         switch (c) {
@@ -678,6 +924,12 @@ int cli_cmd_report(int argc, char **argv)
         case 's':
             store_path = optarg;
             break;
+        case 'E':
+            seed = 1;
+            break;
+        case 'O':
+            open_page = 1;
+            break;
         case 'h':
             fputs(report_usage, stdout);
             return CLI_OK;
@@ -698,17 +950,51 @@ int cli_cmd_report(int argc, char **argv)
         fprintf(stderr, "mfbench report: name the output folder with -o DIR\n%s", report_usage);
         return CLI_USAGE;
     }
+    if (seed && strcmp(format, "md")) {
+        fprintf(stderr, "mfbench report: --seed goes with --format md\n");
+        return CLI_USAGE;
+    }
+    if (open_page && strcmp(format, "html")) {
+        fprintf(stderr, "mfbench report: --open goes with --format html\n");
+        return CLI_USAGE;
+    }
     struct store *s = NULL;
     int rc = cli_open_store_reader(store_path, &s);
     if (rc)
         return rc;
     int64_t id;
-    if ((rc = cli_parse_run_id(s, run, &id)) != 0) {
+    char path[4200] = "";
+    struct err e;
+    err_clear(&e);
+    if (!strcmp(run, "last") || !strcmp(run, "latest")) {
+        rc = store_last_run(s, &id, &e);
+        if (rc == -ENOENT && strcmp(format, "csv")) {
+            /* An empty store: a page saying so, not an error. */
+            int w = mkdirs(dir);
+            if (w < 0)
+                fprintf(stderr, "mfbench report: cannot create %s: %s\n", dir, strerror(-w));
+            else
+                w = write_no_runs(dir, !strcmp(format, "html"), path, sizeof(path));
+            store_close(s);
+            if (w == 0 && open_page && open_in_browser(path))
+                return CLI_FAILED;
+            return w < 0 ? CLI_FAILED : CLI_OK;
+        }
+        if (rc == -ENOENT) {
+            printf("the store has no runs yet: no CSV written\n");
+            store_close(s);
+            return CLI_OK;
+        }
+        if (rc) {
+            cli_print_err(&e);
+            store_close(s);
+            return CLI_FAILED;
+        }
+    } else if ((rc = cli_parse_run_id(s, run, &id)) != 0) {
         store_close(s);
         return rc;
     }
     struct run_record r;
-    struct err e;
     err_clear(&e);
     if (store_load_run(s, id, &r, &e)) {
         if (e.code == -ENOENT)
@@ -725,18 +1011,20 @@ int cli_cmd_report(int argc, char **argv)
     } else if (!strcmp(format, "csv")) {
         w = write_csv(dir, s, &r);
     } else if (!strcmp(format, "md")) {
-        char path[4200];
         FILE *f = open_out(dir, "report.md", path, sizeof(path));
         if (!f) {
             w = -EIO;
         } else {
-            cli_print_run_md(f, &r);
+            fprintf(f, "# mfbench report: run %lld\n\n", (long long)r.id);
+            cli_print_run_md(f, &r, seed);
             w = close_out(f, path);
         }
     } else {
-        w = write_html(dir, s, &r, (int)depth);
+        w = write_html(dir, s, &r, (int)depth, path, sizeof(path));
     }
     run_record_free(&r);
     store_close(s);
+    if (w == 0 && open_page && open_in_browser(path))
+        return CLI_FAILED;
     return w < 0 ? CLI_FAILED : CLI_OK;
 }

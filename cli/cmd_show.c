@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "headline.h"
 #include "node.h"
 #include "store.h"
 
@@ -70,30 +71,179 @@ static void print_versions(FILE *f, const struct cell_result *c)
     cJSON_Delete(v);
 }
 
+/* Display width of UTF-8 text (a code point counts 1). */
+static int text_width(const char *s)
+{
+    int w = 0;
+    for (; *s; s++)
+        w += ((unsigned char)*s & 0xC0) != 0x80;
+    return w;
+}
+
+/* s left-aligned (or right-aligned) in width columns, then a space. */
+static void pad(FILE *f, const char *s, int width, int right)
+{
+    int fill = width - text_width(s);
+    if (right)
+        for (int i = 0; i < fill; i++)
+            fputc(' ', f);
+    fputs(s, f);
+    if (!right)
+        for (int i = 0; i < fill; i++)
+            fputc(' ', f);
+    fputc(' ', f);
+}
+
+/* A right-aligned figure with its marks ("389.0 ~") kept in a 2-column
+ * suffix, so the digits of a column line up whether marked or not. */
+static void pad_figure(FILE *f, const char *s, int width)
+{
+    const char *sp = strchr(s, ' ');
+    char num[64];
+    snprintf(num, sizeof(num), "%.*s", sp ? (int)(sp - s) : (int)strlen(s), s);
+    int fill = width - 3 - text_width(num);
+    for (int i = 0; i < fill; i++)
+        fputc(' ', f);
+    fputs(num, f);
+    fputc(' ', f);
+    const char *mk = sp ? sp + 1 : "";
+    fputs(mk, f);
+    for (int i = text_width(mk); i < 2; i++)
+        fputc(' ', f);
+    fputc(' ', f);
+}
+
+/* "1600.0" with its marks ("1600.0 †~"), or "-" when v < 0. */
+static const char *marked(double v, const char *fmt, unsigned flags, char *buf, size_t n)
+{
+    char num[48], mk[16];
+    if (v < 0 || v != v) {
+        snprintf(buf, n, "-");
+        return buf;
+    }
+    snprintf(num, sizeof(num), fmt, v);
+    headline_marks(flags, mk, sizeof(mk));
+    snprintf(buf, n, "%s%s%s", num, mk[0] ? " " : "", mk);
+    return buf;
+}
+
+void cli_hl_peak(const struct headline *h, char *buf, size_t n)
+{
+    marked(h->peak_rps, "%.1f", h->peak_flags, buf, n);
+}
+
+void cli_hl_spread(const struct headline *h, char *buf, size_t n)
+{
+    if (h->repeats > 1 && h->peak_min >= 0)
+        snprintf(buf, n, "%.1f\u2013%.1f", h->peak_min, h->peak_max);
+    else
+        snprintf(buf, n, "-");
+}
+
+void cli_hl_latency(const struct hl_latency *l, int p99, char *buf, size_t n)
+{
+    marked(p99 ? l->p99_ms : l->p50_ms, "%.2f", l->flags, buf, n);
+}
+
+void cli_hl_capacity(const struct headline *h, char *buf, size_t n)
+{
+    char v[48];
+    marked(h->capacity_users, "%.0f", h->capacity_flags, v, sizeof(v));
+    if (h->capacity_users >= 0 && h->capacity_min >= 0 && h->capacity_min != h->capacity_max)
+        snprintf(buf, n, "%s (%.0f\u2013%.0f)", v, h->capacity_min, h->capacity_max);
+    else
+        snprintf(buf, n, "%s", v);
+}
+
+void cli_hl_held(const struct headline *h, char *buf, size_t n)
+{
+    char v[48];
+    marked(h->held_users, "%.0f", h->held_flags, v, sizeof(v));
+    if (h->held_users >= 0 && h->held_limit[0])
+        snprintf(buf, n, "%s (%s)", v, h->held_limit);
+    else
+        snprintf(buf, n, "%s", v);
+}
+
+void cli_hl_server(const struct headline *h, int cpu, char *buf, size_t n)
+{
+    marked(cpu ? h->cpu_pct : h->rss_mib, cpu ? "%.0f" : "%.1f", h->peak_flags & HL_NOISY, buf, n);
+}
+
 void cli_print_run_table(FILE *f, const struct run_record *r)
 {
-    char fp[512];
+    char fp[512], st[512];
     cli_node_describe(r, fp, sizeof(fp));
+    cli_run_settings(r, st, sizeof(st));
     fprintf(f, "run %lld  %s  trigger %s  profile %s  node %s (%s) cpus %s  status %s\n",
             (long long)r->id, r->started_at, r->trigger, r->profile[0] ? r->profile : "-",
             r->node_host, r->node_kernel, r->node_cpus[0] ? r->node_cpus : "-", r->status);
-    fprintf(f, "node: %s\n\n", fp);
-    fprintf(f, "%-24s %-8s %8s %8s %10s %9s %9s %10s %6s\n", "cell", "status", "capacity",
-            "breaking", "peak rps", "p50 ms", "p99 ms", "rss MiB", "cpu%");
+    fprintf(f, "node: %s\n", fp);
+    fprintf(f, "settings: %s\n\n", st);
+    static const char *const head[] = {"cell",     "status",     "peak req/s", "spread",
+                                       "p50@50%",  "p99@50%",    "p50@90%",    "p99@90%",
+                                       "capacity", "held users", "rss MiB",    "cpu%"};
+    static const int width[] = {24, 11, 13, 14, 10, 10, 10, 10, 14, 14, 10, 7};
+    static const int right[] = {0, 0, 1, 0, 1, 1, 1, 1, 0, 0, 1, 1};
+    /* The table goes through a buffer so its lines lose their trailing padding. */
+    char *tb = NULL;
+    size_t tn = 0;
+    FILE *t = open_memstream(&tb, &tn);
+    if (!t)
+        t = f;
+    /* A right-aligned head ends over the figures' digits, before their marks. */
+    for (size_t k = 0; k < sizeof(head) / sizeof(head[0]); k++) {
+        pad(t, head[k], right[k] ? width[k] - 3 : width[k], right[k]);
+        if (right[k])
+            fputs("   ", t);
+    }
+    fputs("\n", t);
+    unsigned flags = 0;
     for (size_t i = 0; i < r->ncells; i++) {
         const struct cell_result *c = &r->cells[i];
-        const struct phase_result *h = cli_headline_phase(c);
-        char name[160], cap[16], brk[16], p50[32], p99[32], rss[32], cpu[32];
-        snprintf(name, sizeof(name), "%s/%s", c->framework, c->payload);
-        double rssk = cli_cell_rss_max(c);
-        fprintf(f, "%-24s %-8s %8s %8s %10.1f %9s %9s %10s %6s\n", name,
-                cell_status_name(c->status), users_str(c->capacity_users, cap, sizeof(cap)),
-                users_str(c->breaking_users, brk, sizeof(brk)), c->peak_rps,
-                opt_num(h ? h->latency_ms.p50 : -1, "%.2f", p50, sizeof(p50)),
-                opt_num(h ? h->latency_ms.p99 : -1, "%.2f", p99, sizeof(p99)),
-                opt_num(rssk < 0 ? -1 : rssk / 1024.0, "%.1f", rss, sizeof(rss)),
-                opt_num(h ? h->server_cpu_pct : -1, "%.0f", cpu, sizeof(cpu)));
+        struct headline h;
+        headline_compute(c, &h);
+        flags |= h.flags;
+        char v[12][160];
+        snprintf(v[0], sizeof(v[0]), "%s/%s", c->framework, c->payload);
+        snprintf(v[1], sizeof(v[1]), "%s", cell_status_name(c->status));
+        cli_hl_peak(&h, v[2], sizeof(v[2]));
+        cli_hl_spread(&h, v[3], sizeof(v[3]));
+        cli_hl_latency(&h.at50, 0, v[4], sizeof(v[4]));
+        cli_hl_latency(&h.at50, 1, v[5], sizeof(v[5]));
+        cli_hl_latency(&h.at90, 0, v[6], sizeof(v[6]));
+        cli_hl_latency(&h.at90, 1, v[7], sizeof(v[7]));
+        cli_hl_capacity(&h, v[8], sizeof(v[8]));
+        cli_hl_held(&h, v[9], sizeof(v[9]));
+        cli_hl_server(&h, 0, v[10], sizeof(v[10]));
+        cli_hl_server(&h, 1, v[11], sizeof(v[11]));
+        for (size_t k = 0; k < 12; k++) {
+            if (right[k])
+                pad_figure(t, v[k], width[k]);
+            else
+                pad(t, v[k], width[k], 0);
+        }
+        fputs("\n", t);
     }
+    if (t != f) {
+        fclose(t);
+        for (char *line = tb, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+            nl = strchr(line, '\n');
+            size_t len = nl ? (size_t)(nl - line) : strlen(line);
+            while (len && line[len - 1] == ' ')
+                len--;
+            fprintf(f, "%.*s\n", (int)len, line);
+        }
+        free(tb);
+    }
+    if (flags)
+        fputs("\n", f);
+    for (unsigned b = HL_LOAD_BOUND; b <= HL_NOISY; b <<= 1)
+        if (flags & b)
+            fprintf(f, "%s\n", headline_legend(b));
+    fputs("peak: median over searches of each one's highest req/s (spread: min-max); "
+          "p50/p99 in ms at 50% and 90% of the peak; rss and cpu: the server at the peak\n",
+          f);
     for (size_t i = 0; i < r->ncells; i++) {
         const struct cell_result *c = &r->cells[i];
         if (c->error) {
@@ -180,20 +330,233 @@ static void md_cell_name(FILE *f, const char *s)
     }
 }
 
-/* The seed README's tables, one per payload ("#### Json", then Framework |
- * Total Request | Median Response Time (ms) | Request Per Second | Failed
- * Requests), with capacity, p99, RSS and CPU added. Figures are those of the
- * phase at capacity. Cells that are not ok are listed below with their reason. */
-void cli_print_run_md(FILE *f, const struct run_record *r)
+void cli_run_settings(const struct run_record *r, char *out, size_t n)
 {
-    char fp[512];
+    double dmin = -1, dmax = -1, pcts[8];
+    int umin = -1, umax = -1, reps = 0, held = 0, levels = 0, seen[64];
+    size_t np = 0, len = 0;
+    for (size_t i = 0; i < r->ncells; i++) {
+        const struct cell_result *c = &r->cells[i];
+        struct headline h;
+        headline_compute(c, &h);
+        if (h.repeats > reps)
+            reps = h.repeats;
+        held |= c->held_users >= 0;
+        for (size_t k = 0; k < c->nphases; k++) {
+            const struct phase_result *p = &c->phases[k];
+            if (!phase_in_search(p))
+                continue;
+            if (dmin < 0 || p->duration_s < dmin)
+                dmin = p->duration_s;
+            if (p->duration_s > dmax)
+                dmax = p->duration_s;
+            if (umin < 0 || p->users < umin)
+                umin = p->users;
+            if (p->users > umax)
+                umax = p->users;
+            int j = 0;
+            while (j < levels && seen[j] != p->users)
+                j++;
+            if (j == levels && levels < 64)
+                seen[levels++] = p->users;
+        }
+        for (int k = 0; k < c->nload_points && k < CELL_MAX_LOAD_POINTS; k++) {
+            size_t j = 0;
+            while (j < np && pcts[j] != c->load_points[k].pct_of_peak)
+                j++;
+            if (j == np && np < 8)
+                pcts[np++] = c->load_points[k].pct_of_peak;
+        }
+    }
+#define ADD(...)                                                                                   \
+    do {                                                                                           \
+        if (len < n) {                                                                             \
+            int w_ = snprintf(out + len, n - len, __VA_ARGS__);                                    \
+            len = w_ < 0 ? n : len + (size_t)w_;                                                   \
+        }                                                                                          \
+    } while (0)
+    out[0] = '\0';
+    if (dmin < 0) {
+        ADD("no measured phase");
+    } else {
+        if (dmax - dmin < 0.5)
+            ADD("phases of %.0f s", dmax);
+        else
+            ADD("phases of %.0f-%.0f s", dmin, dmax);
+        ADD(" (warm-up excluded), users %d to %d (%d level%s%s)", umin, umax, levels,
+            levels == 1 ? "" : "s", levels == 64 ? " or more" : "");
+        ADD(", %d search%s per cell", reps, reps == 1 ? "" : "es");
+    }
+    if (np) {
+        ADD(", latency at");
+        for (size_t j = 0; j < np; j++)
+            ADD("%s %.0f%%", j == 0 ? "" : j + 1 == np ? " and" : ",", pcts[j]);
+        ADD(" of peak");
+    }
+    if (held)
+        ADD(", held users measured");
+    if (r->matrix_sha256[0])
+        ADD(", matrix sha256 %.12s", r->matrix_sha256);
+#undef ADD
+    if (len >= n && n > 0)
+        out[n - 1] = '\0';
+}
+
+static unsigned phase_marks(const struct phase_result *p)
+{
+    return (p->load_bound ? HL_LOAD_BOUND : 0u) | (p->client_bound ? HL_CLIENT_BOUND : 0u) |
+           (p->noisy ? HL_NOISY : 0u);
+}
+
+/* A measured cell: one with a phase of the throughput search. */
+static int cell_measured(const struct cell_result *c)
+{
+    for (size_t k = 0; k < c->nphases; k++)
+        if (phase_in_search(&c->phases[k]))
+            return 1;
+    return 0;
+}
+
+const char *cli_no_measured_cells(const struct run_record *r)
+{
+    size_t skipped = 0;
+    for (size_t i = 0; i < r->ncells; i++) {
+        if (cell_measured(&r->cells[i]))
+            return NULL;
+        skipped += r->cells[i].status == CELL_SKIPPED;
+    }
+    if (!r->ncells)
+        return "this run has no cells";
+    if (skipped == r->ncells)
+        return "every cell of this run was skipped";
+    return "no cell of this run measured a phase";
+}
+
+/* The seed README's table for payload pl ("#### Json", then Framework | Total
+ * Request | Median Response Time (ms) | Request Per Second | Failed Requests),
+ * with capacity, p99, RSS and CPU added: the figures of the phase at capacity. */
+static unsigned md_seed_table(FILE *f, const struct run_record *r, size_t first, const char *pl)
+{
+    fprintf(f, "| Framework | Total Request | Median Response Time (ms) | Request Per Second "
+               "| Failed Requests | Capacity (users) | p99 (ms) | Server RSS (MiB) | Server "
+               "CPU (%%) |\n");
+    fprintf(f, "|------------|:--------------:|:-------------------:|:---------------------:|:"
+               "---:|:---:|:---:|:---:|:---:|\n");
+    int rows = 0;
+    unsigned flags = 0;
+    for (size_t j = first; j < r->ncells; j++) {
+        const struct cell_result *c = &r->cells[j];
+        if (strcmp(c->payload, pl) != 0 || c->status == CELL_SKIPPED || !c->nphases)
+            continue;
+        const struct phase_result *h = cli_headline_phase(c);
+        if (!h)
+            continue;
+        unsigned m = phase_marks(h);
+        flags |= m;
+        char cap[16], rss[32], cpu[32], p50[48], rps[48], p99[48];
+        double rssk = cli_cell_rss_max(c);
+        fputs("| ", f);
+        md_cell_name(f, c->framework);
+        fprintf(f, " | %llu | %s | %s | %llu | %s | %s | %s | %s |\n",
+                (unsigned long long)h->requests,
+                marked(h->latency_ms.p50, "%.2f", m & ~HL_LOAD_BOUND, p50, sizeof(p50)),
+                marked(h->rps, "%.2f", m, rps, sizeof(rps)), (unsigned long long)h->failures,
+                users_str(c->capacity_users, cap, sizeof(cap)),
+                marked(h->latency_ms.p99, "%.2f", m & ~HL_LOAD_BOUND, p99, sizeof(p99)),
+                opt_num(rssk < 0 ? -1 : rssk / 1024.0, "%.1f", rss, sizeof(rss)),
+                opt_num(h->server_cpu_pct, "%.0f", cpu, sizeof(cpu)));
+        rows++;
+    }
+    if (!rows)
+        fprintf(f, "| (no measured cell) | | | | | | | | |\n");
+    if (flags & HL_LOAD_BOUND) {
+        fprintf(f, "\nNote: req/s measures the load shape, not the server's limit, for");
+        int k = 0;
+        for (size_t j = first; j < r->ncells; j++) {
+            const struct cell_result *c = &r->cells[j];
+            const struct phase_result *h = cli_headline_phase(c);
+            if (strcmp(c->payload, pl) != 0 || c->status == CELL_SKIPPED || !h || !h->load_bound)
+                continue;
+            fprintf(f, "%s %s", k++ ? "," : "", c->framework);
+        }
+        fprintf(f, " (load-bound: the server kept up with everything the users offered).\n");
+    }
+    return flags;
+}
+
+/* The headline table for payload pl: peak, its spread, latency at load,
+ * capacity, held users, the server at the peak, versions. */
+static unsigned md_headline_table(FILE *f, const struct run_record *r, size_t first, const char *pl)
+{
+    fputs("| Framework | Peak req/s | Spread (min\u2013max) | p50 at 50% (ms) | p99 at 50% (ms) "
+          "| p50 at 90% (ms) | p99 at 90% (ms) | Capacity (users) | Held (users) "
+          "| Server RSS at peak (MiB) | Server CPU at peak (%) | Versions |\n",
+          f);
+    fputs("|---|--:|:-:|--:|--:|--:|--:|--:|--:|--:|--:|---|\n", f);
+    int rows = 0;
+    unsigned flags = 0;
+    for (size_t j = first; j < r->ncells; j++) {
+        const struct cell_result *c = &r->cells[j];
+        if (strcmp(c->payload, pl) != 0)
+            continue;
+        struct headline h;
+        headline_compute(c, &h);
+        if (!h.measured)
+            continue;
+        flags |= h.flags;
+        char v[10][96];
+        cli_hl_peak(&h, v[0], sizeof(v[0]));
+        cli_hl_spread(&h, v[1], sizeof(v[1]));
+        cli_hl_latency(&h.at50, 0, v[2], sizeof(v[2]));
+        cli_hl_latency(&h.at50, 1, v[3], sizeof(v[3]));
+        cli_hl_latency(&h.at90, 0, v[4], sizeof(v[4]));
+        cli_hl_latency(&h.at90, 1, v[5], sizeof(v[5]));
+        cli_hl_capacity(&h, v[6], sizeof(v[6]));
+        cli_hl_held(&h, v[7], sizeof(v[7]));
+        cli_hl_server(&h, 0, v[8], sizeof(v[8]));
+        cli_hl_server(&h, 1, v[9], sizeof(v[9]));
+        fputs("| ", f);
+        md_cell_name(f, c->framework);
+        for (int k = 0; k < 10; k++)
+            fprintf(f, " | %s", v[k]);
+        fputs(" | ", f);
+        md_cell_name(f, h.versions[0] ? h.versions : "-");
+        fputs(" |\n", f);
+        rows++;
+    }
+    if (!rows)
+        fputs("| (no measured cell) | | | | | | | | | | | |\n", f);
+    return flags;
+}
+
+/* The page header of md and html (md form): the run, the node's fingerprint,
+ * the profile and its settings as measured. */
+static void md_header(FILE *f, const struct run_record *r)
+{
+    char fp[512], st[512];
     cli_node_describe(r, fp, sizeof(fp));
+    cli_run_settings(r, st, sizeof(st));
     fprintf(f, "Run %lld, %s, profile %s, node %s (%s), status %s.\n", (long long)r->id,
             r->started_at, r->profile[0] ? r->profile : "-", r->node_host[0] ? r->node_host : "-",
             r->node_kernel[0] ? r->node_kernel : "-", r->status);
     fprintf(f, "Node: %s.\n", fp);
-    if (r->ncells == 0)
-        fprintf(f, "\nThis run has no cells.\n");
+    fprintf(f, "Profile: %s; settings as measured: %s.\n", r->profile[0] ? r->profile : "-", st);
+}
+
+/* One table per payload: the headline (default) or the seed's (seed != 0).
+ * Cells that are not ok are listed below with their reason. */
+void cli_print_run_md(FILE *f, const struct run_record *r, int seed)
+{
+    md_header(f, r);
+    if (!seed)
+        fputs("Peak: the median over searches of each one's highest req/s, its spread min\u2013max"
+              "; latency at 50% and 90% of the peak from open-loop phases; server RSS and CPU in "
+              "the phase of the peak. `--seed` gives the seed's table (figures of the phase at "
+              "capacity).\n",
+              f);
+    const char *none = cli_no_measured_cells(r);
+    if (none)
+        fprintf(f, "\nno measured cells: %s.\n", none);
     for (size_t i = 0; i < r->ncells; i++) {
         const char *pl = r->cells[i].payload;
         int seen = 0;
@@ -202,55 +565,17 @@ void cli_print_run_md(FILE *f, const struct run_record *r)
                 seen = 1;
         if (seen)
             continue;
-        fprintf(f, "\n#### %c%s\n\n", pl[0] >= 'a' && pl[0] <= 'z' ? pl[0] - 'a' + 'A' : pl[0],
+        fprintf(f, "\n#### %c%s\n", pl[0] >= 'a' && pl[0] <= 'z' ? pl[0] - 'a' + 'A' : pl[0],
                 pl[0] ? pl + 1 : "");
-        fprintf(f, "| Framework | Total Request | Median Response Time (ms) | Request Per Second "
-                   "| Failed Requests | Capacity (users) | p99 (ms) | Server RSS (MiB) | Server "
-                   "CPU (%%) |\n");
-        fprintf(f, "|------------|:--------------:|:-------------------:|:---------------------:|:"
-                   "---:|:---:|:---:|:---:|:---:|\n");
-        int rows = 0, load_bound = 0, noisy = 0;
-        for (size_t j = i; j < r->ncells; j++) {
-            const struct cell_result *c = &r->cells[j];
-            if (strcmp(c->payload, pl) != 0 || c->status == CELL_SKIPPED || !c->nphases)
-                continue;
-            const struct phase_result *h = cli_headline_phase(c);
-            char cap[16], rss[32], cpu[32];
-            double rssk = cli_cell_rss_max(c);
-            fputs("| ", f);
-            md_cell_name(f, c->framework);
-            if (h->noisy)
-                fputs(" \\*", f);
-            fprintf(f, " | %llu | %.2f | %.2f | %llu | %s | %.2f | %s | %s |\n",
-                    (unsigned long long)h->requests, h->latency_ms.p50, h->rps,
-                    (unsigned long long)h->failures, users_str(c->capacity_users, cap, sizeof(cap)),
-                    h->latency_ms.p99,
-                    opt_num(rssk < 0 ? -1 : rssk / 1024.0, "%.1f", rss, sizeof(rss)),
-                    opt_num(h->server_cpu_pct, "%.0f", cpu, sizeof(cpu)));
-            rows++;
-            load_bound += h->load_bound != 0;
-            noisy += h->noisy != 0;
+        if (!none) {
+            fputc('\n', f);
+            unsigned flags = seed ? md_seed_table(f, r, i, pl) : md_headline_table(f, r, i, pl);
+            if (flags)
+                fputc('\n', f);
+            for (unsigned b = HL_LOAD_BOUND; b <= HL_NOISY; b <<= 1)
+                if (flags & b)
+                    fprintf(f, "%s  \n", headline_legend(b));
         }
-        if (!rows)
-            fprintf(f, "| (no measured cell) | | | | | | | | |\n");
-        if (load_bound) {
-            fprintf(f, "\nNote: req/s measures the load shape, not the server's limit, for");
-            int k = 0;
-            for (size_t j = i; j < r->ncells; j++) {
-                const struct cell_result *c = &r->cells[j];
-                const struct phase_result *h = cli_headline_phase(c);
-                if (strcmp(c->payload, pl) != 0 || c->status == CELL_SKIPPED || !h ||
-                    !h->load_bound)
-                    continue;
-                fprintf(f, "%s %s", k++ ? "," : "", c->framework);
-            }
-            fprintf(f, " (load-bound: the server kept up with everything the users offered).\n");
-        }
-        if (noisy)
-            fprintf(f,
-                    "\n\\* noisy: during that phase, steal or other processes took over %d%% "
-                    "of the server's CPUs; the figures are not to be trusted.\n",
-                    NOISY_PCT);
         int listed = 0;
         for (size_t j = i; j < r->ncells; j++) {
             const struct cell_result *c = &r->cells[j];
@@ -259,31 +584,90 @@ void cli_print_run_md(FILE *f, const struct run_record *r)
             if (!listed++)
                 fputc('\n', f);
             const char *nl = c->error ? strchr(c->error, '\n') : NULL;
-            fprintf(f, "- %s: %s%s%.*s\n", c->framework, cell_status_name(c->status),
-                    c->error ? ": " : "",
+            fputs("- ", f);
+            md_cell_name(f, c->framework);
+            fprintf(f, ": %s%s%.*s\n", cell_status_name(c->status), c->error ? ": " : "",
                     c->error ? (nl ? (int)(nl - c->error) : (int)strlen(c->error)) : 0,
                     c->error ? c->error : "");
         }
     }
 }
 
+/* A CSV field: quoted when it holds a comma, quote or line break. */
+static void csv_field(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\n\r")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static void csv_num(FILE *f, double v, const char *fmt)
+{
+    fputc(',', f);
+    if (v >= 0 && v == v)
+        fprintf(f, fmt, v);
+}
+
+/* "load-bound;noisy": the marks of a phase as words. */
+static const char *mark_words(unsigned m, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s%s%s%s%s", m & HL_LOAD_BOUND ? "load-bound" : "",
+             (m & HL_LOAD_BOUND) && (m & (HL_CLIENT_BOUND | HL_NOISY)) ? ";" : "",
+             m & HL_CLIENT_BOUND ? "client-bound" : "",
+             (m & HL_CLIENT_BOUND) && (m & HL_NOISY) ? ";" : "", m & HL_NOISY ? "noisy" : "");
+    return buf;
+}
+
+/* A row per phase; the cell's headline figures repeated on each of its rows
+ * (empty when unknown), and which row is the phase of the peak. */
 static void print_csv(FILE *f, const struct run_record *r)
 {
     fprintf(f, "run,framework,payload,status,users,duration_s,requests,failures,rps,p50_ms,p90_ms,"
                "p99_ms,p999_ms,max_ms,server_rss_max_kb,server_cpu_pct,client_cpu_pct,"
-               "stop_reason\n");
+               "stop_reason,kind,repeat,marks,is_peak_phase,peak_rps,peak_rps_min,peak_rps_max,"
+               "p50_at_50pct_ms,p99_at_50pct_ms,p50_at_90pct_ms,p99_at_90pct_ms,"
+               "capacity_users,held_users,held_limit,peak_server_rss_mib,peak_server_cpu_pct,"
+               "versions\n");
     for (size_t i = 0; i < r->ncells; i++) {
         const struct cell_result *c = &r->cells[i];
+        struct headline h;
+        headline_compute(c, &h);
         for (size_t k = 0; k < c->nphases; k++) {
             const struct phase_result *p = &c->phases[k];
+            char mk[48];
             fprintf(f,
                     "%lld,%s,%s,%s,%d,%.3f,%llu,%llu,%.2f,%.3f,%.3f,%.3f,%.3f,%.3f,%.0f,%.1f,"
-                    "%.1f,%s\n",
+                    "%.1f,%s,%s,%d,%s,%d",
                     (long long)r->id, c->framework, c->payload, cell_status_name(c->status),
                     p->users, p->duration_s, (unsigned long long)p->requests,
                     (unsigned long long)p->failures, p->rps, p->latency_ms.p50, p->latency_ms.p90,
                     p->latency_ms.p99, p->latency_ms.p999, p->latency_ms.max, p->server_rss_max_kb,
-                    p->server_cpu_pct, p->client_cpu_pct, p->stop_reason);
+                    p->server_cpu_pct, p->client_cpu_pct, p->stop_reason,
+                    p->kind[0] ? p->kind : "linear", p->repeat,
+                    mark_words(phase_marks(p), mk, sizeof(mk)), p == h.peak_phase);
+            csv_num(f, h.peak_rps, "%.2f");
+            csv_num(f, h.repeats > 1 ? h.peak_min : -1, "%.2f");
+            csv_num(f, h.repeats > 1 ? h.peak_max : -1, "%.2f");
+            csv_num(f, h.at50.p50_ms, "%.3f");
+            csv_num(f, h.at50.p99_ms, "%.3f");
+            csv_num(f, h.at90.p50_ms, "%.3f");
+            csv_num(f, h.at90.p99_ms, "%.3f");
+            csv_num(f, h.capacity_users, "%.0f");
+            csv_num(f, h.held_users, "%.0f");
+            fprintf(f, ",%s", h.held_users >= 0 ? h.held_limit : "");
+            csv_num(f, h.rss_mib, "%.1f");
+            csv_num(f, h.cpu_pct, "%.1f");
+            fputc(',', f);
+            csv_field(f, h.versions);
+            fputc('\n', f);
         }
     }
 }
@@ -344,14 +728,23 @@ static char *run_json_with_series(struct store *s, const struct run_record *r)
 }
 
 static const char show_usage[] =
-    "usage: mfbench show RUN [--store DB] [--json | --format table|md|csv|json] [--series]\n"
+    "usage: mfbench show RUN [--store DB] [--json | --format table|md|csv|json] [--seed]\n"
+    "                        [--series]\n"
     "\n"
     "Shows one stored run (RUN is its id, or 'last').\n"
     "\n"
     "      --store DB       the result store (default: $MFBENCH_STORE, else\n"
     "                       $XDG_STATE_HOME/mfbench/results.db)\n"
     "      --json           the result JSON (same as --format json)\n"
-    "      --format F       table (default), md (the seed's README tables), csv, json\n"
+    "      --format F       table (default), md, csv, json. table and md: per cell\n"
+    "                       the headline: peak req/s (median over searches, spread\n"
+    "                       min-max), p50/p99 at 50% and 90% of the peak, capacity\n"
+    "                       and held users, server RSS and CPU at the peak, versions;\n"
+    "                       figures of load-bound (\u2020), client-bound (\u2021) or\n"
+    "                       noisy (~) phases marked. csv: a row per phase, with the\n"
+    "                       cell's headline columns\n"
+    "      --seed           with md: the seed's README tables instead (figures of\n"
+    "                       the phase at capacity)\n"
     "      --series         with json: each phase also gets \"series\", its stored\n"
     "                       per-second points [{t_s, users, requests, failures,\n"
     "                       p50_ms, p99_ms}] (t_s from the phase start, warm-up\n"
@@ -360,12 +753,15 @@ static const char show_usage[] =
 
 int cli_cmd_show(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"store", required_argument, NULL, 's'},  {"json", no_argument, NULL, 'j'},
-        {"format", required_argument, NULL, 'f'}, {"series", no_argument, NULL, 'S'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"store", required_argument, NULL, 's'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"format", required_argument, NULL, 'f'},
+                                         {"series", no_argument, NULL, 'S'},
+                                         {"seed", no_argument, NULL, 'E'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     const char *store_path = NULL, *format = "table";
-    int c, series = 0;
+    int c, series = 0, seed = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -380,6 +776,9 @@ int cli_cmd_show(int argc, char **argv)
             break;
         case 'S':
             series = 1;
+            break;
+        case 'E':
+            seed = 1;
             break;
         case 'h':
             fputs(show_usage, stdout);
@@ -396,6 +795,10 @@ int cli_cmd_show(int argc, char **argv)
     if (strcmp(format, "table") && strcmp(format, "md") && strcmp(format, "csv") &&
         strcmp(format, "json")) {
         fprintf(stderr, "mfbench show: unknown format '%s' (table, md, csv, json)\n", format);
+        return CLI_USAGE;
+    }
+    if (seed && strcmp(format, "md")) {
+        fprintf(stderr, "mfbench show: --seed goes with --format md\n");
         return CLI_USAGE;
     }
     if (series && strcmp(format, "json")) {
@@ -429,7 +832,7 @@ int cli_cmd_show(int argc, char **argv)
             rc = CLI_FAILED;
         free(j);
     } else if (strcmp(format, "md") == 0) {
-        cli_print_run_md(stdout, &r);
+        cli_print_run_md(stdout, &r, seed);
     } else if (strcmp(format, "csv") == 0) {
         print_csv(stdout, &r);
     } else {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "headline.h"
 
 static cJSON *num_or_null(double v)
 {
@@ -86,6 +87,68 @@ static cJSON *latency_json(const struct latency_ms *l)
     return o;
 }
 
+static cJSON *marks_json(unsigned m)
+{
+    cJSON *a = cJSON_CreateArray();
+    if (m & HL_LOAD_BOUND)
+        cJSON_AddItemToArray(a, cJSON_CreateString("load-bound"));
+    if (m & HL_CLIENT_BOUND)
+        cJSON_AddItemToArray(a, cJSON_CreateString("client-bound"));
+    if (m & HL_NOISY)
+        cJSON_AddItemToArray(a, cJSON_CreateString("noisy"));
+    return a;
+}
+
+static cJSON *rounded_or_null(double v, int digits)
+{
+    return v < 0 || !isfinite(v) ? cJSON_CreateNull() : round_num(v, digits);
+}
+
+/* The headline figures of a cell (headline.h), null where unknown. */
+static cJSON *headline_json(const struct cell_result *c)
+{
+    struct headline h;
+    headline_compute(c, &h);
+    cJSON *o = cJSON_CreateObject();
+    cJSON *pk = cJSON_AddObjectToObject(o, "peak_rps");
+    cJSON_AddItemToObject(pk, "median", rounded_or_null(h.peak_rps, 2));
+    cJSON_AddItemToObject(pk, "min", rounded_or_null(h.peak_min, 2));
+    cJSON_AddItemToObject(pk, "max", rounded_or_null(h.peak_max, 2));
+    cJSON_AddNumberToObject(pk, "searches", h.repeats);
+    cJSON_AddItemToObject(pk, "marks", marks_json(h.peak_flags));
+    cJSON *lat = cJSON_AddArrayToObject(o, "latency_at_load");
+    const struct hl_latency *ls[2] = {&h.at50, &h.at90};
+    for (int i = 0; i < 2; i++) {
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddNumberToObject(x, "pct_of_peak", ls[i]->pct);
+        cJSON_AddItemToObject(x, "p50_ms", rounded_or_null(ls[i]->p50_ms, 3));
+        cJSON_AddItemToObject(x, "p99_ms", rounded_or_null(ls[i]->p99_ms, 3));
+        cJSON_AddItemToObject(x, "marks", marks_json(ls[i]->flags));
+        cJSON_AddItemToArray(lat, x);
+    }
+    cJSON *cap = cJSON_AddObjectToObject(o, "capacity_users");
+    cJSON_AddItemToObject(cap, "value", num_or_null(h.capacity_users));
+    cJSON_AddItemToObject(cap, "min", num_or_null(h.capacity_min));
+    cJSON_AddItemToObject(cap, "max", num_or_null(h.capacity_max));
+    cJSON_AddItemToObject(cap, "marks", marks_json(h.capacity_flags));
+    cJSON *held = cJSON_AddObjectToObject(o, "held_users");
+    cJSON_AddItemToObject(held, "value", num_or_null(h.held_users));
+    if (h.held_users >= 0 && h.held_limit[0])
+        cJSON_AddStringToObject(held, "limit", h.held_limit);
+    else
+        cJSON_AddNullToObject(held, "limit");
+    cJSON_AddItemToObject(held, "marks", marks_json(h.held_flags));
+    cJSON *sv = cJSON_AddObjectToObject(o, "server_at_peak");
+    cJSON_AddItemToObject(sv, "rss_max_mib", rounded_or_null(h.rss_mib, 1));
+    cJSON_AddItemToObject(sv, "cpu_pct", rounded_or_null(h.cpu_pct, 1));
+    if (h.peak_phase)
+        cJSON_AddNumberToObject(sv, "users", h.peak_phase->users);
+    else
+        cJSON_AddNullToObject(sv, "users");
+    cJSON_AddStringToObject(o, "versions", h.versions);
+    return o;
+}
+
 static cJSON *cell_json(const struct cell_result *c)
 {
     cJSON *o = cJSON_CreateObject();
@@ -144,6 +207,7 @@ static cJSON *cell_json(const struct cell_result *c)
         cJSON_AddStringToObject(o, "held_limit", c->held_limit);
     else
         cJSON_AddNullToObject(o, "held_limit");
+    cJSON_AddItemToObject(o, "headline", headline_json(c));
     cJSON *ph = cJSON_AddArrayToObject(o, "phases");
     for (size_t i = 0; i < c->nphases; i++)
         cJSON_AddItemToArray(ph, phase_json(&c->phases[i]));

@@ -1,0 +1,62 @@
+/* headline.h - the figures a reader wants first for a cell (peak req/s over
+ * repeats with its spread, latency at 50% and 90% of peak, capacity and held
+ * users, server RSS and CPU at the peak, versions) and the marks that qualify
+ * them. One pure function used by show, report and run; no I/O. */
+#ifndef MFBENCH_HEADLINE_H
+#define MFBENCH_HEADLINE_H
+
+#include <stddef.h>
+
+#include "result.h"
+
+/* Why a figure is not the server's plain limit (a bit set). */
+#define HL_LOAD_BOUND 1u   /* the server kept up with all that was offered: the load shape */
+#define HL_CLIENT_BOUND 2u /* the load engine (its core, descriptors or ports) limited it */
+#define HL_NOISY 4u        /* steal or neighbours took over 5% of the server's CPUs */
+
+/* The legend of the marks, one line per flag, in this order. */
+#define HL_MARK_LOAD "\u2020"   /* dagger */
+#define HL_MARK_CLIENT "\u2021" /* double dagger */
+#define HL_MARK_NOISY "~"
+
+/* Latency at a share of the peak, from the cell's load_points. */
+struct hl_latency {
+    double pct;            /* 50, 90 */
+    double p50_ms, p99_ms; /* -1 = not measured */
+    unsigned flags;        /* of the load phase that measured it (noisy, client-bound) */
+};
+
+struct headline {
+    int measured; /* the cell has a phase of the throughput search */
+    int repeats;  /* searches found among its phases */
+    /* Peak: each search's highest req/s; the median over searches (type 7, the
+     * mean of the two middle ones for an even count), min and max. -1 = none. */
+    double peak_rps, peak_min, peak_max;
+    unsigned peak_flags;
+    /* The phase of the peak of the (lower) median search; NULL when none. */
+    const struct phase_result *peak_phase;
+    struct hl_latency at50, at90;
+    /* Capacity: the cell's (median) capacity, with min and max over repeats (-1 = null). */
+    int capacity_users;
+    double capacity_min, capacity_max;
+    unsigned capacity_flags; /* of the phase at capacity */
+    /* The seed's layout: the phase at capacity (else the first one tried). */
+    const struct phase_result *capacity_phase;
+    int held_users;      /* -1 = not measured */
+    char held_limit[32]; /* "server", "descriptors", "ports", "max", "" */
+    unsigned held_flags;
+    double rss_mib, cpu_pct; /* server at the peak phase; -1 = not sampled */
+    unsigned flags;          /* every flag above together: which legend lines apply */
+    char versions[256];      /* "flask 2.2.2, python 3.11.2" in stored order; "" = none */
+};
+
+/* Fills *h from c. Pure: reads c only; h's pointers point into c->phases. */
+void headline_compute(const struct cell_result *c, struct headline *h);
+
+/* The marks of flags ("\u2020~"), "" for none; writes into buf and returns it. */
+const char *headline_marks(unsigned flags, char *buf, size_t n);
+
+/* The legend line of one flag ("\u2020 load-bound: ..."). */
+const char *headline_legend(unsigned flag);
+
+#endif
