@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -82,8 +83,20 @@ def md_tables(text):
 def real_runs(tmp):
     """Two real quick runs of flask/text on the local node, then every review command."""
     db = os.path.join(tmp, "real.db")
+    # The shipped matrix, on a node of the test's own: its own workdir and a
+    # free port (another mfbench on this machine may use the default 8000).
+    with open(os.path.join(os.environ["SRC"], "matrix.yaml")) as f:
+        text = f.read()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    text = re.sub(r"(?m)^(  workdir:) .*$", r"\1 " + os.path.join(tmp, "node"), text, count=1)
+    text = re.sub(r"(?m)^(  server_port:) .*$", r"\g<1> %d" % port, text, count=1)
+    matrix = os.path.join(tmp, "matrix.yaml")
+    with open(matrix, "w") as f:
+        f.write(text)
     for _ in range(2):
-        p = subprocess.run([MFBENCH, "run", "-p", "quick", "--store", db, "flask/text"],
+        p = subprocess.run([MFBENCH, "run", "-m", matrix, "-p", "quick", "--store", db, "flask/text"],
                            capture_output=True, text=True, timeout=150)
         check(p.returncode == 0, f"mfbench run exits 0: {p.returncode} {p.stderr[-400:]}")
     rc, out, _ = mf("history", "flask/text", "--json", db=db)
