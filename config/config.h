@@ -299,6 +299,14 @@ const char *cfg_key_range(const struct cfg_key *k, char *buf, size_t n);
  * On a bad value returns -EINVAL with msg "PATH must be ..." naming the range; -ENOMEM. */
 int cfg_key_parse(const struct cfg_key *k, const char *path, const char *text, void *base,
                   char *msg, size_t n);
+/* The same, storing at field itself (NULL: only check): for values that come from
+ * elsewhere than a matrix (mfbench load's flags) and must pass the same range. */
+int cfg_key_parse_field(const struct cfg_key *k, const char *path, const char *text, void *field,
+                        char *msg, size_t n);
+/* Whether s is a valid name: [a-z0-9][a-z0-9_.-]*, at most CFG_MAX_NAME characters (framework,
+ * payload and profile names, also as the daemon receives them). */
+#define CFG_MAX_NAME 64
+int cfg_name_ok(const char *s);
 /* Stores the parsed defaults of every key of scope that has one (not CFG_K_DOC_DEF) into
  * base. 0 or -ENOMEM/-EINVAL (a table default that does not parse). */
 int cfg_key_defaults(enum cfg_scope scope, void *base, char *msg, size_t n);
