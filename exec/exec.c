@@ -1327,7 +1327,7 @@ int dmn_exec_cell(struct dmn_exec *x, const struct cfg_cell *cell, struct cell_r
             snprintf(path, sizeof(path), "%s", pl->body_file);
         else
             snprintf(path, sizeof(path), "%s/%s", x->targets_dir, pl->body_file);
-        if (mf_read_file(path, 64u << 20, &body, &k.cerr) != 0) {
+        if (mf_read_file(path, MF_MAX_BODY_BYTES, &body, &k.cerr) != 0) { /* the engine's cap */
             set_error(c, CELL_ERROR, "payloads.%s.body_file: %s", pl->name, k.cerr.msg);
             goto finish;
         }
