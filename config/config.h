@@ -236,16 +236,16 @@ enum cfg_scope {
 };
 
 enum cfg_type {
-    CFG_T_MAP,      /* a mapping of further keys (entries named "this.sub") */
-    CFG_T_STR,      /* any string; stored as a malloc'd char * */
-    CFG_T_NAME,     /* [a-z0-9][a-z0-9_.-]*, at most 64 characters; char * */
-    CFG_T_ABSPATH,  /* a string starting with /; char * */
-    CFG_T_INT,      /* integer in [min, max]; int or int64_t (by size) */
-    CFG_T_NUM,      /* finite number in [fmin, fmax] ((fmin, fmax] with CFG_K_MIN_OPEN); double */
-    CFG_T_PCT,      /* percentage "5%" or 5, in (fmin, fmax]; double */
-    CFG_T_DUR,      /* duration "60s" in [min, max] ms; int64_t (double with CFG_K_DOUBLE) */
+    CFG_T_MAP,     /* a mapping of further keys (entries named "this.sub") */
+    CFG_T_STR,     /* a string without control characters; stored as a malloc'd char * */
+    CFG_T_NAME,    /* [a-z0-9][a-z0-9_.-]*, at most 64 characters; char * */
+    CFG_T_ABSPATH, /* a string starting with /; char * */
+    CFG_T_INT,     /* integer in [min, max]; int or int64_t (by size) */
+    CFG_T_NUM,     /* finite number in [fmin, fmax] ((fmin, fmax] with CFG_K_MIN_OPEN); double */
+    CFG_T_PCT,     /* percentage "5%" or 5, in (fmin, fmax]; double */
+    CFG_T_DUR, /* duration "60s" (dur_parse) in [min, max] ms; int64_t (double with CFG_K_DOUBLE) */
     CFG_T_BOOL,     /* true/false, yes/no, on/off, 1/0; int */
-    CFG_T_CPUS,     /* CPU list "1", "0-3,6" or "" (no pinning); char * */
+    CFG_T_CPUS,     /* CPU list "1", "0-3,6" (mf_cpus_parse) or "" (no pinning); char * */
     CFG_T_COMPOUND, /* parsed by the entry's own function (think, refine, path, ...) */
 };
 
