@@ -139,8 +139,12 @@ static int node_facts_cmd(struct buf *cmd, const struct cfg_node *nc)
 {
     int rc = 0;
     long cpu0 = 0;
-    if (nc->cpus && nc->cpus[0] >= '0' && nc->cpus[0] <= '9')
-        cpu0 = strtol(nc->cpus, NULL, 10);
+    cpu_set_t set;
+    char why[160];
+    /* The lowest CPU of the list, by the one parser (config checked it already). */
+    if (nc->cpus && *nc->cpus && mf_cpus_parse(nc->cpus, &set, why, sizeof why) == 0)
+        while (cpu0 < CPU_SETSIZE - 1 && !CPU_ISSET((int)cpu0, &set))
+            cpu0++;
     char gov[128];
     snprintf(gov, sizeof(gov), "/sys/devices/system/cpu/cpu%ld/cpufreq/scaling_governor", cpu0);
     cmd_puts(&rc, cmd,
