@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "config.h"
 #include "runner.h"
 
 static const char load_usage[] =
@@ -22,7 +23,8 @@ static const char load_usage[] =
     "Each user is one keep-alive HTTP/1.1 connection sending GET requests.\n"
     "\n"
     "  -c, --users N          simulated users = connections (default 10)\n"
-    "  -r, --spawn-rate R     users started per second (default: all at once)\n"
+    "  -r, --spawn-rate R     users started per second, 0.01 to 1000000 (default: all at\n"
+    "                         once)\n"
     "  -d, --duration D       phase length, warm-up included (default 10s)\n"
     "      --warmup D         leading time excluded from the statistics (default 0)\n"
     "      --think MIN[:MAX]  think time after each response: constant MIN, or uniform\n"
@@ -41,7 +43,10 @@ static const char load_usage[] =
     "                         PREFIX_failures.csv in Locust's format\n"
     "  -h, --help             this text\n"
     "\n"
-    "Durations: 500ms, 10s, 2m, 1h. Exit status: 0 no request failed, 1 failures\n"
+    "Durations: 500ms, 10s, 1m30s, 1h. Every value has the range of the matrix key of\n"
+    "the same meaning (mfbench check --explain KEY): users 1..1000000, duration <= 1d,\n"
+    "pipeline 1..1024, timeout and think <= 1h, rate <= 10000000. Exit status: 0 no request "
+    "failed, 1 failures\n"
     "occurred (or the run was interrupted), 2 bad usage.\n";
 
 enum {
@@ -66,9 +71,18 @@ static int usage_err(const char *fmt, const char *arg)
     return CLI_USAGE;
 }
 
-static int parse_dur(const char *s, int64_t *ms)
+/* A flag's value through the matrix key of the same meaning (config/keys.c): one syntax,
+ * one range and one message for check, run and load. field may be NULL (only check).
+ * 0, or CLI_USAGE after the message. */
+static int flag_value(const char *key, const char *flag, const char *text, void *field)
 {
-    return dur_parse(s, ms) == 0 ? 0 : -1;
+    const struct cfg_key *k = cfg_key_find(key);
+    char msg[512];
+    if (!k) /* a renamed key: the build's tests catch it */
+        return usage_err("internal: no key %s", key);
+    if (cfg_key_parse_field(k, flag, text, field, msg, sizeof msg) < 0)
+        return usage_err("%s", msg);
+    return 0;
 }
 
 static const char *fmt_ms(double ms, char *b, size_t n)
@@ -409,24 +423,22 @@ int cli_cmd_load(int argc, char **argv)
     int json = 0, have_think = 0, c;
     const char *csv = NULL;
     int64_t v;
-    double dv;
+    int rc;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":c:r:d:t:h", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
-            if (parse_i64(optarg, 1, 1000000, &v) < 0)
-                return usage_err("bad user count '%s'", optarg);
-            o.users = (int)v;
+            if ((rc = flag_value("defaults.users.max", "--users", optarg, &o.users)))
+                return rc;
             break;
         case 'r':
-            if (parse_double(optarg, &dv) < 0 || !(dv >= 0) || !isfinite(dv))
-                return usage_err("bad spawn rate '%s'", optarg);
-            o.spawn_rate = dv;
+            if ((rc = flag_value("defaults.spawn_rate", "--spawn-rate", optarg, &o.spawn_rate)))
+                return rc;
             break;
         case 'd':
-            if (parse_dur(optarg, &o.duration_ms) < 0 || o.duration_ms <= 0)
-                return usage_err("bad duration '%s'", optarg);
+            if ((rc = flag_value("defaults.duration", "--duration", optarg, &o.duration_ms)))
+                return rc;
             break;
         case 't':
             if (parse_i64(optarg, 1, 256, &v) < 0)
@@ -434,8 +446,8 @@ int cli_cmd_load(int argc, char **argv)
             o.threads = (int)v;
             break;
         case OPT_WARMUP:
-            if (parse_dur(optarg, &o.warmup_ms) < 0)
-                return usage_err("bad warm-up '%s'", optarg);
+            if ((rc = flag_value("defaults.warmup", "--warmup", optarg, &o.warmup_ms)))
+                return rc;
             break;
         case OPT_THINK: {
             if (have_think++)
@@ -445,11 +457,13 @@ int cli_cmd_load(int argc, char **argv)
             char *colon = strchr(a, ':');
             if (colon)
                 *colon = 0;
-            if (parse_dur(a, &o.think_min_ms) < 0)
-                return usage_err("bad think time '%s'", optarg);
+            if ((rc = flag_value("defaults.think.min", "--think", a, &o.think_min_ms)))
+                return rc;
             o.think_max_ms = o.think_min_ms;
             if (colon &&
-                (parse_dur(colon + 1, &o.think_max_ms) < 0 || o.think_max_ms < o.think_min_ms))
+                (rc = flag_value("defaults.think.max", "--think", colon + 1, &o.think_max_ms)))
+                return rc;
+            if (o.think_max_ms < o.think_min_ms)
                 return usage_err("bad think time '%s' (MIN:MAX with MIN <= MAX)", optarg);
             o.think = colon ? RUN_THINK_BETWEEN : RUN_THINK_CONSTANT;
             if (o.think_max_ms == 0)
@@ -459,35 +473,35 @@ int cli_cmd_load(int argc, char **argv)
         case OPT_PACING:
             if (have_think++)
                 return usage_err("%s: --think and --pacing are exclusive", optarg);
-            if (parse_dur(optarg, &o.think_min_ms) < 0 || o.think_min_ms <= 0)
-                return usage_err("bad pacing '%s'", optarg);
+            if ((rc = flag_value("defaults.think.pacing", "--pacing", optarg, &o.think_min_ms)))
+                return rc;
             o.think_max_ms = o.think_min_ms;
             o.think = RUN_THINK_PACING;
             break;
         case OPT_RATE:
-            if (parse_double(optarg, &dv) < 0 || !(dv > 0) || !isfinite(dv))
-                return usage_err("bad rate '%s'", optarg);
-            o.rate = dv;
+            if ((rc = flag_value("defaults.rate", "--rate", optarg, &o.rate)))
+                return rc;
             break;
         case OPT_PIPELINE:
-            if (parse_i64(optarg, 1, 1024, &v) < 0)
-                return usage_err("bad pipeline depth '%s' (1..1024)", optarg);
-            o.pipeline = (int)v;
+            if ((rc = flag_value("defaults.pipeline", "--pipeline", optarg, &o.pipeline)))
+                return rc;
             break;
         case OPT_TIMEOUT:
-            if (parse_dur(optarg, &o.timeout_ms) < 0 || o.timeout_ms <= 0)
-                return usage_err("bad timeout '%s'", optarg);
+            if ((rc = flag_value("defaults.timeout", "--timeout", optarg, &o.timeout_ms)))
+                return rc;
             break;
         case OPT_EXPECT_BODY:
             o.expect_body = optarg;
             o.expect_body_len = strlen(optarg);
             break;
         case OPT_EXPECT_LENGTH:
-            if (parse_i64(optarg, 0, INT64_MAX, &v) < 0)
-                return usage_err("bad length '%s'", optarg);
-            o.expect_length = v;
+            if ((rc = flag_value("payloads.NAME.length", "--expect-length", optarg,
+                                 &o.expect_length)))
+                return rc;
             break;
         case OPT_CPUS:
+            if ((rc = flag_value("load.cpus", "--cpus", optarg, NULL)))
+                return rc;
             o.cpus = optarg;
             break;
         case OPT_JSON:
@@ -526,7 +540,7 @@ int cli_cmd_load(int argc, char **argv)
     struct err e;
     err_clear(&e);
     time_t started = time(NULL);
-    int rc = run_phase(&o, &r, &e);
+    rc = run_phase(&o, &r, &e);
     if (rc < 0) {
         cli_print_err(&e);
         return rc == -EINVAL ? CLI_USAGE : CLI_FAILED;

@@ -177,6 +177,13 @@ void buf_tail_lines(struct buf *b, int lines)
 
 /* ---- durations ---- */
 
+/* The units of a duration, largest first: a compound duration uses them in this order. */
+static const struct {
+    const char *name;
+    int64_t ms;
+} dur_units[] = {{"d", 86400000}, {"h", 3600000}, {"ms", 1}, {"m", 60000}, {"s", 1000}};
+static const int dur_rank[] = {0, 1, 4, 2, 3}; /* ms after s, though matched before m */
+
 int dur_parse(const char *s, int64_t *ms)
 {
     if (!s || !*s)
@@ -186,37 +193,52 @@ int dur_parse(const char *s, int64_t *ms)
         return 0;
     }
     int64_t total = 0;
+    int last = -1;
+    int over = 0; /* well-formed so far but past MF_DUR_MAX_MS: -ERANGE once the form is known */
     const char *p = s;
     while (*p) {
-        if (!((*p >= '0' && *p <= '9') || *p == '.'))
+        if (*p < '0' || *p > '9')
             return -EINVAL;
-        char *end;
-        errno = 0;
-        double v = strtod(p, &end);
-        if (end == p || errno || !isfinite(v) || v < 0)
-            return -EINVAL;
-        p = end;
-        double mult;
-        if (strncmp(p, "ms", 2) == 0) {
-            mult = 1;
-            p += 2;
-        } else if (*p == 's') {
-            mult = 1000;
-            p++;
-        } else if (*p == 'm') {
-            mult = 60000;
-            p++;
-        } else if (*p == 'h') {
-            mult = 3600000;
-            p++;
-        } else {
-            return -EINVAL;
+        int64_t whole = 0, frac = 0, scale = 1;
+        for (; *p >= '0' && *p <= '9'; p++) {
+            if (whole > MF_DUR_MAX_MS)
+                over = 1; /* keep reading digits, never overflow */
+            else
+                whole = whole * 10 + (*p - '0');
         }
-        double part = v * mult;
-        if (part > 1e15)
-            return -ERANGE;
-        total += (int64_t)llround(part);
+        if (*p == '.') {
+            p++;
+            if (*p < '0' || *p > '9')
+                return -EINVAL;
+            for (; *p >= '0' && *p <= '9'; p++) {
+                if (scale >= 1000000)
+                    return -EINVAL; /* finer than any unit's millisecond */
+                frac = frac * 10 + (*p - '0');
+                scale *= 10;
+            }
+        }
+        size_t u = 0, nu = sizeof(dur_units) / sizeof(dur_units[0]);
+        while (u < nu && strncmp(p, dur_units[u].name, strlen(dur_units[u].name)) != 0)
+            u++;
+        if (u == nu || dur_rank[u] <= last)
+            return -EINVAL; /* no unit, an unknown one, or not in decreasing order */
+        last = dur_rank[u];
+        p += strlen(dur_units[u].name);
+        if (scale > 1 && *p)
+            return -EINVAL; /* only the last part has a fraction */
+        int64_t mult = dur_units[u].ms;
+        if (frac * mult % scale)
+            return -EINVAL; /* not a whole number of milliseconds */
+        if (over || whole > MF_DUR_MAX_MS / mult) {
+            over = 1;
+            continue;
+        }
+        total += whole * mult + frac * mult / scale;
+        if (total > MF_DUR_MAX_MS)
+            over = 1;
     }
+    if (over)
+        return -ERANGE;
     *ms = total;
     return 0;
 }
@@ -258,6 +280,54 @@ const char *iso8601_utc(time_t t, char *buf, size_t n)
 }
 
 /* ---- parsing ---- */
+
+int mf_cpus_parse(const char *s, cpu_set_t *set, char *msg, size_t n)
+{
+    cpu_set_t tmp;
+    cpu_set_t *out = set ? set : &tmp;
+    CPU_ZERO(out);
+    if (!s || !*s) {
+        snprintf(msg, n, "empty CPU list");
+        return -EINVAL;
+    }
+    const char *p = s;
+    while (1) {
+        long lo = -1, hi = -1;
+        for (int side = 0; side < 2; side++) {
+            if (*p < '0' || *p > '9') {
+                snprintf(msg, n, "bad CPU list \"%s\" (use e.g. 1, 0-3 or 0,2)", s);
+                return -EINVAL;
+            }
+            long v = 0;
+            for (; *p >= '0' && *p <= '9'; p++)
+                v = v < CPU_SETSIZE ? v * 10 + (*p - '0') : v; /* stops growing: no overflow */
+            if (v >= CPU_SETSIZE) {
+                snprintf(msg, n, "CPU list \"%s\": CPUs go from 0 to %d", s, CPU_SETSIZE - 1);
+                return -EINVAL;
+            }
+            if (side == 0)
+                lo = v;
+            hi = v;
+            if (side == 1 || *p != '-')
+                break;
+            p++;
+        }
+        if (hi < lo) {
+            snprintf(msg, n, "CPU list \"%s\": range %ld-%ld goes down (write %ld-%ld)", s, lo, hi,
+                     hi, lo);
+            return -EINVAL;
+        }
+        for (long c = lo; c <= hi; c++)
+            CPU_SET((int)c, out);
+        if (!*p)
+            return 0;
+        if (*p != ',') {
+            snprintf(msg, n, "bad CPU list \"%s\" (use e.g. 1, 0-3 or 0,2)", s);
+            return -EINVAL;
+        }
+        p++;
+    }
+}
 
 int parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
 {

@@ -4,6 +4,7 @@
 #ifndef MFBENCH_COMMON_H
 #define MFBENCH_COMMON_H
 
+#include <sched.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -58,8 +59,29 @@ MF_MUST_CHECK int buf_shquote(struct buf *b, const char *s);
 /* Keeps only the last `lines` lines of b (for log tails). */
 void buf_tail_lines(struct buf *b, int lines);
 
-/* Durations: "60s", "2m", "500ms", "1h", "1.5s", "0". Returns 0 and sets *ms, or -EINVAL. */
+/* The limits every entry point holds a number to: the matrix key table (config/keys.c),
+ * `mfbench load`'s flags (which go through that table) and the engine's own check. A value
+ * past them is a typo or an attack, never a benchmark: one phase is at most a day (the
+ * engine keeps a slot per second), a user is a socket (a million is past any one client
+ * host), a spawn rate under 0.01/s would take over a day to start 1000 users. */
+#define MF_DUR_MAX_MS (INT64_C(7) * 24 * 3600 * 1000) /* any duration: 7d */
+#define MF_PHASE_MAX_MS (INT64_C(24) * 3600 * 1000)   /* one phase, a command: 1d */
+#define MF_WAIT_MAX_MS (INT64_C(3600) * 1000)         /* think, timeouts, p99: 1h */
+#define MF_MAX_USERS 1000000
+#define MF_MAX_PIPELINE 1024
+#define MF_MIN_SPAWN_RATE 0.01 /* users/s */
+#define MF_MAX_SPAWN_RATE 1e6
+#define MF_MAX_RATE 1e7                      /* open-loop requests/s */
+#define MF_MAX_BODY_BYTES (16 * 1024 * 1024) /* the engine's default body cap */
+
+/* Durations, one plain form: an unsigned decimal count and its unit, compound in strictly
+ * decreasing units (d, h, m, s, ms): "500ms", "2s", "1m30s", "1h", "2d", "1d12h"; the last
+ * part may carry a decimal fraction that makes whole milliseconds ("1.5s", "0.25s"); or
+ * "0". No sign, space, hex, exponent or repeated unit. Returns 0 and sets *ms; -EINVAL
+ * for another form; -ERANGE for a well-formed duration past MF_DUR_MAX_MS. */
 MF_MUST_CHECK int dur_parse(const char *s, int64_t *ms);
+/* The hint every "bad duration" message ends with. */
+#define DUR_HINT "use e.g. 500ms, 2s, 1m30s"
 /* Formats ms compactly ("1m30s", "500ms", "2s"). */
 const char *dur_format(int64_t ms, char *buf, size_t n);
 
@@ -68,6 +90,12 @@ uint64_t mono_ns(void);
 int64_t mono_ms(void);
 /* UTC ISO-8601 "2026-11-28T02:00:00Z" of a wall-clock time. */
 const char *iso8601_utc(time_t t, char *buf, size_t n);
+
+/* CPU lists as taskset -c reads them and the engine pins itself with: "1", "0-3", "0,2,4-5";
+ * each range ascending, every CPU below CPU_SETSIZE, no spaces, signs or empty items. The
+ * one parser of node.cpus, load.cpus and `mfbench load --cpus`. Returns 0 with set filled
+ * (set may be NULL: only check), or -EINVAL with msg saying what is wrong. */
+MF_MUST_CHECK int mf_cpus_parse(const char *s, cpu_set_t *set, char *msg, size_t n);
 
 /* Strict integer parsing: the whole string, in [min,max]. 0 or -EINVAL/-ERANGE. */
 MF_MUST_CHECK int parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);

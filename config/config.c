@@ -347,11 +347,12 @@ int cfg__parse_think(ctx_t *c, const struct cfg_key *k, yaml_node_t *n, const ch
         *t = (struct cfg_think){cons ? CFG_THINK_CONSTANT : CFG_THINK_PACING, ms, ms};
         return 0;
     }
+    /* A bad value is named where it stands before a missing half is. */
+    if ((min && (rc = get_key_at(c, kmin, min, join(kp, key, "min"), &lo))) ||
+        (max && (rc = get_key_at(c, kmax, max, join(kp, key, "max"), &hi))))
+        return rc;
     if (!min || !max)
         return bad(c, n, "%s needs both min and max", key);
-    if ((rc = get_key_at(c, kmin, min, join(kp, key, "min"), &lo)) ||
-        (rc = get_key_at(c, kmax, max, join(kp, key, "max"), &hi)))
-        return rc;
     if (lo > hi) {
         char a[32], b[32];
         return bad(c, min, "%s.min (%s) must be <= %s.max (%s)", key, dur_format(lo, a, sizeof a),
@@ -490,9 +491,9 @@ int cfg__parse_refine(ctx_t *c, const struct cfg_key *k, yaml_node_t *n, const c
         return 0;
     }
     int64_t abs;
-    if (parse_i64(v, 0, INT_MAX, &abs))
-        return bad(c, n, "%s must be a percentage (like 5%%) or a user count >= 0, got '%s'", key,
-                   v);
+    if ((v[0] < '0' || v[0] > '9') || parse_i64(v, 0, MF_MAX_USERS, &abs))
+        return bad(c, n, "%s must be a percentage (like 5%%) or a user count in [0, %d], got '%s'",
+                   key, MF_MAX_USERS, v);
     s->refine_abs = (int)abs;
     return 0;
 }
@@ -743,7 +744,7 @@ static int section_names(ctx_t *c, yaml_node_t *n, const char *key, bool require
     char kp[CFG_KEY_MAX];
     for (size_t i = 0; i < np; i++) {
         yaml_node_t *k = PAIR_KEY(c, n, i);
-        if (!cfg__name_ok(sval(k)))
+        if (!cfg_name_ok(sval(k)))
             return bad(c, k,
                        "%s: '%s' is not a valid name (use [a-z0-9][a-z0-9_.-]*, at most %d "
                        "characters; names reach paths and shell commands)",
@@ -993,6 +994,37 @@ static int check_nesting(const char *path, const char *text, size_t len, struct 
     return 0;
 }
 
+static bool has_nul(const yaml_node_t *n)
+{
+    return n->type == YAML_SCALAR_NODE && strlen(sval(n)) != n->data.scalar.length;
+}
+
+/* A "\0" escape in a double-quoted scalar would cut a name or a value short where C reads
+ * it ("fl\0ask" checked as "fl"): refused where it stands, naming the key. */
+static int refuse_nul(ctx_t *c)
+{
+    for (yaml_node_t *n = c->doc->nodes.start; n < c->doc->nodes.top; n++) {
+        if (n->type != YAML_MAPPING_NODE)
+            continue;
+        for (size_t i = 0; i < (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+             i++) {
+            yaml_node_t *k = PAIR_KEY(c, n, i), *v = PAIR_VAL(c, n, i);
+            if (has_nul(k))
+                return bad(c, k,
+                           "the key '%s\\0...' holds a NUL character (names are printable "
+                           "ASCII)",
+                           sval(k));
+            if (has_nul(v))
+                return bad(c, v, "%s: a NUL character inside the value is not allowed",
+                           k->type == YAML_SCALAR_NODE ? sval(k) : "value");
+        }
+    }
+    for (yaml_node_t *n = c->doc->nodes.start; n < c->doc->nodes.top; n++)
+        if (has_nul(n))
+            return bad(c, n, "a NUL character inside a value is not allowed");
+    return 0;
+}
+
 static int load(struct cfg_matrix *m, const char *text, size_t len, struct err *e)
 {
     int nrc = check_nesting(m->path, text, len, e);
@@ -1031,6 +1063,8 @@ static int load(struct cfg_matrix *m, const char *text, size_t len, struct err *
         rc = bad(&c, second, "only one YAML document is allowed in a matrix");
         goto fail;
     }
+    if ((rc = refuse_nul(&c)))
+        goto fail;
     rc = parse_root(&c, root);
 fail:
     free(c.fw_line);

@@ -236,16 +236,16 @@ enum cfg_scope {
 };
 
 enum cfg_type {
-    CFG_T_MAP,      /* a mapping of further keys (entries named "this.sub") */
-    CFG_T_STR,      /* any string; stored as a malloc'd char * */
-    CFG_T_NAME,     /* [a-z0-9][a-z0-9_.-]*, at most 64 characters; char * */
-    CFG_T_ABSPATH,  /* a string starting with /; char * */
-    CFG_T_INT,      /* integer in [min, max]; int or int64_t (by size) */
-    CFG_T_NUM,      /* finite number in [fmin, fmax] ((fmin, fmax] with CFG_K_MIN_OPEN); double */
-    CFG_T_PCT,      /* percentage "5%" or 5, in (fmin, fmax]; double */
-    CFG_T_DUR,      /* duration "60s" in [min, max] ms; int64_t (double with CFG_K_DOUBLE) */
+    CFG_T_MAP,     /* a mapping of further keys (entries named "this.sub") */
+    CFG_T_STR,     /* a string without control characters; stored as a malloc'd char * */
+    CFG_T_NAME,    /* [a-z0-9][a-z0-9_.-]*, at most 64 characters; char * */
+    CFG_T_ABSPATH, /* a string starting with /; char * */
+    CFG_T_INT,     /* integer in [min, max]; int or int64_t (by size) */
+    CFG_T_NUM,     /* finite number in [fmin, fmax] ((fmin, fmax] with CFG_K_MIN_OPEN); double */
+    CFG_T_PCT,     /* percentage "5%" or 5, in (fmin, fmax]; double */
+    CFG_T_DUR, /* duration "60s" (dur_parse) in [min, max] ms; int64_t (double with CFG_K_DOUBLE) */
     CFG_T_BOOL,     /* true/false, yes/no, on/off, 1/0; int */
-    CFG_T_CPUS,     /* CPU list "1", "0-3,6" or "" (no pinning); char * */
+    CFG_T_CPUS,     /* CPU list "1", "0-3,6" (mf_cpus_parse) or "" (no pinning); char * */
     CFG_T_COMPOUND, /* parsed by the entry's own function (think, refine, path, ...) */
 };
 
@@ -299,6 +299,14 @@ const char *cfg_key_range(const struct cfg_key *k, char *buf, size_t n);
  * On a bad value returns -EINVAL with msg "PATH must be ..." naming the range; -ENOMEM. */
 int cfg_key_parse(const struct cfg_key *k, const char *path, const char *text, void *base,
                   char *msg, size_t n);
+/* The same, storing at field itself (NULL: only check): for values that come from
+ * elsewhere than a matrix (mfbench load's flags) and must pass the same range. */
+int cfg_key_parse_field(const struct cfg_key *k, const char *path, const char *text, void *field,
+                        char *msg, size_t n);
+/* Whether s is a valid name: [a-z0-9][a-z0-9_.-]*, at most CFG_MAX_NAME characters (framework,
+ * payload and profile names, also as the daemon receives them). */
+#define CFG_MAX_NAME 64
+int cfg_name_ok(const char *s);
 /* Stores the parsed defaults of every key of scope that has one (not CFG_K_DOC_DEF) into
  * base. 0 or -ENOMEM/-EINVAL (a table default that does not parse). */
 int cfg_key_defaults(enum cfg_scope scope, void *base, char *msg, size_t n);

@@ -6,8 +6,6 @@
 
 #include "config.h"
 
-#define CFG_MAX_NAME 64 /* framework, payload and profile names */
-
 int cfg__parse_transport(struct cfg__ctx *c, const struct cfg_key *k, struct yaml_node_s *v,
                          const char *path, void *base);
 int cfg__parse_think(struct cfg__ctx *c, const struct cfg_key *k, struct yaml_node_s *v,
@@ -31,11 +29,8 @@ int cfg__parse_start(struct cfg__ctx *c, const struct cfg_key *k, struct yaml_no
 int cfg__parse_body_file(struct cfg__ctx *c, const struct cfg_key *k, struct yaml_node_s *v,
                          const char *path, void *base);
 
-/* cfg_key_parse storing at field itself (NULL: only check). */
+/* cfg_key_parse_field, for the loader. */
 int cfg__key_parse_at(const struct cfg_key *k, const char *path, const char *text, void *field,
                       char *msg, size_t n);
-
-/* Whether s is a valid name ([a-z0-9][a-z0-9_.-]*, at most CFG_MAX_NAME). */
-int cfg__name_ok(const char *s);
 
 #endif

@@ -14,7 +14,6 @@
 
 /* Where a field is, for the table: offset and size in the scope's struct. */
 #define AT(st, f) .offset = offsetof(struct st, f), .size = sizeof(((struct st *)0)->f)
-#define NUM_MAX 1e9 /* numbers above this are typos, not settings */
 
 #define S_ROOT CFG_SCOPE_ROOT
 #define S_NODE CFG_SCOPE_NODE
@@ -52,7 +51,7 @@ const struct cfg_key cfg_keys[] = {
      .help = "Named settings chosen with mfbench run -p NAME; each takes the keys defaults.* "
      "takes.", .syntax = "NAME: SETTINGS"},
     {.scope = S_ROOT, .name = "budget", .type = CFG_T_DUR, .flags = CFG_K_DOC_DEF, .min = 1,
-     .max = INT64_C(7) * 24 * 3600 * 1000, .def = "none",
+     .max = MF_DUR_MAX_MS, .def = "none",
      .help = "The longest a whole-matrix job of the daemon may take (the nightly's night, e.g. "
      "6h). A cell whose worst case no longer fits in what is left is stored skipped with reason "
      "budget, never silently dropped; mfbench check prints each profile's worst case.",
@@ -78,7 +77,7 @@ const struct cfg_key cfg_keys[] = {
      AT(cfg_node, workdir)},
     {.scope = S_NODE, .name = "cpus", .type = CFG_T_CPUS, .def = "1",
      .help = "CPUs the server is pinned to.", AT(cfg_node, cpus)},
-    {.scope = S_NODE, .name = "nofile", .type = CFG_T_INT, .min = 1, .max = INT64_MAX,
+    {.scope = S_NODE, .name = "nofile", .type = CFG_T_INT, .min = 1, .max = INT64_C(1) << 30,
      .def = "999999", .help = "ulimit -n for the server, clamped to the node's hard limit.",
      AT(cfg_node, nofile)},
     {.scope = S_NODE, .name = "python", .type = CFG_T_STR, .def = "/usr/bin/python3",
@@ -91,7 +90,8 @@ const struct cfg_key cfg_keys[] = {
     {.scope = S_NODE, .name = "system_site_packages", .type = CFG_T_BOOL, .def = "true",
      .help = "Whether the virtual environments see the node's python3-* packages; without them "
      "pip installs each target's requirements.txt.", AT(cfg_node, system_site_packages)},
-    {.scope = S_NODE, .name = "command_timeout", .type = CFG_T_DUR, .min = 1, .max = INT64_MAX,
+    {.scope = S_NODE, .name = "command_timeout", .type = CFG_T_DUR, .min = 1,
+     .max = MF_PHASE_MAX_MS,
      .def = "120s", .help = "Limit for one command run on the node.",
      AT(cfg_node, command_timeout_ms)},
     {.scope = S_NODE, .name = "pip", .type = CFG_T_MAP, .flags = CFG_K_DOC_DEF, .def = "pip's own",
@@ -111,14 +111,15 @@ const struct cfg_key cfg_keys[] = {
      AT(cfg_matrix, load_cpus)},
 
     /* ---- settings: defaults.*, profiles.NAME.*, frameworks.NAME.* ---- */
-    {.scope = S_SET, .name = "duration", .type = CFG_T_DUR, .min = 1, .max = INT64_MAX,
+    {.scope = S_SET, .name = "duration", .type = CFG_T_DUR, .min = 1, .max = MF_PHASE_MAX_MS,
      .def = "60s", .help = "One load phase, warm-up included.", AT(cfg_settings, duration_ms),
      .set_bit = CFG_SET_DURATION},
-    {.scope = S_SET, .name = "warmup", .type = CFG_T_DUR, .max = INT64_MAX, .def = "5s",
+    {.scope = S_SET, .name = "warmup", .type = CFG_T_DUR, .max = MF_PHASE_MAX_MS, .def = "5s",
      .help = "Start of each phase excluded from its statistics; must be < duration.",
      AT(cfg_settings, warmup_ms), .set_bit = CFG_SET_WARMUP},
-    {.scope = S_SET, .name = "spawn_rate", .type = CFG_T_NUM, .flags = CFG_K_MIN_OPEN,
-     .fmax = NUM_MAX, .def = "500", .help = "Users started per second (Locust's hatch rate).",
+    {.scope = S_SET, .name = "spawn_rate", .type = CFG_T_NUM, .fmin = MF_MIN_SPAWN_RATE,
+     .fmax = MF_MAX_SPAWN_RATE, .def = "500",
+     .help = "Users started per second (Locust's hatch rate).",
      AT(cfg_settings, spawn_rate), .set_bit = CFG_SET_SPAWN_RATE},
     {.scope = S_SET, .name = "think", .type = CFG_T_COMPOUND, .flags = CFG_K_DOC_DEF,
      .def = "{min: 5s, max: 15s}",
@@ -126,17 +127,17 @@ const struct cfg_key cfg_keys[] = {
      "always D ({constant: D} or a plain duration), or one request per D per user ({pacing: D}).",
      .syntax = "{min: D, max: D} | {constant: D} | {pacing: D} | D", AT(cfg_settings, think),
      .set_bit = CFG_SET_THINK, .parse = cfg__parse_think},
-    {.scope = S_SET, .name = "think.min", .type = CFG_T_DUR, .max = INT64_MAX, .def = "5s",
+    {.scope = S_SET, .name = "think.min", .type = CFG_T_DUR, .max = MF_WAIT_MAX_MS, .def = "5s",
      .help = "Shortest wait after a response; <= think.max.", AT(cfg_settings, think.min_ms),
      .set_bit = CFG_SET_THINK},
-    {.scope = S_SET, .name = "think.max", .type = CFG_T_DUR, .max = INT64_MAX, .def = "15s",
+    {.scope = S_SET, .name = "think.max", .type = CFG_T_DUR, .max = MF_WAIT_MAX_MS, .def = "15s",
      .help = "Longest wait after a response; >= think.min.", AT(cfg_settings, think.max_ms),
      .set_bit = CFG_SET_THINK},
     {.scope = S_SET, .name = "think.constant", .type = CFG_T_DUR, .flags = CFG_K_DOC_DEF,
-     .max = INT64_MAX, .def = "unset",
+     .max = MF_WAIT_MAX_MS, .def = "unset",
      .help = "Always wait this long after a response (Locust constant).", .set_bit = CFG_SET_THINK},
     {.scope = S_SET, .name = "think.pacing", .type = CFG_T_DUR, .flags = CFG_K_DOC_DEF, .min = 1,
-     .max = INT64_MAX, .def = "unset",
+     .max = MF_WAIT_MAX_MS, .def = "unset",
      .help = "One request per this long per user, whatever the latency (Locust constant_pacing).",
      .set_bit = CFG_SET_THINK},
     {.scope = S_SET, .name = "users", .type = CFG_T_MAP, .flags = CFG_K_DOC_DEF,
@@ -145,17 +146,17 @@ const struct cfg_key cfg_keys[] = {
      "factor). Merged field by field over lower layers.",
      .syntax = "{start, step, max, factor} (at least one)", AT(cfg_settings, users),
      .set_bit = CFG_SET_USERS, .parse = cfg__parse_users},
-    {.scope = S_SET, .name = "users.start", .type = CFG_T_INT, .min = 1, .max = INT_MAX,
+    {.scope = S_SET, .name = "users.start", .type = CFG_T_INT, .min = 1, .max = MF_MAX_USERS,
      .def = "500", .help = "First user level; <= users.max.", AT(cfg_settings, users.start),
      .set_bit = CFG_SET_USERS},
-    {.scope = S_SET, .name = "users.step", .type = CFG_T_INT, .min = 1, .max = INT_MAX,
+    {.scope = S_SET, .name = "users.step", .type = CFG_T_INT, .min = 1, .max = MF_MAX_USERS,
      .def = "500", .help = "Users added per level.", AT(cfg_settings, users.step),
      .set_bit = CFG_SET_USERS},
-    {.scope = S_SET, .name = "users.max", .type = CFG_T_INT, .min = 1, .max = INT_MAX,
+    {.scope = S_SET, .name = "users.max", .type = CFG_T_INT, .min = 1, .max = MF_MAX_USERS,
      .def = "10000", .help = "Last user level (the ramp ends there).", AT(cfg_settings, users.max),
      .set_bit = CFG_SET_USERS},
     {.scope = S_SET, .name = "users.factor", .type = CFG_T_INT, .flags = CFG_K_DOC_DEF, .min = 2,
-     .max = INT_MAX, .def = "unset (levels grow by step)",
+     .max = 1000, .def = "unset (levels grow by step)",
      .help = "Levels grow geometrically instead: start, start*F, ... up to max (the last level is "
      "max).", AT(cfg_settings, users.factor), .set_bit = CFG_SET_USERS},
     {.scope = S_SET, .name = "stop_when", .type = CFG_T_MAP, .flags = CFG_K_DOC_DEF,
@@ -163,7 +164,8 @@ const struct cfg_key cfg_keys[] = {
      .help = "A level fails when any given criterion holds; the ramp stops there. Replaces the "
      "lower layers' criteria whole.", .syntax = "{failures, ratio, p99} (at least one)",
      AT(cfg_settings, stop_when), .set_bit = CFG_SET_STOP_WHEN, .parse = cfg__parse_stop_when},
-    {.scope = S_SET, .name = "stop_when.failures", .type = CFG_T_INT, .min = 1, .max = INT64_MAX,
+    {.scope = S_SET, .name = "stop_when.failures", .type = CFG_T_INT, .min = 1,
+     .max = INT64_C(1000000000000),
      .def = "1", .help = "A level fails at this many failed requests.",
      AT(cfg_settings, stop_when.failures), .set_bit = CFG_SET_STOP_WHEN},
     {.scope = S_SET, .name = "stop_when.ratio", .type = CFG_T_NUM,
@@ -171,35 +173,37 @@ const struct cfg_key cfg_keys[] = {
      .help = "A level fails when failures/requests reaches this.",
      AT(cfg_settings, stop_when.ratio), .set_bit = CFG_SET_STOP_WHEN},
     {.scope = S_SET, .name = "stop_when.p99", .type = CFG_T_DUR,
-     .flags = CFG_K_DOC_DEF | CFG_K_DOUBLE, .min = 1, .max = INT64_MAX, .def = "unset",
+     .flags = CFG_K_DOC_DEF | CFG_K_DOUBLE, .min = 1, .max = MF_WAIT_MAX_MS, .def = "unset",
      .help = "A level fails when its p99 latency reaches this.", AT(cfg_settings, stop_when.p99_ms),
      .set_bit = CFG_SET_STOP_WHEN},
-    {.scope = S_SET, .name = "timeout", .type = CFG_T_DUR, .min = 1, .max = INT64_MAX, .def = "10s",
+    {.scope = S_SET, .name = "timeout", .type = CFG_T_DUR, .min = 1, .max = MF_WAIT_MAX_MS,
+     .def = "10s",
      .help = "Per request.", AT(cfg_settings, timeout_ms), .set_bit = CFG_SET_TIMEOUT},
     {.scope = S_SET, .name = "repeats", .type = CFG_T_INT, .flags = CFG_K_AUTO, .min = 1,
-     .max = INT_MAX, .def = "1",
+     .max = 100, .def = "1",
      .help = "Searches of each cell, each on freshly started servers; auto: at least 3, then more "
      "until the relative spread of peak req/s is under spread or max_repeats ran.",
      .syntax = "COUNT | auto", AT(cfg_settings, repeats), .set_bit = CFG_SET_REPEATS},
-    {.scope = S_SET, .name = "rate", .type = CFG_T_NUM, .fmax = NUM_MAX, .def = "0",
+    {.scope = S_SET, .name = "rate", .type = CFG_T_NUM, .fmax = MF_MAX_RATE, .def = "0",
      .help = "Open-loop requests per second per phase; 0 means closed loop.",
      AT(cfg_settings, rate), .set_bit = CFG_SET_RATE},
-    {.scope = S_SET, .name = "pipeline", .type = CFG_T_INT, .min = 1, .max = INT_MAX, .def = "1",
+    {.scope = S_SET, .name = "pipeline", .type = CFG_T_INT, .min = 1, .max = MF_MAX_PIPELINE,
+     .def = "1",
      .help = "HTTP/1.1 requests in flight per connection.", AT(cfg_settings, pipeline),
      .set_bit = CFG_SET_PIPELINE},
     {.scope = S_SET, .name = "refine", .type = CFG_T_COMPOUND, .flags = CFG_K_DOC_DEF,
      .def = CFG_DEFAULT_REFINE " (bisection on; refine: 0 turns it off)",
      .help = "Bisection between the last good and the first failing level, down to a resolution "
      "given as a percentage of the level or as a user count; each probe runs on a fresh server.",
-     .syntax = "PERCENT% in (0%, 100%] | USERS >= 0", .set_bit = CFG_SET_REFINE,
+     .syntax = "PERCENT% in (0%, 100%] | USERS in [0, 1000000]", .set_bit = CFG_SET_REFINE,
      .parse = cfg__parse_refine},
-    {.scope = S_SET, .name = "ready_timeout", .type = CFG_T_DUR, .min = 1, .max = INT64_MAX,
+    {.scope = S_SET, .name = "ready_timeout", .type = CFG_T_DUR, .min = 1, .max = MF_WAIT_MAX_MS,
      .def = "30s", .help = "How long the readiness probe waits for the server.",
      AT(cfg_settings, ready_timeout_ms), .set_bit = CFG_SET_READY_TIMEOUT},
     {.scope = S_SET, .name = "spread", .type = CFG_T_PCT, .fmax = 100, .def = "5%",
      .help = "Target relative spread of peak req/s, (max - min) / median, for repeats: auto.",
      AT(cfg_settings, spread_pct), .set_bit = CFG_SET_SPREAD},
-    {.scope = S_SET, .name = "max_repeats", .type = CFG_T_INT, .min = 3, .max = INT_MAX, .def = "5",
+    {.scope = S_SET, .name = "max_repeats", .type = CFG_T_INT, .min = 3, .max = 100, .def = "5",
      .help = "Most searches repeats: auto runs.", .note = "repeats: auto runs at least 3",
      AT(cfg_settings, max_repeats), .set_bit = CFG_SET_MAX_REPEATS},
     {.scope = S_SET, .name = "load_points", .type = CFG_T_COMPOUND, .flags = CFG_K_DOC_DEF,
@@ -220,34 +224,38 @@ const struct cfg_key cfg_keys[] = {
      .def = "{start: 1000, factor: 2, max: 16000}", .help = "The held users' levels.",
      .syntax = "{start, factor, max}", AT(cfg_settings, held.users), .parse = cfg__parse_users},
     {.scope = S_SET, .name = "held.users.start", .type = CFG_T_INT, .flags = CFG_K_DOC_DEF,
-     .min = 1, .max = 1000000, .def = "1000", .help = "First held level.",
+     .min = 1, .max = MF_MAX_USERS, .def = "1000", .help = "First held level.",
      AT(cfg_settings, held.users.start)},
     {.scope = S_SET, .name = "held.users.factor", .type = CFG_T_INT, .flags = CFG_K_DOC_DEF,
      .min = 2, .max = 16, .def = "2", .help = "Each held level is the last one times this.",
      AT(cfg_settings, held.users.factor)},
     {.scope = S_SET, .name = "held.users.max", .type = CFG_T_INT, .flags = CFG_K_DOC_DEF,
-     .min = 1, .max = 1000000, .def = "16000", .help = "Last held level.",
+     .min = 1, .max = MF_MAX_USERS, .def = "16000", .help = "Last held level.",
      AT(cfg_settings, held.users.max)},
     {.scope = S_SET, .name = "held.think", .type = CFG_T_COMPOUND, .flags = CFG_K_DOC_DEF,
      .def = "{min: 5s, max: 15s}", .help = "The held users' think time (the seed's locustfile).",
      .syntax = "{min: D, max: D} | {constant: D} | D", AT(cfg_settings, held.think),
      .parse = cfg__parse_think},
     {.scope = S_SET, .name = "held.think.min", .type = CFG_T_DUR, .flags = CFG_K_DOC_DEF,
-     .max = INT64_MAX, .def = "5s", .help = "Shortest think.", AT(cfg_settings, held.think.min_ms)},
+     .max = MF_WAIT_MAX_MS, .def = "5s", .help = "Shortest think.",
+     AT(cfg_settings, held.think.min_ms)},
     {.scope = S_SET, .name = "held.think.max", .type = CFG_T_DUR, .flags = CFG_K_DOC_DEF,
-     .max = INT64_MAX, .def = "15s", .help = "Longest think.", AT(cfg_settings, held.think.max_ms)},
+     .max = MF_WAIT_MAX_MS, .def = "15s", .help = "Longest think.",
+     AT(cfg_settings, held.think.max_ms)},
     {.scope = S_SET, .name = "held.think.constant", .type = CFG_T_DUR, .flags = CFG_K_DOC_DEF,
-     .max = INT64_MAX, .def = "unset", .help = "Always this think."},
+     .max = MF_WAIT_MAX_MS, .def = "unset", .help = "Always this think."},
     {.scope = S_SET, .name = "held.think.pacing", .type = CFG_T_DUR, .flags = CFG_K_DOC_DEF,
-     .min = 1, .max = INT64_MAX, .def = "unset", .help = "One request per this long per user."},
+     .min = 1, .max = MF_WAIT_MAX_MS, .def = "unset",
+     .help = "One request per this long per user."},
     {.scope = S_SET, .name = "held.duration", .type = CFG_T_DUR, .flags = CFG_K_DOC_DEF, .min = 1,
-     .max = INT64_MAX, .def = "60s", .help = "One held phase, warm-up included.",
+     .max = MF_PHASE_MAX_MS, .def = "60s", .help = "One held phase, warm-up included.",
      AT(cfg_settings, held.duration_ms)},
     {.scope = S_SET, .name = "held.warmup", .type = CFG_T_DUR, .flags = CFG_K_DOC_DEF,
-     .max = INT64_MAX, .def = "20s", .help = "Excluded from a held phase's statistics.",
+     .max = MF_PHASE_MAX_MS, .def = "20s", .help = "Excluded from a held phase's statistics.",
      AT(cfg_settings, held.warmup_ms)},
     {.scope = S_SET, .name = "held.spawn_rate", .type = CFG_T_NUM, .flags = CFG_K_DOC_DEF,
-     .fmax = NUM_MAX, .def = "1000", .help = "Held users started per second.",
+     .fmin = MF_MIN_SPAWN_RATE, .fmax = MF_MAX_SPAWN_RATE, .def = "1000",
+     .help = "Held users started per second.",
      AT(cfg_settings, held.spawn_rate)},
     {.scope = S_SET, .name = "held.max_offered", .type = CFG_T_PCT, .flags = CFG_K_DOC_DEF,
      .fmax = 100, .def = "50%",
@@ -273,7 +281,8 @@ const struct cfg_key cfg_keys[] = {
      .help = "The exact expected body, read from this file where mfbench runs; a relative path is "
      "in the targets/ folder. For bodies that are not text.", .syntax = "a file name",
      AT(cfg_payload, body_file), .parse = cfg__parse_body_file},
-    {.scope = S_PAY, .name = "length", .type = CFG_T_INT, .flags = CFG_K_DOC_DEF, .max = INT64_MAX,
+    {.scope = S_PAY, .name = "length", .type = CFG_T_INT, .flags = CFG_K_DOC_DEF,
+     .max = MF_MAX_BODY_BYTES,
      .def = "none", .help = "The exact expected body length in bytes.", AT(cfg_payload, length)},
     {.scope = S_PAY, .name = "content_type", .type = CFG_T_STR, .flags = CFG_K_DOC_DEF,
      .def = "none (not checked)", .help = "Expected prefix of the Content-Type header.",
@@ -283,7 +292,7 @@ const struct cfg_key cfg_keys[] = {
     {.scope = S_FW, .name = "server", .type = CFG_T_NAME, .flags = CFG_K_DOC_DEF, .def = "none",
      .help = "The server that runs the app (werkzeug, gunicorn, uvicorn, ...).",
      AT(cfg_framework, server)},
-    {.scope = S_FW, .name = "workers", .type = CFG_T_INT, .min = 1, .max = INT_MAX, .def = "1",
+    {.scope = S_FW, .name = "workers", .type = CFG_T_INT, .min = 1, .max = 1024, .def = "1",
      .help = "Worker processes for servers that have them.", AT(cfg_framework, workers)},
     {.scope = S_FW, .name = "app", .type = CFG_T_NAME, .flags = CFG_K_DOC_DEF,
      .def = "the framework's NAME", .help = "Folder under targets/ holding the app.",
@@ -352,60 +361,80 @@ const char *cfg_key_type(const struct cfg_key *k)
     return "compound";
 }
 
-static bool int_unbounded(const struct cfg_key *k)
+/* A duration of the table in its plainest form: "0", "1ms", "1h", "7d", "1m30s". */
+static const char *dur_text(int64_t ms, char *buf, size_t n)
 {
-    return k->max == INT64_MAX || k->max == INT_MAX;
+    static const struct {
+        const char *u;
+        int64_t ms;
+    } units[] = {{"d", 86400000}, {"h", 3600000}, {"m", 60000}, {"s", 1000}, {"ms", 1}};
+    size_t len = 0;
+    buf[0] = '\0';
+    if (ms == 0)
+        snprintf(buf, n, "0");
+    for (size_t i = 0; i < sizeof units / sizeof units[0] && ms > 0; i++) {
+        if (ms < units[i].ms)
+            continue;
+        int w = snprintf(buf + len, n - len, "%lld%s", (long long)(ms / units[i].ms), units[i].u);
+        if (w < 0 || (size_t)w >= n - len)
+            break;
+        len += (size_t)w;
+        ms %= units[i].ms;
+    }
+    return buf;
 }
 
 const char *cfg_key_range(const struct cfg_key *k, char *buf, size_t n)
 {
+    char lo[32], hi[32];
     buf[0] = '\0';
     switch (k->type) {
     case CFG_T_INT:
-    case CFG_T_DUR:
-        if (k->type == CFG_T_DUR && k->min <= 0 && k->max == INT64_MAX)
-            break; /* any duration */
         if (k->min == k->max)
             snprintf(buf, n, "%lld", (long long)k->min);
-        else if (int_unbounded(k) && k->min == 1)
-            snprintf(buf, n, "> 0");
-        else if (int_unbounded(k))
-            snprintf(buf, n, ">= %lld", (long long)k->min);
         else
             snprintf(buf, n, "in [%lld, %lld]", (long long)k->min, (long long)k->max);
         break;
+    case CFG_T_DUR:
+        snprintf(buf, n, "in [%s, %s]", dur_text(k->min, lo, sizeof lo),
+                 dur_text(k->max, hi, sizeof hi));
+        break;
     case CFG_T_NUM:
-        if (k->fmax >= NUM_MAX)
-            snprintf(buf, n, "%s %g", (k->flags & CFG_K_MIN_OPEN) ? ">" : ">=", k->fmin);
-        else
-            snprintf(buf, n, "in %c%g, %g]", (k->flags & CFG_K_MIN_OPEN) ? '(' : '[', k->fmin,
-                     k->fmax);
+        snprintf(buf, n, "in %c%.10g, %.10g]", (k->flags & CFG_K_MIN_OPEN) ? '(' : '[', k->fmin,
+                 k->fmax);
         break;
     case CFG_T_PCT:
         snprintf(buf, n, "in (%g%%, %g%%]", k->fmin, k->fmax);
         break;
+    case CFG_T_NAME:
+        snprintf(buf, n, "[a-z0-9][a-z0-9_.-]*, at most %d characters", CFG_MAX_NAME);
+        break;
+    case CFG_T_CPUS:
+        snprintf(buf, n, "CPUs in [0, %d], ranges ascending (\"1\", \"0-3\", \"0,2\")",
+                 CPU_SETSIZE - 1);
+        break;
+    case CFG_T_STR:
+    case CFG_T_ABSPATH:
+        snprintf(buf, n, "no control characters");
+        break;
     case CFG_T_COMPOUND:
     case CFG_T_MAP:
-    case CFG_T_STR:
-    case CFG_T_NAME:
-    case CFG_T_ABSPATH:
     case CFG_T_BOOL:
-    case CFG_T_CPUS:
         break;
     }
     return buf;
 }
 
-int cfg__name_ok(const char *s)
+int cfg_name_ok(const char *s)
 {
     size_t n = strlen(s);
     if (n == 0 || n > CFG_MAX_NAME)
         return 0;
-    if (!(islower((unsigned char)s[0]) || isdigit((unsigned char)s[0])))
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (!(islower(ch) || isdigit(ch) || ch == '_' || ch == '.' || ch == '-'))
+    /* ASCII by hand: islower() follows the locale. */
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
+        if (!(alnum || (i > 0 && (ch == '_' || ch == '.' || ch == '-'))))
             return 0;
     }
     return 1;
@@ -432,6 +461,19 @@ static void store_int(const struct cfg_key *k, int64_t v, void *field)
 
 #define BADF(...) (snprintf(msg, n, __VA_ARGS__), -EINVAL)
 
+/* Integers are plain decimal: no sign but '-', no space, no hex (strtoll would take " +0x"). */
+static bool decimal_int(const char *t)
+{
+    if (*t == '-')
+        t++;
+    if (!*t)
+        return false;
+    for (; *t; t++)
+        if (*t < '0' || *t > '9')
+            return false;
+    return true;
+}
+
 static int parse_int(const struct cfg_key *k, const char *path, const char *text, void *field,
                      char *msg, size_t n)
 {
@@ -443,23 +485,28 @@ static int parse_int(const struct cfg_key *k, const char *path, const char *text
         return 0;
     }
     int64_t v;
-    int rc = parse_i64(text, INT64_MIN, INT64_MAX, &v);
-    if (rc == -EINVAL)
+    if (!decimal_int(text) || parse_i64(text, INT64_MIN, INT64_MAX, &v) == -EINVAL)
         return BADF("%s must be an integer, got '%s'", path, text);
-    bool neg = text[0] == '-';
-    if (!rc && v >= k->min && v <= k->max) {
+    if (parse_i64(text, k->min, k->max, &v) == 0) {
         if (field)
             store_int(k, v, field);
         return 0;
     }
-    if (k->min == k->max)
-        return BADF("%s must be %s, got '%s'", path, range, text);
-    if (!int_unbounded(k))
-        return BADF("%s must be %s, got '%s'", path, range, text);
-    if ((rc && !neg) || (!rc && v > k->max))
-        return BADF("%s is too large (at most %lld)", path, (long long)k->max);
-    return BADF("%s must be %s%s%s%s", path, range, k->note ? " (" : "", k->note ? k->note : "",
-                k->note ? ")" : "");
+    return BADF("%s must be %s, got '%s'%s%s%s", path, range, text, k->note ? " (" : "",
+                k->note ? k->note : "", k->note ? ")" : "");
+}
+
+/* Numbers are decimal, with a fraction or an exponent ("0.5", "1e3"); no hex, inf or
+ * space, which strtod would take. */
+static bool decimal_num(const char *t)
+{
+    if (!((*t >= '0' && *t <= '9') || *t == '-' || *t == '.'))
+        return false;
+    for (; *t; t++)
+        if (!((*t >= '0' && *t <= '9') || *t == '.' || *t == 'e' || *t == 'E' || *t == '-' ||
+              *t == '+'))
+            return false;
+    return true;
 }
 
 static int parse_num(const struct cfg_key *k, const char *path, const char *text, void *field,
@@ -468,16 +515,11 @@ static int parse_num(const struct cfg_key *k, const char *path, const char *text
     char range[64];
     cfg_key_range(k, range, sizeof range);
     double v;
-    if (parse_double(text, &v))
+    if (!decimal_num(text) || parse_double(text, &v))
         return BADF("%s must be a number, got '%s'", path, text);
     bool low = (k->flags & CFG_K_MIN_OPEN) ? !(v > k->fmin) : !(v >= k->fmin);
-    if (low || v > k->fmax) {
-        if (k->fmax < NUM_MAX)
-            return BADF("%s must be %s, got '%s'", path, range, text);
-        if (low)
-            return BADF("%s must be %s", path, range);
-        return BADF("%s is too large (at most %g)", path, k->fmax);
-    }
+    if (low || v > k->fmax)
+        return BADF("%s must be %s, got '%s'", path, range, text);
     if (field)
         *(double *)field = v;
     return 0;
@@ -496,7 +538,7 @@ static int parse_pct(const struct cfg_key *k, const char *path, const char *text
         memcpy(tmp, text, len + 1);
         if (tmp[len - 1] == '%')
             tmp[len - 1] = '\0';
-        ok = !parse_double(tmp, &v) && v > k->fmin && v <= k->fmax;
+        ok = decimal_num(tmp) && !parse_double(tmp, &v) && v > k->fmin && v <= k->fmax;
     }
     if (!ok)
         return BADF("%s must be a percentage %s, got '%s'", path, range, text);
@@ -509,13 +551,14 @@ static int parse_dur(const struct cfg_key *k, const char *path, const char *text
                      char *msg, size_t n)
 {
     char range[64];
-    int64_t ms;
-    /* The length cap keeps dur_parse's sum of parts far from overflowing. */
-    if (strlen(text) > 32 || dur_parse(text, &ms))
-        return BADF("%s: malformed duration '%s' (use e.g. 60s, 2m, 500ms, 1m30s or 0)", path,
-                    text);
-    if (ms < k->min)
-        return BADF("%s must be %s", path, cfg_key_range(k, range, sizeof range));
+    int64_t ms = 0;
+    int rc = dur_parse(text, &ms);
+    if (rc == -EINVAL)
+        return BADF("%s: bad duration \"%.40s%s\" (" DUR_HINT ")", path, text,
+                    strlen(text) > 40 ? "..." : "");
+    if (rc || ms < k->min || ms > k->max)
+        return BADF("%s must be %s, got '%.40s%s'", path, cfg_key_range(k, range, sizeof range),
+                    text, strlen(text) > 40 ? "..." : "");
     if (field) {
         if (k->flags & CFG_K_DOUBLE)
             *(double *)field = (double)ms;
@@ -546,6 +589,12 @@ int cfg_key_parse(const struct cfg_key *k, const char *path, const char *text, v
                              msg, n);
 }
 
+int cfg_key_parse_field(const struct cfg_key *k, const char *path, const char *text, void *field,
+                        char *msg, size_t n)
+{
+    return cfg__key_parse_at(k, path, text, field, msg, n);
+}
+
 int cfg__key_parse_at(const struct cfg_key *k, const char *path, const char *text, void *field,
                       char *msg, size_t n)
 {
@@ -561,22 +610,26 @@ int cfg__key_parse_at(const struct cfg_key *k, const char *path, const char *tex
     case CFG_T_BOOL:
         return parse_bool(path, text, field, msg, n);
     case CFG_T_NAME:
-        if (!cfg__name_ok(text))
+        if (!cfg_name_ok(text))
             return BADF("%s: '%s' is not a valid name (use [a-z0-9][a-z0-9_.-]*, at most %d "
                         "characters)",
                         path, text, CFG_MAX_NAME);
         break;
     case CFG_T_ABSPATH:
-        if (text[0] != '/')
+    case CFG_T_STR:
+        for (const char *p = text; *p; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                return BADF("%s must not contain control characters (byte 0x%02x at %zu)", path,
+                            (unsigned char)*p, (size_t)(p - text) + 1);
+        if (k->type == CFG_T_ABSPATH && text[0] != '/')
             return BADF("%s must be an absolute path, got '%s'", path, text);
         break;
-    case CFG_T_CPUS:
-        for (const char *p = text; *p; p++)
-            if (!isdigit((unsigned char)*p) && *p != ',' && *p != '-')
-                return BADF("%s must be a CPU list like \"1\" or \"0-3,6\", got '%s'", path, text);
+    case CFG_T_CPUS: {
+        char why[160];
+        if (*text && mf_cpus_parse(text, NULL, why, sizeof why) < 0)
+            return BADF("%s: %s", path, why);
         break;
-    case CFG_T_STR:
-        break;
+    }
     case CFG_T_MAP:
     case CFG_T_COMPOUND:
         return BADF("%s is not a scalar key", path);

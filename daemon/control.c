@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "control.h"
 #include "daemon.h"
 
@@ -82,6 +83,13 @@ static int parse_trigger(const cJSON *o, struct dmn_request *r, struct err *e)
     rc = rc ? rc : get_string(o, "trigger", r->trigger, sizeof(r->trigger), e);
     if (rc)
         return rc;
+    /* The profile is named as in the matrix (config's one name rule); cell patterns are
+     * printable ASCII. Both reach logs, the store and messages. */
+    if (r->profile[0] && !cfg_name_ok(r->profile))
+        return err_set(e, -EINVAL,
+                       "\"profile\" is not a valid name (use [a-z0-9][a-z0-9_.-]*, at most %d "
+                       "characters)",
+                       CFG_MAX_NAME);
     if (!r->trigger[0])
         mf_strlcpy(r->trigger, "daemon", sizeof(r->trigger));
     if (strcmp(r->trigger, "daemon") != 0 && strcmp(r->trigger, "nightly") != 0)
@@ -103,6 +111,11 @@ static int parse_trigger(const cJSON *o, struct dmn_request *r, struct err *e)
             size_t len = strlen(c->valuestring);
             if (len == 0 || len >= DMN_MAX_NAME)
                 return err_set(e, -EINVAL, "a cell name must have 1 to %d bytes", DMN_MAX_NAME - 1);
+            for (size_t i = 0; i < len; i++)
+                if ((unsigned char)c->valuestring[i] <= ' ' ||
+                    (unsigned char)c->valuestring[i] > '~')
+                    return err_set(e, -EINVAL,
+                                   "a cell name must be printable ASCII without spaces");
             if (!(r->cells[r->ncells] = strdup(c->valuestring)))
                 return err_set(e, -ENOMEM, "out of memory");
             r->ncells++;

@@ -139,8 +139,12 @@ static int node_facts_cmd(struct buf *cmd, const struct cfg_node *nc)
 {
     int rc = 0;
     long cpu0 = 0;
-    if (nc->cpus && nc->cpus[0] >= '0' && nc->cpus[0] <= '9')
-        cpu0 = strtol(nc->cpus, NULL, 10);
+    cpu_set_t set;
+    char why[160];
+    /* The lowest CPU of the list, by the one parser (config checked it already). */
+    if (nc->cpus && *nc->cpus && mf_cpus_parse(nc->cpus, &set, why, sizeof why) == 0)
+        while (cpu0 < CPU_SETSIZE - 1 && !CPU_ISSET((int)cpu0, &set))
+            cpu0++;
     char gov[128];
     snprintf(gov, sizeof(gov), "/sys/devices/system/cpu/cpu%ld/cpufreq/scaling_governor", cpu0);
     cmd_puts(&rc, cmd,
@@ -1327,7 +1331,7 @@ int dmn_exec_cell(struct dmn_exec *x, const struct cfg_cell *cell, struct cell_r
             snprintf(path, sizeof(path), "%s", pl->body_file);
         else
             snprintf(path, sizeof(path), "%s/%s", x->targets_dir, pl->body_file);
-        if (mf_read_file(path, 64u << 20, &body, &k.cerr) != 0) {
+        if (mf_read_file(path, MF_MAX_BODY_BYTES, &body, &k.cerr) != 0) { /* the engine's cap */
             set_error(c, CELL_ERROR, "payloads.%s.body_file: %s", pl->name, k.cerr.msg);
             goto finish;
         }

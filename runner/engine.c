@@ -26,7 +26,7 @@
 
 #define READ_BUF_SIZE (64 * 1024)
 #define NOFILE_SLACK 64
-#define MAX_PIPELINE 1024
+#define MAX_PIPELINE MF_MAX_PIPELINE
 #define NS_MS UINT64_C(1000000)
 #define NS_S UINT64_C(1000000000)
 /* Open loop: a send counts in missed_schedule when it leaves more than
@@ -1136,41 +1136,19 @@ static int parse_url(const char *url, struct sockaddr_storage *addr, char *host_
     return 0;
 }
 
-/* "0", "0-3", "0,2,4-5" -> set; each CPU must be one this process may use. */
+/* "0", "0-3", "0,2,4-5" -> set (common's parser, the one config checks node.cpus and
+ * load.cpus with); each CPU must be one this process may use. */
 static int parse_cpus(const char *s, cpu_set_t *set, struct err *e)
 {
     cpu_set_t allowed;
-    CPU_ZERO(set);
+    char msg[160];
+    if (mf_cpus_parse(s, set, msg, sizeof msg) < 0)
+        return err_set(e, -EINVAL, "%s", msg);
     if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0)
         return err_set(e, -errno, "sched_getaffinity: %s", strerror(errno));
-    const char *p = s;
-    while (*p) {
-        char *end;
-        long a = strtol(p, &end, 10), b;
-        if (end == p || a < 0 || a >= CPU_SETSIZE)
-            return err_set(e, -EINVAL, "bad CPU list '%s'", s);
-        b = a;
-        p = end;
-        if (*p == '-') {
-            p++;
-            b = strtol(p, &end, 10);
-            if (end == p || b < a || b >= CPU_SETSIZE)
-                return err_set(e, -EINVAL, "bad CPU list '%s'", s);
-            p = end;
-        }
-        for (long c = a; c <= b; c++) {
-            if (!CPU_ISSET((int)c, &allowed))
-                return err_set(e, -EINVAL, "CPU %ld of '%s' is not available to this process", c,
-                               s);
-            CPU_SET((int)c, set);
-        }
-        if (*p == ',')
-            p++;
-        else if (*p)
-            return err_set(e, -EINVAL, "bad CPU list '%s'", s);
-    }
-    if (CPU_COUNT(set) == 0)
-        return err_set(e, -EINVAL, "empty CPU list '%s'", s);
+    for (int c = 0; c < CPU_SETSIZE; c++)
+        if (CPU_ISSET(c, set) && !CPU_ISSET(c, &allowed))
+            return err_set(e, -EINVAL, "CPU %d of '%s' is not available to this process", c, s);
     return 0;
 }
 
@@ -1348,14 +1326,22 @@ int run_phase(const struct run_opts *o, struct run_report *out, struct err *e)
 {
     memset(out, 0, sizeof(*out));
     phase_result_init(&out->result);
-    if (o->users < 1 || o->threads < 1 || o->pipeline < 1 || o->pipeline > MAX_PIPELINE ||
-        o->duration_ms <= 0 || o->warmup_ms < 0 || o->warmup_ms >= o->duration_ms ||
-        o->timeout_ms <= 0 || o->think_min_ms < 0 || o->think_max_ms < 0 ||
-        (o->think == RUN_THINK_PACING && o->think_min_ms <= 0))
+    /* The limits of common.h, which the matrix and mfbench load check first: whatever
+     * caller, no tiny spawn rate spins the spawn timer, no huge count reaches calloc. */
+    if (o->users < 1 || o->users > MF_MAX_USERS || o->threads < 1 || o->pipeline < 1 ||
+        o->pipeline > MAX_PIPELINE || o->duration_ms <= 0 || o->duration_ms > MF_PHASE_MAX_MS ||
+        o->warmup_ms < 0 || o->warmup_ms >= o->duration_ms || o->timeout_ms <= 0 ||
+        o->timeout_ms > MF_WAIT_MAX_MS || o->think_min_ms < 0 || o->think_max_ms < 0 ||
+        (o->think == RUN_THINK_PACING && o->think_min_ms <= 0) ||
+        (o->spawn_rate > 0 &&
+         (o->spawn_rate < MF_MIN_SPAWN_RATE || o->spawn_rate > MF_MAX_SPAWN_RATE)) ||
+        !(o->rate <= MF_MAX_RATE))
         return err_set(e, -EINVAL,
-                       "bad phase options (users >= 1, threads >= 1, pipeline 1..%d, duration > "
-                       "warm-up >= 0, timeout > 0, pacing > 0)",
-                       MAX_PIPELINE);
+                       "bad phase options (users 1..%d, threads >= 1, pipeline 1..%d, 1d >= "
+                       "duration > warm-up >= 0, 1h >= timeout > 0, pacing > 0, "
+                       "spawn rate %g..%g, rate <= %g)",
+                       MF_MAX_USERS, MAX_PIPELINE, MF_MIN_SPAWN_RATE, MF_MAX_SPAWN_RATE,
+                       MF_MAX_RATE);
     struct shared sh;
     memset(&sh, 0, sizeof(sh));
     sh.o = o;

@@ -26,6 +26,62 @@ int main(void)
     CHECK_INT(dur_parse("5x", &ms), ==, -EINVAL);
     CHECK_INT(dur_parse("", &ms), ==, -EINVAL);
     CHECK_INT(dur_parse("s", &ms), ==, -EINVAL);
+    /* The one plain form: compound in decreasing units, days, whole milliseconds. */
+    CHECK_INT(dur_parse("1d12h", &ms), ==, 0);
+    CHECK_INT(ms, ==, 129600000);
+    CHECK_INT(dur_parse("1h1m1s1ms", &ms), ==, 0);
+    CHECK_INT(ms, ==, 3661001);
+    CHECK_INT(dur_parse("0.25s", &ms), ==, 0);
+    CHECK_INT(ms, ==, 250);
+    CHECK_INT(dur_parse("1m0.5s", &ms), ==, 0);
+    CHECK_INT(ms, ==, 60500);
+    static const char *const bad_forms[] = {
+        "0x10s", "1e3ms", "1h1h",  "1s1m",    "1ms1s",   "-1s",  " 2s", "2s ",
+        "2 s",   "+2s",   "1.5ms", "0.0001s", "1.5s1ms", ".5s",  "1.s", "1",
+        "2S",    "1m30",  "inf",   "nans",    "0s0s",    "2sec",
+    };
+    for (size_t i = 0; i < sizeof bad_forms / sizeof bad_forms[0]; i++)
+        if (dur_parse(bad_forms[i], &ms) != -EINVAL)
+            T_FAIL("dur_parse(\"%s\") accepted a form it must refuse", bad_forms[i]);
+    /* The ceiling: 7d is the longest duration; past it (2^31 s, 20 digits) -ERANGE. */
+    CHECK_INT(dur_parse("7d", &ms), ==, 0);
+    CHECK_INT(ms, ==, MF_DUR_MAX_MS);
+    CHECK_INT(dur_parse("604800000ms", &ms), ==, 0);
+    CHECK_INT(dur_parse("604800001ms", &ms), ==, -ERANGE);
+    CHECK_INT(dur_parse("6d23h59m59s1001ms", &ms), ==, -ERANGE);
+    CHECK_INT(dur_parse("6d23h59m60s", &ms), ==, 0);
+    CHECK_INT(dur_parse("6d23h59m60s1ms", &ms), ==, -ERANGE);
+    CHECK_INT(dur_parse("2147483648s", &ms), ==, -ERANGE);
+    CHECK_INT(dur_parse("99999999999999999999999999h", &ms), ==, -ERANGE);
+    CHECK_INT(dur_parse("99999999999999999999999999h1x", &ms), ==, -EINVAL);
+
+    /* CPU lists: the parser of node.cpus, load.cpus and the engine's pinning. */
+    cpu_set_t set;
+    char cmsg[128];
+    CHECK_INT(mf_cpus_parse("0,2,4-5", &set, cmsg, sizeof cmsg), ==, 0);
+    CHECK_INT(CPU_COUNT(&set), ==, 4);
+    CHECK(CPU_ISSET(5, &set) && !CPU_ISSET(3, &set));
+    CHECK_INT(mf_cpus_parse("1023", NULL, cmsg, sizeof cmsg), ==, 0);
+    CHECK_INT(mf_cpus_parse("1024", NULL, cmsg, sizeof cmsg), ==, -EINVAL);
+    CHECK_STR(cmsg, "CPU list \"1024\": CPUs go from 0 to 1023");
+    CHECK_INT(mf_cpus_parse("5-2", NULL, cmsg, sizeof cmsg), ==, -EINVAL);
+    CHECK_STR(cmsg, "CPU list \"5-2\": range 5-2 goes down (write 2-5)");
+    static const char *const bad_cpus[] = {"",
+                                           "a",
+                                           "1,",
+                                           ",1",
+                                           "1,,2",
+                                           "1-",
+                                           "-1",
+                                           "1-2-3",
+                                           " 1",
+                                           "1 ",
+                                           "+1",
+                                           "0x1",
+                                           "99999999999999999999"};
+    for (size_t i = 0; i < sizeof bad_cpus / sizeof bad_cpus[0]; i++)
+        if (mf_cpus_parse(bad_cpus[i], NULL, cmsg, sizeof cmsg) != -EINVAL)
+            T_FAIL("mf_cpus_parse(\"%s\") accepted a list it must refuse", bad_cpus[i]);
 
     char d[32];
     CHECK_STR(dur_format(60000, d, sizeof d), "1m");

@@ -68,7 +68,7 @@ static void check_explain(void)
     CHECK_CONTAINS(out, "key:     defaults.users.max (also profiles.NAME.users.max, "
                         "frameworks.NAME.users.max)\n");
     CHECK_CONTAINS(out, "default: 10000\n");
-    CHECK_CONTAINS(out, "range:   > 0\n");
+    CHECK_CONTAINS(out, "range:   in [1, 1000000]\n");
     free(out);
     free(err);
 

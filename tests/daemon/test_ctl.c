@@ -67,6 +67,12 @@ static void test_parse(void)
         {"{\"cmd\":\"trigger\",\"all\":1}", "true or false"},
         {"{\"cmd\":\"trigger\",\"all\":true,\"profile\":5}", "must be a string"},
         {"{\"cmd\":\"trigger\",\"all\":true,\"trigger\":\"cron\"}", "\"daemon\" or \"nightly\""},
+        /* Names as the matrix allows them (config's one rule), cells printable ASCII. */
+        {"{\"cmd\":\"trigger\",\"all\":true,\"profile\":\"quick\\u0001\"}", "not a valid name"},
+        {"{\"cmd\":\"trigger\",\"all\":true,\"profile\":\"../x\"}", "not a valid name"},
+        {"{\"cmd\":\"trigger\",\"cells\":[\"fl\\u0007ask/json\"]}", "printable ASCII"},
+        {"{\"cmd\":\"trigger\",\"cells\":[\"fl\\u00e5sk/json\"]}", "printable ASCII"},
+        {"{\"cmd\":\"trigger\",\"cells\":[\"flask json\"]}", "printable ASCII"},
         {"{\"cmd\":\"cancel\",\"job\":\"12\"}", "positive integer"},
         {"{\"cmd\":\"cancel\",\"job\":-1}", "positive integer"},
         {"{\"cmd\":\"cancel\",\"job\":1.5}", "positive integer"},

@@ -7,9 +7,11 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <string.h>
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -202,6 +204,27 @@ static void on_progress(void *arg, const struct run_progress *p)
     progress_calls++;
     if (arg && p->elapsed_s >= 1.0)
         atomic_store((atomic_int *)arg, 1);
+}
+
+static void set_tiny_spawn(struct run_opts *o)
+{
+    o->spawn_rate = 1e-11;
+}
+static void set_long_phase(struct run_opts *o)
+{
+    o->duration_ms = (INT64_C(1) << 31) * 1000;
+}
+static void set_deep_pipeline(struct run_opts *o)
+{
+    o->pipeline = INT_MAX;
+}
+static void set_many_users(struct run_opts *o)
+{
+    o->users = MF_MAX_USERS + 1;
+}
+static void set_long_timeout(struct run_opts *o)
+{
+    o->timeout_ms = MF_WAIT_MAX_MS + 1;
 }
 
 int main(int argc, char **argv)
@@ -577,6 +600,30 @@ int main(int argc, char **argv)
         base(&o, url(&s, "/text"));
         o.cpus = "0-x";
         CHECK_INT(run_phase(&o, &r, &e), ==, -EINVAL);
+        err_clear(&e);
+        o.cpus = "5-2"; /* the shared parser: a descending range is refused */
+        CHECK_INT(run_phase(&o, &r, &e), ==, -EINVAL);
+        CHECK_CONTAINS(e.msg, "goes down");
+        /* The engine holds common.h's limits whatever its caller checked: a spawn rate of
+         * 1e-11 once spun the spawn timer forever, 2^31 s of phase overflowed an allocation. */
+        struct {
+            const char *what;
+            void (*set)(struct run_opts *);
+        } const limits[] = {
+            {"spawn rate 1e-11", set_tiny_spawn},   {"2^31 s", set_long_phase},
+            {"pipeline 2^31-1", set_deep_pipeline}, {"users 10^6+1", set_many_users},
+            {"timeout 1h+1ms", set_long_timeout},
+        };
+        for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
+            base(&o, url(&s, "/text"));
+            limits[i].set(&o);
+            err_clear(&e);
+            uint64_t t1 = mono_ns();
+            if (run_phase(&o, &r, &e) != -EINVAL || !strstr(e.msg, "bad phase options"))
+                T_FAIL("%s: not refused (%s)", limits[i].what, e.msg);
+            t_checks++;
+            CHECK_DBL((double)(mono_ns() - t1) / 1e9, <, 1.0);
+        }
         err_clear(&e);
         CHECK_INT(run_ensure_nofile(16, &e), ==, 0);
         CHECK_INT(run_ensure_nofile(UINT64_C(1) << 40, &e), ==, -EMFILE);

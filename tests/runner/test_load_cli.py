@@ -86,6 +86,39 @@ try:
         r = run(*bad)
         check(r.returncode == 2, "usage error exits 2 for %r (got %d)" % (bad, r.returncode))
         check("mfbench" in r.stderr, "usage on stderr for %r" % (bad,))
+    # The limits are the matrix keys' (config/keys.c): the same syntax, range and message as
+    # `mfbench check`, refused before any connection (issue 13).
+    refusals = [
+        (["-d", "0x10s"], '--duration: bad duration "0x10s" (use e.g. 500ms, 2s, 1m30s)'),
+        (["-d", "1e3ms"], '--duration: bad duration "1e3ms" (use e.g. 500ms, 2s, 1m30s)'),
+        (["-d", "1h1h"], '--duration: bad duration "1h1h" (use e.g. 500ms, 2s, 1m30s)'),
+        (["-d", "1s1m"], '--duration: bad duration "1s1m" (use e.g. 500ms, 2s, 1m30s)'),
+        (["-d", "2147483648s"], "--duration must be in [1ms, 1d], got '2147483648s'"),
+        (["-d", "1d1ms"], "--duration must be in [1ms, 1d], got '1d1ms'"),
+        (["--pipeline", "2147483647"], "--pipeline must be in [1, 1024], got '2147483647'"),
+        (["--pipeline", "1025"], "--pipeline must be in [1, 1024], got '1025'"),
+        (["-c", "2147483648"], "--users must be in [1, 1000000], got '2147483648'"),
+        (["-c", "1000001"], "--users must be in [1, 1000000], got '1000001'"),
+        (["-r", "1e-11"], "--spawn-rate must be in [0.01, 1000000], got '1e-11'"),
+        (["-r", "0.0099"], "--spawn-rate must be in [0.01, 1000000], got '0.0099'"),
+        (["--rate", "0x10"], "--rate must be a number, got '0x10'"),
+        (["--timeout", "1h1ms"], "--timeout must be in [1ms, 1h], got '1h1ms'"),
+        (["--think", "1s:2h"], "--think must be in [0, 1h], got '2h'"),
+        (["--pacing", "0"], "--pacing must be in [1ms, 1h], got '0'"),
+        (["--cpus", "5-2"], '--cpus: CPU list "5-2": range 5-2 goes down (write 2-5)'),
+        (["--cpus", "1024"], '--cpus: CPU list "1024": CPUs go from 0 to 1023'),
+        (["--expect-length", "16777217"],
+         "--expect-length must be in [0, 16777216], got '16777217'"),
+    ]
+    for args, msg in refusals:
+        r = run(*args, base + "/text")
+        first = r.stderr.splitlines()[0] if r.stderr else ""
+        check(r.returncode == 2 and first == "mfbench load: " + msg,
+              "%r: want exit 2 and %r, got %d %r" % (args, msg, r.returncode, first))
+    # The boundaries themselves run.
+    for args in (["--pipeline", "1024"], ["-r", "0.01"], ["-r", "1000000"], ["-d", "0.3s"]):
+        r = run(base + "/text", "-c", "1", "-d", "300ms", *args)
+        check(r.returncode == 0, "%r at its limit runs: %d %r" % (args, r.returncode, r.stderr))
     r = run("--help")
     check(r.returncode == 0 and "usage: mfbench load" in r.stdout, "--help")
 finally:
