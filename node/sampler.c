@@ -240,7 +240,8 @@ int node_sampler_finish(struct node *n, long pid, const char *samples_path, int6
     buf_init(&text, 4 << 20);
     node_sampler_parse(NULL, warmup_ms, page_kb, clk_tck, out); /* all unknown */
     if (pid > 0)
-        rc = buf_printf(&cmd, "kill %ld 2>/dev/null; ", pid);
+        /* The sampler leads its own group (setsid): its `sleep 1` goes too. */
+        rc = buf_printf(&cmd, "kill -TERM -%ld 2>/dev/null || kill %ld 2>/dev/null; ", pid, pid);
     rc = rc ? rc : buf_puts(&cmd, "cat ");
     rc = rc ? rc : buf_shquote(&cmd, samples_path);
     rc = rc ? rc : buf_puts(&cmd, " 2>/dev/null; rm -f ");

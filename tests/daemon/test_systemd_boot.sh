@@ -178,6 +178,11 @@ expect_eq "stopped within TimeoutStopSec=15s (took $stop_s s)" "$([ "$stop_s" -l
 expect_eq "mfbenchd result" "$(in_ct systemctl show -P Result mfbenchd.service)" success
 expect_eq "no server left" "$(in_ct pgrep -af '/targets/' | tr '\n' ' ')" ""
 in_ct journalctl -u mfbenchd.service --no-pager -o cat >"$T/journal.txt" 2>&1
+# The daemon stopped its server itself: systemd had nothing left to kill.
+expect_eq "systemd killed nothing left over" "$(grep -i 'killing process\|left-over process' "$T/journal.txt")" ""
+in_ct /usr/local/bin/mfbench show 3 --json --store /var/lib/mfbench/results.db >"$T/run3.json" 2>&1
+expect_eq "run 3 (stopped mid-phase) in the store" "$(json_get "$T/run3.json" 'd["run"]["status"]')" interrupted
+expect_eq "no phase without server figures" "$(grep 'server figures unknown' "$T/journal.txt")" ""
 if grep -q "Sanitizer\|runtime error" "$T/journal.txt"; then
   bad "sanitizer report from mfbenchd: $(grep -A12 "Sanitizer\|runtime error" "$T/journal.txt" | head -30)"
 fi
