@@ -157,13 +157,15 @@ static void read_text(const char *path, char *text, size_t size)
         fclose(f);
 }
 
-/* PATH starts with a folder whose `awk` links to nowhere, as /usr/bin/awk does
- * in a container booted with an empty /etc: the sampler falls back to mawk or
- * gawk and samples; with that folder alone on PATH it says why it cannot. */
+/* PATH is a folder whose `awk` links to nowhere, as /usr/bin/awk does in a
+ * container booted with an empty /etc (no /etc/alternatives), beside mawk,
+ * gawk and sleep: the sampler falls back to mawk or gawk and samples. Without
+ * them it says why it cannot. */
 static void test_script_no_awk(const char *script)
 {
     char dir[] = "/tmp/mfbench-noawk-XXXXXX", out[] = "/tmp/mfbench-samples-XXXXXX";
-    char link[64], cmd[512], text[1024], why[300];
+    char link[80], cmd[512], text[1024], why[300];
+    const char *tools[] = {"mawk", "gawk", "sleep"};
     CHECK(mkdtemp(dir) != NULL);
     int fd = mkstemp(out);
     CHECK(fd >= 0);
@@ -171,9 +173,16 @@ static void test_script_no_awk(const char *script)
         close(fd);
     snprintf(link, sizeof(link), "%s/awk", dir);
     CHECK_INT(symlink("/nonexistent/etc/alternatives/awk", link), ==, 0);
+    for (int i = 0; i < 3; i++) {
+        char target[64];
+        snprintf(target, sizeof(target), "/usr/bin/%s", tools[i]);
+        snprintf(link, sizeof(link), "%s/%s", dir, tools[i]);
+        if (access(target, X_OK) == 0)
+            CHECK_INT(symlink(target, link), ==, 0);
+    }
     if (access("/usr/bin/mawk", X_OK) == 0 || access("/usr/bin/gawk", X_OK) == 0) {
-        snprintf(cmd, sizeof(cmd), "PATH=%s:/usr/bin:/bin /bin/sh %s %ld %s 1 0", dir, script,
-                 (long)getpgrp(), out);
+        snprintf(cmd, sizeof(cmd), "PATH=%s /bin/sh %s %ld %s 1 0", dir, script, (long)getpgrp(),
+                 out);
         CHECK_INT(system(cmd), ==, 0);
         read_text(out, text, sizeof(text));
         struct node_samples s;
@@ -181,12 +190,19 @@ static void test_script_no_awk(const char *script)
         CHECK_DBL(s.rss_max_kb, >, 0);
         CHECK_INT(node_sampler_problem(text, why, sizeof(why)), ==, 0);
     }
+    for (int i = 0; i < 2; i++) {
+        snprintf(link, sizeof(link), "%s/%s", dir, tools[i]);
+        unlink(link);
+    }
     snprintf(cmd, sizeof(cmd), "PATH=%s /bin/sh %s %ld %s 1 0", dir, script, (long)getpgrp(), out);
     CHECK(system(cmd) != 0);
     read_text(out, text, sizeof(text));
     CHECK_INT(node_sampler_problem(text, why, sizeof(why)), ==, 1);
     CHECK(strstr(why, "no working awk") != NULL);
-    unlink(link);
+    for (int i = 0; i < 3; i++) {
+        snprintf(link, sizeof(link), "%s/%s", dir, i < 2 ? "awk" : tools[i]);
+        unlink(link);
+    }
     rmdir(dir);
     unlink(out);
 }
