@@ -938,7 +938,7 @@ static int run_phase_spec(struct cell_ctx *k, struct cell_result *c, const struc
         err_clear(&se);
         if (node_sampler_finish(x->node, sampler_pid, k->p.samples, cmd_timeout(x), ps->warmup_ms,
                                 x->node_page_kb, x->node_clk_tck, &sm, &se) != 0)
-            logf_(x, 7, k->fw->name, k->pl->name, "server figures unknown: %s", se.msg);
+            logf_(x, 4, k->fw->name, k->pl->name, "server figures unknown: %s", se.msg);
         ph.server_rss_max_kb = sm.rss_max_kb;
         ph.server_rss_mean_kb = sm.rss_mean_kb;
         ph.server_cpu_pct = sm.cpu_pct;

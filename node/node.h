@@ -162,8 +162,12 @@ struct node_samples {
  * clk_tck cpu ticks (<= 0: 100). NULL text = none. */
 void node_sampler_parse(const char *text, int64_t warmup_ms, long page_kb, long clk_tck,
                         struct node_samples *out);
+/* Pure: 1 when the sampler's output says it could not sample (a line
+ * "error: WHY"), with WHY in msg (n bytes); 0 otherwise. */
+int node_sampler_problem(const char *text, char *msg, size_t n);
 /* Stops the sampler (pid > 0), reads and removes samples_path, and parses it
- * into out (all -1 when nothing could be read; then the error is returned). */
+ * into out (all -1 when nothing could be read; then the error is returned; an
+ * error too when the sampler said it could not sample). */
 MF_MUST_CHECK int node_sampler_finish(struct node *n, long pid, const char *samples_path,
                                       int64_t timeout_ms, int64_t warmup_ms, long page_kb,
                                       long clk_tck, struct node_samples *out, struct err *e);

@@ -3,6 +3,7 @@
  * parser that folds its samples of a phase's measured window into figures. */
 #include "node.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,15 +20,28 @@
  * aggregate "cpu" line when $4 is empty): total (user..steal, guest is inside
  * user), idle + iowait, steal, irq + softirq; -1 -1 -1 -1 when none could be read.
  * Files are read with getline in BEGIN: a process that exits between the glob
- * and the read is skipped (awk aborts on a missing file named as input). */
+ * and the read is skipped (awk aborts on a missing file named as input).
+ * awk is the first of awk, mawk, gawk, original-awk and busybox awk that runs:
+ * Debian's /usr/bin/awk is a link through /etc/alternatives, which a system
+ * booted with an empty /etc (systemd-nspawn --volatile=yes) does not have. A
+ * sampler that cannot sample says why on an "error: " line of its output. */
 const char node_sampler_sh[] =
     "#!/bin/sh\n"
     "# mfbench sampler: sampler.sh PGID OUT MAXSECS [CPUS] (written by mfbench; do not edit)\n"
-    "pg=$1; out=$2; max=$3; cpus=${4-}; n=0; me=$$\n"
+    "pg=$1; out=$2; max=$3; cpus=${4-}; n=0; me=$$; aw=\n"
     ": >\"$out\"\n"
+    "for a in awk mawk gawk original-awk busybox; do\n"
+    "  [ \"$a\" = busybox ] && a='busybox awk'\n"
+    "  if $a 'BEGIN{}' </dev/null >/dev/null 2>&1; then aw=$a; break; fi\n"
+    "done\n"
+    "if [ -z \"$aw\" ]; then\n"
+    "  echo \"error: no working awk on the node (tried awk mawk gawk original-awk busybox;"
+    " PATH=$PATH)\" >\"$out\"\n"
+    "  exit 1\n"
+    "fi\n"
     "while [ \"$n\" -lt \"$max\" ] && kill -0 \"-$pg\" 2>/dev/null; do\n"
-    "  line=$(awk -v pg=\"$pg\" -v me=\"$me\" -v cpus=\"$cpus\" 'BEGIN{getline up "
-    "<\"/proc/uptime\";split(up,u,\" \");"
+    "  line=$($aw -v pg=\"$pg\" -v me=\"$me\" -v cpus=\"$cpus\" 'BEGIN{if((getline up "
+    "<\"/proc/uptime\")<=0)exit;split(up,u,\" \");"
     "nc=split(cpus,cl,\",\");for(i=1;i<=nc;i++){if(split(cl[i],rg,\"-\")==2){"
     "for(j=rg[1]+0;j<=rg[2]+0&&j<4096;j++)want[\"cpu\"j]=1}else want[\"cpu\"(cl[i]+0)]=1}"
     "ct=ci=cs=cq=-1;while((getline s <\"/proc/stat\")>0){split(s,g,\" \");"
@@ -41,7 +55,12 @@ const char node_sampler_sh[] =
     "printf \"%s %d %d %d %d %.0f %.0f %.0f %.0f%s\\n\",u[1],r,t,th,self,ct,ci,cs,cq,p;exit}' "
     "/proc/[0-9]*/stat 2>/dev/null)\n"
     "  set -- $line\n"
-    "  [ $# -ge 9 ] || break\n"
+    "  if [ $# -lt 9 ]; then\n"
+    "    [ \"$n\" -eq 0 ] && echo \"error: $aw printed no sample of group $pg"
+    " (are /proc/uptime and /proc/PID/stat visible? ProcSubset=pid hides the first)\" "
+    ">>\"$out\"\n"
+    "    break\n"
+    "  fi\n"
     "  up=$1; rss=$2; ticks=$3; thr=$4; self=$5; ct=$6; ci=$7; cs=$8; cq=$9; shift 9; fds=0\n"
     "  for p in \"$@\"; do\n"
     "    set -- /proc/$p/fd/*\n"
@@ -197,6 +216,21 @@ void node_sampler_parse(const char *text, int64_t warmup_ms, long page_kb, long 
     }
 }
 
+int node_sampler_problem(const char *text, char *msg, size_t n)
+{
+    for (const char *l = text ? text : ""; *l;) {
+        const char *nl = strchr(l, '\n');
+        size_t len = nl ? (size_t)(nl - l) : strlen(l);
+        if (len > 7 && strncmp(l, "error: ", 7) == 0) {
+            if (n > 0)
+                snprintf(msg, n, "%.*s", (int)(len - 7), l + 7);
+            return 1;
+        }
+        l = nl ? nl + 1 : l + len;
+    }
+    return 0;
+}
+
 int node_sampler_finish(struct node *n, long pid, const char *samples_path, int64_t timeout_ms,
                         int64_t warmup_ms, long page_kb, long clk_tck, struct node_samples *out,
                         struct err *e)
@@ -207,7 +241,8 @@ int node_sampler_finish(struct node *n, long pid, const char *samples_path, int6
     buf_init(&text, 4 << 20);
     node_sampler_parse(NULL, warmup_ms, page_kb, clk_tck, out); /* all unknown */
     if (pid > 0)
-        rc = buf_printf(&cmd, "kill %ld 2>/dev/null; ", pid);
+        /* The sampler leads its own group (setsid): its `sleep 1` goes too. */
+        rc = buf_printf(&cmd, "kill -TERM -%ld 2>/dev/null || kill %ld 2>/dev/null; ", pid, pid);
     rc = rc ? rc : buf_puts(&cmd, "cat ");
     rc = rc ? rc : buf_shquote(&cmd, samples_path);
     rc = rc ? rc : buf_puts(&cmd, " 2>/dev/null; rm -f ");
@@ -216,8 +251,12 @@ int node_sampler_finish(struct node *n, long pid, const char *samples_path, int6
         err_set(e, rc, "sampler command: %s", strerror(-rc));
     else
         rc = node_exec(n, cmd.data, timeout_ms, &text, &status, e);
-    if (rc == 0 && text.data)
+    if (rc == 0 && text.data) {
+        char why[300];
         node_sampler_parse(text.data, warmup_ms, page_kb, clk_tck, out);
+        if (node_sampler_problem(text.data, why, sizeof why))
+            rc = err_set(e, -ENOEXEC, "the sampler on %s: %s", n->host, why);
+    }
     buf_free(&cmd);
     buf_free(&text);
     return rc;

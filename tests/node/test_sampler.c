@@ -2,11 +2,15 @@
  * text ("uptime rss_pages cpu_ticks threads fds self_ticks cpu_total cpu_idle
  * cpu_steal cpu_irq" per line, older lines without the cpu_* fields): server figures,
  * steal, neighbours and the noisy flag; and the script itself, run for two
- * samples of this test's own process group. */
+ * samples of this test's own process group, also where `awk` is a dangling link
+ * (a container's empty /etc has no /etc/alternatives) and where no awk runs. */
 #include "node.h"
 #include "t.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #define NEAR(a, b) (fabs((a) - (b)) < 1e-9)
@@ -144,6 +148,65 @@ static void test_script_run(const char *script)
     unlink(out);
 }
 
+static void read_text(const char *path, char *text, size_t size)
+{
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(text, 1, size - 1, f) : 0;
+    text[n] = '\0';
+    if (f)
+        fclose(f);
+}
+
+/* PATH is a folder whose `awk` links to nowhere, as /usr/bin/awk does in a
+ * container booted with an empty /etc (no /etc/alternatives), beside mawk,
+ * gawk and sleep: the sampler falls back to mawk or gawk and samples. Without
+ * them it says why it cannot. */
+static void test_script_no_awk(const char *script)
+{
+    char dir[] = "/tmp/mfbench-noawk-XXXXXX", out[] = "/tmp/mfbench-samples-XXXXXX";
+    char link[80], cmd[512], text[1024], why[300];
+    const char *tools[] = {"mawk", "gawk", "sleep"};
+    CHECK(mkdtemp(dir) != NULL);
+    int fd = mkstemp(out);
+    CHECK(fd >= 0);
+    if (fd >= 0)
+        close(fd);
+    snprintf(link, sizeof(link), "%s/awk", dir);
+    CHECK_INT(symlink("/nonexistent/etc/alternatives/awk", link), ==, 0);
+    for (int i = 0; i < 3; i++) {
+        char target[64];
+        snprintf(target, sizeof(target), "/usr/bin/%s", tools[i]);
+        snprintf(link, sizeof(link), "%s/%s", dir, tools[i]);
+        if (access(target, X_OK) == 0)
+            CHECK_INT(symlink(target, link), ==, 0);
+    }
+    if (access("/usr/bin/mawk", X_OK) == 0 || access("/usr/bin/gawk", X_OK) == 0) {
+        snprintf(cmd, sizeof(cmd), "PATH=%s /bin/sh %s %ld %s 1 0", dir, script, (long)getpgrp(),
+                 out);
+        CHECK_INT(system(cmd), ==, 0);
+        read_text(out, text, sizeof(text));
+        struct node_samples s;
+        node_sampler_parse(text, 0, 4, 100, &s);
+        CHECK_DBL(s.rss_max_kb, >, 0);
+        CHECK_INT(node_sampler_problem(text, why, sizeof(why)), ==, 0);
+    }
+    for (int i = 0; i < 2; i++) {
+        snprintf(link, sizeof(link), "%s/%s", dir, tools[i]);
+        unlink(link);
+    }
+    snprintf(cmd, sizeof(cmd), "PATH=%s /bin/sh %s %ld %s 1 0", dir, script, (long)getpgrp(), out);
+    CHECK(system(cmd) != 0);
+    read_text(out, text, sizeof(text));
+    CHECK_INT(node_sampler_problem(text, why, sizeof(why)), ==, 1);
+    CHECK(strstr(why, "no working awk") != NULL);
+    for (int i = 0; i < 3; i++) {
+        snprintf(link, sizeof(link), "%s/%s", dir, i < 2 ? "awk" : tools[i]);
+        unlink(link);
+    }
+    rmdir(dir);
+    unlink(out);
+}
+
 int main(void)
 {
     struct node_samples s;
@@ -203,9 +266,20 @@ int main(void)
         snprintf(cmd, sizeof(cmd), "sh -n %s", path);
         CHECK_INT(system(cmd), ==, 0);
         test_script_run(path);
+        test_script_no_awk(path);
         unlink(path);
     }
     CHECK(strncmp(node_sampler_sh, "#!/bin/sh\n", 10) == 0);
+
+    /* What the sampler says when it cannot sample. */
+    char why[64] = "";
+    CHECK_INT(node_sampler_problem(NULL, why, sizeof(why)), ==, 0);
+    CHECK_INT(node_sampler_problem("1.0 10 3 1 4 1\n", why, sizeof(why)), ==, 0);
+    CHECK_INT(node_sampler_problem("1.0 10 3 1 4 1\nerror: no awk\n", why, sizeof(why)), ==, 1);
+    CHECK(strcmp(why, "no awk") == 0);
+    CHECK_INT(node_sampler_problem("error: cut", why, 4), ==, 1);
+    CHECK(strcmp(why, "cut") == 0);
+    CHECK_INT(node_sampler_problem("an error: inside\n", why, sizeof(why)), ==, 0);
     test_node_share();
     T_DONE();
 }
