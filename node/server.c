@@ -22,11 +22,16 @@ static const char ALIVE_FN[] =
 
 /* mf_strays: pids (space-separated) of the live processes whose environment
  * holds "$mf_tag" (MFBENCH_SERVER=<pid file>): run once the group is gone, they
- * are the server's processes that left it. Only processes this user owns can
- * be ours (grep reads no other user's environ). One grep for all of /proc. */
+ * are the server's processes that left it. One grep for all of /proc. Only a
+ * process this user owns (-O: root reads every user's environ) and that sees
+ * this file system (its mount namespace: another container's server may have
+ * a pid file of the same path) can be ours. */
 static const char STRAYS_FN[] =
-    "mf_strays() { for mf_d in $(grep -lzxF -e \"$mf_tag\" /proc/[0-9]*/environ 2>/dev/null); do "
-    "mf_d=${mf_d%/environ}; { read -r mf_l < \"$mf_d/stat\"; } 2>/dev/null || continue; "
+    "mf_strays() { mf_ns=$(readlink /proc/self/ns/mnt 2>/dev/null); "
+    "for mf_d in $(grep -lzxF -e \"$mf_tag\" /proc/[0-9]*/environ 2>/dev/null); do "
+    "mf_d=${mf_d%/environ}; [ -O \"$mf_d\" ] || continue; "
+    "[ \"$(readlink \"$mf_d/ns/mnt\" 2>/dev/null)\" = \"$mf_ns\" ] || continue; "
+    "{ read -r mf_l < \"$mf_d/stat\"; } 2>/dev/null || continue; "
     "mf_r=${mf_l##*\") \"}; set -- $mf_r; [ \"$1\" = Z ] && continue; "
     "printf '%s ' \"${mf_d#/proc/}\"; done; }\n";
 

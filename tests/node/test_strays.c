@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "node.h"
@@ -122,6 +123,57 @@ int main(void)
         err_clear(&e);
         CHECK_INT(node_server_stop_pidfile(n, pidfile, 2000, &found, &e), ==, 0);
         CHECK_INT(found, ==, 0);
+    }
+
+    /* 4. Not ours, though they carry the same tag: a process of another user,
+     * and one in another mount namespace (another container's server, whose
+     * pid file has the same path in its own file system). Root reads every
+     * environ, so the tag alone would stop them. */
+    if (geteuid() == 0) {
+        char tag[600];
+        snprintf(tag, sizeof tag, "MFBENCH_SERVER=%s", pidfile);
+        pid_t other[2];
+        for (int i = 0; i < 2; i++) {
+            other[i] = fork();
+            if (other[i] == 0) {
+                if (i == 0)
+                    execlp("setpriv", "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                           "env", tag, "sleep", "60", (char *)NULL);
+                else
+                    execlp("unshare", "unshare", "-m", "env", tag, "sleep", "60", (char *)NULL);
+                _exit(127);
+            }
+        }
+        /* Both have exec'd sleep (the tag is in their environ) within 5 s. */
+        for (int i = 0; i < 2; i++) {
+            char path[64], comm[64] = "";
+            snprintf(path, sizeof path, "/proc/%ld/comm", (long)other[i]);
+            for (int w = 0; w < 250; w++) {
+                FILE *f = fopen(path, "r");
+                if (f) {
+                    if (!fgets(comm, sizeof comm, f))
+                        comm[0] = 0;
+                    fclose(f);
+                }
+                if (strncmp(comm, "sleep", 5) == 0)
+                    break;
+                struct timespec ts = {0, 20 * 1000000L};
+                nanosleep(&ts, NULL);
+            }
+            CHECK_STR(comm, "sleep\n");
+        }
+        int found = -1;
+        err_clear(&e);
+        CHECK_INT(node_server_stop_pidfile(n, pidfile, 1000, &found, &e), ==, 0);
+        CHECK_INT(found, ==, 0);
+        CHECK(pid_running(other[0])); /* another user's */
+        CHECK(pid_running(other[1])); /* another mount namespace's */
+        for (int i = 0; i < 2; i++) {
+            kill(other[i], SIGKILL);
+            waitpid(other[i], NULL, 0);
+        }
+    } else {
+        fprintf(stderr, "note: case 4 (other users' and namespaces' processes) needs root\n");
     }
 
     node_close(n);
