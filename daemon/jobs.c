@@ -279,6 +279,7 @@ static void run_job(struct daemon *d, struct dmn_job *job)
     struct mref *mr = job->matrix;
     const struct cfg_matrix *m = mr->m;
     struct node *node = NULL;
+    struct dmn_node_lock *lock = NULL;
     struct run_record run;
     struct err e;
     struct jobctx jc = {.d = d, .job = job};
@@ -308,6 +309,13 @@ static void run_job(struct daemon *d, struct dmn_job *job)
              (long long)job->id, job->ncells, profile ? profile : "-", job->trigger, job_max_s,
              (double)m->budget_ms / 1000.0);
     dmn__notify_status("job %lld: preparing the node", (long long)job->id);
+    /* A foreground `mfbench run` of this user on the same node or store: the
+     * job fails at once, naming it, rather than both failing in odd ways. */
+    if (dmn_node_lock(&m->node, 0, NULL, &lock, &e) != 0 || store_busy(d->store, &e) != 0) {
+        dmn__log(3, "event=busy job=%lld error=%s", (long long)job->id,
+                 dmn__kv(e.msg, (char[1024]){0}, 1024));
+        goto out;
+    }
     if (node_open(&m->node, &node, &e) != 0 || (x.node = node, dmn_prepare_node(&x, &run, &e))) {
         dmn__log(3, "event=node_error job=%lld error=%s", (long long)job->id,
                  dmn__kv(e.msg, (char[1024]){0}, 1024));
@@ -322,6 +330,10 @@ static void run_job(struct daemon *d, struct dmn_job *job)
         goto out;
     }
     x.run_id = run.id;
+    if (dmn_node_lock_set_run(lock, run.id, &e) != 0)
+        dmn__log(4, "event=lock_error job=%lld error=%s", (long long)job->id,
+                 dmn__kv(e.msg, (char[1024]){0}, 1024));
+    err_clear(&e);
     uv_mutex_lock(&d->mu);
     d->prog.run_id = run.id;
     uv_mutex_unlock(&d->mu);
@@ -429,6 +441,7 @@ static void run_job(struct daemon *d, struct dmn_job *job)
 out:
     if (node)
         node_close(node);
+    dmn_node_unlock(lock);
     uv_mutex_lock(&d->mu);
     d->prog.cell_max_s = NULL;
     uv_mutex_unlock(&d->mu);
