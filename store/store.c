@@ -295,6 +295,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 
 struct store {
     sqlite3 *db;
+    int repaired; /* runs store_open marked interrupted */
     char path[PATH_MAX];
     sqlite3_stmt *stmt[ST__COUNT];
 };
@@ -727,6 +728,11 @@ int store_repair(struct store *s, int *count, struct err *e)
     return 0;
 }
 
+int store_open_repaired(const struct store *s)
+{
+    return s->repaired;
+}
+
 int store_busy(struct store *s, struct err *e)
 {
     struct running_run *v = NULL;
@@ -999,7 +1005,7 @@ int store_open(const char *path, struct store **out, struct err *e)
      * write, or a lock held too long, leaves it to the next open. */
     struct err re;
     err_clear(&re);
-    if (store_repair(s, NULL, &re) < 0)
+    if (store_repair(s, &s->repaired, &re) < 0)
         err_clear(&re);
     *out = s;
     return 0;

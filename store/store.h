@@ -95,6 +95,8 @@ MF_MUST_CHECK int store_mark_interrupted(struct store *s, int *count, struct err
 /* Marks only the runs whose process is gone (same host; a pid that now names
  * another process counts as gone) as "interrupted"; store_open does it. */
 MF_MUST_CHECK int store_repair(struct store *s, int *count, struct err *e);
+/* How many runs store_open repaired so (for the daemon's log). */
+int store_open_repaired(const struct store *s);
 /* -EBUSY with "store busy: run N (pid P) ..." while another live process of
  * this host has a run "running" here, else 0 (a look without a lock: the
  * check that counts is store_run_begin's). */

@@ -799,6 +799,7 @@ static void test_owner_repair_and_busy(void)
     }
     run_status(s, 1, st, sizeof(st));
     CHECK_STR(st, "running"); /* the child is alive: left alone */
+    CHECK_INT(store_open_repaired(s), ==, 0);
     int count = -1;
     CHECK_INT(store_repair(s, &count, &e), ==, 0);
     CHECK_INT(count, ==, 0);
@@ -835,6 +836,7 @@ static void test_owner_repair_and_busy(void)
         return;
     run_status(s, 1, st, sizeof(st));
     CHECK_STR(st, "interrupted");
+    CHECK_INT(store_open_repaired(s), ==, 1);
     err_clear(&e);
     CHECK_INT(store_busy(s, &e), ==, 0);
     init_run(&r, "2026-11-28T03:00:00Z", "");
