@@ -274,6 +274,31 @@ static void record_unstarted(struct daemon *d, struct dmn_exec *x, struct jobctx
     }
 }
 
+/* After mfbench itself failed mid-job (a store write): the run ends
+ * "interrupted" with cells from..ncells stored as not run, where the store
+ * still allows (store_run_abort gives back the WAL's space first). */
+static void abort_job_run(struct daemon *d, struct dmn_exec *x, struct jobctx *jc, size_t from,
+                          const struct err *why)
+{
+    const struct cfg_matrix *m = x->matrix;
+    size_t n = jc->job->ncells > from ? jc->job->ncells - from : 0;
+    struct store_cell_name *names = calloc(n ? n : 1, sizeof(*names));
+    char reason[sizeof(why->msg) + 64];
+    snprintf(reason, sizeof(reason), "not run: the job stopped at an error: %s", why->msg);
+    for (size_t k = 0; names && k < n; k++)
+        names[k] = (struct store_cell_name){m->frameworks[jc->job->sel[from + k].framework].name,
+                                            m->payloads[jc->job->sel[from + k].payload].name};
+    struct err e;
+    err_clear(&e);
+    if (store_run_abort(d->store, x->run_id, names, names ? n : 0, reason, &e) != 0)
+        dmn__log(3, "event=store_error job=%lld run=%lld error=%s", (long long)jc->job->id,
+                 (long long)x->run_id, dmn__kv(e.msg, (char[1024]){0}, 1024));
+    else
+        dmn__log(4, "event=run_interrupted job=%lld run=%lld not_run=%zu", (long long)jc->job->id,
+                 (long long)x->run_id, n);
+    free(names);
+}
+
 static void run_job(struct daemon *d, struct dmn_job *job)
 {
     struct mref *mr = job->matrix;
@@ -425,19 +450,20 @@ static void run_job(struct daemon *d, struct dmn_job *job)
     uv_mutex_lock(&d->mu);
     int interrupted = d->stopping;
     uv_mutex_unlock(&d->mu);
-    if (i < job->ncells)
-        record_unstarted(d, &x, &jc, i,
-                         broken        ? CELL_ERROR
-                         : interrupted ? CELL_INTERRUPTED
-                                       : CELL_CANCELLED);
     status = broken    ? "error"
              : stopped ? (interrupted ? "interrupted" : "cancelled")
              : all_ok  ? "ok"
                        : "failed";
-    err_clear(&e);
-    if (store_run_finish(d->store, run.id, broken ? "failed" : status, &e) != 0)
-        dmn__log(3, "event=store_error job=%lld error=%s", (long long)job->id,
-                 dmn__kv(e.msg, (char[1024]){0}, 1024));
+    if (broken) {
+        abort_job_run(d, &x, &jc, i, &e);
+    } else {
+        if (i < job->ncells)
+            record_unstarted(d, &x, &jc, i, interrupted ? CELL_INTERRUPTED : CELL_CANCELLED);
+        err_clear(&e);
+        if (store_run_finish(d->store, run.id, status, &e) != 0)
+            dmn__log(3, "event=store_error job=%lld error=%s", (long long)job->id,
+                     dmn__kv(e.msg, (char[1024]){0}, 1024));
+    }
 out:
     if (node)
         node_close(node);

@@ -136,6 +136,8 @@ int main(int argc, char **argv)
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
+    /* A file size limit is a store write error (the run ends interrupted), not death. */
+    signal(SIGXFSZ, SIG_IGN);
     if (!matrix) {
         const char *env = getenv("MFBENCH_MATRIX");
         if (env && *env)
