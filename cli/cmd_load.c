@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -311,6 +312,40 @@ static FILE *csv_open(const char *prefix, const char *suffix, struct err *e)
     return f;
 }
 
+static const char *const csv_suffixes[] = {"_stats.csv", "_stats_history.csv", "_failures.csv"};
+
+/* Before the phase, not after it: the folder of PREFIX exists and is writable,
+ * and each file is a regular file or absent. */
+static int csv_check(const char *prefix, struct err *e)
+{
+    char dir[4096], path[4200];
+    if (!*prefix)
+        return err_set(e, -EINVAL, "--csv: empty prefix");
+    if (mf_strlcpy(dir, prefix, sizeof(dir)) >= sizeof(dir))
+        return err_set(e, -ENAMETOOLONG, "--csv %s: path too long", prefix);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        mf_strlcpy(dir, ".", sizeof(dir));
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        return err_set(e, -errno, "--csv %s: folder %s: %s", prefix, dir, strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return err_set(e, -ENOTDIR, "--csv %s: %s is not a folder", prefix, dir);
+    if (access(dir, W_OK | X_OK) != 0)
+        return err_set(e, -errno, "--csv %s: folder %s is not writable: %s", prefix, dir,
+                       strerror(errno));
+    for (size_t i = 0; i < sizeof(csv_suffixes) / sizeof(csv_suffixes[0]); i++) {
+        snprintf(path, sizeof(path), "%s%s", prefix, csv_suffixes[i]);
+        if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+            return err_set(e, -EINVAL, "--csv %s: %s: not a regular file", prefix, path);
+    }
+    return 0;
+}
+
 static int write_csv(const char *prefix, const struct run_opts *o, const struct run_report *r,
                      time_t started, struct err *e)
 {
@@ -531,14 +566,19 @@ int cli_cmd_load(int argc, char **argv)
     if (o.rate > 0 && have_think)
         return usage_err("%s", "--rate sets the pace itself: no --think or --pacing with it");
 
+    struct err e;
+    err_clear(&e);
+    if (csv && csv_check(csv, &e) < 0) {
+        fprintf(stderr, "mfbench load: %s\n", e.msg);
+        return CLI_USAGE;
+    }
+
     cli_install_signals();
     o.cancel = &cli_interrupted;
     if (!json && isatty(2))
         o.progress = on_progress;
 
     struct run_report r;
-    struct err e;
-    err_clear(&e);
     time_t started = time(NULL);
     rc = run_phase(&o, &r, &e);
     if (rc < 0) {

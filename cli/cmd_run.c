@@ -16,7 +16,8 @@
 #include "store.h"
 
 static const char run_usage[] =
-    "usage: mfbench run [-m FILE] [-p PROFILE] [--store DB] [--json] [-q] CELL... | --all\n"
+    "usage: mfbench run [-m FILE] [-p PROFILE] [--store DB] [--wait-lock SECONDS] [--json] [-q]\n"
+    "                   CELL... | --all\n"
     "\n"
     "Runs matrix cells in the foreground on the matrix's node: provisions each framework,\n"
     "starts its server, verifies its answers, raises users phase by phase until the stop\n"
@@ -25,7 +26,9 @@ static const char run_usage[] =
     "  -m, --matrix FILE    the matrix (default: $MFBENCH_MATRIX, else the built-in one)\n"
     "  -p, --profile NAME   a profile of the matrix (e.g. quick)\n"
     "      --store DB       the result store (default: $MFBENCH_STORE, else\n"
-    "                       $XDG_STATE_HOME/mfbench/results.db)\n"
+    "                       $XDG_STATE_HOME/mfbench/results.db); its folder must exist\n"
+    "      --wait-lock SECONDS  when another run holds the node or the store, wait for it\n"
+    "                       up to SECONDS (default 0: fail at once, exit 1, naming its pid)\n"
     "      --targets DIR    the targets/ folder to upload (default: the installed one)\n"
     "      --all            every cell of the matrix\n"
     "      --json           print the result JSON instead of the table\n"
@@ -102,19 +105,72 @@ static int add_cell(struct run_record *r, struct cell_result *c)
     return 0;
 }
 
+/* -EBUSY (e filled) while another live process has a run going in the store,
+ * after waiting up to wait_s seconds for it to end. */
+static int wait_store(struct store *store, int wait_s, struct err *e)
+{
+    for (long tries = (long)wait_s * 10;; tries--) {
+        err_clear(e);
+        int r = store_busy(store, e);
+        if (r != -EBUSY || tries <= 0 || atomic_load(&cli_interrupted))
+            return r;
+        usleep(100 * 1000);
+    }
+}
+
+/* After mfbench itself failed mid-run: the run ends "interrupted" in the store
+ * and the n cells not run are stored as such (see store_run_abort); they are
+ * added to r for the summary. What could not be stored is said on stderr. */
+static void abort_run(struct store *store, struct run_record *r, const struct cfg_matrix *m,
+                      const struct cfg_cell *rest, size_t n, const struct err *why)
+{
+    struct store_cell_name *names = n ? calloc(n, sizeof(*names)) : NULL;
+    char reason[sizeof(why->msg) + 64], list[2048] = "";
+    size_t len = 0;
+    snprintf(reason, sizeof(reason), "not run: the run stopped at an error: %s", why->msg);
+    for (size_t i = 0; i < n; i++) {
+        const char *fw = m->frameworks[rest[i].framework].name;
+        const char *pl = m->payloads[rest[i].payload].name;
+        if (names)
+            names[i] = (struct store_cell_name){fw, pl};
+        int w = snprintf(list + len, sizeof(list) - len, "%s%s/%s", i ? ", " : "", fw, pl);
+        if (w > 0 && (size_t)w < sizeof(list) - len)
+            len += (size_t)w;
+        struct cell_result c;
+        memset(&c, 0, sizeof(c));
+        mf_strlcpy(c.framework, fw, sizeof(c.framework));
+        mf_strlcpy(c.payload, pl, sizeof(c.payload));
+        c.capacity_users = c.breaking_users = c.held_users = -1;
+        c.status = CELL_INTERRUPTED;
+        c.error = strdup(reason);
+        if (add_cell(r, &c))
+            cell_result_free(&c);
+    }
+    struct err e;
+    err_clear(&e);
+    if (store_run_abort(store, r->id, names, names ? n : 0, reason, &e) == 0) {
+        fprintf(stderr, "mfbench: run %lld stopped; it is marked interrupted in the store%s%s\n",
+                (long long)r->id, n ? ", with the cells not run: " : "", list);
+    } else {
+        cli_print_err(&e);
+        fprintf(stderr,
+                "mfbench: run %lld stopped; the store could not record it (the next open of the "
+                "store marks it interrupted)%s%s\n",
+                (long long)r->id, n ? "; cells not run: " : "", list);
+    }
+    free(names);
+}
+
 int cli_cmd_run(int argc, char **argv)
 {
-    static const struct option opts[] = {{"matrix", required_argument, NULL, 'm'},
-                                         {"profile", required_argument, NULL, 'p'},
-                                         {"store", required_argument, NULL, 's'},
-                                         {"targets", required_argument, NULL, 't'},
-                                         {"all", no_argument, NULL, 'a'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {"quiet", no_argument, NULL, 'q'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"matrix", required_argument, NULL, 'm'}, {"profile", required_argument, NULL, 'p'},
+        {"store", required_argument, NULL, 's'},  {"targets", required_argument, NULL, 't'},
+        {"all", no_argument, NULL, 'a'},          {"json", no_argument, NULL, 'j'},
+        {"quiet", no_argument, NULL, 'q'},        {"wait-lock", required_argument, NULL, 'w'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     const char *path = NULL, *profile = NULL, *store_path = NULL, *targets = NULL;
-    int all = 0, json = 0, quiet = 0, c;
+    int all = 0, json = 0, quiet = 0, wait_s = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:p:qh", opts, NULL)) != -1) {
         switch (c) {
@@ -139,6 +195,17 @@ int cli_cmd_run(int argc, char **argv)
         case 'q':
             quiet = 1;
             break;
+        case 'w': {
+            char *end;
+            errno = 0;
+            long v = strtol(optarg, &end, 10);
+            if (errno || end == optarg || *end || v < 0 || v > 86400) {
+                fprintf(stderr, "mfbench run: --wait-lock takes seconds, 0 to 86400\n");
+                return CLI_USAGE;
+            }
+            wait_s = (int)v;
+            break;
+        }
         case 'h':
             fputs(run_usage, stdout);
             return CLI_OK;
@@ -160,6 +227,7 @@ int cli_cmd_run(int argc, char **argv)
     struct cfg_matrix *m = NULL;
     struct store *store = NULL;
     struct node *node = NULL;
+    struct dmn_node_lock *lock = NULL;
     struct cfg_cell *cells = NULL;
     size_t ncells = 0;
     struct run_record run;
@@ -199,6 +267,15 @@ int cli_cmd_run(int argc, char **argv)
         goto out;
     cli_install_signals();
 
+    /* One run at a time per store and per node, checked before the node is
+     * touched; store_run_begin checks the store again, race-free. */
+    if ((rc = wait_store(store, wait_s, &e)) != 0 ||
+        (rc = dmn_node_lock(&m->node, wait_s, &cli_interrupted, &lock, &e)) != 0) {
+        cli_print_err(&e);
+        rc = CLI_FAILED;
+        goto out;
+    }
+
     struct run_ui ui = {.tty = isatty(2), .quiet = quiet};
     if (node_open(&m->node, &node, &e)) {
         cli_print_err(&e);
@@ -227,12 +304,15 @@ int cli_cmd_run(int argc, char **argv)
         goto out;
     }
     x.run_id = run.id;
+    if (dmn_node_lock_set_run(lock, run.id, &e))
+        cli_print_err(&e); /* only the busy message of another run is poorer */
+    err_clear(&e);
     int found = 0;
     if (dmn_cleanup_node(&x, &found, &e) == 0 && found && !quiet)
         fprintf(stderr, "stopped a server left on the node by an earlier run\n");
     err_clear(&e);
 
-    int all_ok = 1, interrupted = 0;
+    int all_ok = 1, interrupted = 0, aborted = 0;
     for (size_t i = 0; i < ncells; i++) {
         if (atomic_load(&cli_interrupted)) {
             interrupted = 1;
@@ -240,10 +320,16 @@ int cli_cmd_run(int argc, char **argv)
         }
         struct cell_result cell;
         if (dmn_exec_cell(&x, &cells[i], &cell, &e)) {
+            /* mfbench itself failed (a store write, the node): the later
+             * cells are not run, and stored as such where the store allows. */
             cli_print_err(&e);
+            if (cell.status == CELL_RUNNING)
+                cell.status = CELL_INTERRUPTED;
             add_cell(&run, &cell);
+            abort_run(store, &run, m, cells + i + 1, ncells - i - 1, &e);
             all_ok = 0;
             interrupted = 1;
+            aborted = 1;
             break;
         }
         if (cell.status == CELL_CANCELLED)
@@ -257,7 +343,7 @@ int cli_cmd_run(int argc, char **argv)
     }
     const char *status = interrupted ? "interrupted" : all_ok ? "ok" : "failed";
     err_clear(&e);
-    if (store_run_finish(store, run.id, status, &e))
+    if (!aborted && store_run_finish(store, run.id, status, &e))
         cli_print_err(&e);
     mf_strlcpy(run.status, status, sizeof(run.status));
     iso8601_utc(time(NULL), run.finished_at, sizeof(run.finished_at));
@@ -276,6 +362,7 @@ out:
     run_record_free(&run);
     if (node)
         node_close(node);
+    dmn_node_unlock(lock);
     if (store)
         store_close(store);
     free(cells);

@@ -26,4 +26,7 @@ void cli_install_signals(void)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* A file size limit (ulimit -f) is a write error the store reports and the
+     * run survives (as interrupted), not a signal that kills the process. */
+    signal(SIGXFSZ, SIG_IGN);
 }

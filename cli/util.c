@@ -48,6 +48,12 @@ static int open_store(const char *path, struct store **s, int reader)
         fprintf(stderr, "mfbench: no store path: pass --store DB or set $MFBENCH_STORE\n");
         return CLI_USAGE;
     }
+    /* A folder the user named is never created: a typo would hide the results. */
+    if (store_path_check(p, store_path_is_default(path), &e) != 0 && !reader) {
+        cli_print_err(&e);
+        return CLI_USAGE;
+    }
+    err_clear(&e);
     if (reader ? store_open_reader(p, s, &e) : store_open(p, s, &e)) {
         cli_print_err(&e);
         return CLI_FAILED;

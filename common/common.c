@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 void err_clear(struct err *e)
@@ -375,10 +376,17 @@ char *mf_strdup(const char *s)
 
 int mf_read_file(const char *path, size_t max, struct buf *b, struct err *e)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO (or a device) must not block the open; it is refused
+     * right after. A regular file reads the same with or without it. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
         int rc = -errno;
         return err_set(e, rc, "%s: %s", path, strerror(errno));
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return err_set(e, -EINVAL, "%s: not a regular file", path);
     }
     char tmp[65536];
     for (;;) {

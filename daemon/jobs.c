@@ -274,11 +274,37 @@ static void record_unstarted(struct daemon *d, struct dmn_exec *x, struct jobctx
     }
 }
 
+/* After mfbench itself failed mid-job (a store write): the run ends
+ * "interrupted" with cells from..ncells stored as not run, where the store
+ * still allows (store_run_abort gives back the WAL's space first). */
+static void abort_job_run(struct daemon *d, struct dmn_exec *x, struct jobctx *jc, size_t from,
+                          const struct err *why)
+{
+    const struct cfg_matrix *m = x->matrix;
+    size_t n = jc->job->ncells > from ? jc->job->ncells - from : 0;
+    struct store_cell_name *names = calloc(n ? n : 1, sizeof(*names));
+    char reason[sizeof(why->msg) + 64];
+    snprintf(reason, sizeof(reason), "not run: the job stopped at an error: %s", why->msg);
+    for (size_t k = 0; names && k < n; k++)
+        names[k] = (struct store_cell_name){m->frameworks[jc->job->sel[from + k].framework].name,
+                                            m->payloads[jc->job->sel[from + k].payload].name};
+    struct err e;
+    err_clear(&e);
+    if (store_run_abort(d->store, x->run_id, names, names ? n : 0, reason, &e) != 0)
+        dmn__log(3, "event=store_error job=%lld run=%lld error=%s", (long long)jc->job->id,
+                 (long long)x->run_id, dmn__kv(e.msg, (char[1024]){0}, 1024));
+    else
+        dmn__log(4, "event=run_interrupted job=%lld run=%lld not_run=%zu", (long long)jc->job->id,
+                 (long long)x->run_id, n);
+    free(names);
+}
+
 static void run_job(struct daemon *d, struct dmn_job *job)
 {
     struct mref *mr = job->matrix;
     const struct cfg_matrix *m = mr->m;
     struct node *node = NULL;
+    struct dmn_node_lock *lock = NULL;
     struct run_record run;
     struct err e;
     struct jobctx jc = {.d = d, .job = job};
@@ -308,6 +334,13 @@ static void run_job(struct daemon *d, struct dmn_job *job)
              (long long)job->id, job->ncells, profile ? profile : "-", job->trigger, job_max_s,
              (double)m->budget_ms / 1000.0);
     dmn__notify_status("job %lld: preparing the node", (long long)job->id);
+    /* A foreground `mfbench run` of this user on the same node or store: the
+     * job fails at once, naming it, rather than both failing in odd ways. */
+    if (dmn_node_lock(&m->node, 0, NULL, &lock, &e) != 0 || store_busy(d->store, &e) != 0) {
+        dmn__log(3, "event=busy job=%lld error=%s", (long long)job->id,
+                 dmn__kv(e.msg, (char[1024]){0}, 1024));
+        goto out;
+    }
     if (node_open(&m->node, &node, &e) != 0 || (x.node = node, dmn_prepare_node(&x, &run, &e))) {
         dmn__log(3, "event=node_error job=%lld error=%s", (long long)job->id,
                  dmn__kv(e.msg, (char[1024]){0}, 1024));
@@ -322,6 +355,10 @@ static void run_job(struct daemon *d, struct dmn_job *job)
         goto out;
     }
     x.run_id = run.id;
+    if (dmn_node_lock_set_run(lock, run.id, &e) != 0)
+        dmn__log(4, "event=lock_error job=%lld error=%s", (long long)job->id,
+                 dmn__kv(e.msg, (char[1024]){0}, 1024));
+    err_clear(&e);
     uv_mutex_lock(&d->mu);
     d->prog.run_id = run.id;
     uv_mutex_unlock(&d->mu);
@@ -413,22 +450,24 @@ static void run_job(struct daemon *d, struct dmn_job *job)
     uv_mutex_lock(&d->mu);
     int interrupted = d->stopping;
     uv_mutex_unlock(&d->mu);
-    if (i < job->ncells)
-        record_unstarted(d, &x, &jc, i,
-                         broken        ? CELL_ERROR
-                         : interrupted ? CELL_INTERRUPTED
-                                       : CELL_CANCELLED);
     status = broken    ? "error"
              : stopped ? (interrupted ? "interrupted" : "cancelled")
              : all_ok  ? "ok"
                        : "failed";
-    err_clear(&e);
-    if (store_run_finish(d->store, run.id, broken ? "failed" : status, &e) != 0)
-        dmn__log(3, "event=store_error job=%lld error=%s", (long long)job->id,
-                 dmn__kv(e.msg, (char[1024]){0}, 1024));
+    if (broken) {
+        abort_job_run(d, &x, &jc, i, &e);
+    } else {
+        if (i < job->ncells)
+            record_unstarted(d, &x, &jc, i, interrupted ? CELL_INTERRUPTED : CELL_CANCELLED);
+        err_clear(&e);
+        if (store_run_finish(d->store, run.id, status, &e) != 0)
+            dmn__log(3, "event=store_error job=%lld error=%s", (long long)job->id,
+                     dmn__kv(e.msg, (char[1024]){0}, 1024));
+    }
 out:
     if (node)
         node_close(node);
+    dmn_node_unlock(lock);
     uv_mutex_lock(&d->mu);
     d->prog.cell_max_s = NULL;
     uv_mutex_unlock(&d->mu);

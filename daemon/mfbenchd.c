@@ -136,6 +136,8 @@ int main(int argc, char **argv)
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
+    /* A file size limit is a store write error (the run ends interrupted), not death. */
+    signal(SIGXFSZ, SIG_IGN);
     if (!matrix) {
         const char *env = getenv("MFBENCH_MATRIX");
         if (env && *env)
@@ -174,7 +176,8 @@ int main(int argc, char **argv)
         rc = 2;
         goto out_matrix;
     }
-    if (store_open(d->store_path, &d->store, &e) != 0) {
+    if (store_path_check(d->store_path, store_path_is_default(store), &e) != 0 ||
+        store_open(d->store_path, &d->store, &e) != 0) {
         dmn__log(3, "event=store_error error=%s", dmn__kv(e.msg, msg, sizeof(msg)));
         goto out_matrix;
     }

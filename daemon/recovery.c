@@ -9,6 +9,7 @@ int dmn__recover_runs(struct daemon *d, struct err *e)
     int rc = store_mark_interrupted(d->store, &count, e);
     if (rc != 0)
         return rc;
+    count += store_open_repaired(d->store); /* those the open found already */
     if (count > 0)
         dmn__log(4,
                  "event=runs_interrupted count=%d msg=\"runs left running by an earlier "

@@ -75,6 +75,24 @@ MF_MUST_CHECK int dmn_exec_cell(struct dmn_exec *x, const struct cfg_cell *cell,
 double dmn_cell_max_s(const struct cfg_matrix *m, const char *profile, const struct cfg_cell *c,
                       int *phases);
 
+/* One run at a time per node (lock.c): a lock file on the driving machine
+ * ($RUNTIME_DIRECTORY, else $XDG_RUNTIME_DIR/mfbench, else
+ * ~/.cache/mfbench/locks; the folder must be this user's and not writable by
+ * others), named after the node's key (dmn_node_lock_key: "local:WORKDIR" or
+ * "ssh:USER@HOST:PORT:WORKDIR"), held with flock(2): a holder that dies frees
+ * it. So two runs of one user on one node exclude each other; other users'
+ * runs have lock folders of their own. When it is held, waits up to wait_s
+ * seconds (0: not at all; cancel, may be NULL, ends the wait), then -EBUSY
+ * with "node busy: run N (pid P) ...". *out is released with dmn_node_unlock. */
+struct dmn_node_lock;
+MF_MUST_CHECK int dmn_node_lock(const struct cfg_node *n, int wait_s, const atomic_int *cancel,
+                                struct dmn_node_lock **out, struct err *e);
+/* Records the run id in the lock file ("run N pid P"), for the next one turned away. */
+MF_MUST_CHECK int dmn_node_lock_set_run(struct dmn_node_lock *l, int64_t run_id, struct err *e);
+void dmn_node_unlock(struct dmn_node_lock *l); /* NULL is fine */
+/* The node's key into buf; -ENAMETOOLONG when it does not fit. */
+MF_MUST_CHECK int dmn_node_lock_key(const struct cfg_node *n, char *buf, size_t size);
+
 /* Stops a server left on the node by an earlier, killed process. */
 MF_MUST_CHECK int dmn_cleanup_node(struct dmn_exec *x, int *found, struct err *e);
 

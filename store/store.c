@@ -7,6 +7,8 @@
 #include <limits.h>
 #include <math.h>
 #include <pwd.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +143,14 @@ static const char *const migrations[] = {
     "  lat_mean REAL, lat_p50 REAL, lat_p90 REAL, lat_p99 REAL, lat_p999 REAL, lat_max REAL,"
     "  failures INTEGER NOT NULL,"
     "  UNIQUE (cell_id, pct_of_peak));",
+    /* 3 -> 4: the process writing a run (pid, its start time in clock ticks
+     * since boot, the boot and the host), so that a run left "running" by a
+     * process that is gone can be told from one still being written. NULL
+     * owner_pid: a run written before v4. */
+    "ALTER TABLE runs ADD COLUMN owner_pid INTEGER;"
+    "ALTER TABLE runs ADD COLUMN owner_start INTEGER;"
+    "ALTER TABLE runs ADD COLUMN owner_boot TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE runs ADD COLUMN owner_host TEXT NOT NULL DEFAULT '';",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
@@ -216,8 +226,9 @@ enum stmt_id {
 static const char *const stmt_sql[ST__COUNT] = {
     [ST_RUN_INSERT] = "INSERT INTO runs(started_at, trigger, status, profile, matrix_sha256,"
                       " node_host, node_cpus, node_kernel, node_cpu_model, node_cpu_count,"
-                      " node_governor, node_python, node_loadavg)"
-                      " VALUES(?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      " node_governor, node_python, node_loadavg, owner_pid, owner_start,"
+                      " owner_boot, owner_host)"
+                      " VALUES(?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [ST_RUN_FINISH] = "UPDATE runs SET finished_at = ?, status = ? WHERE id = ?",
     /* seq is assigned inside the INSERT itself, so two writers cannot pick the same one. */
     [ST_CELL_INSERT] = "INSERT INTO cells(run_id, seq, framework, payload, status, error,"
@@ -284,6 +295,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 
 struct store {
     sqlite3 *db;
+    int repaired; /* runs store_open marked interrupted */
     char path[PATH_MAX];
     sqlite3_stmt *stmt[ST__COUNT];
 };
@@ -322,6 +334,19 @@ static int sqlite_to_errno(int rc)
 /* Copies sqlite3_errmsg into e with what we were doing; returns the code. */
 static int db_fail(struct store *s, int rc, struct err *e, const char *what)
 {
+    /* "disk I/O error" alone does not say a file hit its size limit or the disk
+     * is full: the errno of the failed system call does. */
+    int prim = rc & 0xff, sys = sqlite3_system_errno(s->db);
+    if (sys > 0 && (prim == SQLITE_IOERR || prim == SQLITE_FULL || prim == SQLITE_CANTOPEN ||
+                    prim == SQLITE_READONLY))
+        return err_set(e, sqlite_to_errno(rc), "%s: %s: %s (%s)", s->path, what,
+                       sqlite3_errmsg(s->db), strerror(sys));
+    /* SQLite keeps no errno for a failed write(2) (EFBIG, EIO); its code says which call. */
+    if (rc == SQLITE_IOERR_WRITE || prim == SQLITE_FULL)
+        return err_set(e, sqlite_to_errno(rc),
+                       "%s: %s: %s (a write failed: the disk is full, a file size limit was "
+                       "reached, or the device failed)",
+                       s->path, what, sqlite3_errmsg(s->db));
     return err_set(e, sqlite_to_errno(rc), "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
 }
 
@@ -464,7 +489,267 @@ static void now_iso(char *buf, size_t n)
     iso8601_utc(time(NULL), buf, n);
 }
 
+/* ---- the process writing a run ---- */
+
+/* Who writes a run, as recorded in its row (schema v4). start: the process's
+ * start time in clock ticks since boot (/proc/PID/stat field 22), which tells
+ * a reused pid from the writer; boot: /proc/sys/kernel/random/boot_id, which
+ * tells a pid of an earlier boot. Either is -1 / "" where /proc does not say. */
+struct owner {
+    long long pid, start;
+    char boot[40];
+    char host[256];
+};
+
+/* Field 22 of /proc/PID/stat, -1 when unreadable; *zombie set for state Z. */
+static long long proc_start(long long pid, int *zombie)
+{
+    char path[64], buf[1024];
+    *zombie = 0;
+    snprintf(path, sizeof(path), "/proc/%lld/stat", pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* comm (field 2) may hold spaces and parentheses: fields 3.. follow the last ')'. */
+    char *p = strrchr(buf, ')');
+    if (!p)
+        return -1;
+    p++;
+    for (int field = 3; field <= 22; field++) {
+        while (*p == ' ')
+            p++;
+        if (!*p)
+            return -1;
+        if (field == 3)
+            *zombie = *p == 'Z' || *p == 'X';
+        if (field == 22) {
+            char *end;
+            errno = 0;
+            long long v = strtoll(p, &end, 10);
+            return (errno || end == p) ? -1 : v;
+        }
+        while (*p && *p != ' ')
+            p++;
+    }
+    return -1;
+}
+
+static void owner_self(struct owner *o)
+{
+    int zombie;
+    memset(o, 0, sizeof(*o));
+    o->pid = (long long)getpid();
+    o->start = proc_start(o->pid, &zombie);
+    FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+    if (f) {
+        if (fgets(o->boot, sizeof(o->boot), f))
+            o->boot[strcspn(o->boot, "\n")] = '\0';
+        fclose(f);
+    }
+    if (gethostname(o->host, sizeof(o->host) - 1) != 0)
+        o->host[0] = '\0';
+    o->host[sizeof(o->host) - 1] = '\0';
+}
+
+enum owner_kind {
+    OWNER_LEGACY,    /* written before schema v4: no owner recorded */
+    OWNER_SELF,      /* this process */
+    OWNER_GONE,      /* same host, the process no longer exists */
+    OWNER_LIVE,      /* same host, another process that is still running */
+    OWNER_ELSEWHERE, /* another host: cannot be checked from here */
+};
+
+static enum owner_kind owner_classify(const struct owner *row, const struct owner *self)
+{
+    if (row->pid <= 0)
+        return OWNER_LEGACY;
+    if (strcmp(row->host, self->host) != 0)
+        return OWNER_ELSEWHERE;
+    if (row->boot[0] && self->boot[0] && strcmp(row->boot, self->boot) != 0)
+        return OWNER_GONE; /* written before the last reboot */
+    if (row->pid == self->pid && (row->start < 0 || row->start == self->start))
+        return OWNER_SELF;
+    if (row->pid > INT32_MAX || (kill((pid_t)row->pid, 0) != 0 && errno == ESRCH))
+        return OWNER_GONE;
+    int zombie;
+    long long start = proc_start(row->pid, &zombie);
+    if (zombie)
+        return OWNER_GONE;
+    if (row->start >= 0 && start >= 0 && start != row->start)
+        return OWNER_GONE; /* the pid now names another process */
+    return OWNER_LIVE;
+}
+
+/* Runs still "running", each classified by its owner (at most 4096: more
+ * running runs than that are a store no process should meet). */
+struct running_run {
+    int64_t id;
+    long long pid;
+    enum owner_kind kind;
+};
+
+/* Fills *out (malloc'd, caller frees) with the running runs. */
+static int scan_running(struct store *s, struct running_run **out, size_t *n, struct err *e)
+{
+    *out = NULL;
+    *n = 0;
+    struct owner self, row;
+    owner_self(&self);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db,
+                                "SELECT id, owner_pid, owner_start, owner_boot, owner_host"
+                                " FROM runs WHERE status = 'running' ORDER BY id LIMIT 4096",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return db_fail(s, rc, e, "find running runs");
+    struct running_run *v = NULL;
+    size_t len = 0, cap = 0;
+    int r = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (len == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            struct running_run *nv = realloc(v, ncap * sizeof(*nv));
+            if (!nv) {
+                r = err_set(e, -ENOMEM, "%s: find running runs: out of memory", s->path);
+                break;
+            }
+            v = nv;
+            cap = ncap;
+        }
+        memset(&row, 0, sizeof(row));
+        row.pid = sqlite3_column_type(st, 1) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 1);
+        row.start = sqlite3_column_type(st, 2) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 2);
+        col_text(st, 3, row.boot, sizeof(row.boot));
+        col_text(st, 4, row.host, sizeof(row.host));
+        v[len].id = sqlite3_column_int64(st, 0);
+        v[len].pid = row.pid;
+        v[len].kind = owner_classify(&row, &self);
+        len++;
+    }
+    if (!r && rc != SQLITE_DONE)
+        r = db_fail(s, rc, e, "find running runs");
+    sqlite3_finalize(st);
+    if (r < 0) {
+        free(v);
+        return r;
+    }
+    *out = v;
+    *n = len;
+    return 0;
+}
+
+/* Marks one run and its running cells interrupted (inside the caller's transaction). */
+static int mark_run_interrupted(struct store *s, int64_t id, struct err *e)
+{
+    static const char *const sql[] = {
+        "UPDATE cells SET status = 'interrupted' WHERE run_id = ?1 AND status = 'running'",
+        "UPDATE runs SET status = 'interrupted', finished_at = ?2 WHERE id = ?1 AND status = "
+        "'running'"};
+    char now[32];
+    now_iso(now, sizeof(now));
+    for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+        sqlite3_stmt *st = NULL;
+        int rc = sqlite3_prepare_v2(s->db, sql[i], -1, &st, NULL);
+        if (rc == SQLITE_OK) {
+            sqlite3_bind_int64(st, 1, id);
+            if (i == 1)
+                bind_text(st, 2, now);
+            rc = sqlite3_step(st);
+        }
+        int r = rc == SQLITE_DONE ? 0 : db_fail(s, rc, e, "mark run interrupted");
+        sqlite3_finalize(st);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+#define KIND_BIT(k) (1u << (k))
+
+/* Inside the caller's transaction: marks the running runs whose owner kind is
+ * in mask as interrupted, and counts them in *count. With busy set, the first
+ * run of another live process on this host is reported there (id, pid; id 0
+ * when none). */
+static int mark_running(struct store *s, unsigned mask, int *count, int64_t *busy_id,
+                        long long *busy_pid, struct err *e)
+{
+    struct running_run *v = NULL;
+    size_t n = 0;
+    int r = scan_running(s, &v, &n, e);
+    if (busy_id)
+        *busy_id = 0, *busy_pid = 0;
+    if (count)
+        *count = 0;
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        if (busy_id && v[i].kind == OWNER_LIVE && !*busy_id)
+            *busy_id = v[i].id, *busy_pid = v[i].pid;
+        if (!(mask & KIND_BIT(v[i].kind)))
+            continue;
+        r = mark_run_interrupted(s, v[i].id, e);
+        if (r == 0 && count)
+            (*count)++;
+    }
+    free(v);
+    return r;
+}
+
+static int busy_err(struct store *s, int64_t id, long long pid, struct err *e)
+{
+    return err_set(e, -EBUSY, "store busy: run %lld (pid %lld) is still running on %s",
+                   (long long)id, pid, s->path);
+}
+
+int store_repair(struct store *s, int *count, struct err *e)
+{
+    if (count)
+        *count = 0;
+    /* Look first without the write lock: a reader that may not write the file
+     * (or has nothing to repair) takes no lock at all. */
+    struct running_run *v = NULL;
+    size_t n = 0;
+    int r = scan_running(s, &v, &n, e), gone = 0;
+    for (size_t i = 0; r == 0 && i < n; i++)
+        gone += v[i].kind == OWNER_GONE;
+    free(v);
+    if (r < 0 || gone == 0)
+        return r;
+    if ((r = exec(s, "BEGIN IMMEDIATE", e, "begin repair")) < 0)
+        return r;
+    if ((r = mark_running(s, KIND_BIT(OWNER_GONE), count, NULL, NULL, e)) < 0 ||
+        (r = exec(s, "COMMIT", e, "commit repair")) < 0) {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        if (count)
+            *count = 0;
+        return r;
+    }
+    return 0;
+}
+
+int store_open_repaired(const struct store *s)
+{
+    return s->repaired;
+}
+
+int store_busy(struct store *s, struct err *e)
+{
+    struct running_run *v = NULL;
+    size_t n = 0;
+    int r = scan_running(s, &v, &n, e);
+    for (size_t i = 0; r == 0 && i < n; i++)
+        if (v[i].kind == OWNER_LIVE) {
+            r = busy_err(s, v[i].id, v[i].pid, e);
+            break;
+        }
+    free(v);
+    return r;
+}
+
 /* ---- paths ---- */
+
+static const char *env_nonempty(const char *name);
 
 /* mkdir -p of the folder holding path; new folders get 0700 (results may name
  * hosts and kernels). Existing folders are left as they are. */
@@ -494,6 +779,57 @@ static int mkdir_parents(const char *path, struct err *e)
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
         return err_set(e, -ENOTDIR, "%s: not a folder", dir);
     return 0;
+}
+
+int store_path_check(const char *path, int create_folders, struct err *e)
+{
+    if (!path || !*path)
+        return err_set(e, -EINVAL, "store: empty path");
+    if (strcmp(path, ":memory:") == 0)
+        return 0;
+    int r;
+    if (create_folders && (r = mkdir_parents(path, e)) < 0)
+        return r;
+    char dir[PATH_MAX];
+    if (mf_strlcpy(dir, path, sizeof(dir)) >= sizeof(dir))
+        return err_set(e, -ENAMETOOLONG, "%s: path too long", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        mf_strlcpy(dir, ".", sizeof(dir));
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    struct stat st;
+    if (stat(dir, &st) != 0) {
+        int code = -errno;
+        return err_set(e, code, "%s: the store's folder %s: %s (it is not created: make it first)",
+                       path, dir, strerror(-code));
+    }
+    if (!S_ISDIR(st.st_mode))
+        return err_set(e, -ENOTDIR, "%s: %s is not a folder", path, dir);
+    if (access(dir, W_OK | X_OK) != 0) {
+        int code = -errno;
+        return err_set(e, code, "%s: the store's folder %s is not writable: %s", path, dir,
+                       strerror(-code));
+    }
+    if (stat(path, &st) == 0) {
+        if (!S_ISREG(st.st_mode))
+            return err_set(e, -EINVAL, "%s: not a regular file", path);
+        if (access(path, R_OK | W_OK) != 0) {
+            int code = -errno;
+            return err_set(e, code, "%s: %s", path, strerror(-code));
+        }
+    } else if (errno != ENOENT) {
+        int code = -errno;
+        return err_set(e, code, "%s: %s", path, strerror(-code));
+    }
+    return 0;
+}
+
+int store_path_is_default(const char *explicit_path)
+{
+    return !(explicit_path && *explicit_path) && !env_nonempty("MFBENCH_STORE");
 }
 
 static const char *env_nonempty(const char *name)
@@ -626,9 +962,8 @@ int store_open(const char *path, struct store **out, struct err *e)
         r = err_set(e, -ENAMETOOLONG, "%s: path too long", path);
         goto fail;
     }
-    int memory = strcmp(path, ":memory:") == 0;
-    if (!memory && (r = mkdir_parents(path, e)) < 0)
-        goto fail;
+    /* Folders are not created here: store_path_check does, for the default
+     * locations only; a path the user gave names a folder that must exist. */
     int rc = sqlite3_open_v2(
         path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
@@ -665,6 +1000,13 @@ int store_open(const char *path, struct store **out, struct err *e)
     }
     if ((r = migrate(s, version, e)) < 0)
         goto fail;
+    /* Runs left "running" by a process that is gone (killed, disk full, host
+     * rebooted) are marked interrupted. Best effort: a handle that may not
+     * write, or a lock held too long, leaves it to the next open. */
+    struct err re;
+    err_clear(&re);
+    if (store_repair(s, &s->repaired, &re) < 0)
+        err_clear(&re);
     *out = s;
     return 0;
 fail:
@@ -854,13 +1196,43 @@ int store_run_begin(struct store *s, struct run_record *r, struct err *e)
     bind_text(st, 10, r->node_governor);
     bind_text(st, 11, r->node_python);
     bind_opt_dbl(st, 12, r->node_loadavg);
-    int ret = stmt_run(s, st, e, "insert run");
-    if (ret < 0)
+    struct owner self;
+    owner_self(&self);
+    sqlite3_bind_int64(st, 13, self.pid);
+    if (self.start >= 0)
+        sqlite3_bind_int64(st, 14, self.start);
+    else
+        sqlite3_bind_null(st, 14);
+    bind_text(st, 15, self.boot);
+    bind_text(st, 16, self.host);
+    /* The check and the insert in one IMMEDIATE transaction: of two processes
+     * beginning a run at once, the second sees the first's row. */
+    int64_t busy_id = 0;
+    long long busy_pid = 0;
+    int ret = exec(s, "BEGIN IMMEDIATE", e, "begin run");
+    if (ret < 0) {
+        stmt_done(st);
         return ret;
+    }
+    if ((ret = mark_running(s, KIND_BIT(OWNER_GONE), NULL, &busy_id, &busy_pid, e)) < 0)
+        goto rollback;
+    if (busy_id) {
+        ret = busy_err(s, busy_id, busy_pid, e);
+        goto rollback;
+    }
+    if ((ret = stmt_run(s, st, e, "insert run")) < 0)
+        goto rollback;
     r->id = sqlite3_last_insert_rowid(s->db);
+    if ((ret = exec(s, "COMMIT", e, "commit run")) < 0)
+        goto rollback;
     mf_strlcpy(r->status, "running", sizeof(r->status));
     r->finished_at[0] = '\0';
     return 0;
+rollback:
+    stmt_done(st);
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    r->id = 0;
+    return ret;
 }
 
 static int expect_one_change(struct store *s, struct err *e, const char *what, int64_t id)
@@ -883,6 +1255,16 @@ int store_run_finish(struct store *s, int64_t run_id, const char *status, struct
     bind_text(st, 2, status);
     sqlite3_bind_int64(st, 3, run_id);
     int r = stmt_run(s, st, e, "finish run");
+    if (r == -EIO || r == -ENOSPC) {
+        /* A full disk or a size limit: once more after giving back the WAL's
+         * space (see store_run_abort), so the run does not stay "running". */
+        sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+        bind_text(st, 1, now);
+        bind_text(st, 2, status);
+        sqlite3_bind_int64(st, 3, run_id);
+        err_clear(e);
+        r = stmt_run(s, st, e, "finish run");
+    }
     return r < 0 ? r : expect_one_change(s, e, "finish run", run_id);
 }
 
@@ -1034,45 +1416,80 @@ rollback:
 
 int store_mark_interrupted(struct store *s, int *count, struct err *e)
 {
-    char now[32];
-    now_iso(now, sizeof(now));
+    if (count)
+        *count = 0;
     int r = exec(s, "BEGIN IMMEDIATE", e, "begin");
     if (r < 0)
         return r;
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db,
-                                "UPDATE cells SET status = 'interrupted' WHERE status = 'running'"
-                                " AND run_id IN (SELECT id FROM runs WHERE status = 'running')",
-                                -1, &st, NULL);
-    if (rc != SQLITE_OK || (rc = sqlite3_step(st)) != SQLITE_DONE) {
-        r = db_fail(s, rc, e, "mark cells interrupted");
-        goto rollback;
+    /* Not the runs of another live process on this host (a foreground run
+     * beside the daemon), nor those of another host, which cannot be checked. */
+    int n = 0;
+    if ((r = mark_running(s, KIND_BIT(OWNER_LEGACY) | KIND_BIT(OWNER_SELF) | KIND_BIT(OWNER_GONE),
+                          &n, NULL, NULL, e)) < 0 ||
+        (r = exec(s, "COMMIT", e, "commit")) < 0) {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return r;
     }
-    sqlite3_finalize(st);
-    st = NULL;
-    rc = sqlite3_prepare_v2(s->db,
-                            "UPDATE runs SET status = 'interrupted', finished_at = ?"
-                            " WHERE status = 'running'",
-                            -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-        bind_text(st, 1, now);
-        rc = sqlite3_step(st);
-    }
-    if (rc != SQLITE_DONE) {
-        r = db_fail(s, rc, e, "mark runs interrupted");
-        goto rollback;
-    }
-    int n = sqlite3_changes(s->db);
-    sqlite3_finalize(st);
-    st = NULL;
-    if ((r = exec(s, "COMMIT", e, "commit")) < 0)
-        goto rollback;
     if (count)
         *count = n;
     return 0;
-rollback:
-    sqlite3_finalize(st);
-    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* One attempt of store_run_abort, in one transaction. */
+static int abort_once(struct store *s, int64_t run_id, const struct store_cell_name *not_run,
+                      size_t n, const char *why, struct err *e)
+{
+    int r = exec(s, "BEGIN IMMEDIATE", e, "begin");
+    if (r < 0)
+        return r;
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        sqlite3_stmt *st = NULL;
+        int rc = sqlite3_prepare_v2(s->db,
+                                    "INSERT INTO cells(run_id, seq, framework, payload, status,"
+                                    " error, peak_rps)"
+                                    " SELECT ?1, COALESCE(MAX(seq) + 1, 0), ?2, ?3,"
+                                    " 'interrupted', ?4, 0 FROM cells WHERE run_id = ?1",
+                                    -1, &st, NULL);
+        if (rc == SQLITE_OK) {
+            sqlite3_bind_int64(st, 1, run_id);
+            bind_text(st, 2, not_run[i].framework);
+            bind_text(st, 3, not_run[i].payload);
+            bind_text_or_null(st, 4, why);
+            rc = sqlite3_step(st);
+        }
+        r = rc == SQLITE_DONE ? 0 : db_fail(s, rc, e, "store a cell not run");
+        sqlite3_finalize(st);
+    }
+    if (r == 0)
+        r = mark_run_interrupted(s, run_id, e);
+    if (r == 0)
+        r = exec(s, "COMMIT", e, "commit");
+    if (r < 0)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return r;
+}
+
+int store_run_abort(struct store *s, int64_t run_id, const struct store_cell_name *not_run,
+                    size_t n, const char *why, struct err *e)
+{
+    int r = abort_once(s, run_id, not_run, n, why, e);
+    if (r == 0)
+        return 0;
+    /* Give back what can be given back, then try again: the pages of the WAL
+     * go into the database and the WAL is truncated (on a full disk that frees
+     * its space; under a file size limit the next write starts at offset 0). */
+    sqlite3_db_release_memory(s->db);
+    sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    err_clear(e);
+    if ((r = abort_once(s, run_id, not_run, n, why, e)) == 0 || n == 0)
+        return r;
+    /* The least that says the run ended: its own row. */
+    err_clear(e);
+    if ((r = abort_once(s, run_id, NULL, 0, NULL, e)) == 0)
+        return err_set(e, -ENOSPC,
+                       "%s: run %lld marked interrupted, but the cells not run could "
+                       "not be stored",
+                       s->path, (long long)run_id);
     return r;
 }
 

@@ -14,12 +14,14 @@ struct store;
 
 /* The schema version this build writes (PRAGMA user_version). Older files are
  * migrated on open; newer ones are refused with -ENOTSUP. */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
-/* Opens (creating the file, its parent folders with mode 0700 and the schema, or
- * migrating an older schema) the store at path. A newer schema is refused with
- * -ENOTSUP. Several processes may open one file (WAL, busy timeout 5 s); one
- * struct store is used by one thread at a time. *out is freed with store_close(). */
+/* Opens (creating the file and the schema, or migrating an older schema) the
+ * store at path; its folder must exist (see store_path_check). A newer schema
+ * is refused with -ENOTSUP. Runs left "running" by a process of this host that
+ * no longer exists are marked interrupted (best effort, see store_repair).
+ * Several processes may open one file (WAL, busy timeout 5 s); one struct
+ * store is used by one thread at a time. *out is freed with store_close(). */
 MF_MUST_CHECK int store_open(const char *path, struct store **out, struct err *e);
 /* For readers (the review commands): store_open, and when this user may not
  * write the file or its folder (the daemon's store, readable by its group), the
@@ -33,9 +35,22 @@ void store_close(struct store *s);
  * ~/.local/state/mfbench/results.db. Writes into buf and returns it; NULL when
  * the path does not fit in n or no home folder is known. */
 const char *store_default_path(const char *explicit_path, char *buf, size_t n);
+/* 1 when store_default_path would pick a default location (no explicit path,
+ * no $MFBENCH_STORE): the one case where missing folders are created. */
+int store_path_is_default(const char *explicit_path);
+/* Checks, before any work starts, that a store can be kept at path: its folder
+ * exists (with create_folders, missing folders are made first, mode 0700), is a
+ * folder and is writable; the file is a regular file this user may read and
+ * write, or absent. -ENOENT, -ENOTDIR, -EACCES, -EINVAL with the path named. */
+MF_MUST_CHECK int store_path_check(const char *path, int create_folders, struct err *e);
 
 /* A run: r->started_at, trigger, profile, matrix_sha256, node_* are read;
- * status is set to "running". r->id is set. */
+ * status is set to "running", the row records this process (pid, start time,
+ * boot, host name). r->id is set. The store is one run's at a time: while
+ * another live process of this host has a run "running" here, -EBUSY with
+ * "store busy: run N (pid P) ..."; the check and the insert are one IMMEDIATE
+ * transaction, so of two beginning at once one gets -EBUSY. Runs of this
+ * process, of another host or written before schema v4 do not count. */
 MF_MUST_CHECK int store_run_begin(struct store *s, struct run_record *r, struct err *e);
 /* Sets finished_at (now) and status. */
 MF_MUST_CHECK int store_run_finish(struct store *s, int64_t run_id, const char *status,
@@ -72,9 +87,33 @@ MF_MUST_CHECK int store_phase_series_load(struct store *s, int64_t phase_id,
                                           struct store_series_point **pts, size_t *n,
                                           struct err *e);
 
-/* Marks every run still "running" (and its running cells) as "interrupted";
- * used at daemon start after a crash. Sets *count to how many runs. */
+/* Marks the runs still "running" (and their running cells) as "interrupted",
+ * except those of another live process of this host and those of another
+ * host; used at daemon start after a crash and at its forced stop. Sets *count
+ * to how many runs. */
 MF_MUST_CHECK int store_mark_interrupted(struct store *s, int *count, struct err *e);
+/* Marks only the runs whose process is gone (same host; a pid that now names
+ * another process counts as gone) as "interrupted"; store_open does it. */
+MF_MUST_CHECK int store_repair(struct store *s, int *count, struct err *e);
+/* How many runs store_open repaired so (for the daemon's log). */
+int store_open_repaired(const struct store *s);
+/* -EBUSY with "store busy: run N (pid P) ..." while another live process of
+ * this host has a run "running" here, else 0 (a look without a lock: the
+ * check that counts is store_run_begin's). */
+MF_MUST_CHECK int store_busy(struct store *s, struct err *e);
+
+/* After a write error: ends run_id as "interrupted", its running cells too,
+ * and stores each of the n cells of not_run (may be NULL) as "interrupted"
+ * with the error why, so the run lists every cell asked for. When the first
+ * attempt fails it gives back what SQLite can (memory; the WAL, checkpointed
+ * and truncated) and tries again, then tries the run's row alone. Returns the
+ * last attempt's error (-ENOSPC when only the run's row could be written). */
+struct store_cell_name {
+    const char *framework, *payload;
+};
+MF_MUST_CHECK int store_run_abort(struct store *s, int64_t run_id,
+                                  const struct store_cell_name *not_run, size_t n, const char *why,
+                                  struct err *e);
 
 /* Loads a whole run with its cells (by seq) and phases (by seq). *out is
  * overwritten; free it with run_record_free(), also after an error. NULL

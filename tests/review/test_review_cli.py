@@ -235,8 +235,10 @@ def prune(tmp):
           and count("SELECT count(*) FROM phase_series WHERE phase_id NOT IN "
                     "(SELECT id FROM phases)") == 0, "no orphan phases or series")
     con = sqlite3.connect(db)
-    con.execute("UPDATE runs SET status = 'running', started_at = '2000-01-01T00:00:00Z' "
-                "WHERE id = 6")
+    # Still being written by a live process of this host (this one): a run
+    # whose process is gone would be repaired (interrupted) by the next open.
+    con.execute("UPDATE runs SET status = 'running', started_at = '2000-01-01T00:00:00Z', "
+                "owner_pid = ?, owner_start = NULL WHERE id = 6", (os.getpid(),))
     con.commit()
     con.close()
     rc, out, _ = mf("prune", "--keep", "0", db=db)

@@ -1,12 +1,18 @@
 /* test_store.c - the SQLite store on real files in a mkdtemp folder: a run written
  * and reloaded field by field, history queries, interrupted runs, migrations and
- * refusals, durability across a SIGKILL, and the default path rules. */
+ * refusals, durability across a SIGKILL, the default path rules, runs left by a
+ * dead process repaired on open, one live run per store, a write error. */
 #include "store.h"
 #include "t.h"
+
+/* Only to forge rows (a dead or reused pid, another host, an older schema)
+ * that the store's API rightly cannot write. */
+#include <sqlite3.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -156,6 +162,7 @@ static void test_roundtrip_and_history(void)
     struct err e;
     err_clear(&e);
     struct store *s = NULL;
+    CHECK_INT(store_path_check(path, 1, &e), ==, 0); /* a default location: folders made */
     CHECK_INT(store_open(path, &s, &e), ==, 0);
     if (!s) {
         fprintf(stderr, "open: %s\n", e.msg);
@@ -702,10 +709,12 @@ static void test_durability(void)
     CHECK_INT(store_last_run(s, &id, &e), ==, 0);
     struct run_record l;
     CHECK_INT(store_load_run(s, id, &l, &e), ==, 0);
-    CHECK_STR(l.status, "running");
+    /* Its process is gone: the open repaired the run. */
+    CHECK_STR(l.status, "interrupted");
+    CHECK(l.finished_at[0] != '\0');
     CHECK_INT(l.ncells, ==, 1);
     if (l.ncells == 1) {
-        CHECK_INT(l.cells[0].status, ==, CELL_RUNNING);
+        CHECK_INT(l.cells[0].status, ==, CELL_INTERRUPTED);
         CHECK_INT(l.cells[0].nphases, ==, 3);
         for (size_t i = 0; i < l.cells[0].nphases && i < 3; i++) {
             struct phase_result p;
@@ -714,11 +723,365 @@ static void test_durability(void)
         }
     }
     run_record_free(&l);
-    int count = 0;
+    int count = -1;
     CHECK_INT(store_mark_interrupted(s, &count, &e), ==, 0);
-    CHECK_INT(count, ==, 1);
+    CHECK_INT(count, ==, 0);
     CHECK_INT(store_check(s, &e), ==, 0);
     store_close(s);
+}
+
+/* Runs one SQL statement on the file behind the store's back; 0 or -1. */
+static int forge(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open(path, &db);
+    if (rc == SQLITE_OK) {
+        sqlite3_busy_timeout(db, 5000);
+        rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+        if (rc != SQLITE_OK)
+            fprintf(stderr, "forge: %s: %s\n", sql, sqlite3_errmsg(db));
+    }
+    sqlite3_close(db);
+    return rc == SQLITE_OK ? 0 : -1;
+}
+
+static void run_status(struct store *s, int64_t id, char *out, size_t n)
+{
+    struct err e;
+    err_clear(&e);
+    struct run_record l;
+    out[0] = '\0';
+    if (store_load_run(s, id, &l, &e) == 0)
+        snprintf(out, n, "%s", l.status);
+    run_record_free(&l);
+}
+
+/* A child begins a run and waits; while it lives the run is left alone by
+ * open and by mark_interrupted, and a second run is refused naming its pid;
+ * once it is dead, the next open repairs the run and a new one may begin.
+ * Forged rows: a dead pid, a live pid whose start time differs (reused), a
+ * dead pid of another host, a row without owner (before schema v4). */
+static void test_owner_repair_and_busy(void)
+{
+    char path[512], sql[512], st[32];
+    path_in(path, sizeof(path), "owner.db");
+    int go[2], ready[2];
+    CHECK_INT(pipe(go), ==, 0);
+    CHECK_INT(pipe(ready), ==, 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        struct err e;
+        err_clear(&e);
+        struct store *s = NULL;
+        struct run_record r;
+        init_run(&r, "2026-11-28T02:00:00Z", "");
+        char c = 'x';
+        if (store_open(path, &s, &e) < 0 || store_run_begin(s, &r, &e) < 0)
+            c = 'e';
+        if (write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) < 0)
+            _exit(3);
+        _exit(0); /* without finishing the run, as a crash would */
+    }
+    char c = 0;
+    CHECK_INT(read(ready[0], &c, 1), ==, 1);
+    CHECK_INT(c, ==, 'x');
+
+    struct err e;
+    err_clear(&e);
+    struct store *s = NULL;
+    CHECK_INT(store_open(path, &s, &e), ==, 0);
+    if (!s) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        return;
+    }
+    run_status(s, 1, st, sizeof(st));
+    CHECK_STR(st, "running"); /* the child is alive: left alone */
+    CHECK_INT(store_open_repaired(s), ==, 0);
+    int count = -1;
+    CHECK_INT(store_repair(s, &count, &e), ==, 0);
+    CHECK_INT(count, ==, 0);
+    CHECK_INT(store_mark_interrupted(s, &count, &e), ==, 0);
+    CHECK_INT(count, ==, 0);
+    run_status(s, 1, st, sizeof(st));
+    CHECK_STR(st, "running");
+    /* Busy, naming the child's run and pid; no row was added. */
+    char want[64];
+    snprintf(want, sizeof(want), "store busy: run 1 (pid %lld)", (long long)pid);
+    err_clear(&e);
+    CHECK_INT(store_busy(s, &e), ==, -EBUSY);
+    CHECK_CONTAINS(e.msg, want);
+    struct run_record r;
+    init_run(&r, "2026-11-28T03:00:00Z", "");
+    err_clear(&e);
+    CHECK_INT(store_run_begin(s, &r, &e), ==, -EBUSY);
+    CHECK_CONTAINS(e.msg, want);
+    CHECK_CONTAINS(e.msg, path);
+    int64_t last = 0;
+    CHECK_INT(store_last_run(s, &last, &e), ==, 0);
+    CHECK_INT(last, ==, 1);
+    store_close(s);
+    s = NULL;
+
+    /* The child ends; the next open repairs its run, and a run may begin. */
+    CHECK_INT(write(go[1], "g", 1), ==, 1);
+    int status = 0;
+    CHECK_INT(waitpid(pid, &status, 0), ==, pid);
+    close(go[0]), close(go[1]), close(ready[0]), close(ready[1]);
+    err_clear(&e);
+    CHECK_INT(store_open(path, &s, &e), ==, 0);
+    if (!s)
+        return;
+    run_status(s, 1, st, sizeof(st));
+    CHECK_STR(st, "interrupted");
+    CHECK_INT(store_open_repaired(s), ==, 1);
+    err_clear(&e);
+    CHECK_INT(store_busy(s, &e), ==, 0);
+    init_run(&r, "2026-11-28T03:00:00Z", "");
+    CHECK_INT(store_run_begin(s, &r, &e), ==, 0);
+    CHECK_INT(r.id, ==, 2);
+    CHECK_INT(store_run_finish(s, r.id, "ok", &e), ==, 0);
+    store_close(s);
+    s = NULL;
+
+    /* Forged rows, each copied from run 2's owner (this host, this boot):
+     * 3: pid of the exited child (dead); 4: pid 1 with another start time
+     * (a reused pid); 5: the dead pid on another host; 6: no owner at all;
+     * 7: pid 1 with its own start time (alive, left alone). */
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO runs(started_at, status, owner_pid, owner_start, owner_boot, owner_host)"
+             " SELECT '2026-11-29T00:00:00Z', 'running', %lld, NULL, owner_boot, owner_host"
+             " FROM runs WHERE id = 2",
+             (long long)pid);
+    CHECK_INT(forge(path, sql), ==, 0);
+    CHECK_INT(forge(path, "INSERT INTO runs(started_at, status, owner_pid, owner_start, owner_boot,"
+                          " owner_host) SELECT '2026-11-29T00:00:01Z', 'running', 1, 123456789012,"
+                          " owner_boot, owner_host FROM runs WHERE id = 2"),
+              ==, 0);
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO runs(started_at, status, owner_pid, owner_boot, owner_host)"
+             " SELECT '2026-11-29T00:00:02Z', 'running', %lld, owner_boot, 'elsewhere.example'"
+             " FROM runs WHERE id = 2",
+             (long long)pid);
+    CHECK_INT(forge(path, sql), ==, 0);
+    CHECK_INT(forge(path, "INSERT INTO runs(started_at, status) VALUES('2026-11-29T00:00:03Z',"
+                          " 'running')"),
+              ==, 0);
+    /* pid 1's start time as /proc says it (field 22), through a row the store wrote. */
+    FILE *f = fopen("/proc/1/stat", "r");
+    long long start1 = -1;
+    if (f) {
+        char buf[1024];
+        size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+        buf[n] = '\0';
+        fclose(f);
+        char *p = strrchr(buf, ')');
+        for (int field = 3; p && field <= 22; field++) {
+            p = strchr(p + 1, ' ');
+            if (p && field == 22)
+                start1 = strtoll(p + 1, NULL, 10);
+        }
+    }
+    CHECK(start1 >= 0);
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO runs(started_at, status, owner_pid, owner_start, owner_boot, owner_host)"
+             " SELECT '2026-11-29T00:00:04Z', 'running', 1, %lld, owner_boot, owner_host"
+             " FROM runs WHERE id = 2",
+             start1);
+    CHECK_INT(forge(path, sql), ==, 0);
+    err_clear(&e);
+    CHECK_INT(store_open(path, &s, &e), ==, 0);
+    if (!s)
+        return;
+    static const char *const want_after_open[] = {
+        "", "interrupted", "ok", "interrupted", "interrupted", "running", "running", "running"};
+    for (int64_t id = 1; id <= 7; id++) {
+        run_status(s, id, st, sizeof(st));
+        if (strcmp(st, want_after_open[id]) != 0)
+            fprintf(stderr, "run %lld after open:\n", (long long)id);
+        CHECK_STR(st, want_after_open[id]);
+    }
+    /* pid 1 is alive on this host: the store is busy with run 7. */
+    err_clear(&e);
+    CHECK_INT(store_busy(s, &e), ==, -EBUSY);
+    CHECK_CONTAINS(e.msg, "store busy: run 7 (pid 1)");
+    /* mark_interrupted (the daemon's start): the ownerless run too, not the
+     * live one nor the other host's. */
+    CHECK_INT(store_mark_interrupted(s, &count, &e), ==, 0);
+    CHECK_INT(count, ==, 1);
+    run_status(s, 6, st, sizeof(st));
+    CHECK_STR(st, "interrupted");
+    run_status(s, 5, st, sizeof(st));
+    CHECK_STR(st, "running");
+    run_status(s, 7, st, sizeof(st));
+    CHECK_STR(st, "running");
+    store_close(s);
+}
+
+/* A store written by schema v3 (forged: v4's owner columns dropped) migrates
+ * to v4 on open, keeps its rows, and its "running" run, which has no owner,
+ * is not taken for a dead one; a run begun after records its owner. */
+static void test_migration_from_v3(void)
+{
+    char path[512];
+    path_in(path, sizeof(path), "v3.db");
+    struct err e;
+    err_clear(&e);
+    struct store *s = NULL;
+    CHECK_INT(store_open(path, &s, &e), ==, 0);
+    store_close(s);
+    s = NULL;
+    CHECK_INT(forge(path, "ALTER TABLE runs DROP COLUMN owner_pid;"
+                          "ALTER TABLE runs DROP COLUMN owner_start;"
+                          "ALTER TABLE runs DROP COLUMN owner_boot;"
+                          "ALTER TABLE runs DROP COLUMN owner_host;"
+                          "INSERT INTO runs(started_at, status) VALUES('2026-01-01T00:00:00Z',"
+                          " 'running');"
+                          "INSERT INTO runs(started_at, status) VALUES('2026-01-02T00:00:00Z',"
+                          " 'ok');"
+                          "PRAGMA user_version = 3;"),
+              ==, 0);
+    CHECK_INT(header_u32(path, HDR_USER_VERSION), ==, 3);
+    CHECK_INT(store_open(path, &s, &e), ==, 0);
+    if (!s)
+        return;
+    char st[32];
+    run_status(s, 1, st, sizeof(st));
+    CHECK_STR(st, "running");
+    run_status(s, 2, st, sizeof(st));
+    CHECK_STR(st, "ok");
+    struct run_record r;
+    init_run(&r, "2026-11-28T03:00:00Z", "");
+    CHECK_INT(store_run_begin(s, &r, &e), ==, 0); /* an ownerless run does not lock */
+    CHECK_INT(r.id, ==, 3);
+    CHECK_INT(store_check(s, &e), ==, 0);
+    store_close(s);
+    CHECK_INT(header_u32(path, HDR_USER_VERSION), ==, 4); /* checkpointed at close */
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "UPDATE runs SET trigger = 'checked' WHERE id = 3 AND owner_pid = %lld"
+             " AND owner_host <> '' AND owner_start IS NOT NULL",
+             (long long)getpid());
+    CHECK_INT(forge(path, sql), ==, 0);
+    CHECK_INT(forge(path, "SELECT 1"), ==, 0);
+    err_clear(&e);
+    CHECK_INT(store_open(path, &s, &e), ==, 0);
+    if (s) {
+        CHECK_INT(store_load_run(s, 3, &r, &e), ==, 0);
+        CHECK_STR(r.trigger, "checked"); /* the owner was recorded */
+        run_record_free(&r);
+        store_close(s);
+    }
+}
+
+/* A write that fails mid-run (a file size limit: EFBIG, as a full disk gives
+ * ENOSPC) is reported with the store and the system error; store_run_abort
+ * then gives back the WAL's space and ends the run "interrupted" with the
+ * cells not run. Done in a child: the limit is per process. */
+static void test_write_error(void)
+{
+    char path[512], wal[600];
+    path_in(path, sizeof(path), "full.db");
+    snprintf(wal, sizeof(wal), "%s-wal", path);
+    fflush(NULL);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        struct err e;
+        err_clear(&e);
+        struct store *s = NULL;
+        struct run_record r;
+        init_run(&r, "2026-11-28T02:00:00Z", "");
+        struct cell_result c;
+        init_cell(&c, "flask", "json");
+        if (store_open(path, &s, &e) < 0 || store_run_begin(s, &r, &e) < 0 ||
+            store_cell_begin(s, r.id, &c, &e) < 0)
+            _exit(3);
+        signal(SIGXFSZ, SIG_IGN);
+        struct stat st;
+        if (stat(wal, &st) != 0)
+            _exit(4);
+        /* Room for a few phases in the WAL, not for fifty. */
+        rlim_t lim = (rlim_t)st.st_size + 64 * 1024;
+        struct rlimit rl = {lim, lim};
+        if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+            _exit(5);
+        int failed = 0;
+        for (int i = 0; i < 50 && !failed; i++) {
+            struct phase_result p;
+            make_phase(&p, 10 * (i + 1), i, 0);
+            failed = store_phase_add(s, c.id, i, &p, &e) < 0;
+        }
+        if (!failed)
+            _exit(6);
+        if (!strstr(e.msg, path) || !strstr(e.msg, "disk I/O error (a write failed")) {
+            fprintf(stderr, "unexpected message: %s\n", e.msg);
+            _exit(7);
+        }
+        struct store_cell_name rest[] = {{"flask", "text"}, {"bottle", "json"}};
+        err_clear(&e);
+        if (store_run_abort(s, r.id, rest, 2, "not run: store", &e) != 0) {
+            fprintf(stderr, "abort: %s\n", e.msg);
+            _exit(8);
+        }
+        store_close(s);
+        _exit(0);
+    }
+    int status = -1;
+    CHECK_INT(waitpid(pid, &status, 0), ==, pid);
+    CHECK(WIFEXITED(status));
+    CHECK_INT(WEXITSTATUS(status), ==, 0);
+    struct err e;
+    err_clear(&e);
+    struct store *s = NULL;
+    CHECK_INT(store_open(path, &s, &e), ==, 0);
+    if (!s)
+        return;
+    struct run_record l;
+    CHECK_INT(store_load_run(s, 1, &l, &e), ==, 0);
+    CHECK_STR(l.status, "interrupted");
+    CHECK_INT(l.ncells, ==, 3);
+    if (l.ncells == 3) {
+        CHECK_INT(l.cells[0].status, ==, CELL_INTERRUPTED);
+        CHECK(l.cells[0].nphases > 0); /* the phases written before the error are kept */
+        CHECK_STR(l.cells[1].framework, "flask");
+        CHECK_STR(l.cells[1].payload, "text");
+        CHECK_INT(l.cells[2].status, ==, CELL_INTERRUPTED);
+        CHECK_STR(l.cells[2].error ? l.cells[2].error : "", "not run: store");
+    }
+    run_record_free(&l);
+    CHECK_INT(store_check(s, &e), ==, 0);
+    store_close(s);
+}
+
+/* store_path_check: a missing folder is an error and is not created, unless
+ * asked (the default locations); a FIFO or a folder is not a store file. */
+static void test_path_check(void)
+{
+    char path[600], dir[512];
+    struct err e;
+    err_clear(&e);
+    path_in(dir, sizeof(dir), "no/such");
+    snprintf(path, sizeof(path), "%s/x.db", dir);
+    CHECK_INT(store_path_check(path, 0, &e), ==, -ENOENT);
+    CHECK_CONTAINS(e.msg, "not created");
+    CHECK_INT(access(dir, F_OK), ==, -1);
+    struct store *s = NULL;
+    err_clear(&e);
+    CHECK(store_open(path, &s, &e) < 0); /* nor by the open */
+    CHECK_INT(access(dir, F_OK), ==, -1);
+    err_clear(&e);
+    CHECK_INT(store_path_check(path, 1, &e), ==, 0);
+    CHECK_INT(access(dir, F_OK), ==, 0);
+    path_in(path, sizeof(path), "fifo.db");
+    CHECK_INT(mkfifo(path, 0600), ==, 0);
+    err_clear(&e);
+    CHECK_INT(store_path_check(path, 0, &e), ==, -EINVAL);
+    CHECK_CONTAINS(e.msg, "not a regular file");
+    err_clear(&e);
+    CHECK_INT(store_path_check(tmpdir, 0, &e), ==, -EINVAL);
 }
 
 static void test_default_path(void)
@@ -766,6 +1129,10 @@ int main(void)
     test_durability();
     test_two_handles();
     test_default_path();
+    test_owner_repair_and_busy();
+    test_migration_from_v3();
+    test_write_error();
+    test_path_check();
 
     if (t_failures == 0) {
         char cmd[600];
