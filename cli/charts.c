@@ -171,9 +171,8 @@ static int levels_double(const struct curve *cv, size_t ns)
 
 static void legend_row(FILE *f, const struct svg_plot *p, int row, const char *text)
 {
-    int col = row % 2;
-    double y = p->legend_y + 14 + 20.0 * (row / 2);
-    fprintf(f, "<text class=\"legend-text\" x=\"%.1f\" y=\"%.1f\">", 56 + col * 250.0, y + 4);
+    double y = p->legend_y + 14 + 20.0 * row;
+    fprintf(f, "<text class=\"legend-text\" x=\"56\" y=\"%.1f\">", y + 4);
     rv_html_escape(f, text);
     fputs("</text>", f);
 }
@@ -182,8 +181,7 @@ static void legend_row(FILE *f, const struct svg_plot *p, int row, const char *t
 static void legend_swatch(FILE *f, const struct svg_plot *p, int row, size_t k,
                           enum svg_shape shape, int hollow, int line)
 {
-    int col = row % 2;
-    double x = 20 + col * 250.0, y = p->legend_y + 14 + 20.0 * (row / 2);
+    double x = 20, y = p->legend_y + 14 + 20.0 * row;
     if (line)
         fprintf(f,
                 "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
@@ -217,7 +215,7 @@ static void users_chart(FILE *f, const char *id, const char *title, const char *
     }
     int rows = (int)ns + 2;
     struct svg_plot p;
-    svg_plot_open(&p, f, id, "line users", title, 340, 20.0 * ((rows + 1) / 2) + 10);
+    svg_plot_open(&p, f, id, "line users", title, 340, 20.0 * rows + 10);
     if (!points) {
         fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">no data</text>", p.w / 2,
                 p.h / 2);
@@ -373,7 +371,7 @@ static void spectrum_chart(FILE *f, const struct run_record *r, const char *pl, 
     char title[200];
     snprintf(title, sizeof(title), "%s: latency spectrum at 90%% of peak", pl);
     struct svg_plot p;
-    svg_plot_open(&p, f, id, "spectrum", title, 340, 20.0 * (((int)ns + 1) / 2) + 10);
+    svg_plot_open(&p, f, id, "spectrum", title, 340, 20.0 * (double)ns + 10);
     if (!ns) {
         fprintf(f,
                 "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">no latency-at-load point "
@@ -513,7 +511,7 @@ static void history_cell_chart(FILE *f, struct store *st, struct cli_fp_cache *f
     char title[240];
     snprintf(title, sizeof(title), "%s / %s: peak req/s by date", fw, pl);
     struct svg_plot p;
-    svg_plot_open(&p, f, id, "history", title, 340, 50);
+    svg_plot_open(&p, f, id, "history", title, 340, 70);
     if (!np) {
         fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">no ok run</text>", p.w / 2,
                 p.h / 2);
@@ -605,13 +603,13 @@ static void history_cell_chart(FILE *f, struct store *st, struct cli_fp_cache *f
             "stroke=\"#888\"/>",
             p.legend_y + 9, id);
     legend_row(f, &p, 0, b);
-    svg_marker(f, SVG_TRIANGLE_DOWN, 285, p.legend_y + 14, 6, 0, "#a00", "");
+    svg_marker(f, SVG_TRIANGLE_DOWN, 35, p.legend_y + 34, 6, 0, "#a00", "");
     snprintf(b, sizeof(b), "flagged (%zu): outside the band", flagged);
     legend_row(f, &p, 1, b);
     fprintf(f,
-            "<line x1=\"25\" y1=\"%.1f\" x2=\"25\" y2=\"%.1f\" stroke=\"#333\" "
+            "<line x1=\"35\" y1=\"%.1f\" x2=\"35\" y2=\"%.1f\" stroke=\"#333\" "
             "stroke-dasharray=\"2 3\"/>",
-            p.legend_y + 26, p.legend_y + 42);
+            p.legend_y + 46, p.legend_y + 62);
     legend_row(f, &p, 2, "node fingerprint changed");
     fputs("</g>", f);
     svg_plot_close(&p);
@@ -738,6 +736,8 @@ void cli_charts_heatmap(FILE *f, const struct run_record *r)
         }
     }
     const double lw = 130, top = 64, rh = 46, w = 560, cw = (w - lw - 10) / (double)npl;
+    /* Few rows: a capped width keeps its text the size of the other charts'. */
+    fputs("<div class=\"heatmap-wrap\" style=\"max-width:640px\">", f);
     struct svg_plot p;
     svg_plot_open(&p, f, "heatmap", "heatmap", "peak req/s relative to the best of each payload",
                   top + rh * (double)nfw + 8, 0);
@@ -784,4 +784,5 @@ void cli_charts_heatmap(FILE *f, const struct run_record *r)
         }
     }
     svg_plot_close(&p);
+    fputs("</div>\n", f);
 }
