@@ -80,9 +80,17 @@ window.addEventListener('load', function () {
   ['rps', 'p99'].forEach(function (k) {
     var svg = document.getElementById('p0-' + k), o = {};
     if (!svg) return;
+    /* user-unit vertices: the band's upper edge left to right, then the lower back */
+    function pts(e) {
+      var o = [];
+      for (var i = 0; i < e.points.numberOfItems; i++)
+        o.push([e.points.getItem(i).x, e.points.getItem(i).y]);
+      return o;
+    }
+    function centre(e) { var b = e.getBBox(); return [b.x + b.width / 2, b.y + b.height / 2]; }
     o.bands = q('polygon.band', svg).map(function (b) {
       var bb = b.getBBox();
-      return {fw: attr(b, 'data-framework'), h: bb.height, w: bb.width};
+      return {fw: attr(b, 'data-framework'), h: bb.height, w: bb.width, pts: pts(b)};
     });
     o.ticks = q('g.tick-x', svg).map(function (t) {
       return {cls: attr(t, 'class'), v: attr(t, 'data-value'), label: t.textContent,
@@ -94,7 +102,7 @@ window.addEventListener('load', function () {
     });
     o.pts = q('.pt', svg).map(function (p) {
       return [attr(p, 'data-framework'), +attr(p, 'data-users'), +attr(p, 'data-value'),
-              +attr(p, 'data-min'), +attr(p, 'data-max'), p.getBoundingClientRect().left];
+              +attr(p, 'data-min'), +attr(p, 'data-max'), centre(p)];
     });
     o.probes = q('.probe', svg).map(function (p) {
       return [attr(p, 'data-framework'), +attr(p, 'data-users'), p.tagName];
@@ -102,7 +110,7 @@ window.addEventListener('load', function () {
     o.medians = q('polyline.median', svg).map(function (l) {
       var xs = [];
       for (var i = 0; i < l.points.numberOfItems; i++) xs.push(l.points.getItem(i).x);
-      return {fw: attr(l, 'data-framework'), xs: xs};
+      return {fw: attr(l, 'data-framework'), xs: xs, pts: pts(l)};
     });
     o.legend = q('.legend text', svg).map(function (t) { return t.textContent; });
     res[k] = o;
@@ -189,6 +197,23 @@ def dom_checks(res, expect):
         for m in o["medians"]:
             check(all(b > a for a, b in zip(m["xs"], m["xs"][1:])),
                   f"{k}: {m['fw']}'s median line goes left to right (no zig-zag): {m['xs']}")
+            # the line passes through each level's median marker, and the band
+            # spans that level's min..max around it
+            mine = [p for p in o["pts"] if p[0] == m["fw"]]
+            band = next((b["pts"] for b in o["bands"] if b["fw"] == m["fw"]), [])
+            check(len(mine) == len(m["pts"]) and len(band) == 2 * len(mine),
+                  f"{k}: {m['fw']}: a vertex per level on the line and on both band edges")
+            for i, (p, (lx, ly)) in enumerate(zip(mine, m["pts"])):
+                check(abs(p[5][0] - lx) < 0.2 and abs(p[5][1] - ly) < 0.2,
+                      f"{k}: {m['fw']} at {p[1]} users: the line is at the median marker")
+                if len(band) == 2 * len(mine):
+                    hi, lo = band[i][1], band[-1 - i][1]
+                    # (p99's small spreads are thinner than the 0.1 unit the
+                    # points are written with: the thickness is checked on req/s)
+                    want = p[4] > p[3] if k == "rps" else lo - hi > 1
+                    check(lo >= ly >= hi and ((lo - hi > 1) == want),
+                          f"{k}: {m['fw']} at {p[1]} users: the band spans min..max "
+                          f"({hi:.1f}..{lo:.1f} around {ly:.1f})")
         check(any("bisection probe" in t for t in o["legend"]) and
               any("hollow" in t for t in o["legend"]), f"{k}: legend: {o['legend']}")
     rps = res.get("rps") or {"pts": []}
