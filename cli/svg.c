@@ -47,9 +47,9 @@ static void fmt_tick(char *buf, size_t n, double v)
         snprintf(buf, n, "%.6g", v);
 }
 
-/* Axes, grid and tick labels of the plot area [ML, ML+pw] x [MT, MT+ph]. */
-static void axes(FILE *f, double pw, double ph, const double *xt, size_t nxt, const double *yt,
-                 size_t nyt, const char *xlabel, const char *ylabel, int xticks_numeric)
+/* Axes, grid and y tick labels of the plot area [ML, ML+pw] x [MT, MT+ph]. */
+static void axes(FILE *f, double pw, double ph, const double *yt, size_t nyt, const char *xlabel,
+                 const char *ylabel)
 {
     char b[32];
     for (size_t i = 0; i < nyt; i++) {
@@ -62,16 +62,6 @@ static void axes(FILE *f, double pw, double ph, const double *xt, size_t nxt, co
         fprintf(f, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>",
                 ML - 6, y + 4, b);
     }
-    if (xticks_numeric)
-        for (size_t i = 0; i < nxt; i++) {
-            double x = ML + (xt[i] - xt[0]) / (xt[nxt - 1] - xt[0]) * pw;
-            fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>", x,
-                    MT + ph, x, MT + ph + 5);
-            fmt_tick(b, sizeof(b), xt[i]);
-            fprintf(f,
-                    "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>",
-                    x, MT + ph + 18, b);
-        }
     fprintf(f,
             "<line class=\"axis\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
             "stroke=\"#333\"/>",
@@ -89,68 +79,6 @@ static void axes(FILE *f, double pw, double ph, const double *xt, size_t nxt, co
             MT + ph / 2);
     rv_html_escape(f, ylabel);
     fputs("</text>", f);
-}
-
-void svg_line_chart(FILE *f, const char *id, const char *title, const char *xlabel,
-                    const char *ylabel, const struct svg_series *s, size_t ns)
-{
-    open_svg(f, id, "line", title);
-    double x0 = INFINITY, x1 = -INFINITY, y1 = 0;
-    size_t points = 0;
-    for (size_t i = 0; i < ns; i++)
-        for (size_t k = 0; k < s[i].n; k++) {
-            if (!isfinite(s[i].x[k]) || !isfinite(s[i].y[k]))
-                continue;
-            points++;
-            x0 = fmin(x0, s[i].x[k]);
-            x1 = fmax(x1, s[i].x[k]);
-            y1 = fmax(y1, s[i].y[k]);
-        }
-    if (!points) {
-        fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">no data</text>", W / 2,
-                H / 2);
-        close_svg(f);
-        return;
-    }
-    double legend_w = ns > 1 || (ns == 1 && s[0].name && s[0].name[0]) ? 130 : 16;
-    double pw = W - ML - legend_w, ph = H - MT - MB;
-    double xt[16], yt[16];
-    size_t nxt = rv_ticks(x0, x1, 7, xt), nyt = rv_ticks(0, y1 * 1.05, 6, yt);
-    axes(f, pw, ph, xt, nxt, yt, nyt, xlabel, ylabel, 1);
-    double xa = xt[0], xb = xt[nxt - 1], ya = yt[0], yb = yt[nyt - 1];
-    for (size_t i = 0; i < ns; i++) {
-        const char *col = palette[i % NPAL];
-        fputs("<g class=\"series\" data-name=\"", f);
-        rv_html_escape(f, s[i].name ? s[i].name : "");
-        fprintf(f,
-                "\" stroke=\"%s\" fill=\"%s\"><polyline fill=\"none\" stroke-width=\"2\" points=\"",
-                col, col);
-        for (size_t k = 0; k < s[i].n; k++)
-            if (isfinite(s[i].x[k]) && isfinite(s[i].y[k]))
-                fprintf(f, "%.1f,%.1f ", ML + (s[i].x[k] - xa) / (xb - xa) * pw,
-                        MT + ph - (s[i].y[k] - ya) / (yb - ya) * ph);
-        fputs("\"/>", f);
-        for (size_t k = 0; k < s[i].n; k++)
-            if (isfinite(s[i].x[k]) && isfinite(s[i].y[k]))
-                fprintf(f, "<circle class=\"marker\" cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\"/>",
-                        ML + (s[i].x[k] - xa) / (xb - xa) * pw,
-                        MT + ph - (s[i].y[k] - ya) / (yb - ya) * ph);
-        fputs("</g>", f);
-    }
-    if (legend_w > 16) {
-        fputs("<g class=\"legend\">", f);
-        for (size_t i = 0; i < ns && MT + 18.0 * (double)i < H - MB; i++) {
-            double y = MT + 8 + 18.0 * (double)i;
-            fprintf(f,
-                    "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\"/><text "
-                    "x=\"%.1f\" y=\"%.1f\">",
-                    ML + pw + 14, y - 10, palette[i % NPAL], ML + pw + 28, y);
-            rv_html_escape(f, s[i].name ? s[i].name : "");
-            fputs("</text>", f);
-        }
-        fputs("</g>", f);
-    }
-    close_svg(f);
 }
 
 void svg_bar_chart(FILE *f, const char *id, const char *title, const char *ylabel,
@@ -173,7 +101,7 @@ void svg_bar_chart(FILE *f, const char *id, const char *title, const char *ylabe
     double pw = W - ML - 16, ph = H - MT - MB;
     double yt[16];
     size_t nyt = rv_ticks(0, y1 * 1.1, 6, yt); /* room for the value labels */
-    axes(f, pw, ph, NULL, 0, yt, nyt, "", ylabel, 0);
+    axes(f, pw, ph, yt, nyt, "", ylabel);
     double ya = yt[0], yb = yt[nyt - 1], band = pw / (double)n;
     for (size_t i = 0; i < n; i++) {
         double cx = ML + band * ((double)i + 0.5), bw = fmin(band * 0.7, 80);
