@@ -735,7 +735,7 @@ void cli_charts_heatmap(FILE *f, const struct run_record *r)
                 best[b] = v[a][b];
         }
     }
-    const double lw = 130, top = 64, rh = 46, w = 560, cw = (w - lw - 10) / (double)npl;
+    const double lw = 110, top = 64, rh = 46, w = 440, cw = (w - lw - 10) / (double)npl;
     /* Few rows: a capped width keeps its text the size of the other charts'. */
     fputs("<div class=\"heatmap-wrap\" style=\"max-width:640px\">", f);
     struct svg_plot p;

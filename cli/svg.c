@@ -9,7 +9,7 @@
 #include "charts.h"
 #include "review.h"
 
-#define W 560.0
+#define W 440.0 /* narrow, so its 13px text stays legible on a phone */
 #define H 340.0
 #define ML 60.0
 #define MT 36.0
