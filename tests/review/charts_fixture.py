@@ -2,12 +2,14 @@
 """charts_fixture.py - a result store with known values for the report's charts:
 the schema is made by the real binary (`mfbench history --store DB` creates and
 migrates it), the rows are written here with sqlite3. 30 runs, one a day from
-2026-11-01, on two node fingerprints (runs 1-15 and 16-30); the newest run has
+2026-11-01 with a gap of three days after run 20, on two node fingerprints (runs
+1-15 and 16-30); the newest run has
 flask and tornado on payloads json and plain, json with repeats=3 (a spread),
 bisection probes, a load-bound and a noisy phase, and load points at 50% and 90%
 of peak. EXPECT holds what the charts must show.
 
 Usage as a module: build(mfbench, db_path) -> EXPECT; as a script: charts_fixture.py MFBENCH DB."""
+import datetime
 import sqlite3
 import subprocess
 import sys
@@ -30,6 +32,13 @@ PLAIN = {"flask": 1200, "tornado": 4800}
 NODES = [("Intel(R) Xeon(R) A", 4, "performance", "3.11.2"),
          ("AMD EPYC B", 8, "schedutil", "3.12.1")]
 FLAGGED_RUN = 9  # flask/json drops far below its band on the same node
+GAP_AFTER = 20  # no run for three days after run 20: dates, not run numbers
+
+
+def started(run):
+    day = datetime.datetime(2026, 10, 31, 2, 0) + datetime.timedelta(
+        days=run + (3 if run > GAP_AFTER else 0))
+    return day.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 EXPECT = {
     "frameworks": ["flask", "tornado"],
@@ -40,6 +49,7 @@ EXPECT = {
     "fp_change_run": 16,
     "flagged_run": FLAGGED_RUN,
     "runs": 30,
+    "gap_after": GAP_AFTER,
     "heat_best": {"json": "tornado", "plain": "tornado"},
     "heat_pct": {("flask", "json"): 33, ("flask", "plain"): 25},
 }
@@ -94,8 +104,7 @@ def build(mfbench, path):
             " node_cpus, node_kernel, node_cpu_model, node_cpu_count, node_governor, node_python,"
             " node_loadavg) VALUES (?,?,?,'nightly','ok','capacity','node1','0-3','6.1.0',?,?,?,"
             "?,0.2)",
-            (run, f"2026-11-{run:02d}T02:00:00Z", f"2026-11-{run:02d}T03:00:00Z", model, cpus,
-             gov, py))
+            (run, started(run), started(run).replace("T02", "T03"), model, cpus, gov, py))
         last = run == 30
         seq = 0
         for pl in ("json", "plain"):

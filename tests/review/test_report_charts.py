@@ -241,6 +241,12 @@ def dom_checks(res, expect):
         check(len(h["runs"]) == expect["runs"], f"{h['title']}: {len(h['runs'])} runs drawn")
         xs = [x for _, x in h["runs"]]
         check(all(b > a for a, b in zip(xs, xs[1:])), f"{h['title']}: by date, left to right")
+        at = dict(h["runs"])
+        g = expect["gap_after"]
+        if g in at and g + 1 in at and g - 1 in at:
+            day, gap = at[g] - at[g - 1], at[g + 1] - at[g]
+            check(abs(gap - 4 * day) < 1.5, f"{h['title']}: x is the date: a day is {day:.1f} px, "
+                  f"the four days after run {g} {gap:.1f} px")
         check([f["run"] for f in h["fp"]] == [expect["fp_change_run"]],
               f"{h['title']}: the node change before run {expect['fp_change_run']}: {h['fp']}")
         if h["fp"]:
