@@ -464,6 +464,7 @@ static void date_ticks(struct svg_plot *p, double t0, double t1)
 
 struct hpoint {
     double t, v;
+    size_t idx; /* in chron */
     int64_t run_id;
     enum rv_mark mark;
     struct rv_band band;
@@ -503,6 +504,7 @@ static void history_cell_chart(FILE *f, struct store *st, struct cli_fp_cache *f
         h->t = (double)utc(chron[i]->started_at);
         h->v = chron[i]->peak_rps;
         h->run_id = chron[i]->run_id;
+        h->idx = i;
         h->mark = cli_history_peak_band(chron, i, CLI_REGRESS_WINDOW, CLI_REGRESS_K, &h->band);
         ymax = fmax(ymax, h->v);
         if (h->mark != RV_NC && isfinite(h->band.hi))
@@ -575,24 +577,30 @@ static void history_cell_chart(FILE *f, struct store *st, struct cli_fp_cache *f
     for (size_t i = 0; i < np; i++)
         fprintf(f, "%.1f,%.1f ", svg_x(&p, pt[i].t), svg_y(&p, pt[i].v));
     fputs("\"/>", f);
-    size_t flagged = 0;
+    /* A flag judged against runs on another node is "node changed", as
+     * history says it: hollow, and not counted as a regression. */
+    size_t flagged = 0, moved = 0;
     for (size_t i = 0; i < np; i++) {
-        char a[300];
+        char a[300], what[256] = "";
         int bad = pt[i].mark == RV_WORSE;
-        flagged += bad;
+        int node = bad && cli_history_node_changed(st, fc, chron, pt[i].idx, CLI_REGRESS_WINDOW,
+                                                   what, sizeof(what));
+        flagged += bad && !node;
+        moved += node;
         snprintf(a, sizeof(a),
-                 "class=\"pt%s\" data-run=\"%lld\" data-value=\"%.6g\" data-band-lo=\"%.6g\" "
+                 "class=\"pt%s%s\" data-run=\"%lld\" data-value=\"%.6g\" data-band-lo=\"%.6g\" "
                  "data-band-hi=\"%.6g\"",
-                 bad ? " flagged" : "", (long long)pt[i].run_id, pt[i].v,
-                 pt[i].mark == RV_NC ? NAN : pt[i].band.lo,
+                 bad ? " flagged" : "", node ? " node-changed" : "", (long long)pt[i].run_id,
+                 pt[i].v, pt[i].mark == RV_NC ? NAN : pt[i].band.lo,
                  pt[i].mark == RV_NC ? NAN : pt[i].band.hi);
         svg_marker(f, bad ? SVG_TRIANGLE_DOWN : SVG_CIRCLE, svg_x(&p, pt[i].t), svg_y(&p, pt[i].v),
-                   bad ? 7 : 3, 0, bad ? "#a00" : svg_color(0), a);
+                   bad ? 7 : 3, node, bad ? "#a00" : svg_color(0), a);
         if (bad)
             fprintf(f,
                     "<text class=\"flag-label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">"
-                    "run %lld</text>",
-                    svg_x(&p, pt[i].t), svg_y(&p, pt[i].v) + 22, (long long)pt[i].run_id);
+                    "run %lld%s</text>",
+                    svg_x(&p, pt[i].t), svg_y(&p, pt[i].v) + 22, (long long)pt[i].run_id,
+                    node ? " (node changed)" : "");
     }
     fputs("</g><g class=\"legend\">", f);
     char b[160];
@@ -604,7 +612,8 @@ static void history_cell_chart(FILE *f, struct store *st, struct cli_fp_cache *f
             p.legend_y + 9, id);
     legend_row(f, &p, 0, b);
     svg_marker(f, SVG_TRIANGLE_DOWN, 35, p.legend_y + 34, 6, 0, "#a00", "");
-    snprintf(b, sizeof(b), "flagged (%zu): outside the band", flagged);
+    snprintf(b, sizeof(b), "regression (%zu): outside the band; hollow (%zu): node changed",
+             flagged, moved);
     legend_row(f, &p, 1, b);
     fprintf(f,
             "<line x1=\"35\" y1=\"%.1f\" x2=\"35\" y2=\"%.1f\" stroke=\"#333\" "

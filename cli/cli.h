@@ -82,6 +82,12 @@ struct cli_fp_cache {
  * call); NULL when it cannot be read (its node is then unknown, never a change). */
 const struct run_record *cli_fp_get(struct store *s, struct cli_fp_cache *c, int64_t id);
 void cli_fp_cache_free(struct cli_fp_cache *c);
+/* Whether chron[i]'s run was on another node than one of the up to `window`
+ * previous ok runs its values are judged against: then a flag is "node
+ * changed", not a regression. Writes what changed ("" when nothing) to what. */
+int cli_history_node_changed(struct store *s, struct cli_fp_cache *fc,
+                             struct store_history_row *const *chron, size_t i, int window,
+                             char *what, size_t n);
 /* The phase a cell's headline figures come from: the one at capacity, else the
  * first one tried; NULL when the cell has no phase. */
 const struct phase_result *cli_headline_phase(const struct cell_result *c);

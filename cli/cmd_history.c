@@ -166,6 +166,31 @@ const struct run_record *cli_fp_get(struct store *s, struct cli_fp_cache *c, int
     return out;
 }
 
+int cli_history_node_changed(struct store *s, struct cli_fp_cache *fc,
+                             struct store_history_row *const *chron, size_t i, int window,
+                             char *what, size_t n)
+{
+    if (n)
+        what[0] = '\0';
+    /* A copy: cli_fp_get may move the cache. */
+    const struct run_record *c = cli_fp_get(s, fc, chron[i]->run_id);
+    if (!c)
+        return 0;
+    struct run_record cur = *c;
+    size_t np = 0;
+    for (size_t j = i; j-- > 0 && np < (size_t)window;) {
+        if (chron[j]->run_id == chron[i]->run_id || !judged(chron[j]))
+            continue;
+        np++;
+        const struct run_record *prev = cli_fp_get(s, fc, chron[j]->run_id);
+        if (prev && cli_node_changes(prev, &cur, what, n) > 0)
+            return 1;
+        if (n)
+            what[0] = '\0';
+    }
+    return 0;
+}
+
 /* The flags of chron[i] (row_flags), each marked "node changed" when the run
  * was on another node than one of the previous ok runs its values were judged
  * against (up to o->window of other runs). */
@@ -178,22 +203,8 @@ static size_t judge_row(struct store *s, struct cli_fp_cache *fc,
         out[f].node[0] = '\0';
     if (!nf)
         return 0;
-    /* A copy: fp_get may move the cache. */
-    const struct run_record *c = cli_fp_get(s, fc, chron[i]->run_id);
-    struct run_record cur = {0};
-    if (c)
-        cur = *c;
-    char what[256] = "";
-    size_t np = 0;
-    for (size_t j = i; c && j-- > 0 && np < (size_t)o->window;) {
-        if (chron[j]->run_id == chron[i]->run_id || !judged(chron[j]))
-            continue;
-        np++;
-        const struct run_record *prev = cli_fp_get(s, fc, chron[j]->run_id);
-        if (prev && cli_node_changes(prev, &cur, what, sizeof(what)) > 0)
-            break;
-        what[0] = '\0';
-    }
+    char what[256];
+    cli_history_node_changed(s, fc, chron, i, o->window, what, sizeof(what));
     for (size_t f = 0; f < nf; f++)
         snprintf(out[f].node, sizeof(out[f].node), "%s", what);
     return nf;
