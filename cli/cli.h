@@ -6,6 +6,7 @@
 
 #include "common.h"
 #include "result.h"
+#include "review.h"
 
 #define CLI_OK 0
 #define CLI_FAILED 1
@@ -59,6 +60,34 @@ int cli_cmd_report(int argc, char **argv);
  * +- 3 x MAD of the previous 7 ok runs of the same cell, or ok -> failed) to
  * out. Returns how many, or a negative errno (-ENOENT: no such run). */
 int cli_regressions_for_run(struct store *s, int64_t run_id, FILE *out);
+/* The regression band of `history --regressions` (cmd_history.c): window
+ * previous ok runs, median +- k x MAD. */
+struct store_history_row;
+#define CLI_REGRESS_WINDOW 7
+#define CLI_REGRESS_K 3.0
+/* Peak req/s of chron[i] (the rows of one cell, oldest first) against the
+ * band of the up to `window` previous ok rows of other runs, as history
+ * judges it: fills *b and returns RV_NC (too few runs), RV_SAME, RV_WORSE
+ * (flagged) or RV_BETTER. */
+enum rv_mark cli_history_peak_band(struct store_history_row *const *chron, size_t i, int window,
+                                   double k, struct rv_band *b);
+/* The node fingerprints of the runs met so far (store_load_run, cells
+ * dropped), as history and the report's charts compare them. Zero-initialise;
+ * free with cli_fp_cache_free. */
+struct cli_fp_cache {
+    struct run_record *r;
+    size_t n, cap;
+};
+/* Run id's record without its cells, owned by the cache (valid until the next
+ * call); NULL when it cannot be read (its node is then unknown, never a change). */
+const struct run_record *cli_fp_get(struct store *s, struct cli_fp_cache *c, int64_t id);
+void cli_fp_cache_free(struct cli_fp_cache *c);
+/* Whether chron[i]'s run was on another node than one of the up to `window`
+ * previous ok runs its values are judged against: then a flag is "node
+ * changed", not a regression. Writes what changed ("" when nothing) to what. */
+int cli_history_node_changed(struct store *s, struct cli_fp_cache *fc,
+                             struct store_history_row *const *chron, size_t i, int window,
+                             char *what, size_t n);
 /* The phase a cell's headline figures come from: the one at capacity, else the
  * first one tried; NULL when the cell has no phase. */
 const struct phase_result *cli_headline_phase(const struct cell_result *c);

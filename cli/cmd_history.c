@@ -67,6 +67,31 @@ static int judged(const struct store_history_row *r)
     return strcmp(r->status, "ok") == 0;
 }
 
+/* Metric m of chron[i] (rows of one cell, oldest first) against the band of
+ * the up to o->window previous "ok" rows of other runs (rv_band_check). */
+static enum rv_mark metric_judge(struct store_history_row *const *chron, size_t i,
+                                 const struct regress_opts *o, enum metric m, struct rv_band *b)
+{
+    double prev[256];
+    size_t np = 0;
+    for (size_t j = i; j-- > 0 && np < (size_t)o->window && np < 256;) {
+        if (chron[j]->run_id == chron[i]->run_id || !judged(chron[j]))
+            continue;
+        double v = metric_value(chron[j], m);
+        if (!isnan(v))
+            prev[np++] = v;
+    }
+    return rv_band_check(prev, np, REGRESS_MIN_RUNS, o->k, REGRESS_MAD_FLOOR,
+                         metric_value(chron[i], m), metric_dirs[m], b);
+}
+
+enum rv_mark cli_history_peak_band(struct store_history_row *const *chron, size_t i, int window,
+                                   double k, struct rv_band *b)
+{
+    struct regress_opts o = {.window = window, .k = k};
+    return metric_judge(chron, i, &o, MET_PEAK_RPS, b);
+}
+
 /* The regressions of chron[i] (rows of one cell, oldest first) against the
  * up to o->window previous "ok" rows of other runs. Returns how many flags. */
 static size_t row_flags(struct store_history_row *const *chron, size_t i,
@@ -93,19 +118,9 @@ static size_t row_flags(struct store_history_row *const *chron, size_t i,
     if (!judged(r))
         return 0;
     for (int m = 0; m < MET__COUNT; m++) {
-        double prev[256];
-        size_t np = 0;
-        for (size_t j = i; j-- > 0 && np < (size_t)o->window && np < 256;) {
-            if (chron[j]->run_id == r->run_id || !judged(chron[j]))
-                continue;
-            double v = metric_value(chron[j], (enum metric)m);
-            if (!isnan(v))
-                prev[np++] = v;
-        }
         struct rv_band b;
         double x = metric_value(r, (enum metric)m);
-        if (rv_band_check(prev, np, REGRESS_MIN_RUNS, o->k, REGRESS_MAD_FLOOR, x, metric_dirs[m],
-                          &b) == RV_WORSE) {
+        if (metric_judge(chron, i, o, (enum metric)m, &b) == RV_WORSE) {
             out[nf].metric = (enum metric)m;
             out[nf].value = x;
             out[nf].band = b;
@@ -116,21 +131,13 @@ static size_t row_flags(struct store_history_row *const *chron, size_t i,
     return nf;
 }
 
-/* The fingerprints of the runs met so far (store_load_run, cells dropped). */
-struct fp_cache {
-    struct run_record *r;
-    size_t n, cap;
-};
-
-static void fp_cache_free(struct fp_cache *c)
+void cli_fp_cache_free(struct cli_fp_cache *c)
 {
     free(c->r);
     memset(c, 0, sizeof(*c));
 }
 
-/* Run id's record without its cells; NULL when it cannot be read (then its
- * node is unknown, never a change). */
-static const struct run_record *fp_get(struct store *s, struct fp_cache *c, int64_t id)
+const struct run_record *cli_fp_get(struct store *s, struct cli_fp_cache *c, int64_t id)
 {
     for (size_t i = 0; i < c->n; i++)
         if (c->r[i].id == id)
@@ -159,10 +166,35 @@ static const struct run_record *fp_get(struct store *s, struct fp_cache *c, int6
     return out;
 }
 
+int cli_history_node_changed(struct store *s, struct cli_fp_cache *fc,
+                             struct store_history_row *const *chron, size_t i, int window,
+                             char *what, size_t n)
+{
+    if (n)
+        what[0] = '\0';
+    /* A copy: cli_fp_get may move the cache. */
+    const struct run_record *c = cli_fp_get(s, fc, chron[i]->run_id);
+    if (!c)
+        return 0;
+    struct run_record cur = *c;
+    size_t np = 0;
+    for (size_t j = i; j-- > 0 && np < (size_t)window;) {
+        if (chron[j]->run_id == chron[i]->run_id || !judged(chron[j]))
+            continue;
+        np++;
+        const struct run_record *prev = cli_fp_get(s, fc, chron[j]->run_id);
+        if (prev && cli_node_changes(prev, &cur, what, n) > 0)
+            return 1;
+        if (n)
+            what[0] = '\0';
+    }
+    return 0;
+}
+
 /* The flags of chron[i] (row_flags), each marked "node changed" when the run
  * was on another node than one of the previous ok runs its values were judged
  * against (up to o->window of other runs). */
-static size_t judge_row(struct store *s, struct fp_cache *fc,
+static size_t judge_row(struct store *s, struct cli_fp_cache *fc,
                         struct store_history_row *const *chron, size_t i,
                         const struct regress_opts *o, struct flag *out)
 {
@@ -171,22 +203,8 @@ static size_t judge_row(struct store *s, struct fp_cache *fc,
         out[f].node[0] = '\0';
     if (!nf)
         return 0;
-    /* A copy: fp_get may move the cache. */
-    const struct run_record *c = fp_get(s, fc, chron[i]->run_id);
-    struct run_record cur = {0};
-    if (c)
-        cur = *c;
-    char what[256] = "";
-    size_t np = 0;
-    for (size_t j = i; c && j-- > 0 && np < (size_t)o->window;) {
-        if (chron[j]->run_id == chron[i]->run_id || !judged(chron[j]))
-            continue;
-        np++;
-        const struct run_record *prev = fp_get(s, fc, chron[j]->run_id);
-        if (prev && cli_node_changes(prev, &cur, what, sizeof(what)) > 0)
-            break;
-        what[0] = '\0';
-    }
+    char what[256];
+    cli_history_node_changed(s, fc, chron, i, o->window, what, sizeof(what));
     for (size_t f = 0; f < nf; f++)
         snprintf(out[f].node, sizeof(out[f].node), "%s", what);
     return nf;
@@ -283,8 +301,8 @@ int cli_regressions_for_run(struct store *s, int64_t run_id, FILE *out)
     int rc = store_load_run(s, run_id, &run, &e);
     if (rc < 0)
         return rc;
-    struct regress_opts o = {.window = 7, .k = 3};
-    struct fp_cache fc = {0};
+    struct regress_opts o = {.window = CLI_REGRESS_WINDOW, .k = CLI_REGRESS_K};
+    struct cli_fp_cache fc = {0};
     int count = 0;
     for (size_t c = 0; c < run.ncells && count >= 0; c++) {
         int dup = 0;
@@ -318,7 +336,7 @@ int cli_regressions_for_run(struct store *s, int64_t run_id, FILE *out)
         free(rows);
     }
     run_record_free(&run);
-    fp_cache_free(&fc);
+    cli_fp_cache_free(&fc);
     return count;
 }
 
@@ -437,8 +455,8 @@ int cli_cmd_history(int argc, char **argv)
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *store_path = NULL;
-    int64_t limit = 50, window = 7;
-    double k = 3;
+    int64_t limit = 50, window = CLI_REGRESS_WINDOW;
+    double k = CLI_REGRESS_K;
     int json = 0, only_regressions = 0, sparkline = isatty(STDOUT_FILENO), c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "n:h", opts, NULL)) != -1) {
@@ -510,7 +528,7 @@ int cli_cmd_history(int argc, char **argv)
     size_t n = 0;
     struct cell_rows *cells = NULL;
     size_t ncells = 0;
-    struct fp_cache fc = {0};
+    struct cli_fp_cache fc = {0};
     struct err e;
     err_clear(&e);
     /* All rows: the bands of the newest lines need the older ones. */
@@ -595,7 +613,7 @@ int cli_cmd_history(int argc, char **argv)
     }
     rc = CLI_OK;
 out:
-    fp_cache_free(&fc);
+    cli_fp_cache_free(&fc);
     free(flags);
     free(nflags);
     cells_free(cells, ncells);

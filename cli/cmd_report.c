@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "charts.h"
 #include "cli.h"
 #include "headline.h"
 #include "review.h"
@@ -513,164 +514,6 @@ static void html_table(FILE *f, const struct run_record *r, const char *pl)
         fputs("</ul>\n", f);
 }
 
-/* Mean value per user level of cell c: rps (what=0) or p99 (what=1). x and y
- * hold MAX_LEVELS values. */
-static size_t per_level(const struct cell_result *c, int what, double *x, double *y)
-{
-    size_t n = 0, cnt[MAX_LEVELS];
-    for (size_t k = 0; k < c->nphases; k++) {
-        const struct phase_result *p = &c->phases[k];
-        if (!phase_in_search(p))
-            continue; /* load points and held levels are not the ramp */
-        size_t j = 0;
-        while (j < n && x[j] != p->users)
-            j++;
-        if (j == n) {
-            if (n == MAX_LEVELS)
-                continue;
-            x[n] = p->users;
-            y[n] = 0;
-            cnt[n] = 0;
-            n++;
-        }
-        y[j] += what ? p->latency_ms.p99 : p->rps;
-        cnt[j]++;
-    }
-    for (size_t j = 0; j < n; j++)
-        y[j] /= (double)cnt[j];
-    /* sort by users (insertion: few levels) */
-    for (size_t a = 1; a < n; a++)
-        for (size_t b = a; b > 0 && x[b - 1] > x[b]; b--) {
-            double t = x[b];
-            x[b] = x[b - 1];
-            x[b - 1] = t;
-            t = y[b];
-            y[b] = y[b - 1];
-            y[b - 1] = t;
-        }
-    return n;
-}
-
-static void payload_charts(FILE *f, const struct run_record *r, const char *pl, int pi)
-{
-    size_t ns = 0;
-    struct svg_series *s = calloc(r->ncells + 1, sizeof(*s));
-    double(*xs)[MAX_LEVELS] = calloc(r->ncells + 1, sizeof(*xs));
-    double(*ys)[MAX_LEVELS] = calloc(r->ncells + 1, sizeof(*ys));
-    char(*names)[160] = calloc(r->ncells + 1, sizeof(*names));
-    const char **labels = calloc(r->ncells + 1, sizeof(*labels));
-    double *cap = calloc(r->ncells + 1, sizeof(*cap)), *rss = calloc(r->ncells + 1, sizeof(*rss));
-    if (!s || !xs || !ys || !names || !labels || !cap || !rss) {
-        fputs("<p class=\"bad\">out of memory drawing the charts</p>", f);
-        goto out;
-    }
-    for (int what = 0; what < 2; what++) {
-        ns = 0;
-        for (size_t i = 0; i < r->ncells; i++) {
-            const struct cell_result *c = &r->cells[i];
-            if (strcmp(c->payload, pl) || !c->nphases)
-                continue;
-            memset(xs[ns], 0, sizeof(xs[ns]));
-            cell_label(r, i, names[ns], sizeof(names[ns]));
-            s[ns].name = names[ns];
-            s[ns].x = xs[ns];
-            s[ns].y = ys[ns];
-            s[ns].n = per_level(c, what, xs[ns], ys[ns]);
-            ns++;
-        }
-        char id[64], title[200];
-        snprintf(id, sizeof(id), "p%d-%s", pi, what ? "p99" : "rps");
-        snprintf(title, sizeof(title), "%s: %s vs users", pl,
-                 what ? "p99 latency (ms)" : "requests per second");
-        svg_line_chart(f, id, title, "users", what ? "p99 (ms)" : "req/s", s, ns);
-    }
-    size_t nb = 0;
-    for (size_t i = 0; i < r->ncells; i++) {
-        const struct cell_result *c = &r->cells[i];
-        if (strcmp(c->payload, pl) || c->status == CELL_SKIPPED)
-            continue;
-        cell_label(r, i, names[nb], sizeof(names[nb]));
-        labels[nb] = names[nb];
-        cap[nb] = c->nphases ? (c->capacity_users < 0 ? 0 : c->capacity_users) : NAN;
-        double kb = cli_cell_rss_max(c);
-        rss[nb] = kb < 0 ? NAN : kb / 1024.0;
-        nb++;
-    }
-    char id[64], title[200];
-    snprintf(id, sizeof(id), "p%d-capacity", pi);
-    snprintf(title, sizeof(title), "%s: capacity (users without failure)", pl);
-    svg_bar_chart(f, id, title, "users", labels, cap, nb);
-    snprintf(id, sizeof(id), "p%d-rss", pi);
-    snprintf(title, sizeof(title), "%s: server memory (RSS max, MiB)", pl);
-    svg_bar_chart(f, id, title, "MiB", labels, rss, nb);
-out:
-    free(s);
-    free(xs);
-    free(ys);
-    free(names);
-    free(labels);
-    free(cap);
-    free(rss);
-}
-
-/* Peak req/s of the newest `depth` ok runs of each framework of payload pl. */
-static void history_chart(FILE *f, struct store *st, const char *pl, int pi, int depth)
-{
-    struct store_history_row *rows = NULL;
-    size_t n = 0;
-    struct err e;
-    err_clear(&e);
-    if (store_history(st, NULL, pl, 0, &rows, &n, &e)) {
-        fputs("<p class=\"bad\">", f);
-        rv_html_escape(f, e.msg);
-        fputs("</p>", f);
-        return;
-    }
-    /* Frameworks in order of first appearance (newest first). */
-    size_t nfw = 0, cap = 64;
-    struct svg_series s[64];
-    double *xs = calloc(cap * (size_t)depth, sizeof(double));
-    double *ys = calloc(cap * (size_t)depth, sizeof(double));
-    if (!xs || !ys)
-        goto out;
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(rows[i].status, "ok"))
-            continue;
-        size_t k = 0;
-        while (k < nfw && strcmp(s[k].name, rows[i].framework))
-            k++;
-        if (k == nfw) {
-            if (nfw == cap)
-                continue;
-            s[nfw].name = rows[i].framework;
-            s[nfw].x = xs + (size_t)depth * nfw;
-            s[nfw].y = ys + (size_t)depth * nfw;
-            s[nfw].n = 0;
-            nfw++;
-        }
-        if (s[k].n >= (size_t)depth)
-            continue;
-        /* Filled newest first; reversed below. */
-        ((double *)s[k].x)[s[k].n] = (double)rows[i].run_id;
-        ((double *)s[k].y)[s[k].n] = rows[i].peak_rps;
-        s[k].n++;
-    }
-    for (size_t k = 0; k < nfw; k++)
-        for (size_t a = 0, b = s[k].n ? s[k].n - 1 : 0; a < b; a++, b--) {
-            double *x = (double *)s[k].x, *y = (double *)s[k].y, t;
-            t = x[a], x[a] = x[b], x[b] = t;
-            t = y[a], y[a] = y[b], y[b] = t;
-        }
-    char id[64], title[200];
-    snprintf(id, sizeof(id), "p%d-history", pi);
-    snprintf(title, sizeof(title), "%s: peak req/s over runs (newest %d ok runs)", pl, depth);
-    svg_line_chart(f, id, title, "run", "peak req/s", s, nfw);
-out:
-    free(xs);
-    free(ys);
-    free(rows);
-}
-
 static void html_head(FILE *f, const char *title)
 {
     fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -780,6 +623,7 @@ static int write_html(const char *dir, struct store *st, const struct run_record
         html_foot(f);
         return close_out(f, path);
     }
+    cli_charts_heatmap(f, r);
     int pi = 0;
     for (size_t i = 0; i < r->ncells; i++) {
         const char *pl = r->cells[i].payload;
@@ -793,8 +637,7 @@ static int write_html(const char *dir, struct store *st, const struct run_record
         fputs("</h2>\n", f);
         html_table(f, r, pl);
         fputs("<div class=\"charts\">\n", f);
-        payload_charts(f, r, pl, pi);
-        history_chart(f, st, pl, pi, depth);
+        cli_charts_payload(f, st, r, pl, pi, depth);
         fputs("</div></section>\n", f);
         pi++;
     }
@@ -852,9 +695,13 @@ static const char report_usage[] =
     "        min-max; p50/p99 at 50% and 90% of the peak; capacity and held users;\n"
     "        server RSS and CPU at the peak; versions), figures of load-bound (\u2020),\n"
     "        client-bound (\u2021) or noisy (~) phases marked; the seed's table;\n"
-    "        req/s and p99 against users per framework,\n"
-    "        capacity and server memory per framework, and peak req/s over the last\n"
-    "        N runs of each cell\n"
+    "        peak req/s of each framework x payload relative to the best; req/s and\n"
+    "        p99 against users per framework (the median of the repeats, their\n"
+    "        min-max as a band, a log2 axis when users double, bisection probes as\n"
+    "        diamonds, load-bound, client-bound or noisy phases hollow), the latency\n"
+    "        spectrum at 90% of peak (p50 to p99.9), capacity and server memory, and\n"
+    "        each cell's peak req/s over the last N ok runs by date, with the\n"
+    "        regression band of `history` and node changes marked\n"
     "  md    DIR/report.md: the same header and headline tables, one per payload\n"
     "        (--seed: the seed's README tables, figures of the phase at capacity)\n"
     "  csv   per cell DIR/FRAMEWORK_PAYLOAD_stats.csv and _stats_history.csv with\n"

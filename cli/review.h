@@ -63,16 +63,9 @@ void rv_html_escape(FILE *f, const char *s);
  * ticks; returns how many. */
 size_t rv_ticks(double lo, double hi, size_t max_ticks, double *ticks);
 
-/* SVG charts (svg.c): one self-contained <svg> element each, with a viewBox,
- * width 100%, axes with ticks, and a legend; every text is HTML-escaped. Each
- * series is drawn as <g class="series" data-name="NAME">. */
-struct svg_series {
-    const char *name;
-    const double *x, *y; /* n points; NAN y values are left out */
-    size_t n;
-};
-void svg_line_chart(FILE *f, const char *id, const char *title, const char *xlabel,
-                    const char *ylabel, const struct svg_series *s, size_t ns);
+/* A bar chart (svg.c; the report's other charts are in charts.h): one
+ * self-contained <svg> with a viewBox, width 100%, axes with ticks; every text
+ * is HTML-escaped; each bar is drawn as <g class="series" data-name="NAME">. */
 void svg_bar_chart(FILE *f, const char *id, const char *title, const char *ylabel,
                    const char *const *labels, const double *values, size_t n);
 

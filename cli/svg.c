@@ -1,12 +1,15 @@
-/* svg.c - the inline SVG charts of `mfbench report --format html`: line charts
- * with markers and bar charts, each a self-contained <svg> with a viewBox,
- * axes, ticks and a legend. No scripts, no external assets. */
+/* svg.c - the drawing side of the report's inline SVG charts: bar charts, and
+ * a plot area (linear, log2 or "nines" x scale) with axes, ticks, markers and
+ * hatch patterns that charts.c draws on. Each chart is one self-contained
+ * <svg> with a viewBox and width 100%. No scripts, no external assets. */
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
+#include "charts.h"
 #include "review.h"
 
-#define W 560.0
+#define W 440.0 /* narrow, so its 13px text stays legible on a phone */
 #define H 340.0
 #define ML 60.0
 #define MT 36.0
@@ -44,9 +47,9 @@ static void fmt_tick(char *buf, size_t n, double v)
         snprintf(buf, n, "%.6g", v);
 }
 
-/* Axes, grid and tick labels of the plot area [ML, ML+pw] x [MT, MT+ph]. */
-static void axes(FILE *f, double pw, double ph, const double *xt, size_t nxt, const double *yt,
-                 size_t nyt, const char *xlabel, const char *ylabel, int xticks_numeric)
+/* Axes, grid and y tick labels of the plot area [ML, ML+pw] x [MT, MT+ph]. */
+static void axes(FILE *f, double pw, double ph, const double *yt, size_t nyt, const char *xlabel,
+                 const char *ylabel)
 {
     char b[32];
     for (size_t i = 0; i < nyt; i++) {
@@ -59,16 +62,6 @@ static void axes(FILE *f, double pw, double ph, const double *xt, size_t nxt, co
         fprintf(f, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>",
                 ML - 6, y + 4, b);
     }
-    if (xticks_numeric)
-        for (size_t i = 0; i < nxt; i++) {
-            double x = ML + (xt[i] - xt[0]) / (xt[nxt - 1] - xt[0]) * pw;
-            fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>", x,
-                    MT + ph, x, MT + ph + 5);
-            fmt_tick(b, sizeof(b), xt[i]);
-            fprintf(f,
-                    "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>",
-                    x, MT + ph + 18, b);
-        }
     fprintf(f,
             "<line class=\"axis\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
             "stroke=\"#333\"/>",
@@ -86,68 +79,6 @@ static void axes(FILE *f, double pw, double ph, const double *xt, size_t nxt, co
             MT + ph / 2);
     rv_html_escape(f, ylabel);
     fputs("</text>", f);
-}
-
-void svg_line_chart(FILE *f, const char *id, const char *title, const char *xlabel,
-                    const char *ylabel, const struct svg_series *s, size_t ns)
-{
-    open_svg(f, id, "line", title);
-    double x0 = INFINITY, x1 = -INFINITY, y1 = 0;
-    size_t points = 0;
-    for (size_t i = 0; i < ns; i++)
-        for (size_t k = 0; k < s[i].n; k++) {
-            if (!isfinite(s[i].x[k]) || !isfinite(s[i].y[k]))
-                continue;
-            points++;
-            x0 = fmin(x0, s[i].x[k]);
-            x1 = fmax(x1, s[i].x[k]);
-            y1 = fmax(y1, s[i].y[k]);
-        }
-    if (!points) {
-        fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">no data</text>", W / 2,
-                H / 2);
-        close_svg(f);
-        return;
-    }
-    double legend_w = ns > 1 || (ns == 1 && s[0].name && s[0].name[0]) ? 130 : 16;
-    double pw = W - ML - legend_w, ph = H - MT - MB;
-    double xt[16], yt[16];
-    size_t nxt = rv_ticks(x0, x1, 7, xt), nyt = rv_ticks(0, y1 * 1.05, 6, yt);
-    axes(f, pw, ph, xt, nxt, yt, nyt, xlabel, ylabel, 1);
-    double xa = xt[0], xb = xt[nxt - 1], ya = yt[0], yb = yt[nyt - 1];
-    for (size_t i = 0; i < ns; i++) {
-        const char *col = palette[i % NPAL];
-        fputs("<g class=\"series\" data-name=\"", f);
-        rv_html_escape(f, s[i].name ? s[i].name : "");
-        fprintf(f,
-                "\" stroke=\"%s\" fill=\"%s\"><polyline fill=\"none\" stroke-width=\"2\" points=\"",
-                col, col);
-        for (size_t k = 0; k < s[i].n; k++)
-            if (isfinite(s[i].x[k]) && isfinite(s[i].y[k]))
-                fprintf(f, "%.1f,%.1f ", ML + (s[i].x[k] - xa) / (xb - xa) * pw,
-                        MT + ph - (s[i].y[k] - ya) / (yb - ya) * ph);
-        fputs("\"/>", f);
-        for (size_t k = 0; k < s[i].n; k++)
-            if (isfinite(s[i].x[k]) && isfinite(s[i].y[k]))
-                fprintf(f, "<circle class=\"marker\" cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\"/>",
-                        ML + (s[i].x[k] - xa) / (xb - xa) * pw,
-                        MT + ph - (s[i].y[k] - ya) / (yb - ya) * ph);
-        fputs("</g>", f);
-    }
-    if (legend_w > 16) {
-        fputs("<g class=\"legend\">", f);
-        for (size_t i = 0; i < ns && MT + 18.0 * (double)i < H - MB; i++) {
-            double y = MT + 8 + 18.0 * (double)i;
-            fprintf(f,
-                    "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\"/><text "
-                    "x=\"%.1f\" y=\"%.1f\">",
-                    ML + pw + 14, y - 10, palette[i % NPAL], ML + pw + 28, y);
-            rv_html_escape(f, s[i].name ? s[i].name : "");
-            fputs("</text>", f);
-        }
-        fputs("</g>", f);
-    }
-    close_svg(f);
 }
 
 void svg_bar_chart(FILE *f, const char *id, const char *title, const char *ylabel,
@@ -170,7 +101,7 @@ void svg_bar_chart(FILE *f, const char *id, const char *title, const char *ylabe
     double pw = W - ML - 16, ph = H - MT - MB;
     double yt[16];
     size_t nyt = rv_ticks(0, y1 * 1.1, 6, yt); /* room for the value labels */
-    axes(f, pw, ph, NULL, 0, yt, nyt, "", ylabel, 0);
+    axes(f, pw, ph, yt, nyt, "", ylabel);
     double ya = yt[0], yb = yt[nyt - 1], band = pw / (double)n;
     for (size_t i = 0; i < n; i++) {
         double cx = ML + band * ((double)i + 0.5), bw = fmin(band * 0.7, 80);
@@ -207,4 +138,187 @@ void svg_bar_chart(FILE *f, const char *id, const char *title, const char *ylabe
         fputs("</text></g>", f);
     }
     close_svg(f);
+}
+
+/* ---- the plot area of charts.c ---- */
+
+void svg_fmt_num(char *buf, size_t n, double v)
+{
+    fmt_tick(buf, n, v);
+}
+
+const char *svg_color(size_t k)
+{
+    return palette[k % NPAL];
+}
+
+/* Dash patterns of the series lines, so lines differ without colour. */
+static const char *const dashes[] = {"", "9 4", "3 3", "12 3 3 3", "6 2", "1 4"};
+#define NDASH (sizeof(dashes) / sizeof(dashes[0]))
+
+const char *svg_dash(size_t k)
+{
+    return dashes[k % NDASH];
+}
+
+static double scale_x(enum svg_xscale xs, double x)
+{
+    switch (xs) {
+    case SVG_X_LOG2:
+        return x > 0 ? log2(x) : NAN;
+    case SVG_X_NINES:
+        return x < 1 ? -log10(1 - x) : NAN;
+    default:
+        return x;
+    }
+}
+
+void svg_plot_open(struct svg_plot *p, FILE *f, const char *id, const char *kind, const char *title,
+                   double h, double legend_h)
+{
+    p->f = f;
+    p->w = W;
+    p->h = h + legend_h;
+    p->left = ML;
+    p->top = MT;
+    p->pw = W - ML - 24;
+    p->ph = h - MT - MB;
+    p->legend_y = h;
+    fprintf(f,
+            "<figure class=\"chart\"><svg id=\"%s\" class=\"chart %s\" viewBox=\"0 0 %.0f %.0f\" "
+            "width=\"100%%\" preserveAspectRatio=\"xMidYMid meet\" role=\"img\" "
+            "xmlns=\"http://www.w3.org/2000/svg\"><title>",
+            id, kind, p->w, p->h);
+    rv_html_escape(f, title);
+    fprintf(f, "</title><rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" fill=\"#fff\"/>", p->w,
+            p->h);
+    fprintf(f, "<text x=\"%.0f\" y=\"22\" text-anchor=\"middle\" class=\"ttl\">", W / 2);
+    rv_html_escape(f, title);
+    fputs("</text>", f);
+}
+
+void svg_plot_close(struct svg_plot *p)
+{
+    close_svg(p->f);
+}
+
+void svg_plot_range(struct svg_plot *p, enum svg_xscale xs, double x0, double x1, double y0,
+                    double y1)
+{
+    p->xs = xs;
+    p->x0 = scale_x(xs, x0);
+    p->x1 = scale_x(xs, x1);
+    if (!(p->x1 > p->x0))
+        p->x1 = p->x0 + 1;
+    p->y0 = y0;
+    p->y1 = y1 > y0 ? y1 : y0 + 1;
+}
+
+double svg_x(const struct svg_plot *p, double x)
+{
+    return p->left + (scale_x(p->xs, x) - p->x0) / (p->x1 - p->x0) * p->pw;
+}
+
+double svg_y(const struct svg_plot *p, double y)
+{
+    return p->top + p->ph - (y - p->y0) / (p->y1 - p->y0) * p->ph;
+}
+
+void svg_plot_yaxis(struct svg_plot *p, double ymax, const char *ylabel)
+{
+    double yt[16];
+    size_t n = rv_ticks(0, ymax > 0 ? ymax * 1.05 : 1, 6, yt);
+    p->y0 = yt[0];
+    p->y1 = yt[n - 1] > yt[0] ? yt[n - 1] : yt[0] + 1;
+    char b[32];
+    for (size_t i = 0; i < n; i++) {
+        double y = svg_y(p, yt[i]);
+        fmt_tick(b, sizeof(b), yt[i]);
+        fprintf(p->f,
+                "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+                "stroke=\"#ddd\"/><text class=\"tick tick-y\" data-value=\"%.6g\" x=\"%.1f\" "
+                "y=\"%.1f\" text-anchor=\"end\">%s</text>",
+                p->left, y, p->left + p->pw, y, yt[i], p->left - 6, y + 4, b);
+    }
+    fprintf(
+        p->f,
+        "<line class=\"axis\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>"
+        "<line class=\"axis\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>",
+        p->left, p->top + p->ph, p->left + p->pw, p->top + p->ph, p->left, p->top, p->left,
+        p->top + p->ph);
+    fprintf(p->f,
+            "<text class=\"lbl\" transform=\"translate(16 %.1f) rotate(-90)\" "
+            "text-anchor=\"middle\">",
+            p->top + p->ph / 2);
+    rv_html_escape(p->f, ylabel);
+    fputs("</text>", p->f);
+}
+
+void svg_plot_xtick(struct svg_plot *p, double x, const char *label, const char *cls,
+                    const char *attr)
+{
+    double px = svg_x(p, x), y = p->top + p->ph;
+    fprintf(p->f,
+            "<g class=\"%s\" %s><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+            "stroke=\"#333\"/><line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
+            "y2=\"%.1f\" stroke=\"#eee\"/>",
+            cls, attr ? attr : "", px, y, px, y + 5, px, p->top, px, y);
+    if (label && *label) {
+        fprintf(p->f, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", px,
+                y + 18);
+        rv_html_escape(p->f, label);
+        fputs("</text>", p->f);
+    }
+    fputs("</g>", p->f);
+}
+
+void svg_plot_xlabel(struct svg_plot *p, const char *xlabel)
+{
+    fprintf(p->f, "<text class=\"lbl\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
+            p->left + p->pw / 2, p->top + p->ph + 38);
+    rv_html_escape(p->f, xlabel);
+    fputs("</text>", p->f);
+}
+
+void svg_hatch_defs(FILE *f, const char *id, size_t n)
+{
+    /* One hatch angle per series, so overlapping bands differ without colour. */
+    static const int angle[] = {45, -45, 0, 90, 20, -70};
+    fputs("<defs>", f);
+    for (size_t k = 0; k < n; k++)
+        fprintf(f,
+                "<pattern id=\"%s-h%zu\" patternUnits=\"userSpaceOnUse\" width=\"7\" "
+                "height=\"7\" patternTransform=\"rotate(%d)\"><rect width=\"7\" height=\"7\" "
+                "fill=\"%s\" fill-opacity=\"0.10\"/><line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"7\" "
+                "stroke=\"%s\" stroke-width=\"1.6\" stroke-opacity=\"0.45\"/></pattern>",
+                id, k, angle[k % 6], svg_color(k), svg_color(k));
+    fputs("</defs>", f);
+}
+
+void svg_marker(FILE *f, enum svg_shape shape, double x, double y, double r, int hollow,
+                const char *color, const char *attrs)
+{
+    const char *fill = hollow ? "#fff" : color;
+    switch (shape) {
+    case SVG_SQUARE:
+        fprintf(f, "<rect %s x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"", attrs, x - r,
+                y - r, 2 * r, 2 * r);
+        break;
+    case SVG_TRIANGLE:
+        fprintf(f, "<polygon %s points=\"%.1f,%.1f %.1f,%.1f %.1f,%.1f\"", attrs, x, y - r * 1.2,
+                x - r * 1.1, y + r * 0.8, x + r * 1.1, y + r * 0.8);
+        break;
+    case SVG_TRIANGLE_DOWN:
+        fprintf(f, "<polygon %s points=\"%.1f,%.1f %.1f,%.1f %.1f,%.1f\"", attrs, x, y + r * 1.2,
+                x - r * 1.1, y - r * 0.8, x + r * 1.1, y - r * 0.8);
+        break;
+    case SVG_DIAMOND:
+        fprintf(f, "<polygon %s points=\"%.1f,%.1f %.1f,%.1f %.1f,%.1f %.1f,%.1f\"", attrs, x,
+                y - r * 1.3, x + r * 1.3, y, x, y + r * 1.3, x - r * 1.3, y);
+        break;
+    default:
+        fprintf(f, "<circle %s cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\"", attrs, x, y, r);
+        break;
+    }
+    fprintf(f, " fill=\"%s\" stroke=\"%s\" stroke-width=\"1.6\"/>", fill, color);
 }

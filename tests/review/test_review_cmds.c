@@ -559,7 +559,9 @@ static void test_report(const char *db, const char *dir)
     CHECK_CONTAINS(html, "id=\"p0-p99\"");
     CHECK_CONTAINS(html, "id=\"p0-capacity\"");
     CHECK_CONTAINS(html, "id=\"p0-rss\"");
-    CHECK_CONTAINS(html, "id=\"p0-history\"");
+    CHECK_CONTAINS(html, "id=\"p0-history-0\"");
+    CHECK_CONTAINS(html, "id=\"p0-spectrum\"");
+    CHECK_CONTAINS(html, "id=\"heatmap\"");
     CHECK_CONTAINS(html, "data-name=\"flask\"");
     CHECK_CONTAINS(html, "&lt;b&gt;x&amp;y&lt;/b&gt;");
     CHECK(html && !strstr(html, "<b>x"));

@@ -80,8 +80,11 @@ def main():
     check(rc == 0 and "<svg" in dom, f"dump-dom worked: {err[-500:]}")
     svgs = re.findall(r"<svg\b[^>]*>", dom)
     charts = [s for s in svgs if 'class="chart' in s]
-    # 2 payloads x (rps, p99, capacity, rss, history)
-    check(len(charts) == 10, f"10 charts, got {len(charts)}")
+    # the heatmap, then per payload rps, p99, spectrum, capacity, rss and a history per cell
+    ids = re.findall(r'<svg[^>]*\bid="([^"]+)"', " ".join(charts))
+    want = ["heatmap"] + [f"p{i}-{k}" for i in (0, 1)
+                          for k in ("rps", "p99", "spectrum", "capacity", "rss", "history-0")]
+    check(all(w in ids for w in want), f"the charts {want}, got {ids}")
     for s in charts:
         check(re.search(r'viewBox="0 0 \d+ \d+"', s) is not None, f"viewBox on {s}")
         check('width="100%"' in s, f"width 100% on {s}")
@@ -91,11 +94,11 @@ def main():
         names = re.findall(r'<g class="series" data-name="([^"]*)"', rps.group(0))
         check(names[:2] == ["flask", "bottle"] and "&lt;b&gt;x&amp;y&lt;/b&gt;" in names,
               f"series per framework, escaped: {names}")
-        check(len(re.findall(r'<circle class="marker"', rps.group(0))) >= 8, "markers")
+        check(len(re.findall(r'class="pt[ "]', rps.group(0))) >= 8, "markers")
         check("<polyline" in rps.group(0), "lines")
         check(rps.group(0).count('class="tick"') >= 6, "ticks")
         check('class="legend"' in rps.group(0), "a legend")
-    hist = re.search(r'<svg[^>]*id="p0-history".*?</svg>', dom, re.S)
+    hist = re.search(r'<svg[^>]*id="p0-history-0".*?</svg>', dom, re.S)
     check(hist is not None and 'data-name="flask"' in hist.group(0), "history lines")
     check("<b>x" not in dom, "the framework name is escaped")
 
