@@ -74,13 +74,14 @@ for n in $names; do
     control) max_len=4096 ;;
     config) max_len=16384 seeds="$seeds tests/config/fuzz tests/config/good tests/config/bad" ;;
   esac
+  dict="tests/fuzz/$n/dict" # tokens of the format, for the mutator
   log="$build/fuzz-$n.log"
   before=$(ls "$findings/$n" | wc -l)
   echo "== fuzz_$n: ${secs}s, corpus $work, findings $findings/$n" >&2
   # shellcheck disable=SC2086 # FUZZ_ARGS and seeds are lists of words
   "$build/tests/fuzz/fuzz_$n" -max_total_time="$secs" -timeout=10 -rss_limit_mb=1024 \
-    -max_len="$max_len" -print_final_stats=1 -artifact_prefix="$findings/$n/" ${FUZZ_ARGS:-} \
-    "$work" $seeds >"$log" 2>&1
+    -max_len="$max_len" -dict="$dict" -print_final_stats=1 -artifact_prefix="$findings/$n/" \
+    ${FUZZ_ARGS:-} "$work" $seeds >"$log" 2>&1
   rc=$?
   after=$(ls "$findings/$n" | wc -l)
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
