@@ -2,6 +2,7 @@
  * libuv's thread pool and swapped in on the loop (running and queued jobs keep the
  * one they started with); SIGTERM/SIGINT drop the queue, stop the running job (it
  * ends "interrupted") and arm a deadline that forces the exit. */
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>

@@ -1,13 +1,44 @@
 /* fuzz_config.c - libFuzzer harness for the matrix loader (config/config.c,
  * cfg_load_string): any bytes load or fail cleanly with file:line:col. A matrix
  * that loads resolves every framework under no profile and under each of its
- * profiles, selects its cells, and frees without a leak (what `check` and `run`
- * do next with it). The same rules as tests/config/test_config_fuzz.c. */
+ * profiles, gets a bounded worst-case estimate quickly, selects its cells, and
+ * frees without a leak (what `check` and `run` do next with it). The same rules
+ * as tests/config/test_config_fuzz.c, and more. */
 #include <errno.h>
 #include <string.h>
 
 #include "config.h"
 #include "fuzz.h"
+#include "search.h"
+
+/* The worst-case estimate `check --json` and the daemon make of a cell (the
+ * plans as exec/exec.c fills them): bounded, and quick for any range. */
+static void check_estimate(const struct cfg_settings *s)
+{
+    struct search_plan p = {.start = s->users.start,
+                            .step = s->users.step,
+                            .max = s->users.max,
+                            .factor = s->users.factor,
+                            .refine_pct = s->refine_pct,
+                            .refine_abs = s->refine_abs,
+                            .repeats = s->repeats,
+                            .max_repeats = s->max_repeats,
+                            .spread_pct = s->spread_pct};
+    int n = search_max_probes(&p);
+    FUZZ_ASSERT(n >= 1 && n <= 100001);
+    FUZZ_ASSERT(search_repeats_most(&p) >= 1);
+    if (s->held.on) {
+        struct search_plan h = {.start = s->held.users.start,
+                                .step = s->held.users.start,
+                                .max = s->held.users.max,
+                                .factor = s->held.users.factor > 1 ? s->held.users.factor : 2,
+                                .refine_pct = s->refine_pct,
+                                .refine_abs = s->refine_abs,
+                                .repeats = 1};
+        n = search_max_probes(&h);
+        FUZZ_ASSERT(n >= 1 && n <= 100001);
+    }
+}
 
 static void check_loaded(const struct cfg_matrix *m)
 {
@@ -29,6 +60,7 @@ static void check_loaded(const struct cfg_matrix *m)
                 FUZZ_ASSERT(s.duration_ms > 0 && s.warmup_ms >= 0 && s.warmup_ms < s.duration_ms);
                 FUZZ_ASSERT(s.spawn_rate > 0 && s.pipeline >= 1);
                 FUZZ_ASSERT(s.users.start >= 1 && s.users.start <= s.users.max);
+                check_estimate(&s);
             }
             err_clear(&e);
         }
