@@ -23,6 +23,9 @@
 #define DMN_MAX_CLIENTS 64
 #define DMN_MAX_CLIENTS_PER_UID 16
 #define DMN_CLIENT_IDLE_TIMEOUT_S 10
+/* After SIGTERM the running job has this long to stop before the forced exit
+ * (systemd's TimeoutStopSec, 15 s, is longer). */
+#define DMN_STOP_DEADLINE_MS 8000
 
 /* A loaded matrix; jobs hold a reference so SIGHUP can swap it under them. */
 struct mref {
@@ -84,7 +87,10 @@ struct daemon {
     size_t nrecent;
     char *events[DMN_MAX_EVENTS];
     size_t nevents;
-    int stopping;    /* SIGTERM/SIGINT: the running job ends "interrupted" */
+    int stopping; /* SIGTERM/SIGINT: the running job ends "interrupted" */
+    /* The process group of the server the running cell started (0 = none), set by
+     * the executor: the forced stop kills it when the node is local. */
+    atomic_long server_pgid;
     int worker_done; /* the worker has returned */
     atomic_int cancel;
 
@@ -94,6 +100,9 @@ struct daemon {
     uv_timer_t idle_sweep;      /* closes idle clients */
     uint64_t idle_timeout_ms;   /* DMN_CLIENT_IDLE_TIMEOUT_S unless a test set it */
     size_t max_clients_per_uid; /* DMN_MAX_CLIENTS_PER_UID unless a test set it */
+    int reloading;              /* a SIGHUP's parse is on the thread pool */
+    uint64_t reload_delay_ms;   /* tests: the reload's parse first sleeps this long */
+    uint64_t stop_deadline_ms;  /* DMN_STOP_DEADLINE_MS unless a test set it */
 };
 
 /* Records a handle uv_*_init() opened, so that dmn__close_all() closes it. */
@@ -163,9 +172,6 @@ MF_MUST_CHECK int dmn__signals_init(struct daemon *d, struct err *e);
 MF_MUST_CHECK int dmn__recover_runs(struct daemon *d, struct err *e);
 /* Stops a server left on the node (the worker, before its first job). */
 void dmn__recover_node(struct daemon *d);
-/* The forced stop: marks running runs interrupted and stops the node's server
- * with handles of its own; sets the counts for the log. */
-void dmn__recover_forced(struct daemon *d, int *runs, int *servers);
 
 /* ---- jobs.c: the worker thread ---- */
 

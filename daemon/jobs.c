@@ -319,6 +319,9 @@ static void run_job(struct daemon *d, struct dmn_job *job)
                          .targets_dir = d->targets_dir,
                          .store = d->store,
                          .cancel = &d->cancel,
+                         /* A local server's group, for the forced stop's kill(). */
+                         .server_pgid =
+                             m->node.transport == CFG_TRANSPORT_LOCAL ? &d->server_pgid : NULL,
                          .on_event = on_exec_event,
                          .arg = &jc};
     double job_max_s = 0;

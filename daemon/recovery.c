@@ -1,6 +1,6 @@
-/* recovery.c - what an earlier mfbenchd that was killed left behind: runs still
- * marked running in the store (marked interrupted at startup) and a server still
- * up on the node (stopped before the first job); also the forced stop's cleanup. */
+/* recovery.c - what an earlier mfbenchd that was killed (or forced to stop) left
+ * behind: runs still marked running in the store (marked interrupted at startup)
+ * and a server still up on the node (stopped before the first job). */
 #include "daemon_int.h"
 
 int dmn__recover_runs(struct daemon *d, struct err *e)
@@ -42,29 +42,4 @@ void dmn__recover_node(struct daemon *d)
     uv_mutex_lock(&d->mu);
     dmn__mref_put(mr);
     uv_mutex_unlock(&d->mu);
-}
-
-void dmn__recover_forced(struct daemon *d, int *runs, int *servers)
-{
-    struct store *s = NULL;
-    struct node *node = NULL;
-    struct err e;
-    err_clear(&e);
-    *runs = *servers = 0;
-    if (store_open(d->store_path, &s, &e) == 0) {
-        /* Best effort, we are leaving; the next start's recovery repeats it. */
-        if (store_mark_interrupted(s, runs, &e) != 0)
-            dmn__log(3, "event=store_error error=%s", dmn__kv(e.msg, (char[1024]){0}, 1024));
-        store_close(s);
-    }
-    uv_mutex_lock(&d->mu);
-    const struct cfg_matrix *m = d->matrix->m;
-    uv_mutex_unlock(&d->mu);
-    struct dmn_exec x = {.matrix = m};
-    if (node_open(&m->node, &node, &e) == 0) {
-        x.node = node;
-        if (dmn_cleanup_node(&x, servers, &e) != 0)
-            dmn__log(3, "event=node_error error=%s", dmn__kv(e.msg, (char[1024]){0}, 1024));
-        node_close(node);
-    }
 }

@@ -38,6 +38,13 @@ static void logf_(struct dmn_exec *x, int level, const char *fw, const char *pl,
     emit(x, &ev);
 }
 
+/* Tells the caller (the daemon's forced stop) which process group is up, 0 = none. */
+static void publish_pgid(struct dmn_exec *x, long pgid)
+{
+    if (x->server_pgid)
+        atomic_store(x->server_pgid, pgid);
+}
+
 static int cancelled(const struct dmn_exec *x)
 {
     return x->cancel && atomic_load(x->cancel);
@@ -775,6 +782,7 @@ static int server_fresh(struct cell_ctx *k, struct cell_result *c)
                   k->cerr.msg);
         err_clear(&k->cerr);
         k->server_up = 0;
+        publish_pgid(x, 0);
     }
     /* A server left by an earlier, killed mfbench on this port. */
     int stale = 0;
@@ -790,6 +798,7 @@ static int server_fresh(struct cell_ctx *k, struct cell_result *c)
         return 1;
     }
     k->server_up = 1;
+    publish_pgid(x, k->srv.pid);
     if (k->srv.warning[0])
         logf_(x, 4, k->fw->name, k->pl->name, "%s", k->srv.warning);
     struct probe_expect pe = {.body = k->body,
@@ -1431,6 +1440,7 @@ out:
         if (node_server_stop(x->node, &k.srv, STOP_GRACE_MS, &e2) != 0)
             logf_(x, 3, fw->name, pl->name, "stopping the server: %s", e2.msg);
     }
+    publish_pgid(x, 0);
     buf_free(&cmd);
     buf_free(&body);
     return rc;

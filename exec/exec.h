@@ -44,6 +44,9 @@ struct dmn_exec {
     struct store *store;             /* may be NULL: nothing stored */
     int64_t run_id;
     const atomic_int *cancel; /* nonzero: stop the cell (measured phases kept) */
+    /* May be NULL. Holds the process group of the server while one is up, else 0:
+     * the daemon's forced stop kills a local server with it, without any I/O. */
+    atomic_long *server_pgid;
     void (*on_event)(void *arg, const struct dmn_event *ev);
     void *arg;
     /* Filled by dmn_prepare_node(): node facts the sampler needs. */

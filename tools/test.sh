@@ -1,7 +1,8 @@
 #!/bin/sh
 # test.sh - README command 2: install what is missing, build twice (plain, and
 # with AddressSanitizer + UndefinedBehaviorSanitizer), run every suite in both,
-# and end with one line "N passed, N failed, N skipped". Exit status 1 on any failure.
+# run each libFuzzer harness for a bounded time (tools/fuzz.sh), and end with
+# one line "N passed, N failed, N skipped". Exit status 1 on any failure.
 # A build that does not set up or compile counts as one failed test; so does a
 # build that ran no test, a missing test log, and each sanitizer report.
 # MFBENCH_TEST_ARGS (optional) is passed to `meson test`: test names or --suite X.
@@ -59,6 +60,16 @@ unset ASAN_OPTIONS UBSAN_OPTIONS
 for f in "$san"/*; do
   [ -f "$f" ] && results="$results sanitize~$f"
 done
+
+# The fuzzers (tools/fuzz.sh: clang, ASan+UBSan, folder build-fuzz), FUZZ_SECONDS
+# (default 20) each; each counts as one test: a finding fails it, a build that
+# fails fails all three, and no result line (bad FUZZ_SECONDS) fails the suite.
+# FUZZ_SECONDS=0 leaves them out.
+if [ "${FUZZ_SECONDS:-20}" != 0 ]; then
+  rm -f build-fuzz.results.json
+  FUZZ_RESULTS=build-fuzz.results.json tools/fuzz.sh "${FUZZ_SECONDS:-20}"
+  results="$results fuzz=build-fuzz.results.json"
+fi
 
 # One closing line for CI, counted from meson's own JSON logs.
 # shellcheck disable=SC2086 # one argument per suite result

@@ -24,8 +24,9 @@ daemon_matrix() {
   fi
 }
 
-start_daemon() { # [matrix file]
-  "$MFBENCHD" -m "${1:-$T/m.yaml}" --store "$DB" --socket "$SOCK" 2>>"$T/daemon.log" &
+start_daemon() { # [matrix file]; DAEMON_ARGS: more options (words)
+  # shellcheck disable=SC2086 # DAEMON_ARGS is a list of words
+  "$MFBENCHD" -m "${1:-$T/m.yaml}" --store "$DB" --socket "$SOCK" ${DAEMON_ARGS:-} 2>>"$T/daemon.log" &
   DPID=$!
   poll_until 10 test -S "$SOCK" || { bad "daemon did not start: $(tail -5 "$T/daemon.log")"; return 1; }
 }
