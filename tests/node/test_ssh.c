@@ -1,6 +1,6 @@
 /* test_ssh.c - the ssh transport against a real sshd on 127.0.0.1 (the fixture
- * tests/fixtures/sshd-node.sh, given as argv[1]): exec, timeouts, files, tree
- * sync, host key and auth failures, and a server's whole life on the node. */
+ * tests/fixtures/sshd-node.sh, given as argv[1]): the workdir rules, exec, timeouts,
+ * files, tree sync, host key and auth failures, and a server's whole life on the node. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -14,6 +14,7 @@
 #include "node.h"
 #include "t.h"
 #include "node_test.h"
+#include "workdir_test.h"
 
 static char tmpdir[256];
 static const char *fixture;
@@ -409,6 +410,11 @@ int main(int argc, char **argv)
     }
     CHECK_STR(n->host, "127.0.0.1");
     CHECK_STR(n->ops->name, "ssh");
+    /* The workdir rules, checked on the node by its shell (the node is this machine). */
+    char wbase[300];
+    snprintf(wbase, sizeof wbase, "%s/wd", tmpdir);
+    CHECK_INT(mkdir(wbase, 0700), ==, 0);
+    check_workdir_rules(n, wbase);
     test_exec(n);
     test_sync(n);
     test_refusals();
