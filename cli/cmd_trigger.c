@@ -35,6 +35,13 @@ static int conn_open(struct conn *c, const char *explicit_path)
                 sizeof(c->path) - 1);
         return CLI_USAGE;
     }
+    /* A socket in another user's folder may be theirs, answering for the daemon. */
+    struct err e;
+    err_clear(&e);
+    if (dmn_socket_dir_check(c->path, 1, &e) != 0) {
+        fprintf(stderr, "mfbench: %s\n", e.msg);
+        return CLI_FAILED;
+    }
     c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (c->fd < 0) {
         fprintf(stderr, "mfbench: socket: %s\n", strerror(errno));

@@ -120,6 +120,18 @@ char *mf_strdup(const char *s);
 /* Reads a whole file (capped at max bytes) into b. 0 or negative errno with e set. */
 MF_MUST_CHECK int mf_read_file(const char *path, size_t max, struct buf *b, struct err *e);
 
+/* Folders mfbench trusts (trust.c). mf_dir_check: path (lstat, never followed) is a
+ * folder owned by the effective uid, or by one of also_ok[0..n_also), and not writable
+ * by group or others; else -EPERM with "WHAT PATH: owned by uid N (NAME) (not you, uid
+ * M) and mode 0777: refusing (not yours, writable by others)" (a symbolic link: -EPERM;
+ * not a folder: -ENOTDIR; missing: -ENOENT). */
+MF_MUST_CHECK int mf_dir_check(const char *what, const char *path, const unsigned *also_ok,
+                               size_t n_also, struct err *e);
+/* Makes the absolute path a trusted folder: creates it and its missing parents with mode
+ * 0700, refuses when a folder above it (real path) is neither ours nor root's or may be
+ * written by others without the sticky bit, then mf_dir_check(path). */
+MF_MUST_CHECK int mf_dir_make_trusted(const char *what, const char *path, struct err *e);
+
 /* The one quantile: q in [0,1] of sorted[0..n) by linear interpolation between
  * order statistics (numpy's default, R's type 7). NAN when n is 0. */
 double mf_quantile(const double *sorted, size_t n, double q);

@@ -135,7 +135,7 @@ struct cfg_node {
     char *user;
     char *identity;             /* private key path, ~ expanded */
     char *known_hosts;          /* default ~/.ssh/known_hosts */
-    char *workdir;              /* default /tmp/mfbench-node */
+    char *workdir;              /* NULL: the per-user default, resolved on the node */
     char *cpus;                 /* server CPUs for taskset, default "1"; NULL/"" = no pinning */
     int64_t nofile;             /* ulimit -n for the server, default 999999 */
     char *python;               /* default /usr/bin/python3 */
@@ -239,7 +239,7 @@ enum cfg_type {
     CFG_T_MAP,     /* a mapping of further keys (entries named "this.sub") */
     CFG_T_STR,     /* a string without control characters; stored as a malloc'd char * */
     CFG_T_NAME,    /* [a-z0-9][a-z0-9_.-]*, at most 64 characters; char * */
-    CFG_T_ABSPATH, /* a string starting with /; char * */
+    CFG_T_ABSPATH, /* a string starting with / or ~/ (the home folder); char * */
     CFG_T_INT,     /* integer in [min, max]; int or int64_t (by size) */
     CFG_T_NUM,     /* finite number in [fmin, fmax] ((fmin, fmax] with CFG_K_MIN_OPEN); double */
     CFG_T_PCT,     /* percentage "5%" or 5, in (fmin, fmax]; double */

@@ -72,8 +72,15 @@ const struct cfg_key cfg_keys[] = {
      .help = "SSH private key file; a leading ~/ is replaced by $HOME.", AT(cfg_node, identity)},
     {.scope = S_NODE, .name = "known_hosts", .type = CFG_T_STR, .def = "~/.ssh/known_hosts",
      .help = "Host keys the node is checked against; ~/ expanded.", AT(cfg_node, known_hosts)},
-    {.scope = S_NODE, .name = "workdir", .type = CFG_T_ABSPATH, .def = "/tmp/mfbench-node",
-     .help = "Absolute folder on the node for targets, virtual environments and logs.",
+    {.scope = S_NODE, .name = "workdir", .type = CFG_T_ABSPATH, .flags = CFG_K_DOC_DEF,
+     .def = "per user: local node: $STATE_DIRECTORY/node (the service), else "
+            "$XDG_RUNTIME_DIR/mfbench/node, else ~/.cache/mfbench/node; ssh node: "
+            "~/.cache/mfbench/node of the ssh user",
+     .help = "Folder on the node for targets, virtual environments and logs: absolute, or ~/PATH "
+             "in the home folder of the user on the node. It must "
+             "be owned by the user mfbench runs as (the ssh user on an ssh node), writable by "
+             "no one else, not a symbolic link, and below folders only that user or root can "
+             "change; a missing one is created with mode 0700.",
      AT(cfg_node, workdir)},
     {.scope = S_NODE, .name = "cpus", .type = CFG_T_CPUS, .def = "1",
      .help = "CPUs the server is pinned to.", AT(cfg_node, cpus)},
@@ -342,7 +349,7 @@ const char *cfg_key_type(const struct cfg_key *k)
     case CFG_T_NAME:
         return "name";
     case CFG_T_ABSPATH:
-        return "absolute path";
+        return "absolute path or ~/PATH";
     case CFG_T_INT:
         return (k->flags & CFG_K_AUTO) ? "integer or auto" : "integer";
     case CFG_T_NUM:
@@ -621,8 +628,9 @@ int cfg__key_parse_at(const struct cfg_key *k, const char *path, const char *tex
             if ((unsigned char)*p < 0x20 || *p == 0x7f)
                 return BADF("%s must not contain control characters (byte 0x%02x at %zu)", path,
                             (unsigned char)*p, (size_t)(p - text) + 1);
-        if (k->type == CFG_T_ABSPATH && text[0] != '/')
-            return BADF("%s must be an absolute path, got '%s'", path, text);
+        if (k->type == CFG_T_ABSPATH && text[0] != '/' && !(text[0] == '~' && text[1] == '/'))
+            return BADF("%s must be an absolute path (or ~/PATH, in the home folder), got '%s'",
+                        path, text);
         break;
     case CFG_T_CPUS: {
         char why[160];

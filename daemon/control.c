@@ -4,12 +4,39 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
+
+int dmn_socket_dir_check(const char *sock_path, int client, struct err *e)
+{
+    char dir[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
+    if (mf_strlcpy(dir, sock_path, sizeof(dir)) >= sizeof(dir))
+        return err_set(e, -ENAMETOOLONG, "socket path too long: %.200s", sock_path);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        mf_strlcpy(dir, ".", sizeof(dir));
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    struct stat st;
+    if (lstat(dir, &st) != 0 && errno == ENOENT)
+        return 0;
+    unsigned ok[2] = {0, 0};
+    size_t nok = 1;
+    if (client && strcmp(dir, DMN_SYSTEM_SOCKET_DIR) == 0) {
+        struct passwd pw, *res = NULL;
+        char tmp[1024];
+        if (getpwnam_r(DMN_SERVICE_USER, &pw, tmp, sizeof(tmp), &res) == 0 && res)
+            ok[nok++] = (unsigned)res->pw_uid;
+    }
+    return mf_dir_check("socket folder", dir, ok, nok, e);
+}
 
 void dmn_request_free(struct dmn_request *r)
 {

@@ -10,6 +10,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common.h"
+
 /* One request line, without its newline; longer lines are refused and the
  * connection closed. */
 #define DMN_CTL_MAX_LINE (64 * 1024)
@@ -44,5 +46,19 @@ static inline const char *dmn_socket_path(const char *explicit_path, char *buf, 
         return NULL;
     return buf;
 }
+
+/* The system daemon's socket folder (mfbenchd.service: RuntimeDirectory=mfbench) and
+ * its service user. */
+#define DMN_SYSTEM_SOCKET_DIR "/run/mfbench"
+#define DMN_SERVICE_USER "mfbench"
+
+/* Checks the folder of sock_path before the daemon binds there (client 0) or a client
+ * connects (client 1), so that no other user can have put a socket of theirs there: a
+ * real folder (lstat), owned by this user or root (a client also accepts the service
+ * user's DMN_SYSTEM_SOCKET_DIR), writable by neither group nor others. A missing folder
+ * passes (the daemon creates it; a client then finds no daemon). 0, or -EPERM/-ENOTDIR
+ * with "socket folder PATH: owned by uid N (not you, uid M) and mode 0777: refusing
+ * (not yours, writable by others)". */
+MF_MUST_CHECK int dmn_socket_dir_check(const char *sock_path, int client, struct err *e);
 
 #endif

@@ -34,7 +34,7 @@ void dmn__recover_node(struct daemon *d)
             dmn__log(4, "event=cleanup_failed error=%s", dmn__kv(e.msg, (char[1024]){0}, 1024));
         else if (found)
             dmn__log(4, "event=stale_server_stopped workdir=%s",
-                     dmn__kv(mr->m->node.workdir, (char[1100]){0}, 1100));
+                     dmn__kv(node_workdir(node), (char[1100]){0}, 1100));
         node_close(node);
     } else {
         dmn__log(4, "event=node_unreachable error=%s", dmn__kv(e.msg, (char[1024]){0}, 1024));

@@ -275,6 +275,10 @@ int dmn__listen(struct daemon *d, struct err *e)
         if (mkdir(dir, 0750) != 0 && errno != EEXIST)
             return err_set(e, -errno, "cannot create %s: %s", dir, strerror(errno));
     }
+    /* Another user's folder (a pre-made /tmp/mfbench-UID) could swap our socket for theirs. */
+    int rc = dmn_socket_dir_check(path, 0, e);
+    if (rc)
+        return rc;
     int fd = socket(AF_UNIX, SOCK_STREAM, 0);
     if (fd >= 0) {
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -285,7 +289,7 @@ int dmn__listen(struct daemon *d, struct err *e)
             return err_set(e, -EADDRINUSE, "another mfbenchd is listening on %s", path);
     }
     unlink(path);
-    int rc = uv_pipe_init(&d->loop, &d->server, 0);
+    rc = uv_pipe_init(&d->loop, &d->server, 0);
     if (rc)
         return err_set(e, rc, "uv_pipe_init(%s): %s", path, uv_strerror(rc));
     d->server_open = 1;

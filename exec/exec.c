@@ -140,8 +140,8 @@ static void set_error(struct cell_result *c, enum cell_status st, const char *fm
 /* The node's facts, one "key=value" line each, read by key: a probe that
  * fails (no such file, no lscpu, no cpufreq) prints an empty value and the
  * others still count. The CPU model is /proc/cpuinfo's "model name" (x86),
- * else lscpu's (ARM); the governor is that of the server's first CPU. The
- * workdir is made last: its failure is the command's exit status. */
+ * else lscpu's (ARM); the governor is that of the server's first CPU. (The
+ * workdir is made and checked before, by node_workdir_open.) */
 static int node_facts_cmd(struct buf *cmd, const struct cfg_node *nc)
 {
     int rc = 0;
@@ -168,9 +168,7 @@ static int node_facts_cmd(struct buf *cmd, const struct cfg_node *nc)
     cmd_quote(&rc, cmd, nc->python && nc->python[0] ? nc->python : "python3");
     cmd_puts(&rc, cmd,
              " -c 'import platform;print(platform.python_version())' 2>/dev/null </dev/null)\"; "
-             "echo \"loadavg=$(cut -d ' ' -f 1 /proc/loadavg 2>/dev/null)\"; mkdir -p ");
-    cmd_quote(&rc, cmd, nc->workdir);
-    cmd_puts(&rc, cmd, " && echo workdir-ok");
+             "echo \"loadavg=$(cut -d ' ' -f 1 /proc/loadavg 2>/dev/null)\"");
     return rc;
 }
 
@@ -207,6 +205,11 @@ int dmn_prepare_node(struct dmn_exec *x, struct run_record *run, struct err *e)
     int rc;
     char dir[1024];
 
+    /* The workdir first: nothing is put on the node before it is known to be ours. */
+    rc = node_workdir_open(x->node, nc->workdir, e);
+    if (rc)
+        goto fail;
+    const char *wd = node_workdir(x->node);
     rc = node_facts_cmd(&cmd, nc);
     if (rc) {
         err_set(e, rc, "out of memory");
@@ -241,13 +244,13 @@ int dmn_prepare_node(struct dmn_exec *x, struct run_record *run, struct err *e)
         }
     }
 
-    rc = node_sampler_install(x->node, nc->workdir, e);
+    rc = node_sampler_install(x->node, wd, e);
     if (rc)
         goto fail;
 
     if (x->targets_dir) {
         int uploaded = 0;
-        snprintf(dir, sizeof(dir), "%s/targets", nc->workdir);
+        snprintf(dir, sizeof(dir), "%s/targets", wd);
         rc = node_sync_tree(x->node, x->targets_dir, dir, &uploaded, e);
         if (rc)
             goto fail;
@@ -265,7 +268,7 @@ int dmn_prepare_node(struct dmn_exec *x, struct run_record *run, struct err *e)
         else
             snprintf(local, sizeof(local), "%s/%s", x->matrix->dir, fw->dir);
         int uploaded = 0;
-        snprintf(dir, sizeof(dir), "%s/user/%s", nc->workdir, fw->name);
+        snprintf(dir, sizeof(dir), "%s/user/%s", wd, fw->name);
         rc = node_sync_tree(x->node, local, dir, &uploaded, e);
         if (rc)
             goto fail;
@@ -291,7 +294,7 @@ struct cell_paths {
 static void cell_paths(const struct dmn_exec *x, const struct cfg_framework *fw,
                        struct cell_paths *p)
 {
-    const char *wd = x->matrix->node.workdir;
+    const char *wd = node_workdir(x->node);
     if (fw->dir)
         snprintf(p->dir, sizeof(p->dir), "%s/user/%s", wd, fw->name);
     else
@@ -350,7 +353,7 @@ static int expand_start(const struct dmn_exec *x, const struct cfg_framework *fw
         else if (IS("name"))
             v = fw->name;
         else if (IS("workdir"))
-            v = nc->workdir;
+            v = node_workdir(x->node);
 #undef IS
         if (!v)
             return err_set(e, -EINVAL,
@@ -531,7 +534,7 @@ static int venv_script(const struct dmn_exec *x, const struct cell_paths *p, int
     rc = rc ? rc : buf_puts(cmd, "; py=");
     rc = rc ? rc : buf_shquote(cmd, nc->python);
     rc = rc ? rc : buf_puts(cmd, "; w=");
-    rc = rc ? rc : buf_shquote(cmd, nc->workdir);
+    rc = rc ? rc : buf_shquote(cmd, node_workdir(x->node));
     rc = rc ? rc : buf_puts(cmd, "\nmkdir -p \"$w/venvs\" \"$w/run\" \"$w/logs\" || exit 2\n");
     if (site) {
         rc = rc ? rc : buf_printf(cmd, "want=site-%s\n", sha);
@@ -931,7 +934,7 @@ static int run_phase_spec(struct cell_ctx *k, struct cell_result *c, const struc
         emit(x, &ev);
     }
     long sampler_pid = 0;
-    if (node_sampler_start(x->node, x->matrix->node.workdir, k->srv.pid, x->matrix->node.cpus,
+    if (node_sampler_start(x->node, node_workdir(x->node), k->srv.pid, x->matrix->node.cpus,
                            k->p.samples, (ps->duration_ms + st->timeout_ms) / 1000 + 5,
                            cmd_timeout(x), &sampler_pid, &k->cerr) != 0) {
         logf_(x, 4, k->fw->name, k->pl->name, "server sampler not started: %s", k->cerr.msg);
@@ -1449,6 +1452,10 @@ out:
 int dmn_cleanup_node(struct dmn_exec *x, int *found, struct err *e)
 {
     char pidfile[1100];
-    snprintf(pidfile, sizeof(pidfile), "%s/run/server.pid", x->matrix->node.workdir);
+    /* A pid file is only believed in a workdir that passed the checks. */
+    int rc = node_workdir_open(x->node, x->matrix->node.workdir, e);
+    if (rc)
+        return rc;
+    snprintf(pidfile, sizeof(pidfile), "%s/run/server.pid", node_workdir(x->node));
     return node_server_stop_pidfile(x->node, pidfile, STOP_GRACE_MS, found, e);
 }

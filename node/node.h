@@ -35,6 +35,10 @@ struct node_ops {
      * command's stdin, then EOF. Used for tar streams and put_file. */
     int (*exec_in)(struct node *n, const char *cmd, const void *in, size_t in_len,
                    int64_t timeout_ms, struct buf *out, int *status, struct err *e);
+    /* Resolves the workdir on the node (path NULL or "": the per-user default, see
+     * node_workdir_open), creates what is missing of it and of node__workdir_subdirs
+     * (mode 0700) and checks them; the absolute path into out. */
+    int (*workdir)(struct node *n, const char *path, char *out, size_t outn, struct err *e);
 };
 
 struct node {
@@ -43,6 +47,7 @@ struct node {
     char host[256];             /* address load goes to */
     uint64_t bytes_uploaded;    /* counters for tests and logs */
     uint64_t files_uploaded;
+    char workdir[1024]; /* set by node_workdir_open(); "" before */
     void *impl;
 };
 
@@ -68,6 +73,25 @@ MF_MUST_CHECK int node_exec_ok(struct node *n, const char *cmd, int64_t timeout_
  * *uploaded is set to 1 when files were sent. */
 MF_MUST_CHECK int node_sync_tree(struct node *n, const char *local_dir, const char *remote_dir,
                                  int *uploaded, struct err *e);
+
+/* The workdir: where targets, virtual environments, logs and pid files live on the node.
+ * Resolves cfg_workdir, or when it is NULL or "" the per-user default: local node:
+ * $STATE_DIRECTORY/node (the systemd service's own state folder), else
+ * $XDG_RUNTIME_DIR/mfbench/node when that variable names a folder of ours that no one
+ * else may write, else $HOME/.cache/mfbench/node; ssh node: $HOME/.cache/mfbench/node
+ * of the ssh user, expanded on the node. Creates what is missing (mode 0700), then
+ * refuses (-EPERM, the message naming the folder, its owner and mode) a workdir, or one
+ * of the folders mfbench makes in it, that is a symbolic link, is not owned by the user
+ * mfbench runs as (the ssh user on an ssh node) or may be written by group or others,
+ * and a workdir below a folder that another user than root owns or may write (unless
+ * sticky, as /tmp). Done once per node: later calls return the first answer. */
+MF_MUST_CHECK int node_workdir_open(struct node *n, const char *cfg_workdir, struct err *e);
+/* The workdir node_workdir_open() resolved ("" before). */
+const char *node_workdir(const struct node *n);
+/* The folders mfbench makes in the workdir and checks with it. */
+extern const char *const node__workdir_subdirs[];
+/* Internal: the name of a temporary beside path for put_file ("DIR/.BASE.XXXXXX"). */
+MF_MUST_CHECK int node__tmp_template(const char *path, char *out, size_t n);
 
 /* Internal: the transports' constructors, called by node_open(). */
 MF_MUST_CHECK int node__open_local(const struct cfg_node *cfg, struct node *n, struct err *e);

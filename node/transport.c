@@ -63,6 +63,39 @@ void node_close(struct node *n)
     free(n);
 }
 
+const char *const node__workdir_subdirs[] = {"run", "logs", "venvs", "user", NULL};
+
+int node_workdir_open(struct node *n, const char *cfg_workdir, struct err *e)
+{
+    if (n->workdir[0])
+        return 0;
+    char w[sizeof(n->workdir)];
+    int rc = n->ops->workdir(n, cfg_workdir, w, sizeof(w), e);
+    if (rc)
+        return rc;
+    size_t len = strlen(w);
+    while (len > 1 && w[len - 1] == '/')
+        w[--len] = '\0';
+    if (w[0] != '/' || len < 2 || strchr(w, '\n'))
+        return err_set(e, -EINVAL, "node workdir %.200s: not an absolute path", w);
+    mf_strlcpy(n->workdir, w, sizeof(n->workdir));
+    return 0;
+}
+
+const char *node_workdir(const struct node *n)
+{
+    return n->workdir;
+}
+
+int node__tmp_template(const char *path, char *out, size_t n)
+{
+    const char *slash = strrchr(path, '/');
+    int len = slash ? (int)(slash - path) : 0;
+    int r =
+        snprintf(out, n, "%.*s%s.%s.XXXXXX", len, path, slash ? "/" : "", slash ? slash + 1 : path);
+    return r < 0 || (size_t)r >= n ? -ENAMETOOLONG : 0;
+}
+
 int node_exec(struct node *n, const char *cmd, int64_t timeout_ms, struct buf *out, int *status,
               struct err *e)
 {
@@ -337,10 +370,11 @@ int node_sync_tree(struct node *n, const char *local_dir, const char *remote_dir
     buf_reset(&cmd);
     struct buf qd;
     buf_init(&qd, 0);
-    if (buf_shquote(&qd, remote_dir) || buf_printf(&cmd,
-                                                   "rm -rf %s && mkdir -p %s && tar -xf - -C %s && "
-                                                   "printf '%%s\\n' %s > %s/" TREE_HASH_FILE,
-                                                   qd.data, qd.data, qd.data, hash, qd.data)) {
+    if (buf_shquote(&qd, remote_dir) ||
+        buf_printf(&cmd,
+                   "umask 077 && rm -rf %s && mkdir -p %s && tar -xf - -C %s && "
+                   "printf '%%s\\n' %s > %s/" TREE_HASH_FILE,
+                   qd.data, qd.data, qd.data, hash, qd.data)) {
         buf_free(&qd);
         rc = err_set(e, -ENOMEM, "out of memory");
         goto fail;

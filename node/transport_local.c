@@ -1,10 +1,12 @@
 /* transport_local.c - the local transport: commands run on this machine with
  * fork + setsid + /bin/sh -c, output through a pipe, a deadline that kills the
- * whole process group; files are written directly. */
+ * whole process group; files are written through a fresh temporary (O_EXCL,
+ * O_NOFOLLOW) renamed over the target; the workdir is resolved and checked here. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pwd.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -211,7 +213,7 @@ static int mkdir_p(const char *dir, struct err *e)
         if (*p == '/' || *p == '\0') {
             char c = *p;
             *p = '\0';
-            if (mkdir(path, 0755) < 0 && errno != EEXIST)
+            if (mkdir(path, 0700) < 0 && errno != EEXIST)
                 return err_set(e, -errno, "mkdir %s: %s", path, strerror(errno));
             *p = c;
             if (c == '\0')
@@ -221,6 +223,9 @@ static int mkdir_p(const char *dir, struct err *e)
     return 0;
 }
 
+/* A fresh temporary beside remote_path (mkostemp: O_CREAT|O_EXCL, mode 0600, and
+ * O_NOFOLLOW), filled, given its mode, then renamed over remote_path: a symbolic
+ * link or file planted anywhere in the folder is never written through. */
 static int local_put_file(struct node *n, const char *remote_path, const void *data, size_t len,
                           int mode, struct err *e)
 {
@@ -234,10 +239,11 @@ static int local_put_file(struct node *n, const char *remote_path, const void *d
         if (rc)
             return rc;
     }
-    snprintf(tmp, sizeof tmp, "%s.tmp", remote_path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (node__tmp_template(remote_path, tmp, sizeof tmp) != 0)
+        return err_set(e, -ENAMETOOLONG, "path too long: %.200s", remote_path);
+    int fd = mkostemp(tmp, O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
-        return err_set(e, -errno, "open %s: %s", tmp, strerror(errno));
+        return err_set(e, -errno, "creating a temporary for %s: %s", remote_path, strerror(errno));
     size_t off = 0;
     while (off < len) {
         ssize_t w = write(fd, (const char *)data + off, len - off);
@@ -264,6 +270,66 @@ static int local_put_file(struct node *n, const char *remote_path, const void *d
     return 0;
 }
 
+/* $HOME, else the password database's home folder; NULL when neither is absolute. */
+static const char *local_home(void)
+{
+    const char *home = getenv("HOME");
+    if (home && home[0] == '/')
+        return home;
+    struct passwd *pw = getpwuid(geteuid());
+    return pw && pw->pw_dir && pw->pw_dir[0] == '/' ? pw->pw_dir : NULL;
+}
+
+/* The local node's workdir path: path as configured (~/ = the home folder), else the
+ * default (see node_workdir_open). */
+static int local_workdir_path(const char *path, char *out, size_t n, struct err *e)
+{
+    const char *env = getenv("STATE_DIRECTORY"), *home = NULL;
+    struct err ignored;
+    err_clear(&ignored);
+    int r;
+    if (path && *path && !(path[0] == '~' && path[1] == '/')) {
+        r = snprintf(out, n, "%s", path);
+    } else if (path && *path) {
+        if (!(home = local_home()))
+            return err_set(e, -ENOENT, "node workdir %s: no home folder (set $HOME)", path);
+        r = snprintf(out, n, "%s/%s", home, path + 2);
+    } else if (env && env[0] == '/') {
+        /* systemd may list several folders, separated by ':'; the first is ours. */
+        r = snprintf(out, n, "%.*s/node", (int)strcspn(env, ":"), env);
+    } else if ((env = getenv("XDG_RUNTIME_DIR")) && env[0] == '/' &&
+               mf_dir_check("XDG_RUNTIME_DIR", env, NULL, 0, &ignored) == 0) {
+        r = snprintf(out, n, "%s/mfbench/node", env);
+    } else if ((home = local_home())) {
+        r = snprintf(out, n, "%s/.cache/mfbench/node", home);
+    } else {
+        return err_set(e, -ENOENT, "node workdir: no home folder (set $HOME or node.workdir)");
+    }
+    if (r < 0 || (size_t)r >= n)
+        return err_set(e, -ENAMETOOLONG, "node workdir %.200s: path too long", out);
+    return 0;
+}
+
+static int local_workdir(struct node *n, const char *path, char *out, size_t outn, struct err *e)
+{
+    (void)n;
+    int rc = local_workdir_path(path, out, outn, e);
+    if (rc)
+        return rc;
+    if ((rc = mf_dir_make_trusted("node workdir", out, e)) != 0)
+        return rc;
+    for (size_t i = 0; node__workdir_subdirs[i]; i++) {
+        char sub[PATH_MAX];
+        if (snprintf(sub, sizeof sub, "%s/%s", out, node__workdir_subdirs[i]) >= (int)sizeof sub)
+            return err_set(e, -ENAMETOOLONG, "node workdir %.200s: path too long", out);
+        if (mkdir(sub, 0700) < 0 && errno != EEXIST)
+            return err_set(e, -errno, "node workdir: cannot create %s: %s", sub, strerror(errno));
+        if ((rc = mf_dir_check("node workdir folder", sub, NULL, 0, e)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
 static void local_close(struct node *n)
 {
     (void)n;
@@ -275,6 +341,7 @@ static const struct node_ops local_ops = {
     .put_file = local_put_file,
     .close = local_close,
     .exec_in = local_exec_in,
+    .workdir = local_workdir,
 };
 
 int node__open_local(const struct cfg_node *cfg, struct node *n, struct err *e)

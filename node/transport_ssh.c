@@ -386,22 +386,29 @@ static int ssh_exec(struct node *n, const char *cmd, int64_t timeout_ms, struct 
     return ssh_exec_in(n, cmd, NULL, 0, timeout_ms, out, status, e);
 }
 
+/* A fresh temporary beside remote_path (mktemp: O_EXCL, mode 0600, under umask 077),
+ * filled, given its mode, then renamed over remote_path (mv -T: a planted link or
+ * folder at the target is replaced, never followed). */
 static int ssh_put_file(struct node *n, const char *remote_path, const void *data, size_t len,
                         int mode, struct err *e)
 {
-    struct buf c, out, tmp;
+    struct buf c, out;
     buf_init(&c, 0);
     buf_init(&out, 64 << 10);
-    buf_init(&tmp, 0);
     const char *slash = strrchr(remote_path, '/');
     char *dir = slash && slash != remote_path ? strndup(remote_path, (size_t)(slash - remote_path))
                                               : mf_strdup(slash ? "/" : ".");
+    char tmpl[1100];
     int rc = 0;
-    if (!dir || buf_printf(&tmp, "%s.tmp", remote_path) || buf_puts(&c, "mkdir -p ") ||
-        buf_shquote(&c, dir) || buf_puts(&c, " && cat > ") || buf_shquote(&c, tmp.data) ||
-        buf_printf(&c, " && chmod %o ", (unsigned)mode & 07777) || buf_shquote(&c, tmp.data) ||
-        buf_puts(&c, " && mv ") || buf_shquote(&c, tmp.data) || buf_puts(&c, " ") ||
-        buf_shquote(&c, remote_path)) {
+    if (node__tmp_template(remote_path, tmpl, sizeof tmpl) != 0) {
+        rc = err_set(e, -ENAMETOOLONG, "path too long: %.200s", remote_path);
+        goto done;
+    }
+    if (!dir || buf_puts(&c, "umask 077 && mkdir -p ") || buf_shquote(&c, dir) ||
+        buf_puts(&c, " && t=$(mktemp ") || buf_shquote(&c, tmpl) ||
+        buf_printf(&c, ") && { cat >\"$t\" && chmod %o \"$t\" && mv -fT \"$t\" ",
+                   (unsigned)mode & 07777) ||
+        buf_shquote(&c, remote_path) || buf_puts(&c, " || { rm -f \"$t\"; exit 1; }; }")) {
         rc = err_set(e, -ENOMEM, "out of memory");
         goto done;
     }
@@ -417,7 +424,115 @@ done:
     free(dir);
     buf_free(&c);
     buf_free(&out);
-    buf_free(&tmp);
+    return rc;
+}
+
+/* The workdir check, run on the node by its sh with the folder in $w ("" = the
+ * default): the same rules and messages as the local node's (common/trust.c). Exit
+ * 3 (4: not a folder) with a "mfbench-refused: " line on a refusal;
+ * "mfbench-workdir=PATH" when done. */
+static const char workdir_sh[] =
+    "umask 077\n"
+    "what='node workdir'\n"
+    "no() { printf 'mfbench-refused: %s\\n' \"$1\"; exit 3; }\n"
+    "case $w in ''|'~/'*) case ${HOME-} in /?*) ;; *) no \"$what ${w:-(default)}: the ssh "
+    "user's \\$HOME (${HOME-}) is not an absolute path\" ;; esac ;; esac\n"
+    "case $w in '') w=${HOME%/}/.cache/mfbench/node ;; '~/'*) w=${HOME%/}/${w#??} ;; esac\n"
+    "case $w in /?*) ;; *) no \"$what $w: must be an absolute path below /\" ;; esac\n"
+    "while [ \"${w%/}\" != \"$w\" ]; do w=${w%/}; done\n"
+    "me=$(id -u) || exit 2\n"
+    /* st PATH: u = owner uid, m = permission bits, t = file type bits (lstat). */
+    "st() { s=$(stat -c '%u %f' -- \"$1\") || no \"$what: cannot stat $1\"; u=${s% *};\n"
+    "  f=$((0x${s#* })); m=$((f & 4095)); t=$((f & 61440)); }\n"
+    "desc() { if [ \"$u\" = \"$me\" ]; then o=\"owned by you (uid $me)\"; else\n"
+    "  nm=$(id -nu \"$u\" 2>/dev/null) || nm=; o=\"owned by uid $u${nm:+ ($nm)} (not you, uid "
+    "$me)\"; fi\n"
+    "  o=\"$o and mode $(printf %04o \"$m\")\"; }\n"
+    "why() { r=; [ \"$1\" = 1 ] && r='not yours'\n"
+    "  if [ $((m & 2)) != 0 ]; then r=\"${r:+$r, }writable by others\";\n"
+    "  elif [ $((m & 16)) != 0 ]; then r=\"${r:+$r, }writable by its group\"; fi; }\n"
+    "check() { st \"$1\"\n"
+    "  [ \"$t\" = 40960 ] && no \"$2 $1: a symbolic link: refusing (it must be a real folder)\"\n"
+    "  [ \"$t\" = 16384 ] || { printf 'mfbench-refused: %s\\n' \"$2 $1: not a folder\"; exit 4; }\n"
+    "  b=0; [ \"$u\" = \"$me\" ] || b=1\n"
+    "  if [ $b = 1 ] || [ $((m & 18)) != 0 ]; then desc; why $b; no \"$2 $1: $o: refusing ($r)\";"
+    " fi; }\n"
+    "p=${w%/*}; [ -n \"$p\" ] || p=/\n"
+    "mkdir -p -- \"$p\" || no \"$what: cannot create $p\"\n"
+    "rp=$(cd -P -- \"$p\" && pwd -P) || no \"$what: cannot enter $p\"\n"
+    /* Every folder above, from /: ours or root's, and sticky when others may write. */
+    "a=/\n"
+    "while :; do st \"$a\"\n"
+    "  bo=0; [ \"$u\" = \"$me\" ] || [ \"$u\" = 0 ] || bo=1\n"
+    "  bw=0; [ $((m & 18)) != 0 ] && [ $((m & 512)) = 0 ] && bw=1\n"
+    "  if [ $bo = 1 ] || [ $bw = 1 ]; then desc\n"
+    "    if [ $bw = 1 ]; then why 0; else r=\"neither yours nor root's\"; fi\n"
+    "    no \"$what $w: the folder $a above it is $o: refusing ($r: another user could replace "
+    "what is in it)\"; fi\n"
+    "  [ \"$a\" = \"$rp\" ] && break\n"
+    "  rest=${rp#\"$a\"}; rest=${rest#/}; a=${a%/}/${rest%%/*}\n"
+    "done\n"
+    "[ -e \"$w\" ] || [ -L \"$w\" ] || mkdir -- \"$w\" 2>/dev/null || [ -d \"$w\" ] ||"
+    " no \"$what: cannot create $w\"\n"
+    "check \"$w\" \"$what\"\n"
+    "for d in ";
+
+static int ssh_workdir(struct node *n, const char *path, char *out, size_t outn, struct err *e)
+{
+    struct ssh_node *sn = n->impl;
+    struct buf c, o;
+    buf_init(&c, 0);
+    buf_init(&o, 64 << 10);
+    int rc = buf_puts(&c, "w=");
+    rc = rc ? rc : buf_shquote(&c, path ? path : "");
+    rc = rc ? rc : buf_puts(&c, "\n");
+    rc = rc ? rc : buf_puts(&c, workdir_sh);
+    for (size_t i = 0; !rc && node__workdir_subdirs[i]; i++) {
+        rc = buf_shquote(&c, node__workdir_subdirs[i]);
+        rc = rc ? rc : buf_puts(&c, " ");
+    }
+    rc = rc ? rc
+            : buf_puts(&c, "; do [ -e \"$w/$d\" ] || [ -L \"$w/$d\" ] || mkdir -- \"$w/$d\" ||"
+                           " no \"$what: cannot create $w/$d\"\n"
+                           "  check \"$w/$d\" \"$what folder\"; done\n"
+                           "printf 'mfbench-workdir=%s\\n' \"$w\"\n");
+    if (rc) {
+        rc = err_set(e, -ENOMEM, "out of memory");
+        goto done;
+    }
+    int status = -1;
+    rc = ssh_exec_in(n, c.data, NULL, 0, node__cmd_timeout(n), &o, &status, e);
+    if (rc)
+        goto done;
+    /* The marker lines stand on their own: a login shell may print other lines. */
+    const char *txt = o.data ? o.data : "", *found = NULL, *refused = NULL;
+    for (const char *l = txt; *l;) {
+        if (strncmp(l, "mfbench-workdir=", 16) == 0)
+            found = l + 16;
+        else if (strncmp(l, "mfbench-refused: ", 17) == 0)
+            refused = l + 17;
+        const char *nl = strchr(l, '\n');
+        l = nl ? nl + 1 : l + strlen(l);
+    }
+    if ((status == 3 || status == 4) && refused) {
+        int len = (int)strcspn(refused, "\n");
+        rc = err_set(e, status == 4 ? -ENOTDIR : -EPERM, "ssh %s: %.*s", sn->where, len, refused);
+    } else if (status != 0 || !found) {
+        buf_tail_lines(&o, 5);
+        rc = err_set(e, -EIO, "ssh %s: preparing the node workdir failed (exit %d): %s", sn->where,
+                     status, txt);
+    } else {
+        size_t len = strcspn(found, "\n");
+        if (len >= outn) {
+            rc = err_set(e, -ENAMETOOLONG, "ssh %s: node workdir path too long", sn->where);
+        } else {
+            memcpy(out, found, len);
+            out[len] = '\0';
+        }
+    }
+done:
+    buf_free(&c);
+    buf_free(&o);
     return rc;
 }
 
@@ -452,6 +567,7 @@ static const struct node_ops ssh_ops = {
     .put_file = ssh_put_file,
     .close = ssh_close,
     .exec_in = ssh_exec_in,
+    .workdir = ssh_workdir,
 };
 
 /* ~/x paths and defaults that live in the home folder. */

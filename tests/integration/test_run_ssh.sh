@@ -1,7 +1,8 @@
 #!/bin/sh
 # The whole path over SSH: a real OpenSSH sshd on 127.0.0.1 is the node; flask/text
-# and tornado/json are provisioned and run there; the run is stored. Then a node
-# whose host key does not match known_hosts is refused, naming host and fingerprint.
+# and tornado/json are provisioned and run there; the run is stored. Then a workdir
+# another user made is refused on the node, and a node whose host key does not match
+# known_hosts is refused, naming host and fingerprint.
 . "$(dirname "$0")/lib.sh"
 FIX="$SRC/tests/fixtures/sshd-node.sh"
 eval "$(sh "$FIX" start "$T/sshd")" || { bad "sshd fixture did not start"; finish; }
@@ -37,6 +38,20 @@ expect_eq "neighbours measured" \
 expect_eq "stored phases" "$(sqlite3 "$MFBENCH_STORE" 'select count(*) > 1 from phases')" 1
 expect_eq "provisioned over ssh" "$(test -f "$T/node/targets/flask/app.py" && echo yes)" yes
 expect_no_server "$T/node"
+
+# A workdir that another user made and anyone may write is refused on the node, by
+# its shell, naming the folder, its owner and mode; nothing is written in it.
+if [ "$(id -u)" = 0 ]; then
+  mkdir -m 777 "$T/shared" && chown 65534:65534 "$T/shared" && chmod 0777 "$T/shared"
+  sed "s|workdir: .*|workdir: $T/shared|" "$T/m.yaml" >"$T/shared.yaml"
+  "$MFBENCH" run -m "$T/shared.yaml" flask/text >/dev/null 2>"$T/e1.txt"
+  expect_eq "another user's workdir over ssh: exit" "$?" 1
+  expect_contains "another user's workdir over ssh: the refusal" "$(cat "$T/e1.txt")" \
+    "node workdir $T/shared: owned by uid 65534 (nobody) (not you, uid 0) and mode 0777: refusing (not yours, writable by others)"
+  expect_eq "nothing written in it" "$(ls -A "$T/shared")" ""
+else
+  echo "SKIP: another user's workdir over ssh (needs root to make one; uid $(id -u))" >&2
+fi
 
 # A changed host key: known_hosts names another key for the same host.
 ssh-keygen -q -t ed25519 -N '' -f "$T/other" >/dev/null

@@ -1,6 +1,7 @@
 /* test_local.c - the local transport: exec, timeouts that kill the group,
- * output cap, put_file, sync_tree (and its ustar stream read back by tar), and
- * the server lifecycle with `sleep` as the server. */
+ * output cap, put_file, sync_tree (and its ustar stream read back by tar), the
+ * workdir (its rules and its per-user default), and the server lifecycle with
+ * `sleep` as the server. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "node.h"
 #include "t.h"
 #include "node_test.h"
+#include "workdir_test.h"
 
 static char tmpdir[256];
 
@@ -403,6 +405,40 @@ static void test_parse_start(void)
     CHECK_INT(node__parse_start("", &r), ==, -EPROTO);
 }
 
+/* Without node.workdir: $STATE_DIRECTORY/node, else $XDG_RUNTIME_DIR/mfbench/node
+ * when that folder is ours alone, else ~/.cache/mfbench/node; ~/ is $HOME. */
+static void test_workdir_default(struct node *n, const char *base)
+{
+    struct err e;
+    char state[600], xdg[600], home[600], want[700];
+    WD_PATH(state, "%s/state", base);
+    WD_PATH(xdg, "%s/xdg", base);
+    WD_PATH(home, "%s/home", base);
+    CHECK_INT(mkdir(xdg, 0700), ==, 0);
+    setenv("HOME", home, 1);
+    setenv("XDG_RUNTIME_DIR", xdg, 1);
+    setenv("STATE_DIRECTORY", state, 1);
+    CHECK_INT(wd_open(n, NULL, &e), ==, 0);
+    WD_PATH(want, "%s/node", state);
+    CHECK_STR(node_workdir(n), want);
+    CHECK_INT(wd_mode(want), ==, 0700);
+    unsetenv("STATE_DIRECTORY");
+    CHECK_INT(wd_open(n, "", &e), ==, 0);
+    WD_PATH(want, "%s/mfbench/node", xdg);
+    CHECK_STR(node_workdir(n), want);
+    CHECK_INT(wd_mode(want), ==, 0700);
+    CHECK_INT(chmod(xdg, 0777), ==, 0); /* not usable: the home folder instead */
+    CHECK_INT(wd_open(n, NULL, &e), ==, 0);
+    WD_PATH(want, "%s/.cache/mfbench/node", home);
+    CHECK_STR(node_workdir(n), want);
+    CHECK_INT(wd_mode(want), ==, 0700);
+    CHECK_INT(wd_open(n, "~/elsewhere", &e), ==, 0);
+    WD_PATH(want, "%s/elsewhere", home);
+    CHECK_STR(node_workdir(n), want);
+    unsetenv("XDG_RUNTIME_DIR");
+    n->workdir[0] = '\0';
+}
+
 int main(void)
 {
     test_parse_start();
@@ -419,6 +455,11 @@ int main(void)
     if (!n)
         T_DONE();
     CHECK_STR(n->host, "127.0.0.1");
+    char wbase[600];
+    WD_PATH(wbase, "%s/wd", tmpdir);
+    CHECK_INT(mkdir(wbase, 0700), ==, 0);
+    check_workdir_rules(n, wbase);
+    test_workdir_default(n, wbase);
     test_exec(n);
     test_timeout(n);
     test_put_file(n);

@@ -1,6 +1,6 @@
 /* test_ssh.c - the ssh transport against a real sshd on 127.0.0.1 (the fixture
- * tests/fixtures/sshd-node.sh, given as argv[1]): exec, timeouts, files, tree
- * sync, host key and auth failures, and a server's whole life on the node. */
+ * tests/fixtures/sshd-node.sh, given as argv[1]): the workdir rules, exec, timeouts,
+ * files, tree sync, host key and auth failures, and a server's whole life on the node. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -14,6 +14,7 @@
 #include "node.h"
 #include "t.h"
 #include "node_test.h"
+#include "workdir_test.h"
 
 static char tmpdir[256];
 static const char *fixture;
@@ -393,6 +394,10 @@ int main(int argc, char **argv)
     if (!mkdtemp(tmpdir))
         return 1;
     atexit(stop_fixture);
+    char home[300];
+    snprintf(home, sizeof home, "%s/home", tmpdir);
+    CHECK_INT(mkdir(home, 0700), ==, 0);
+    setenv("SSHD_NODE_HOME", home, 1); /* the node's $HOME (the fixture's SetEnv) */
     if (start_fixture()) {
         T_FAIL("sshd fixture did not start");
         T_DONE();
@@ -409,6 +414,22 @@ int main(int argc, char **argv)
     }
     CHECK_STR(n->host, "127.0.0.1");
     CHECK_STR(n->ops->name, "ssh");
+    /* The workdir rules, checked on the node by its shell (the node is this machine). */
+    char wbase[300];
+    snprintf(wbase, sizeof wbase, "%s/wd", tmpdir);
+    CHECK_INT(mkdir(wbase, 0700), ==, 0);
+    check_workdir_rules(n, wbase);
+    /* Without node.workdir: the ssh user's ~/.cache/mfbench/node, $HOME expanded on the
+     * node (not here); ~/PATH likewise. */
+    char want[400];
+    CHECK_INT(wd_open(n, NULL, &e), ==, 0);
+    snprintf(want, sizeof want, "%s/.cache/mfbench/node", home);
+    CHECK_STR(node_workdir(n), want);
+    CHECK_INT(wd_mode(want), ==, 0700);
+    CHECK_INT(wd_open(n, "~/elsewhere", &e), ==, 0);
+    snprintf(want, sizeof want, "%s/elsewhere", home);
+    CHECK_STR(node_workdir(n), want);
+    n->workdir[0] = '\0';
     test_exec(n);
     test_sync(n);
     test_refusals();
