@@ -123,7 +123,9 @@ static const char *marked(double v, const char *fmt, unsigned flags, char *buf, 
     }
     snprintf(num, sizeof(num), fmt, v);
     headline_marks(flags, mk, sizeof(mk));
-    snprintf(buf, n, "%s%s%s", num, mk[0] ? " " : "", mk);
+    /* A buffer too short keeps the number and drops marks (callers size it). */
+    if (snprintf(buf, n, "%s%s%s", num, mk[0] ? " " : "", mk) >= (int)n && n > 0)
+        buf[n - 1] = '\0';
     return buf;
 }
 

@@ -5,7 +5,15 @@
 set -eu
 cd "$(dirname "$0")/.."
 tools/deps.sh
-[ -d build ] || meson setup build --buildtype=release >/dev/null
-meson compile -C build >/dev/null
+if [ ! -d build ] && ! meson setup build --buildtype=release >build.setup.log 2>&1; then
+  tail -n 30 build.setup.log >&2
+  echo "quickstart: meson setup failed (build.setup.log)" >&2
+  exit 2
+fi
+if ! meson compile -C build >build.compile.log 2>&1; then
+  tail -n 40 build.compile.log >&2
+  echo "quickstart: the build failed (build.compile.log)" >&2
+  exit 2
+fi
 if [ $# -eq 0 ]; then set -- --all; fi
 exec build/mfbench run -p quick "$@"
