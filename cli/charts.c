@@ -63,7 +63,7 @@ static int phase_flags(const struct phase_result *p)
 }
 
 /* The series name of cell i: its framework, with "#2" on a repeated cell. */
-static void cell_name(const struct run_record *r, size_t i, char *out, size_t n)
+void cli_cell_label(const struct run_record *r, size_t i, char *out, size_t n)
 {
     int nth = 1;
     for (size_t j = 0; j < i; j++)
@@ -363,7 +363,7 @@ static void spectrum_chart(FILE *f, const struct run_record *r, const char *pl, 
         if (!lp)
             continue;
         lps[ns] = lp;
-        cell_name(r, i, names[ns], sizeof(names[ns]));
+        cli_cell_label(r, i, names[ns], sizeof(names[ns]));
         ymax = fmax(ymax, fmax(fmax(lp->latency_ms.p50, lp->latency_ms.p90),
                                fmax(lp->latency_ms.p99, lp->latency_ms.p999)));
         ns++;
@@ -649,7 +649,7 @@ void cli_charts_payload(FILE *f, struct store *st, const struct run_record *r, c
             const struct cell_result *c = &r->cells[i];
             if (strcmp(c->payload, pl) || !c->nphases)
                 continue;
-            cell_name(r, i, cv[ns].name, sizeof(cv[ns].name));
+            cli_cell_label(r, i, cv[ns].name, sizeof(cv[ns].name));
             collect(c, what, &cv[ns]);
             repeats = c->repeats > repeats ? c->repeats : repeats;
             ns++;
@@ -667,7 +667,7 @@ void cli_charts_payload(FILE *f, struct store *st, const struct run_record *r, c
         const struct cell_result *c = &r->cells[i];
         if (strcmp(c->payload, pl) || c->status == CELL_SKIPPED)
             continue;
-        cell_name(r, i, names[nb], sizeof(names[nb]));
+        cli_cell_label(r, i, names[nb], sizeof(names[nb]));
         labels[nb] = names[nb];
         cap[nb] = c->nphases ? (c->capacity_users < 0 ? 0 : c->capacity_users) : NAN;
         double kb = cli_cell_rss_max(c);

@@ -22,6 +22,9 @@ void cli_charts_payload(FILE *f, struct store *st, const struct run_record *r, c
 /* The framework x payload heatmap of peak req/s relative to the best framework
  * of each payload; nothing when r has no measured cell. */
 void cli_charts_heatmap(FILE *f, const struct run_record *r);
+/* The series name of cell i of r: its framework, with "#2" on a repeated cell
+ * (the charts' legends and the report's tables use the same name). */
+void cli_cell_label(const struct run_record *r, size_t i, char *out, size_t n);
 
 /* ---- svg.c: the plot area ---- */
 

@@ -115,6 +115,11 @@ void cli_hl_capacity(const struct headline *h, char *buf, size_t n);
 void cli_hl_held(const struct headline *h, char *buf, size_t n);
 /* The server's RSS in MiB (cpu 0) or CPU % (cpu 1) in the phase of the peak. */
 void cli_hl_server(const struct headline *h, int cpu, char *buf, size_t n);
+/* The ten headline figures, in the tables' column order: peak, spread, p50 and
+ * p99 at 50% of peak, p50 and p99 at 90%, capacity, held users, RSS, CPU. */
+#define CLI_HL_NFIG 10
+#define CLI_HL_FIGLEN 160
+void cli_hl_figures(const struct headline *h, char v[][CLI_HL_FIGLEN]);
 
 /* The node's fingerprint (fingerprint.c): "CPU model, N CPUs, kernel K,
  * governor G, python P, load average L at start" ("-" for what is unknown). */

@@ -321,15 +321,8 @@ static int csv_check(const char *prefix, struct err *e)
     char dir[4096], path[4200];
     if (!*prefix)
         return err_set(e, -EINVAL, "--csv: empty prefix");
-    if (mf_strlcpy(dir, prefix, sizeof(dir)) >= sizeof(dir))
+    if (mf_dirname(prefix, dir, sizeof(dir)) != 0)
         return err_set(e, -ENAMETOOLONG, "--csv %s: path too long", prefix);
-    char *slash = strrchr(dir, '/');
-    if (!slash)
-        mf_strlcpy(dir, ".", sizeof(dir));
-    else if (slash == dir)
-        dir[1] = '\0';
-    else
-        *slash = '\0';
     struct stat st;
     if (stat(dir, &st) != 0)
         return err_set(e, -errno, "--csv %s: folder %s: %s", prefix, dir, strerror(errno));

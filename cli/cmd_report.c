@@ -75,19 +75,6 @@ static void safe_name(char *out, size_t n, const char *s)
     out[i] = '\0';
 }
 
-/* The series name of cell i: its framework, with "#2" on a repeated cell. */
-static void cell_label(const struct run_record *r, size_t i, char *out, size_t n)
-{
-    int nth = 1;
-    for (size_t j = 0; j < i; j++)
-        nth += !strcmp(r->cells[j].framework, r->cells[i].framework) &&
-               !strcmp(r->cells[j].payload, r->cells[i].payload);
-    if (nth > 1)
-        snprintf(out, n, "%s #%d", r->cells[i].framework, nth);
-    else
-        snprintf(out, n, "%s", r->cells[i].framework);
-}
-
 /* ---- csv ---- */
 
 /* Locust 2.x (locust/stats.py, PERCENTILES_TO_REPORT). */
@@ -419,18 +406,9 @@ static void html_table(FILE *f, const struct run_record *r, const char *pl)
         if (!h.measured)
             continue;
         flags |= h.flags;
-        char label[160], v[10][96];
-        cell_label(r, i, label, sizeof(label));
-        cli_hl_peak(&h, v[0], sizeof(v[0]));
-        cli_hl_spread(&h, v[1], sizeof(v[1]));
-        cli_hl_latency(&h.at50, 0, v[2], sizeof(v[2]));
-        cli_hl_latency(&h.at50, 1, v[3], sizeof(v[3]));
-        cli_hl_latency(&h.at90, 0, v[4], sizeof(v[4]));
-        cli_hl_latency(&h.at90, 1, v[5], sizeof(v[5]));
-        cli_hl_capacity(&h, v[6], sizeof(v[6]));
-        cli_hl_held(&h, v[7], sizeof(v[7]));
-        cli_hl_server(&h, 0, v[8], sizeof(v[8]));
-        cli_hl_server(&h, 1, v[9], sizeof(v[9]));
+        char label[160], v[CLI_HL_NFIG][CLI_HL_FIGLEN];
+        cli_cell_label(r, i, label, sizeof(label));
+        cli_hl_figures(&h, v);
         static const char *const cls[10] = {"peak",   "spread",   "p50-50", "p99-50", "p50-90",
                                             "p99-90", "capacity", "held",   "rss",    "cpu"};
         fputs("<tr><td class=\"framework\">", f);
@@ -466,7 +444,7 @@ static void html_table(FILE *f, const struct run_record *r, const char *pl)
                      (h->client_bound ? HL_CLIENT_BOUND : 0u) | (h->noisy ? HL_NOISY : 0u);
         sflags |= m;
         char label[160], mk[16], rps[64];
-        cell_label(r, i, label, sizeof(label));
+        cli_cell_label(r, i, label, sizeof(label));
         double rss = cli_cell_rss_max(c);
         fputs("<tr><td>", f);
         rv_html_escape(f, label);

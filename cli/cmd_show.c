@@ -129,6 +129,20 @@ static const char *marked(double v, const char *fmt, unsigned flags, char *buf, 
     return buf;
 }
 
+void cli_hl_figures(const struct headline *h, char v[][CLI_HL_FIGLEN])
+{
+    cli_hl_peak(h, v[0], CLI_HL_FIGLEN);
+    cli_hl_spread(h, v[1], CLI_HL_FIGLEN);
+    cli_hl_latency(&h->at50, 0, v[2], CLI_HL_FIGLEN);
+    cli_hl_latency(&h->at50, 1, v[3], CLI_HL_FIGLEN);
+    cli_hl_latency(&h->at90, 0, v[4], CLI_HL_FIGLEN);
+    cli_hl_latency(&h->at90, 1, v[5], CLI_HL_FIGLEN);
+    cli_hl_capacity(h, v[6], CLI_HL_FIGLEN);
+    cli_hl_held(h, v[7], CLI_HL_FIGLEN);
+    cli_hl_server(h, 0, v[8], CLI_HL_FIGLEN);
+    cli_hl_server(h, 1, v[9], CLI_HL_FIGLEN);
+}
+
 void cli_hl_peak(const struct headline *h, char *buf, size_t n)
 {
     marked(h->peak_rps, "%.1f", h->peak_flags, buf, n);
@@ -206,19 +220,10 @@ void cli_print_run_table(FILE *f, const struct run_record *r)
         struct headline h;
         headline_compute(c, &h);
         flags |= h.flags;
-        char v[12][160];
+        char v[2 + CLI_HL_NFIG][CLI_HL_FIGLEN];
         snprintf(v[0], sizeof(v[0]), "%s/%s", c->framework, c->payload);
         snprintf(v[1], sizeof(v[1]), "%s", cell_status_name(c->status));
-        cli_hl_peak(&h, v[2], sizeof(v[2]));
-        cli_hl_spread(&h, v[3], sizeof(v[3]));
-        cli_hl_latency(&h.at50, 0, v[4], sizeof(v[4]));
-        cli_hl_latency(&h.at50, 1, v[5], sizeof(v[5]));
-        cli_hl_latency(&h.at90, 0, v[6], sizeof(v[6]));
-        cli_hl_latency(&h.at90, 1, v[7], sizeof(v[7]));
-        cli_hl_capacity(&h, v[8], sizeof(v[8]));
-        cli_hl_held(&h, v[9], sizeof(v[9]));
-        cli_hl_server(&h, 0, v[10], sizeof(v[10]));
-        cli_hl_server(&h, 1, v[11], sizeof(v[11]));
+        cli_hl_figures(&h, v + 2);
         for (size_t k = 0; k < 12; k++) {
             if (right[k])
                 pad_figure(t, v[k], width[k]);
@@ -506,17 +511,8 @@ static unsigned md_headline_table(FILE *f, const struct run_record *r, size_t fi
         if (!h.measured)
             continue;
         flags |= h.flags;
-        char v[10][96];
-        cli_hl_peak(&h, v[0], sizeof(v[0]));
-        cli_hl_spread(&h, v[1], sizeof(v[1]));
-        cli_hl_latency(&h.at50, 0, v[2], sizeof(v[2]));
-        cli_hl_latency(&h.at50, 1, v[3], sizeof(v[3]));
-        cli_hl_latency(&h.at90, 0, v[4], sizeof(v[4]));
-        cli_hl_latency(&h.at90, 1, v[5], sizeof(v[5]));
-        cli_hl_capacity(&h, v[6], sizeof(v[6]));
-        cli_hl_held(&h, v[7], sizeof(v[7]));
-        cli_hl_server(&h, 0, v[8], sizeof(v[8]));
-        cli_hl_server(&h, 1, v[9], sizeof(v[9]));
+        char v[CLI_HL_NFIG][CLI_HL_FIGLEN];
+        cli_hl_figures(&h, v);
         fputs("| ", f);
         md_cell_name(f, c->framework);
         for (int k = 0; k < 10; k++)

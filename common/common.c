@@ -369,6 +369,20 @@ size_t mf_strlcpy(char *dst, const char *src, size_t n)
     return len;
 }
 
+int mf_dirname(const char *path, char *out, size_t n)
+{
+    if (mf_strlcpy(out, path, n) >= n)
+        return -ENAMETOOLONG;
+    char *slash = strrchr(out, '/');
+    if (!slash)
+        mf_strlcpy(out, ".", n);
+    else if (slash == out)
+        out[1] = '\0';
+    else
+        *slash = '\0';
+    return 0;
+}
+
 char *mf_strdup(const char *s)
 {
     return s ? strdup(s) : NULL;

@@ -115,6 +115,9 @@ void sha256_string(const void *p, size_t n, char out[65]);
 
 /* Safe string copy that always terminates; returns strlen(src). */
 size_t mf_strlcpy(char *dst, const char *src, size_t n);
+/* The folder of path into out: "." when path has no slash, "/" for "/x".
+ * 0, or -ENAMETOOLONG when out is too short. */
+MF_MUST_CHECK int mf_dirname(const char *path, char *out, size_t n);
 /* strdup that returns NULL for NULL. Caller frees. */
 char *mf_strdup(const char *s);
 /* Reads a whole file (capped at max bytes) into b. 0 or negative errno with e set. */

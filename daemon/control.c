@@ -15,15 +15,8 @@
 int dmn_socket_dir_check(const char *sock_path, int client, struct err *e)
 {
     char dir[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
-    if (mf_strlcpy(dir, sock_path, sizeof(dir)) >= sizeof(dir))
+    if (mf_dirname(sock_path, dir, sizeof(dir)) != 0)
         return err_set(e, -ENAMETOOLONG, "socket path too long: %.200s", sock_path);
-    char *slash = strrchr(dir, '/');
-    if (!slash)
-        mf_strlcpy(dir, ".", sizeof(dir));
-    else if (slash == dir)
-        dir[1] = '\0';
-    else
-        *slash = '\0';
     struct stat st;
     if (lstat(dir, &st) != 0 && errno == ENOENT)
         return 0;

@@ -791,15 +791,8 @@ int store_path_check(const char *path, int create_folders, struct err *e)
     if (create_folders && (r = mkdir_parents(path, e)) < 0)
         return r;
     char dir[PATH_MAX];
-    if (mf_strlcpy(dir, path, sizeof(dir)) >= sizeof(dir))
+    if (mf_dirname(path, dir, sizeof(dir)) != 0)
         return err_set(e, -ENAMETOOLONG, "%s: path too long", path);
-    char *slash = strrchr(dir, '/');
-    if (!slash)
-        mf_strlcpy(dir, ".", sizeof(dir));
-    else if (slash == dir)
-        dir[1] = '\0';
-    else
-        *slash = '\0';
     struct stat st;
     if (stat(dir, &st) != 0) {
         int code = -errno;

@@ -1,5 +1,5 @@
-/* test_common.c - durations, buffers, shell quoting, SHA-256 known answers and
- * the quantile (numpy's default: linear interpolation). */
+/* test_common.c - durations, buffers, shell quoting, SHA-256 known answers,
+ * the quantile (numpy's default: linear interpolation) and dirname. */
 #include "common.h"
 #include "t.h"
 
@@ -8,6 +8,19 @@
 
 int main(void)
 {
+    /* The folder of a path (the store's, --csv's, the control socket's). */
+    {
+        char d[16];
+        CHECK_INT(mf_dirname("/a/b/c.db", d, sizeof(d)), ==, 0);
+        CHECK_STR(d, "/a/b");
+        CHECK_INT(mf_dirname("c.db", d, sizeof(d)), ==, 0);
+        CHECK_STR(d, ".");
+        CHECK_INT(mf_dirname("/c.db", d, sizeof(d)), ==, 0);
+        CHECK_STR(d, "/");
+        CHECK_INT(mf_dirname("out/run", d, sizeof(d)), ==, 0);
+        CHECK_STR(d, "out");
+        CHECK_INT(mf_dirname("/a/very/long/path/x", d, sizeof(d)), ==, -ENAMETOOLONG);
+    }
     int64_t ms = -1;
     CHECK_INT(dur_parse("60s", &ms), ==, 0);
     CHECK_INT(ms, ==, 60000);
