@@ -523,6 +523,8 @@ static void html_header(FILE *f, const struct run_record *r)
              r->node_kernel[0] ? r->node_kernel : "-", r->node_cpus[0] ? r->node_cpus : "-", fp);
     dl_item(f, "Node", buf);
     dl_item(f, "Profile", r->profile[0] ? r->profile : "- (the matrix defaults)");
+    if (r->settings[0])
+        dl_item(f, "Asked for", r->settings);
     cli_run_settings(r, buf, sizeof(buf));
     dl_item(f, "Settings", buf);
     fputs("</dl>\n<p class=\"meta\">Peak: the median over searches of each one's highest "

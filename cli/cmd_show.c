@@ -195,6 +195,8 @@ void cli_print_run_table(FILE *f, const struct run_record *r)
             (long long)r->id, r->started_at, r->trigger, r->profile[0] ? r->profile : "-",
             r->node_host, r->node_kernel, r->node_cpus[0] ? r->node_cpus : "-", r->status);
     fprintf(f, "node: %s\n", fp);
+    if (r->settings[0])
+        fprintf(f, "profile asked for: %s\n", r->settings);
     fprintf(f, "settings: %s\n\n", st);
     static const char *const head[] = {"cell",     "status",     "peak req/s", "spread",
                                        "p50@50%",  "p99@50%",    "p50@90%",    "p99@90%",
@@ -539,6 +541,8 @@ static void md_header(FILE *f, const struct run_record *r)
             r->node_kernel[0] ? r->node_kernel : "-", r->status);
     fprintf(f, "Node: %s.\n", fp);
     fprintf(f, "Profile: %s; settings as measured: %s.\n", r->profile[0] ? r->profile : "-", st);
+    if (r->settings[0])
+        fprintf(f, "The profile asked for: %s.\n", r->settings);
 }
 
 /* One table per payload: the headline (default) or the seed's (seed != 0).

@@ -231,6 +231,8 @@ char *cli_run_json(const struct run_record *r, int pretty)
     else
         cJSON_AddNullToObject(run, "profile");
     cJSON_AddStringToObject(run, "matrix_sha256", r->matrix_sha256);
+    if (r->settings[0])
+        cJSON_AddStringToObject(run, "settings", r->settings);
     cJSON *node = cJSON_AddObjectToObject(run, "node");
     cJSON_AddStringToObject(node, "host", r->node_host);
     cJSON_AddStringToObject(node, "cpus", r->node_cpus);

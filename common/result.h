@@ -136,9 +136,12 @@ struct run_record {
      * node_cpu_count and node_loadavg: -1 = unknown. */
     char node_cpu_model[128];
     int node_cpu_count;
-    char node_governor[32];    /* cpufreq governor of the server's CPU, "" = not readable */
-    char node_python[32];      /* the node's python version */
-    double node_loadavg;       /* 1-minute load average when the run started */
+    char node_governor[32]; /* cpufreq governor of the server's CPU, "" = not readable */
+    char node_python[32];   /* the node's python version */
+    double node_loadavg;    /* 1-minute load average when the run started */
+    /* What the run's profile asked for, as cfg_settings_describe writes it
+     * ("" for runs stored before schema v5). */
+    char settings[1024];
     struct cell_result *cells; /* owned */
     size_t ncells;
 };

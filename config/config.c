@@ -1434,3 +1434,100 @@ fail:
     free(pick);
     return rc;
 }
+
+/* ---- describing resolved settings ---- */
+
+/* Appends to out (size n, at *len) like snprintf, keeping it terminated. */
+static void app(char *out, size_t n, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void app(char *out, size_t n, size_t *len, const char *fmt, ...)
+{
+    if (*len >= n)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(out + *len, n - *len, fmt, ap);
+    va_end(ap);
+    *len = w < 0 ? n : *len + (size_t)w;
+}
+
+static void app_think(char *out, size_t n, size_t *len, const struct cfg_think *t)
+{
+    char a[32], b[32];
+    if (t->kind != CFG_THINK_PACING && t->max_ms <= 0)
+        app(out, n, len, "no think time");
+    else if (t->kind == CFG_THINK_PACING)
+        app(out, n, len, "pacing %s", dur_format(t->min_ms, a, sizeof a));
+    else if (t->kind == CFG_THINK_CONSTANT || t->min_ms == t->max_ms)
+        app(out, n, len, "think %s", dur_format(t->min_ms, a, sizeof a));
+    else
+        app(out, n, len, "think %s-%s", dur_format(t->min_ms, a, sizeof a),
+            dur_format(t->max_ms, b, sizeof b));
+}
+
+static void app_users(char *out, size_t n, size_t *len, const struct cfg_users *u)
+{
+    if (u->factor > 1)
+        app(out, n, len, "users %d x%d to %d", u->start, u->factor, u->max);
+    else
+        app(out, n, len, "users %d +%d to %d", u->start, u->step, u->max);
+}
+
+void cfg_settings_describe(const struct cfg_settings *s, char *out, size_t n)
+{
+    size_t len = 0;
+    char a[32], b[32];
+    if (!n)
+        return;
+    out[0] = '\0';
+    app(out, n, &len, "phases %s (warm-up %s), ", dur_format(s->duration_ms, a, sizeof a),
+        dur_format(s->warmup_ms, b, sizeof b));
+    app_users(out, n, &len, &s->users);
+    app(out, n, &len, ", spawn %g/s, ", s->spawn_rate);
+    app_think(out, n, &len, &s->think);
+    if (s->rate > 0)
+        app(out, n, &len, ", open loop %g req/s", s->rate);
+    if (s->pipeline > 1)
+        app(out, n, &len, ", pipeline %d", s->pipeline);
+    app(out, n, &len, ", timeout %s, ready %s, stop at", dur_format(s->timeout_ms, a, sizeof a),
+        dur_format(s->ready_timeout_ms, b, sizeof b));
+    const char *sep = " ";
+    if (s->stop_when.failures > 0) {
+        app(out, n, &len, "%sfailures >= %lld", sep, (long long)s->stop_when.failures);
+        sep = " or ";
+    }
+    if (s->stop_when.ratio > 0) {
+        app(out, n, &len, "%sfailure ratio >= %g%%", sep, s->stop_when.ratio * 100);
+        sep = " or ";
+    }
+    if (s->stop_when.p99_ms > 0)
+        app(out, n, &len, "%sp99 >= %s", sep,
+            dur_format((int64_t)s->stop_when.p99_ms, a, sizeof a));
+    if (s->refine_abs > 0)
+        app(out, n, &len, ", refine %d users", s->refine_abs);
+    else if (s->refine_pct > 0)
+        app(out, n, &len, ", refine %g%%", s->refine_pct);
+    else
+        app(out, n, &len, ", no bisection");
+    if (s->repeats > 0)
+        app(out, n, &len, ", %d search%s", s->repeats, s->repeats == 1 ? "" : "es");
+    else
+        app(out, n, &len, ", searches until spread < %g%% (at most %d)", s->spread_pct,
+            s->max_repeats);
+    if (s->load_points.n > 0) {
+        app(out, n, &len, ", latency at");
+        for (int i = 0; i < s->load_points.n; i++)
+            app(out, n, &len, "%s %g%%", i ? "," : "", s->load_points.pct[i]);
+        app(out, n, &len, " of peak");
+    }
+    if (s->held.on) {
+        app(out, n, &len, ", held ");
+        app_users(out, n, &len, &s->held.users);
+        app(out, n, &len, " (");
+        app_think(out, n, &len, &s->held.think);
+        app(out, n, &len, ", phases %s, at most %g%% of peak)",
+            dur_format(s->held.duration_ms, a, sizeof a), s->held.max_offered_pct);
+    }
+    if (len >= n && n > 4)
+        memcpy(out + n - 4, "...", 4);
+}

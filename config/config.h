@@ -212,6 +212,12 @@ MF_MUST_CHECK int cfg_resolve(const struct cfg_matrix *m, const char *profile,
                               const struct cfg_framework *fw, struct cfg_settings *out,
                               struct err *e);
 
+/* One line of what settings s ask for: "phases 6s (warm-up 2s), users 8 x2 to
+ * 512, spawn 1000/s, think 0s, timeout 2s, ready 5s, stop at failures >= 1,
+ * refine 10%, 1 search, latency at 50%, 90% of peak, held users 1000 x2 to 8000
+ * (think 5s-15s, phases 15s, at most 50% of peak)"; cut with "..." at n. */
+void cfg_settings_describe(const struct cfg_settings *s, char *out, size_t n);
+
 /* Expands cell patterns ("flask/json", "flask/ *", "* /text", "*", "all") into
  * cells in matrix order, without duplicates. *cells is malloc'd; caller frees.
  * -EINVAL for a malformed pattern or one that matches nothing (message names it). */

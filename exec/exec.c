@@ -205,6 +205,15 @@ int dmn_prepare_node(struct dmn_exec *x, struct run_record *run, struct err *e)
     int rc;
     char dir[1024];
 
+    /* What the profile asks for, stored with the run (the phases show only
+     * what ran). A profile that does not resolve fails later, with its error. */
+    {
+        struct cfg_settings st;
+        struct err se;
+        err_clear(&se);
+        if (cfg_resolve(x->matrix, x->profile, NULL, &st, &se) == 0)
+            cfg_settings_describe(&st, run->settings, sizeof(run->settings));
+    }
     /* The workdir first: nothing is put on the node before it is known to be ours. */
     rc = node_workdir_open(x->node, nc->workdir, e);
     if (rc)

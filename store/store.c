@@ -151,6 +151,9 @@ static const char *const migrations[] = {
     "ALTER TABLE runs ADD COLUMN owner_start INTEGER;"
     "ALTER TABLE runs ADD COLUMN owner_boot TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE runs ADD COLUMN owner_host TEXT NOT NULL DEFAULT '';",
+    /* 4 -> 5: the settings the run's profile asked for (think time, timeout,
+     * stop rules...), as one line of text; the phases only show what ran. */
+    "ALTER TABLE runs ADD COLUMN settings TEXT NOT NULL DEFAULT '';",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
@@ -227,8 +230,8 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_RUN_INSERT] = "INSERT INTO runs(started_at, trigger, status, profile, matrix_sha256,"
                       " node_host, node_cpus, node_kernel, node_cpu_model, node_cpu_count,"
                       " node_governor, node_python, node_loadavg, owner_pid, owner_start,"
-                      " owner_boot, owner_host)"
-                      " VALUES(?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      " owner_boot, owner_host, settings)"
+                      " VALUES(?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [ST_RUN_FINISH] = "UPDATE runs SET finished_at = ?, status = ? WHERE id = ?",
     /* seq is assigned inside the INSERT itself, so two writers cannot pick the same one. */
     [ST_CELL_INSERT] = "INSERT INTO cells(run_id, seq, framework, payload, status, error,"
@@ -251,7 +254,7 @@ static const char *const stmt_sql[ST__COUNT] = {
                          " FROM phase_series WHERE phase_id = ? ORDER BY t_s, rowid",
     [ST_RUN_SELECT] = "SELECT id, started_at, finished_at, trigger, status, profile,"
                       " matrix_sha256, node_host, node_cpus, node_kernel, node_cpu_model,"
-                      " node_cpu_count, node_governor, node_python, node_loadavg"
+                      " node_cpu_count, node_governor, node_python, node_loadavg, settings"
                       " FROM runs WHERE id = ?",
     [ST_CELLS_SELECT] = "SELECT id, framework, payload, status, error, versions_json,"
                         " capacity_users, breaking_users, peak_rps, repeats, capacity_median,"
@@ -1198,6 +1201,7 @@ int store_run_begin(struct store *s, struct run_record *r, struct err *e)
         sqlite3_bind_null(st, 14);
     bind_text(st, 15, self.boot);
     bind_text(st, 16, self.host);
+    bind_text(st, 17, r->settings);
     /* The check and the insert in one IMMEDIATE transaction: of two processes
      * beginning a run at once, the second sees the first's row. */
     int64_t busy_id = 0;
@@ -1632,6 +1636,7 @@ int store_load_run(struct store *s, int64_t run_id, struct run_record *out, stru
         col_text(st, 12, out->node_governor, sizeof(out->node_governor));
         col_text(st, 13, out->node_python, sizeof(out->node_python));
         out->node_loadavg = col_dbl(st, 14);
+        col_text(st, 15, out->settings, sizeof(out->settings));
     } else if (rc == SQLITE_DONE) {
         r = err_set(e, -ENOENT, "%s: no run %lld", s->path, (long long)run_id);
     } else {

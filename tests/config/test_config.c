@@ -91,6 +91,25 @@ static void check_seed(const struct cfg_matrix *m)
     CHECK_INT(cfg_resolve(m, NULL, flask, &s, &e), ==, 0);
     CHECK_INT(s.duration_ms, ==, 60000);
     CHECK_INT(s.users.start, ==, 500);
+    /* What a run stores as the profile's settings: one line, every rule. */
+    {
+        char d[1024];
+        cfg_settings_describe(&s, d, sizeof(d));
+        CHECK_STR(d, "phases 1m (warm-up 5s), users 500 +500 to 10000, spawn 500/s, think 5s-15s, "
+                     "timeout 10s, ready 30s, stop at failures >= 1, refine 5%, 1 search");
+        CHECK_INT(cfg_resolve(m, "nightly", flask, &s, &e), ==, 0);
+        cfg_settings_describe(&s, d, sizeof(d));
+        CHECK_CONTAINS(d, "users 8 x2 to 512");
+        CHECK_CONTAINS(d, "spawn 20000/s, no think time, timeout 2s");
+        CHECK_CONTAINS(d, "refine 10%");
+        CHECK_CONTAINS(d, "latency at 50%, 90% of peak");
+        CHECK_CONTAINS(d, "held users 1000 x2 to 8000 (think 5s-15s");
+        char cut[40];
+        cfg_settings_describe(&s, cut, sizeof(cut));
+        CHECK_INT(strlen(cut), ==, sizeof(cut) - 1);
+        CHECK_STR(cut + sizeof(cut) - 4, "...");
+        CHECK_INT(cfg_resolve(m, NULL, flask, &s, &e), ==, 0);
+    }
 
     CHECK_INT(cfg_resolve(m, "slow", flask, &s, &e), ==, -EINVAL);
     CHECK_CONTAINS(e.msg, "no profile 'slow'");

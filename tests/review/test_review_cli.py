@@ -112,6 +112,18 @@ def real_runs(tmp):
         rc, out, err = mf("report", "--format", fmt, "-o", os.path.join(tmp, "real-" + fmt),
                           db=db)
         check(rc == 0, f"report {fmt} of real runs: {err}")
+    # The run stored what its profile asked for (schema v5), and every view says it.
+    asked = ("phases 2s (warm-up 500ms), users 10 +10 to 50, spawn 100/s, no think time, "
+             "timeout 2s")
+    rc, out, _ = mf("show", "last", "--json", db=db)
+    check(rc == 0 and json.loads(out)["run"].get("settings", "").startswith(asked),
+          f"show --json: the profile's settings stored: {out[:600]}")
+    rc, out, _ = mf("show", "last", db=db)
+    check(rc == 0 and ("profile asked for: " + asked) in out, f"show: the profile's settings: {out[:600]}")
+    with open(os.path.join(tmp, "real-md", "report.md")) as f:
+        check(("The profile asked for: " + asked) in f.read(), "report md: the profile's settings")
+    with open(os.path.join(tmp, "real-html", "index.html")) as f:
+        check(("<dt>Asked for</dt><dd>" + asked) in f.read(), "report html: the profile's settings")
     with open(os.path.join(tmp, "real-csv", "flask_text_stats.csv"), newline="") as f:
         check(next(csv.reader(f)) == locust_header(), "real run csv header")
     # The executor stored each phase's series: a row per second of the quick
