@@ -153,6 +153,11 @@ static void do_trigger(struct client *c, struct dmn_request *rq)
     uv_mutex_lock(&d->mu);
     int rc = dmn_queue_push(&d->queue, job, &existing);
     cJSON *o = rc == 0 ? job_json(job) : cJSON_CreateObject();
+    /* Once the lock is released a queued job is the worker's: it may run,
+     * end and be freed before this thread logs it (a job that fails at once,
+     * such as "node busy"), so what is logged is copied here. */
+    long long job_id = (long long)job->id;
+    size_t job_ncells = job->ncells;
     if (rc == 0)
         uv_cond_signal(&d->cv);
     uv_mutex_unlock(&d->mu);
@@ -170,8 +175,8 @@ static void do_trigger(struct client *c, struct dmn_request *rq)
         if (o)
             cJSON_AddNumberToObject(o, "job", (double)existing);
     } else {
-        dmn__log(6, "event=trigger job=%lld cells=%zu profile=%s trigger=%s", (long long)job->id,
-                 job->ncells, prof ? dmn__kv(prof, (char[160]){0}, 160) : "-", rq->trigger);
+        dmn__log(6, "event=trigger job=%lld cells=%zu profile=%s trigger=%s", job_id, job_ncells,
+                 prof ? dmn__kv(prof, (char[160]){0}, 160) : "-", rq->trigger);
     }
     if (o) {
         cJSON_AddBoolToObject(o, "ok", 1);
