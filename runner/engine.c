@@ -702,10 +702,16 @@ static void user_input(struct user *u, ssize_t nread, const char *buf)
         if (u->state != U_READY)
             return;
     }
-    if (u->inflight)
+    if (u->inflight) {
         user_fail(u, FAIL_RESET, now); /* reset, or EOF before the answer */
-    else {
-        disarm(u);
+    } else {
+        /* Idle: the server closed a kept-alive connection (its keep-alive
+         * timeout, shorter than the think time). A thinking user's timer
+         * stays: its next request reconnects (user_go). Stopping it left the
+         * user with neither a connection nor a timer, silent for the rest of
+         * the run. */
+        if (u->timer_kind != TK_THINK)
+            disarm(u);
         user_recycle(u, now);
     }
 }

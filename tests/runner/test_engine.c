@@ -448,6 +448,23 @@ int main(int argc, char **argv)
         run_report_free(&r);
     }
 
+    /* A keep-alive timeout shorter than the think time (uvicorn closes an
+     * idle connection after 5 s; the seed's users think 5-15 s): every user
+     * reconnects for its next request and goes on. 4 users, 150 ms of think,
+     * an idle close after 50 ms, 1.5 s: about 10 requests each. The engine
+     * once lost such a user for good after its first answer (4 requests). */
+    base(&o, url(&s, "/idle/50"));
+    o.users = 4;
+    o.think = RUN_THINK_CONSTANT;
+    o.think_min_ms = 150;
+    o.think_max_ms = 150;
+    o.duration_ms = 1500;
+    CHECK_INT(run(&o, &r), ==, 0);
+    CHECK_INT(r.result.failures, ==, 0);
+    CHECK_INT(r.result.requests, >=, 24);
+    CHECK_INT(r.reconnects, >=, 16);
+    run_report_free(&r);
+
     /* Pacing: one request per 50 ms per user, measured by the server. */
     base(&o, url(&s, "/pace"));
     o.users = 3;

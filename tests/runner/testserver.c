@@ -16,6 +16,8 @@
  *   /spew/N         answers with N valid responses at once (N-1 nobody asked
  *                   for), then reads nothing more until the client closes
  *   /reset          closes with a TCP reset
+ *   /idle/N         "Hello World!"; the connection is closed when no request
+ *                   follows within N ms (a keep-alive timeout, as uvicorn's 5 s)
  *   /pace           "Hello World!"; the connection's mean interval between /pace
  *                   requests is added to the stats when it closes
  *   /pacestats      "conns=N mean_us=M" over the closed /pace connections
@@ -25,6 +27,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -46,6 +49,7 @@ struct conn {
     int fd;
     int64_t pace_first_us, pace_last_us;
     long pace_n;
+    int idle_ms; /* > 0: close when idle that long (/idle/N) */
 };
 
 static int64_t now_us(void)
@@ -195,6 +199,10 @@ static int handle(struct conn *c, const char *path)
             ;
         return -1;
     }
+    if (strncmp(path, "/idle/", 6) == 0) {
+        c->idle_ms = (int)strtol(path + 6, NULL, 10);
+        return respond(fd, 200, hello, 12, NULL);
+    }
     if (strcmp(path, "/reset") == 0) {
         struct linger l = {1, 0};
         setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
@@ -206,7 +214,7 @@ static int handle(struct conn *c, const char *path)
 static void *conn_main(void *arg)
 {
     int fd = (int)(intptr_t)arg;
-    struct conn c = {fd, 0, 0, 0};
+    struct conn c = {fd, 0, 0, 0, 0};
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     char buf[16384];
@@ -225,6 +233,14 @@ static void *conn_main(void *arg)
         }
         if (len == sizeof(buf))
             goto out;
+        if (c.idle_ms > 0 && len == 0) {
+            struct pollfd pf = {.fd = fd, .events = POLLIN};
+            int pr = poll(&pf, 1, c.idle_ms);
+            if (pr < 0 && errno == EINTR)
+                continue;
+            if (pr == 0)
+                goto out; /* the keep-alive timeout: an idle close */
+        }
         ssize_t r = recv(fd, buf + len, sizeof(buf) - len, 0);
         if (r < 0 && errno == EINTR)
             continue;
