@@ -804,6 +804,24 @@ static int server_fresh(struct cell_ctx *k, struct cell_result *c)
     else if (stale)
         logf_(x, 4, k->fw->name, k->pl->name, "stopped a server an earlier run left on the node");
     err_clear(&k->cerr);
+    /* Whatever already listens on the port would answer the probe and the
+     * load in the server's place (ours would fail to bind, or share the port
+     * with SO_REUSEPORT): measuring it would store another process's numbers. */
+    char who[256];
+    int busy = node_port_listener(x->node, nc->server_port, who, sizeof who, &k->cerr);
+    if (busy < 0) {
+        set_error(c, CELL_ERROR, "checking that port %d is free on the node: %s", nc->server_port,
+                  k->cerr.msg);
+        err_clear(&k->cerr);
+        return 1;
+    }
+    if (busy > 0) {
+        set_error(c, CELL_ERROR,
+                  "port %d on the node is already in use (%s): that process would answer in "
+                  "the server's place; stop it, or set node.server_port",
+                  nc->server_port, who);
+        return 1;
+    }
     if (node_server_start(x->node, k->cmd, k->p.dir, nc->cpus, nc->nofile, k->p.pidfile,
                           k->p.logfile, &k->srv, &k->cerr) != 0) {
         set_error(c, CELL_FAILED, "server did not start: %s", k->cerr.msg);
@@ -1215,7 +1233,9 @@ static int run_held(struct cell_ctx *k, struct cell_result *c, struct err *e)
     }
     if (s.ended)
         return 0; /* cancelled or the cell failed: held is not known */
-    c->held_users = s.result.capacity;
+    /* Even the first level (and the bisection below it) failed: the server
+     * held no users, a measured 0, not an unknown. */
+    c->held_users = s.result.capacity < 0 ? 0 : s.result.capacity;
     if (limit)
         mf_strlcpy(c->held_limit, limit, sizeof(c->held_limit));
     else if (s.result.breaking > 0)

@@ -140,6 +140,15 @@ MF_MUST_CHECK int node_server_stop_pidfile(struct node *n, const char *pidfile, 
                                            int *found, struct err *e);
 /* 1 when the group still has a process, 0 when not, negative on error. */
 MF_MUST_CHECK int node_server_alive(struct node *n, const struct node_server *srv, struct err *e);
+/* Whether a socket on the node already listens on TCP `port` (any address,
+ * IPv4 or IPv6): checked before a server starts, because a process already
+ * there would answer the probe and the load in the server's place. 0 = none;
+ * 1 = one does, described in who ("127.0.0.1:8000, uid 1000, pid 4242
+ * (python3)"); negative on a transport failure. */
+MF_MUST_CHECK int node_port_listener(struct node *n, int port, char *who, size_t who_len,
+                                     struct err *e);
+/* Internal: the description of the script's "listener=..." line, as above. */
+MF_MUST_CHECK int node__parse_listener(const char *out, int port, char *who, size_t who_len);
 /* Last `lines` lines of the server's log into out. */
 MF_MUST_CHECK int node_server_log_tail(struct node *n, const struct node_server *srv, int lines,
                                        struct buf *out, struct err *e);

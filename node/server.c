@@ -4,6 +4,7 @@
  * Every process of the server also carries MFBENCH_SERVER=<pid file> in its
  * environment, so one that left the group (setsid, a daemonizing fork) is
  * found by it and stopped too. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -304,6 +305,110 @@ int node_server_stop_pidfile(struct node *n, const char *pidfile, int64_t grace_
     int64_t f = 0;
     if (find_kv(out.data, "found", &f) == 0 && f == 1)
         *found = 1;
+done:
+    buf_free(&c);
+    buf_free(&out);
+    return rc;
+}
+
+/* The listening sockets of the node's network namespace are in /proc/net/tcp
+ * and tcp6: "sl local rem st ... uid timeout inode", local as HEXADDR:HEXPORT,
+ * st 0A for LISTEN. The process holding the socket is found by its inode among
+ * the /proc/PID/fd links this user may read (all of them for root). */
+static const char LISTENER_SH[] =
+    "for mf_t in /proc/net/tcp /proc/net/tcp6; do\n"
+    "  [ -r \"$mf_t\" ] || continue\n"
+    "  while read -r mf_sl mf_la mf_ra mf_st mf_q mf_tm mf_rt mf_uid mf_to mf_in mf_rest; do\n"
+    "    [ \"$mf_st\" = 0A ] && [ \"${mf_la##*:}\" = \"$mf_p\" ] || continue\n"
+    "    mf_pid=-; mf_comm=\n"
+    "    for mf_fd in $(find /proc/[0-9]*/fd -maxdepth 1 -lname \"socket:\\[$mf_in\\]\" "
+    "2>/dev/null); do\n"
+    "      mf_pid=${mf_fd#/proc/}; mf_pid=${mf_pid%%/*}\n"
+    "      mf_comm=$(cat /proc/$mf_pid/comm 2>/dev/null); break\n"
+    "    done\n"
+    "    echo \"listener=${mf_la%:*} uid=$mf_uid pid=$mf_pid comm=$mf_comm\"; exit 0\n"
+    "  done < \"$mf_t\"\n"
+    "done\n"
+    "echo listener=none\n";
+
+/* /proc/net/tcp prints each 32-bit word of an address as the kernel holds it
+ * in memory, in %08X: on a little-endian node (x86, arm64) the bytes of the
+ * word are reversed. */
+static void listener_addr(const char *hex, size_t len, int port, char *out, size_t n)
+{
+    unsigned char a[16];
+    size_t words = len / 8;
+    if ((len != 8 && len != 32) || strspn(hex, "0123456789abcdefABCDEF") < len) {
+        snprintf(out, n, "%.*s:%d", (int)(len < 40 ? len : 40), hex, port);
+        return;
+    }
+    for (size_t w = 0; w < words; w++) {
+        char word[9];
+        memcpy(word, hex + 8 * w, 8);
+        word[8] = '\0';
+        unsigned long v = strtoul(word, NULL, 16);
+        for (int b = 0; b < 4; b++)
+            a[4 * w + (size_t)b] = (unsigned char)(v >> (8 * b));
+    }
+    char ip[INET6_ADDRSTRLEN];
+    if (!inet_ntop(words == 1 ? AF_INET : AF_INET6, a, ip, sizeof ip))
+        snprintf(ip, sizeof ip, "?");
+    snprintf(out, n, words == 1 ? "%s:%d" : "[%s]:%d", ip, port);
+}
+
+int node__parse_listener(const char *out, int port, char *who, size_t who_len)
+{
+    const char *line = NULL;
+    for (const char *p = out; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+        if (!strncmp(p, "listener=", 9))
+            line = p + 9;
+    if (!line)
+        return -EPROTO;
+    size_t al = strcspn(line, " \r\n");
+    if (al == 4 && !strncmp(line, "none", 4))
+        return 0;
+    char addr[96], uid[24] = "?", pid[24] = "-", comm[64] = "";
+    listener_addr(line, al, port, addr, sizeof addr);
+    const char *u = strstr(line, " uid="), *p = strstr(line, " pid="), *c = strstr(line, " comm=");
+    const char *eol = line + strcspn(line, "\r\n");
+    if (u && u < eol)
+        snprintf(uid, sizeof uid, "%.*s", (int)strcspn(u + 5, " \r\n"), u + 5);
+    if (p && p < eol)
+        snprintf(pid, sizeof pid, "%.*s", (int)strcspn(p + 5, " \r\n"), p + 5);
+    if (c && c < eol)
+        snprintf(comm, sizeof comm, "%.*s", (int)strcspn(c + 6, "\r\n"), c + 6);
+    /* The process name is the other process's choice: printable ASCII only. */
+    for (char *q = comm; *q; q++)
+        if ((unsigned char)*q < 0x20 || (unsigned char)*q > 0x7e)
+            *q = '?';
+    if (strcmp(pid, "-"))
+        snprintf(who, who_len, "%s, uid %s, pid %s (%s)", addr, uid, pid, comm);
+    else
+        snprintf(who, who_len, "%s, uid %s (its process is not visible to this user)", addr, uid);
+    return 1;
+}
+
+int node_port_listener(struct node *n, int port, char *who, size_t who_len, struct err *e)
+{
+    if (who_len)
+        who[0] = '\0';
+    if (port < 1 || port > 65535)
+        return err_set(e, -EINVAL, "port %d out of range", port);
+    struct buf c, out;
+    buf_init(&c, 0);
+    buf_init(&out, 4096);
+    int rc;
+    if (buf_printf(&c, "mf_p=%04X\n", (unsigned)port) || buf_puts(&c, LISTENER_SH)) {
+        rc = oom(e);
+        goto done;
+    }
+    rc = node_exec_ok(n, c.data, node__cmd_timeout(n), &out, e);
+    if (rc)
+        goto done;
+    rc = node__parse_listener(out.data ? out.data : "", port, who, who_len);
+    if (rc < 0)
+        rc = err_set(e, rc, "port check on %s: unexpected output: %.200s", n->host,
+                     out.data ? out.data : "");
 done:
     buf_free(&c);
     buf_free(&out);

@@ -2,6 +2,8 @@
 # A server that never becomes ready: the cell fails with "server not ready" and
 # the last lines of the server's log; no process is left; the run exits 1.
 # Also a user's own start: framework, and a target that answers a wrong body.
+# And a port another process already listens on: the cell is an error naming
+# that process, and no request reaches it (it would answer for the server).
 . "$(dirname "$0")/lib.sh"
 port=$(free_port)
 mkdir -p "$T/mine"
@@ -58,4 +60,47 @@ expect_eq "stored statuses" "$(sqlite3 "$MFBENCH_STORE" "select group_concat(sta
 expect_no_server "$T/node"
 left=$(pgrep -f "$T/node/user/sleepy" | tr '\n' ' ')
 expect_eq "sleepy process gone" "$left" ""
+# Another process already serves the right answer on the port: ours would fail
+# to bind while that one answered the probe and the load. The cell must not
+# measure it.
+port2=$(free_port)
+mkdir -p "$T/squat"
+cat >"$T/squat/app.py" <<'PY'
+import sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+class H(BaseHTTPRequestHandler):
+    def do_GET(self):
+        with open(sys.argv[1], "a") as f:
+            f.write("hit\n")
+        body = b"Hello World!"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+HTTPServer(("127.0.0.1", int(sys.argv[2])), H).serve_forever()
+PY
+$PY "$T/squat/app.py" "$T/squat/hits" "$port2" &
+squat=$!
+stop_squat() { kill "$squat" 2>/dev/null; wait "$squat" 2>/dev/null; }
+cleanup_hooks="$cleanup_hooks stop_squat"
+listening() { $PY -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' "$port2" 2>/dev/null; }
+wait_for 10 listening
+rm -f "$T/squat/hits"
+write_matrix "$T/m2.yaml" "  transport: local
+  workdir: $T/node
+  cpus: \"1\"
+  server_port: $port2" "  right:
+    start: \"{python} {dir}/app.py {dir}/mine.hits {port}\"
+    dir: $T/squat"
+"$MFBENCH" run -m "$T/m2.yaml" --json right/text >"$T/out2.json" 2>"$T/err2.txt"
+expect_eq "port in use: exit status" "$?" 1
+expect_eq "port in use: status" "$(json_get "$T/out2.json" "d['cells'][0]['status']")" error
+err2=$(json_get "$T/out2.json" "d['cells'][0]['error']")
+expect_contains "port in use: named" "$err2" "port $port2 on the node is already in use"
+expect_contains "port in use: the process named" "$err2" "pid $squat ("
+expect_eq "port in use: no phase" "$(json_get "$T/out2.json" "len(d['cells'][0]['phases'])")" 0
+expect_eq "no request reached the other process" "$(cat "$T/squat/hits" 2>/dev/null | wc -l)" 0
 finish

@@ -2,11 +2,14 @@
  * output cap, put_file, sync_tree (and its ustar stream read back by tar), the
  * workdir (its rules and its per-user default), and the server lifecycle with
  * `sleep` as the server. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -439,9 +442,60 @@ static void test_workdir_default(struct node *n, const char *base)
     n->workdir[0] = '\0';
 }
 
+/* The port check's line: the address decoded (little-endian words), the
+ * uid, the pid and a process name made printable; "none" is a free port, and
+ * output without the line is a protocol error. */
+static void test_parse_listener(void)
+{
+    char who[256];
+    CHECK_INT(node__parse_listener("motd\nlistener=none\n", 8000, who, sizeof who), ==, 0);
+    CHECK_INT(node__parse_listener("listener=0100007F uid=1000 pid=4242 comm=python3\n", 8000, who,
+                                   sizeof who),
+              ==, 1);
+    CHECK_STR(who, "127.0.0.1:8000, uid 1000, pid 4242 (python3)");
+    CHECK_INT(node__parse_listener("listener=00000000 uid=0 pid=- comm=\n", 80, who, sizeof who),
+              ==, 1);
+    CHECK_STR(who, "0.0.0.0:80, uid 0 (its process is not visible to this user)");
+    CHECK_INT(node__parse_listener("listener=00000000000000000000000001000000 uid=7 pid=9 "
+                                   "comm=web \x1b[2Jserver\r\n",
+                                   8080, who, sizeof who),
+              ==, 1);
+    CHECK_STR(who, "[::1]:8080, uid 7, pid 9 (web ?[2Jserver)");
+    CHECK_INT(node__parse_listener("pid=1\n", 8000, who, sizeof who), ==, -EPROTO);
+}
+
+/* A socket of this process listening on a free port of 127.0.0.1 is found,
+ * with this pid; once closed, the port is free again. */
+static void test_port_listener(struct node *n)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    CHECK(fd >= 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t sl = sizeof sa;
+    CHECK_INT(bind(fd, (struct sockaddr *)&sa, sizeof sa), ==, 0);
+    CHECK_INT(getsockname(fd, (struct sockaddr *)&sa, &sl), ==, 0);
+    int port = ntohs(sa.sin_port);
+    char who[256], want[96];
+    struct err e;
+    err_clear(&e);
+    /* bound but not listening: free */
+    CHECK_INT(node_port_listener(n, port, who, sizeof who, &e), ==, 0);
+    CHECK_INT(listen(fd, 8), ==, 0);
+    CHECK_INT(node_port_listener(n, port, who, sizeof who, &e), ==, 1);
+    snprintf(want, sizeof want, "127.0.0.1:%d, uid %u, pid %ld (", port, (unsigned)getuid(),
+             (long)getpid());
+    if (strncmp(who, want, strlen(want)))
+        T_FAIL("listener: %s, expected it to start with %s", who, want);
+    close(fd);
+    CHECK_INT(node_port_listener(n, port, who, sizeof who, &e), ==, 0);
+    CHECK_INT(node_port_listener(n, 0, who, sizeof who, &e), ==, -EINVAL);
+}
+
 int main(void)
 {
     test_parse_start();
+    test_parse_listener();
     snprintf(tmpdir, sizeof tmpdir, "/tmp/mfbench-node-test-XXXXXX");
     if (!mkdtemp(tmpdir)) {
         perror("mkdtemp");
@@ -465,6 +519,7 @@ int main(void)
     test_put_file(n);
     test_sync(n);
     test_server(n);
+    test_port_listener(n);
     node_close(n);
     char cmd[512];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
