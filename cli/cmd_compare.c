@@ -1,5 +1,5 @@
 /* cmd_compare.c - `mfbench compare RUN_A RUN_B`: per cell, the ratio B/A of
- * capacity, peak req/s and p99, each marked better / worse / same / not
+ * capacity, peak req/s, p99 and held users, each marked better / worse / same / not
  * comparable. With repeats a change counts only when significant (review.h).
  * When the two runs' nodes differ (fingerprint.c), a change is "node changed",
  * never a regression. */
@@ -15,9 +15,10 @@
 #include "review.h"
 #include "store.h"
 
-enum { M_CAPACITY, M_PEAK_RPS, M_P99, M__COUNT };
-static const char *const m_names[M__COUNT] = {"capacity", "peak_rps", "p99_ms"};
-static const enum rv_dir m_dirs[M__COUNT] = {RV_HIGHER_BETTER, RV_HIGHER_BETTER, RV_LOWER_BETTER};
+enum { M_CAPACITY, M_PEAK_RPS, M_P99, M_HELD, M__COUNT };
+static const char *const m_names[M__COUNT] = {"capacity", "peak_rps", "p99_ms", "held_users"};
+static const enum rv_dir m_dirs[M__COUNT] = {RV_HIGHER_BETTER, RV_HIGHER_BETTER, RV_LOWER_BETTER,
+                                             RV_HIGHER_BETTER};
 #define MAX_SAMPLES 256
 
 struct samples {
@@ -54,6 +55,9 @@ static void gather(const struct run_record *r, const char *fw, const char *pl, s
     for (size_t i = 0; i < s->nok; i++) {
         const struct cell_result *c = ok[i];
         add(s, M_CAPACITY, c->capacity_users < 0 ? 0 : c->capacity_users);
+        /* The concurrency number, when the cell measured it (held_limit says by what). */
+        if (c->held_users >= 0 && c->held_limit[0])
+            add(s, M_HELD, c->held_users);
         const struct phase_result *h = cli_headline_phase(c);
         if (s->nok > 1) {
             add(s, M_PEAK_RPS, c->peak_rps);
@@ -132,7 +136,8 @@ static void compare_cell(const struct run_record *ra, const struct run_record *r
 
 static void fmt_metric(char *buf, size_t n, const struct cmp_row *r, int m)
 {
-    const char *fmt = m == M_CAPACITY ? "%.0f -> %.0f x%.2f %s" : "%.1f -> %.1f x%.2f %s";
+    const char *fmt =
+        m == M_CAPACITY || m == M_HELD ? "%.0f -> %.0f x%.2f %s" : "%.1f -> %.1f x%.2f %s";
     if (m == M_P99)
         fmt = "%.2f -> %.2f x%.2f %s";
     if (r->mark[m] == RV_NC || isnan(r->a[m]))
@@ -150,15 +155,16 @@ static const char compare_usage[] =
     "usage: mfbench compare RUN_A RUN_B [--factor F] [--only-changed] [--fail-on-regression]\n"
     "                       [--json] [--store DB]\n"
     "\n"
-    "Compares two stored runs (ids, or 'last'), cell by cell: capacity, peak req/s\n"
-    "and p99 of B against A. A ratio beyond F (or below 1/F) is a change; with\n"
-    "repeats (several cells of one framework/payload in a run, or phases at the same\n"
-    "user level) only a significant one: Mann-Whitney U p < 0.05 with 4 or more\n"
-    "values each, else non-overlapping min-max ranges. Higher capacity and req/s\n"
-    "are better, higher p99 is worse. A cell missing from one run, not ok, or\n"
-    "without phases is not comparable. When the nodes differ (CPU model or count,\n"
-    "kernel, cpufreq governor or python), a cell that got better or worse is\n"
-    "\"node changed\", not a regression.\n"
+    "Compares two stored runs (ids, or 'last'), cell by cell: capacity, peak req/s,\n"
+    "p99 and, where both runs measured it, held users, of B against A. A ratio\n"
+    "beyond F (or below 1/F) is a change; with repeats (several cells of one\n"
+    "framework/payload in a run, or phases at the same user level) only a\n"
+    "significant one: Mann-Whitney U p < 0.05 with 4 or more values each, else\n"
+    "non-overlapping min-max ranges. Higher capacity, req/s and held users are\n"
+    "better, higher p99 is worse. A cell missing from one run, not ok, or without\n"
+    "phases is not comparable. When the nodes differ (CPU model or count, kernel,\n"
+    "cpufreq governor or python), a cell that got better or worse is \"node\n"
+    "changed\", not a regression.\n"
     "\n"
     "      --factor F            change threshold (default 1.10)\n"
     "      --only-changed        list only cells that got better or worse\n"
@@ -335,8 +341,8 @@ int cli_cmd_compare(int argc, char **argv)
                rb.status, factor);
         if (node_changed)
             printf("node changed (%s): a difference is not called a regression\n\n", changed);
-        printf("%-22s %-32s %-34s %-30s %s\n", "cell", "capacity (users)", "peak req/s", "p99 ms",
-               "verdict");
+        printf("%-22s %-32s %-34s %-30s %-30s %s\n", "cell", "capacity (users)", "peak req/s",
+               "p99 ms", "held users", "verdict");
         for (size_t i = 0; i < nrows; i++) {
             const struct cmp_row *r = &rows[i];
             if (only_changed && r->verdict != RV_BETTER && r->verdict != RV_WORSE)
@@ -348,8 +354,8 @@ int cli_cmd_compare(int argc, char **argv)
             char verdict[64];
             snprintf(verdict, sizeof(verdict), r->node_changed ? "node changed (%s)" : "%s",
                      rv_mark_name(r->verdict));
-            printf("%-22s %-32s %-34s %-30s %s%s%s\n", cell, mt[0], mt[1], mt[2], verdict,
-                   r->reason[0] ? ": " : "", r->reason);
+            printf("%-22s %-32s %-34s %-30s %-30s %s%s%s\n", cell, mt[0], mt[1], mt[2], mt[3],
+                   verdict, r->reason[0] ? ": " : "", r->reason);
         }
         printf("\n%zu better, %zu worse, %zu same, %zu not comparable", count[RV_BETTER],
                count[RV_WORSE], count[RV_SAME], count[RV_NC]);

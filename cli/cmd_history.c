@@ -25,13 +25,16 @@
 /* The band's spread is at least this fraction of the median, so a perfectly
  * flat history does not flag a 1% wobble. */
 #define REGRESS_MAD_FLOOR 0.01
-#define MAX_FLAGS 4
+#define MAX_FLAGS 5
 
-enum metric { MET_CAPACITY, MET_PEAK_RPS, MET_P99, MET__COUNT, MET_STATUS = MET__COUNT };
+enum metric { MET_CAPACITY, MET_PEAK_RPS, MET_P99, MET_HELD, MET__COUNT, MET_STATUS = MET__COUNT };
 
-static const char *const metric_names[] = {"capacity", "peak_rps", "p99_ms", "status"};
-static const char *const metric_labels[] = {"capacity (users)", "peak req/s", "p99 ms", "status"};
-static const enum rv_dir metric_dirs[] = {RV_HIGHER_BETTER, RV_HIGHER_BETTER, RV_LOWER_BETTER};
+static const char *const metric_names[] = {"capacity", "peak_rps", "p99_ms", "held_users",
+                                           "status"};
+static const char *const metric_labels[] = {"capacity (users)", "peak req/s", "p99 ms",
+                                            "held users", "status"};
+static const enum rv_dir metric_dirs[] = {RV_HIGHER_BETTER, RV_HIGHER_BETTER, RV_LOWER_BETTER,
+                                          RV_HIGHER_BETTER};
 
 struct regress_opts {
     int window;
@@ -57,6 +60,8 @@ static double metric_value(const struct store_history_row *r, enum metric m)
         return r->peak_rps;
     case MET_P99:
         return r->p99_ms < 0 ? NAN : r->p99_ms;
+    case MET_HELD:
+        return r->held_users < 0 ? NAN : r->held_users;
     default:
         return NAN;
     }
@@ -348,10 +353,12 @@ static const char history_usage[] =
     "cell's peak req/s trend as a sparkline (oldest to newest) when stdout is a terminal.\n"
     "A value is a regression when it lies outside median +- K x MAD of the previous\n"
     "N runs of the same cell (status ok; at least 3 runs; the MAD is at least 1% of\n"
-    "the median): capacity or peak req/s below the band, p99 above it. A cell that\n"
-    "fails after an ok run is a regression too. When those runs were not all on\n"
-    "the same node (CPU model or count, kernel, cpufreq governor, python), the\n"
-    "flag says \"node changed\" instead: the difference is not a regression.\n"
+    "the median): capacity, peak req/s or held users below the band, p99 above it.\n"
+    "A cell that fails after an ok run is a regression too. When those runs were\n"
+    "not all on the same node (CPU model or count, kernel, cpufreq governor,\n"
+    "python), the flag says \"node changed\" instead: the difference is not a\n"
+    "regression. \"held\" is the users the cell held (its concurrency number),\n"
+    "\"-\" when it did not measure them.\n"
     "\n"
     "  CELL                 FRAMEWORK/PAYLOAD; flask/* or */json select several\n"
     "  -n, --limit N        at most N lines (default 50; 0 = all)\n"
@@ -384,6 +391,7 @@ static cJSON *row_json(const struct store_history_row *r, const struct flag *fl,
     cJSON_AddItemToObject(o, "p50_ms", num_or_null(r->p50_ms));
     cJSON_AddItemToObject(o, "p99_ms", num_or_null(r->p99_ms));
     cJSON_AddItemToObject(o, "rss_max_kb", num_or_null(r->rss_max_kb));
+    cJSON_AddItemToObject(o, "held_users", num_or_null(r->held_users));
     /* regressions: on the same node; node_changed: the same flags, but the
      * node differed from the runs judged against ("what": the change). */
     cJSON *regs = cJSON_AddArrayToObject(o, "regressions");
@@ -584,12 +592,12 @@ int cli_cmd_history(int argc, char **argv)
             printf("no regressions in %zu stored results (window %lld runs, k %.3g)\n", n,
                    (long long)window, k);
     } else {
-        printf("%5s  %-20s  %-22s %-11s %-8s %8s %10s %8s %8s %8s  %s\n", "run", "started (UTC)",
-               "cell", "status", "profile", "capacity", "peak rps", "p50 ms", "p99 ms", "rss MiB",
-               "regression");
+        printf("%5s  %-20s  %-22s %-11s %-8s %8s %10s %8s %8s %8s %6s  %s\n", "run",
+               "started (UTC)", "cell", "status", "profile", "capacity", "peak rps", "p50 ms",
+               "p99 ms", "rss MiB", "held", "regression");
         for (size_t i = 0; i < n && (limit == 0 || i < (size_t)limit); i++) {
             const struct store_history_row *r = &rows[i];
-            char cell[140], cap[16], p50[24], p99[24], rss[24], reg[64] = "";
+            char cell[140], cap[16], p50[24], p99[24], rss[24], held[16], reg[80] = "";
             snprintf(cell, sizeof(cell), "%s/%s", r->framework, r->payload);
             if (r->capacity_users < 0)
                 snprintf(cap, sizeof(cap), "-");
@@ -598,15 +606,19 @@ int cli_cmd_history(int argc, char **argv)
             snprintf(p50, sizeof(p50), r->p50_ms < 0 ? "-" : "%.2f", r->p50_ms);
             snprintf(p99, sizeof(p99), r->p99_ms < 0 ? "-" : "%.2f", r->p99_ms);
             snprintf(rss, sizeof(rss), r->rss_max_kb < 0 ? "-" : "%.1f", r->rss_max_kb / 1024.0);
+            if (r->held_users < 0)
+                snprintf(held, sizeof(held), "-");
+            else
+                snprintf(held, sizeof(held), "%d", r->held_users);
             for (size_t f = 0; f < nflags[i]; f++) {
                 size_t len = strlen(reg);
                 snprintf(reg + len, sizeof(reg) - len, "%s%s%s", len ? "," : "",
                          flags[i][f].node[0] ? "node changed:" : "",
                          metric_names[flags[i][f].metric]);
             }
-            printf("%5lld  %-20s  %-22s %-11s %-8s %8s %10.1f %8s %8s %8s  %s\n",
+            printf("%5lld  %-20s  %-22s %-11s %-8s %8s %10.1f %8s %8s %8s %6s  %s\n",
                    (long long)r->run_id, r->started_at, cell, r->status,
-                   r->profile[0] ? r->profile : "-", cap, r->peak_rps, p50, p99, rss, reg);
+                   r->profile[0] ? r->profile : "-", cap, r->peak_rps, p50, p99, rss, held, reg);
         }
         if (sparkline)
             print_trends(stdout, cells, ncells, utf8_locale());

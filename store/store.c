@@ -289,7 +289,8 @@ static const char *const stmt_sql[ST__COUNT] = {
                    "  WHERE (?1 IS NULL OR framework = ?1) AND (?2 IS NULL OR payload = ?2))"
                    " SELECT r.id, c.id, r.started_at, c.framework, c.payload, c.status, r.profile,"
                    "   c.capacity_users, c.breaking_users, c.peak_rps, cp.lat_p50, cp.lat_p99,"
-                   "   (SELECT MAX(p.server_rss_max_kb) FROM phases p WHERE p.cell_id = c.id)"
+                   "   (SELECT MAX(p.server_rss_max_kb) FROM phases p WHERE p.cell_id = c.id),"
+                   "   CASE WHEN c.held_limit != '' THEN c.held_users END"
                    " FROM c JOIN runs r ON r.id = c.run_id"
                    " LEFT JOIN phases cp ON cp.id = c.cap_phase"
                    " ORDER BY r.started_at DESC, r.id DESC, c.seq ASC"
@@ -1715,6 +1716,7 @@ int store_history(struct store *s, const char *framework, const char *payload, i
         h->p50_ms = col_dbl(st, 10);
         h->p99_ms = col_dbl(st, 11);
         h->rss_max_kb = col_dbl(st, 12);
+        h->held_users = col_int(st, 13);
     }
     if (!r && rc != SQLITE_DONE)
         r = db_fail(s, rc, e, "history");

@@ -145,6 +145,7 @@ struct store_history_row {
     double peak_rps;
     double p50_ms, p99_ms; /* of the phase at capacity (or the first phase); -1 = none */
     double rss_max_kb;     /* server RSS max over the cell's phases; -1 = none */
+    int held_users;        /* the concurrency number; -1 = not measured */
 };
 
 /* Newest first. framework/payload may be NULL or "*" for any. limit <= 0 = all.

@@ -574,8 +574,9 @@ static void test_report(const char *db, const char *dir)
     free(out);
 }
 
-/* Repeats: one cell with three phases at 500 users per run. */
-static int64_t repeat_run(struct store *s, const double rps[3])
+/* Repeats: one cell with three phases at 500 users per run; held users as
+ * measured (held < 0: not measured). */
+static int64_t repeat_run(struct store *s, const double rps[3], int held, const char *limit)
 {
     struct err e;
     err_clear(&e);
@@ -599,6 +600,8 @@ static int64_t repeat_run(struct store *s, const double rps[3])
     c.status = CELL_OK;
     c.capacity_users = 500;
     c.breaking_users = -1;
+    c.held_users = held;
+    snprintf(c.held_limit, sizeof(c.held_limit), "%s", limit);
     c.peak_rps =
         rps[0] > rps[1] ? (rps[0] > rps[2] ? rps[0] : rps[2]) : (rps[1] > rps[2] ? rps[1] : rps[2]);
     if (store_cell_finish(s, &c, &e) || store_run_finish(s, r.id, "ok", &e))
@@ -609,7 +612,7 @@ static int64_t repeat_run(struct store *s, const double rps[3])
 
 static void test_compare_repeats(const char *dir)
 {
-    char db[512], ids[3][24], *out;
+    char db[512], ids[5][24], *out;
     snprintf(db, sizeof(db), "%s/repeats.db", dir);
     struct store *s;
     struct err e;
@@ -617,9 +620,11 @@ static void test_compare_repeats(const char *dir)
     if (store_open(db, &s, &e))
         abort();
     const double a[3] = {1000, 1010, 990}, b[3] = {850, 860, 840}, c[3] = {850, 1005, 840};
-    snprintf(ids[0], sizeof(ids[0]), "%lld", (long long)repeat_run(s, a));
-    snprintf(ids[1], sizeof(ids[1]), "%lld", (long long)repeat_run(s, b));
-    snprintf(ids[2], sizeof(ids[2]), "%lld", (long long)repeat_run(s, c));
+    snprintf(ids[0], sizeof(ids[0]), "%lld", (long long)repeat_run(s, a, 8000, "max"));
+    snprintf(ids[1], sizeof(ids[1]), "%lld", (long long)repeat_run(s, b, -1, ""));
+    snprintf(ids[2], sizeof(ids[2]), "%lld", (long long)repeat_run(s, c, -1, ""));
+    snprintf(ids[3], sizeof(ids[3]), "%lld", (long long)repeat_run(s, a, 4000, "server"));
+    snprintf(ids[4], sizeof(ids[4]), "%lld", (long long)repeat_run(s, a, 7600, "server"));
     store_close(s);
     /* medians 1000 -> 850, ranges apart: worse */
     const char *x[] = {"compare", ids[0], ids[1], "--json", "--store", db, NULL};
@@ -644,6 +649,87 @@ static void test_compare_repeats(const char *dir)
     CHECK_DBL(cJSON_GetObjectItem(pr, "ratio")->valuedouble, ==, 0.85);
     CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(pr, "mark")), "same");
     cJSON_Delete(j);
+    free(out);
+    /* The same throughput, but half the users held: the concurrency number
+     * alone makes the cell worse, in JSON, in the table and in the exit status. */
+    const char *h[] = {"compare", ids[0], ids[3], "--json", "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_compare, h, &out), ==, 0);
+    j = cJSON_Parse(out);
+    cJSON *cell = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "cells"), 0);
+    cJSON *hu = cJSON_GetObjectItem(cJSON_GetObjectItem(cell, "metrics"), "held_users");
+    CHECK(hu != NULL);
+    if (hu) {
+        CHECK_DBL(cJSON_GetObjectItem(hu, "a")->valuedouble, ==, 8000);
+        CHECK_DBL(cJSON_GetObjectItem(hu, "b")->valuedouble, ==, 4000);
+        CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(hu, "mark")), "worse");
+    }
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cell, "verdict")), "worse");
+    cJSON_Delete(j);
+    free(out);
+    const char *t[] = {"compare", ids[0], ids[3], "--fail-on-regression", "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_compare, t, &out), ==, 1);
+    CHECK_CONTAINS(out, "8000 -> 4000 x0.50 worse");
+    free(out);
+    /* 8000 -> 7600 is within the factor: same; a run that did not measure
+     * held users is not comparable on it, and that alone changes nothing. */
+    const char *u[] = {"compare", ids[0], ids[4], "--fail-on-regression", "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_compare, u, &out), ==, 0);
+    CHECK_CONTAINS(out, "8000 -> 7600 x0.95 same");
+    free(out);
+    const char *v[] = {"compare", ids[2], ids[3], "--json", "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_compare, v, &out), ==, 0);
+    j = cJSON_Parse(out);
+    hu = cJSON_GetObjectItem(
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "cells"), 0), "metrics"),
+        "held_users");
+    CHECK(hu && cJSON_IsNull(cJSON_GetObjectItem(hu, "a")));
+    CHECK(hu && !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(hu, "mark")), "not comparable"));
+    cJSON_Delete(j);
+    free(out);
+}
+
+/* The concurrency number in history: four runs holding 8000 users, then one
+ * holding 4000 with the same req/s: a held_users regression, and only that;
+ * a run that did not measure held users shows "-" and null. */
+static void test_history_held(const char *dir)
+{
+    char db[512], *out;
+    snprintf(db, sizeof(db), "%s/held.db", dir);
+    struct store *s;
+    struct err e;
+    err_clear(&e);
+    if (store_open(db, &s, &e))
+        abort();
+    const double a[3] = {1000, 1010, 990};
+    for (int i = 0; i < 4; i++)
+        (void)repeat_run(s, a, 8000, "max");
+    int64_t last = repeat_run(s, a, 4000, "server");
+    int64_t none = repeat_run(s, a, -1, "");
+    store_close(s);
+    const char *r[] = {"history", "--regressions", "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_history, r, &out), ==, 0);
+    char want[128];
+    snprintf(want, sizeof(want), "run %lld flask/json: held users 4000.00 below", (long long)last);
+    CHECK_CONTAINS(out, want);
+    CHECK(!strstr(out, "peak req/s"));
+    free(out);
+    const char *j[] = {"history", "--json", "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_history, j, &out), ==, 0);
+    cJSON *arr = cJSON_Parse(out);
+    CHECK_INT(cJSON_GetArraySize(arr), ==, 6);
+    cJSON *r0 = cJSON_GetArrayItem(arr, 0), *r1 = cJSON_GetArrayItem(arr, 1);
+    CHECK_DBL(cJSON_GetObjectItem(r0, "run")->valuedouble, ==, (double)none);
+    CHECK(cJSON_IsNull(cJSON_GetObjectItem(r0, "held_users")));
+    CHECK_DBL(cJSON_GetObjectItem(r1, "held_users")->valuedouble, ==, 4000);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(
+                  cJSON_GetArrayItem(cJSON_GetObjectItem(r1, "regressions"), 0), "metric")),
+              "held_users");
+    cJSON_Delete(arr);
+    free(out);
+    const char *t[] = {"history", "--limit", "2", "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_history, t, &out), ==, 0);
+    CHECK_CONTAINS(out, "  held  regression");
+    CHECK_CONTAINS(out, "   4000  held_users");
     free(out);
 }
 
@@ -812,6 +898,7 @@ int main(int argc, char **argv)
     test_show_series(db);
     test_report(db, rep);
     test_compare_repeats(dir);
+    test_history_held(dir);
     test_node_changed(dir);
     test_empty(dir);
     char cmd[300];
