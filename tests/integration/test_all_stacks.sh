@@ -13,29 +13,14 @@ stop_sshd() { sh "$FIX" stop "$T/sshd"; }
 cleanup_hooks="stop_sshd"
 srv=$(free_port)
 mkdir -p "$T/mine"
-cat >"$T/mine/server.py" <<'PY'
 # A user's own server, started by a `start:` template.
-import sys
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-class H(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_GET(self):
-        body = b"Hello World!"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *a):
-        pass
-ThreadingHTTPServer((sys.argv[1], int(sys.argv[2])), H).serve_forever()
-PY
+cp "$SRC/tests/fixtures/hello_server.py" "$T/mine/server.py"
 stacks="aiohttp bottle bottle-gunicorn django falcon fastapi flask flask-gunicorn pyramid pyramid-waitress starlette tornado"
 fws=""
 for s in $stacks sanic japronto; do fws="$fws  $s: {}
 "; done
 fws="$fws  mine:
-    start: \"{python} {dir}/server.py {host} {port}\"
+    start: \"{python} {dir}/server.py {host} {port} --threads\"
     dir: $T/mine"
 write_matrix "$T/m.yaml" "  transport: ssh
   host: 127.0.0.1

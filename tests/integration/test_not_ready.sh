@@ -13,22 +13,7 @@ print("mine: starting, but never listening", flush=True)
 time.sleep(600)  # the test: a server that never listens
 PY
 mkdir -p "$T/wrong"
-cat >"$T/wrong/app.py" <<'PY'
-import sys
-from http.server import BaseHTTPRequestHandler, HTTPServer
-class H(BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = b"Hello World?"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *a):
-        pass
-a = sys.argv
-HTTPServer((a[a.index("--host") + 1], int(a[a.index("--port") + 1])), H).serve_forever()
-PY
+cp "$SRC/tests/fixtures/hello_server.py" "$T/wrong/app.py"
 write_matrix "$T/m.yaml" "  transport: local
   workdir: $T/node
   cpus: \"1\"
@@ -37,7 +22,7 @@ write_matrix "$T/m.yaml" "  transport: local
     dir: $T/mine
     ready_timeout: 3s
   wrong:
-    start: \"{python} {dir}/app.py --host {host} --port {port}\"
+    start: \"{python} {dir}/app.py {host} {port} --body 'Hello World?'\"
     dir: $T/wrong"
 # A payload whose exact body comes from a file (as the shipped 64 KiB `file`).
 printf 'Hello World!' >"$T/expected.bin"
@@ -65,24 +50,8 @@ expect_eq "sleepy process gone" "$left" ""
 # measure it.
 port2=$(free_port)
 mkdir -p "$T/squat"
-cat >"$T/squat/app.py" <<'PY'
-import sys
-from http.server import BaseHTTPRequestHandler, HTTPServer
-class H(BaseHTTPRequestHandler):
-    def do_GET(self):
-        with open(sys.argv[1], "a") as f:
-            f.write("hit\n")
-        body = b"Hello World!"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *a):
-        pass
-HTTPServer(("127.0.0.1", int(sys.argv[2])), H).serve_forever()
-PY
-$PY "$T/squat/app.py" "$T/squat/hits" "$port2" &
+cp "$SRC/tests/fixtures/hello_server.py" "$T/squat/app.py"
+$PY "$T/squat/app.py" 127.0.0.1 "$port2" --hits "$T/squat/hits" &
 squat=$!
 stop_squat() { kill "$squat" 2>/dev/null; wait "$squat" 2>/dev/null; }
 cleanup_hooks="$cleanup_hooks stop_squat"
@@ -93,7 +62,7 @@ write_matrix "$T/m2.yaml" "  transport: local
   workdir: $T/node
   cpus: \"1\"
   server_port: $port2" "  right:
-    start: \"{python} {dir}/app.py {dir}/mine.hits {port}\"
+    start: \"{python} {dir}/app.py {host} {port}\"
     dir: $T/squat"
 "$MFBENCH" run -m "$T/m2.yaml" --json right/text >"$T/out2.json" 2>"$T/err2.txt"
 expect_eq "port in use: exit status" "$?" 1
