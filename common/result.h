@@ -67,18 +67,60 @@ struct phase_result {
      * (-1 = unknown). noisy: either over 5%, the figure is not to be trusted. */
     double steal_pct, neighbour_cpu_pct;
     int noisy;
+    /* Appended (SLO capacity): what was intended against what happened, all
+     * in the measured window. offered: sends the schedule intended (open
+     * loop), or the offered-load model's count (closed loop with think; the
+     * sends themselves when the users never think). sent: requests put on the
+     * wire. completed: requests that ended, answered or failed (== requests).
+     * Latency counts every one of them: a failure at the time it took to fail,
+     * and a send still due at the phase's end from its intended time. */
+    uint64_t offered, sent, completed;
+    uint64_t unsent_due;  /* open loop: sends due in the window never sent */
+    uint64_t over_bound;  /* requests slower than bound_ms, failures included */
+    double bound_ms;      /* the latency bound this phase was judged by; 0 = none */
+    uint64_t seed;        /* the arrivals' and thinks' seed: the run replays */
+    char arrivals[8];     /* "poisson" | "uniform" | "" (closed loop) */
+    uint64_t connections_max;  /* most connections open at once */
+    uint64_t connect_failures; /* connects refused, reset or timed out (server or client) */
+    uint64_t retries;          /* idempotent GETs resent once after an idle close */
+    int stopped_early;         /* an SLO probe ended early: it could not pass */
+    /* Appended (figures): the share of a figure this phase was run at (load
+     * points: % of the SLO capacity or of the peak), 0 when none. */
+    double pct_of;
 };
 
 /* Latency at load: an open-loop phase at a share of the cell's measured peak,
  * coordinated-omission free (latency from the intended send time). */
 struct load_point {
-    double pct_of_peak; /* 50, 90 */
+    double pct_of_peak; /* 50, 90 (of the peak, or of slo.rps when pct_of_slo) */
     double offered_rps; /* the rate asked for */
     double rps;         /* achieved */
     struct latency_ms latency_ms;
     uint64_t failures;
+    /* Appended: the point is a share of the SLO capacity (1) or of the
+     * closed-loop peak (0); what was intended against what completed. */
+    int of_slo;
+    uint64_t offered, completed, in_flight;
 };
 #define CELL_MAX_LOAD_POINTS 4
+
+/* SLO capacity: the highest open-loop Poisson rate whose probe passed every
+ * rule (p99 within bound_ms by the early-stopping rule, failures within the
+ * limit, no backlog, the engine on schedule), confirmed by a full-length
+ * probe. rps < 0: not measured. limit: what stopped the search above rps
+ * ("latency", "failures", "backlog": measured; "client", "max": rps is a lower
+ * bound). latency_ms: the confirming probe's. */
+struct cell_slo {
+    double bound_ms;
+    double rps;
+    double bracket_lo, bracket_hi; /* the last passing and the lowest failing rate */
+    char limit[16];
+    struct latency_ms latency_ms;
+    int probes;
+    double resolution_pct; /* the search's resolution (the band it promises) */
+    double failures_pct;   /* the failure limit it judged by */
+};
+#define CELL_MAX_SLO 4
 
 enum cell_status {
     CELL_OK,
@@ -122,6 +164,12 @@ struct cell_result {
     int nload_points;
     int held_users;
     char held_limit[32];
+    /* Appended: SLO capacity, one per bound (the first is the headline); nslo
+     * = 0 when the profile has no slo. */
+    struct cell_slo slo[CELL_MAX_SLO];
+    int nslo;
+    /* The closed-loop peak over passing search phases only (-1 = none passed). */
+    double peak_rps_passing;
 };
 
 struct run_record {

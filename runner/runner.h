@@ -46,7 +46,20 @@ struct run_progress {
     uint64_t failures;
     double rps;            /* over the last second */
     double p50_ms, p99_ms; /* over the last second */
+    /* Appended (SLO probes), over the measured window so far: the latency
+     * samples (every completed request, failures included), those slower
+     * than opts.bound_us (failures included), and the backlog now: requests
+     * outstanding plus open-loop sends due and not yet sent. */
+    uint64_t window_samples, over_bound, backlog;
 };
+
+/* Open-loop arrivals: exponential gaps with mean 1/rate (a Poisson process,
+ * the default) or an even grid. */
+enum run_arrivals { RUN_ARRIVALS_POISSON, RUN_ARRIVALS_UNIFORM };
+const char *run_arrivals_name(enum run_arrivals a);
+/* The gap to the next send, in ns, drawn from *rng (splitmix64) for a total
+ * rate of `rate` sends/s. Pure: the schedule is replayed from the seed. */
+uint64_t run_arrival_gap_ns(enum run_arrivals a, double rate, uint64_t *rng);
 
 struct run_series_point {
     double t_s; /* end of the second, since phase start */
@@ -79,6 +92,16 @@ struct run_opts {
     /* Called on the calling thread about once a second. May be NULL. */
     void (*progress)(void *arg, const struct run_progress *p);
     void *progress_arg;
+    /* Appended: open-loop arrivals (default poisson; seeded by seed). */
+    enum run_arrivals arrivals;
+    /* > 0: count the window's requests slower than this (failures included)
+     * in result.over_bound and run_progress.over_bound. */
+    int64_t bound_us;
+    /* Called on the calling thread about once a second (after progress) in
+     * the measured window; nonzero ends the phase early (result.stopped_early),
+     * its outstanding requests drained as at its normal end. May be NULL. */
+    int (*early_stop)(void *arg, const struct run_progress *p);
+    void *early_stop_arg;
     /* Set nonzero (from any thread or a signal handler) to end the phase early. */
     const atomic_int *cancel;
 };
@@ -89,7 +112,10 @@ void run_opts_init(struct run_opts *o);
 
 struct run_report {
     struct phase_result result;      /* requests, failures, rps, latency_ms, bytes_read,
-                                        offered_rps, missed_schedule, client_cpu_pct */
+                                        offered_rps, missed_schedule, client_cpu_pct,
+                                        offered, sent, completed, unsent_due, over_bound,
+                                        seed, arrivals, connections_max, connect_failures,
+                                        retries, stopped_early, in_flight */
     struct run_hist *hist;           /* merged latency histogram of the window; owned */
     struct run_series_point *series; /* one per second of the whole phase; owned */
     size_t nseries;
