@@ -427,6 +427,74 @@ int cfg__parse_load_points(ctx_t *c, const struct cfg_key *k, yaml_node_t *n, co
     return 0;
 }
 
+/* slo: {p99 | bounds, failures, resolution, max_rps, warmup, window, samples},
+ * each defaulted when not given (the whole block replaces lower layers'); slo:
+ * off (or false) turns it off. Also the parser of slo.bounds itself. */
+int cfg__parse_slo(ctx_t *c, const struct cfg_key *k, yaml_node_t *n, const char *key, void *base)
+{
+    if (!strcmp(k->name, "slo.bounds")) {
+        struct cfg_settings *s = base;
+        if (n->type != YAML_SEQUENCE_NODE)
+            return bad(c, n, "%s must be a list of durations like [10ms, 25ms], got %s", key,
+                       kind_name(n));
+        s->slo.nbounds = 0;
+        for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+             it++) {
+            yaml_node_t *v = node_at(c, *it);
+            int rc = want_scalar(c, v, key, "a duration");
+            if (rc)
+                return rc;
+            if (s->slo.nbounds >= CFG_MAX_SLO_BOUNDS)
+                return bad(c, v, "%s: at most %d bounds", key, CFG_MAX_SLO_BOUNDS);
+            int64_t ms;
+            if (dur_parse(sval(v), &ms) != 0 || ms < 1 || ms > 60000)
+                return bad(c, v, "%s: each bound must be a duration in [1ms, 60s], got '%s'", key,
+                           sval(v));
+            for (int i = 0; i < s->slo.nbounds; i++)
+                if (s->slo.bounds_ms[i] == ms)
+                    return bad(c, v, "%s: %s is given twice", key, sval(v));
+            s->slo.bounds_ms[s->slo.nbounds++] = ms;
+        }
+        if (s->slo.nbounds == 0)
+            return bad(c, n, "%s must list at least one bound", key);
+        return 0;
+    }
+    struct cfg_slo *o = (struct cfg_slo *)((char *)base + k->offset);
+    memset(o, 0, sizeof(*o));
+    if (n->type == YAML_SCALAR_NODE && (!strcmp(sval(n), "off") || !strcmp(sval(n), "false")))
+        return 0;
+    if (n->type != YAML_MAPPING_NODE)
+        return bad(c, n, "%s must be a mapping or off, got %s", key, kind_name(n));
+    if (find_value(c, n, "p99") && find_value(c, n, "bounds"))
+        return bad(c, n, "%s: give p99 or bounds, not both", key);
+    int rc = parse_keys(c, n, key, true, k->scope, k->name, base, NULL);
+    if (rc)
+        return rc;
+    o->on = 1;
+    if (o->nbounds == 0) {
+        if (!o->bounds_ms[0])
+            o->bounds_ms[0] = 25;
+        o->nbounds = 1;
+    }
+    if (!find_value(c, n, "failures"))
+        o->failures_pct = 0.1;
+    if (!o->resolution_pct)
+        o->resolution_pct = 5;
+    if (!o->max_rps)
+        o->max_rps = 200000;
+    if (!o->warmup_ms && !find_value(c, n, "warmup"))
+        o->warmup_ms = 2000;
+    if (!o->window_min_ms)
+        o->window_min_ms = 8000;
+    if (!o->window_max_ms)
+        o->window_max_ms = 20000;
+    if (!o->samples)
+        o->samples = 20000;
+    if (o->window_min_ms > o->window_max_ms)
+        return bad(c, n, "%s.window.min must be <= %s.window.max", key, key);
+    return 0;
+}
+
 /* held: {users, think, duration, warmup, spawn_rate, max_offered}, each
  * defaulted when not given (the whole block replaces lower layers'); held:
  * off (or false) turns it off. */
@@ -1273,6 +1341,8 @@ static void overlay(struct cfg_settings *s, const struct cfg_settings *l)
         s->load_points = l->load_points;
     if (b & CFG_SET_HELD)
         s->held = l->held;
+    if (b & CFG_SET_SLO)
+        s->slo = l->slo;
     s->set |= b;
 }
 
@@ -1518,7 +1588,18 @@ void cfg_settings_describe(const struct cfg_settings *s, char *out, size_t n)
         app(out, n, &len, ", latency at");
         for (int i = 0; i < s->load_points.n; i++)
             app(out, n, &len, "%s %g%%", i ? "," : "", s->load_points.pct[i]);
-        app(out, n, &len, " of peak");
+        app(out, n, &len, s->slo.on ? " of slo capacity" : " of peak");
+    }
+    if (s->slo.on) {
+        app(out, n, &len, ", slo p99 <=");
+        for (int i = 0; i < s->slo.nbounds; i++)
+            app(out, n, &len, "%s %s", i ? "," : "", dur_format(s->slo.bounds_ms[i], a, sizeof a));
+        app(out, n, &len, " (failures <= %g%%, resolution %g%%, max %g req/s, probes %s + ",
+            s->slo.failures_pct, s->slo.resolution_pct, s->slo.max_rps,
+            dur_format(s->slo.warmup_ms, a, sizeof a));
+        app(out, n, &len, "%s..", dur_format(s->slo.window_min_ms, a, sizeof a));
+        app(out, n, &len, "%s, %lld samples)", dur_format(s->slo.window_max_ms, a, sizeof a),
+            (long long)s->slo.samples);
     }
     if (s->held.on) {
         app(out, n, &len, ", held ");

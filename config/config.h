@@ -51,6 +51,7 @@ enum {
     CFG_SET_CLIENT_BOUND = 1u << 14,
     CFG_SET_LOAD_POINTS = 1u << 15,
     CFG_SET_HELD = 1u << 16,
+    CFG_SET_SLO = 1u << 17,
 };
 
 /* Bisection is on unless a profile says otherwise (the methodology promises
@@ -75,6 +76,22 @@ struct cfg_held {
     int64_t duration_ms, warmup_ms;
     double spawn_rate;
     double max_offered_pct;
+};
+
+/* SLO capacity: open-loop Poisson probes searched for the highest rate whose
+ * p99 stays within each bound (bounds[0] is the headline). on = 0: off. The
+ * probe's shape and the search's rules are search/slo.h's struct slo_plan. */
+#define CFG_MAX_SLO_BOUNDS 4
+struct cfg_slo {
+    int on;
+    int nbounds;
+    int64_t bounds_ms[CFG_MAX_SLO_BOUNDS];
+    double failures_pct;   /* 0.1 */
+    double resolution_pct; /* 5 */
+    double max_rps;        /* the search's ceiling (a result there is a lower bound) */
+    int64_t warmup_ms;     /* 2s */
+    int64_t window_min_ms, window_max_ms; /* 8s, 20s */
+    int64_t samples;       /* 20000 */
 };
 
 struct cfg_settings {
@@ -102,6 +119,7 @@ struct cfg_settings {
     double client_bound_pct;
     struct cfg_load_points load_points;
     struct cfg_held held;
+    struct cfg_slo slo;
 };
 
 struct cfg_payload {

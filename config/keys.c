@@ -269,6 +269,55 @@ const struct cfg_key cfg_keys[] = {
      .help = "The most the held users may offer, as a share of the measured peak req/s: the "
      "think is stretched past it, so the level measures connections held, not throughput.",
      AT(cfg_settings, held.max_offered_pct)},
+    {.scope = S_SET, .name = "slo", .type = CFG_T_MAP, .flags = CFG_K_DOC_DEF, .def = "off",
+     .help = "SLO capacity, the headline: the most req/s the server sustains with its p99 within "
+     "the bound. Each probe is an open-loop Poisson phase at one rate; it passes when p99 <= the "
+     "bound by MLPerf's early-stopping rule at 99% confidence, failures <= slo.failures (and no "
+     "wrong answer), completed >= 98% of offered with at most rate x bound in flight, and the load "
+     "engine kept its schedule (else the probe is inconclusive). The search seeds from the "
+     "closed-loop peak of passing phases, brackets at 1 and 0.5 x it doubling outward, bisects "
+     "geometrically to slo.resolution, then confirms with one more probe. Stored per cell as slo "
+     "{bound_ms, rps, bracket, limit, latency_ms, probes}; load_points become shares of slo.rps.",
+     .syntax = "{p99, bounds, failures, resolution, max_rps, warmup, window, samples} | off",
+     AT(cfg_settings, slo), .set_bit = CFG_SET_SLO, .parse = cfg__parse_slo},
+    {.scope = S_SET, .name = "slo.p99", .type = CFG_T_DUR, .flags = CFG_K_DOC_DEF, .min = 1,
+     .max = 60000, .def = "25ms", .help = "The bound on p99 (the headline's bound).",
+     AT(cfg_settings, slo.bounds_ms[0])},
+    {.scope = S_SET, .name = "slo.bounds", .type = CFG_T_COMPOUND, .flags = CFG_K_DOC_DEF,
+     .def = "[slo.p99]",
+     .help = "Several bounds, each searched on its own; the first is the headline. Instead of "
+     "slo.p99.", .syntax = "[DURATION, ...] (at most 4, each in [1ms, 60s])",
+     .parse = cfg__parse_slo},
+    {.scope = S_SET, .name = "slo.failures", .type = CFG_T_PCT, .flags = CFG_K_DOC_DEF,
+     .fmax = 100, .def = "0.1%",
+     .help = "A probe fails with more failed requests than this share of its completed ones; "
+     "a wrong body or protocol error makes the cell an error whatever this says.",
+     AT(cfg_settings, slo.failures_pct)},
+    {.scope = S_SET, .name = "slo.resolution", .type = CFG_T_PCT, .flags = CFG_K_DOC_DEF,
+     .fmin = 0.5, .fmax = 100, .def = "5%",
+     .help = "The bisection stops when the failing rate is within this share above the passing "
+     "one: the band the result promises.", AT(cfg_settings, slo.resolution_pct)},
+    {.scope = S_SET, .name = "slo.max_rps", .type = CFG_T_NUM, .flags = CFG_K_DOC_DEF,
+     .fmin = 1, .fmax = 10000000, .def = "200000",
+     .help = "The highest rate the search probes; a pass there is stored with limit max, a lower "
+     "bound.", AT(cfg_settings, slo.max_rps)},
+    {.scope = S_SET, .name = "slo.warmup", .type = CFG_T_DUR, .flags = CFG_K_DOC_DEF,
+     .max = 60000, .def = "2s", .help = "Before each probe's measured window.",
+     AT(cfg_settings, slo.warmup_ms)},
+    {.scope = S_SET, .name = "slo.window", .type = CFG_T_MAP, .flags = CFG_K_DOC_DEF,
+     .def = "{min: 8s, max: 20s}",
+     .help = "A probe's measured window: long enough for slo.samples requests, within these.",
+     .syntax = "{min, max}"},
+    {.scope = S_SET, .name = "slo.window.min", .type = CFG_T_DUR, .flags = CFG_K_DOC_DEF,
+     .min = 100, .max = MF_PHASE_MAX_MS, .def = "8s", .help = "The shortest measured window.",
+     AT(cfg_settings, slo.window_min_ms)},
+    {.scope = S_SET, .name = "slo.window.max", .type = CFG_T_DUR, .flags = CFG_K_DOC_DEF,
+     .min = 100, .max = MF_PHASE_MAX_MS, .def = "20s", .help = "The longest measured window.",
+     AT(cfg_settings, slo.window_max_ms)},
+    {.scope = S_SET, .name = "slo.samples", .type = CFG_T_INT, .flags = CFG_K_DOC_DEF, .min = 100,
+     .max = 100000000, .def = "20000",
+     .help = "The requests a probe's window should hold (within slo.window).",
+     AT(cfg_settings, slo.samples)},
     {.scope = S_SET, .name = "client_bound_pct", .type = CFG_T_PCT, .flags = CFG_K_HIDDEN,
      .fmax = 100, .def = "90",
      .help = "A phase whose load engine used more than this % of its core is client_bound: its "

@@ -217,8 +217,16 @@ static void test_roundtrip_and_history(void)
     c1.held_users = 3000;
     snprintf(c1.held_limit, sizeof(c1.held_limit), "server");
     c1.nload_points = 2;
-    c1.load_points[0] = (struct load_point){50, 351.25, 350.5, {1, 2, 3, 4, 5, 6}, 0};
-    c1.load_points[1] = (struct load_point){90, 632.25, 630.5, {2, 3, 4, 8, 9, 10}, 7};
+    c1.load_points[0] = (struct load_point){.pct_of_peak = 50,
+                                            .offered_rps = 351.25,
+                                            .rps = 350.5,
+                                            .latency_ms = {1, 2, 3, 4, 5, 6},
+                                            .failures = 0};
+    c1.load_points[1] = (struct load_point){.pct_of_peak = 90,
+                                            .offered_rps = 632.25,
+                                            .rps = 630.5,
+                                            .latency_ms = {2, 3, 4, 8, 9, 10},
+                                            .failures = 7};
     CHECK_INT(store_cell_finish(s, &c1, &e), ==, 0);
     /* Finishing again replaces the load points, never adds to them. */
     CHECK_INT(store_cell_finish(s, &c1, &e), ==, 0);
