@@ -430,6 +430,12 @@ int cfg__parse_load_points(ctx_t *c, const struct cfg_key *k, yaml_node_t *n, co
 /* slo: {p99 | bounds, failures, resolution, max_rps, warmup, window, samples},
  * each defaulted when not given (the whole block replaces lower layers'); slo:
  * off (or false) turns it off. Also the parser of slo.bounds itself. */
+/* Whether mapping n gives key (find_value returns n itself when it does not). */
+static int has_key(ctx_t *c, yaml_node_t *n, const char *key)
+{
+    return find_value(c, n, key) != n;
+}
+
 int cfg__parse_slo(ctx_t *c, const struct cfg_key *k, yaml_node_t *n, const char *key, void *base)
 {
     if (!strcmp(k->name, "slo.bounds")) {
@@ -465,7 +471,7 @@ int cfg__parse_slo(ctx_t *c, const struct cfg_key *k, yaml_node_t *n, const char
         return 0;
     if (n->type != YAML_MAPPING_NODE)
         return bad(c, n, "%s must be a mapping or off, got %s", key, kind_name(n));
-    if (find_value(c, n, "p99") && find_value(c, n, "bounds"))
+    if (has_key(c, n, "p99") && has_key(c, n, "bounds"))
         return bad(c, n, "%s: give p99 or bounds, not both", key);
     int rc = parse_keys(c, n, key, true, k->scope, k->name, base, NULL);
     if (rc)
@@ -476,13 +482,13 @@ int cfg__parse_slo(ctx_t *c, const struct cfg_key *k, yaml_node_t *n, const char
             o->bounds_ms[0] = 25;
         o->nbounds = 1;
     }
-    if (!find_value(c, n, "failures"))
+    if (!has_key(c, n, "failures"))
         o->failures_pct = 0.1;
     if (!o->resolution_pct)
         o->resolution_pct = 5;
     if (!o->max_rps)
         o->max_rps = 200000;
-    if (!o->warmup_ms && !find_value(c, n, "warmup"))
+    if (!has_key(c, n, "warmup"))
         o->warmup_ms = 2000;
     if (!o->window_min_ms)
         o->window_min_ms = 8000;
@@ -520,7 +526,7 @@ int cfg__parse_held(ctx_t *c, const struct cfg_key *k, yaml_node_t *n, const cha
         h->think = (struct cfg_think){CFG_THINK_BETWEEN, 5000, 15000};
     if (!h->duration_ms)
         h->duration_ms = 60000;
-    if (!h->warmup_ms && !find_value(c, n, "warmup"))
+    if (!h->warmup_ms && !has_key(c, n, "warmup"))
         h->warmup_ms = h->duration_ms / 3;
     if (!h->spawn_rate)
         h->spawn_rate = 1000;
