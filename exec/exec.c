@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "mfbench-config.h"
+#include "exec_int.h"
 #include "search.h"
 
 #define STOP_GRACE_MS 5000
@@ -23,10 +24,7 @@ static void emit(struct dmn_exec *x, struct dmn_event *ev)
         x->on_event(x->arg, ev);
 }
 
-static void logf_(struct dmn_exec *x, int level, const char *fw, const char *pl, const char *fmt,
-                  ...) MF_PRINTF(5, 6);
-static void logf_(struct dmn_exec *x, int level, const char *fw, const char *pl, const char *fmt,
-                  ...)
+void exec__logf(struct dmn_exec *x, int level, const char *fw, const char *pl, const char *fmt, ...)
 {
     char msg[1024];
     va_list ap;
@@ -263,8 +261,8 @@ int dmn_prepare_node(struct dmn_exec *x, struct run_record *run, struct err *e)
         rc = node_sync_tree(x->node, x->targets_dir, dir, &uploaded, e);
         if (rc)
             goto fail;
-        logf_(x, 6, NULL, NULL, "targets %s on the node (%s)", uploaded ? "uploaded" : "unchanged",
-              dir);
+        exec__logf(x, 6, NULL, NULL, "targets %s on the node (%s)",
+                   uploaded ? "uploaded" : "unchanged", dir);
     }
     /* Users' own target folders. */
     for (size_t i = 0; i < x->matrix->nframeworks; i++) {
@@ -290,15 +288,6 @@ fail:
 }
 
 /* ---- paths and templates ---- */
-
-struct cell_paths {
-    char dir[1024]; /* the app's folder on the node */
-    char venv[1024];
-    char python[1100]; /* the venv's python */
-    char pidfile[1024];
-    char logfile[1024];
-    char samples[1024];
-};
 
 static void cell_paths(const struct dmn_exec *x, const struct cfg_framework *fw,
                        struct cell_paths *p)
@@ -632,9 +621,9 @@ static int provision(struct dmn_exec *x, const struct cfg_framework *fw, const s
         buf_init(&m, 0); /* owned by the cell now */
         goto done;
     }
-    logf_(x, 6, fw->name, NULL, "venv %s (%s)",
-          out.data && strstr(out.data, "reused") ? "reused" : "built",
-          site ? "system site packages" : "pip, requirements.txt");
+    exec__logf(x, 6, fw->name, NULL, "venv %s (%s)",
+               out.data && strstr(out.data, "reused") ? "reused" : "built",
+               site ? "system site packages" : "pip, requirements.txt");
 
     /* Versions: the app itself says what it will run, or why it cannot. A
      * user's own start command without an app.py records the python only. */
@@ -764,24 +753,6 @@ static void append_log_tail(struct dmn_exec *x, struct node_server *srv, struct 
 
 /* ---- the breaking-point search ---- */
 
-/* Everything one cell's searches share. */
-struct cell_ctx {
-    struct dmn_exec *x;
-    const struct cfg_framework *fw;
-    const struct cfg_payload *pl;
-    const char *body; /* the exact expected body (the payload's, or its body_file's), or NULL */
-    size_t body_len;
-    struct cfg_settings st;
-    struct cell_paths p;
-    struct node_server srv;
-    const char *cmd;
-    char url[1200];
-    int server_up, need_start;
-    int seq;    /* phase index in the cell, over all repeats */
-    int repeat; /* current search */
-    struct err cerr;
-};
-
 /* Starts (or restarts) the server and waits until it answers correctly.
  * 0 = ready; 1 = the cell ended (status and error set). */
 static int server_fresh(struct cell_ctx *k, struct cell_result *c)
@@ -790,8 +761,8 @@ static int server_fresh(struct cell_ctx *k, struct cell_result *c)
     const struct cfg_node *nc = &x->matrix->node;
     if (k->server_up) {
         if (node_server_stop(x->node, &k->srv, STOP_GRACE_MS, &k->cerr) != 0)
-            logf_(x, 4, k->fw->name, k->pl->name, "stopping the server before a restart: %s",
-                  k->cerr.msg);
+            exec__logf(x, 4, k->fw->name, k->pl->name, "stopping the server before a restart: %s",
+                       k->cerr.msg);
         err_clear(&k->cerr);
         k->server_up = 0;
         publish_pgid(x, 0);
@@ -799,10 +770,11 @@ static int server_fresh(struct cell_ctx *k, struct cell_result *c)
     /* A server left by an earlier, killed mfbench on this port. */
     int stale = 0;
     if (node_server_stop_pidfile(x->node, k->p.pidfile, STOP_GRACE_MS, &stale, &k->cerr) != 0)
-        logf_(x, 4, k->fw->name, k->pl->name, "stopping a server left on the node: %s",
-              k->cerr.msg);
+        exec__logf(x, 4, k->fw->name, k->pl->name, "stopping a server left on the node: %s",
+                   k->cerr.msg);
     else if (stale)
-        logf_(x, 4, k->fw->name, k->pl->name, "stopped a server an earlier run left on the node");
+        exec__logf(x, 4, k->fw->name, k->pl->name,
+                   "stopped a server an earlier run left on the node");
     err_clear(&k->cerr);
     /* Whatever already listens on the port would answer the probe and the
      * load in the server's place (ours would fail to bind, or share the port
@@ -830,7 +802,7 @@ static int server_fresh(struct cell_ctx *k, struct cell_result *c)
     k->server_up = 1;
     publish_pgid(x, k->srv.pid);
     if (k->srv.warning[0])
-        logf_(x, 4, k->fw->name, k->pl->name, "%s", k->srv.warning);
+        exec__logf(x, 4, k->fw->name, k->pl->name, "%s", k->srv.warning);
     struct probe_expect pe = {.body = k->body,
                               .body_len = k->body_len,
                               .length = k->pl->length,
@@ -854,8 +826,8 @@ static int server_fresh(struct cell_ctx *k, struct cell_result *c)
         return 1;
     }
     k->need_start = 0;
-    logf_(x, 6, k->fw->name, k->pl->name, "server ready pid=%ld nofile=%lld url=%s", k->srv.pid,
-          (long long)k->srv.nofile, k->url);
+    exec__logf(x, 6, k->fw->name, k->pl->name, "server ready pid=%ld nofile=%lld url=%s",
+               k->srv.pid, (long long)k->srv.nofile, k->url);
     return 0;
 }
 
@@ -869,7 +841,7 @@ static void store_series(struct cell_ctx *k, int64_t phase_id, const struct run_
         return;
     struct store_series_point *pts = calloc(rep->nseries, sizeof(*pts));
     if (!pts) {
-        logf_(x, 4, k->fw->name, k->pl->name, "phase series not stored: out of memory");
+        exec__logf(x, 4, k->fw->name, k->pl->name, "phase series not stored: out of memory");
         return;
     }
     for (size_t i = 0; i < rep->nseries; i++) {
@@ -885,21 +857,11 @@ static void store_series(struct cell_ctx *k, int64_t phase_id, const struct run_
     struct err se;
     err_clear(&se);
     if (store_phase_series_add(x->store, phase_id, pts, rep->nseries, &se) != 0)
-        logf_(x, 4, k->fw->name, k->pl->name, "phase series not stored: %s", se.msg);
+        exec__logf(x, 4, k->fw->name, k->pl->name, "phase series not stored: %s", se.msg);
     free(pts);
 }
 
-/* One phase's load shape: the search's levels use the cell's settings; the
- * load points and the held users set their own. */
-struct phase_spec {
-    int users;
-    double rate; /* > 0: open loop */
-    struct cfg_think think;
-    int64_t duration_ms, warmup_ms;
-    double spawn_rate;
-};
-
-static void spec_of(const struct cfg_settings *st, int users, struct phase_spec *ps)
+void exec__exec__spec_of(const struct cfg_settings *st, int users, struct phase_spec *ps)
 {
     *ps = (struct phase_spec){.users = users,
                               .rate = st->rate,
@@ -909,13 +871,44 @@ static void spec_of(const struct cfg_settings *st, int users, struct phase_spec 
                               .spawn_rate = st->spawn_rate};
 }
 
+/* An SLO probe's early stop: once it can no longer pass (slo_probe_hopeless). */
+struct slo_watch {
+    const struct slo_plan *plan;
+    double rate;
+};
+
+static int slo_watch_cb(void *arg, const struct run_progress *p)
+{
+    const struct slo_watch *w = arg;
+    return slo_probe_hopeless(w->plan, w->rate, p->over_bound, p->backlog);
+}
+
+/* What slo_judge needs, from a finished probe's phase. */
+static void slo_probe_of(const struct phase_result *ph, double rate, struct slo_probe *pr)
+{
+    *pr = (struct slo_probe){
+        .rate = rate,
+        .window_s = ph->duration_s,
+        .offered = ph->offered,
+        .completed = ph->completed,
+        .samples = ph->completed + ph->unsent_due,
+        .over_bound = ph->over_bound,
+        .failures = ph->failures,
+        .wrong = ph->failures_by_kind[FAIL_BODY] + ph->failures_by_kind[FAIL_PROTOCOL],
+        .client_failures = ph->failures_by_kind[FAIL_CLIENT],
+        .missed_schedule = ph->missed_schedule,
+        .in_flight = ph->in_flight,
+        .stopped_early = ph->stopped_early,
+    };
+}
+
 /* Runs, samples, classifies, stores and reports one phase. Returns a
  * search_outcome (with the phase's req/s and load_bound flag; the phase itself
  * in *out when out is not NULL), or a negative code (e set) when the store
  * failed. */
-static int run_phase_spec(struct cell_ctx *k, struct cell_result *c, const struct phase_spec *ps,
-                          const char *kind, double *rps, int *load_bound, struct phase_result *out,
-                          struct err *e)
+int exec__run_phase(struct cell_ctx *k, struct cell_result *c, const struct phase_spec *ps,
+                    const char *kind, double *rps, int *load_bound, struct phase_result *out,
+                    struct err *e)
 {
     struct dmn_exec *x = k->x;
     const struct cfg_settings *st = &k->st;
@@ -947,6 +940,13 @@ static int run_phase_spec(struct cell_ctx *k, struct cell_result *c, const struc
     o.expect_length = k->pl->length;
     o.cpus = x->matrix->load_cpus;
     o.cancel = x->cancel;
+    struct slo_watch sw_ctx = {.plan = ps->slo, .rate = ps->rate};
+    if (ps->slo) {
+        o.arrivals = RUN_ARRIVALS_POISSON;
+        o.bound_us = (int64_t)(ps->slo->bound_ms * 1000.0);
+        o.early_stop = slo_watch_cb;
+        o.early_stop_arg = &sw_ctx;
+    }
     struct progress_ctx pc = {x,     k->fw->name, k->pl->name,
                               users, k->seq,      (double)ps->duration_ms / 1000.0};
     o.progress = on_progress;
@@ -964,7 +964,7 @@ static int run_phase_spec(struct cell_ctx *k, struct cell_result *c, const struc
     if (node_sampler_start(x->node, node_workdir(x->node), k->srv.pid, x->matrix->node.cpus,
                            k->p.samples, (ps->duration_ms + st->timeout_ms) / 1000 + 5,
                            cmd_timeout(x), &sampler_pid, &k->cerr) != 0) {
-        logf_(x, 4, k->fw->name, k->pl->name, "server sampler not started: %s", k->cerr.msg);
+        exec__logf(x, 4, k->fw->name, k->pl->name, "server sampler not started: %s", k->cerr.msg);
         err_clear(&k->cerr);
     }
     memset(&rep, 0, sizeof(rep));
@@ -977,7 +977,7 @@ static int run_phase_spec(struct cell_ctx *k, struct cell_result *c, const struc
         err_clear(&se);
         if (node_sampler_finish(x->node, sampler_pid, k->p.samples, cmd_timeout(x), ps->warmup_ms,
                                 x->node_page_kb, x->node_clk_tck, &sm, &se) != 0)
-            logf_(x, 4, k->fw->name, k->pl->name, "server figures unknown: %s", se.msg);
+            exec__logf(x, 4, k->fw->name, k->pl->name, "server figures unknown: %s", se.msg);
         ph.server_rss_max_kb = sm.rss_max_kb;
         ph.server_rss_mean_kb = sm.rss_mean_kb;
         ph.server_cpu_pct = sm.cpu_pct;
@@ -1022,6 +1022,16 @@ static int run_phase_spec(struct cell_ctx *k, struct cell_result *c, const struc
                                    .ratio = st->stop_when.ratio,
                                    .p99_ms = st->stop_when.p99_ms};
     const char *why = search_phase_fails(&sw, &ph);
+    enum slo_outcome so = SLO_PASS;
+    if (ps->slo) {
+        /* A probe is judged by the SLO's rules alone (slo.h). */
+        struct slo_probe pr;
+        slo_probe_of(&ph, ps->rate, &pr);
+        ph.bound_ms = ps->slo->bound_ms;
+        so = slo_judge(ps->slo, &pr);
+        why = so == SLO_PASS ? NULL : slo_outcome_name(so);
+    }
+    ph.pct_of = ps->pct_of;
     if (alive == 0)
         why = "server_exited";
     if (lost[0])
@@ -1044,8 +1054,10 @@ static int run_phase_spec(struct cell_ctx *k, struct cell_result *c, const struc
     *load_bound = ph.load_bound;
     if (out)
         *out = ph;
-    if (ph.rps > c->peak_rps)
-        c->peak_rps = ph.rps; /* live value; the summary replaces it */
+    /* A live value the summary replaces; only the search's own phases (a load
+     * point or a held level after the summary must not overwrite it). */
+    if (phase_in_search(&ph) && ph.rps > c->peak_rps)
+        c->peak_rps = ph.rps;
     {
         struct dmn_event ev = {.kind = DMN_EV_PHASE_END,
                                .framework = k->fw->name,
@@ -1068,8 +1080,15 @@ static int run_phase_spec(struct cell_ctx *k, struct cell_result *c, const struc
         return SEARCH_PASS;
     /* The next probe must not meet a server this phase damaged. */
     k->need_start = 1;
+    if (ps->slo && alive != 0) {
+        /* The SLO search reads the outcome from the stored stop reason. */
+        if (so == SLO_INCONCLUSIVE)
+            return SEARCH_CLIENT_FAIL;
+        return SEARCH_FAIL;
+    }
     if (alive == 0) {
-        logf_(x, 4, k->fw->name, k->pl->name, "server exited during the phase at %d users", users);
+        exec__logf(x, 4, k->fw->name, k->pl->name, "server exited during the phase at %d users",
+                   users);
         k->server_up = 0;
     }
     if (ph.client_bound) {
@@ -1077,7 +1096,7 @@ static int run_phase_spec(struct cell_ctx *k, struct cell_result *c, const struc
                  "the phase at %d users failed (%s) while the load engine's core was %.0f%% busy "
                  "(client bound, limit %.0f%%): not taken as a breaking point; search stopped",
                  users, why, ph.client_cpu_pct, st->client_bound_pct);
-        logf_(x, 4, k->fw->name, k->pl->name, "%s", c->note);
+        exec__logf(x, 4, k->fw->name, k->pl->name, "%s", c->note);
         return SEARCH_CLIENT_FAIL;
     }
     return SEARCH_FAIL;
@@ -1088,163 +1107,8 @@ static int run_level(struct cell_ctx *k, struct cell_result *c, int users, const
                      double *rps, int *load_bound, struct err *e)
 {
     struct phase_spec ps;
-    spec_of(&k->st, users, &ps);
-    return run_phase_spec(k, c, &ps, kind, rps, load_bound, NULL, e);
-}
-
-/* Latency at load: an open-loop phase at each share of the cell's peak, on
- * as many connections as the search phase that reached the peak had (at
- * least 4: a server may serve fewer connections faster, as tornado does),
- * latency counted from the intended send times. A failing point is recorded,
- * not a verdict on the cell. Returns 0, or a negative store error. */
-static int run_load_points(struct cell_ctx *k, struct cell_result *c, struct err *e)
-{
-    const struct cfg_settings *st = &k->st;
-    double peak = c->peak_rps;
-    if (peak <= 0 || st->load_points.n == 0)
-        return 0;
-    int conns = c->capacity_users;
-    double best = -1;
-    for (size_t i = 0; i < c->nphases; i++)
-        if (phase_in_search(&c->phases[i]) && !c->phases[i].stop_reason[0] &&
-            c->phases[i].rps > best) {
-            best = c->phases[i].rps;
-            conns = c->phases[i].users;
-        }
-    if (conns < 4)
-        conns = 4;
-    for (int i = 0; i < st->load_points.n && i < CELL_MAX_LOAD_POINTS; i++) {
-        struct phase_spec ps;
-        spec_of(st, conns, &ps);
-        ps.rate = peak * st->load_points.pct[i] / 100.0;
-        ps.think = (struct cfg_think){CFG_THINK_CONSTANT, 0, 0};
-        ps.spawn_rate = 0; /* every connection at once: the schedule, not the ramp */
-        k->need_start = 1; /* each point on a fresh server, like each search */
-        double rps = 0;
-        int lb = 0;
-        struct phase_result ph;
-        phase_result_init(&ph);
-        int r = run_phase_spec(k, c, &ps, "load", &rps, &lb, &ph, e);
-        if (r < 0)
-            return r;
-        if (r == SEARCH_END)
-            return 0;
-        struct load_point *lp = &c->load_points[c->nload_points++];
-        *lp = (struct load_point){.pct_of_peak = st->load_points.pct[i],
-                                  .offered_rps = ps.rate,
-                                  .rps = ph.rps,
-                                  .latency_ms = ph.latency_ms,
-                                  .failures = ph.failures};
-        logf_(k->x, 6, k->fw->name, k->pl->name,
-              "latency at %.0f%% of peak (%.1f req/s): p50 %.2f ms, p99 %.2f ms, %llu failures",
-              lp->pct_of_peak, ps.rate, lp->latency_ms.p50, lp->latency_ms.p99,
-              (unsigned long long)lp->failures);
-    }
-    return 0;
-}
-
-/* Ephemeral ports this machine can give connections to one server address. */
-static long ephemeral_ports(void)
-{
-    long lo = 0, hi = 0;
-    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
-    if (!f)
-        return -1;
-    if (fscanf(f, "%ld %ld", &lo, &hi) != 2)
-        lo = hi = 0;
-    fclose(f);
-    return hi >= lo && lo > 0 ? hi - lo + 1 : -1;
-}
-
-/* What keeps the load engine from holding `users` connections, or NULL. */
-static const char *client_limit(int users, struct err *e)
-{
-    long ports = ephemeral_ports();
-    if (ports > 0 && users > ports) {
-        err_set(e, -EADDRNOTAVAIL, "%d users need more ports than the %ld ephemeral ones", users,
-                ports);
-        return "ports";
-    }
-    if (run_ensure_nofile((uint64_t)users + 64, e) != 0)
-        return "descriptors";
-    return NULL;
-}
-
-/* The concurrency number: the think-time users at doubling levels (then
- * bisection), each think stretched so the users offer at most max_offered of
- * the measured peak: a level measures connections held, not throughput. Sets
- * held_users (-1 when even the first level failed) and held_limit. Returns 0,
- * or a negative store error. */
-static int run_held(struct cell_ctx *k, struct cell_result *c, struct err *e)
-{
-    const struct cfg_settings *st = &k->st;
-    const struct cfg_held *h = &st->held;
-    double peak = c->peak_rps;
-    struct search_plan plan = {.start = h->users.start,
-                               .step = h->users.start,
-                               .max = h->users.max,
-                               .factor = h->users.factor > 1 ? h->users.factor : 2,
-                               .refine_pct = st->refine_pct,
-                               .refine_abs = st->refine_abs,
-                               .repeats = 1};
-    struct search s;
-    search_init(&s, &plan);
-    k->need_start = 1;
-    int users;
-    const char *kind;
-    const char *limit = NULL;
-    char why[300] = "";
-    while (search_next(&s, &users, &kind)) {
-        struct err le;
-        err_clear(&le);
-        if ((limit = client_limit(users, &le)) != NULL) {
-            mf_strlcpy(why, le.msg, sizeof(why));
-            search_report(&s, SEARCH_CLIENT_FAIL, 0, 0);
-            break;
-        }
-        struct phase_spec ps = {.users = users,
-                                .think = h->think,
-                                .duration_ms = h->duration_ms,
-                                .warmup_ms = h->warmup_ms,
-                                .spawn_rate = h->spawn_rate};
-        double mean_s = (double)(h->think.min_ms + h->think.max_ms) / 2000.0;
-        double cap = peak * h->max_offered_pct / 100.0;
-        if (mean_s > 0 && cap > 0 && (double)users / mean_s > cap) {
-            double f = (double)users / mean_s / cap;
-            ps.think.min_ms = (int64_t)((double)h->think.min_ms * f);
-            ps.think.max_ms = (int64_t)((double)h->think.max_ms * f);
-        }
-        double rps = 0;
-        int lb = 0;
-        struct phase_result ph;
-        phase_result_init(&ph);
-        int r = run_phase_spec(k, c, &ps, "held", &rps, &lb, &ph, e);
-        if (r < 0)
-            return r;
-        if (r == SEARCH_PASS && ph.failures_by_kind[FAIL_CLIENT] > 0) {
-            snprintf(why, sizeof(why), "%llu connections failed on the client's own limits",
-                     (unsigned long long)ph.failures_by_kind[FAIL_CLIENT]);
-            limit = "client";
-            r = SEARCH_CLIENT_FAIL;
-        }
-        search_report(&s, (enum search_outcome)r, rps, lb);
-        if (r == SEARCH_CLIENT_FAIL && !limit)
-            limit = "client";
-    }
-    if (s.ended)
-        return 0; /* cancelled or the cell failed: held is not known */
-    /* Even the first level (and the bisection below it) failed: the server
-     * held no users, a measured 0, not an unknown. */
-    c->held_users = s.result.capacity < 0 ? 0 : s.result.capacity;
-    if (limit)
-        mf_strlcpy(c->held_limit, limit, sizeof(c->held_limit));
-    else if (s.result.breaking > 0)
-        mf_strlcpy(c->held_limit, "server", sizeof(c->held_limit));
-    else
-        mf_strlcpy(c->held_limit, "max", sizeof(c->held_limit));
-    logf_(k->x, 6, k->fw->name, k->pl->name, "held %d users (limit: %s%s%s)", c->held_users,
-          c->held_limit, why[0] ? ": " : "", why);
-    return 0;
+    exec__spec_of(&k->st, users, &ps);
+    return exec__run_phase(k, c, &ps, kind, rps, load_bound, NULL, e);
 }
 
 double dmn_cell_max_s(const struct cfg_matrix *m, const char *profile, const struct cfg_cell *c,
@@ -1282,7 +1146,20 @@ double dmn_cell_max_s(const struct cfg_matrix *m, const char *profile, const str
                       .refine_abs = st.refine_abs,
                       .repeats = 1},
         .held_phase_s = (double)st.held.duration_ms / 1000.0};
-    return search_cell_max_s(&sc, phases);
+    double total = search_cell_max_s(&sc, phases);
+    if (st.slo.on) {
+        /* Each bound's search at its worst, every probe with its drain, a
+         * fresh server and the per-phase overhead. */
+        for (int i = 0; i < st.slo.nbounds; i++) {
+            struct slo_plan sp;
+            exec__slo_plan_of(&st, st.slo.bounds_ms[i], &sp);
+            int probes = 0;
+            total += slo_worst_s(&sp, sc.drain_s + sc.start_s + sc.overhead_s, &probes);
+            if (phases)
+                *phases += probes;
+        }
+    }
+    return total;
 }
 
 /* The search's plan from the cell's settings. */
@@ -1387,7 +1264,7 @@ int dmn_exec_cell(struct dmn_exec *x, const struct cfg_cell *cell, struct cell_r
         goto finish;
     }
     if (rc == 1) {
-        logf_(x, 4, fw->name, pl->name, "skipped: %s", c->error);
+        exec__logf(x, 4, fw->name, pl->name, "skipped: %s", c->error);
         rc = 0;
         goto finish;
     }
@@ -1410,7 +1287,7 @@ int dmn_exec_cell(struct dmn_exec *x, const struct cfg_cell *cell, struct cell_r
         while (!ended && search_repeat_again(&plan, res, nres)) {
             k.repeat = nres;
             if (most > 1)
-                logf_(x, 6, fw->name, pl->name, "search %d of %s%d", nres + 1, upto, most);
+                exec__logf(x, 6, fw->name, pl->name, "search %d of %s%d", nres + 1, upto, most);
             int r = search_once(&k, c, &plan, &cur, e);
             if (r < 0) {
                 rc = r;
@@ -1422,9 +1299,9 @@ int dmn_exec_cell(struct dmn_exec *x, const struct cfg_cell *cell, struct cell_r
                 res[nres++] = cur.result;
         }
         if (search_repeats_unsettled(&plan, res, nres))
-            logf_(x, 4, fw->name, pl->name,
-                  "peak req/s still spread by %.1f%% after %d searches (target %.1f%%)",
-                  search_peak_spread(res, nres) * 100.0, nres, plan.spread_pct);
+            exec__logf(x, 4, fw->name, pl->name,
+                       "peak req/s still spread by %.1f%% after %d searches (target %.1f%%)",
+                       search_peak_spread(res, nres) * 100.0, nres, plan.spread_pct);
     }
     search_summarize(c, res, nres);
     if (nres == 0 && c->nphases > 0) {
@@ -1442,17 +1319,27 @@ int dmn_exec_cell(struct dmn_exec *x, const struct cfg_cell *cell, struct cell_r
     }
     if (c->status == CELL_RUNNING)
         c->status = nres > 0 ? CELL_OK : CELL_ERROR;
-    /* The second and third figures, measured against the peak just found. */
-    if (c->status == CELL_OK && (rc = run_load_points(&k, c, e)) < 0)
+    /* The closed-loop peak over passing phases only: a phase that failed
+     * (a burst its server did not survive) never sets the later figures. */
+    c->peak_rps_passing = -1;
+    for (size_t i = 0; i < c->nphases; i++)
+        if (phase_in_search(&c->phases[i]) && !c->phases[i].stop_reason[0] &&
+            c->phases[i].rps > c->peak_rps_passing)
+            c->peak_rps_passing = c->phases[i].rps;
+    /* The figures measured against it: the SLO capacity (the headline), then
+     * latency at its shares and the users held below half of it. */
+    if (c->status == CELL_OK && (rc = exec__run_slo(&k, c, e)) < 0)
         goto out;
-    if (c->status == CELL_OK && k.st.held.on && (rc = run_held(&k, c, e)) < 0)
+    if (c->status == CELL_OK && (rc = exec__run_load_points(&k, c, e)) < 0)
+        goto out;
+    if (c->status == CELL_OK && k.st.held.on && (rc = exec__run_held(&k, c, e)) < 0)
         goto out;
 
 finish:
     if (k.server_up) {
         err_clear(&k.cerr);
         if (node_server_stop(x->node, &k.srv, STOP_GRACE_MS, &k.cerr) != 0)
-            logf_(x, 3, fw->name, pl->name, "stopping the server: %s", k.cerr.msg);
+            exec__logf(x, 3, fw->name, pl->name, "stopping the server: %s", k.cerr.msg);
         k.server_up = 0;
     }
     if (c->status == CELL_RUNNING)
@@ -1470,7 +1357,7 @@ out:
         struct err e2;
         err_clear(&e2);
         if (node_server_stop(x->node, &k.srv, STOP_GRACE_MS, &e2) != 0)
-            logf_(x, 3, fw->name, pl->name, "stopping the server: %s", e2.msg);
+            exec__logf(x, 3, fw->name, pl->name, "stopping the server: %s", e2.msg);
     }
     publish_pgid(x, 0);
     buf_free(&cmd);

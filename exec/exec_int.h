@@ -1,0 +1,73 @@
+/* exec_int.h - what the executor's files share (exec.c: provisioning, the
+ * server, one phase and the throughput search; figures.c: SLO capacity,
+ * latency at load and held users, measured after the search). Private to exec/. */
+#ifndef MFBENCH_EXEC_INT_H
+#define MFBENCH_EXEC_INT_H
+
+#include "exec.h"
+#include "slo.h"
+
+struct cell_paths {
+    char dir[1024]; /* the app's folder on the node */
+    char venv[1024];
+    char python[1100]; /* the venv's python */
+    char pidfile[1024];
+    char logfile[1024];
+    char samples[1024];
+};
+
+/* Everything one cell's phases share. */
+struct cell_ctx {
+    struct dmn_exec *x;
+    const struct cfg_framework *fw;
+    const struct cfg_payload *pl;
+    const char *body; /* the exact expected body (the payload's, or its body_file's), or NULL */
+    size_t body_len;
+    struct cfg_settings st;
+    struct cell_paths p;
+    struct node_server srv;
+    const char *cmd;
+    char url[1200];
+    int server_up, need_start;
+    int seq;    /* phase index in the cell, over all repeats */
+    int repeat; /* current search */
+    struct err cerr;
+};
+
+/* One phase's load shape: the search's levels use the cell's settings; the
+ * SLO probes, the load points and the held users set their own. */
+struct phase_spec {
+    int users;
+    double rate; /* > 0: open loop */
+    struct cfg_think think;
+    int64_t duration_ms, warmup_ms;
+    double spawn_rate;
+    /* An SLO probe: judged by slo_judge against this plan (bound, early stop)
+     * instead of the search's stop rules; NULL otherwise. */
+    const struct slo_plan *slo;
+    double pct_of; /* stored with the phase (load points: % of slo.rps or of the peak) */
+};
+
+void exec__logf(struct dmn_exec *x, int level, const char *fw, const char *pl, const char *fmt, ...)
+    MF_PRINTF(5, 6);
+/* The search's phase shape at `users` from the cell's settings. */
+void exec__spec_of(const struct cfg_settings *st, int users, struct phase_spec *ps);
+/* Runs, samples, classifies, stores and reports one phase. Returns a
+ * search_outcome (SEARCH_PASS, SEARCH_FAIL, SEARCH_CLIENT_FAIL, SEARCH_END;
+ * the phase in *out when out is not NULL), or a negative code (e set) when
+ * the store failed. */
+int exec__run_phase(struct cell_ctx *k, struct cell_result *c, const struct phase_spec *ps,
+                    const char *kind, double *rps, int *load_bound, struct phase_result *out,
+                    struct err *e);
+
+/* The SLO search's plan for one bound, from the profile's slo settings. */
+void exec__slo_plan_of(const struct cfg_settings *st, int64_t bound_ms, struct slo_plan *p);
+/* figures.c: each returns 0, or a negative store error. */
+int exec__run_slo(struct cell_ctx *k, struct cell_result *c, struct err *e);
+int exec__run_load_points(struct cell_ctx *k, struct cell_result *c, struct err *e);
+int exec__run_held(struct cell_ctx *k, struct cell_result *c, struct err *e);
+/* The sustainable throughput the later figures are measured against: the SLO
+ * capacity when measured, else the closed-loop peak of passing phases (-1). */
+double exec__sustainable_rps(const struct cell_result *c);
+
+#endif
