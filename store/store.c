@@ -154,6 +154,40 @@ static const char *const migrations[] = {
     /* 4 -> 5: the settings the run's profile asked for (think time, timeout,
      * stop rules...), as one line of text; the phases only show what ran. */
     "ALTER TABLE runs ADD COLUMN settings TEXT NOT NULL DEFAULT '';",
+    /* 5 -> 6: SLO capacity and latency that counts every request. Per phase:
+     * what was intended against what happened (offered, sent, completed,
+     * unsent_due), samples over the bound, the seed and arrivals that replay
+     * it; per cell the passing peak and one slo row per bound; load points
+     * say what they are a share of. Rows of older runs keep NULLs (unknown). */
+    "ALTER TABLE phases ADD COLUMN offered INTEGER;"
+    "ALTER TABLE phases ADD COLUMN sent INTEGER;"
+    "ALTER TABLE phases ADD COLUMN completed INTEGER;"
+    "ALTER TABLE phases ADD COLUMN unsent_due INTEGER;"
+    "ALTER TABLE phases ADD COLUMN over_bound INTEGER;"
+    "ALTER TABLE phases ADD COLUMN bound_ms REAL;"
+    "ALTER TABLE phases ADD COLUMN seed TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE phases ADD COLUMN arrivals TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE phases ADD COLUMN connections_max INTEGER;"
+    "ALTER TABLE phases ADD COLUMN connect_failures INTEGER;"
+    "ALTER TABLE phases ADD COLUMN retries INTEGER;"
+    "ALTER TABLE phases ADD COLUMN stopped_early INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE phases ADD COLUMN pct_of REAL;"
+    "ALTER TABLE cells ADD COLUMN peak_rps_passing REAL;"
+    "ALTER TABLE load_points ADD COLUMN of_slo INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE load_points ADD COLUMN offered INTEGER;"
+    "ALTER TABLE load_points ADD COLUMN completed INTEGER;"
+    "ALTER TABLE load_points ADD COLUMN in_flight INTEGER;"
+    "CREATE TABLE cell_slo ("
+    "  cell_id INTEGER NOT NULL REFERENCES cells(id) ON DELETE CASCADE,"
+    "  idx INTEGER NOT NULL,"
+    "  bound_ms REAL NOT NULL,"
+    "  rps REAL,"
+    "  bracket_lo REAL, bracket_hi REAL,"
+    "  limit_ TEXT NOT NULL DEFAULT '',"
+    "  lat_mean REAL, lat_p50 REAL, lat_p90 REAL, lat_p99 REAL, lat_p999 REAL, lat_max REAL,"
+    "  probes INTEGER NOT NULL DEFAULT 0,"
+    "  resolution_pct REAL, failures_pct REAL,"
+    "  UNIQUE (cell_id, idx));",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
@@ -198,6 +232,19 @@ _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSIO
     X("repeat", INT, p->repeat)                                                                    \
     X("sampler_cpu_pct", ODBL, p->sampler_cpu_pct)                                                 \
     X("in_flight", U64, p->in_flight)                                                              \
+    X("offered", U64, p->offered)                                                                  \
+    X("sent", U64, p->sent)                                                                        \
+    X("completed", U64, p->completed)                                                              \
+    X("unsent_due", U64, p->unsent_due)                                                            \
+    X("over_bound", U64, p->over_bound)                                                            \
+    X("bound_ms", DBL, p->bound_ms)                                                                \
+    X("seed", SEED, p->seed)                                                                       \
+    X("arrivals", TEXT, p->arrivals)                                                               \
+    X("connections_max", U64, p->connections_max)                                                  \
+    X("connect_failures", U64, p->connect_failures)                                                \
+    X("retries", U64, p->retries)                                                                  \
+    X("stopped_early", BOOL, p->stopped_early)                                                     \
+    X("pct_of", DBL, p->pct_of)                                                                    \
     X("steal_pct", ODBL, p->steal_pct)                                                             \
     X("neighbour_cpu_pct", ODBL, p->neighbour_cpu_pct)                                             \
     X("noisy", BOOL, p->noisy)
@@ -223,6 +270,9 @@ enum stmt_id {
     ST_LOAD_POINT_DELETE,
     ST_LOAD_POINT_INSERT,
     ST_LOAD_POINTS_SELECT,
+    ST_SLO_DELETE,
+    ST_SLO_INSERT,
+    ST_SLO_SELECT,
     ST__COUNT
 };
 
@@ -243,8 +293,8 @@ static const char *const stmt_sql[ST__COUNT] = {
                        " capacity_median = ?, capacity_iqr = ?, capacity_min = ?,"
                        " capacity_max = ?, peak_rps_median = ?, peak_rps_iqr = ?,"
                        " peak_rps_min = ?, peak_rps_max = ?, peak_rps_spread = ?,"
-                       " peak_rps_load_bound = ?, note = ?, held_users = ?, held_limit = ?"
-                       " WHERE id = ?",
+                       " peak_rps_load_bound = ?, note = ?, held_users = ?, held_limit = ?,"
+                       " peak_rps_passing = ? WHERE id = ?",
     [ST_PHASE_INSERT] = "INSERT INTO phases(cell_id, seq" PHASE_COLUMNS(
         COL_NAME) ")"
                   " VALUES(?, ?" PHASE_COLUMNS(COL_PARAM) ")",
@@ -260,17 +310,27 @@ static const char *const stmt_sql[ST__COUNT] = {
                         " capacity_users, breaking_users, peak_rps, repeats, capacity_median,"
                         " capacity_iqr, capacity_min, capacity_max, peak_rps_median,"
                         " peak_rps_iqr, peak_rps_min, peak_rps_max, peak_rps_spread,"
-                        " peak_rps_load_bound, note, held_users, held_limit"
+                        " peak_rps_load_bound, note, held_users, held_limit, peak_rps_passing"
                         " FROM cells WHERE run_id = ? ORDER BY seq",
     [ST_PHASES_SELECT] = "SELECT id" PHASE_COLUMNS(COL_NAME) " FROM phases WHERE cell_id = ?"
                                                              " ORDER BY seq",
+    [ST_SLO_DELETE] = "DELETE FROM cell_slo WHERE cell_id = ?",
+    [ST_SLO_INSERT] = "INSERT INTO cell_slo(cell_id, idx, bound_ms, rps, bracket_lo, bracket_hi,"
+                      " limit_, lat_mean, lat_p50, lat_p90, lat_p99, lat_p999, lat_max, probes,"
+                      " resolution_pct, failures_pct)"
+                      " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [ST_SLO_SELECT] = "SELECT bound_ms, rps, bracket_lo, bracket_hi, limit_, lat_mean, lat_p50,"
+                      " lat_p90, lat_p99, lat_p999, lat_max, probes, resolution_pct, failures_pct"
+                      " FROM cell_slo WHERE cell_id = ? ORDER BY idx",
     [ST_LAST_RUN] = "SELECT id FROM runs ORDER BY started_at DESC, id DESC LIMIT 1",
     [ST_LOAD_POINT_DELETE] = "DELETE FROM load_points WHERE cell_id = ?",
     [ST_LOAD_POINT_INSERT] = "INSERT INTO load_points(cell_id, pct_of_peak, offered_rps, rps,"
-                             " lat_mean, lat_p50, lat_p90, lat_p99, lat_p999, lat_max, failures)"
-                             " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                             " lat_mean, lat_p50, lat_p90, lat_p99, lat_p999, lat_max, failures,"
+                             " of_slo, offered, completed, in_flight)"
+                             " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [ST_LOAD_POINTS_SELECT] = "SELECT pct_of_peak, offered_rps, rps, lat_mean, lat_p50, lat_p90,"
-                              " lat_p99, lat_p999, lat_max, failures FROM load_points"
+                              " lat_p99, lat_p999, lat_max, failures, of_slo, offered, completed,"
+                              " in_flight FROM load_points"
                               " WHERE cell_id = ? ORDER BY pct_of_peak",
     /* The phase "at capacity" is the last passing phase at capacity_users (the
      * last one at that level if none passed); without a capacity, the first
@@ -457,6 +517,20 @@ static void col_text(sqlite3_stmt *st, int i, char *dst, size_t n)
     mf_strlcpy(dst, t ? (const char *)t : "", n);
 }
 
+/* A 64-bit seed as decimal text: SQLite's integers are signed. */
+static void bind_seed(sqlite3_stmt *st, int i, uint64_t v)
+{
+    char b[24];
+    snprintf(b, sizeof b, "%llu", (unsigned long long)v);
+    sqlite3_bind_text(st, i, b, -1, SQLITE_TRANSIENT);
+}
+
+static uint64_t col_seed(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t && *t ? strtoull((const char *)t, NULL, 10) : 0;
+}
+
 /* NULL stays NULL; -ENOMEM when the copy fails. */
 static int col_strdup(sqlite3_stmt *st, int i, char **out)
 {
@@ -478,7 +552,9 @@ static int col_strdup(sqlite3_stmt *st, int i, char **out)
 #define BIND_BOOL(st, i, v) sqlite3_bind_int(st, i, (v) != 0)
 #define BIND_TEXT(st, i, v) bind_text(st, i, v)
 #define BIND_KIND(st, i, v) bind_text(st, i, (v)[0] ? (v) : "linear")
+#define BIND_SEED(st, i, v) bind_seed(st, i, v)
 
+#define LOAD_SEED(st, i, f) f = col_seed(st, i)
 #define LOAD_INT(st, i, f) f = col_int(st, i)
 #define LOAD_OINT(st, i, f) f = col_int(st, i)
 #define LOAD_DBL(st, i, f) f = col_dbl(st, i)
@@ -1307,7 +1383,49 @@ static int store_load_points(struct store *s, const struct cell_result *c, struc
         bind_dbl(st, 9, lp->latency_ms.p999);
         bind_dbl(st, 10, lp->latency_ms.max);
         bind_u64(st, 11, lp->failures);
+        sqlite3_bind_int(st, 12, lp->of_slo != 0);
+        bind_u64(st, 13, lp->offered);
+        bind_u64(st, 14, lp->completed);
+        bind_u64(st, 15, lp->in_flight);
         r = stmt_run(s, st, e, "insert load point");
+    }
+    return r;
+}
+
+static void bind_latency(sqlite3_stmt *st, int i, const struct latency_ms *l)
+{
+    bind_opt_dbl(st, i, l->mean);
+    bind_opt_dbl(st, i + 1, l->p50);
+    bind_opt_dbl(st, i + 2, l->p90);
+    bind_opt_dbl(st, i + 3, l->p99);
+    bind_opt_dbl(st, i + 4, l->p999);
+    bind_opt_dbl(st, i + 5, l->max);
+}
+
+/* Replaces the cell's SLO rows (inside the caller's transaction). */
+static int store_slo(struct store *s, const struct cell_result *c, struct err *e)
+{
+    sqlite3_stmt *st = stmt_get(s, ST_SLO_DELETE, e);
+    if (!st)
+        return e->code;
+    sqlite3_bind_int64(st, 1, c->id);
+    int r = stmt_run(s, st, e, "delete slo");
+    for (int i = 0; r == 0 && i < c->nslo && i < CELL_MAX_SLO; i++) {
+        const struct cell_slo *o = &c->slo[i];
+        if (!(st = stmt_get(s, ST_SLO_INSERT, e)))
+            return e->code;
+        sqlite3_bind_int64(st, 1, c->id);
+        sqlite3_bind_int(st, 2, i);
+        bind_dbl(st, 3, o->bound_ms);
+        bind_opt_dbl(st, 4, o->rps);
+        bind_opt_dbl(st, 5, o->bracket_lo);
+        bind_opt_dbl(st, 6, o->bracket_hi);
+        bind_text(st, 7, o->limit);
+        bind_latency(st, 8, &o->latency_ms);
+        sqlite3_bind_int(st, 14, o->probes);
+        bind_dbl(st, 15, o->resolution_pct);
+        bind_dbl(st, 16, o->failures_pct);
+        r = stmt_run(s, st, e, "insert slo");
     }
     return r;
 }
@@ -1337,7 +1455,8 @@ int store_cell_finish(struct store *s, const struct cell_result *c, struct err *
     bind_text(st, 18, c->note);
     bind_opt_int(st, 19, c->held_users);
     bind_text(st, 20, c->held_limit);
-    sqlite3_bind_int64(st, 21, c->id);
+    bind_opt_dbl(st, 21, c->peak_rps_passing);
+    sqlite3_bind_int64(st, 22, c->id);
     /* The cell's row and its load points in one transaction. */
     int r = exec(s, "BEGIN IMMEDIATE", e, "begin");
     if (r < 0)
@@ -1347,6 +1466,8 @@ int store_cell_finish(struct store *s, const struct cell_result *c, struct err *
         r = expect_one_change(s, e, "finish cell", c->id);
     if (r == 0)
         r = store_load_points(s, c, e);
+    if (r == 0)
+        r = store_slo(s, c, e);
     if (r == 0)
         return exec(s, "COMMIT", e, "commit");
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -1541,8 +1662,44 @@ static int load_load_points(struct store *s, struct cell_result *c, struct err *
         lp->latency_ms.p999 = col_dbl(st, 7);
         lp->latency_ms.max = col_dbl(st, 8);
         lp->failures = col_u64(st, 9);
+        lp->of_slo = sqlite3_column_int(st, 10);
+        lp->offered = col_u64(st, 11);
+        lp->completed = col_u64(st, 12);
+        lp->in_flight = col_u64(st, 13);
     }
     int r = rc == SQLITE_DONE ? 0 : db_fail(s, rc, e, "load points");
+    stmt_done(st);
+    return r;
+}
+
+static int load_slo(struct store *s, struct cell_result *c, struct err *e)
+{
+    sqlite3_stmt *st = stmt_get(s, ST_SLO_SELECT, e);
+    if (!st)
+        return e->code;
+    sqlite3_bind_int64(st, 1, c->id);
+    int rc;
+    c->nslo = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (c->nslo >= CELL_MAX_SLO)
+            continue;
+        struct cell_slo *o = &c->slo[c->nslo++];
+        o->bound_ms = col_dbl(st, 0);
+        o->rps = col_dbl(st, 1);
+        o->bracket_lo = col_dbl(st, 2);
+        o->bracket_hi = col_dbl(st, 3);
+        col_text(st, 4, o->limit, sizeof(o->limit));
+        o->latency_ms.mean = col_dbl(st, 5);
+        o->latency_ms.p50 = col_dbl(st, 6);
+        o->latency_ms.p90 = col_dbl(st, 7);
+        o->latency_ms.p99 = col_dbl(st, 8);
+        o->latency_ms.p999 = col_dbl(st, 9);
+        o->latency_ms.max = col_dbl(st, 10);
+        o->probes = sqlite3_column_int(st, 11);
+        o->resolution_pct = col_dbl(st, 12);
+        o->failures_pct = col_dbl(st, 13);
+    }
+    int r = rc == SQLITE_DONE ? 0 : db_fail(s, rc, e, "load slo");
     stmt_done(st);
     return r;
 }
@@ -1597,6 +1754,7 @@ static int load_cells(struct store *s, struct run_record *out, struct err *e)
         col_text(st, 20, c->note, sizeof(c->note));
         c->held_users = col_int(st, 21);
         col_text(st, 22, c->held_limit, sizeof(c->held_limit));
+        c->peak_rps_passing = col_dbl(st, 23);
     }
     if (!r && rc != SQLITE_DONE)
         r = db_fail(s, rc, e, "load cells");
@@ -1606,6 +1764,8 @@ static int load_cells(struct store *s, struct run_record *out, struct err *e)
         r = load_phases(s, &out->cells[i], e);
     for (size_t i = 0; !r && i < out->ncells; i++)
         r = load_load_points(s, &out->cells[i], e);
+    for (size_t i = 0; !r && i < out->ncells; i++)
+        r = load_slo(s, &out->cells[i], e);
     return r;
 }
 
