@@ -108,6 +108,8 @@ void cli_run_settings(const struct run_record *r, char *out, size_t n);
 /* The headline figures as text with their marks (cmd_show.c), "-" when unknown. */
 struct headline;
 struct hl_latency;
+void cli_hl_slo(const struct headline *h, char *buf, size_t n);
+void cli_hl_slo_band(const struct headline *h, char *buf, size_t n);
 void cli_hl_peak(const struct headline *h, char *buf, size_t n);
 void cli_hl_spread(const struct headline *h, char *buf, size_t n);
 void cli_hl_latency(const struct hl_latency *l, int p99, char *buf, size_t n);
@@ -115,10 +117,18 @@ void cli_hl_capacity(const struct headline *h, char *buf, size_t n);
 void cli_hl_held(const struct headline *h, char *buf, size_t n);
 /* The server's RSS in MiB (cpu 0) or CPU % (cpu 1) in the phase of the peak. */
 void cli_hl_server(const struct headline *h, int cpu, char *buf, size_t n);
-/* The ten headline figures, in the tables' column order: peak, spread, p50 and
- * p99 at 50% of peak, p50 and p99 at 90%, capacity, held users, RSS, CPU. */
-#define CLI_HL_NFIG 10
+/* The headline figures, in the tables' column order (issue 19's order): SLO
+ * capacity at the first bound (a lower bound as ">= N (max)"), its band, p50
+ * and p99 at the first load point, p50 and p99 at the second, the closed-loop
+ * peak of passing phases, its spread over searches, held users (a lower bound
+ * as ">= N (max)"), the server's RSS and CPU at the peak. */
+#define CLI_HL_NFIG 11
 #define CLI_HL_FIGLEN 160
+/* The heads of those columns for run r ("slo req/s", ..., "p99@80%", ...): the
+ * load points' shares are the first measured cell's. heads[k] has 32 bytes. */
+void cli_hl_heads(const struct run_record *r, char heads[][32]);
+/* One line saying what the columns are (bound, shares of what), for r. */
+void cli_hl_explain(const struct run_record *r, char *buf, size_t n);
 void cli_hl_figures(const struct headline *h, char v[][CLI_HL_FIGLEN]);
 
 /* The node's fingerprint (fingerprint.c): "CPU model, N CPUs, kernel K,

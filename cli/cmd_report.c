@@ -364,7 +364,9 @@ static void html_marked(FILE *f, const char *text)
     if (strstr(mk, HL_MARK_CLIENT))
         fputs(first ? "client-bound" : ", client-bound", f), first = 0;
     if (strchr(mk, '~'))
-        fputs(first ? "noisy" : ", noisy", f);
+        fputs(first ? "noisy" : ", noisy", f), first = 0;
+    if (strchr(mk, '!'))
+        fputs(first ? "not clean" : ", not clean", f);
     fputs("\">", f);
     rv_html_escape(f, mk);
     fputs("</span>", f);
@@ -377,7 +379,7 @@ static void html_legend(FILE *f, unsigned flags)
     if (!flags)
         return;
     fputs("<ul class=\"legend note\">", f);
-    for (unsigned b = HL_LOAD_BOUND; b <= HL_NOISY; b <<= 1)
+    for (unsigned b = HL_LOAD_BOUND; b <= HL_UNCLEAN; b <<= 1)
         if (flags & b) {
             fputs("<li>", f);
             rv_html_escape(f, headline_legend(b));
@@ -390,12 +392,15 @@ static void html_legend(FILE *f, unsigned flags)
  * phase at capacity folded in a <details>. */
 static void html_table(FILE *f, const struct run_record *r, const char *pl)
 {
-    fputs("<div class=\"tablewrap\"><table class=\"headline\"><thead><tr><th>Framework</th>"
-          "<th>Peak req/s</th><th>Spread (min\u2013max)</th><th>p50 at 50% (ms)</th>"
-          "<th>p99 at 50% (ms)</th><th>p50 at 90% (ms)</th><th>p99 at 90% (ms)</th>"
-          "<th>Capacity (users)</th><th>Held (users)</th><th>Server RSS at peak (MiB)</th>"
-          "<th>Server CPU at peak (%)</th><th>Versions</th></tr></thead><tbody>\n",
-          f);
+    char heads[CLI_HL_NFIG][32];
+    cli_hl_heads(r, heads);
+    fputs("<div class=\"tablewrap\"><table class=\"headline\"><thead><tr><th>Framework</th>", f);
+    for (int k = 0; k < CLI_HL_NFIG; k++) {
+        fputs("<th>", f);
+        rv_html_escape(f, heads[k]);
+        fputs("</th>", f);
+    }
+    fputs("<th>Versions</th></tr></thead><tbody>\n", f);
     unsigned flags = 0;
     for (size_t i = 0; i < r->ncells; i++) {
         const struct cell_result *c = &r->cells[i];
@@ -409,12 +414,13 @@ static void html_table(FILE *f, const struct run_record *r, const char *pl)
         char label[160], v[CLI_HL_NFIG][CLI_HL_FIGLEN];
         cli_cell_label(r, i, label, sizeof(label));
         cli_hl_figures(&h, v);
-        static const char *const cls[10] = {"peak",   "spread",   "p50-50", "p99-50", "p50-90",
-                                            "p99-90", "capacity", "held",   "rss",    "cpu"};
+        static const char *const cls[CLI_HL_NFIG] = {"slo",   "slo-band", "p50-a", "p99-a",
+                                                     "p50-b", "p99-b",    "peak",  "spread",
+                                                     "held",  "rss",      "cpu"};
         fputs("<tr><td class=\"framework\">", f);
         rv_html_escape(f, label);
         fputs("</td>", f);
-        for (int k = 0; k < 10; k++) {
+        for (int k = 0; k < CLI_HL_NFIG; k++) {
             fprintf(f, "<td class=\"%s\">", cls[k]);
             html_marked(f, v[k]);
             fputs("</td>", f);

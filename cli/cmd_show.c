@@ -131,21 +131,98 @@ static const char *marked(double v, const char *fmt, unsigned flags, char *buf, 
 
 void cli_hl_figures(const struct headline *h, char v[][CLI_HL_FIGLEN])
 {
-    cli_hl_peak(h, v[0], CLI_HL_FIGLEN);
-    cli_hl_spread(h, v[1], CLI_HL_FIGLEN);
-    cli_hl_latency(&h->at50, 0, v[2], CLI_HL_FIGLEN);
-    cli_hl_latency(&h->at50, 1, v[3], CLI_HL_FIGLEN);
-    cli_hl_latency(&h->at90, 0, v[4], CLI_HL_FIGLEN);
-    cli_hl_latency(&h->at90, 1, v[5], CLI_HL_FIGLEN);
-    cli_hl_capacity(h, v[6], CLI_HL_FIGLEN);
-    cli_hl_held(h, v[7], CLI_HL_FIGLEN);
-    cli_hl_server(h, 0, v[8], CLI_HL_FIGLEN);
-    cli_hl_server(h, 1, v[9], CLI_HL_FIGLEN);
+    cli_hl_slo(h, v[0], CLI_HL_FIGLEN);
+    cli_hl_slo_band(h, v[1], CLI_HL_FIGLEN);
+    cli_hl_latency(&h->load[0], 0, v[2], CLI_HL_FIGLEN);
+    cli_hl_latency(&h->load[0], 1, v[3], CLI_HL_FIGLEN);
+    cli_hl_latency(&h->load[1], 0, v[4], CLI_HL_FIGLEN);
+    cli_hl_latency(&h->load[1], 1, v[5], CLI_HL_FIGLEN);
+    cli_hl_peak(h, v[6], CLI_HL_FIGLEN);
+    cli_hl_spread(h, v[7], CLI_HL_FIGLEN);
+    cli_hl_held(h, v[8], CLI_HL_FIGLEN);
+    cli_hl_server(h, 0, v[9], CLI_HL_FIGLEN);
+    cli_hl_server(h, 1, v[10], CLI_HL_FIGLEN);
+}
+
+static const struct headline *first_measured(const struct run_record *r, struct headline *h)
+{
+    for (size_t i = 0; i < r->ncells; i++) {
+        headline_compute(&r->cells[i], h);
+        if (h->measured && h->load[0].pct > 0)
+            return h;
+    }
+    return NULL;
+}
+
+void cli_hl_heads(const struct run_record *r, char heads[][32])
+{
+    struct headline h;
+    const struct headline *m = first_measured(r, &h);
+    double a = m ? m->load[0].pct : 50, b = m && m->load[1].pct > 0 ? m->load[1].pct : 80;
+    snprintf(heads[0], 32, "slo req/s");
+    snprintf(heads[1], 32, "slo band");
+    snprintf(heads[2], 32, "p50@%g%%", a);
+    snprintf(heads[3], 32, "p99@%g%%", a);
+    snprintf(heads[4], 32, "p50@%g%%", b);
+    snprintf(heads[5], 32, "p99@%g%%", b);
+    snprintf(heads[6], 32, "peak req/s");
+    snprintf(heads[7], 32, "spread");
+    snprintf(heads[8], 32, "held users");
+    snprintf(heads[9], 32, "rss MiB");
+    snprintf(heads[10], 32, "cpu%%");
+}
+
+void cli_hl_explain(const struct run_record *r, char *buf, size_t n)
+{
+    struct headline h;
+    double bound = -1;
+    for (size_t i = 0; i < r->ncells && bound < 0; i++) {
+        headline_compute(&r->cells[i], &h);
+        if (h.slo.has)
+            bound = h.slo.bound_ms;
+    }
+    const struct headline *m = first_measured(r, &h);
+    int of_slo = m && m->load[0].of_slo;
+    char slo[200];
+    if (bound > 0)
+        snprintf(slo, sizeof slo,
+                 "slo: the most req/s with p99 <= %g ms (open-loop Poisson probes, every request "
+                 "counted; band: last passing to first failing rate; \">= N (max)\" is a lower "
+                 "bound); ",
+                 bound);
+    else
+        snprintf(slo, sizeof slo, "slo: not measured by this profile; ");
+    snprintf(buf, n,
+             "%sp50/p99 in ms at shares of the %s; peak: closed-loop, passing phases only, median "
+             "over searches (spread: min-max); rss and cpu: the server at the peak",
+             slo, of_slo ? "slo capacity" : "peak");
+}
+
+void cli_hl_slo(const struct headline *h, char *buf, size_t n)
+{
+    unsigned fl = 0;
+    if (!h->slo.has || h->slo.rps < 0) {
+        snprintf(buf, n, "%s", h->slo.has && h->slo.limit[0] ? "- (not found)" : "-");
+        return;
+    }
+    if (!strcmp(h->slo.qualifier, HL_Q_MEASURED)) {
+        marked(h->slo.rps, "%.1f", fl, buf, n);
+        return;
+    }
+    snprintf(buf, n, ">= %.1f (%s)", h->slo.rps, h->slo.limit);
+}
+
+void cli_hl_slo_band(const struct headline *h, char *buf, size_t n)
+{
+    if (h->slo.has && h->slo.lo >= 0 && h->slo.hi > 0)
+        snprintf(buf, n, "%.1f\u2013%.1f", h->slo.lo, h->slo.hi);
+    else
+        snprintf(buf, n, "-");
 }
 
 void cli_hl_peak(const struct headline *h, char *buf, size_t n)
 {
-    marked(h->peak_rps, "%.1f", h->peak_flags, buf, n);
+    marked(h->peak_passing, "%.1f", h->peak_flags & ~HL_UNCLEAN, buf, n);
 }
 
 void cli_hl_spread(const struct headline *h, char *buf, size_t n)
@@ -174,6 +251,12 @@ void cli_hl_capacity(const struct headline *h, char *buf, size_t n)
 void cli_hl_held(const struct headline *h, char *buf, size_t n)
 {
     char v[48];
+    if (h->held_users >= 0 && h->held_qualifier && strcmp(h->held_qualifier, HL_Q_MEASURED) &&
+        strcmp(h->held_qualifier, HL_Q_NOT_JUDGED)) {
+        /* A lower bound is never printed as a plain number. */
+        snprintf(buf, n, ">= %d (%s)", h->held_users, h->held_limit);
+        return;
+    }
     marked(h->held_users, "%.0f", h->held_flags, v, sizeof(v));
     if (h->held_users >= 0 && h->held_limit[0])
         snprintf(buf, n, "%s (%s)", v, h->held_limit);
@@ -198,11 +281,13 @@ void cli_print_run_table(FILE *f, const struct run_record *r)
     if (r->settings[0])
         fprintf(f, "profile asked for: %s\n", r->settings);
     fprintf(f, "settings: %s\n\n", st);
-    static const char *const head[] = {"cell",     "status",     "peak req/s", "spread",
-                                       "p50@50%",  "p99@50%",    "p50@90%",    "p99@90%",
-                                       "capacity", "held users", "rss MiB",    "cpu%"};
-    static const int width[] = {24, 11, 13, 14, 10, 10, 10, 10, 14, 14, 10, 7};
-    static const int right[] = {0, 0, 1, 0, 1, 1, 1, 1, 0, 0, 1, 1};
+    char heads[CLI_HL_NFIG][32];
+    cli_hl_heads(r, heads);
+    const char *head[2 + CLI_HL_NFIG] = {"cell", "status"};
+    for (int k = 0; k < CLI_HL_NFIG; k++)
+        head[2 + k] = heads[k];
+    static const int width[] = {24, 11, 22, 18, 10, 10, 10, 10, 13, 14, 18, 10, 7};
+    static const int right[] = {0, 0, 0, 0, 1, 1, 1, 1, 1, 0, 0, 1, 1};
     /* The table goes through a buffer so its lines lose their trailing padding. */
     char *tb = NULL;
     size_t tn = 0;
@@ -210,7 +295,7 @@ void cli_print_run_table(FILE *f, const struct run_record *r)
     if (!t)
         t = f;
     /* A right-aligned head ends over the figures' digits, before their marks. */
-    for (size_t k = 0; k < sizeof(head) / sizeof(head[0]); k++) {
+    for (size_t k = 0; k < 2 + CLI_HL_NFIG; k++) {
         pad(t, head[k], right[k] ? width[k] - 3 : width[k], right[k]);
         if (right[k])
             fputs("   ", t);
@@ -226,7 +311,7 @@ void cli_print_run_table(FILE *f, const struct run_record *r)
         snprintf(v[0], sizeof(v[0]), "%s/%s", c->framework, c->payload);
         snprintf(v[1], sizeof(v[1]), "%s", cell_status_name(c->status));
         cli_hl_figures(&h, v + 2);
-        for (size_t k = 0; k < 12; k++) {
+        for (size_t k = 0; k < 2 + CLI_HL_NFIG; k++) {
             if (right[k])
                 pad_figure(t, v[k], width[k]);
             else
@@ -247,12 +332,12 @@ void cli_print_run_table(FILE *f, const struct run_record *r)
     }
     if (flags)
         fputs("\n", f);
-    for (unsigned b = HL_LOAD_BOUND; b <= HL_NOISY; b <<= 1)
+    for (unsigned b = HL_LOAD_BOUND; b <= HL_UNCLEAN; b <<= 1)
         if (flags & b)
             fprintf(f, "%s\n", headline_legend(b));
-    fputs("peak: median over searches of each one's highest req/s (spread: min-max); "
-          "p50/p99 in ms at 50% and 90% of the peak; rss and cpu: the server at the peak\n",
-          f);
+    char ex[600];
+    cli_hl_explain(r, ex, sizeof ex);
+    fprintf(f, "%s\n", ex);
     for (size_t i = 0; i < r->ncells; i++) {
         const struct cell_result *c = &r->cells[i];
         if (c->error) {
@@ -497,11 +582,15 @@ static unsigned md_seed_table(FILE *f, const struct run_record *r, size_t first,
  * capacity, held users, the server at the peak, versions. */
 static unsigned md_headline_table(FILE *f, const struct run_record *r, size_t first, const char *pl)
 {
-    fputs("| Framework | Peak req/s | Spread (min\u2013max) | p50 at 50% (ms) | p99 at 50% (ms) "
-          "| p50 at 90% (ms) | p99 at 90% (ms) | Capacity (users) | Held (users) "
-          "| Server RSS at peak (MiB) | Server CPU at peak (%) | Versions |\n",
-          f);
-    fputs("|---|--:|:-:|--:|--:|--:|--:|--:|--:|--:|--:|---|\n", f);
+    char heads[CLI_HL_NFIG][32];
+    cli_hl_heads(r, heads);
+    fputs("| Framework", f);
+    for (int k = 0; k < CLI_HL_NFIG; k++)
+        fprintf(f, " | %s", heads[k]);
+    fputs(" | Versions |\n|---|", f);
+    for (int k = 0; k < CLI_HL_NFIG; k++)
+        fputs(k == 1 || k == 7 ? ":-:|" : "--:|", f);
+    fputs("---|\n", f);
     int rows = 0;
     unsigned flags = 0;
     for (size_t j = first; j < r->ncells; j++) {
@@ -517,7 +606,7 @@ static unsigned md_headline_table(FILE *f, const struct run_record *r, size_t fi
         cli_hl_figures(&h, v);
         fputs("| ", f);
         md_cell_name(f, c->framework);
-        for (int k = 0; k < 10; k++)
+        for (int k = 0; k < CLI_HL_NFIG; k++)
             fprintf(f, " | %s", v[k]);
         fputs(" | ", f);
         md_cell_name(f, h.versions[0] ? h.versions : "-");
@@ -525,7 +614,7 @@ static unsigned md_headline_table(FILE *f, const struct run_record *r, size_t fi
         rows++;
     }
     if (!rows)
-        fputs("| (no measured cell) | | | | | | | | | | | |\n", f);
+        fputs("| (no measured cell) | | | | | | | | | | | | |\n", f);
     return flags;
 }
 
@@ -574,7 +663,7 @@ void cli_print_run_md(FILE *f, const struct run_record *r, int seed)
             unsigned flags = seed ? md_seed_table(f, r, i, pl) : md_headline_table(f, r, i, pl);
             if (flags)
                 fputc('\n', f);
-            for (unsigned b = HL_LOAD_BOUND; b <= HL_NOISY; b <<= 1)
+            for (unsigned b = HL_LOAD_BOUND; b <= HL_UNCLEAN; b <<= 1)
                 if (flags & b)
                     fprintf(f, "%s  \n", headline_legend(b));
         }
@@ -635,9 +724,10 @@ static void print_csv(FILE *f, const struct run_record *r)
     fprintf(f, "run,framework,payload,status,users,duration_s,requests,failures,rps,p50_ms,p90_ms,"
                "p99_ms,p999_ms,max_ms,server_rss_max_kb,server_cpu_pct,client_cpu_pct,"
                "stop_reason,kind,repeat,marks,is_peak_phase,peak_rps,peak_rps_min,peak_rps_max,"
-               "p50_at_50pct_ms,p99_at_50pct_ms,p50_at_90pct_ms,p99_at_90pct_ms,"
+               "load_a_pct,p50_at_a_ms,p99_at_a_ms,load_b_pct,p50_at_b_ms,p99_at_b_ms,"
                "capacity_users,held_users,held_limit,peak_server_rss_mib,peak_server_cpu_pct,"
-               "versions\n");
+               "versions,offered,sent,completed,unsent_due,clean,slo_bound_ms,slo_rps,"
+               "slo_qualifier,slo_lo,slo_hi,slo_limit,peak_rps_passing,held_qualifier\n");
     for (size_t i = 0; i < r->ncells; i++) {
         const struct cell_result *c = &r->cells[i];
         struct headline h;
@@ -658,10 +748,11 @@ static void print_csv(FILE *f, const struct run_record *r)
             csv_num(f, h.peak_rps, "%.2f");
             csv_num(f, h.repeats > 1 ? h.peak_min : -1, "%.2f");
             csv_num(f, h.repeats > 1 ? h.peak_max : -1, "%.2f");
-            csv_num(f, h.at50.p50_ms, "%.3f");
-            csv_num(f, h.at50.p99_ms, "%.3f");
-            csv_num(f, h.at90.p50_ms, "%.3f");
-            csv_num(f, h.at90.p99_ms, "%.3f");
+            for (int j = 0; j < 2; j++) {
+                csv_num(f, h.load[j].pct > 0 ? h.load[j].pct : -1, "%g");
+                csv_num(f, h.load[j].p50_ms, "%.3f");
+                csv_num(f, h.load[j].p99_ms, "%.3f");
+            }
             csv_num(f, h.capacity_users, "%.0f");
             csv_num(f, h.held_users, "%.0f");
             fprintf(f, ",%s", h.held_users >= 0 ? h.held_limit : "");
@@ -669,7 +760,18 @@ static void print_csv(FILE *f, const struct run_record *r)
             csv_num(f, h.cpu_pct, "%.1f");
             fputc(',', f);
             csv_field(f, h.versions);
-            fputc('\n', f);
+            fprintf(f, ",%llu,%llu,%llu,%llu,%d", (unsigned long long)p->offered,
+                    (unsigned long long)p->sent, (unsigned long long)p->completed,
+                    (unsigned long long)p->unsent_due, !headline_phase_unclean(p));
+            csv_num(f, h.slo.has ? h.slo.bound_ms : -1, "%g");
+            csv_num(f, h.slo.rps, "%.2f");
+            fprintf(f, ",%s", h.slo.qualifier);
+            csv_num(f, h.slo.lo, "%.2f");
+            csv_num(f, h.slo.hi, "%.2f");
+            fputc(',', f);
+            csv_field(f, h.slo.limit);
+            csv_num(f, h.peak_passing, "%.2f");
+            fprintf(f, ",%s\n", h.held_qualifier);
         }
     }
 }

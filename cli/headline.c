@@ -18,32 +18,42 @@ static unsigned phase_flags(const struct phase_result *p)
            (p->noisy ? HL_NOISY : 0u);
 }
 
-/* The load point at pct of the peak, with the marks of the "load" phase that
- * measured it (same offered rate within 1%, else the same rank among them). */
-static void latency_at(const struct cell_result *c, double pct, struct hl_latency *out)
+/* A phase that is not a clean point: failures, or fewer than 98% of the
+ * requests it intended completed (a backlog, or sends never made). */
+int headline_load_point_unclean(const struct load_point *lp)
 {
-    out->pct = pct;
+    return lp->failures > 0 ||
+           (lp->offered > 0 && (double)lp->completed < HL_CLEAN_SHARE * (double)lp->offered);
+}
+
+int headline_phase_unclean(const struct phase_result *p)
+{
+    return p->failures > 0 ||
+           (p->offered > 0 && (double)p->completed < HL_CLEAN_SHARE * (double)p->offered);
+}
+
+/* Load point i of the cell, with the marks of the "load" phase that measured
+ * it (same offered rate within 1%, else the same rank among them). */
+static void latency_at(const struct cell_result *c, int i, struct hl_latency *out)
+{
+    memset(out, 0, sizeof(*out));
     out->p50_ms = out->p99_ms = -1;
-    out->flags = 0;
-    int rank = -1;
-    const struct load_point *lp = NULL;
-    for (int i = 0; i < c->nload_points && i < CELL_MAX_LOAD_POINTS; i++)
-        if (fabs(c->load_points[i].pct_of_peak - pct) < 0.5) {
-            lp = &c->load_points[i];
-            rank = i;
-            break;
-        }
-    if (!lp)
+    if (i >= c->nload_points || i >= CELL_MAX_LOAD_POINTS)
         return;
+    const struct load_point *lp = &c->load_points[i];
+    out->pct = lp->pct_of_peak;
+    out->of_slo = lp->of_slo;
     out->p50_ms = lp->latency_ms.p50;
     out->p99_ms = lp->latency_ms.p99;
+    out->unclean =
+        lp->failures > 0 || (lp->offered > 0 && (double)lp->completed < 0.98 * (double)lp->offered);
     const struct phase_result *by_rate = NULL, *by_rank = NULL;
     int nth = 0;
     for (size_t k = 0; k < c->nphases; k++) {
         const struct phase_result *p = &c->phases[k];
         if (strcmp(p->kind, "load") != 0)
             continue;
-        if (nth++ == rank)
+        if (nth++ == i)
             by_rank = p;
         if (!by_rate && lp->offered_rps > 0 &&
             fabs(p->offered_rps - lp->offered_rps) <= 0.01 * lp->offered_rps)
@@ -53,6 +63,35 @@ static void latency_at(const struct cell_result *c, double pct, struct hl_latenc
     /* An open-loop point is load-bound by design: only the other marks count. */
     if (p)
         out->flags = phase_flags(p) & ~HL_LOAD_BOUND;
+    if (out->unclean)
+        out->flags |= HL_UNCLEAN;
+}
+
+/* The headline's SLO: the cell's first bound, with what its value is. */
+static void slo_of(const struct cell_result *c, struct hl_slo *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->rps = s->lo = s->hi = -1;
+    s->qualifier = HL_Q_NOT_JUDGED;
+    if (c->nslo <= 0)
+        return;
+    const struct cell_slo *o = &c->slo[0];
+    s->has = 1;
+    s->bound_ms = o->bound_ms;
+    s->rps = o->rps;
+    s->lo = o->bracket_lo;
+    s->hi = o->bracket_hi;
+    s->latency_ms = o->latency_ms;
+    s->probes = o->probes;
+    mf_strlcpy(s->limit, o->limit, sizeof(s->limit));
+    if (o->rps < 0)
+        s->qualifier = HL_Q_NOT_JUDGED;
+    else if (!strcmp(o->limit, "max"))
+        s->qualifier = HL_Q_MAX;
+    else if (!strcmp(o->limit, "client"))
+        s->qualifier = HL_Q_CLIENT;
+    else
+        s->qualifier = HL_Q_MEASURED;
 }
 
 static void versions_text(const struct cell_result *c, char *out, size_t n)
@@ -142,8 +181,20 @@ void headline_compute(const struct cell_result *c, struct headline *h)
         h->capacity_max = c->capacity_max;
     }
 
-    latency_at(c, 50, &h->at50);
-    latency_at(c, 90, &h->at90);
+    latency_at(c, 0, &h->load[0]);
+    latency_at(c, 1, &h->load[1]);
+    slo_of(c, &h->slo);
+    h->peak_passing = c->peak_rps_passing;
+    if (h->peak_passing < 0 && h->measured) {
+        /* Runs stored before schema v6: the passing peak from the phases. */
+        for (size_t k = 0; k < c->nphases; k++) {
+            const struct phase_result *p = &c->phases[k];
+            if (phase_in_search(p) && !p->stop_reason[0] && p->rps > h->peak_passing)
+                h->peak_passing = p->rps;
+        }
+    }
+    if (h->peak_phase && headline_phase_unclean(h->peak_phase))
+        h->peak_flags |= HL_UNCLEAN;
 
     if (c->held_users >= 0) {
         for (size_t k = 0; k < c->nphases; k++)
@@ -152,13 +203,24 @@ void headline_compute(const struct cell_result *c, struct headline *h)
         if (!strcmp(c->held_limit, "descriptors") || !strcmp(c->held_limit, "ports"))
             h->held_flags |= HL_CLIENT_BOUND;
     }
-    h->flags = h->peak_flags | h->capacity_flags | h->at50.flags | h->at90.flags | h->held_flags;
+    h->held_qualifier = HL_Q_NOT_JUDGED;
+    if (c->held_users >= 0 && c->held_limit[0]) {
+        if (!strcmp(c->held_limit, "server"))
+            h->held_qualifier = HL_Q_MEASURED;
+        else if (!strcmp(c->held_limit, "max"))
+            h->held_qualifier = HL_Q_MAX;
+        else if (strcmp(c->held_limit, "not_judged") != 0)
+            h->held_qualifier = HL_Q_CLIENT;
+    }
+    h->flags =
+        h->peak_flags | h->capacity_flags | h->load[0].flags | h->load[1].flags | h->held_flags;
 }
 
 const char *headline_marks(unsigned flags, char *buf, size_t n)
 {
-    snprintf(buf, n, "%s%s%s", flags & HL_LOAD_BOUND ? HL_MARK_LOAD : "",
-             flags & HL_CLIENT_BOUND ? HL_MARK_CLIENT : "", flags & HL_NOISY ? HL_MARK_NOISY : "");
+    snprintf(buf, n, "%s%s%s%s", flags & HL_LOAD_BOUND ? HL_MARK_LOAD : "",
+             flags & HL_CLIENT_BOUND ? HL_MARK_CLIENT : "", flags & HL_NOISY ? HL_MARK_NOISY : "",
+             flags & HL_UNCLEAN ? HL_MARK_UNCLEAN : "");
     return buf;
 }
 
@@ -174,6 +236,9 @@ const char *headline_legend(unsigned flag)
     case HL_NOISY:
         return HL_MARK_NOISY " noisy: steal or other processes took over 5% of the server's "
                              "CPUs during that phase; the figure is not to be trusted";
+    case HL_UNCLEAN:
+        return HL_MARK_UNCLEAN " not clean: that phase had failures or completed fewer than 98% "
+                               "of the requests it offered (latency counts every one of them)";
     default:
         return "";
     }

@@ -54,6 +54,28 @@ static cJSON *phase_json(const struct phase_result *p)
                           p->offered_rps > 0 ? round_num(p->offered_rps, 2) : cJSON_CreateNull());
     cJSON_AddNumberToObject(o, "missed_schedule", (double)p->missed_schedule);
     cJSON_AddNumberToObject(o, "in_flight", (double)p->in_flight);
+    cJSON_AddNumberToObject(o, "offered", (double)p->offered);
+    cJSON_AddNumberToObject(o, "sent", (double)p->sent);
+    cJSON_AddNumberToObject(o, "completed", (double)p->completed);
+    cJSON_AddNumberToObject(o, "unsent_due", (double)p->unsent_due);
+    cJSON_AddBoolToObject(
+        o, "clean",
+        p->failures == 0 && !(p->offered > 0 && (double)p->completed < 0.98 * (double)p->offered));
+    if (p->bound_ms > 0) {
+        cJSON_AddItemToObject(o, "bound_ms", round_num(p->bound_ms, 3));
+        cJSON_AddNumberToObject(o, "over_bound", (double)p->over_bound);
+    }
+    if (p->arrivals[0]) {
+        char seed[24];
+        snprintf(seed, sizeof seed, "%llu", (unsigned long long)p->seed);
+        cJSON_AddStringToObject(o, "arrivals", p->arrivals);
+        cJSON_AddStringToObject(o, "seed", seed); /* a string: 64 bits do not fit a double */
+    }
+    if (p->pct_of > 0)
+        cJSON_AddItemToObject(o, "pct_of", round_num(p->pct_of, 1));
+    cJSON_AddNumberToObject(o, "connections_max", (double)p->connections_max);
+    cJSON_AddNumberToObject(o, "connect_failures", (double)p->connect_failures);
+    cJSON_AddBoolToObject(o, "stopped_early", p->stopped_early);
     cJSON_AddBoolToObject(o, "load_bound", p->load_bound);
     cJSON_AddBoolToObject(o, "client_bound", p->client_bound);
     if (p->stop_reason[0])
@@ -110,6 +132,20 @@ static cJSON *headline_json(const struct cell_result *c)
     struct headline h;
     headline_compute(c, &h);
     cJSON *o = cJSON_CreateObject();
+    cJSON *sl = cJSON_AddObjectToObject(o, "slo");
+    cJSON_AddItemToObject(sl, "value", rounded_or_null(h.slo.rps, 2));
+    cJSON_AddStringToObject(sl, "qualifier", h.slo.qualifier);
+    cJSON_AddItemToObject(sl, "bound_ms", rounded_or_null(h.slo.has ? h.slo.bound_ms : -1, 3));
+    cJSON *band = cJSON_AddArrayToObject(sl, "band");
+    cJSON_AddItemToArray(band, rounded_or_null(h.slo.lo, 2));
+    cJSON_AddItemToArray(band, rounded_or_null(h.slo.hi, 2));
+    if (h.slo.limit[0])
+        cJSON_AddStringToObject(sl, "limit", h.slo.limit);
+    else
+        cJSON_AddNullToObject(sl, "limit");
+    cJSON *pp = cJSON_AddObjectToObject(o, "peak_rps_passing");
+    cJSON_AddItemToObject(pp, "value", rounded_or_null(h.peak_passing, 2));
+    cJSON_AddStringToObject(pp, "qualifier", h.peak_passing >= 0 ? HL_Q_MEASURED : HL_Q_NOT_JUDGED);
     cJSON *pk = cJSON_AddObjectToObject(o, "peak_rps");
     cJSON_AddItemToObject(pk, "median", rounded_or_null(h.peak_rps, 2));
     cJSON_AddItemToObject(pk, "min", rounded_or_null(h.peak_min, 2));
@@ -117,10 +153,13 @@ static cJSON *headline_json(const struct cell_result *c)
     cJSON_AddNumberToObject(pk, "searches", h.repeats);
     cJSON_AddItemToObject(pk, "marks", marks_json(h.peak_flags));
     cJSON *lat = cJSON_AddArrayToObject(o, "latency_at_load");
-    const struct hl_latency *ls[2] = {&h.at50, &h.at90};
+    const struct hl_latency *ls[2] = {&h.load[0], &h.load[1]};
     for (int i = 0; i < 2; i++) {
+        if (ls[i]->pct <= 0)
+            continue;
         cJSON *x = cJSON_CreateObject();
-        cJSON_AddNumberToObject(x, "pct_of_peak", ls[i]->pct);
+        cJSON_AddNumberToObject(x, ls[i]->of_slo ? "pct_of_slo" : "pct_of_peak", ls[i]->pct);
+        cJSON_AddBoolToObject(x, "clean", !ls[i]->unclean);
         cJSON_AddItemToObject(x, "p50_ms", rounded_or_null(ls[i]->p50_ms, 3));
         cJSON_AddItemToObject(x, "p99_ms", rounded_or_null(ls[i]->p99_ms, 3));
         cJSON_AddItemToObject(x, "marks", marks_json(ls[i]->flags));
@@ -131,8 +170,13 @@ static cJSON *headline_json(const struct cell_result *c)
     cJSON_AddItemToObject(cap, "min", num_or_null(h.capacity_min));
     cJSON_AddItemToObject(cap, "max", num_or_null(h.capacity_max));
     cJSON_AddItemToObject(cap, "marks", marks_json(h.capacity_flags));
+    cJSON_AddStringToObject(cap, "meaning",
+                            "the most closed-loop users with no failure: with users that never "
+                            "think this is throughput x timeout (Little's law), not a server "
+                            "limit");
     cJSON *held = cJSON_AddObjectToObject(o, "held_users");
     cJSON_AddItemToObject(held, "value", num_or_null(h.held_users));
+    cJSON_AddStringToObject(held, "qualifier", h.held_qualifier);
     if (h.held_users >= 0 && h.held_limit[0])
         cJSON_AddStringToObject(held, "limit", h.held_limit);
     else
@@ -191,11 +235,43 @@ static cJSON *cell_json(const struct cell_result *c)
         cJSON_AddStringToObject(o, "note", c->note);
     else
         cJSON_AddNullToObject(o, "note");
+    cJSON_AddItemToObject(o, "peak_rps_passing", rounded_or_null(c->peak_rps_passing, 2));
+    cJSON *slos = cJSON_AddArrayToObject(o, "slo_bounds");
+    for (int i = 0; i < c->nslo && i < CELL_MAX_SLO; i++) {
+        const struct cell_slo *s = &c->slo[i];
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddItemToObject(x, "bound_ms", round_num(s->bound_ms, 3));
+        cJSON_AddItemToObject(x, "rps", rounded_or_null(s->rps, 2));
+        cJSON *br = cJSON_AddArrayToObject(x, "bracket");
+        cJSON_AddItemToArray(br, rounded_or_null(s->bracket_lo, 2));
+        cJSON_AddItemToArray(br, rounded_or_null(s->bracket_hi, 2));
+        if (s->limit[0])
+            cJSON_AddStringToObject(x, "limit", s->limit);
+        else
+            cJSON_AddNullToObject(x, "limit");
+        cJSON_AddItemToObject(x, "latency_ms", latency_json(&s->latency_ms));
+        cJSON_AddNumberToObject(x, "probes", s->probes);
+        cJSON_AddItemToObject(x, "resolution_pct", round_num(s->resolution_pct, 2));
+        cJSON_AddItemToObject(x, "failures_pct", round_num(s->failures_pct, 3));
+        cJSON_AddItemToArray(slos, x);
+    }
+    if (c->nslo > 0)
+        cJSON_AddItemToObject(o, "slo", cJSON_Duplicate(cJSON_GetArrayItem(slos, 0), 1));
+    else
+        cJSON_AddNullToObject(o, "slo");
     cJSON *lps = cJSON_AddArrayToObject(o, "load_points");
     for (int i = 0; i < c->nload_points && i < CELL_MAX_LOAD_POINTS; i++) {
         const struct load_point *lp = &c->load_points[i];
         cJSON *x = cJSON_CreateObject();
         cJSON_AddItemToObject(x, "pct_of_peak", round_num(lp->pct_of_peak, 1));
+        if (lp->of_slo)
+            cJSON_AddItemToObject(x, "pct_of_slo", round_num(lp->pct_of_peak, 1));
+        cJSON_AddNumberToObject(x, "offered", (double)lp->offered);
+        cJSON_AddNumberToObject(x, "completed", (double)lp->completed);
+        cJSON_AddNumberToObject(x, "in_flight", (double)lp->in_flight);
+        cJSON_AddBoolToObject(x, "clean",
+                              lp->failures == 0 &&
+                                  !(lp->offered > 0 && (double)lp->completed < 0.98 * lp->offered));
         cJSON_AddItemToObject(x, "offered_rps", num_or_null(lp->offered_rps));
         cJSON_AddItemToObject(x, "rps", round_num(lp->rps, 2));
         cJSON_AddItemToObject(x, "latency_ms", latency_json(&lp->latency_ms));
@@ -207,6 +283,9 @@ static cJSON *cell_json(const struct cell_result *c)
         cJSON_AddStringToObject(o, "held_limit", c->held_limit);
     else
         cJSON_AddNullToObject(o, "held_limit");
+    cJSON_AddBoolToObject(o, "held_censored",
+                          c->held_users >= 0 && c->held_limit[0] &&
+                              strcmp(c->held_limit, "server") != 0);
     cJSON_AddItemToObject(o, "headline", headline_json(c));
     cJSON *ph = cJSON_AddArrayToObject(o, "phases");
     for (size_t i = 0; i < c->nphases; i++)
