@@ -1,0 +1,158 @@
+/* mdserver.c - an M/D/1 server for the SLO capacity's known-answer test: every
+ * GET is answered "Hello World!" after exactly S ms of service, strictly one
+ * request at a time, in the order the requests were read (first come, first
+ * served). With Poisson arrivals that is an M/D/1 queue, whose p99 sojourn
+ * time the test computes on its own (tests/methodology/md1.py).
+ * The service is a sleep to an absolute deadline, so S does not depend on how
+ * busy the CPU is. One thread, poll(2) over every connection.
+ * usage: mdserver --host H --port P --service-ms S [--lifetime-s N] */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAXC 4096
+#define QCAP 65536
+
+static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                           "Content-Length: 12\r\n\r\nHello World!";
+
+struct conn {
+    int fd;
+    char buf[2048];
+    size_t len;
+};
+
+static struct conn conns[MAXC];
+static struct pollfd pfd[MAXC + 1];
+static int queue[QCAP]; /* connection slots with one complete request each, FIFO */
+static size_t qh, qn;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void drop(int i)
+{
+    close(conns[i].fd);
+    conns[i].fd = -1;
+    conns[i].len = 0;
+}
+
+/* Reads what slot i has and queues each complete request ("\r\n\r\n"). */
+static void take(int i)
+{
+    struct conn *c = &conns[i];
+    for (;;) {
+        if (c->len == sizeof(c->buf)) {
+            drop(i);
+            return;
+        }
+        ssize_t n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+            drop(i);
+            return;
+        }
+        if (n < 0)
+            break;
+        c->len += (size_t)n;
+    }
+    char *end;
+    while ((end = memmem(c->buf, c->len, "\r\n\r\n", 4)) != NULL) {
+        size_t used = (size_t)(end - c->buf) + 4;
+        memmove(c->buf, c->buf + used, c->len - used);
+        c->len -= used;
+        if (qn < QCAP)
+            queue[(qh + qn++) % QCAP] = i;
+    }
+}
+
+/* Accepts and reads whatever is ready within timeout_ms. */
+static void gather(int lfd, int nc, int timeout_ms)
+{
+    pfd[0] = (struct pollfd){.fd = lfd, .events = POLLIN};
+    for (int i = 0; i < nc; i++)
+        pfd[i + 1] = (struct pollfd){.fd = conns[i].fd, .events = POLLIN};
+    if (poll(pfd, (nfds_t)nc + 1, timeout_ms) <= 0)
+        return;
+    for (int i = 0; i < nc; i++)
+        if (conns[i].fd >= 0 && (pfd[i + 1].revents & (POLLIN | POLLHUP | POLLERR)))
+            take(i);
+    if (pfd[0].revents & POLLIN) {
+        int fd;
+        while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK)) >= 0) {
+            int j = 0;
+            while (j < MAXC && conns[j].fd >= 0)
+                j++;
+            if (j == MAXC) {
+                close(fd);
+                continue;
+            }
+            int one = 1;
+            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            conns[j].fd = fd;
+            conns[j].len = 0;
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    const char *host = "127.0.0.1";
+    int port = 0;
+    double service_ms = 2, lifetime_s = 3600;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (!strcmp(argv[i], "--host"))
+            host = argv[i + 1];
+        else if (!strcmp(argv[i], "--port"))
+            port = atoi(argv[i + 1]); /* NOLINT: a test fixture's own argument */
+        else if (!strcmp(argv[i], "--service-ms"))
+            service_ms = strtod(argv[i + 1], NULL);
+        else if (!strcmp(argv[i], "--lifetime-s"))
+            lifetime_s = strtod(argv[i + 1], NULL);
+    }
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    int one = 1;
+    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    if (inet_pton(AF_INET, host, &a.sin_addr) != 1 ||
+        bind(lfd, (struct sockaddr *)&a, sizeof a) < 0 || listen(lfd, 4096) < 0) {
+        perror("mdserver: bind");
+        return 1;
+    }
+    for (int i = 0; i < MAXC; i++)
+        conns[i].fd = -1;
+    double end = now_s() + lifetime_s;
+    while (now_s() < end) {
+        gather(lfd, MAXC, qn ? 0 : 100);
+        if (!qn)
+            continue;
+        int i = queue[qh];
+        qh = (qh + 1) % QCAP;
+        qn--;
+        if (conns[i].fd < 0)
+            continue;
+        /* Service: S ms from now, to an absolute deadline. */
+        struct timespec dl;
+        clock_gettime(CLOCK_MONOTONIC, &dl);
+        long ns = dl.tv_nsec + (long)(service_ms * 1e6);
+        dl.tv_sec += ns / 1000000000L;
+        dl.tv_nsec = ns % 1000000000L;
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &dl, NULL) == EINTR)
+            ;
+        if (send(conns[i].fd, resp, sizeof(resp) - 1, MSG_NOSIGNAL) < 0)
+            drop(i);
+    }
+    return 0;
+}

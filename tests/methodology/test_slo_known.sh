@@ -1,0 +1,48 @@
+#!/bin/sh
+# SLO capacity against a known answer (issue 19). mdserver serves each request
+# in exactly S ms, one at a time, first come first served: with mfbench's
+# Poisson arrivals that is an M/D/1 queue, whose SLO capacity for a p99 bound B
+# md1.py computes on its own (Lindley's recursion, no mfbench code). mfbench's
+# search, probes and early-stopping rule must land within 10% below it, for
+# S = 2 ms, B = 25 ms and for S = 5 ms, B = 100 ms. The rule is conservative
+# (99% confidence) and the search stops within its resolution (5%) below the
+# first failing rate, so the answer lies in [0.85, 1.02] x the true capacity;
+# a search that stops at the closed-loop seed (~1/S), or a rule that counts
+# only answered requests, lands outside it.
+. "$SRC/tests/methodology/mlib.sh"
+cp "$MDSERVER" "$T/tgt/mdserver"
+{ matrix_head; cat <<YAML; } >"$T/m.yaml"
+defaults:
+  duration: 2s
+  warmup: 500ms
+  spawn_rate: 10000
+  think: 0s
+  users: {start: 1, factor: 2, max: 4}
+  refine: 0
+  timeout: 2s
+  ready_timeout: 20s
+payloads:
+  text: {path: /text, body: "Hello World!", content_type: text/plain}
+frameworks:
+  md2: {start: "{dir}/mdserver --host {host} --port {port} --service-ms 2", dir: ./tgt}
+  md5: {start: "{dir}/mdserver --host {host} --port {port} --service-ms 5", dir: ./tgt}
+profiles:
+  a: {slo: {p99: 25ms, resolution: 5%, warmup: 1s, window: {min: 6s, max: 6s}, samples: 2000}}
+  b: {slo: {p99: 100ms, resolution: 5%, warmup: 1s, window: {min: 8s, max: 8s}, samples: 1000}}
+YAML
+check_cell() { # profile cell S_MS B_MS
+  want=$(python3 "$SRC/tests/methodology/md1.py" "$3" "$4")
+  "$MFBENCH" run -m "$T/m.yaml" -p "$1" --json "$2" >"$T/$1.json" 2>"$T/$1.err"
+  expect_eq "$2 exit status (stderr: $(tail -3 "$T/$1.err"))" "$?" 0
+  got=$(json_get "$T/$1.json" 'd["cells"][0]["slo"]["rps"]')
+  lim=$(json_get "$T/$1.json" 'd["cells"][0]["slo"]["limit"]')
+  echo "$2: S=$3 ms B=$4 ms: M/D/1 capacity $want req/s, mfbench $got req/s (limit $lim)" >&2
+  expect_eq "$2 slo rps within [0.85, 1.02] x $want (got $got)" \
+    "$(python3 -c "print(0.85 * $want <= float('$got' if '$got' != 'None' else 'nan') <= 1.02 * $want)")" True
+  expect_eq "$2 limit is latency" "$lim" latency
+  expect_eq "$2 probes are open-loop Poisson, every one seeded" \
+    "$(json_get "$T/$1.json" "all(p['arrivals'] == 'poisson' and p['seed'] for p in d['cells'][0]['phases'] if p['kind'] == 'slo')")" True
+}
+check_cell a md2/text 2 25
+check_cell b md5/text 5 100
+finish
