@@ -61,7 +61,7 @@ int64_t slo_max_over(uint64_t n, double percentile, double confidence)
         double dk = (double)k;
         double term = lnf - lgamma(dk + 1) - lgamma(dn - dk + 1) + dk * lq + (dn - dk) * lp;
         cdf = log_add(cdf, term);
-        if (cdf >= lalpha)
+        if (cdf >= lalpha - 1e-12) /* a CDF equal to 1 - c but for rounding does not pass */
             return (int64_t)k - 1;
     }
     return (int64_t)n;

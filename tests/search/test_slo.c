@@ -56,6 +56,13 @@ static void test_max_over(void)
     CHECK_INT(slo_max_over(300, 99, 0.99), ==, -1);
     CHECK_INT(slo_max_over(21 + 438, 99, 0.99), ==, 0);
     CHECK_INT(slo_max_over(0, 99, 0.99), ==, -1);
+    /* Strictly below 1 - confidence, as LoadGen compares: at the median with
+     * 50% confidence one sample gives P[X <= 0] = 0.5 exactly, not enough.
+     * (At p99 the CDF never equals 1/100: the sum is 0 mod 99, 100^(n-1) is
+     * 1 mod 99.) */
+    CHECK_INT(slo_max_over(1, 50, 0.5), ==, -1);
+    CHECK_INT(slo_max_over(2, 50, 0.5), ==, 0);
+    CHECK_INT(slo_max_over(3, 50, 0.5), ==, 0); /* 1/8, then 1/2 */
     /* The definition, against the long double recurrence, for small n. */
     for (int n = 1; n <= 1500; n += 7) {
         for (int pi = 0; pi < 2; pi++) {
@@ -663,6 +670,9 @@ static void test_worst(void)
     p.resolution_pct = 3;
     p.confirm_steps = 3;
     check_worst(p, 1, "1..1024, 3%");
+    p.confirm_steps = 0; /* no step-downs: nothing else flips where bisection does */
+    p.min_rps = 7;
+    check_worst(p, 1, "7..1024, 3%, no step-down");
     /* By hand: one rate only (min = max), every confirmation failing. */
     p = plan();
     p.min_rps = p.max_rps = 100;
