@@ -16,21 +16,21 @@
 
 /* What a profile's slo asks (config fills it; slo_plan_defaults the rest). */
 struct slo_plan {
-    double bound_ms;       /* the p99 bound, > 0 */
-    double percentile;     /* 99: the bound is on this percentile */
-    double confidence;     /* 0.99: the early-stopping rule's confidence */
-    double failures_pct;   /* a probe fails with more failures than this % of its requests */
-    double resolution_pct; /* bisection stops when hi / lo <= 1 + this / 100 */
-    double min_rps;        /* the search never probes below this (> 0) */
-    double max_rps;        /* nor above this: the profile's ceiling ("max") */
-    double warmup_s;       /* before each probe's window (2) */
-    double probe_min_s;    /* a probe's window lasts at least this (8) */
-    double probe_max_s;    /* and at most this (20) */
+    double bound_ms;           /* the p99 bound, > 0 */
+    double percentile;         /* 99: the bound is on this percentile */
+    double confidence;         /* 0.99: the early-stopping rule's confidence */
+    double failures_pct;       /* a probe fails with more failures than this % of its requests */
+    double resolution_pct;     /* bisection stops when hi / lo <= 1 + this / 100 */
+    double min_rps;            /* the search never probes below this (> 0) */
+    double max_rps;            /* nor above this: the profile's ceiling ("max") */
+    double warmup_s;           /* before each probe's window (2) */
+    double probe_min_s;        /* a probe's window lasts at least this (8) */
+    double probe_max_s;        /* and at most this (20) */
     int64_t probe_min_samples; /* and, within those, at least this many requests (20000) */
-    int confirm_steps;     /* step-downs after a failed confirmation (2) */
-    double backlog_pct;    /* a probe fails when completed < this % of offered (98) */
-    double missed_pct;     /* the engine missed its schedule for more than this % (1):
-                              the probe is inconclusive (client-bound) */
+    int confirm_steps;         /* step-downs after a failed confirmation (2) */
+    double backlog_pct;        /* a probe fails when completed < this % of offered (98) */
+    double missed_pct;         /* the engine missed its schedule for more than this % (1):
+                                  the probe is inconclusive (client-bound) */
 };
 
 /* Sets every field of p to the documented defaults: p99 within 25 ms, 99%
@@ -42,9 +42,13 @@ void slo_plan_defaults(struct slo_plan *p);
 
 /* The most requests out of n that may exceed the bound while the claim "the
  * true `percentile` latency is within the bound" still holds at `confidence`:
- * the largest t with P[Binomial(n, 1 - percentile/100) <= t] <= 1 - confidence
- * (MLPerf LoadGen's early stopping, for a percentile bound). -1 when even
- * t = 0 does not hold (too few samples to pass at all). */
+ * the largest t with P[Binomial(n, 1 - percentile/100) <= t] < 1 - confidence
+ * (MLPerf LoadGen's early stopping, for a percentile bound: its Server run
+ * passes when n - t >= the least h with BetaRegularized(p, h, 1 + t) < 1 - c,
+ * and that is this binomial CDF; strictly below, as LoadGen's search for h
+ * compares). -1 when even t = 0 does not hold (too few samples to pass at
+ * all: fewer than 459 at p99 and 99%). Non-decreasing in n; n up to 10^7 and
+ * beyond (log space, about 2 x sqrt(n x q x 33) terms). */
 int64_t slo_max_over(uint64_t n, double percentile, double confidence);
 
 /* ---- one probe ---- */
@@ -55,18 +59,18 @@ double slo_probe_window_s(const struct slo_plan *p, double rate);
 
 /* What one finished probe measured (from its phase). */
 struct slo_probe {
-    double rate;               /* the rate asked for */
-    double window_s;           /* its measured window */
-    uint64_t offered;          /* sends intended in the window */
-    uint64_t completed;        /* requests that ended (answered or failed) */
-    uint64_t samples;          /* latency samples: completed + sends due never sent */
-    uint64_t over_bound;       /* samples over the bound (failures included) */
-    uint64_t failures;         /* the server's failures (every kind but client) */
-    uint64_t wrong;            /* body + protocol failures: the server answered wrongly */
-    uint64_t client_failures;  /* the engine's own limits */
-    uint64_t missed_schedule;  /* sends that left late */
-    uint64_t in_flight;        /* outstanding at the window's end */
-    int stopped_early;         /* slo_probe_hopeless ended it */
+    double rate;              /* the rate asked for */
+    double window_s;          /* its measured window */
+    uint64_t offered;         /* sends intended in the window */
+    uint64_t completed;       /* requests that ended (answered or failed) */
+    uint64_t samples;         /* latency samples: completed + sends due never sent */
+    uint64_t over_bound;      /* samples over the bound (failures included) */
+    uint64_t failures;        /* the server's failures (every kind but client) */
+    uint64_t wrong;           /* body + protocol failures: the server answered wrongly */
+    uint64_t client_failures; /* the engine's own limits */
+    uint64_t missed_schedule; /* sends that left late */
+    uint64_t in_flight;       /* outstanding at the window's end */
+    int stopped_early;        /* slo_probe_hopeless ended it */
 };
 
 enum slo_outcome {
@@ -83,7 +87,9 @@ const char *slo_outcome_name(enum slo_outcome o); /* "pass", "latency", ... */
 /* Judges a finished probe. Order: wrong answers, then the engine (client
  * failures, or missed schedule over missed_pct: inconclusive), then failures,
  * backlog, latency (over_bound > slo_max_over(samples)). A probe stopped
- * early fails by what stopped it. */
+ * early fails by what stopped it: latency when over_bound > slo_max_over of
+ * its planned count (rate x window_s), else backlog; its partial samples are
+ * never held to the rule on their own. */
 enum slo_outcome slo_judge(const struct slo_plan *p, const struct slo_probe *pr);
 
 /* While a probe runs: 1 when it can no longer pass, so it may end now: more
@@ -95,11 +101,14 @@ int slo_probe_hopeless(const struct slo_plan *p, double rate, uint64_t over_so_f
 /* ---- the search ---- */
 
 struct slo_result {
-    double rps;            /* the confirmed rate; -1 = none */
-    double lo, hi;         /* the bracket: last passing, lowest failing (-1 = none) */
-    const char *limit;     /* "latency" | "failures" | "backlog" | "client" | "max" | NULL */
-    int probes;            /* probes run */
-    int unconfirmed;       /* every confirming probe failed: rps is -1 */
+    double rps;        /* the confirmed rate; -1 = none (cut short, or unconfirmed);
+                          0 = measured: min_rps failed, nothing passes; after a
+                          client-bound probe, lo as a lower bound (-1 if none) */
+    double lo, hi;     /* the bracket: last passing, lowest failing (-1 = none);
+                          lo = -1 when unconfirmed (nothing at or below hi held) */
+    const char *limit; /* "latency" | "failures" | "backlog" | "client" | "max" | NULL */
+    int probes;        /* probes run */
+    int unconfirmed;   /* every confirming probe failed: rps is -1 */
 };
 
 struct slo_search {
@@ -128,5 +137,9 @@ void slo_search_report(struct slo_search *s, enum slo_outcome o);
  * every confirmation failing. per_probe_s is added to each probe's
  * warm-up + window (the drain, a server start, overhead). */
 double slo_worst_s(const struct slo_plan *p, double per_probe_s, int *probes);
+/* The same, and a seed and threshold (the server passes below it) whose
+ * search takes that longest time, for a test to replay. */
+double slo_worst_case(const struct slo_plan *p, double per_probe_s, int *probes, double *seed,
+                      double *threshold);
 
 #endif
