@@ -488,6 +488,11 @@ int cfg__parse_slo(ctx_t *c, const struct cfg_key *k, yaml_node_t *n, const char
         o->resolution_pct = 5;
     if (!o->max_rps)
         o->max_rps = 200000;
+    if (!o->min_rps)
+        o->min_rps = 25;
+    if (o->min_rps >= o->max_rps)
+        return bad(c, n, "%s.min_rps (%g) must be < %s.max_rps (%g)", key, o->min_rps, key,
+                   o->max_rps);
     if (!has_key(c, n, "warmup"))
         o->warmup_ms = 2000;
     if (!o->window_min_ms)

@@ -89,6 +89,7 @@ struct cfg_slo {
     double failures_pct;   /* 0.1 */
     double resolution_pct; /* 5 */
     double max_rps;        /* the search's ceiling (a result there is a lower bound) */
+    double min_rps;        /* and its floor (nothing passing there: a measured 0) */
     int64_t warmup_ms;     /* 2s */
     int64_t window_min_ms, window_max_ms; /* 8s, 20s */
     int64_t samples;       /* 20000 */

@@ -278,7 +278,7 @@ const struct cfg_key cfg_keys[] = {
      "closed-loop peak of passing phases, brackets at 1 and 0.5 x it doubling outward, bisects "
      "geometrically to slo.resolution, then confirms with one more probe. Stored per cell as slo "
      "{bound_ms, rps, bracket, limit, latency_ms, probes}; load_points become shares of slo.rps.",
-     .syntax = "{p99, bounds, failures, resolution, max_rps, warmup, window, samples} | off",
+     .syntax = "{p99, bounds, failures, resolution, min_rps, max_rps, warmup, window, samples} | off",
      AT(cfg_settings, slo), .set_bit = CFG_SET_SLO, .parse = cfg__parse_slo},
     {.scope = S_SET, .name = "slo.p99", .type = CFG_T_DUR, .flags = CFG_K_DOC_DEF, .min = 1,
      .max = 60000, .def = "25ms", .help = "The bound on p99 (the headline's bound).",
@@ -301,6 +301,11 @@ const struct cfg_key cfg_keys[] = {
      .fmin = 1, .fmax = 10000000, .def = "200000",
      .help = "The highest rate the search probes; a pass there is stored with limit max, a lower "
      "bound.", AT(cfg_settings, slo.max_rps)},
+    {.scope = S_SET, .name = "slo.min_rps", .type = CFG_T_NUM, .flags = CFG_K_DOC_DEF,
+     .fmin = 1, .fmax = 10000000, .def = "25",
+     .help = "The lowest rate the search probes; nothing passing there is stored as 0 req/s. "
+     "Below about 23 req/s a 20 s window cannot hold the 459 samples the p99 rule needs to "
+     "pass at all.", AT(cfg_settings, slo.min_rps)},
     {.scope = S_SET, .name = "slo.warmup", .type = CFG_T_DUR, .flags = CFG_K_DOC_DEF,
      .max = 60000, .def = "2s", .help = "Before each probe's measured window.",
      AT(cfg_settings, slo.warmup_ms)},

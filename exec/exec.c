@@ -861,7 +861,7 @@ static void store_series(struct cell_ctx *k, int64_t phase_id, const struct run_
     free(pts);
 }
 
-void exec__exec__spec_of(const struct cfg_settings *st, int users, struct phase_spec *ps)
+void exec__spec_of(const struct cfg_settings *st, int users, struct phase_spec *ps)
 {
     *ps = (struct phase_spec){.users = users,
                               .rate = st->rate,

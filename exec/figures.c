@@ -36,6 +36,7 @@ void exec__slo_plan_of(const struct cfg_settings *st, int64_t bound_ms, struct s
     p->failures_pct = st->slo.failures_pct;
     p->resolution_pct = st->slo.resolution_pct;
     p->max_rps = st->slo.max_rps;
+    p->min_rps = st->slo.min_rps;
     p->warmup_s = (double)st->slo.warmup_ms / 1000.0;
     p->probe_min_s = (double)st->slo.window_min_ms / 1000.0;
     p->probe_max_s = (double)st->slo.window_max_ms / 1000.0;

@@ -6,7 +6,6 @@
  * The service is a sleep to an absolute deadline, so S does not depend on how
  * busy the CPU is. One thread, poll(2) over every connection.
  * usage: mdserver --host H --port P --service-ms S [--lifetime-s N] */
-#define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>

@@ -98,12 +98,12 @@ static void test_three_repeats(void)
     CHECK_INT(h.peak_flags, ==, HL_LOAD_BOUND);
     CHECK_DBL(h.rss_mib, ==, 40);
     CHECK_DBL(h.cpu_pct, ==, 88);
-    CHECK_DBL(h.at50.p50_ms, ==, 1.5);
-    CHECK_DBL(h.at50.p99_ms, ==, 4.0);
-    CHECK_INT(h.at50.flags, ==, 0); /* its phase is load-bound: expected of an open loop */
-    CHECK_DBL(h.at90.p50_ms, ==, 3.0);
-    CHECK_DBL(h.at90.p99_ms, ==, 12.0);
-    CHECK_INT(h.at90.flags, ==, HL_NOISY);
+    CHECK_DBL(h.load[0].p50_ms, ==, 1.5);
+    CHECK_DBL(h.load[0].p99_ms, ==, 4.0);
+    CHECK_INT(h.load[0].flags, ==, 0); /* its phase is load-bound: expected of an open loop */
+    CHECK_DBL(h.load[1].p50_ms, ==, 3.0);
+    CHECK_DBL(h.load[1].p99_ms, ==, 12.0);
+    CHECK_INT(h.load[1].flags, ==, HL_NOISY);
     CHECK_INT(h.capacity_users, ==, 250);
     CHECK_DBL(h.capacity_min, ==, 200);
     CHECK_DBL(h.capacity_max, ==, 250);
@@ -121,7 +121,7 @@ static void test_three_repeats(void)
     CHECK_STR(buf, "2400.0 \u2020");
     cli_hl_spread(&h, buf, sizeof(buf));
     CHECK_STR(buf, "2200.0\u20132900.0");
-    cli_hl_latency(&h.at90, 1, buf, sizeof(buf));
+    cli_hl_latency(&h.load[1], 1, buf, sizeof(buf));
     CHECK_STR(buf, "12.00 ~");
     cli_hl_capacity(&h, buf, sizeof(buf));
     CHECK_STR(buf, "250 (200\u2013250)");
@@ -154,13 +154,13 @@ static void test_even_repeats_noisy(void)
     CHECK_DBL(h.peak_max, ==, 2000);
     CHECK(h.peak_phase == &c.phases[ilow]);
     CHECK_INT(h.peak_flags, ==, HL_NOISY);
-    CHECK_DBL(h.at50.p50_ms, ==, -1); /* no load points */
+    CHECK_DBL(h.load[0].p50_ms, ==, -1); /* no load points */
     CHECK_INT(h.held_users, ==, -1);
     CHECK_STR(h.versions, "");
     char buf[64];
     cli_hl_server(&h, 1, buf, sizeof(buf));
     CHECK_STR(buf, "5 ~"); /* CPU at the peak: users / 4, from a noisy phase */
-    cli_hl_latency(&h.at50, 0, buf, sizeof(buf));
+    cli_hl_latency(&h.load[0], 0, buf, sizeof(buf));
     CHECK_STR(buf, "-");
     cli_hl_capacity(&h, buf, sizeof(buf));
     CHECK_STR(buf, "20"); /* one search's capacity: no range */
