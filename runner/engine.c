@@ -1,11 +1,15 @@
 /* engine.c - the load engine: one libuv loop per thread, each user one keep-alive
  * TCP connection with a pre-built request, closed loop with think times (Locust's
- * user model) or open loop at a fixed rate with latency from the intended send
- * time (wrk2). A coordinator thread polls cancel and reports progress. */
+ * user model) or open loop at a rate (Poisson or evenly spaced arrivals) with
+ * latency from the intended send time (wrk2). Latency counts every request:
+ * failures at the time they took to fail, open-loop sends never sent from their
+ * intended time. A coordinator thread polls cancel, reports progress and asks
+ * early_stop. */
 #include "runner.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <sched.h>
@@ -75,11 +79,19 @@ struct shared {
     uint64_t t0, warm_end, end;
     uint64_t timeout_ns;
     uint64_t seed; /* o->seed, or the clock's when that is 0 */
-    int pipeline, nsec, rate_mode;
+    int pipeline, nsec, rate_mode, nworkers;
+    enum run_arrivals arrivals;
+    uint64_t bound_us; /* 0 = none */
+    /* Set by the coordinator before it wakes the workers: wake_drain ends the
+     * phase like its normal end, at stop_ns (early stop); wake_stop ends it at
+     * once (cancel, or a failed launch). */
+    atomic_int wake_drain, wake_stop;
+    _Atomic uint64_t stop_ns;
 };
 
 struct sec_slot {
     uint64_t requests, failures, ok;
+    uint64_t win_samples, over_bound, backlog; /* the window so far, the backlog now */
     int users;
     uint32_t nb;
     uint32_t (*b)[2]; /* sparse histogram: bucket index, count */
@@ -117,7 +129,10 @@ struct worker {
     int loop_close_rc;
     /* the measured window */
     uint64_t ok, fails[FAIL__COUNT], bytes, reconnects, missed;
+    uint64_t sent, samples, over, conn_client;
     struct run_hist *hist;
+    /* sockets connected now and at most (the whole phase) */
+    uint64_t conns, conns_max;
     /* the current second */
     struct run_hist *sec_hist;
     uint64_t sec_req, sec_fail, sec_ok;
@@ -126,10 +141,18 @@ struct worker {
     atomic_int secs_done;
     /* spawn */
     double spawn_rate;
-    /* open loop */
-    uint64_t interval_ns, sched_off, next_k;
+    /* open loop: this worker's schedule is next_due, then gaps drawn from
+     * arr_rng (seeded from the phase seed and idx, so a seed replays it) at
+     * rate_w; interval_ns is the mean gap. offered: sends intended in the
+     * window; unsent: those still due at the phase's end (account_unsent). */
+    uint64_t interval_ns, sched_off, next_due, arr_rng;
+    double rate_w;
+    uint64_t offered, unsent;
+    int unsent_done;
     uint32_t *freeq;
     uint32_t fq_head, fq_len;
+    /* the responses completed by one read, scored once the read is parsed */
+    uint8_t done[MAX_PIPELINE];
     char rbuf[READ_BUF_SIZE];
 };
 
@@ -158,6 +181,34 @@ void run_opts_init(struct run_opts *o)
     o->threads = 1;
     o->timeout_ms = 10000;
     o->expect_length = -1;
+    o->arrivals = RUN_ARRIVALS_POISSON;
+}
+
+const char *run_arrivals_name(enum run_arrivals a)
+{
+    switch (a) {
+    case RUN_ARRIVALS_POISSON:
+        return "poisson";
+    case RUN_ARRIVALS_UNIFORM:
+        return "uniform";
+    }
+    return "?";
+}
+
+uint64_t run_arrival_gap_ns(enum run_arrivals a, double rate, uint64_t *rng)
+{
+    if (!(rate > 0))
+        return UINT64_MAX;
+    double mean = 1e9 / rate;
+    if (a == RUN_ARRIVALS_UNIFORM) {
+        /* Truncated as the even grid always was: rate 400 is exactly 2.5 ms. */
+        uint64_t g = mean < 1.8e19 ? (uint64_t)mean : UINT64_MAX;
+        return g ? g : 1;
+    }
+    /* U in (0, 1] from 53 bits: never 0, so -ln(U) is finite (at most ~36.7). */
+    double u = (double)((rng_next(rng) >> 11) + 1) * 0x1p-53;
+    double g = -log(u) * mean + 0.5;
+    return g < 1.8e19 ? (uint64_t)g : UINT64_MAX;
 }
 
 /* ---- counting ---- */
@@ -177,23 +228,59 @@ static void count_fail(struct worker *w, enum fail_kind k, uint64_t n, uint64_t 
         w->fails[k] += n;
 }
 
+/* One latency sample of a request that ended at now: in that second's
+ * histogram, and in the window's with the bound's count. over: over the bound
+ * whatever its time (a timeout is, even under a bound longer than the timeout). */
+static void sample(struct worker *w, uint64_t lat_ns, int over, uint64_t now)
+{
+    uint64_t us = lat_ns / 1000;
+    run_hist_record(w->sec_hist, us);
+    if (!in_window(w, now))
+        return;
+    run_hist_record(w->hist, us);
+    w->samples++;
+    if (w->sh->bound_us && (over || us > w->sh->bound_us))
+        w->over++;
+}
+
 static void count_response(struct worker *w, int ok, enum fail_kind k, uint64_t lat_ns,
                            uint64_t now)
 {
-    uint64_t us = lat_ns / 1000;
     w->sec_req++;
-    run_hist_record(w->sec_hist, us);
+    sample(w, lat_ns, 0, now);
     if (ok)
         w->sec_ok++;
     else
         w->sec_fail++;
     if (!in_window(w, now))
         return;
-    run_hist_record(w->hist, us);
     if (ok)
         w->ok++;
     else
         w->fails[k]++;
+}
+
+/* The latency samples of the requests a failure ends, at the time they took
+ * to fail: those in flight from their latency start, a closed-loop batch
+ * still waiting for its connection from when it was wanted. An open-loop
+ * connection that failed with no request on it has no sample (nothing was
+ * asked). FAIL_CLIENT has none either: the request never reached the server,
+ * so its time says nothing about the server; such a phase is client-bound and
+ * judged inconclusive, not slow. */
+static void fail_samples(struct user *u, enum fail_kind k, uint64_t now)
+{
+    struct worker *w = u->w;
+    if (k == FAIL_CLIENT)
+        return;
+    int over = k == FAIL_TIMEOUT;
+    if (u->inflight) {
+        for (int i = 0; i < u->inflight; i++) {
+            uint64_t t = u->ts[2 * ((u->head + i) % w->sh->pipeline)];
+            sample(w, now > t ? now - t : 0, over, now);
+        }
+    } else if (u->want_send) {
+        sample(w, now > u->want_ns ? now - u->want_ns : 0, over, now);
+    }
 }
 
 static enum fail_kind connect_kind(int status)
@@ -328,6 +415,8 @@ static void user_close(struct user *u, int retry)
 {
     if (u->state == U_OFF || u->state == U_CLOSING)
         return;
+    if (u->state == U_READY)
+        u->w->conns--;
     u->state = U_CLOSING;
     u->retry_after_close = (uint8_t)retry;
     u->w->outstanding -= u->inflight;
@@ -353,6 +442,7 @@ static void user_fail(struct user *u, enum fail_kind k, uint64_t now)
     struct worker *w = u->w;
     uint64_t n = u->inflight ? u->inflight : 1;
     count_fail(w, k, n, now);
+    fail_samples(u, k, now);
     if (u->fails_row < UINT16_MAX)
         u->fails_row++;
     want_set(u, 0, now);
@@ -441,6 +531,8 @@ static void user_send(struct user *u, int n, uint64_t lat_start, uint64_t now)
         u->inflight++;
     }
     w->outstanding += (uint64_t)n;
+    if (in_window(w, now))
+        w->sent += (uint64_t)n;
     u->wq = (uint16_t)(u->wq + n);
     /* The timeout timer is lazy: one armed for an earlier request fires early,
      * and on_user_timer re-arms it for the request in flight then. This keeps
@@ -449,6 +541,15 @@ static void user_send(struct user *u, int n, uint64_t lat_start, uint64_t now)
         arm(u, TK_TIMEOUT, u->ts[2 * u->head + 1] + w->sh->timeout_ns, now, 1);
     if (!u->write_busy)
         user_flush(u);
+}
+
+/* A connect failed: FAIL_CONNECT (the server's), or the client's own limit,
+ * which still counts in connect_failures. */
+static void connect_fail(struct user *u, enum fail_kind k, uint64_t now)
+{
+    if (k == FAIL_CLIENT && in_window(u->w, now))
+        u->w->conn_client++;
+    user_fail(u, k, now);
 }
 
 /* The non-blocking connect finished (POLLOUT, or an error). */
@@ -461,10 +562,12 @@ static void user_connected(struct user *u)
     if (getsockopt(u->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
         err = errno;
     if (err) {
-        user_fail(u, connect_kind(-err), now);
+        connect_fail(u, connect_kind(-err), now);
         return;
     }
     u->state = U_READY;
+    if (++w->conns > w->conns_max)
+        w->conns_max = w->conns;
     int rc = uv_poll_start(&u->poll, UV_READABLE, on_poll);
     if (rc < 0) {
         user_fail(u, FAIL_CLIENT, now);
@@ -490,7 +593,7 @@ static void user_connected(struct user *u)
 static void connect_failed_early(struct user *u, enum fail_kind k, uint64_t now)
 {
     u->state = U_OFF;
-    user_fail(u, k, now);
+    connect_fail(u, k, now);
 }
 
 static void user_connect(struct user *u, uint64_t now)
@@ -526,7 +629,7 @@ static void user_connect(struct user *u, uint64_t now)
     if (rc == 0)
         rc = uv_poll_start(&u->poll, UV_WRITABLE, on_poll);
     if (rc < 0) {
-        user_fail(u, connect_kind(rc), now);
+        connect_fail(u, connect_kind(rc), now);
         return;
     }
     /* The connect timeout; in the closed loop it is the request's timeout. */
@@ -613,15 +716,27 @@ static void on_user_timer(uv_timer_t *t)
     }
 }
 
-/* One response is complete. Returns 0 to keep parsing, -1 when the connection
- * was closed. */
-static int user_response(struct user *u, uint64_t now)
+/* A complete response, as one byte: what scoring it needs once the parser has
+ * moved on to the next one. */
+enum { RESP_OK = 1, RESP_STATUS = 2, RESP_CLOSE = 4 };
+
+static uint8_t resp_outcome(struct http_resp *r)
+{
+    uint8_t o = (uint8_t)((http_resp_ok(r) ? RESP_OK : 0) |
+                          ((r->status < 200 || r->status >= 300) ? RESP_STATUS : 0) |
+                          (r->conn_close ? RESP_CLOSE : 0));
+    http_resp_reset(r);
+    return o;
+}
+
+/* The answer to the oldest request in flight (outcome from resp_outcome).
+ * Returns 0 to keep going, -1 when the connection was closed. */
+static int user_response(struct user *u, uint8_t outcome, uint64_t now)
 {
     struct worker *w = u->w;
     struct shared *sh = w->sh;
-    struct http_resp *r = &u->parser;
-    int ok = http_resp_ok(r);
-    enum fail_kind k = (r->status < 200 || r->status >= 300) ? FAIL_STATUS : FAIL_BODY;
+    int ok = outcome & RESP_OK;
+    enum fail_kind k = (outcome & RESP_STATUS) ? FAIL_STATUS : FAIL_BODY;
     uint64_t lat_start = u->ts[2 * u->head];
     count_response(w, ok, k, now > lat_start ? now - lat_start : 0, now);
     if (ok && w->draining)
@@ -629,8 +744,7 @@ static int user_response(struct user *u, uint64_t now)
     u->head = (uint16_t)((u->head + 1) % sh->pipeline);
     u->inflight--;
     w->outstanding--;
-    int close = r->conn_close;
-    http_resp_reset(r);
+    int close = (outcome & RESP_CLOSE) != 0;
     u->fails_row = 0;
     if (close) {
         if (u->inflight) {
@@ -664,28 +778,48 @@ static void user_input(struct user *u, ssize_t nread, const char *buf)
             w->bytes += (uint64_t)nread;
         size_t off = 0, n = (size_t)nread;
         /* Only requests sent before these bytes were read can be answered by
-         * them: one sent while parsing them (the closed loop's next request)
-         * cannot, so a server that writes responses nobody asked for (or more
-         * than were asked) fails with protocol instead of scoring them. */
-        uint32_t answerable = u->inflight;
+         * them: one sent while scoring them (the closed loop's next request)
+         * cannot. Bytes while nothing is outstanding (before the first
+         * request, or between answers) were asked by nobody. A read holding
+         * more than the answers to the requests outstanding is from a server
+         * that writes responses nobody asked for: none of them is an answer
+         * (taking the first as one scored a server that answers no request
+         * at all, issue 21), so the read is parsed whole before any is scored
+         * and the outstanding requests fail with protocol. */
+        uint32_t answerable = u->inflight, ndone = 0;
+        int bad = 0, surplus = 0;
+        if (answerable == 0) {
+            user_fail(u, FAIL_PROTOCOL, now);
+            return;
+        }
         while (off < n) {
-            if (answerable == 0) {
-                user_fail(u, FAIL_PROTOCOL, now); /* bytes nobody asked for */
-                return;
+            if (ndone == answerable) {
+                surplus = 1;
+                break;
             }
             size_t used = 0;
             int rc = http_resp_parse(&u->parser, buf + off, n - off, &used);
             off += used;
             if (rc == HTTP_EPROTO) {
-                user_fail(u, FAIL_PROTOCOL, now);
-                return;
+                bad = 1;
+                break;
             }
             if (rc == HTTP_DONE) {
-                answerable--;
-                if (user_response(u, now) < 0)
-                    return;
+                uint8_t oc = resp_outcome(&u->parser);
+                w->done[ndone++] = oc;
+                if (oc & RESP_CLOSE)
+                    break; /* the server closes: what follows is not read */
             }
         }
+        if (surplus) {
+            user_fail(u, FAIL_PROTOCOL, now);
+            return;
+        }
+        for (uint32_t i = 0; i < ndone; i++)
+            if (u->state != U_READY || u->inflight == 0 || user_response(u, w->done[i], now) < 0)
+                return;
+        if (bad && u->state == U_READY)
+            user_fail(u, FAIL_PROTOCOL, now); /* after the answers before it */
         return;
     }
     if (nread == 0)
@@ -693,7 +827,7 @@ static void user_input(struct user *u, ssize_t nread, const char *buf)
     if (nread == UV_EOF) {
         int rc = http_resp_eof(&u->parser);
         if (rc == HTTP_DONE && u->inflight) {
-            if (user_response(u, now) < 0)
+            if (user_response(u, resp_outcome(&u->parser), now) < 0)
                 return;
         } else if (rc == HTTP_EPROTO) {
             user_fail(u, FAIL_RESET, now);
@@ -825,7 +959,7 @@ static void rate_pump_spin(struct worker *w, uint64_t now, int may_spin)
     if (w->draining)
         return;
     for (int sent = 0;; sent++) {
-        uint64_t due = sh->t0 + w->sched_off + w->next_k * w->interval_ns;
+        uint64_t due = w->next_due;
         if (due >= sh->end)
             return;
         if (due > now) {
@@ -853,7 +987,11 @@ static void rate_pump_spin(struct worker *w, uint64_t now, int may_spin)
             return; /* a backlog: the next free connection pumps again */
         if (now - due > late_ok && in_window(w, now))
             w->missed++;
-        w->next_k++;
+        if (due >= sh->warm_end)
+            w->offered++;
+        w->next_due = due + run_arrival_gap_ns(sh->arrivals, w->rate_w, &w->arr_rng);
+        if (w->next_due < due)
+            w->next_due = UINT64_MAX; /* a gap past the clock's range: no more sends */
         user_send(u, 1, due, now);
         if (u->state == U_READY && u->inflight < sh->pipeline)
             freeq_push(w, u, user_id(w, u));
@@ -863,6 +1001,96 @@ static void rate_pump_spin(struct worker *w, uint64_t now, int may_spin)
 static void rate_pump(struct worker *w, uint64_t now)
 {
     rate_pump_spin(w, now, 0);
+}
+
+/* The schedule's first send: the even grid staggers the workers so their
+ * sends interleave; Poisson arrivals start a gap after t0 (memoryless). */
+static void sched_init(struct worker *w)
+{
+    struct shared *sh = w->sh;
+    if (sh->arrivals == RUN_ARRIVALS_UNIFORM)
+        w->next_due = sh->t0 + w->sched_off;
+    else
+        w->next_due = sh->t0 + run_arrival_gap_ns(sh->arrivals, w->rate_w, &w->arr_rng);
+}
+
+/* The sends of the schedule from next_due up to (not including) t, walked
+ * on a copy of the stream, at most `cap` of them. Calls fn for each (may be
+ * NULL). Returns how many; *more set when the cap cut the walk short. */
+static uint64_t sched_walk(struct worker *w, uint64_t t, uint64_t cap,
+                           void (*fn)(struct worker *, uint64_t due, uint64_t t), int *more)
+{
+    uint64_t rng = w->arr_rng, due = w->next_due, n = 0;
+    *more = 0;
+    while (due < t) {
+        if (n == cap) {
+            *more = 1;
+            break;
+        }
+        if (fn)
+            fn(w, due, t);
+        n++;
+        uint64_t next = due + run_arrival_gap_ns(w->sh->arrivals, w->rate_w, &rng);
+        if (next < due)
+            break;
+        due = next;
+    }
+    return n;
+}
+
+/* A send due at `due` and never sent by the phase's end `end`: part of what
+ * was offered, and a latency sample from its intended time (it was waiting in
+ * the client's queue for a free connection all that while). */
+static void unsent_one(struct worker *w, uint64_t due, uint64_t end)
+{
+    if (due < w->sh->warm_end)
+        return;
+    uint64_t us = (end - due) / 1000;
+    w->offered++;
+    w->unsent++;
+    run_hist_record(w->hist, us);
+    w->samples++;
+    if (w->sh->bound_us && us > w->sh->bound_us)
+        w->over++;
+}
+
+/* Open loop, once at the phase's end (`end`: its normal end, the early stop,
+ * or the cancel): the sends due in the window and never sent (unsent_due).
+ * The walk is as long as the schedule left, at most its rate times its
+ * length plus a margin no Poisson count reaches. Their samples go to the
+ * window's histogram only: the per-second series counts requests. */
+static void account_unsent(struct worker *w, uint64_t end)
+{
+    struct shared *sh = w->sh;
+    if (!sh->rate_mode || w->unsent_done)
+        return;
+    w->unsent_done = 1;
+    if (end > sh->end)
+        end = sh->end;
+    if (end <= sh->warm_end || w->next_due >= end)
+        return;
+    double expect = w->rate_w * (double)(end - w->next_due) / 1e9;
+    uint64_t cap = (uint64_t)(expect + 10 * sqrt(expect) + 1000);
+    int more;
+    sched_walk(w, end, cap, unsent_one, &more);
+}
+
+/* The backlog of the open-loop schedule now: sends due and not sent (they wait
+ * for a free connection). Exact up to a cap, then estimated from the rate. */
+#define BACKLOG_WALK_MAX 100000
+static uint64_t sched_backlog(struct worker *w, uint64_t now)
+{
+    if (!w->sh->rate_mode || w->draining || w->stopping)
+        return 0;
+    uint64_t t = now < w->sh->end ? now + 1 : w->sh->end;
+    int more;
+    uint64_t n = sched_walk(w, t, BACKLOG_WALK_MAX, NULL, &more);
+    if (more) {
+        uint64_t est = (uint64_t)(w->rate_w * (double)(t - w->next_due) / 1e9);
+        if (est > n)
+            n = est;
+    }
+    return n;
 }
 
 /* ---- spawn, seconds, stop ---- */
@@ -912,6 +1140,9 @@ static void sec_finalize(struct worker *w)
     s->failures = w->sec_fail;
     s->ok = w->sec_ok;
     s->users = w->started;
+    s->win_samples = w->samples;
+    s->over_bound = w->over;
+    s->backlog = w->outstanding + w->pending + sched_backlog(w, uv_hrtime());
     uint32_t nb = 0;
     for (size_t i = 0; i < RUN_HIST_NBUCKETS; i++)
         nb += run__hist_bucket(w->sec_hist, i) != 0;
@@ -960,11 +1191,22 @@ static void worker_stop(struct worker *w)
 {
     if (w->stopping)
         return;
+    uint64_t now = uv_hrtime();
+    if (!w->draining)
+        account_unsent(w, now); /* cancelled: the phase ends now */
     w->stopping = 1;
     if (w->draining && w->outstanding + w->pending > 0) {
         /* Still unanswered a timeout after the phase's end (see worker_drain):
-         * older than the request timeout, so they are timeouts. */
-        count_fail(w, FAIL_TIMEOUT, w->outstanding + w->pending, uv_hrtime());
+         * older than the request timeout, so they are timeouts, each in
+         * latency at its age now. */
+        count_fail(w, FAIL_TIMEOUT, w->outstanding + w->pending, now);
+        for (int i = 0; i < w->started; i++) {
+            struct user *u = user_at(w, i);
+            if (u->state == U_READY || u->state == U_CONNECTING)
+                fail_samples(u, FAIL_TIMEOUT, now);
+            else if (u->want_send)
+                sample(w, now > u->want_ns ? now - u->want_ns : 0, 1, now);
+        }
         w->outstanding = w->pending = 0;
     }
     while (w->cur_sec < w->sh->nsec)
@@ -995,8 +1237,9 @@ static void on_stop_timer(uv_timer_t *t);
  * request goes out; the phase ends when every outstanding one is answered or
  * failed, at the latest a request timeout (plus timer slack) from now, when
  * the rest count as timeouts. */
-static void worker_drain(struct worker *w)
+static void worker_drain(struct worker *w, uint64_t end)
 {
+    account_unsent(w, end);
     w->draining = 1;
     w->in_flight = w->outstanding + w->pending;
     uv_timer_stop(&w->spawn_timer);
@@ -1029,14 +1272,23 @@ static void on_stop_timer(uv_timer_t *t)
     if (w->stopping)
         return;
     if (!w->draining)
-        worker_drain(w);
+        worker_drain(w, w->sh->end);
     else
         worker_stop(w);
 }
 
+/* The coordinator: end the phase now (cancel) or drain it as at its end
+ * (early stop, at stop_ns). */
 static void on_wake(uv_async_t *a)
 {
-    worker_stop(a->data);
+    struct worker *w = a->data;
+    struct shared *sh = w->sh;
+    if (atomic_load(&sh->wake_stop) || !atomic_load(&sh->wake_drain)) {
+        worker_stop(w);
+    } else if (!w->draining && !w->stopping) {
+        uv_timer_stop(&w->stop_timer);
+        worker_drain(w, atomic_load(&sh->stop_ns));
+    }
 }
 
 static void *worker_main(void *arg)
@@ -1053,8 +1305,10 @@ static void *worker_main(void *arg)
     uv_timer_start(&w->tick_timer, on_tick, first > now ? (first - now + NS_MS - 1) / NS_MS : 0, 0);
     if (w->nusers)
         on_spawn_timer(&w->spawn_timer);
-    if (sh->rate_mode)
+    if (sh->rate_mode) {
+        sched_init(w);
         rate_pump(w, uv_hrtime());
+    }
     uv_run(&w->loop, UV_RUN_DEFAULT);
     w->loop_close_rc = uv_loop_close(&w->loop);
     atomic_store(&w->finished, 1);
@@ -1259,12 +1513,20 @@ static int worker_new(struct shared *sh, int idx, int nusers, struct worker **ou
         user_at(w, i)->rng = user_seed(w, i);
     if (sh->o->spawn_rate > 0 && sh->o->users > 0)
         w->spawn_rate = sh->o->spawn_rate * (double)nusers / (double)sh->o->users;
-    if (sh->rate_mode)
-        w->interval_ns = (uint64_t)(1e9 * (double)sh->o->threads / sh->o->rate);
+    if (sh->rate_mode) {
+        /* Each worker keeps its share of the rate (the workers, not the
+         * threads asked for: fewer users than threads run fewer workers). */
+        w->rate_w = sh->o->rate / (double)sh->nworkers;
+        w->interval_ns = run_arrival_gap_ns(RUN_ARRIVALS_UNIFORM, w->rate_w, NULL);
+        /* Its own arrival stream, from the phase seed and its index. */
+        uint64_t s = seed ^ UINT64_C(0xA0761D6478BD642F);
+        s += (uint64_t)(idx + 1) * UINT64_C(0xE7037ED1A0B428DB);
+        w->arr_rng = rng_next(&s);
+    }
     if (w->interval_ns == 0)
         w->interval_ns = 1;
     /* Stagger the threads' schedules so their sends interleave. */
-    w->sched_off = w->interval_ns * (uint64_t)idx / (uint64_t)sh->o->threads;
+    w->sched_off = w->interval_ns * (uint64_t)idx / (uint64_t)sh->nworkers;
     int rc = uv_loop_init(&w->loop);
     if (rc < 0) {
         worker_free(w);
@@ -1365,6 +1627,12 @@ int run_phase(const struct run_opts *o, struct run_report *out, struct err *e)
     int threads = o->threads > o->users ? o->users : o->threads;
     sh.pipeline = o->pipeline;
     sh.rate_mode = o->rate > 0;
+    sh.nworkers = threads;
+    sh.arrivals = o->arrivals == RUN_ARRIVALS_UNIFORM ? RUN_ARRIVALS_UNIFORM : RUN_ARRIVALS_POISSON;
+    sh.bound_us = o->bound_us > 0 ? (uint64_t)o->bound_us : 0;
+    atomic_init(&sh.wake_drain, 0);
+    atomic_init(&sh.wake_stop, 0);
+    atomic_init(&sh.stop_ns, 0);
     sh.timeout_ns = (uint64_t)o->timeout_ms * NS_MS;
     sh.seed = o->seed ? o->seed : uv_hrtime();
     sh.nsec = (int)((o->duration_ms + 999) / 1000);
@@ -1435,6 +1703,7 @@ int run_phase(const struct run_opts *o, struct run_report *out, struct err *e)
     }
     if (launched < threads) {
         /* stop the ones that run, tear down the rest */
+        atomic_store(&sh.wake_stop, 1);
         for (int i = 0; i < launched; i++)
             uv_async_send(&ws[i]->wake);
         for (int i = 0; i < launched; i++)
@@ -1447,9 +1716,10 @@ int run_phase(const struct run_opts *o, struct run_report *out, struct err *e)
         goto fail;
     }
 
-    /* Coordinator: poll cancel every 20 ms, report each completed second. */
-    int reported = 0, cancel_sent = 0;
-    uint64_t cum_req = 0, cum_fail = 0;
+    /* Coordinator: poll cancel every 20 ms, report each completed second and
+     * ask early_stop about it once the window has begun. */
+    int reported = 0, cancel_sent = 0, early = 0;
+    uint64_t cum_req = 0, cum_fail = 0, early_ns = 0;
     for (;;) {
         int alldone = 1, secs = INT_MAX;
         for (int i = 0; i < threads; i++) {
@@ -1466,8 +1736,9 @@ int run_phase(const struct run_opts *o, struct run_report *out, struct err *e)
             cum_req += pt.requests;
             cum_fail += pt.failures;
             reported++;
-            if (o->progress && reported == secs) {
+            if ((o->progress || o->early_stop) && reported == secs) {
                 struct run_progress pr;
+                memset(&pr, 0, sizeof(pr));
                 double end_s = (double)reported;
                 if (end_s * 1000 > (double)o->duration_ms)
                     end_s = (double)o->duration_ms / 1000.0;
@@ -1478,7 +1749,27 @@ int run_phase(const struct run_opts *o, struct run_report *out, struct err *e)
                 pr.rps = (double)ok;
                 pr.p50_ms = pt.p50_ms;
                 pr.p99_ms = pt.p99_ms;
-                o->progress(o->progress_arg, &pr);
+                for (int i = 0; i < threads; i++) {
+                    const struct sec_slot *sl = &ws[i]->slots[reported - 1];
+                    pr.window_samples += sl->win_samples;
+                    pr.over_bound += sl->over_bound;
+                    pr.backlog += sl->backlog;
+                }
+                if (o->progress)
+                    o->progress(o->progress_arg, &pr);
+                /* Only while the phase runs: a second reported after its end
+                 * (the last ones, or the drain) has nothing left to stop. */
+                uint64_t now = uv_hrtime();
+                if (o->early_stop && !early && !cancel_sent &&
+                    end_s * 1000 > (double)o->warmup_ms && now < sh.end &&
+                    o->early_stop(o->early_stop_arg, &pr)) {
+                    early = 1;
+                    early_ns = now;
+                    atomic_store(&sh.stop_ns, now);
+                    atomic_store(&sh.wake_drain, 1);
+                    for (int i = 0; i < threads; i++)
+                        uv_async_send(&ws[i]->wake);
+                }
             }
         }
         if (alldone)
@@ -1486,6 +1777,7 @@ int run_phase(const struct run_opts *o, struct run_report *out, struct err *e)
         if (!cancel_sent && o->cancel && atomic_load(o->cancel)) {
             cancel_sent = 1;
             out->cancelled = 1;
+            atomic_store(&sh.wake_stop, 1);
             for (int i = 0; i < threads; i++)
                 uv_async_send(&ws[i]->wake);
         }
@@ -1504,7 +1796,7 @@ int run_phase(const struct run_opts *o, struct run_report *out, struct err *e)
         rc = err_set(e, -ENOMEM, "out of memory");
         goto fail;
     }
-    uint64_t ok = 0, ok_drain = 0;
+    uint64_t ok = 0, ok_drain = 0, conn_client = 0;
     for (int i = 0; i < threads; i++) {
         struct worker *w = ws[i];
         if (w->loop_close_rc != 0 && rc == 0)
@@ -1518,6 +1810,14 @@ int run_phase(const struct run_opts *o, struct run_report *out, struct err *e)
         res->bytes_read += w->bytes;
         res->missed_schedule += w->missed;
         out->reconnects += w->reconnects;
+        res->sent += w->sent;
+        res->offered += w->offered;
+        res->unsent_due += w->unsent;
+        res->over_bound += w->over;
+        /* The sum of the workers' maxima: an upper bound of the true maximum
+         * (they need not peak at once), exact with one thread. */
+        res->connections_max += w->conns_max;
+        conn_client += w->conn_client;
     }
     if (rc < 0)
         goto fail;
@@ -1526,7 +1826,16 @@ int run_phase(const struct run_opts *o, struct run_report *out, struct err *e)
             res->failures += res->failures_by_kind[k];
     res->users = o->users;
     res->requests = ok + res->failures;
+    res->completed = res->requests;
+    res->connect_failures = res->failures_by_kind[FAIL_CONNECT] + conn_client;
+    res->seed = sh.seed;
+    mf_strlcpy(res->arrivals, sh.rate_mode ? run_arrivals_name(sh.arrivals) : "",
+               sizeof(res->arrivals));
+    res->bound_ms = (double)sh.bound_us / 1000.0;
+    res->stopped_early = early && !out->cancelled;
     double wall_end = out->cancelled ? (double)(t_end - sh.t0) : (double)(sh.end - sh.t0);
+    if (res->stopped_early && early_ns < sh.end)
+        wall_end = (double)(early_ns - sh.t0);
     double window = (wall_end - (double)o->warmup_ms * 1e6) / 1e9;
     if (window < 0)
         window = 0;
@@ -1550,10 +1859,14 @@ int run_phase(const struct run_opts *o, struct run_report *out, struct err *e)
             }
         res->offered_rps = offered / window;
     }
+    if (!sh.rate_mode)
+        res->offered =
+            res->offered_rps > 0 ? (uint64_t)llround(res->offered_rps * window) : res->sent;
     double wall = (double)(t_end - sh.t0) / 1e9;
     res->client_cpu_pct = wall > 0 ? (cpu1 - cpu0) / wall * 100.0 : 0;
     res->client_bound = res->client_cpu_pct > 90.0 * threads;
-    int nsec = out->cancelled ? (int)((t_end - sh.t0 + NS_S - 1) / NS_S) : sh.nsec;
+    int nsec =
+        (out->cancelled || res->stopped_early) ? (int)((t_end - sh.t0 + NS_S - 1) / NS_S) : sh.nsec;
     if (nsec > sh.nsec)
         nsec = sh.nsec;
     for (int s = 0; s < nsec; s++) {
