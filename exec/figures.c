@@ -153,7 +153,10 @@ int exec__run_slo(struct cell_ctx *k, struct cell_result *c, struct err *e)
             exec__logf(k->x, 4, k->fw->name, k->pl->name,
                        "slo capacity (p99 <= %g ms) not found: limit %s, %d probes%s", r.bound_ms,
                        r.limit[0] ? r.limit : "-", r.probes,
-                       rc ? " (the cell ended)" : " (every confirming probe failed)");
+                       rc ? " (the cell ended)"
+                       : !strcmp(r.limit, "client")
+                           ? " (the load engine could not keep the schedule)"
+                           : " (every confirming probe failed)");
         if (rc || c->status != CELL_OK)
             break;
     }

@@ -129,6 +129,7 @@ struct worker {
     int loop_close_rc;
     /* the measured window */
     uint64_t ok, fails[FAIL__COUNT], bytes, reconnects, missed;
+    int backlogged; /* open loop: sends wait for a free connection until the pump catches up */
     uint64_t sent, samples, over, conn_client;
     struct run_hist *hist;
     /* sockets connected now and at most (the whole phase) */
@@ -963,6 +964,7 @@ static void rate_pump_spin(struct worker *w, uint64_t now, int may_spin)
         if (due >= sh->end)
             return;
         if (due > now) {
+            w->backlogged = 0; /* caught up with the schedule */
             if (!may_spin || sent > 0 || w->sched_fd < 0 || due - now > SCHED_SPIN_NS) {
                 sched_at(w, due, now);
                 return;
@@ -983,9 +985,19 @@ static void rate_pump_spin(struct worker *w, uint64_t now, int may_spin)
             if (c->state == U_READY && c->inflight < sh->pipeline)
                 u = c;
         }
-        if (!u)
-            return; /* a backlog: the next free connection pumps again */
-        if (now - due > late_ok && in_window(w, now))
+        if (!u) {
+            /* A backlog: every connection is busy (the server is slower than
+             * the rate). The send waits in the schedule, the client-side
+             * queue, charged from its intended time; the next free
+             * connection pumps again. */
+            w->backlogged = 1;
+            return;
+        }
+        /* Late because no connection was free is the server's backlog, not
+         * the engine missing its schedule: missed_schedule counts only sends
+         * that were late with the pump caught up (a busy or descheduled
+         * engine), which is what makes a probe inconclusive. */
+        if (now - due > late_ok && in_window(w, now) && !w->backlogged)
             w->missed++;
         if (due >= sh->warm_end)
             w->offered++;
