@@ -230,6 +230,12 @@ int cli_cmd_check(int argc, char **argv)
             return CLI_USAGE;
         }
     }
+    /* The files a run reads here, refused as run would refuse them (issue 25). */
+    if (cfg_check_files(m, dmn_targets_dir(NULL), &e)) {
+        cli_print_err(&e);
+        cfg_free(m);
+        return CLI_USAGE;
+    }
     if (json) {
         rc = print_estimates(m, 1);
         cfg_free(m);
