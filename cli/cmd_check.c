@@ -99,7 +99,8 @@ static int explain(const char *key)
     const struct cfg_key *near[64];
     int close = 0;
     size_t n = cfg_key_suggest(key, near, sizeof near / sizeof near[0], &close);
-    fprintf(stderr, "mfbench check: unknown key '%s'%s", key,
+    char shown[256]; /* the key as typed may hold ESC or any byte: never echoed raw */
+    fprintf(stderr, "mfbench check: unknown key '%s'%s", mf_printable(key, shown, sizeof shown),
             n == 0  ? "\n"
             : close ? "; close matches:"
                     : "; keys there:");
@@ -228,6 +229,12 @@ int cli_cmd_check(int argc, char **argv)
             cfg_free(m);
             return CLI_USAGE;
         }
+    }
+    /* The files a run reads here, refused as run would refuse them (issue 25). */
+    if (cfg_check_files(m, dmn_targets_dir(NULL), &e)) {
+        cli_print_err(&e);
+        cfg_free(m);
+        return CLI_USAGE;
     }
     if (json) {
         rc = print_estimates(m, 1);

@@ -21,6 +21,8 @@ static const char load_usage[] =
     "usage: mfbench load URL [options]\n"
     "\n"
     "Drives one load phase against URL (http://host[:port]/path) and prints a summary.\n"
+    "No credentials are sent: a URL with user information (http://user:pass@host/) is\n"
+    "refused as bad usage.\n"
     "Each user is one keep-alive HTTP/1.1 connection sending GET requests.\n"
     "\n"
     "  -c, --users N          simulated users = connections (default 10)\n"
@@ -552,6 +554,9 @@ int cli_cmd_load(int argc, char **argv)
     if (argc - optind > 1)
         return usage_err("unexpected argument '%s'", argv[optind + 1]);
     o.url = argv[optind];
+    if (!strncmp(o.url, "http://", 7) && memchr(o.url + 7, '@', strcspn(o.url + 7, "/")))
+        return usage_err("%s", "a URL with user information (user:password@host) is refused: "
+                               "no credentials are sent");
     if (o.expect_body && o.expect_length >= 0)
         return usage_err("%s", "--expect-body and --expect-length are exclusive");
     if (o.warmup_ms >= o.duration_ms)

@@ -125,7 +125,11 @@ static void ms_or_na(FILE *f, double v)
 static void history_row(FILE *f, long long ts, int users, const char *payload, double rps,
                         double fps, double p50, double p99, uint64_t req, uint64_t fail)
 {
-    fprintf(f, "%lld,%d,GET,/%s,%.2f,%.2f,", ts, users, payload, rps, fps);
+    char nm[80];
+    snprintf(nm, sizeof(nm), "/%s", payload);
+    fprintf(f, "%lld,%d,GET,", ts, users);
+    rv_csv_field(f, nm); /* the payload's name comes from the store */
+    fprintf(f, ",%.2f,%.2f,", rps, fps);
     ms_or_na(f, p50);
     fputs(",N/A,N/A,N/A,N/A,N/A,N/A,", f);
     ms_or_na(f, p99);
@@ -237,8 +241,11 @@ static int write_csv(const char *dir, struct store *st, const struct run_record 
                 "Failures/s,%s\n",
                 locust_pcts);
         for (int row = 0; row < 2; row++) {
-            fprintf(f, "%s,%s%s,%llu,%llu,%.2f,%.2f,,%.2f,%.0f,%.2f,%.2f,", row ? "" : "GET",
-                    row ? "Aggregated" : "/", row ? "" : c->payload,
+            char nm[sizeof(((struct cell_result *)0)->payload) + 16];
+            snprintf(nm, sizeof(nm), "%s%s", row ? "Aggregated" : "/", row ? "" : c->payload);
+            fprintf(f, "%s,", row ? "" : "GET");
+            rv_csv_field(f, nm); /* the payload's name comes from the store */
+            fprintf(f, ",%llu,%llu,%.2f,%.2f,,%.2f,%.0f,%.2f,%.2f,",
                     (unsigned long long)h->requests, (unsigned long long)h->failures,
                     h->latency_ms.p50, h->latency_ms.mean, h->latency_ms.max,
                     h->requests ? (double)h->bytes_read / (double)h->requests : 0,

@@ -263,6 +263,11 @@ int cli_cmd_run(int argc, char **argv)
         rc = CLI_USAGE;
         goto out;
     }
+    if (cfg_check_files(m, tdir, &e)) { /* as check refuses them, before the node */
+        cli_print_err(&e);
+        rc = CLI_USAGE;
+        goto out;
+    }
     if ((rc = cli_open_store(store_path, &store)) != 0)
         goto out;
     cli_install_signals();

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "headline.h"
 #include "node.h"
+#include "review.h"
 #include "store.h"
 
 /* The phase a cell's headline figures come from: the one at capacity (the
@@ -407,21 +408,10 @@ void cli_print_run_table(FILE *f, const struct run_record *r)
     fputc('\n', f);
 }
 
+/* Every text from the store or the node goes through here in md (issue 25). */
 static void md_cell_name(FILE *f, const char *s)
 {
-    /* A '|' would split the markdown row; markdown renders inline HTML. */
-    for (; *s; s++) {
-        if (*s == '<')
-            fputs("&lt;", f);
-        else if (*s == '>')
-            fputs("&gt;", f);
-        else if (*s == '&')
-            fputs("&amp;", f);
-        else if (*s == '|')
-            fputs("\\|", f);
-        else
-            fputc(*s, f);
-    }
+    rv_md_escape(f, s);
 }
 
 void cli_run_settings(const struct run_record *r, char *out, size_t n)
@@ -571,7 +561,8 @@ static unsigned md_seed_table(FILE *f, const struct run_record *r, size_t first,
             const struct phase_result *h = cli_headline_phase(c);
             if (strcmp(c->payload, pl) != 0 || c->status == CELL_SKIPPED || !h || !h->load_bound)
                 continue;
-            fprintf(f, "%s %s", k++ ? "," : "", c->framework);
+            fprintf(f, "%s ", k++ ? "," : "");
+            md_cell_name(f, c->framework);
         }
         fprintf(f, " (load-bound: the server kept up with everything the users offered).\n");
     }
@@ -625,13 +616,30 @@ static void md_header(FILE *f, const struct run_record *r)
     char fp[512], st[512];
     cli_node_describe(r, fp, sizeof(fp));
     cli_run_settings(r, st, sizeof(st));
-    fprintf(f, "Run %lld, %s, profile %s, node %s (%s), status %s.\n", (long long)r->id,
-            r->started_at, r->profile[0] ? r->profile : "-", r->node_host[0] ? r->node_host : "-",
-            r->node_kernel[0] ? r->node_kernel : "-", r->status);
-    fprintf(f, "Node: %s.\n", fp);
-    fprintf(f, "Profile: %s; settings as measured: %s.\n", r->profile[0] ? r->profile : "-", st);
-    if (r->settings[0])
-        fprintf(f, "The profile asked for: %s.\n", r->settings);
+    /* Each field from the store or the node escaped: a profile or a host name may hold
+     * markup (a hostile node reports its own hostname). */
+    fprintf(f, "Run %lld, ", (long long)r->id);
+    md_cell_name(f, r->started_at);
+    fputs(", profile ", f);
+    md_cell_name(f, r->profile[0] ? r->profile : "-");
+    fputs(", node ", f);
+    md_cell_name(f, r->node_host[0] ? r->node_host : "-");
+    fputs(" (", f);
+    md_cell_name(f, r->node_kernel[0] ? r->node_kernel : "-");
+    fputs("), status ", f);
+    md_cell_name(f, r->status);
+    fputs(".\nNode: ", f);
+    md_cell_name(f, fp);
+    fputs(".\nProfile: ", f);
+    md_cell_name(f, r->profile[0] ? r->profile : "-");
+    fputs("; settings as measured: ", f);
+    md_cell_name(f, st);
+    fputs(".\n", f);
+    if (r->settings[0]) {
+        fputs("The profile asked for: ", f);
+        md_cell_name(f, r->settings);
+        fputs(".\n", f);
+    }
 }
 
 /* One table per payload: the headline (default) or the seed's (seed != 0).
@@ -656,8 +664,11 @@ void cli_print_run_md(FILE *f, const struct run_record *r, int seed)
                 seen = 1;
         if (seen)
             continue;
-        fprintf(f, "\n#### %c%s\n", pl[0] >= 'a' && pl[0] <= 'z' ? pl[0] - 'a' + 'A' : pl[0],
-                pl[0] ? pl + 1 : "");
+        char head[2] = {pl[0] >= 'a' && pl[0] <= 'z' ? (char)(pl[0] - 'a' + 'A') : pl[0], 0};
+        fputs("\n#### ", f);
+        md_cell_name(f, head);
+        md_cell_name(f, pl[0] ? pl + 1 : "");
+        fputc('\n', f);
         if (!none) {
             fputc('\n', f);
             unsigned flags = seed ? md_seed_table(f, r, i, pl) : md_headline_table(f, r, i, pl);
@@ -677,9 +688,14 @@ void cli_print_run_md(FILE *f, const struct run_record *r, int seed)
             const char *nl = c->error ? strchr(c->error, '\n') : NULL;
             fputs("- ", f);
             md_cell_name(f, c->framework);
-            fprintf(f, ": %s%s%.*s\n", cell_status_name(c->status), c->error ? ": " : "",
-                    c->error ? (nl ? (int)(nl - c->error) : (int)strlen(c->error)) : 0,
-                    c->error ? c->error : "");
+            fprintf(f, ": %s%s", cell_status_name(c->status), c->error ? ": " : "");
+            if (c->error) {
+                char line[1024];
+                snprintf(line, sizeof(line), "%.*s",
+                         nl ? (int)(nl - c->error) : (int)strlen(c->error), c->error);
+                md_cell_name(f, line);
+            }
+            fputc('\n', f);
         }
     }
 }
@@ -687,17 +703,7 @@ void cli_print_run_md(FILE *f, const struct run_record *r, int seed)
 /* A CSV field: quoted when it holds a comma, quote or line break. */
 static void csv_field(FILE *f, const char *s)
 {
-    if (!strpbrk(s, ",\"\n\r")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
+    rv_csv_field(f, s);
 }
 
 static void csv_num(FILE *f, double v, const char *fmt)
@@ -735,16 +741,22 @@ static void print_csv(FILE *f, const struct run_record *r)
         for (size_t k = 0; k < c->nphases; k++) {
             const struct phase_result *p = &c->phases[k];
             char mk[48];
-            fprintf(f,
-                    "%lld,%s,%s,%s,%d,%.3f,%llu,%llu,%.2f,%.3f,%.3f,%.3f,%.3f,%.3f,%.0f,%.1f,"
-                    "%.1f,%s,%s,%d,%s,%d",
-                    (long long)r->id, c->framework, c->payload, cell_status_name(c->status),
-                    p->users, p->duration_s, (unsigned long long)p->requests,
-                    (unsigned long long)p->failures, p->rps, p->latency_ms.p50, p->latency_ms.p90,
-                    p->latency_ms.p99, p->latency_ms.p999, p->latency_ms.max, p->server_rss_max_kb,
-                    p->server_cpu_pct, p->client_cpu_pct, p->stop_reason,
-                    p->kind[0] ? p->kind : "linear", p->repeat,
-                    mark_words(phase_marks(p), mk, sizeof(mk)), p == h.peak_phase);
+            /* Texts from the store quoted as fields: a comma or a quote in one would
+             * shift every column after it. */
+            fprintf(f, "%lld,", (long long)r->id);
+            csv_field(f, c->framework);
+            fputc(',', f);
+            csv_field(f, c->payload);
+            fprintf(f, ",%s,%d,%.3f,%llu,%llu,%.2f,%.3f,%.3f,%.3f,%.3f,%.3f,%.0f,%.1f,%.1f,",
+                    cell_status_name(c->status), p->users, p->duration_s,
+                    (unsigned long long)p->requests, (unsigned long long)p->failures, p->rps,
+                    p->latency_ms.p50, p->latency_ms.p90, p->latency_ms.p99, p->latency_ms.p999,
+                    p->latency_ms.max, p->server_rss_max_kb, p->server_cpu_pct, p->client_cpu_pct);
+            csv_field(f, p->stop_reason);
+            fputc(',', f);
+            csv_field(f, p->kind[0] ? p->kind : "linear");
+            fprintf(f, ",%d,%s,%d", p->repeat, mark_words(phase_marks(p), mk, sizeof(mk)),
+                    p == h.peak_phase);
             csv_num(f, h.peak_rps, "%.2f");
             csv_num(f, h.repeats > 1 ? h.peak_min : -1, "%.2f");
             csv_num(f, h.repeats > 1 ? h.peak_max : -1, "%.2f");
@@ -755,7 +767,8 @@ static void print_csv(FILE *f, const struct run_record *r)
             }
             csv_num(f, h.capacity_users, "%.0f");
             csv_num(f, h.held_users, "%.0f");
-            fprintf(f, ",%s", h.held_users >= 0 ? h.held_limit : "");
+            fputc(',', f);
+            csv_field(f, h.held_users >= 0 ? h.held_limit : "");
             csv_num(f, h.rss_mib, "%.1f");
             csv_num(f, h.cpu_pct, "%.1f");
             fputc(',', f);

@@ -266,6 +266,40 @@ void rv_html_escape(FILE *f, const char *s)
     }
 }
 
+void rv_md_escape(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '&')
+            fputs("&amp;", f);
+        else if (ch == '<')
+            fputs("&lt;", f);
+        else if (ch == '>')
+            fputs("&gt;", f);
+        else if (strchr("|`*_[]\\", ch))
+            fprintf(f, "\\%c", ch);
+        else if (ch < 0x20 || ch == 0x7f)
+            fputc(' ', f);
+        else
+            fputc(ch, f);
+    }
+}
+
+void rv_csv_field(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\n\r")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
 size_t rv_ticks(double lo, double hi, size_t max_ticks, double *ticks)
 {
     if (max_ticks < 2 || !isfinite(lo) || !isfinite(hi))

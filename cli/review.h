@@ -58,6 +58,14 @@ char *rv_sparkline(const double *v, size_t n, int utf8, char *out, size_t cap);
 
 /* Writes s to f with & < > " ' escaped for HTML text and attributes. */
 void rv_html_escape(FILE *f, const char *s);
+/* Writes s (a name or text from the store or the node) to f for Markdown: & < > as HTML
+ * entities (renderers pass inline HTML through), | ` * _ [ ] \ backslash-escaped (a
+ * table cell, code, emphasis, a link), and line breaks and other control bytes as a
+ * space (they would end the row or heading). */
+void rv_md_escape(FILE *f, const char *s);
+/* Writes s to f as one CSV field (RFC 4180): as is, or in double quotes (inner ones
+ * doubled) when it holds a comma, a double quote or a line break. */
+void rv_csv_field(FILE *f, const char *s);
 
 /* "Nice" axis ticks covering [lo, hi]: at most max_ticks values, written to
  * ticks; returns how many. */

@@ -369,6 +369,30 @@ size_t mf_strlcpy(char *dst, const char *src, size_t n)
     return len;
 }
 
+const char *mf_printable(const char *s, char *out, size_t n)
+{
+    if (!n)
+        return out;
+    size_t j = 0;
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        char esc[5];
+        size_t len = 1;
+        if (ch == '\\')
+            esc[0] = esc[1] = '\\', len = 2;
+        else if (ch >= 0x20 && ch < 0x7f)
+            esc[0] = (char)ch;
+        else
+            len = (size_t)snprintf(esc, sizeof(esc), "\\x%02x", ch);
+        if (j + len >= n)
+            break;
+        memcpy(out + j, esc, len);
+        j += len;
+    }
+    out[j] = '\0';
+    return out;
+}
+
 int mf_dirname(const char *path, char *out, size_t n)
 {
     if (mf_strlcpy(out, path, n) >= n)

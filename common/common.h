@@ -115,6 +115,10 @@ void sha256_string(const void *p, size_t n, char out[65]);
 
 /* Safe string copy that always terminates; returns strlen(src). */
 size_t mf_strlcpy(char *dst, const char *src, size_t n);
+/* s made safe to print in a message: printable ASCII kept, a backslash doubled, every
+ * other byte (control characters, ESC, bytes >= 0x80) written \\xNN. Cut to fit out
+ * (never inside an escape) and always terminated; returns out. */
+const char *mf_printable(const char *s, char *out, size_t n);
 /* The folder of path into out: "." when path has no slash, "/" for "/x".
  * 0, or -ENAMETOOLONG when out is too short. */
 MF_MUST_CHECK int mf_dirname(const char *path, char *out, size_t n);

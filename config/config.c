@@ -4,13 +4,17 @@
  * turn the loaded matrix into the settings and cells of a run. */
 #include "config_int.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <yaml.h>
 
@@ -704,7 +708,91 @@ int cfg__parse_body_file(ctx_t *c, const struct cfg_key *k, yaml_node_t *v, cons
     int rc = get_str(c, v, kp, file);
     if (!rc && !(*file)[0])
         rc = bad(c, v, "%s must name a file", kp);
+    /* Kept for cfg_check_files: the file is looked at where mfbench runs, not here. */
+    struct cfg_payload *p = base;
+    p->body_file_line = (int)v->start_mark.line + 1;
+    p->body_file_col = (int)v->start_mark.column + 1;
     return rc;
+}
+
+int cfg__parse_dir(ctx_t *c, const struct cfg_key *k, yaml_node_t *v, const char *kp, void *base)
+{
+    int rc = get_key_at(c, k, v, kp, (char *)base + k->offset);
+    struct cfg_framework *fw = base;
+    fw->dir_line = (int)v->start_mark.line + 1;
+    fw->dir_col = (int)v->start_mark.column + 1;
+    return rc;
+}
+
+const char *cfg_body_file_path(const struct cfg_payload *p, const char *targets_dir, char *out,
+                               size_t n)
+{
+    if (p->body_file[0] == '/' || !targets_dir)
+        snprintf(out, n, "%s", p->body_file);
+    else
+        snprintf(out, n, "%s/%s", targets_dir, p->body_file);
+    return out;
+}
+
+const char *cfg_framework_dir_path(const struct cfg_matrix *m, const struct cfg_framework *fw,
+                                   char *out, size_t n)
+{
+    if (fw->dir[0] == '/')
+        snprintf(out, n, "%s", fw->dir);
+    else
+        snprintf(out, n, "%s/%s", m->dir, fw->dir);
+    return out;
+}
+
+/* Opens path as mf_read_file does (a FIFO must not block); NULL when it reads, else why not. */
+static const char *body_file_problem(const char *path, char *why, size_t n)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0)
+        return strerror(errno);
+    struct stat st;
+    const char *r = NULL;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+        r = "not a regular file";
+    else if (st.st_size > (off_t)MF_MAX_BODY_BYTES)
+        r = (snprintf(why, n, "larger than %zu bytes", (size_t)MF_MAX_BODY_BYTES), why);
+    close(fd);
+    return r;
+}
+
+int cfg_check_files(const struct cfg_matrix *m, const char *targets_dir, struct err *e)
+{
+    char path[4096], why[64];
+    for (size_t i = 0; i < m->npayloads; i++) {
+        const struct cfg_payload *p = &m->payloads[i];
+        if (!p->body_file || (p->body_file[0] != '/' && !targets_dir))
+            continue;
+        cfg_body_file_path(p, targets_dir, path, sizeof path);
+        const char *bad = body_file_problem(path, why, sizeof why);
+        if (bad)
+            return err_set_at(e, -EINVAL, m->path, p->body_file_line, p->body_file_col,
+                              "payloads.%s.body_file: %s: %s%s%s%s", p->name, p->body_file, bad,
+                              p->body_file[0] == '/' ? "" : " (in ",
+                              p->body_file[0] == '/' ? "" : targets_dir,
+                              p->body_file[0] == '/' ? "" : ")");
+    }
+    for (size_t i = 0; i < m->nframeworks; i++) {
+        const struct cfg_framework *fw = &m->frameworks[i];
+        if (!fw->dir)
+            continue;
+        cfg_framework_dir_path(m, fw, path, sizeof path);
+        DIR *d = opendir(path); /* what the upload opens first */
+        if (d) {
+            closedir(d);
+            continue;
+        }
+        int err = errno;
+        return err_set_at(e, -EINVAL, m->path, fw->dir_line, fw->dir_col,
+                          "frameworks.%s.dir: %s: %s%s%s%s", fw->name, fw->dir, strerror(err),
+                          fw->dir[0] == '/' ? "" : " (beside the matrix: ",
+                          fw->dir[0] == '/' ? "" : path, fw->dir[0] == '/' ? "" : ")");
+    }
+    return 0;
 }
 
 /* ---- settings: defaults, profiles and framework overrides ---- */

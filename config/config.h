@@ -132,6 +132,7 @@ struct cfg_payload {
     char *content_type; /* expected Content-Type prefix, or NULL */
     char *body_file;    /* exact expected body read from this file (relative paths are in the
                            targets/ folder), or NULL; the executor loads it */
+    int body_file_line, body_file_col; /* where body_file stands in the matrix (1-based) */
 };
 
 struct cfg_framework {
@@ -141,6 +142,7 @@ struct cfg_framework {
     char *app;    /* targets/ subfolder, default = name */
     char *start;  /* start command template, or NULL for the built-in one of targets/<app>/ */
     char *dir;    /* user's own target folder (uploaded), or NULL; relative to the matrix file */
+    int dir_line, dir_col;    /* where dir stands in the matrix (1-based) */
     int system_site_packages; /* -1 = the node's; 0 = pip from requirements.txt; 1 = python3-* */
     struct cfg_settings over; /* framework-level overrides */
 };
@@ -208,6 +210,22 @@ MF_MUST_CHECK int cfg_load_file(const char *path, struct cfg_matrix **out, struc
 MF_MUST_CHECK int cfg_load_string(const char *name, const char *text, size_t len,
                                   struct cfg_matrix **out, struct err *e);
 void cfg_free(struct cfg_matrix *m);
+
+/* Where mfbench reads a payload's body_file: as written when absolute (or when there is no
+ * targets_dir), else in targets_dir. Where a framework's dir is on this machine: as written
+ * when absolute, else beside the matrix file. Both write out (cut to n) and return it. */
+const char *cfg_body_file_path(const struct cfg_payload *p, const char *targets_dir, char *out,
+                               size_t n);
+const char *cfg_framework_dir_path(const struct cfg_matrix *m, const struct cfg_framework *fw,
+                                   char *out, size_t n);
+
+/* What the loader cannot see in the text: every payload's body_file is a regular file
+ * mfbench can open, at most MF_MAX_BODY_BYTES long, and every framework's dir a folder
+ * it can open, as a run reads them. Relative body files are looked up in targets_dir,
+ * and not checked when it is NULL. Returns 0, or -EINVAL with e at the value's
+ * FILE:LINE:COL. */
+MF_MUST_CHECK int cfg_check_files(const struct cfg_matrix *m, const char *targets_dir,
+                                  struct err *e);
 
 /* The placeholders of a start template ("python", "dir", ...), NULL-terminated. */
 extern const char *const cfg_start_placeholders[];

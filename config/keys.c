@@ -367,7 +367,7 @@ const struct cfg_key cfg_keys[] = {
      .parse = cfg__parse_start},
     {.scope = S_FW, .name = "dir", .type = CFG_T_STR, .flags = CFG_K_DOC_DEF, .def = "none",
      .help = "The user's own target folder, relative to the matrix file; uploaded to the node.",
-     AT(cfg_framework, dir)},
+     AT(cfg_framework, dir), .parse = cfg__parse_dir},
     {.scope = S_FW, .name = "system_site_packages", .type = CFG_T_BOOL, .flags = CFG_K_DOC_DEF,
      .def = "node.system_site_packages",
      .help = "This framework's virtual environment sees the node's python3-* packages (true) or "

@@ -31,6 +31,18 @@ int dmn_socket_dir_check(const char *sock_path, int client, struct err *e)
     return mf_dir_check("socket folder", dir, ok, nok, e);
 }
 
+enum dmn_admit dmn_client_admit(size_t total, size_t others, size_t same, int privileged,
+                                size_t max_total, size_t reserved, size_t max_per_uid)
+{
+    if (total > max_total)
+        return DMN_ADMIT_TOTAL;
+    if (!privileged && others + (reserved < max_total ? reserved : max_total) > max_total)
+        return DMN_ADMIT_RESERVED;
+    if (same > max_per_uid)
+        return DMN_ADMIT_PER_UID;
+    return DMN_ADMIT_OK;
+}
+
 void dmn_request_free(struct dmn_request *r)
 {
     for (size_t i = 0; i < r->ncells; i++)

@@ -16,6 +16,17 @@
  * connection closed. */
 #define DMN_CTL_MAX_LINE (64 * 1024)
 
+/* Whether mfbenchd keeps a new control client, and if not why. total: every connection
+ * open now, the new one included; others: the live clients of uids that are neither
+ * root nor the daemon's own (the new one included when it is one of them); same: the
+ * live clients of the new one's uid, itself included. The last `reserved` of the
+ * max_total slots are kept for root and the daemon's own uid (the nightly timer's
+ * trigger), whatever the other uids hold; every uid, root too, holds at most
+ * max_per_uid. Pure, so it is unit-tested. */
+enum dmn_admit { DMN_ADMIT_OK, DMN_ADMIT_TOTAL, DMN_ADMIT_RESERVED, DMN_ADMIT_PER_UID };
+enum dmn_admit dmn_client_admit(size_t total, size_t others, size_t same, int privileged,
+                                size_t max_total, size_t reserved, size_t max_per_uid);
+
 /* The socket path: explicit, else $MFBENCH_SOCKET, else
  * $RUNTIME_DIRECTORY/control.sock (systemd), else
  * $XDG_RUNTIME_DIR/mfbench/control.sock, else /run/user/UID/mfbench/control.sock

@@ -22,6 +22,9 @@
  * a request line nor subscribed for DMN_CLIENT_IDLE_TIMEOUT_S seconds is closed. */
 #define DMN_MAX_CLIENTS 64
 #define DMN_MAX_CLIENTS_PER_UID 16
+/* Of DMN_MAX_CLIENTS, kept for root and the daemon's own uid: group members that fill
+ * every other slot with quiet subscribers cannot lock the nightly trigger out. */
+#define DMN_RESERVED_CLIENTS 1
 #define DMN_CLIENT_IDLE_TIMEOUT_S 10
 /* After SIGTERM the running job has this long to stop before the forced exit
  * (systemd's TimeoutStopSec, 15 s, is longer). */

@@ -195,15 +195,27 @@ static void on_connection(uv_stream_t *server, int status)
         client_refuse(c, "stopping", "the daemon is stopping");
         return;
     }
-    if (d->nclients > DMN_MAX_CLIENTS) {
+    long long self = (long long)geteuid();
+    int privileged = c->uid == 0 || c->uid == self;
+    size_t same = 0, others = 0; /* live clients: of c's uid, of unprivileged uids */
+    for (struct client *o = d->clients; o; o = o->next) {
+        if (o->refused || o->closing)
+            continue;
+        same += o->uid == c->uid;
+        others += o->uid != 0 && o->uid != self;
+    }
+    enum dmn_admit a = dmn_client_admit(d->nclients, others, same, privileged, DMN_MAX_CLIENTS,
+                                        DMN_RESERVED_CLIENTS, d->max_clients_per_uid);
+    if (a == DMN_ADMIT_TOTAL) {
         client_refuse(c, "total", "too many connections");
         return;
     }
-    size_t same = 0; /* this uid's live clients, c included */
-    for (struct client *o = d->clients; o; o = o->next)
-        if (o->uid == c->uid && !o->refused && !o->closing)
-            same++;
-    if (same > d->max_clients_per_uid) {
+    if (a == DMN_ADMIT_RESERVED) {
+        client_refuse(c, "reserved",
+                      "too many connections (the last one is kept for the service's own user)");
+        return;
+    }
+    if (a == DMN_ADMIT_PER_UID) {
         char msg[160];
         snprintf(msg, sizeof(msg), "too many connections from uid %lld (at most %zu per user)",
                  c->uid, d->max_clients_per_uid);

@@ -270,10 +270,7 @@ int dmn_prepare_node(struct dmn_exec *x, struct run_record *run, struct err *e)
         if (!fw->dir)
             continue;
         char local[1024];
-        if (fw->dir[0] == '/')
-            snprintf(local, sizeof(local), "%s", fw->dir);
-        else
-            snprintf(local, sizeof(local), "%s/%s", x->matrix->dir, fw->dir);
+        cfg_framework_dir_path(x->matrix, fw, local, sizeof(local)); /* as check looks */
         int uploaded = 0;
         snprintf(dir, sizeof(dir), "%s/user/%s", wd, fw->name);
         rc = node_sync_tree(x->node, local, dir, &uploaded, e);
@@ -1245,10 +1242,7 @@ int dmn_exec_cell(struct dmn_exec *x, const struct cfg_cell *cell, struct cell_r
     if (pl->body_file) {
         /* The exact bytes every answer is compared with, read where the engine runs. */
         char path[2048];
-        if (pl->body_file[0] == '/' || !x->targets_dir)
-            snprintf(path, sizeof(path), "%s", pl->body_file);
-        else
-            snprintf(path, sizeof(path), "%s/%s", x->targets_dir, pl->body_file);
+        cfg_body_file_path(pl, x->targets_dir, path, sizeof(path));       /* as check looks */
         if (mf_read_file(path, MF_MAX_BODY_BYTES, &body, &k.cerr) != 0) { /* the engine's cap */
             set_error(c, CELL_ERROR, "payloads.%s.body_file: %s", pl->name, k.cerr.msg);
             goto finish;

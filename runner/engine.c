@@ -1362,6 +1362,10 @@ static int parse_url(const char *url, struct sockaddr_storage *addr, char *host_
     size_t hl = slash ? (size_t)(slash - h) : strlen(h);
     if (hl == 0 || hl >= hn)
         return err_set(e, -EINVAL, "%s: bad host", url);
+    if (memchr(h, '@', hl)) /* never echoed: the URL holds a password */
+        return err_set(e, -EINVAL,
+                       "a URL with user information (user:password@host) is not "
+                       "supported: no credentials are sent");
     memcpy(host_hdr, h, hl);
     host_hdr[hl] = 0;
     const char *p = slash ? slash : "/";

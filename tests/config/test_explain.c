@@ -94,6 +94,14 @@ static void check_explain(void)
                         "frameworks.NAME.workers\n");
     free(out);
     free(err);
+    /* Control and high bytes of the key come back escaped, never raw (issue 25). */
+    const char *a10[] = {"check", "--explain", "node.\x1b[31mho\xffst\\", NULL};
+    CHECK_INT(run(a10, &out, &err), ==, CLI_USAGE);
+    CHECK_CONTAINS(err, "unknown key 'node.\\x1b[31mho\\xffst\\\\'");
+    CHECK(strchr(err, 0x1b) == NULL);
+    CHECK(strchr(err, (char)0xff) == NULL);
+    free(out);
+    free(err);
     const char *a5[] = {"check", "--explain", "node.hostnames", NULL};
     CHECK_INT(run(a5, &out, &err), ==, CLI_USAGE);
     CHECK_CONTAINS(err, "keys there: node.transport, node.host, node.port,");

@@ -212,8 +212,28 @@ static void test_socket_path(void)
     CHECK(dmn_socket_path(longp, b, sizeof(b)) == NULL);
 }
 
+/* The connection limits (issue 25): four group members with 16 quiet subscribers each
+ * cannot take the last slot; root or the daemon's own uid still gets it. */
+static void test_admit(void)
+{
+    /* Unprivileged uids fill up to 63 of 64; the 64th of theirs is refused. */
+    CHECK_INT(dmn_client_admit(63, 63, 15, 0, 64, 1, 16), ==, DMN_ADMIT_OK);
+    CHECK_INT(dmn_client_admit(64, 64, 16, 0, 64, 1, 16), ==, DMN_ADMIT_RESERVED);
+    /* ...while the service's uid (63 others held, itself the 64th) gets in. */
+    CHECK_INT(dmn_client_admit(64, 63, 1, 1, 64, 1, 16), ==, DMN_ADMIT_OK);
+    CHECK_INT(dmn_client_admit(65, 63, 2, 1, 64, 1, 16), ==, DMN_ADMIT_TOTAL);
+    /* The per-uid cap holds for every uid, root too. */
+    CHECK_INT(dmn_client_admit(17, 0, 17, 1, 64, 1, 16), ==, DMN_ADMIT_PER_UID);
+    CHECK_INT(dmn_client_admit(17, 17, 17, 0, 64, 1, 16), ==, DMN_ADMIT_PER_UID);
+    /* Privileged clients may use the whole table. */
+    CHECK_INT(dmn_client_admit(64, 0, 16, 1, 64, 1, 16), ==, DMN_ADMIT_OK);
+    /* A reservation as large as the table leaves others nothing, never wraps. */
+    CHECK_INT(dmn_client_admit(1, 1, 1, 0, 64, 100, 16), ==, DMN_ADMIT_RESERVED);
+}
+
 int main(void)
 {
+    test_admit();
     test_parse();
     test_queue();
     test_socket_path();

@@ -64,6 +64,40 @@ expect_eq "the 16 held clients are kept ($(cat "$T/hold.txt"))" "$?" 0
 out=$($CTL "$SOCK" send '{"cmd":"status"}' 2>&1)
 expect_contains "let in after the others closed" "$out" '"ok":true'
 
+# 2b. Other uids cannot lock the service out (issue 25): four uids in the socket's
+#     group hold 16, 16, 16 and 15 quiet clients (63 of 64); a fifth uid's client is
+#     refused, the last slot being kept for the service's own uid (root here), whose
+#     trigger, as the nightly timer's, still gets in.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+  rm -f "$T/release2"
+  hpids=""
+  for u in 65531:16 65532:16 65533:16 65534:15; do
+    setpriv --reuid="${u%:*}" --regid="${u%:*}" --clear-groups $PY "$T/ctl.py" "$SOCK" \
+      hold "${u#*:}" 60 "$T/release2" >"$T/hold${u%:*}.txt" 2>&1 &
+    hpids="$hpids $!"
+    wait_for 30 grep -q "held ${u#*:}" "$T/hold${u%:*}.txt"
+  done
+  setpriv --reuid=65530 --regid=65530 --clear-groups $PY "$T/ctl.py" "$SOCK" \
+    hold 1 60 "$T/release2" >"$T/hold65530.txt" 2>&1 &
+  h5=$!
+  # Refused: answered and closed at once (the client may see the answer or a reset).
+  wait_for 30 sh -c "grep -q 'held 1' '$T/hold65530.txt' || ! kill -0 $h5 2>/dev/null"
+  expect_eq "a fifth uid is refused the reserved slot ($(tail -1 "$T/hold65530.txt"))" \
+    "$(grep -c 'held 1' "$T/hold65530.txt")" 0
+  expect_contains "the refusal is logged" "$(cat "$T/daemon.log")" \
+    "event=client_refused uid=65530 reason=reserved"
+  "$MFBENCH" trigger --socket "$SOCK" tornado/text >"$T/t5.txt" 2>&1
+  expect_eq "the service's uid triggers with 63 slots held by others ($(cat "$T/t5.txt"))" "$?" 0
+  touch "$T/release2"
+  # shellcheck disable=SC2086 # the pids, one word each
+  wait $hpids
+  expect_eq "the other uids' clients were kept" "$?" 0
+  wait $h5 2>/dev/null
+  $CTL "$SOCK" wait-idle 60 >/dev/null
+else
+  echo "SKIP: other uids filling the slots (needs root and setpriv; running as uid $(id -u))" >&2
+fi
+
 # 3. SIGHUP with 100 KB of nested '[' (libyaml took 26 s on it): refused at
 #    once by the loader's nesting cap, the old matrix kept, the loop answering.
 cp "$T/m.yaml" "$T/m.good"

@@ -747,6 +747,14 @@ int main(int argc, char **argv)
         base(&o, "https://127.0.0.1/");
         CHECK_INT(run_phase(&o, &r, &e), ==, -EINVAL);
         CHECK_CONTAINS(e.msg, "http://");
+        /* User information is refused, never taken for a host name (issue 25). */
+        err_clear(&e);
+        char uurl[128];
+        snprintf(uurl, sizeof(uurl), "http://u:secret@127.0.0.1:%d/text", s.port);
+        base(&o, uurl);
+        CHECK_INT(run_phase(&o, &r, &e), ==, -EINVAL);
+        CHECK_CONTAINS(e.msg, "user information (user:password@host) is not supported");
+        CHECK(strstr(e.msg, "secret") == NULL);
         err_clear(&e);
         base(&o, url(&s, "/text"));
         o.cpus = "0-x";

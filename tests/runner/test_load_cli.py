@@ -110,6 +110,14 @@ try:
         (["--expect-length", "16777217"],
          "--expect-length must be in [0, 16777216], got '16777217'"),
     ]
+    # User information in the URL: bad usage, not a host name to resolve (issue 25).
+    r = run("-d", "1s", "http://u:p@" + base[len("http://"):] + "/text")
+    first = r.stderr.splitlines()[0] if r.stderr else ""
+    check(r.returncode == 2 and first == "mfbench load: a URL with user information "
+          "(user:password@host) is refused: no credentials are sent",
+          "userinfo URL: want exit 2, got %d %r" % (r.returncode, first))
+    r = run("--help")
+    check("user information" in r.stdout, "--help says a URL with user information is refused")
     for args, msg in refusals:
         r = run(*args, base + "/text")
         first = r.stderr.splitlines()[0] if r.stderr else ""
