@@ -176,21 +176,23 @@ void cli_hl_heads(const struct run_record *r, char heads[][32])
 void cli_hl_explain(const struct run_record *r, char *buf, size_t n)
 {
     struct headline h;
-    double bound = -1;
+    double bound = -1, res = 0;
     for (size_t i = 0; i < r->ncells && bound < 0; i++) {
         headline_compute(&r->cells[i], &h);
-        if (h.slo.has)
+        if (h.slo.has) {
             bound = h.slo.bound_ms;
+            res = h.slo.resolution_pct;
+        }
     }
     const struct headline *m = first_measured(r, &h);
     int of_slo = m && m->load[0].of_slo;
-    char slo[200];
+    char slo[400];
     if (bound > 0)
         snprintf(slo, sizeof slo,
                  "slo: the most req/s with p99 <= %g ms (open-loop Poisson probes, every request "
-                 "counted; band: last passing to first failing rate; \">= N (max)\" is a lower "
-                 "bound); ",
-                 bound);
+                 "counted, resolution %g%%%s; band: last passing to first failing rate; \">= N "
+                 "(max)\" is a lower bound); ",
+                 bound, res, res > 10 ? ", a coarse first look" : "");
     else
         snprintf(slo, sizeof slo, "slo: not measured by this profile; ");
     snprintf(buf, n,

@@ -83,6 +83,7 @@ static void slo_of(const struct cell_result *c, struct hl_slo *s)
     s->hi = o->bracket_hi;
     s->latency_ms = o->latency_ms;
     s->probes = o->probes;
+    s->resolution_pct = o->resolution_pct;
     mf_strlcpy(s->limit, o->limit, sizeof(s->limit));
     if (o->rps < 0)
         s->qualifier = HL_Q_NOT_JUDGED;

@@ -46,6 +46,7 @@ struct hl_slo {
     const char *qualifier; /* HL_Q_* */
     struct latency_ms latency_ms;
     int probes;
+    double resolution_pct; /* the search's resolution: the band it promises */
 };
 
 struct headline {
