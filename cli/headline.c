@@ -185,15 +185,8 @@ void headline_compute(const struct cell_result *c, struct headline *h)
     latency_at(c, 0, &h->load[0]);
     latency_at(c, 1, &h->load[1]);
     slo_of(c, &h->slo);
-    h->peak_passing = c->peak_rps_passing;
-    if (h->peak_passing < 0 && h->measured) {
-        /* Runs stored before schema v6: the passing peak from the phases. */
-        for (size_t k = 0; k < c->nphases; k++) {
-            const struct phase_result *p = &c->phases[k];
-            if (phase_in_search(p) && !p->stop_reason[0] && p->rps > h->peak_passing)
-                h->peak_passing = p->rps;
-        }
-    }
+    /* One definition (common/result.c), whatever the stored row holds. */
+    h->peak_passing = cell_peak_passing(c);
     if (h->peak_phase && headline_phase_unclean(h->peak_phase))
         h->peak_flags |= HL_UNCLEAN;
 

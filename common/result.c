@@ -1,5 +1,6 @@
 /* result.c - names and memory handling of the shared result structs. */
 #include "result.h"
+#include "common.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -34,6 +35,33 @@ int cell_status_parse(const char *s, enum cell_status *out)
 int phase_in_search(const struct phase_result *p)
 {
     return !p->kind[0] || !strcmp(p->kind, "linear") || !strcmp(p->kind, "bisect");
+}
+
+double cell_peak_passing(const struct cell_result *c)
+{
+    enum { MAX_SEARCHES = 64 };
+    double best[MAX_SEARCHES];
+    int rep[MAX_SEARCHES], n = 0;
+    for (size_t k = 0; k < c->nphases; k++) {
+        const struct phase_result *p = &c->phases[k];
+        if (!phase_in_search(p) || p->stop_reason[0])
+            continue;
+        int j = 0;
+        while (j < n && rep[j] != p->repeat)
+            j++;
+        if (j == n) {
+            if (n == MAX_SEARCHES)
+                continue;
+            rep[n] = p->repeat;
+            best[n++] = p->rps;
+        } else if (p->rps > best[j]) {
+            best[j] = p->rps;
+        }
+    }
+    if (n == 0)
+        return -1;
+    mf_sort_doubles(best, (size_t)n);
+    return mf_quantile(best, (size_t)n, 0.5);
 }
 
 void phase_result_init(struct phase_result *p)

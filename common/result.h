@@ -75,11 +75,11 @@ struct phase_result {
      * Latency counts every one of them: a failure at the time it took to fail,
      * and a send still due at the phase's end from its intended time. */
     uint64_t offered, sent, completed;
-    uint64_t unsent_due;  /* open loop: sends due in the window never sent */
-    uint64_t over_bound;  /* requests slower than bound_ms, failures included */
-    double bound_ms;      /* the latency bound this phase was judged by; 0 = none */
-    uint64_t seed;        /* the arrivals' and thinks' seed: the run replays */
-    char arrivals[8];     /* "poisson" | "uniform" | "" (closed loop) */
+    uint64_t unsent_due;       /* open loop: sends due in the window never sent */
+    uint64_t over_bound;       /* requests slower than bound_ms, failures included */
+    double bound_ms;           /* the latency bound this phase was judged by; 0 = none */
+    uint64_t seed;             /* the arrivals' and thinks' seed: the run replays */
+    char arrivals[8];          /* "poisson" | "uniform" | "" (closed loop) */
     uint64_t connections_max;  /* most connections open at once */
     uint64_t connect_failures; /* connects refused, reset or timed out (server or client) */
     uint64_t retries;          /* idempotent GETs resent once after an idle close */
@@ -197,6 +197,11 @@ struct run_record {
 /* A phase of the throughput search (kind linear or bisect), as opposed to a
  * latency-at-load point ("load") or a held-users level ("held"). */
 int phase_in_search(const struct phase_result *p);
+
+/* The closed-loop peak of passing phases: per search (repeat), the highest
+ * req/s of its search phases that passed; the median over searches (the mean
+ * of the two middle ones for an even count). -1 when no search phase passed. */
+double cell_peak_passing(const struct cell_result *c);
 
 /* Appends a copy of p. 0 or -ENOMEM. */
 MF_MUST_CHECK int cell_result_add_phase(struct cell_result *c, const struct phase_result *p);

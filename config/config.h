@@ -92,7 +92,7 @@ struct cfg_slo {
     double min_rps;        /* and its floor (nothing passing there: a measured 0) */
     int64_t warmup_ms;     /* 2s */
     int64_t window_min_ms, window_max_ms; /* 8s, 20s */
-    int64_t samples;       /* 20000 */
+    int64_t samples;                      /* 20000 */
 };
 
 struct cfg_settings {

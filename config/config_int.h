@@ -17,7 +17,7 @@ int cfg__parse_stop_when(struct cfg__ctx *c, const struct cfg_key *k, struct yam
 int cfg__parse_load_points(struct cfg__ctx *c, const struct cfg_key *k, struct yaml_node_s *v,
                            const char *path, void *base);
 int cfg__parse_slo(struct cfg__ctx *c, const struct cfg_key *k, struct yaml_node_s *v,
-                  const char *key, void *base);
+                   const char *key, void *base);
 int cfg__parse_held(struct cfg__ctx *c, const struct cfg_key *k, struct yaml_node_s *v,
                     const char *path, void *base);
 int cfg__parse_refine(struct cfg__ctx *c, const struct cfg_key *k, struct yaml_node_s *v,

@@ -1315,11 +1315,7 @@ int dmn_exec_cell(struct dmn_exec *x, const struct cfg_cell *cell, struct cell_r
         c->status = nres > 0 ? CELL_OK : CELL_ERROR;
     /* The closed-loop peak over passing phases only: a phase that failed
      * (a burst its server did not survive) never sets the later figures. */
-    c->peak_rps_passing = -1;
-    for (size_t i = 0; i < c->nphases; i++)
-        if (phase_in_search(&c->phases[i]) && !c->phases[i].stop_reason[0] &&
-            c->phases[i].rps > c->peak_rps_passing)
-            c->peak_rps_passing = c->phases[i].rps;
+    c->peak_rps_passing = cell_peak_passing(c);
     /* The figures measured against it: the SLO capacity (the headline), then
      * latency at its shares and the users held below half of it. */
     if (c->status == CELL_OK && (rc = exec__run_slo(&k, c, e)) < 0)

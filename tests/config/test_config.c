@@ -101,8 +101,9 @@ static void check_seed(const struct cfg_matrix *m)
         cfg_settings_describe(&s, d, sizeof(d));
         CHECK_CONTAINS(d, "users 8 x2 to 512");
         CHECK_CONTAINS(d, "spawn 20000/s, no think time, timeout 2s");
-        CHECK_CONTAINS(d, "refine 10%");
-        CHECK_CONTAINS(d, "latency at 50%, 90% of peak");
+        CHECK_CONTAINS(d, "no bisection");
+        CHECK_CONTAINS(d, "latency at 50%, 80% of slo capacity");
+        CHECK_CONTAINS(d, "slo p99 <= 25ms (failures <= 0.1%, resolution 5%, max 50000 req/s");
         CHECK_CONTAINS(d, "held users 1000 x2 to 8000 (think 5s-15s");
         char cut[40];
         cfg_settings_describe(&s, cut, sizeof(cut));

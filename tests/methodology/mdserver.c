@@ -115,7 +115,7 @@ int main(int argc, char **argv)
         if (!strcmp(argv[i], "--host"))
             host = argv[i + 1];
         else if (!strcmp(argv[i], "--port"))
-            port = atoi(argv[i + 1]); /* NOLINT: a test fixture's own argument */
+            port = (int)strtol(argv[i + 1], NULL, 10);
         else if (!strcmp(argv[i], "--service-ms"))
             service_ms = strtod(argv[i + 1], NULL);
         else if (!strcmp(argv[i], "--lifetime-s"))

@@ -928,7 +928,22 @@ static void test_owner_repair_and_busy(void)
     store_close(s);
 }
 
-/* A store written by schema v3 (forged: the columns of v4 and v5 dropped)
+/* What schema v6 added, dropped again to forge an older store. */
+#define V6_DROPS                                                                                   \
+    "DROP TABLE cell_slo;"                                                                         \
+    "ALTER TABLE phases DROP COLUMN offered; ALTER TABLE phases DROP COLUMN sent;"                 \
+    "ALTER TABLE phases DROP COLUMN completed; ALTER TABLE phases DROP COLUMN unsent_due;"         \
+    "ALTER TABLE phases DROP COLUMN over_bound; ALTER TABLE phases DROP COLUMN bound_ms;"          \
+    "ALTER TABLE phases DROP COLUMN seed; ALTER TABLE phases DROP COLUMN arrivals;"                \
+    "ALTER TABLE phases DROP COLUMN connections_max;"                                              \
+    "ALTER TABLE phases DROP COLUMN connect_failures; ALTER TABLE phases DROP COLUMN retries;"     \
+    "ALTER TABLE phases DROP COLUMN stopped_early; ALTER TABLE phases DROP COLUMN pct_of;"         \
+    "ALTER TABLE cells DROP COLUMN peak_rps_passing;"                                              \
+    "ALTER TABLE load_points DROP COLUMN of_slo; ALTER TABLE load_points DROP COLUMN offered;"     \
+    "ALTER TABLE load_points DROP COLUMN completed;"                                               \
+    "ALTER TABLE load_points DROP COLUMN in_flight;"
+
+/* A store written by schema v3 (forged: the columns of v4, v5 and v6 dropped)
  * migrates to the current version on open, keeps its rows, and its "running" run, which has no
  * owner, is not taken for a dead one; a run begun after records its owner. */
 static void test_migration_from_v3(void)
@@ -941,16 +956,17 @@ static void test_migration_from_v3(void)
     CHECK_INT(store_open(path, &s, &e), ==, 0);
     store_close(s);
     s = NULL;
-    CHECK_INT(forge(path, "ALTER TABLE runs DROP COLUMN settings;"
-                          "ALTER TABLE runs DROP COLUMN owner_pid;"
-                          "ALTER TABLE runs DROP COLUMN owner_start;"
-                          "ALTER TABLE runs DROP COLUMN owner_boot;"
-                          "ALTER TABLE runs DROP COLUMN owner_host;"
-                          "INSERT INTO runs(started_at, status) VALUES('2026-01-01T00:00:00Z',"
-                          " 'running');"
-                          "INSERT INTO runs(started_at, status) VALUES('2026-01-02T00:00:00Z',"
-                          " 'ok');"
-                          "PRAGMA user_version = 3;"),
+    CHECK_INT(forge(path,
+                    V6_DROPS "ALTER TABLE runs DROP COLUMN settings;"
+                             "ALTER TABLE runs DROP COLUMN owner_pid;"
+                             "ALTER TABLE runs DROP COLUMN owner_start;"
+                             "ALTER TABLE runs DROP COLUMN owner_boot;"
+                             "ALTER TABLE runs DROP COLUMN owner_host;"
+                             "INSERT INTO runs(started_at, status) VALUES('2026-01-01T00:00:00Z',"
+                             " 'running');"
+                             "INSERT INTO runs(started_at, status) VALUES('2026-01-02T00:00:00Z',"
+                             " 'ok');"
+                             "PRAGMA user_version = 3;"),
               ==, 0);
     CHECK_INT(header_u32(path, HDR_USER_VERSION), ==, 3);
     CHECK_INT(store_open(path, &s, &e), ==, 0);
