@@ -305,10 +305,11 @@ static void m_report(struct mach *m, enum slo_outcome o)
         sync(m);
         return;
     }
-    if (o == SLO_INCONCLUSIVE) {
-        finish(m, m->lo.v > 0 ? m->lo.v : -1, "client");
-        return;
-    }
+    /* An inconclusive probe (the engine missed its schedule) says nothing of
+     * the server at that rate: the search goes on below it like after a
+     * failure, and if it stays the lowest failing rate the limit is "client",
+     * the result a lower bound. (Ending the search there left a cell whose
+     * first probe was inconclusive with no figure at all.) */
     int pass = o == SLO_PASS;
     if (!pass) {
         m->hi = m->cur;

@@ -103,7 +103,8 @@ int slo_probe_hopeless(const struct slo_plan *p, double rate, uint64_t over_so_f
 struct slo_result {
     double rps;        /* the confirmed rate; -1 = none (cut short, or unconfirmed);
                           0 = measured: min_rps failed, nothing passes; after a
-                          client-bound probe, lo as a lower bound (-1 if none) */
+                          client-bound (inconclusive) lowest failing probe, limit
+                          "client": rps is a lower bound */
     double lo, hi;     /* the bracket: last passing, lowest failing (-1 = none);
                           lo = -1 when unconfirmed (nothing at or below hi held) */
     const char *limit; /* "latency" | "failures" | "backlog" | "client" | "max" | NULL */
