@@ -54,7 +54,12 @@ enum cli_comparable cli_runs_comparable(const struct run_record *a, const struct
             snprintf(why, n, "settings differ (%s)", d);
         return CLI_NOT_COMPARABLE;
     }
-    return cli_node_changes(a, b, why, n) > 0 ? CLI_NODE_CHANGED : CLI_COMPARABLE;
+    char node[512];
+    if (cli_node_changes(a, b, node, sizeof(node)) <= 0)
+        return CLI_COMPARABLE;
+    if (n)
+        snprintf(why, n, "%s", node);
+    return CLI_NODE_CHANGED;
 }
 
 static void none(struct cli_fig_value *v)

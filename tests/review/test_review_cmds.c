@@ -100,6 +100,7 @@ static void add_cell_ex(struct store *s, int64_t run, const char *fw, const char
     snprintf(c.framework, sizeof(c.framework), "%s", fw);
     snprintf(c.payload, sizeof(c.payload), "%s", pl);
     c.capacity_users = c.breaking_users = -1;
+    c.peak_rps_passing = -1; /* as stored before schema v6: the phases say it */
     if (store_cell_begin(s, run, &c, &e)) {
         fprintf(stderr, "cell_begin: %s\n", e.msg);
         abort();
@@ -250,7 +251,7 @@ static void test_regressions(const char *db)
     int n = cli_regressions_for_run(s, NRUNS, m);
     fclose(m);
     CHECK_INT(n, ==, 2);
-    CHECK_CONTAINS(buf, "run 8 flask/json: peak req/s 1600.00 below");
+    CHECK_CONTAINS(buf, "run 8 flask/json: peak req/s (passing) 1600.00 below");
     CHECK_CONTAINS(buf, "django/json: status failed (was ok)");
     CHECK(!strstr(buf, "bottle"));
     CHECK(!strstr(buf, "flask/text"));
@@ -285,7 +286,7 @@ static void test_history(const char *db)
     cJSON *regs = cJSON_GetObjectItem(first, "regressions");
     CHECK_INT(cJSON_GetArraySize(regs), ==, 1);
     CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(regs, 0), "metric")),
-              "peak_rps");
+              "peak_rps_passing");
     CHECK_DBL(cJSON_GetObjectItem(cJSON_GetArrayItem(regs, 0), "median")->valuedouble, ==, 2000);
     CHECK_DBL(cJSON_GetObjectItem(second, "peak_rps")->valuedouble, ==, 1998);
     CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(second, "regressions")), ==, 0);
@@ -294,7 +295,7 @@ static void test_history(const char *db)
 
     const char *a2[] = {"history", "--regressions", "--store", db, NULL};
     CHECK_INT(capture(cli_cmd_history, a2, &out), ==, 0);
-    CHECK_CONTAINS(out, "flask/json: peak req/s 1600.00 below");
+    CHECK_CONTAINS(out, "flask/json: peak req/s (passing) 1600.00 below");
     CHECK_CONTAINS(out, "django/json: status failed");
     CHECK(!strstr(out, "bottle"));
     free(out);
@@ -590,6 +591,7 @@ static int64_t repeat_run(struct store *s, const double rps[3], int held, const 
     memset(&c, 0, sizeof(c));
     snprintf(c.framework, sizeof(c.framework), "flask");
     snprintf(c.payload, sizeof(c.payload), "json");
+    c.peak_rps_passing = -1; /* as stored before schema v6: the phases say it */
     if (store_cell_begin(s, r.id, &c, &e))
         abort();
     for (int i = 0; i < 3; i++)
@@ -824,7 +826,7 @@ static void test_node_changed(const char *dir)
     CHECK_INT(cli_regressions_for_run(s, 5, m), ==, 0);
     fclose(m);
     CHECK_CONTAINS(buf, "node changed (kernel: 6.1.0 -> 6.5.0; python: 3.11.2 -> 3.12.1): run 5 "
-                        "flask/json: peak req/s 1600.00 below");
+                        "flask/json: peak req/s (passing) 1600.00 below");
     CHECK_CONTAINS(buf, "run 5 django/json: status failed (was ok)");
     CHECK(!strstr(buf, "regression"));
     free(buf);
@@ -833,7 +835,7 @@ static void test_node_changed(const char *dir)
     const char *h[] = {"history", "--regressions", "--store", db, NULL};
     CHECK_INT(capture(cli_cmd_history, h, &out), ==, 0);
     CHECK_CONTAINS(out, "node changed (kernel: 6.1.0 -> 6.5.0; python: 3.11.2 -> 3.12.1): run 5 "
-                        "flask/json: peak req/s 1600.00 below");
+                        "flask/json: peak req/s (passing) 1600.00 below");
     CHECK(!strstr(out, "regression: run 5"));
     /* run 6 is judged against runs 5 (node B) and 1..4 (A): still another node */
     CHECK_CONTAINS(out, "node changed (kernel: 6.5.0 -> 6.1.0; python: 3.12.1 -> 3.11.2): run 6 "
@@ -847,7 +849,7 @@ static void test_node_changed(const char *dir)
     CHECK_DBL(cJSON_GetObjectItem(r5, "run")->valuedouble, ==, 5);
     CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(r5, "regressions")), ==, 0);
     cJSON *moved = cJSON_GetArrayItem(cJSON_GetObjectItem(r5, "node_changed"), 0);
-    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(moved, "metric")), "peak_rps");
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(moved, "metric")), "peak_rps_passing");
     CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(moved, "what")), changed);
     cJSON_Delete(j);
 }
@@ -1009,6 +1011,89 @@ static void test_compare_like(const char *dir)
     CHECK_STR(mark, "worse");
 }
 
+/* history: like with like, SLO capacity first, lower bounds never regressions.
+ * Four nightlies near 1000 req/s; a quick run (not comparable, not judged);
+ * a nightly after it (judged against the nightlies only: a break, no flag);
+ * a lower bound (max) at 600 (no regression); a measured 700 (a regression
+ * on slo_rps); a measured 960 whose own band [960, 1100] reaches into the
+ * noise band (same). */
+static void test_history_like(const char *dir)
+{
+    char db[512], *out, want[160];
+    snprintf(db, sizeof(db), "%s/history-like.db", dir);
+    struct store *s;
+    struct err e;
+    err_clear(&e);
+    if (store_open(db, &s, &e))
+        abort();
+    const double base[4] = {1000, 1010, 990, 1005};
+    for (int i = 0; i < 4; i++)
+        (void)slo_run(s, "nightly", NIGHTLY_SETTINGS, 0, 2000, base[i], base[i] * 1.05, "latency",
+                      5);
+    int64_t quick = slo_run(s, "quick", QUICK_SETTINGS, 0, 900, 500, 525, "latency", 9);
+    int64_t after = slo_run(s, "nightly", NIGHTLY_SETTINGS, 0, 2000, 1002, 1052, "latency", 5);
+    int64_t bound = slo_run(s, "nightly", NIGHTLY_SETTINGS, 0, 2000, 600, -1, "max", 5);
+    int64_t drop = slo_run(s, "nightly", NIGHTLY_SETTINGS, 0, 2000, 700, 735, "latency", 5);
+    int64_t wide = slo_run(s, "nightly", NIGHTLY_SETTINGS, 0, 2000, 960, 1100, "latency", 5);
+    store_close(s);
+
+    const char *r[] = {"history", "--regressions", "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_history, r, &out), ==, 0);
+    snprintf(want, sizeof(want), "regression: run %lld flask/json: slo req/s 700.00 below",
+             (long long)drop);
+    CHECK_CONTAINS(out, want);
+    const int64_t clean[] = {quick, after, bound, wide};
+    for (int i = 0; i < 4; i++) {
+        snprintf(want, sizeof(want), "run %lld flask/json", (long long)clean[i]);
+        CHECK(!strstr(out, want));
+    }
+    free(out);
+
+    const char *j[] = {"history", "--json", "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_history, j, &out), ==, 0);
+    cJSON *arr = cJSON_Parse(out);
+    free(out);
+    cJSON *row;
+    cJSON_ArrayForEach(row, arr)
+    {
+        int64_t run = (int64_t)cJSON_GetObjectItem(row, "run")->valuedouble;
+        cJSON *slo = cJSON_GetObjectItem(cJSON_GetObjectItem(row, "figures"), "slo_rps");
+        const char *mark = cJSON_GetStringValue(cJSON_GetObjectItem(slo, "mark"));
+        const char *nc = cJSON_GetStringValue(cJSON_GetObjectItem(row, "not_comparable"));
+        const char *brk = cJSON_GetStringValue(cJSON_GetObjectItem(row, "break"));
+        int nregs = cJSON_GetArraySize(cJSON_GetObjectItem(row, "regressions"));
+        if (run == quick) {
+            CHECK_STR(nc ? nc : "(null)", "settings differ (profile nightly vs quick)");
+            CHECK_STR(mark, "not comparable");
+            CHECK_INT(nregs, ==, 0);
+        } else if (run == after) {
+            CHECK(nc == NULL);
+            CHECK_STR(brk ? brk : "(null)", "settings differ (profile quick vs nightly)");
+            CHECK_STR(mark, "same");
+            CHECK_DBL(cJSON_GetObjectItem(row, "comparable_runs")->valuedouble, ==, 4);
+        } else if (run == bound) {
+            CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(slo, "qualifier")),
+                      "lower_bound_max");
+            CHECK_STR(mark, "not comparable");
+            CHECK_INT(nregs, ==, 0);
+        } else if (run == drop) {
+            CHECK_STR(mark, "worse");
+            CHECK_INT(nregs, ==, 1);
+        } else if (run == wide) {
+            CHECK_STR(mark, "same");
+            CHECK_INT(nregs, ==, 0);
+        }
+    }
+    cJSON_Delete(arr);
+
+    const char *t[] = {"history", "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_history, t, &out), ==, 0);
+    CHECK_CONTAINS(out, "not comparable: settings differ (profile nightly vs quick)");
+    CHECK_CONTAINS(out, "break: settings differ (profile quick vs nightly)");
+    CHECK_CONTAINS(out, ">=600");
+    free(out);
+}
+
 static void test_empty(const char *dir)
 {
     char db[512], out_dir[512], *out;
@@ -1060,6 +1145,7 @@ int main(int argc, char **argv)
     test_history_held(dir);
     test_node_changed(dir);
     test_compare_like(dir);
+    test_history_like(dir);
     test_empty(dir);
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
