@@ -648,8 +648,7 @@ static void history_cell_chart(FILE *f, struct store *st, struct cli_fp_cache *f
     }
     fputs("</g><g class=\"legend\">", f);
     char b[200];
-    snprintf(b, sizeof(b),
-             "band: median \xc2\xb1 %g\xc3\x97MAD of the previous %d runs of the same settings",
+    snprintf(b, sizeof(b), "band: median \xc2\xb1 %g\xc3\x97MAD of %d previous like runs",
              CLI_REGRESS_K, CLI_REGRESS_WINDOW);
     fprintf(f,
             "<rect x=\"20\" y=\"%.1f\" width=\"30\" height=\"10\" fill=\"url(#%s-h0)\" "
@@ -664,7 +663,7 @@ static void history_cell_chart(FILE *f, struct store *st, struct cli_fp_cache *f
             "<line x1=\"35\" y1=\"%.1f\" x2=\"35\" y2=\"%.1f\" stroke=\"#333\" "
             "stroke-dasharray=\"2 3\"/>",
             p.legend_y + 46, p.legend_y + 62);
-    legend_row(f, &p, 2, "node fingerprint changed; long dashes: settings changed (a break)");
+    legend_row(f, &p, 2, "node (dots) / settings (dashes) changed");
     fputs("</g>", f);
     svg_plot_close(&p);
 out:
