@@ -468,8 +468,15 @@ struct hpoint {
     int64_t run_id;
     enum rv_mark mark;
     struct rv_band band;
+    int lower_bound;
+    char node[256], brk[256]; /* as history says them (cli_history_judge) */
+    size_t nprev;
 };
 
+/* The history of one cell: the headline figure history judges first (SLO
+ * capacity when the newest ok run measured it, else the passing peak) by
+ * date, the band each run was judged against (only comparable runs: same
+ * profile and settings), a break where the settings change, and node changes. */
 static void history_cell_chart(FILE *f, struct store *st, struct cli_fp_cache *fc, const char *fw,
                                const char *pl, const char *id, int depth)
 {
@@ -496,22 +503,43 @@ static void history_cell_chart(FILE *f, struct store *st, struct cli_fp_cache *f
     for (size_t i = 0; i < n; i++)
         ok += !strcmp(chron[i]->status, "ok");
     skip = ok > (size_t)depth ? ok - (size_t)depth : 0;
+    /* The figure: SLO capacity when the newest ok run has one. */
+    enum cli_fig fig = CLI_FIG_PEAK_PASSING;
+    for (size_t i = n; i-- > 0;)
+        if (!strcmp(chron[i]->status, "ok")) {
+            const struct cli_fig_value *x =
+                cli_fp_figures(st, fc, chron[i]->run_id, chron[i]->cell_id);
+            if (x && !isnan(x[CLI_FIG_SLO].v))
+                fig = CLI_FIG_SLO;
+            break;
+        }
     double ymax = 0;
     for (size_t i = 0; i < n; i++) {
         if (strcmp(chron[i]->status, "ok") || (skip && skip--))
             continue;
+        struct cli_history_verdict v;
+        cli_history_judge(st, fc, chron, i, CLI_REGRESS_WINDOW, CLI_REGRESS_K, &v);
+        if (isnan(v.x[fig].v))
+            continue;
         struct hpoint *h = &pt[np++];
         h->t = (double)utc(chron[i]->started_at);
-        h->v = chron[i]->peak_rps;
+        h->v = v.x[fig].v;
+        h->lower_bound = v.x[fig].lower_bound;
         h->run_id = chron[i]->run_id;
         h->idx = i;
-        h->mark = cli_history_peak_band(chron, i, CLI_REGRESS_WINDOW, CLI_REGRESS_K, &h->band);
+        h->mark = v.mark[fig];
+        h->band = v.band[fig];
+        h->nprev = v.nprev;
+        snprintf(h->node, sizeof(h->node), "%s", v.node);
+        snprintf(h->brk, sizeof(h->brk), "%s", v.brk);
         ymax = fmax(ymax, h->v);
         if (h->mark != RV_NC && isfinite(h->band.hi))
             ymax = fmax(ymax, h->band.hi);
     }
+    const char *what = fig == CLI_FIG_SLO ? "slo req/s" : "peak req/s";
     char title[240];
-    snprintf(title, sizeof(title), "%s / %s: peak req/s by date", fw, pl);
+    snprintf(title, sizeof(title), "%s / %s: %s by date", fw, pl,
+             fig == CLI_FIG_SLO ? "SLO capacity (req/s)" : "peak req/s");
     struct svg_plot p;
     svg_plot_open(&p, f, id, "history", title, 340, 70);
     if (!np) {
@@ -525,18 +553,19 @@ static void history_cell_chart(FILE *f, struct store *st, struct cli_fp_cache *f
         pad = 3600;
     svg_plot_range(&p, SVG_X_LINEAR, t0 - pad, t1 + pad, 0, 1);
     date_ticks(&p, t0 - pad, t1 + pad);
-    svg_plot_yaxis(&p, ymax, "peak req/s");
+    svg_plot_yaxis(&p, ymax, what);
     svg_plot_xlabel(&p, "date of the run (UTC)");
     char name[200];
     esc(name, sizeof(name), fw);
-    /* The band each run was judged against, one polygon per stretch of judged runs. */
+    /* The band each run was judged against, one polygon per stretch of judged
+     * runs; a change of settings ends a stretch. */
     for (size_t i = 0; i < np;) {
         if (pt[i].mark == RV_NC) {
             i++;
             continue;
         }
-        size_t j = i;
-        while (j < np && pt[j].mark != RV_NC)
+        size_t j = i + 1;
+        while (j < np && pt[j].mark != RV_NC && !pt[j].brk[0])
             j++;
         fprintf(f,
                 "<polygon class=\"reg-band\" data-framework=\"%s\" fill=\"url(#%s-h0)\" "
@@ -550,49 +579,64 @@ static void history_cell_chart(FILE *f, struct store *st, struct cli_fp_cache *f
         i = j;
     }
     svg_hatch_defs(f, id, 1);
-    /* Where the node changed: between two runs whose fingerprints differ. */
+    /* Between two runs: the node changed, or the settings did (a break: the
+     * runs on either side are not compared). */
     for (size_t i = 1; i < np; i++) {
         const struct run_record *a = cli_fp_get(st, fc, pt[i - 1].run_id);
         if (!a)
             continue;
         struct run_record prev = *a; /* cli_fp_get may move the cache */
         const struct run_record *cur = cli_fp_get(st, fc, pt[i].run_id);
-        char what[256];
-        if (!cur || cli_node_changes(&prev, cur, what, sizeof(what)) <= 0)
+        char why[512];
+        enum cli_comparable cmp =
+            cur ? cli_runs_comparable(&prev, cur, why, sizeof(why)) : CLI_COMPARABLE;
+        if (cmp == CLI_COMPARABLE)
             continue;
+        int settings = cmp == CLI_NOT_COMPARABLE;
         double x = (svg_x(&p, pt[i - 1].t) + svg_x(&p, pt[i].t)) / 2;
-        fprintf(f, "<g class=\"fp-change\" data-run=\"%lld\"><title>node changed: ",
-                (long long)pt[i].run_id);
-        rv_html_escape(f, what);
+        fprintf(f, "<g class=\"%s\" data-run=\"%lld\"><title>%s: ",
+                settings ? "settings-change" : "fp-change", (long long)pt[i].run_id,
+                settings ? "not comparable" : "node changed");
+        rv_html_escape(f, why);
         fprintf(f,
                 "</title><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\" "
-                "stroke-width=\"1.5\" stroke-dasharray=\"2 3\"/><text x=\"%.1f\" y=\"%.1f\" "
-                "text-anchor=\"start\" class=\"fp-label\">node changed</text></g>",
-                x, p.top, x, p.top + p.ph, x + 3, p.top + 12);
+                "stroke-width=\"1.5\" stroke-dasharray=\"%s\"/><text x=\"%.1f\" y=\"%.1f\" "
+                "text-anchor=\"start\" class=\"fp-label\">%s</text></g>",
+                x, p.top, x, p.top + p.ph, settings ? "6 2" : "2 3", x + 3, p.top + 12,
+                settings ? "settings changed" : "node changed");
     }
-    fprintf(f,
-            "<g class=\"series\" data-name=\"%s\"><polyline class=\"history-line\" fill=\"none\" "
-            "stroke=\"%s\" stroke-width=\"2\" points=\"",
-            name, svg_color(0));
-    for (size_t i = 0; i < np; i++)
-        fprintf(f, "%.1f,%.1f ", svg_x(&p, pt[i].t), svg_y(&p, pt[i].v));
-    fputs("\"/>", f);
+    fprintf(f, "<g class=\"series\" data-name=\"%s\">", name);
+    /* The line, broken where the settings change. */
+    for (size_t i = 0; i < np;) {
+        size_t j = i + 1;
+        while (j < np && !pt[j].brk[0])
+            j++;
+        fprintf(f,
+                "<polyline class=\"history-line\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\" "
+                "points=\"",
+                svg_color(0));
+        for (size_t k = i; k < j; k++)
+            fprintf(f, "%.1f,%.1f ", svg_x(&p, pt[k].t), svg_y(&p, pt[k].v));
+        fputs("\"/>", f);
+        i = j;
+    }
     /* A flag judged against runs on another node is "node changed", as
      * history says it: hollow, and not counted as a regression. */
     size_t flagged = 0, moved = 0;
     for (size_t i = 0; i < np; i++) {
-        char a[300], what[256] = "";
+        char a[300];
         int bad = pt[i].mark == RV_WORSE;
-        int node = bad && cli_history_node_changed(st, fc, chron, pt[i].idx, CLI_REGRESS_WINDOW,
-                                                   what, sizeof(what));
+        int node = bad && pt[i].node[0];
         flagged += bad && !node;
         moved += node;
         snprintf(a, sizeof(a),
-                 "class=\"pt%s%s\" data-run=\"%lld\" data-value=\"%.6g\" data-band-lo=\"%.6g\" "
-                 "data-band-hi=\"%.6g\"",
-                 bad ? " flagged" : "", node ? " node-changed" : "", (long long)pt[i].run_id,
+                 "class=\"pt%s%s%s\" data-run=\"%lld\" data-value=\"%.6g\" data-band-lo=\"%.6g\" "
+                 "data-band-hi=\"%.6g\" data-qualifier=\"%s\"",
+                 bad ? " flagged" : "", node ? " node-changed" : "",
+                 pt[i].brk[0] && !pt[i].nprev ? " not-comparable" : "", (long long)pt[i].run_id,
                  pt[i].v, pt[i].mark == RV_NC ? NAN : pt[i].band.lo,
-                 pt[i].mark == RV_NC ? NAN : pt[i].band.hi);
+                 pt[i].mark == RV_NC ? NAN : pt[i].band.hi,
+                 pt[i].lower_bound ? "lower_bound" : "measured");
         svg_marker(f, bad ? SVG_TRIANGLE_DOWN : SVG_CIRCLE, svg_x(&p, pt[i].t), svg_y(&p, pt[i].v),
                    bad ? 7 : 3, node, bad ? "#a00" : svg_color(0), a);
         if (bad)
@@ -603,8 +647,8 @@ static void history_cell_chart(FILE *f, struct store *st, struct cli_fp_cache *f
                     node ? " (node changed)" : "");
     }
     fputs("</g><g class=\"legend\">", f);
-    char b[160];
-    snprintf(b, sizeof(b), "band: median \xc2\xb1 %g\xc3\x97MAD of the previous %d runs",
+    char b[200];
+    snprintf(b, sizeof(b), "band: median \xc2\xb1 %g\xc3\x97MAD of %d previous like runs",
              CLI_REGRESS_K, CLI_REGRESS_WINDOW);
     fprintf(f,
             "<rect x=\"20\" y=\"%.1f\" width=\"30\" height=\"10\" fill=\"url(#%s-h0)\" "
@@ -619,7 +663,7 @@ static void history_cell_chart(FILE *f, struct store *st, struct cli_fp_cache *f
             "<line x1=\"35\" y1=\"%.1f\" x2=\"35\" y2=\"%.1f\" stroke=\"#333\" "
             "stroke-dasharray=\"2 3\"/>",
             p.legend_y + 46, p.legend_y + 62);
-    legend_row(f, &p, 2, "node fingerprint changed");
+    legend_row(f, &p, 2, "node (dots) / settings (dashes) changed");
     fputs("</g>", f);
     svg_plot_close(&p);
 out:

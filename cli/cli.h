@@ -7,6 +7,7 @@
 #include "common.h"
 #include "result.h"
 #include "review.h"
+#include "judge.h"
 
 #define CLI_OK 0
 #define CLI_FAILED 1
@@ -61,33 +62,42 @@ int cli_cmd_report(int argc, char **argv);
  * out. Returns how many, or a negative errno (-ENOENT: no such run). */
 int cli_regressions_for_run(struct store *s, int64_t run_id, FILE *out);
 /* The regression band of `history --regressions` (cmd_history.c): window
- * previous ok runs, median +- k x MAD. */
+ * previous comparable ok runs, median +- k x MAD. */
 struct store_history_row;
 #define CLI_REGRESS_WINDOW 7
 #define CLI_REGRESS_K 3.0
-/* Peak req/s of chron[i] (the rows of one cell, oldest first) against the
- * band of the up to `window` previous ok rows of other runs, as history
- * judges it: fills *b and returns RV_NC (too few runs), RV_SAME, RV_WORSE
- * (flagged) or RV_BETTER. */
-enum rv_mark cli_history_peak_band(struct store_history_row *const *chron, size_t i, int window,
-                                   double k, struct rv_band *b);
-/* The node fingerprints of the runs met so far (store_load_run, cells
- * dropped), as history and the report's charts compare them. Zero-initialise;
- * free with cli_fp_cache_free. */
+/* The runs met so far, for history and the report's charts: each run's record
+ * without its cells (its settings and node fingerprint) and the figures of its
+ * cells (judge.h). Zero-initialise; free with cli_fp_cache_free. */
+struct cli_fp_run;
 struct cli_fp_cache {
-    struct run_record *r;
+    struct cli_fp_run *r;
     size_t n, cap;
 };
 /* Run id's record without its cells, owned by the cache (valid until the next
  * call); NULL when it cannot be read (its node is then unknown, never a change). */
 const struct run_record *cli_fp_get(struct store *s, struct cli_fp_cache *c, int64_t id);
+/* The figures (CLI_FIG__COUNT of them) of cell cell_id of run id, owned by the
+ * cache (valid until the next call); NULL when unknown. */
+const struct cli_fig_value *cli_fp_figures(struct store *s, struct cli_fp_cache *c, int64_t id,
+                                           int64_t cell_id);
 void cli_fp_cache_free(struct cli_fp_cache *c);
-/* Whether chron[i]'s run was on another node than one of the up to `window`
- * previous ok runs its values are judged against: then a flag is "node
- * changed", not a regression. Writes what changed ("" when nothing) to what. */
-int cli_history_node_changed(struct store *s, struct cli_fp_cache *fc,
-                             struct store_history_row *const *chron, size_t i, int window,
-                             char *what, size_t n);
+/* How history judges chron[i] (the rows of one cell, oldest first): against
+ * the up to `window` previous ok rows of other runs that are comparable with
+ * it (cli_runs_comparable: same profile and settings), each headline figure in
+ * judge.h's order by cli_fig_band_judge. */
+struct cli_history_verdict {
+    struct cli_fig_value x[CLI_FIG_JUDGED]; /* the row's figures */
+    enum rv_mark mark[CLI_FIG_JUDGED];
+    struct rv_band band[CLI_FIG_JUDGED];
+    size_t nprev;    /* comparable previous ok runs judged against */
+    char node[256];  /* what changed on the node against one of them ("" = none) */
+    char brk[256];   /* the previous ok run is not comparable: "settings differ (...)" */
+    char failed[16]; /* the row failed after a comparable ok run: that run's status */
+};
+void cli_history_judge(struct store *s, struct cli_fp_cache *fc,
+                       struct store_history_row *const *chron, size_t i, int window, double k,
+                       struct cli_history_verdict *v);
 /* The phase a cell's headline figures come from: the one at capacity, else the
  * first one tried; NULL when the cell has no phase. */
 const struct phase_result *cli_headline_phase(const struct cell_result *c);

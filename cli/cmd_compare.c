@@ -1,8 +1,9 @@
-/* cmd_compare.c - `mfbench compare RUN_A RUN_B`: per cell, the ratio B/A of
- * capacity, peak req/s, p99 and held users, each marked better / worse / same / not
- * comparable. With repeats a change counts only when significant (review.h).
- * When the two runs' nodes differ (fingerprint.c), a change is "node changed",
- * never a regression. */
+/* cmd_compare.c - `mfbench compare RUN_A RUN_B`: per cell, B against A on the
+ * headline figures in their order (SLO capacity with its band, p99 at the load
+ * points, the passing peak, held users), each marked better / worse / same /
+ * not comparable by judge.c's rules; capacity_users and the all-phase peak are
+ * kept for reference. Runs of other settings are not comparable at all; on
+ * another node a change is "node changed", never a regression. */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <getopt.h>
@@ -12,31 +13,52 @@
 #include <string.h>
 
 #include "cli.h"
+#include "headline.h"
+#include "judge.h"
 #include "review.h"
 #include "store.h"
 
-enum { M_CAPACITY, M_PEAK_RPS, M_P99, M_HELD, M__COUNT };
-static const char *const m_names[M__COUNT] = {"capacity", "peak_rps", "p99_ms", "held_users"};
-static const enum rv_dir m_dirs[M__COUNT] = {RV_HIGHER_BETTER, RV_HIGHER_BETTER, RV_LOWER_BETTER,
-                                             RV_HIGHER_BETTER};
 #define MAX_SAMPLES 256
 
+/* The samples of one figure of a cell in a run, and their summary. */
+struct fig_samples {
+    double v[MAX_SAMPLES];
+    size_t n;
+    struct cli_fig_value sum; /* median, band min..max, a lower bound if any sample is */
+};
+
 struct samples {
-    double v[M__COUNT][MAX_SAMPLES];
-    size_t n[M__COUNT];
+    struct fig_samples f[CLI_FIG__COUNT];
     size_t ncells, nok;
     char status[16]; /* of the first cell not ok, for the reason */
 };
 
-static void add(struct samples *s, int m, double v)
+static void add(struct fig_samples *s, double v)
 {
-    if (s->n[m] < MAX_SAMPLES && !isnan(v))
-        s->v[m][s->n[m]++] = v;
+    if (s->n < MAX_SAMPLES && !isnan(v))
+        s->v[s->n++] = v;
+}
+
+/* Folds one cell's figure into the summary (its band widens to hold both). */
+static void fold(struct cli_fig_value *sum, const struct cli_fig_value *x, int first)
+{
+    if (isnan(x->v))
+        return;
+    if (first || isnan(sum->v)) {
+        *sum = *x;
+        return;
+    }
+    sum->lo = isnan(sum->lo) ? x->lo : fmin(sum->lo, x->lo);
+    sum->hi = isnan(sum->hi) ? x->hi : fmax(sum->hi, x->hi);
+    if (x->lower_bound && !sum->lower_bound) {
+        sum->lower_bound = 1;
+        sum->qualifier = x->qualifier;
+    }
 }
 
 /* The samples of framework/payload in run r. Repeats are either several cells
  * of the cell in one run (a value per cell) or, in one cell, several phases at
- * the same user level (a value per phase at that level). */
+ * the same user level (a value per phase at that level: the peaks). */
 static void gather(const struct run_record *r, const char *fw, const char *pl, struct samples *s)
 {
     memset(s, 0, sizeof(*s));
@@ -52,98 +74,146 @@ static void gather(const struct run_record *r, const char *fw, const char *pl, s
             snprintf(s->status, sizeof(s->status), "%s",
                      c->status == CELL_OK ? "no phases" : cell_status_name(c->status));
     }
+    for (int f = 0; f < CLI_FIG__COUNT; f++) {
+        struct cli_fig_value none = {NAN, NAN, NAN, NAN, NAN, HL_Q_NOT_JUDGED, 0};
+        s->f[f].sum = none;
+    }
     for (size_t i = 0; i < s->nok; i++) {
         const struct cell_result *c = ok[i];
-        add(s, M_CAPACITY, c->capacity_users < 0 ? 0 : c->capacity_users);
-        /* The concurrency number, when the cell measured it (held_limit says by what). */
-        if (c->held_users >= 0 && c->held_limit[0])
-            add(s, M_HELD, c->held_users);
-        const struct phase_result *h = cli_headline_phase(c);
+        struct cli_fig_value fv[CLI_FIG__COUNT];
+        cli_cell_figures(c, fv);
+        for (int f = 0; f < CLI_FIG__COUNT; f++)
+            fold(&s->f[f].sum, &fv[f], i == 0);
         if (s->nok > 1) {
-            add(s, M_PEAK_RPS, c->peak_rps);
-            add(s, M_P99, h ? h->latency_ms.p99 : NAN);
+            for (int f = 0; f < CLI_FIG__COUNT; f++)
+                add(&s->f[f], fv[f].v);
             continue;
         }
-        /* One cell: its repeats are the phases at the peak's and capacity's level. */
-        int peak_users = -1;
-        double best = -1;
-        for (size_t k = 0; k < c->nphases; k++)
-            if (phase_in_search(&c->phases[k]) && c->phases[k].rps > best) {
-                best = c->phases[k].rps;
-                peak_users = c->phases[k].users;
+        for (int f = 0; f < CLI_FIG__COUNT; f++)
+            if (f != CLI_FIG_PEAK_RPS && f != CLI_FIG_PEAK_PASSING)
+                add(&s->f[f], fv[f].v);
+        /* One cell: the peaks' repeats are the phases at the level of the best
+         * phase (of passing phases only, for the passing peak). */
+        for (int passing = 0; passing < 2; passing++) {
+            struct fig_samples *fs = &s->f[passing ? CLI_FIG_PEAK_PASSING : CLI_FIG_PEAK_RPS];
+            int users = -1;
+            double best = -1;
+            for (size_t k = 0; k < c->nphases; k++) {
+                const struct phase_result *p = &c->phases[k];
+                if (phase_in_search(p) && (!passing || !p->stop_reason[0]) && p->rps > best) {
+                    best = p->rps;
+                    users = p->users;
+                }
             }
-        for (size_t k = 0; k < c->nphases; k++) {
-            if (!phase_in_search(&c->phases[k]))
-                continue;
-            if (c->phases[k].users == peak_users)
-                add(s, M_PEAK_RPS, c->phases[k].rps);
-            if (h && c->phases[k].users == h->users &&
-                (h->stop_reason[0] != 0) == (c->phases[k].stop_reason[0] != 0))
-                add(s, M_P99, c->phases[k].latency_ms.p99);
+            for (size_t k = 0; k < c->nphases; k++) {
+                const struct phase_result *p = &c->phases[k];
+                if (phase_in_search(p) && (!passing || !p->stop_reason[0]) && p->users == users)
+                    add(fs, p->rps);
+            }
+            if (!fs->n)
+                add(fs, passing ? fv[CLI_FIG_PEAK_PASSING].v : fv[CLI_FIG_PEAK_RPS].v);
         }
     }
+    for (int f = 0; f < CLI_FIG__COUNT; f++)
+        if (s->f[f].n)
+            s->f[f].sum.v = rv_median(s->f[f].v, s->f[f].n);
 }
 
 struct cmp_row {
     char fw[64], pl[64];
-    enum rv_mark verdict, mark[M__COUNT];
+    enum rv_mark verdict, mark[CLI_FIG__COUNT];
     int node_changed; /* better or worse, but measured on another node */
-    double a[M__COUNT], b[M__COUNT], ratio[M__COUNT];
-    size_t na[M__COUNT], nb[M__COUNT];
-    char reason[96];
+    double ratio[CLI_FIG__COUNT];
+    struct cli_fig_value a[CLI_FIG__COUNT], b[CLI_FIG__COUNT];
+    size_t na[CLI_FIG__COUNT], nb[CLI_FIG__COUNT];
+    char why[CLI_FIG__COUNT][64]; /* of a figure's "not comparable" */
+    char reason[160];
 };
 
+/* settings: "" when the runs are comparable, else why not (nothing is judged). */
 static void compare_cell(const struct run_record *ra, const struct run_record *rb, const char *fw,
-                         const char *pl, double factor, struct cmp_row *row)
+                         const char *pl, double factor, const char *settings, struct cmp_row *row)
 {
-    struct samples sa, sb; /* 12 KiB together: fine on the stack */
+    struct samples *sa = calloc(2, sizeof(*sa)), *sb = sa ? sa + 1 : NULL;
     memset(row, 0, sizeof(*row));
     snprintf(row->fw, sizeof(row->fw), "%s", fw);
     snprintf(row->pl, sizeof(row->pl), "%s", pl);
-    gather(ra, fw, pl, &sa);
-    gather(rb, fw, pl, &sb);
-    for (int m = 0; m < M__COUNT; m++) {
+    for (int m = 0; m < CLI_FIG__COUNT; m++) {
         row->mark[m] = RV_NC;
-        row->a[m] = row->b[m] = row->ratio[m] = NAN;
+        row->ratio[m] = NAN;
+        row->a[m] = row->b[m] = (struct cli_fig_value){NAN, NAN, NAN, NAN, NAN, HL_Q_NOT_JUDGED, 0};
     }
     row->verdict = RV_NC;
-    if (!sa.ncells || !sb.ncells) {
-        snprintf(row->reason, sizeof(row->reason), "missing in run %lld",
-                 (long long)(!sa.ncells ? ra->id : rb->id));
+    if (!sa) {
+        snprintf(row->reason, sizeof(row->reason), "out of memory");
         return;
     }
-    if (!sa.nok || !sb.nok) {
+    gather(ra, fw, pl, sa);
+    gather(rb, fw, pl, sb);
+    if (!sa->ncells || !sb->ncells) {
+        snprintf(row->reason, sizeof(row->reason), "missing in run %lld",
+                 (long long)(!sa->ncells ? ra->id : rb->id));
+        goto out;
+    }
+    if (!sa->nok || !sb->nok) {
         snprintf(row->reason, sizeof(row->reason), "%s in run %lld",
-                 !sa.nok ? sa.status : sb.status, (long long)(!sa.nok ? ra->id : rb->id));
-        return;
+                 !sa->nok ? sa->status : sb->status, (long long)(!sa->nok ? ra->id : rb->id));
+        goto out;
     }
     int worse = 0, better = 0, nc = 0;
-    for (int m = 0; m < M__COUNT; m++) {
-        row->na[m] = sa.n[m];
-        row->nb[m] = sb.n[m];
-        row->a[m] = rv_median(sa.v[m], sa.n[m]);
-        row->b[m] = rv_median(sb.v[m], sb.n[m]);
-        row->mark[m] =
-            rv_compare(sa.v[m], sa.n[m], sb.v[m], sb.n[m], factor, m_dirs[m], &row->ratio[m]);
+    char decided[96] = "";
+    for (int m = 0; m < CLI_FIG__COUNT; m++) {
+        row->na[m] = sa->f[m].n;
+        row->nb[m] = sb->f[m].n;
+        row->a[m] = sa->f[m].sum;
+        row->b[m] = sb->f[m].sum;
+        row->mark[m] = cli_fig_judge((enum cli_fig)m, sa->f[m].v, sa->f[m].n, &sa->f[m].sum,
+                                     sb->f[m].v, sb->f[m].n, &sb->f[m].sum, factor, &row->ratio[m],
+                                     row->why[m], sizeof(row->why[m]));
+        if (settings[0]) {
+            row->mark[m] = RV_NC; /* values shown, nothing judged */
+            snprintf(row->why[m], sizeof(row->why[m]), "settings differ");
+        }
+        if (m >= CLI_FIG_JUDGED)
+            continue; /* kept for reference: never decides the verdict */
         worse += row->mark[m] == RV_WORSE;
         better += row->mark[m] == RV_BETTER;
         nc += row->mark[m] == RV_NC;
+        if (row->mark[m] == RV_WORSE || row->mark[m] == RV_BETTER) {
+            size_t len = strlen(decided);
+            snprintf(decided + len, sizeof(decided) - len, "%s%s %s", len ? ", " : "",
+                     cli_fig_names[m], rv_mark_name(row->mark[m]));
+        }
     }
-    row->verdict = worse ? RV_WORSE : better ? RV_BETTER : nc == M__COUNT ? RV_NC : RV_SAME;
-    if (row->verdict == RV_NC)
+    row->verdict = worse ? RV_WORSE : better ? RV_BETTER : nc == CLI_FIG_JUDGED ? RV_NC : RV_SAME;
+    if (settings[0])
+        snprintf(row->reason, sizeof(row->reason), "%s", settings);
+    else if (row->verdict == RV_NC)
         snprintf(row->reason, sizeof(row->reason), "no comparable figure");
+    else if (decided[0])
+        snprintf(row->reason, sizeof(row->reason), "%s", decided);
+out:
+    free(sa);
+}
+
+/* A figure as text: ">= 8000 (max)" for a lower bound. */
+static void fmt_value(char *buf, size_t n, const struct cli_fig_value *v, int f)
+{
+    const char *q = !v->lower_bound ? "" : !strcmp(v->qualifier, HL_Q_MAX) ? " (max)" : " (client)";
+    snprintf(buf, n, f == CLI_FIG_P99_A || f == CLI_FIG_P99_B ? "%s%.2f%s" : "%s%.0f%s",
+             v->lower_bound ? ">= " : "", v->v, q);
 }
 
 static void fmt_metric(char *buf, size_t n, const struct cmp_row *r, int m)
 {
-    const char *fmt =
-        m == M_CAPACITY || m == M_HELD ? "%.0f -> %.0f x%.2f %s" : "%.1f -> %.1f x%.2f %s";
-    if (m == M_P99)
-        fmt = "%.2f -> %.2f x%.2f %s";
-    if (r->mark[m] == RV_NC || isnan(r->a[m]))
+    if (isnan(r->a[m].v) || isnan(r->b[m].v)) {
         snprintf(buf, n, "-");
-    else
-        snprintf(buf, n, fmt, r->a[m], r->b[m], r->ratio[m], rv_mark_name(r->mark[m]));
+        return;
+    }
+    char a[48], b[48];
+    fmt_value(a, sizeof(a), &r->a[m], m);
+    fmt_value(b, sizeof(b), &r->b[m], m);
+    snprintf(buf, n, "%s -> %s x%.2f %s", a, b, r->ratio[m], rv_mark_name(r->mark[m]));
 }
 
 static cJSON *num_or_null(double v)
@@ -155,21 +225,39 @@ static const char compare_usage[] =
     "usage: mfbench compare RUN_A RUN_B [--factor F] [--only-changed] [--fail-on-regression]\n"
     "                       [--json] [--store DB]\n"
     "\n"
-    "Compares two stored runs (ids, or 'last'), cell by cell: capacity, peak req/s,\n"
-    "p99 and, where both runs measured it, held users, of B against A. A ratio\n"
-    "beyond F (or below 1/F) is a change; with repeats (several cells of one\n"
+    "Compares two stored runs (ids, or 'last'), cell by cell, B against A, on the\n"
+    "headline figures in this order:\n"
+    "  slo req/s   SLO capacity at the first bound; its band [bracket_lo, bracket_hi]\n"
+    "              is its uncertainty: bands that overlap are \"same\"\n"
+    "  p99 A, B    p99 at the two load points; \"not comparable\" when the points\n"
+    "              ran at rates more than F apart\n"
+    "  peak        the closed-loop peak of passing phases\n"
+    "  held        held users\n"
+    "A ratio beyond F (or below 1/F) is a change; with repeats (several cells of one\n"
     "framework/payload in a run, or phases at the same user level) only a\n"
     "significant one: Mann-Whitney U p < 0.05 with 4 or more values each, else\n"
-    "non-overlapping min-max ranges. Higher capacity, req/s and held users are\n"
-    "better, higher p99 is worse. A cell missing from one run, not ok, or without\n"
-    "phases is not comparable. When the nodes differ (CPU model or count, kernel,\n"
-    "cpufreq governor or python), a cell that got better or worse is \"node\n"
-    "changed\", not a regression.\n"
+    "non-overlapping min-max ranges. Higher req/s and held users are better, higher\n"
+    "p99 is worse. A cell is worse when any of these figures is worse, better when\n"
+    "one is better and none worse. capacity_users (throughput x timeout) and the\n"
+    "peak over all phases are in --json for reference and decide nothing.\n"
+    "\n"
+    "Lower bounds are never regressions: an SLO capacity stopped by the profile's\n"
+    "max or by the load engine (\">= N (max)\", \">= N (client)\"), and held users not\n"
+    "limited by the server, against another lower bound or a higher measurement\n"
+    "are \"not comparable\"; a bound above the other run's measurement (its band, or\n"
+    "beyond F for held users) is better.\n"
+    "\n"
+    "Runs are comparable when their profile and stored settings match; otherwise\n"
+    "every cell is \"not comparable: settings differ (profile quick vs nightly)\".\n"
+    "When the nodes differ (CPU model or count, kernel, cpufreq governor or\n"
+    "python), a cell that got better or worse is \"node changed\", not a regression.\n"
+    "A cell missing from one run, not ok, or without phases is not comparable.\n"
     "\n"
     "      --factor F            change threshold (default 1.10)\n"
     "      --only-changed        list only cells that got better or worse\n"
-    "      --fail-on-regression  exit 1 when any cell got worse on the same node\n"
-    "      --json                a JSON object instead of the table\n"
+    "      --fail-on-regression  exit 1 when any cell got worse (same settings, same node)\n"
+    "      --json                a JSON object instead of the table: per cell its verdict\n"
+    "                            and per figure a, b, their qualifiers, ratio and mark\n"
     "      --store DB            the result store\n"
     "  -h, --help                this text\n";
 
@@ -258,6 +346,15 @@ int cli_cmd_compare(int argc, char **argv)
         fprintf(stderr, "mfbench compare: out of memory\n");
         goto out;
     }
+    /* Like with like: other settings are not compared at all, another node
+     * explains a difference (judge.c decides both). */
+    char why[512], settings[512] = "", changed[512] = "";
+    enum cli_comparable cmp = cli_runs_comparable(&ra, &rb, why, sizeof(why));
+    if (cmp == CLI_NOT_COMPARABLE)
+        snprintf(settings, sizeof(settings), "%s", why);
+    else if (cmp == CLI_NODE_CHANGED)
+        snprintf(changed, sizeof(changed), "%s", why);
+    int node_changed = cmp == CLI_NODE_CHANGED;
     /* Cells in A's order, then those only in B. */
     for (int pass = 0; pass < 2; pass++) {
         const struct run_record *r = pass ? &rb : &ra;
@@ -267,13 +364,10 @@ int cli_cmd_compare(int argc, char **argv)
                 dup = !strcmp(rows[k].fw, r->cells[i].framework) &&
                       !strcmp(rows[k].pl, r->cells[i].payload);
             if (!dup)
-                compare_cell(&ra, &rb, r->cells[i].framework, r->cells[i].payload, factor,
+                compare_cell(&ra, &rb, r->cells[i].framework, r->cells[i].payload, factor, settings,
                              &rows[nrows++]);
         }
     }
-    /* Another node explains a difference: it is not called better or worse. */
-    char changed[512];
-    int node_changed = cli_node_changes(&ra, &rb, changed, sizeof(changed)) > 0;
     size_t count[4] = {0}, count_node = 0;
     for (size_t i = 0; i < nrows; i++) {
         rows[i].node_changed =
@@ -292,6 +386,10 @@ int cli_cmd_compare(int argc, char **argv)
             cJSON_AddStringToObject(root, "node_changed", changed);
         else
             cJSON_AddNullToObject(root, "node_changed");
+        if (settings[0])
+            cJSON_AddStringToObject(root, "not_comparable", settings);
+        else
+            cJSON_AddNullToObject(root, "not_comparable");
         cJSON *cells = cJSON_AddArrayToObject(root, "cells");
         for (size_t i = 0; i < nrows; i++) {
             const struct cmp_row *r = &rows[i];
@@ -310,15 +408,36 @@ int cli_cmd_compare(int argc, char **argv)
                 cJSON_AddStringToObject(o, "reason", r->reason);
             else
                 cJSON_AddNullToObject(o, "reason");
+            /* metrics: the figures in the order judged ("judged": true), then
+             * the two kept for reference. */
             cJSON *ms = cJSON_AddObjectToObject(o, "metrics");
-            for (int m = 0; m < M__COUNT; m++) {
-                cJSON *mo = cJSON_AddObjectToObject(ms, m_names[m]);
-                cJSON_AddItemToObject(mo, "a", num_or_null(r->a[m]));
-                cJSON_AddItemToObject(mo, "b", num_or_null(r->b[m]));
+            for (int m = 0; m < CLI_FIG__COUNT; m++) {
+                cJSON *mo = cJSON_AddObjectToObject(ms, cli_fig_names[m]);
+                cJSON_AddItemToObject(mo, "a", num_or_null(r->a[m].v));
+                cJSON_AddItemToObject(mo, "b", num_or_null(r->b[m].v));
+                cJSON_AddStringToObject(mo, "qualifier_a", r->a[m].qualifier);
+                cJSON_AddStringToObject(mo, "qualifier_b", r->b[m].qualifier);
+                if (m == CLI_FIG_SLO) {
+                    cJSON *ba = cJSON_AddArrayToObject(mo, "band_a");
+                    cJSON_AddItemToArray(ba, num_or_null(r->a[m].lo));
+                    cJSON_AddItemToArray(ba, num_or_null(r->a[m].hi));
+                    cJSON *bb = cJSON_AddArrayToObject(mo, "band_b");
+                    cJSON_AddItemToArray(bb, num_or_null(r->b[m].lo));
+                    cJSON_AddItemToArray(bb, num_or_null(r->b[m].hi));
+                }
+                if (m == CLI_FIG_P99_A || m == CLI_FIG_P99_B) {
+                    cJSON_AddItemToObject(mo, "at_rps_a", num_or_null(r->a[m].at_rps));
+                    cJSON_AddItemToObject(mo, "at_rps_b", num_or_null(r->b[m].at_rps));
+                    cJSON_AddItemToObject(mo, "pct_a", num_or_null(r->a[m].pct));
+                    cJSON_AddItemToObject(mo, "pct_b", num_or_null(r->b[m].pct));
+                }
                 cJSON_AddNumberToObject(mo, "n_a", (double)r->na[m]);
                 cJSON_AddNumberToObject(mo, "n_b", (double)r->nb[m]);
                 cJSON_AddItemToObject(mo, "ratio", num_or_null(r->ratio[m]));
                 cJSON_AddStringToObject(mo, "mark", rv_mark_name(r->mark[m]));
+                if (r->why[m][0])
+                    cJSON_AddStringToObject(mo, "why", r->why[m]);
+                cJSON_AddBoolToObject(mo, "judged", m < CLI_FIG_JUDGED);
             }
             cJSON_AddItemToArray(cells, o);
         }
@@ -339,23 +458,25 @@ int cli_cmd_compare(int argc, char **argv)
         printf("run %lld (%s, %s) -> run %lld (%s, %s), change threshold x%.2f\n\n",
                (long long)ra.id, ra.started_at, ra.status, (long long)rb.id, rb.started_at,
                rb.status, factor);
-        if (node_changed)
+        if (settings[0])
+            printf("not comparable: %s: nothing is judged\n\n", settings);
+        else if (node_changed)
             printf("node changed (%s): a difference is not called a regression\n\n", changed);
-        printf("%-22s %-32s %-34s %-30s %-30s %s\n", "cell", "capacity (users)", "peak req/s",
-               "p99 ms", "held users", "verdict");
+        printf("%-22s %-34s %-30s %-30s %-32s %-34s %s\n", "cell", "slo req/s", "p99 ms at A",
+               "p99 ms at B", "peak req/s (passing)", "held users", "verdict");
         for (size_t i = 0; i < nrows; i++) {
             const struct cmp_row *r = &rows[i];
             if (only_changed && r->verdict != RV_BETTER && r->verdict != RV_WORSE)
                 continue;
-            char cell[140], mt[M__COUNT][80];
+            char cell[140], mt[CLI_FIG_JUDGED][140];
             snprintf(cell, sizeof(cell), "%s/%s", r->fw, r->pl);
-            for (int m = 0; m < M__COUNT; m++)
+            for (int m = 0; m < CLI_FIG_JUDGED; m++)
                 fmt_metric(mt[m], sizeof(mt[m]), r, m);
             char verdict[64];
             snprintf(verdict, sizeof(verdict), r->node_changed ? "node changed (%s)" : "%s",
                      rv_mark_name(r->verdict));
-            printf("%-22s %-32s %-34s %-30s %-30s %s%s%s\n", cell, mt[0], mt[1], mt[2], mt[3],
-                   verdict, r->reason[0] ? ": " : "", r->reason);
+            printf("%-22s %-34s %-30s %-30s %-32s %-34s %s%s%s\n", cell, mt[0], mt[1], mt[2], mt[3],
+                   mt[4], verdict, r->reason[0] ? ": " : "", r->reason);
         }
         printf("\n%zu better, %zu worse, %zu same, %zu not comparable", count[RV_BETTER],
                count[RV_WORSE], count[RV_SAME], count[RV_NC]);

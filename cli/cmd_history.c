@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "headline.h"
 #include "review.h"
 #include "store.h"
 
@@ -25,16 +26,9 @@
 /* The band's spread is at least this fraction of the median, so a perfectly
  * flat history does not flag a 1% wobble. */
 #define REGRESS_MAD_FLOOR 0.01
-#define MAX_FLAGS 5
-
-enum metric { MET_CAPACITY, MET_PEAK_RPS, MET_P99, MET_HELD, MET__COUNT, MET_STATUS = MET__COUNT };
-
-static const char *const metric_names[] = {"capacity", "peak_rps", "p99_ms", "held_users",
-                                           "status"};
-static const char *const metric_labels[] = {"capacity (users)", "peak req/s", "p99 ms",
-                                            "held users", "status"};
-static const enum rv_dir metric_dirs[] = {RV_HIGHER_BETTER, RV_HIGHER_BETTER, RV_LOWER_BETTER,
-                                          RV_HIGHER_BETTER};
+/* A flag per judged figure, or one for a failure after an ok run. */
+#define MAX_FLAGS (CLI_FIG_JUDGED + 1)
+#define MET_STATUS CLI_FIG_JUDGED
 
 struct regress_opts {
     int window;
@@ -42,114 +36,44 @@ struct regress_opts {
 };
 
 struct flag {
-    enum metric metric;
+    int metric; /* enum cli_fig below CLI_FIG_JUDGED, or MET_STATUS */
     double value;
     struct rv_band band;
     char prev_status[16];
     char node[256]; /* what changed on the node ("" = same node: a regression) */
 };
 
-/* The value of a metric in a history row; NAN when it has none. A cell that
- * ran but failed even its first level has capacity 0. */
-static double metric_value(const struct store_history_row *r, enum metric m)
-{
-    switch (m) {
-    case MET_CAPACITY:
-        return r->capacity_users < 0 ? 0 : r->capacity_users;
-    case MET_PEAK_RPS:
-        return r->peak_rps;
-    case MET_P99:
-        return r->p99_ms < 0 ? NAN : r->p99_ms;
-    case MET_HELD:
-        return r->held_users < 0 ? NAN : r->held_users;
-    default:
-        return NAN;
-    }
-}
-
 static int judged(const struct store_history_row *r)
 {
     return strcmp(r->status, "ok") == 0;
 }
 
-/* Metric m of chron[i] (rows of one cell, oldest first) against the band of
- * the up to o->window previous "ok" rows of other runs (rv_band_check). */
-static enum rv_mark metric_judge(struct store_history_row *const *chron, size_t i,
-                                 const struct regress_opts *o, enum metric m, struct rv_band *b)
-{
-    double prev[256];
-    size_t np = 0;
-    for (size_t j = i; j-- > 0 && np < (size_t)o->window && np < 256;) {
-        if (chron[j]->run_id == chron[i]->run_id || !judged(chron[j]))
-            continue;
-        double v = metric_value(chron[j], m);
-        if (!isnan(v))
-            prev[np++] = v;
-    }
-    return rv_band_check(prev, np, REGRESS_MIN_RUNS, o->k, REGRESS_MAD_FLOOR,
-                         metric_value(chron[i], m), metric_dirs[m], b);
-}
-
-enum rv_mark cli_history_peak_band(struct store_history_row *const *chron, size_t i, int window,
-                                   double k, struct rv_band *b)
-{
-    struct regress_opts o = {.window = window, .k = k};
-    return metric_judge(chron, i, &o, MET_PEAK_RPS, b);
-}
-
-/* The regressions of chron[i] (rows of one cell, oldest first) against the
- * up to o->window previous "ok" rows of other runs. Returns how many flags. */
-static size_t row_flags(struct store_history_row *const *chron, size_t i,
-                        const struct regress_opts *o, struct flag *out)
-{
-    const struct store_history_row *r = chron[i];
-    size_t nf = 0;
-    /* A cell that ran fine last time and now fails is the loudest regression. */
-    if (strcmp(r->status, "failed") == 0 || strcmp(r->status, "error") == 0) {
-        for (size_t j = i; j-- > 0;) {
-            if (chron[j]->run_id == r->run_id)
-                continue;
-            if (judged(chron[j])) {
-                out[nf].metric = MET_STATUS;
-                out[nf].value = NAN;
-                memset(&out[nf].band, 0, sizeof(out[nf].band));
-                snprintf(out[nf].prev_status, sizeof(out[nf].prev_status), "%s", chron[j]->status);
-                nf++;
-            }
-            break;
-        }
-        return nf;
-    }
-    if (!judged(r))
-        return 0;
-    for (int m = 0; m < MET__COUNT; m++) {
-        struct rv_band b;
-        double x = metric_value(r, (enum metric)m);
-        if (metric_judge(chron, i, o, (enum metric)m, &b) == RV_WORSE) {
-            out[nf].metric = (enum metric)m;
-            out[nf].value = x;
-            out[nf].band = b;
-            out[nf].prev_status[0] = '\0';
-            nf++;
-        }
-    }
-    return nf;
-}
+/* One run met so far: its record without cells, and its cells' figures. */
+struct cli_fp_run {
+    struct run_record r;
+    int64_t *cell_id;
+    struct cli_fig_value (*fig)[CLI_FIG__COUNT];
+    size_t ncells;
+};
 
 void cli_fp_cache_free(struct cli_fp_cache *c)
 {
+    for (size_t i = 0; i < c->n; i++) {
+        free(c->r[i].cell_id);
+        free(c->r[i].fig);
+    }
     free(c->r);
     memset(c, 0, sizeof(*c));
 }
 
-const struct run_record *cli_fp_get(struct store *s, struct cli_fp_cache *c, int64_t id)
+static struct cli_fp_run *fp_run(struct store *s, struct cli_fp_cache *c, int64_t id)
 {
     for (size_t i = 0; i < c->n; i++)
-        if (c->r[i].id == id)
+        if (c->r[i].r.id == id)
             return &c->r[i];
     if (c->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 16;
-        struct run_record *nr = realloc(c->r, cap * sizeof(*nr));
+        struct cli_fp_run *nr = realloc(c->r, cap * sizeof(*nr));
         if (!nr)
             return NULL;
         c->r = nr;
@@ -162,57 +86,144 @@ const struct run_record *cli_fp_get(struct store *s, struct cli_fp_cache *c, int
         run_record_free(&full);
         return NULL;
     }
-    struct run_record *out = &c->r[c->n++];
-    *out = full;
-    out->cells = NULL;
-    out->ncells = 0;
-    out->id = id;
+    struct cli_fp_run *out = &c->r[c->n];
+    memset(out, 0, sizeof(*out));
+    out->cell_id = calloc(full.ncells + 1, sizeof(*out->cell_id));
+    out->fig = calloc(full.ncells + 1, sizeof(*out->fig));
+    if (!out->cell_id || !out->fig) {
+        free(out->cell_id);
+        free(out->fig);
+        run_record_free(&full);
+        return NULL;
+    }
+    for (size_t k = 0; k < full.ncells; k++) {
+        out->cell_id[k] = full.cells[k].id;
+        cli_cell_figures(&full.cells[k], out->fig[k]);
+    }
+    out->ncells = full.ncells;
+    out->r = full;
+    out->r.cells = NULL;
+    out->r.ncells = 0;
+    out->r.id = id;
     run_record_free(&full);
+    c->n++;
     return out;
 }
 
-int cli_history_node_changed(struct store *s, struct cli_fp_cache *fc,
-                             struct store_history_row *const *chron, size_t i, int window,
-                             char *what, size_t n)
+const struct run_record *cli_fp_get(struct store *s, struct cli_fp_cache *c, int64_t id)
 {
-    if (n)
-        what[0] = '\0';
-    /* A copy: cli_fp_get may move the cache. */
-    const struct run_record *c = cli_fp_get(s, fc, chron[i]->run_id);
-    if (!c)
-        return 0;
-    struct run_record cur = *c;
-    size_t np = 0;
-    for (size_t j = i; j-- > 0 && np < (size_t)window;) {
-        if (chron[j]->run_id == chron[i]->run_id || !judged(chron[j]))
-            continue;
-        np++;
-        const struct run_record *prev = cli_fp_get(s, fc, chron[j]->run_id);
-        if (prev && cli_node_changes(prev, &cur, what, n) > 0)
-            return 1;
-        if (n)
-            what[0] = '\0';
-    }
-    return 0;
+    struct cli_fp_run *r = fp_run(s, c, id);
+    return r ? &r->r : NULL;
 }
 
-/* The flags of chron[i] (row_flags), each marked "node changed" when the run
- * was on another node than one of the previous ok runs its values were judged
- * against (up to o->window of other runs). */
+const struct cli_fig_value *cli_fp_figures(struct store *s, struct cli_fp_cache *c, int64_t id,
+                                           int64_t cell_id)
+{
+    struct cli_fp_run *r = fp_run(s, c, id);
+    for (size_t k = 0; r && k < r->ncells; k++)
+        if (r->cell_id[k] == cell_id)
+            return r->fig[k];
+    return NULL;
+}
+
+void cli_history_judge(struct store *s, struct cli_fp_cache *fc,
+                       struct store_history_row *const *chron, size_t i, int window, double k,
+                       struct cli_history_verdict *v)
+{
+    memset(v, 0, sizeof(*v));
+    const struct cli_fig_value *xf = cli_fp_figures(s, fc, chron[i]->run_id, chron[i]->cell_id);
+    for (int f = 0; f < CLI_FIG_JUDGED; f++) {
+        v->mark[f] = RV_NC;
+        v->x[f] = (struct cli_fig_value){NAN, NAN, NAN, NAN, NAN, HL_Q_NOT_JUDGED, 0};
+        if (xf)
+            v->x[f] = xf[f];
+    }
+    /* A copy: the cache may move. */
+    const struct run_record *c = cli_fp_get(s, fc, chron[i]->run_id);
+    if (!c)
+        return;
+    struct run_record cur = *c;
+    /* The comparable previous ok rows, newest first. */
+    size_t idx[256], np = 0;
+    int seen_ok = 0, fail_judged = 0;
+    for (size_t j = i; j-- > 0 && np < (size_t)window && np < 256;) {
+        if (chron[j]->run_id == chron[i]->run_id)
+            continue;
+        const struct run_record *prev = cli_fp_get(s, fc, chron[j]->run_id);
+        char why[256];
+        enum cli_comparable cmp =
+            prev ? cli_runs_comparable(prev, &cur, why, sizeof(why)) : CLI_COMPARABLE;
+        if (cmp == CLI_NOT_COMPARABLE) {
+            if (judged(chron[j]) && !seen_ok)
+                snprintf(v->brk, sizeof(v->brk), "%s", why);
+            seen_ok |= judged(chron[j]);
+            continue;
+        }
+        /* A failure is judged against the newest comparable row before it. */
+        if (!fail_judged) {
+            fail_judged = 1;
+            if (judged(chron[j]))
+                snprintf(v->failed, sizeof(v->failed), "%s", chron[j]->status);
+        }
+        if (!judged(chron[j]))
+            continue;
+        seen_ok = 1;
+        if (cmp == CLI_NODE_CHANGED && !v->node[0])
+            snprintf(v->node, sizeof(v->node), "%s", why);
+        idx[np++] = j;
+    }
+    v->nprev = np;
+    if (!judged(chron[i]))
+        return;
+    v->failed[0] = '\0';
+    const struct cli_fig_value *prev[CLI_FIG_JUDGED][256];
+    size_t nprev[CLI_FIG_JUDGED] = {0};
+    for (size_t p = 0; p < np; p++) {
+        const struct cli_fig_value *pf =
+            cli_fp_figures(s, fc, chron[idx[p]]->run_id, chron[idx[p]]->cell_id);
+        for (int f = 0; pf && f < CLI_FIG_JUDGED; f++)
+            prev[f][nprev[f]++] = &pf[f];
+    }
+    /* The pointers above stay valid: every run was loaded before the first. */
+    for (int f = 0; f < CLI_FIG_JUDGED; f++)
+        v->mark[f] = cli_fig_band_judge((enum cli_fig)f, prev[f], nprev[f], &v->x[f],
+                                        REGRESS_MIN_RUNS, k, REGRESS_MAD_FLOOR, &v->band[f]);
+}
+
+/* The flags of chron[i]: each figure worse than its band, or a failure after
+ * a comparable ok run, each marked "node changed" when one of the runs it was
+ * judged against was on another node. Fills *v. Returns how many flags. */
 static size_t judge_row(struct store *s, struct cli_fp_cache *fc,
                         struct store_history_row *const *chron, size_t i,
-                        const struct regress_opts *o, struct flag *out)
+                        const struct regress_opts *o, struct flag *out,
+                        struct cli_history_verdict *v)
 {
-    size_t nf = row_flags(chron, i, o, out);
+    const struct store_history_row *r = chron[i];
+    cli_history_judge(s, fc, chron, i, o->window, o->k, v);
+    size_t nf = 0;
+    if ((strcmp(r->status, "failed") == 0 || strcmp(r->status, "error") == 0) && v->failed[0]) {
+        out[nf].metric = MET_STATUS;
+        out[nf].value = NAN;
+        memset(&out[nf].band, 0, sizeof(out[nf].band));
+        snprintf(out[nf].prev_status, sizeof(out[nf].prev_status), "%s", v->failed);
+        nf++;
+    }
+    for (int f = 0; f < CLI_FIG_JUDGED && judged(r); f++)
+        if (v->mark[f] == RV_WORSE) {
+            out[nf].metric = f;
+            out[nf].value = v->x[f].v;
+            out[nf].band = v->band[f];
+            out[nf].prev_status[0] = '\0';
+            nf++;
+        }
     for (size_t f = 0; f < nf; f++)
-        out[f].node[0] = '\0';
-    if (!nf)
-        return 0;
-    char what[256];
-    cli_history_node_changed(s, fc, chron, i, o->window, what, sizeof(what));
-    for (size_t f = 0; f < nf; f++)
-        snprintf(out[f].node, sizeof(out[f].node), "%s", what);
+        snprintf(out[f].node, sizeof(out[f].node), "%s", v->node);
     return nf;
+}
+
+static const char *flag_name(int m)
+{
+    return m == MET_STATUS ? "status" : cli_fig_names[m];
 }
 
 static size_t count_regressions(const struct flag *fl, size_t nf)
@@ -237,7 +248,7 @@ static void print_flag(FILE *f, const struct store_history_row *r, const struct 
     fprintf(f,
             "run %lld %s/%s: %s %.2f %s the band %.2f..%.2f (median %.2f, MAD %.2f of %zu "
             "previous runs)\n",
-            (long long)r->run_id, r->framework, r->payload, metric_labels[fl->metric], fl->value,
+            (long long)r->run_id, r->framework, r->payload, cli_fig_labels[fl->metric], fl->value,
             fl->value < fl->band.lo ? "below" : "above", fl->band.lo, fl->band.hi, fl->band.median,
             fl->band.mad, fl->band.n);
 }
@@ -332,7 +343,8 @@ int cli_regressions_for_run(struct store *s, int64_t run_id, FILE *out)
                 if (cells[k].rows[i]->run_id != run_id)
                     continue;
                 struct flag fl[MAX_FLAGS];
-                size_t nf = judge_row(s, &fc, cells[k].rows, i, &o, fl);
+                struct cli_history_verdict v;
+                size_t nf = judge_row(s, &fc, cells[k].rows, i, &o, fl, &v);
                 for (size_t f = 0; f < nf; f++)
                     print_flag(out, cells[k].rows[i], &fl[f]);
                 count += (int)count_regressions(fl, nf);
@@ -350,21 +362,36 @@ static const char history_usage[] =
     "                       [--sparkline] [--store DB]\n"
     "\n"
     "Lists stored results, newest first, a line per cell of each run, then each\n"
-    "cell's peak req/s trend as a sparkline (oldest to newest) when stdout is a terminal.\n"
-    "A value is a regression when it lies outside median +- K x MAD of the previous\n"
-    "N runs of the same cell (status ok; at least 3 runs; the MAD is at least 1% of\n"
-    "the median): capacity, peak req/s or held users below the band, p99 above it.\n"
-    "A cell that fails after an ok run is a regression too. When those runs were\n"
-    "not all on the same node (CPU model or count, kernel, cpufreq governor,\n"
-    "python), the flag says \"node changed\" instead: the difference is not a\n"
-    "regression. \"held\" is the users the cell held (its concurrency number),\n"
-    "\"-\" when it did not measure them.\n"
+    "cell's peak req/s trend as a sparkline (oldest to newest) when stdout is a\n"
+    "terminal, of the runs comparable with the newest one.\n"
+    "\n"
+    "Like is compared with like: a run is judged only against the previous N ok runs\n"
+    "of the same cell whose profile and stored settings match its own. A run with\n"
+    "none is \"not comparable: settings differ (profile quick vs nightly)\" and is not\n"
+    "judged; where the settings change between two runs the table says \"break\".\n"
+    "\n"
+    "The figures are judged in this order: SLO capacity (slo req/s), p99 at the two\n"
+    "load points, the closed-loop peak of passing phases, held users. A value is a\n"
+    "regression when it lies outside median +- K x MAD of the comparable runs' values\n"
+    "(at least 3 runs; the MAD is at least 1% of the median): req/s or held users\n"
+    "below the band, p99 above it. SLO capacity counts only when its own band\n"
+    "[bracket_lo, bracket_hi] lies wholly outside. p99 is judged only against points\n"
+    "at a rate within 10%. Lower bounds are never regressions: an SLO capacity\n"
+    "stopped by the profile's max or the load engine, or held users not limited by\n"
+    "the server (shown \">=N\"), is never flagged below the band, and a value above\n"
+    "a band that holds lower bounds is not called better. A cell that fails after\n"
+    "a comparable ok run is a regression too. When one of the runs judged against\n"
+    "was on another node (CPU model or count, kernel, cpufreq governor, python),\n"
+    "the flag says \"node changed\" instead: the difference is not a regression.\n"
+    "capacity (users) is throughput x timeout, kept in --json, never judged.\n"
     "\n"
     "  CELL                 FRAMEWORK/PAYLOAD; flask/* or */json select several\n"
     "  -n, --limit N        at most N lines (default 50; 0 = all)\n"
-    "      --json           a JSON array instead of the table\n"
+    "      --json           a JSON array instead of the table; each row has its\n"
+    "                       figures with value, qualifier and mark, and\n"
+    "                       not_comparable / break when the settings differ\n"
     "      --regressions    list only the regressions (newest first)\n"
-    "      --window N       previous runs the band is made of (default 7)\n"
+    "      --window N       previous comparable runs the band is made of (default 7)\n"
     "      --k K            width of the band in MADs (default 3)\n"
     "      --sparkline      print the trend lines even when stdout is not a terminal\n"
     "      --store DB       the result store (default: $MFBENCH_STORE, else\n"
@@ -376,7 +403,8 @@ static cJSON *num_or_null(double v)
     return v < 0 || isnan(v) ? cJSON_CreateNull() : cJSON_CreateNumber(v);
 }
 
-static cJSON *row_json(const struct store_history_row *r, const struct flag *fl, size_t nf)
+static cJSON *row_json(const struct store_history_row *r, const struct flag *fl, size_t nf,
+                       const struct cli_history_verdict *v)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "run", (double)r->run_id);
@@ -392,6 +420,31 @@ static cJSON *row_json(const struct store_history_row *r, const struct flag *fl,
     cJSON_AddItemToObject(o, "p99_ms", num_or_null(r->p99_ms));
     cJSON_AddItemToObject(o, "rss_max_kb", num_or_null(r->rss_max_kb));
     cJSON_AddItemToObject(o, "held_users", num_or_null(r->held_users));
+    /* figures: the headline figures in the order judged, each with what it
+     * is (qualifier) and its mark against the comparable runs. */
+    cJSON *figs = cJSON_AddObjectToObject(o, "figures");
+    for (int f = 0; f < CLI_FIG_JUDGED; f++) {
+        cJSON *g = cJSON_AddObjectToObject(figs, cli_fig_names[f]);
+        cJSON_AddItemToObject(g, "value", num_or_null(v->x[f].v));
+        cJSON_AddStringToObject(g, "qualifier", v->x[f].qualifier);
+        if (f == CLI_FIG_SLO) {
+            cJSON *b = cJSON_AddArrayToObject(g, "band");
+            cJSON_AddItemToArray(b, num_or_null(v->x[f].lo));
+            cJSON_AddItemToArray(b, num_or_null(v->x[f].hi));
+        }
+        cJSON_AddStringToObject(g, "mark", rv_mark_name(v->mark[f]));
+    }
+    cJSON_AddNumberToObject(o, "comparable_runs", (double)v->nprev);
+    /* not_comparable: no previous ok run had these settings (nothing judged);
+     * break: the previous ok run had other settings. */
+    if (v->brk[0] && !v->nprev)
+        cJSON_AddStringToObject(o, "not_comparable", v->brk);
+    else
+        cJSON_AddNullToObject(o, "not_comparable");
+    if (v->brk[0])
+        cJSON_AddStringToObject(o, "break", v->brk);
+    else
+        cJSON_AddNullToObject(o, "break");
     /* regressions: on the same node; node_changed: the same flags, but the
      * node differed from the runs judged against ("what": the change). */
     cJSON *regs = cJSON_AddArrayToObject(o, "regressions");
@@ -400,7 +453,7 @@ static cJSON *row_json(const struct store_history_row *r, const struct flag *fl,
         cJSON *g = cJSON_CreateObject();
         if (fl[i].node[0])
             cJSON_AddStringToObject(g, "what", fl[i].node);
-        cJSON_AddStringToObject(g, "metric", metric_names[fl[i].metric]);
+        cJSON_AddStringToObject(g, "metric", flag_name(fl[i].metric));
         if (fl[i].metric == MET_STATUS) {
             cJSON_AddStringToObject(g, "previous_status", fl[i].prev_status);
         } else {
@@ -423,16 +476,32 @@ static int utf8_locale(void)
     return cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
 }
 
-static void print_trends(FILE *f, const struct cell_rows *cells, size_t ncells, int utf8)
+/* The trend of each cell over the ok runs comparable with its newest ok run
+ * (like with like: other settings are left out and counted). */
+static void print_trends(FILE *f, struct store *s, struct cli_fp_cache *fc,
+                         const struct cell_rows *cells, size_t ncells, int utf8)
 {
     fprintf(f, "\ntrend of peak req/s per cell (oldest to newest, ok runs):\n");
     for (size_t k = 0; k < ncells; k++) {
         double v[64];
-        size_t n = 0;
+        size_t n = 0, other = 0;
+        struct run_record newest;
+        int have = 0;
         /* The newest 64 ok runs: what fits on a line. */
-        for (size_t i = cells[k].n; i-- > 0 && n < 64;)
-            if (judged(cells[k].rows[i]))
-                v[n++] = cells[k].rows[i]->peak_rps;
+        for (size_t i = cells[k].n; i-- > 0 && n < 64;) {
+            const struct store_history_row *r = cells[k].rows[i];
+            if (!judged(r))
+                continue;
+            const struct run_record *rr = cli_fp_get(s, fc, r->run_id);
+            if (rr && !have) {
+                newest = *rr;
+                have = 1;
+            } else if (rr && cli_runs_comparable(rr, &newest, NULL, 0) == CLI_NOT_COMPARABLE) {
+                other++;
+                continue;
+            }
+            v[n++] = r->peak_rps;
+        }
         for (size_t i = 0; i < n / 2; i++) {
             double t = v[i];
             v[i] = v[n - 1 - i];
@@ -445,9 +514,12 @@ static void print_trends(FILE *f, const struct cell_rows *cells, size_t ncells, 
             fprintf(f, "  %-22s (no ok run)\n", cell);
             continue;
         }
-        fprintf(f, "  %-22s %s  last %.1f, min %.1f, max %.1f (%zu runs)\n", cell,
+        fprintf(f, "  %-22s %s  last %.1f, min %.1f, max %.1f (%zu runs)", cell,
                 rv_sparkline(v, n, utf8, line, sizeof(line)), v[n - 1], rv_quantile(v, n, 0),
                 rv_quantile(v, n, 1), n);
+        if (other)
+            fprintf(f, ", %zu of other settings left out", other);
+        fputc('\n', f);
     }
 }
 
@@ -554,7 +626,8 @@ int cli_cmd_history(int argc, char **argv)
     /* Flags per row, indexed like rows (newest first). */
     struct flag(*flags)[MAX_FLAGS] = calloc(n ? n : 1, sizeof(*flags));
     size_t *nflags = calloc(n ? n : 1, sizeof(*nflags));
-    if (!flags || !nflags) {
+    struct cli_history_verdict *verdicts = calloc(n ? n : 1, sizeof(*verdicts));
+    if (!flags || !nflags || !verdicts) {
         fprintf(stderr, "mfbench history: out of memory\n");
         rc = CLI_FAILED;
         goto out;
@@ -563,7 +636,7 @@ int cli_cmd_history(int argc, char **argv)
     for (size_t ci = 0; ci < ncells; ci++)
         for (size_t i = 0; i < cells[ci].n; i++) {
             size_t idx = (size_t)(cells[ci].rows[i] - rows);
-            nflags[idx] = judge_row(s, &fc, cells[ci].rows, i, &o, flags[idx]);
+            nflags[idx] = judge_row(s, &fc, cells[ci].rows, i, &o, flags[idx], &verdicts[idx]);
         }
     int any_filter = strcmp(fw, "*") || strcmp(pl, "*");
     if (json) {
@@ -572,7 +645,7 @@ int cli_cmd_history(int argc, char **argv)
         for (size_t i = 0; i < n && (limit == 0 || shown < (size_t)limit); i++) {
             if (only_regressions && !nflags[i])
                 continue;
-            cJSON_AddItemToArray(arr, row_json(&rows[i], flags[i], nflags[i]));
+            cJSON_AddItemToArray(arr, row_json(&rows[i], flags[i], nflags[i], &verdicts[i]));
             shown++;
         }
         char *j = cJSON_Print(arr);
@@ -592,42 +665,48 @@ int cli_cmd_history(int argc, char **argv)
             printf("no regressions in %zu stored results (window %lld runs, k %.3g)\n", n,
                    (long long)window, k);
     } else {
-        printf("%5s  %-20s  %-22s %-11s %-8s %8s %10s %8s %8s %8s %6s  %s\n", "run",
-               "started (UTC)", "cell", "status", "profile", "capacity", "peak rps", "p50 ms",
-               "p99 ms", "rss MiB", "held", "regression");
+        printf("%5s  %-20s  %-22s %-11s %-8s %10s %8s %10s %8s %6s  %s\n", "run", "started (UTC)",
+               "cell", "status", "profile", "slo rps", "p99@A ms", "peak rps", "rss MiB", "held",
+               "regression");
         for (size_t i = 0; i < n && (limit == 0 || i < (size_t)limit); i++) {
             const struct store_history_row *r = &rows[i];
-            char cell[140], cap[16], p50[24], p99[24], rss[24], held[16], reg[80] = "";
+            const struct cli_history_verdict *v = &verdicts[i];
+            const struct cli_fig_value *x = v->x;
+            char cell[140], slo[24], p99[24], peak[24], rss[24], held[16], reg[400] = "";
             snprintf(cell, sizeof(cell), "%s/%s", r->framework, r->payload);
-            if (r->capacity_users < 0)
-                snprintf(cap, sizeof(cap), "-");
-            else
-                snprintf(cap, sizeof(cap), "%d", r->capacity_users);
-            snprintf(p50, sizeof(p50), r->p50_ms < 0 ? "-" : "%.2f", r->p50_ms);
-            snprintf(p99, sizeof(p99), r->p99_ms < 0 ? "-" : "%.2f", r->p99_ms);
+            /* A lower bound is ">=N", never a plain number. */
+            snprintf(slo, sizeof(slo), isnan(x[CLI_FIG_SLO].v) ? "-" : "%s%.0f",
+                     x[CLI_FIG_SLO].lower_bound ? ">=" : "", x[CLI_FIG_SLO].v);
+            snprintf(p99, sizeof(p99), isnan(x[CLI_FIG_P99_A].v) ? "-" : "%.2f",
+                     x[CLI_FIG_P99_A].v);
+            snprintf(peak, sizeof(peak), isnan(x[CLI_FIG_PEAK_PASSING].v) ? "-" : "%.1f",
+                     x[CLI_FIG_PEAK_PASSING].v);
             snprintf(rss, sizeof(rss), r->rss_max_kb < 0 ? "-" : "%.1f", r->rss_max_kb / 1024.0);
-            if (r->held_users < 0)
-                snprintf(held, sizeof(held), "-");
-            else
-                snprintf(held, sizeof(held), "%d", r->held_users);
+            snprintf(held, sizeof(held), isnan(x[CLI_FIG_HELD].v) ? "-" : "%s%.0f",
+                     x[CLI_FIG_HELD].lower_bound ? ">=" : "", x[CLI_FIG_HELD].v);
             for (size_t f = 0; f < nflags[i]; f++) {
                 size_t len = strlen(reg);
                 snprintf(reg + len, sizeof(reg) - len, "%s%s%s", len ? "," : "",
-                         flags[i][f].node[0] ? "node changed:" : "",
-                         metric_names[flags[i][f].metric]);
+                         flags[i][f].node[0] ? "node changed:" : "", flag_name(flags[i][f].metric));
             }
-            printf("%5lld  %-20s  %-22s %-11s %-8s %8s %10.1f %8s %8s %8s %6s  %s\n",
+            if (v->brk[0]) {
+                size_t len = strlen(reg);
+                snprintf(reg + len, sizeof(reg) - len, "%s%s: %s", len ? "; " : "",
+                         v->nprev ? "break" : "not comparable", v->brk);
+            }
+            printf("%5lld  %-20s  %-22s %-11s %-8s %10s %8s %10s %8s %6s  %s\n",
                    (long long)r->run_id, r->started_at, cell, r->status,
-                   r->profile[0] ? r->profile : "-", cap, r->peak_rps, p50, p99, rss, held, reg);
+                   r->profile[0] ? r->profile : "-", slo, p99, peak, rss, held, reg);
         }
         if (sparkline)
-            print_trends(stdout, cells, ncells, utf8_locale());
+            print_trends(stdout, s, &fc, cells, ncells, utf8_locale());
     }
     rc = CLI_OK;
 out:
     cli_fp_cache_free(&fc);
     free(flags);
     free(nflags);
+    free(verdicts);
     cells_free(cells, ncells);
     free(rows);
     store_close(s);

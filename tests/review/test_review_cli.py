@@ -281,7 +281,8 @@ def main():
     rows = json.loads(out)
     check(len(rows) == 8, f"8 flask/json rows, got {len(rows)}")
     check([r["peak_rps"] for r in rows][:2] == [1600, 1998], "peak req/s newest first")
-    check(rows[0]["regressions"][0]["metric"] == "peak_rps", "run 8 flagged on peak_rps")
+    check(rows[0]["regressions"][0]["metric"] == "peak_rps_passing",
+          "run 8 flagged on the passing peak")
     check(all(not r["regressions"] for r in rows[1:]), "no earlier run flagged")
     rc, out, _ = mf("history", "bottle/json", "--regressions", db=db)
     check(rc == 0 and "no regressions" in out, "a 2% wobble is not flagged: " + out)

@@ -100,6 +100,7 @@ static void add_cell_ex(struct store *s, int64_t run, const char *fw, const char
     snprintf(c.framework, sizeof(c.framework), "%s", fw);
     snprintf(c.payload, sizeof(c.payload), "%s", pl);
     c.capacity_users = c.breaking_users = -1;
+    c.peak_rps_passing = -1; /* as stored before schema v6: the phases say it */
     if (store_cell_begin(s, run, &c, &e)) {
         fprintf(stderr, "cell_begin: %s\n", e.msg);
         abort();
@@ -250,7 +251,7 @@ static void test_regressions(const char *db)
     int n = cli_regressions_for_run(s, NRUNS, m);
     fclose(m);
     CHECK_INT(n, ==, 2);
-    CHECK_CONTAINS(buf, "run 8 flask/json: peak req/s 1600.00 below");
+    CHECK_CONTAINS(buf, "run 8 flask/json: peak req/s (passing) 1600.00 below");
     CHECK_CONTAINS(buf, "django/json: status failed (was ok)");
     CHECK(!strstr(buf, "bottle"));
     CHECK(!strstr(buf, "flask/text"));
@@ -285,7 +286,7 @@ static void test_history(const char *db)
     cJSON *regs = cJSON_GetObjectItem(first, "regressions");
     CHECK_INT(cJSON_GetArraySize(regs), ==, 1);
     CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(regs, 0), "metric")),
-              "peak_rps");
+              "peak_rps_passing");
     CHECK_DBL(cJSON_GetObjectItem(cJSON_GetArrayItem(regs, 0), "median")->valuedouble, ==, 2000);
     CHECK_DBL(cJSON_GetObjectItem(second, "peak_rps")->valuedouble, ==, 1998);
     CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(second, "regressions")), ==, 0);
@@ -294,7 +295,7 @@ static void test_history(const char *db)
 
     const char *a2[] = {"history", "--regressions", "--store", db, NULL};
     CHECK_INT(capture(cli_cmd_history, a2, &out), ==, 0);
-    CHECK_CONTAINS(out, "flask/json: peak req/s 1600.00 below");
+    CHECK_CONTAINS(out, "flask/json: peak req/s (passing) 1600.00 below");
     CHECK_CONTAINS(out, "django/json: status failed");
     CHECK(!strstr(out, "bottle"));
     free(out);
@@ -590,6 +591,7 @@ static int64_t repeat_run(struct store *s, const double rps[3], int held, const 
     memset(&c, 0, sizeof(c));
     snprintf(c.framework, sizeof(c.framework), "flask");
     snprintf(c.payload, sizeof(c.payload), "json");
+    c.peak_rps_passing = -1; /* as stored before schema v6: the phases say it */
     if (store_cell_begin(s, r.id, &c, &e))
         abort();
     for (int i = 0; i < 3; i++)
@@ -668,13 +670,15 @@ static void test_compare_repeats(const char *dir)
     free(out);
     const char *t[] = {"compare", ids[0], ids[3], "--fail-on-regression", "--store", db, NULL};
     CHECK_INT(capture(cli_cmd_compare, t, &out), ==, 1);
-    CHECK_CONTAINS(out, "8000 -> 4000 x0.50 worse");
+    CHECK_CONTAINS(out, ">= 8000 (max) -> 4000 x0.50 worse");
     free(out);
-    /* 8000 -> 7600 is within the factor: same; a run that did not measure
-     * held users is not comparable on it, and that alone changes nothing. */
+    /* At least 8000 against 7600 measured is within the factor: not
+     * comparable (the bound says nothing of how far above it the server was),
+     * never "same"; a run that did not measure held users is not comparable on
+     * it, and that alone changes nothing. */
     const char *u[] = {"compare", ids[0], ids[4], "--fail-on-regression", "--store", db, NULL};
     CHECK_INT(capture(cli_cmd_compare, u, &out), ==, 0);
-    CHECK_CONTAINS(out, "8000 -> 7600 x0.95 same");
+    CHECK_CONTAINS(out, ">= 8000 (max) -> 7600 x0.95 not comparable");
     free(out);
     const char *v[] = {"compare", ids[2], ids[3], "--json", "--store", db, NULL};
     CHECK_INT(capture(cli_cmd_compare, v, &out), ==, 0);
@@ -822,7 +826,7 @@ static void test_node_changed(const char *dir)
     CHECK_INT(cli_regressions_for_run(s, 5, m), ==, 0);
     fclose(m);
     CHECK_CONTAINS(buf, "node changed (kernel: 6.1.0 -> 6.5.0; python: 3.11.2 -> 3.12.1): run 5 "
-                        "flask/json: peak req/s 1600.00 below");
+                        "flask/json: peak req/s (passing) 1600.00 below");
     CHECK_CONTAINS(buf, "run 5 django/json: status failed (was ok)");
     CHECK(!strstr(buf, "regression"));
     free(buf);
@@ -831,7 +835,7 @@ static void test_node_changed(const char *dir)
     const char *h[] = {"history", "--regressions", "--store", db, NULL};
     CHECK_INT(capture(cli_cmd_history, h, &out), ==, 0);
     CHECK_CONTAINS(out, "node changed (kernel: 6.1.0 -> 6.5.0; python: 3.11.2 -> 3.12.1): run 5 "
-                        "flask/json: peak req/s 1600.00 below");
+                        "flask/json: peak req/s (passing) 1600.00 below");
     CHECK(!strstr(out, "regression: run 5"));
     /* run 6 is judged against runs 5 (node B) and 1..4 (A): still another node */
     CHECK_CONTAINS(out, "node changed (kernel: 6.5.0 -> 6.1.0; python: 3.12.1 -> 3.11.2): run 6 "
@@ -845,9 +849,249 @@ static void test_node_changed(const char *dir)
     CHECK_DBL(cJSON_GetObjectItem(r5, "run")->valuedouble, ==, 5);
     CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(r5, "regressions")), ==, 0);
     cJSON *moved = cJSON_GetArrayItem(cJSON_GetObjectItem(r5, "node_changed"), 0);
-    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(moved, "metric")), "peak_rps");
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(moved, "metric")), "peak_rps_passing");
     CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(moved, "what")), changed);
     cJSON_Delete(j);
+}
+
+/* Like with like (issue 21 item 2) and SLO capacity first (issue 19 item 6):
+ * a run of profile `profile` with settings line `settings`, one cell
+ * flask/json whose closed-loop peak is `peak` and whose SLO capacity is `slo`
+ * with band [slo, hi] and limit `limit` ("latency" measured; "max" a lower
+ * bound), and a load point at 50% of it with p99 `p99`. */
+#define NIGHTLY_SETTINGS                                                                           \
+    "phases 30 s (warm-up 5 s), users 25 x2 to 512, timeout 2 s, latency at 50% of slo capacity"
+#define QUICK_SETTINGS                                                                             \
+    "phases 2 s (warm-up 1 s), users 25 x2 to 50, timeout 2 s, latency at 50% of slo capacity"
+static int64_t slo_run(struct store *s, const char *profile, const char *settings, int node,
+                       double peak, double slo, double hi, const char *limit, double p99)
+{
+    struct err e;
+    err_clear(&e);
+    struct run_record r;
+    memset(&r, 0, sizeof(r));
+    snprintf(r.started_at, sizeof(r.started_at), "2026-12-02T02:00:00Z");
+    snprintf(r.trigger, sizeof(r.trigger), "nightly");
+    snprintf(r.profile, sizeof(r.profile), "%s", profile);
+    snprintf(r.settings, sizeof(r.settings), "%s", settings);
+    if (node)
+        node_b(&r);
+    else
+        node_a(&r);
+    if (store_run_begin(s, &r, &e))
+        abort();
+    struct cell_result c;
+    memset(&c, 0, sizeof(c));
+    snprintf(c.framework, sizeof(c.framework), "flask");
+    snprintf(c.payload, sizeof(c.payload), "json");
+    c.capacity_users = c.breaking_users = c.held_users = -1;
+    if (store_cell_begin(s, r.id, &c, &e))
+        abort();
+    ramp(&c, peak, 20);
+    for (size_t i = 0; i < c.nphases; i++)
+        if (store_phase_add(s, c.id, (int)i, &c.phases[i], &e))
+            abort();
+    c.status = CELL_OK;
+    c.peak_rps_passing = peak;
+    c.nslo = 1;
+    c.slo[0] = (struct cell_slo){.bound_ms = 25,
+                                 .rps = slo,
+                                 .bracket_lo = slo,
+                                 .bracket_hi = hi,
+                                 .probes = 7,
+                                 .resolution_pct = 5,
+                                 .failures_pct = 0.1};
+    snprintf(c.slo[0].limit, sizeof(c.slo[0].limit), "%s", limit);
+    c.nload_points = 1;
+    c.load_points[0] = (struct load_point){.pct_of_peak = 50,
+                                           .offered_rps = slo / 2,
+                                           .rps = slo / 2,
+                                           .latency_ms = {.p50 = p99 / 5, .p99 = p99},
+                                           .of_slo = 1,
+                                           .offered = (uint64_t)(slo * 15),
+                                           .completed = (uint64_t)(slo * 15)};
+    if (store_cell_finish(s, &c, &e) || store_run_finish(s, r.id, "ok", &e))
+        abort();
+    cell_result_free(&c);
+    return r.id;
+}
+
+/* The verdict of flask/json in `compare A B --json`, and the mark of metric m. */
+static void compare_json(const char *db, int64_t a, int64_t b, const char *m, char *verdict,
+                         char *mark, char *reason)
+{
+    char ia[24], ib[24], *out;
+    snprintf(ia, sizeof(ia), "%lld", (long long)a);
+    snprintf(ib, sizeof(ib), "%lld", (long long)b);
+    const char *x[] = {"compare", ia, ib, "--json", "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_compare, x, &out), ==, 0);
+    cJSON *j = cJSON_Parse(out);
+    cJSON *cell = find_cell(cJSON_GetObjectItem(j, "cells"), "flask", "json");
+    const char *v = cJSON_GetStringValue(cJSON_GetObjectItem(cell, "verdict"));
+    const char *r = cJSON_GetStringValue(cJSON_GetObjectItem(cell, "reason"));
+    const char *k = cJSON_GetStringValue(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(cell, "metrics"), m), "mark"));
+    snprintf(verdict, 64, "%s", v ? v : "?");
+    snprintf(mark, 64, "%s", k ? k : "?");
+    snprintf(reason, 160, "%s", r ? r : "");
+    cJSON_Delete(j);
+    free(out);
+}
+
+static void test_compare_like(const char *dir)
+{
+    char db[512], *out, verdict[64], mark[64], reason[160];
+    snprintf(db, sizeof(db), "%s/like.db", dir);
+    struct store *s;
+    struct err e;
+    err_clear(&e);
+    if (store_open(db, &s, &e))
+        abort();
+    int64_t nightly = slo_run(s, "nightly", NIGHTLY_SETTINGS, 0, 2000, 1000, 1200, "latency", 5);
+    int64_t quick = slo_run(s, "quick", QUICK_SETTINGS, 0, 900, 500, 600, "latency", 9);
+    int64_t other = slo_run(s, "nightly", QUICK_SETTINGS, 0, 900, 500, 600, "latency", 9);
+    int64_t overlap = slo_run(s, "nightly", NIGHTLY_SETTINGS, 0, 2000, 1150, 1300, "latency", 5);
+    int64_t drop = slo_run(s, "nightly", NIGHTLY_SETTINGS, 0, 2000, 700, 735, "latency", 5);
+    int64_t bound_lo = slo_run(s, "nightly", NIGHTLY_SETTINGS, 0, 2000, 800, -1, "max", 5);
+    int64_t bound_hi = slo_run(s, "nightly", NIGHTLY_SETTINGS, 0, 2000, 2000, -1, "client", 5);
+    int64_t moved = slo_run(s, "nightly", NIGHTLY_SETTINGS, 1, 2000, 700, 735, "latency", 5);
+    store_close(s);
+
+    /* A quick run against a nightly: not comparable, never a regression. */
+    compare_json(db, nightly, quick, "slo_rps", verdict, mark, reason);
+    CHECK_STR(verdict, "not comparable");
+    CHECK_STR(reason, "settings differ (profile nightly vs quick)");
+    CHECK_STR(mark, "not comparable");
+    char ia[24], ib[24];
+    snprintf(ia, sizeof(ia), "%lld", (long long)nightly);
+    snprintf(ib, sizeof(ib), "%lld", (long long)quick);
+    const char *q[] = {"compare", ia, ib, "--fail-on-regression", "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_compare, q, &out), ==, 0);
+    CHECK_CONTAINS(out, "not comparable: settings differ (profile nightly vs quick)");
+    CHECK_CONTAINS(out, "0 better, 0 worse, 0 same, 1 not comparable");
+    free(out);
+    /* The same profile name with other settings: the first setting that differs. */
+    compare_json(db, nightly, other, "slo_rps", verdict, mark, reason);
+    CHECK_STR(verdict, "not comparable");
+    CHECK_STR(reason, "settings differ (phases 30 s (warm-up 5 s) vs phases 2 s (warm-up 1 s))");
+
+    /* SLO bands that overlap are the same, even 15% apart (beyond --factor: the
+     * band is the uncertainty); a clear drop is worse. */
+    compare_json(db, nightly, overlap, "slo_rps", verdict, mark, reason);
+    CHECK_STR(mark, "same");
+    CHECK_STR(verdict, "same");
+    compare_json(db, nightly, drop, "slo_rps", verdict, mark, reason);
+    CHECK_STR(mark, "worse");
+    CHECK_STR(verdict, "worse");
+    CHECK_STR(reason, "slo_rps worse");
+    /* The latency of a load point at another rate is not judged. */
+    compare_json(db, nightly, drop, "p99_a_ms", verdict, mark, reason);
+    CHECK_STR(mark, "not comparable");
+
+    /* A lower bound below a measurement is no regression; above it, the
+     * bound's side is better; two bounds are not comparable. */
+    compare_json(db, nightly, bound_lo, "slo_rps", verdict, mark, reason);
+    CHECK_STR(mark, "not comparable");
+    CHECK(strcmp(verdict, "worse") != 0);
+    snprintf(ib, sizeof(ib), "%lld", (long long)bound_lo);
+    const char *lb[] = {"compare", ia, ib, "--fail-on-regression", "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_compare, lb, &out), ==, 0);
+    CHECK_CONTAINS(out, "1000 -> >= 800 (max)");
+    free(out);
+    compare_json(db, nightly, bound_hi, "slo_rps", verdict, mark, reason);
+    CHECK_STR(mark, "better");
+    compare_json(db, bound_hi, nightly, "slo_rps", verdict, mark, reason);
+    CHECK_STR(mark, "worse");
+    compare_json(db, bound_lo, bound_hi, "slo_rps", verdict, mark, reason);
+    CHECK_STR(mark, "not comparable");
+
+    /* The same settings on another node: node changed, not a regression. */
+    compare_json(db, nightly, moved, "slo_rps", verdict, mark, reason);
+    CHECK_STR(verdict, "node changed");
+    CHECK_STR(mark, "worse");
+}
+
+/* history: like with like, SLO capacity first, lower bounds never regressions.
+ * Four nightlies near 1000 req/s; a quick run (not comparable, not judged);
+ * a nightly after it (judged against the nightlies only: a break, no flag);
+ * a lower bound (max) at 600 (no regression); a measured 700 (a regression
+ * on slo_rps); a measured 960 whose own band [960, 1100] reaches into the
+ * noise band (same). */
+static void test_history_like(const char *dir)
+{
+    char db[512], *out, want[160];
+    snprintf(db, sizeof(db), "%s/history-like.db", dir);
+    struct store *s;
+    struct err e;
+    err_clear(&e);
+    if (store_open(db, &s, &e))
+        abort();
+    const double base[4] = {1000, 1010, 990, 1005};
+    for (int i = 0; i < 4; i++)
+        (void)slo_run(s, "nightly", NIGHTLY_SETTINGS, 0, 2000, base[i], base[i] * 1.05, "latency",
+                      5);
+    int64_t quick = slo_run(s, "quick", QUICK_SETTINGS, 0, 900, 500, 525, "latency", 9);
+    int64_t after = slo_run(s, "nightly", NIGHTLY_SETTINGS, 0, 2000, 1002, 1052, "latency", 5);
+    int64_t bound = slo_run(s, "nightly", NIGHTLY_SETTINGS, 0, 2000, 600, -1, "max", 5);
+    int64_t drop = slo_run(s, "nightly", NIGHTLY_SETTINGS, 0, 2000, 700, 735, "latency", 5);
+    int64_t wide = slo_run(s, "nightly", NIGHTLY_SETTINGS, 0, 2000, 960, 1100, "latency", 5);
+    store_close(s);
+
+    const char *r[] = {"history", "--regressions", "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_history, r, &out), ==, 0);
+    snprintf(want, sizeof(want), "regression: run %lld flask/json: slo req/s 700.00 below",
+             (long long)drop);
+    CHECK_CONTAINS(out, want);
+    const int64_t clean[] = {quick, after, bound, wide};
+    for (int i = 0; i < 4; i++) {
+        snprintf(want, sizeof(want), "run %lld flask/json", (long long)clean[i]);
+        CHECK(!strstr(out, want));
+    }
+    free(out);
+
+    const char *j[] = {"history", "--json", "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_history, j, &out), ==, 0);
+    cJSON *arr = cJSON_Parse(out);
+    free(out);
+    cJSON *row;
+    cJSON_ArrayForEach(row, arr)
+    {
+        int64_t run = (int64_t)cJSON_GetObjectItem(row, "run")->valuedouble;
+        cJSON *slo = cJSON_GetObjectItem(cJSON_GetObjectItem(row, "figures"), "slo_rps");
+        const char *mark = cJSON_GetStringValue(cJSON_GetObjectItem(slo, "mark"));
+        const char *nc = cJSON_GetStringValue(cJSON_GetObjectItem(row, "not_comparable"));
+        const char *brk = cJSON_GetStringValue(cJSON_GetObjectItem(row, "break"));
+        int nregs = cJSON_GetArraySize(cJSON_GetObjectItem(row, "regressions"));
+        if (run == quick) {
+            CHECK_STR(nc ? nc : "(null)", "settings differ (profile nightly vs quick)");
+            CHECK_STR(mark, "not comparable");
+            CHECK_INT(nregs, ==, 0);
+        } else if (run == after) {
+            CHECK(nc == NULL);
+            CHECK_STR(brk ? brk : "(null)", "settings differ (profile quick vs nightly)");
+            CHECK_STR(mark, "same");
+            CHECK_DBL(cJSON_GetObjectItem(row, "comparable_runs")->valuedouble, ==, 4);
+        } else if (run == bound) {
+            CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(slo, "qualifier")),
+                      "lower_bound_max");
+            CHECK_STR(mark, "not comparable");
+            CHECK_INT(nregs, ==, 0);
+        } else if (run == drop) {
+            CHECK_STR(mark, "worse");
+            CHECK_INT(nregs, ==, 1);
+        } else if (run == wide) {
+            CHECK_STR(mark, "same");
+            CHECK_INT(nregs, ==, 0);
+        }
+    }
+    cJSON_Delete(arr);
+
+    const char *t[] = {"history", "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_history, t, &out), ==, 0);
+    CHECK_CONTAINS(out, "not comparable: settings differ (profile nightly vs quick)");
+    CHECK_CONTAINS(out, "break: settings differ (profile quick vs nightly)");
+    CHECK_CONTAINS(out, ">=600");
+    free(out);
 }
 
 static void test_empty(const char *dir)
@@ -900,6 +1144,8 @@ int main(int argc, char **argv)
     test_compare_repeats(dir);
     test_history_held(dir);
     test_node_changed(dir);
+    test_compare_like(dir);
+    test_history_like(dir);
     test_empty(dir);
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
