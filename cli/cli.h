@@ -134,9 +134,10 @@ void cli_hl_server(const struct headline *h, int cpu, char *buf, size_t n);
  * as ">= N (max)"), the server's RSS and CPU at the peak. */
 #define CLI_HL_NFIG 11
 #define CLI_HL_FIGLEN 160
-/* The heads of those columns for run r ("slo req/s", ..., "p99@80%", ...): the
+/* The heads of those columns for run r ("slo req/s", ..., "p99@80%", ...; with
+ * long_form the tables' words: "SLO capacity (req/s)", "p99 at 80% (ms)"): the
  * load points' shares are the first measured cell's. heads[k] has 32 bytes. */
-void cli_hl_heads(const struct run_record *r, char heads[][32]);
+void cli_hl_heads(const struct run_record *r, char heads[][32], int long_form);
 /* One line saying what the columns are (bound, shares of what), for r. */
 void cli_hl_explain(const struct run_record *r, char *buf, size_t n);
 void cli_hl_figures(const struct headline *h, char v[][CLI_HL_FIGLEN]);

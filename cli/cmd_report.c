@@ -400,7 +400,7 @@ static void html_legend(FILE *f, unsigned flags)
 static void html_table(FILE *f, const struct run_record *r, const char *pl)
 {
     char heads[CLI_HL_NFIG][32];
-    cli_hl_heads(r, heads);
+    cli_hl_heads(r, heads, 1);
     fputs("<div class=\"tablewrap\"><table class=\"headline\"><thead><tr><th>Framework</th>", f);
     for (int k = 0; k < CLI_HL_NFIG; k++) {
         fputs("<th>", f);

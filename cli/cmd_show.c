@@ -155,22 +155,27 @@ static const struct headline *first_measured(const struct run_record *r, struct 
     return NULL;
 }
 
-void cli_hl_heads(const struct run_record *r, char heads[][32])
+void cli_hl_heads(const struct run_record *r, char heads[][32], int long_form)
 {
     struct headline h;
     const struct headline *m = first_measured(r, &h);
     double a = m ? m->load[0].pct : 50, b = m && m->load[1].pct > 0 ? m->load[1].pct : 80;
-    snprintf(heads[0], 32, "slo req/s");
-    snprintf(heads[1], 32, "slo band");
-    snprintf(heads[2], 32, "p50@%g%%", a);
-    snprintf(heads[3], 32, "p99@%g%%", a);
-    snprintf(heads[4], 32, "p50@%g%%", b);
-    snprintf(heads[5], 32, "p99@%g%%", b);
-    snprintf(heads[6], 32, "peak req/s");
-    snprintf(heads[7], 32, "spread");
-    snprintf(heads[8], 32, "held users");
-    snprintf(heads[9], 32, "rss MiB");
-    snprintf(heads[10], 32, "cpu%%");
+    static const char *const brief[CLI_HL_NFIG] = {
+        "slo req/s",  "slo band", "p50@%g%%",   "p99@%g%%", "p50@%g%%", "p99@%g%%",
+        "peak req/s", "spread",   "held users", "rss MiB",  "cpu%%"};
+    static const char *const words[CLI_HL_NFIG] = {"SLO capacity (req/s)",
+                                                   "SLO band (req/s)",
+                                                   "p50 at %g%% (ms)",
+                                                   "p99 at %g%% (ms)",
+                                                   "p50 at %g%% (ms)",
+                                                   "p99 at %g%% (ms)",
+                                                   "Peak req/s",
+                                                   "Spread (min\u2013max)",
+                                                   "Held (users)",
+                                                   "Server RSS at peak (MiB)",
+                                                   "Server CPU at peak (%%)"};
+    for (int k = 0; k < CLI_HL_NFIG; k++)
+        snprintf(heads[k], 32, long_form ? words[k] : brief[k], k < 4 ? a : b);
 }
 
 void cli_hl_explain(const struct run_record *r, char *buf, size_t n)
@@ -285,7 +290,7 @@ void cli_print_run_table(FILE *f, const struct run_record *r)
         fprintf(f, "profile asked for: %s\n", r->settings);
     fprintf(f, "settings: %s\n\n", st);
     char heads[CLI_HL_NFIG][32];
-    cli_hl_heads(r, heads);
+    cli_hl_heads(r, heads, 0);
     const char *head[2 + CLI_HL_NFIG] = {"cell", "status"};
     for (int k = 0; k < CLI_HL_NFIG; k++)
         head[2 + k] = heads[k];
@@ -576,7 +581,7 @@ static unsigned md_seed_table(FILE *f, const struct run_record *r, size_t first,
 static unsigned md_headline_table(FILE *f, const struct run_record *r, size_t first, const char *pl)
 {
     char heads[CLI_HL_NFIG][32];
-    cli_hl_heads(r, heads);
+    cli_hl_heads(r, heads, 1);
     fputs("| Framework", f);
     for (int k = 0; k < CLI_HL_NFIG; k++)
         fprintf(f, " | %s", heads[k]);
