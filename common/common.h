@@ -101,12 +101,11 @@ MF_MUST_CHECK int mf_cpus_parse(const char *s, cpu_set_t *set, char *msg, size_t
 MF_MUST_CHECK int parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
 MF_MUST_CHECK int parse_double(const char *s, double *out);
 
-/* SHA-256 of a byte string as 64 lowercase hex digits plus NUL. */
+/* SHA-256 (libcrypto's) as 64 lowercase hex digits plus NUL. sha256_init
+ * allocates the digest context and sha256_hex frees it: every init is ended by
+ * exactly one sha256_hex. A libcrypto failure (out of memory) aborts. */
 struct sha256 {
-    uint32_t h[8];
-    uint64_t len;
-    uint8_t block[64];
-    size_t fill;
+    void *ctx; /* EVP_MD_CTX, private to sha256.c */
 };
 void sha256_init(struct sha256 *s);
 void sha256_update(struct sha256 *s, const void *p, size_t n);

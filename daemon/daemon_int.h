@@ -128,15 +128,13 @@ struct client {
     struct client *next, *prev;
 };
 
-/* ---- mfbenchd.c: the matrix and the loop's shutdown ---- */
+/* ---- matrix.c: the matrix and its references ---- */
 
 /* Loads path, or the embedded default when path is NULL. */
 MF_MUST_CHECK int dmn__load_matrix(const char *path, struct cfg_matrix **m, struct err *e);
 /* A reference to the current matrix / drops one (frees the last). Caller holds d->mu. */
 struct mref *dmn__mref_get(struct daemon *d);
 void dmn__mref_put(struct mref *r);
-/* Closes every handle of the loop and every client, so uv_run returns. */
-void dmn__close_all(struct daemon *d);
 
 /* ---- events.c: the log on stderr and events for subscribers ---- */
 
@@ -183,6 +181,13 @@ MF_MUST_CHECK int dmn__worker_start(struct daemon *d, struct err *e);
 /* The upper bound of a cell's phase time: every user level at its duration. */
 double dmn__cell_max_s(const struct cfg_matrix *m, const char *profile, const struct cfg_cell *c,
                        int *levels);
+/* Each cell's worst case, once per job (returned, caller frees; NULL when out
+ * of memory), and their sum. With a budget the whole job may not fit in, the
+ * job's cells are reordered cheapest worst case first (stable), so the fewest
+ * are skipped; the reorder takes d->mu (status reads the running job). The
+ * worker only: it is the job's one writer. */
+double *dmn__order_for_budget(struct daemon *d, const struct cfg_matrix *m, const char *profile,
+                              struct dmn_job *job, double *total_s);
 /* Cancels job *id (0 = the running one; *id is then set to its id): the running
  * job is asked to stop, a queued one is dropped and reported cancelled. Sets
  * *was_running. Returns 0, or -ENOENT when there is no such job. */
@@ -200,9 +205,13 @@ void dmn__send_json(struct client *c, cJSON *o);
 /* Sends a copy of line to every subscribed client. */
 void dmn__broadcast(struct daemon *d, const char *line);
 void dmn__clients_close(struct daemon *d);
+/* Closes every handle of the loop and every client, so uv_run returns. */
+void dmn__close_all(struct daemon *d);
 
 /* ---- requests.c: one request line ---- */
 
 void dmn__handle_line(struct client *c, const char *line, size_t len);
+/* The answer to `status` (NULL when out of memory; caller frees). Caller holds d->mu. */
+cJSON *dmn__status_json(struct daemon *d);
 
 #endif

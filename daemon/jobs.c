@@ -187,20 +187,21 @@ static void record_budget_skip(struct daemon *d, struct dmn_exec *x, struct jobc
     cell_result_free(&c);
 }
 
-/* Each cell's worst case, once per job (returned, caller frees; NULL when out
- * of memory), and their sum. With a budget the whole job may not fit in, the
- * cells run cheapest worst case first (stable), so the fewest are skipped. */
-static double *order_for_budget(const struct cfg_matrix *m, const char *profile,
-                                struct dmn_job *job, double *total_s)
+double *dmn__order_for_budget(struct daemon *d, const struct cfg_matrix *m, const char *profile,
+                              struct dmn_job *job, double *total_s)
 {
     double *w = calloc(job->ncells ? job->ncells : 1, sizeof(double));
     int lv;
     *total_s = 0;
     if (!w)
         return NULL;
+    /* Reads only: the worker is the job's one writer. */
     for (size_t i = 0; i < job->ncells; i++)
         *total_s += w[i] = dmn__cell_max_s(m, profile, &job->sel[i], &lv);
     if (m->budget_ms > 0 && *total_s * 1000.0 > (double)m->budget_ms) {
+        /* `status` lists the running job's cells (requests.c) while this runs:
+         * the swaps happen under d->mu. */
+        uv_mutex_lock(&d->mu);
         for (size_t i = 1; i < job->ncells; i++) /* insertion sort: stable, small n */
             for (size_t k = i; k > 0 && w[k - 1] > w[k]; k--) {
                 double tw = w[k];
@@ -213,6 +214,7 @@ static double *order_for_budget(const struct cfg_matrix *m, const char *profile,
                 job->sel[k] = job->sel[k - 1];
                 job->sel[k - 1] = ts;
             }
+        uv_mutex_unlock(&d->mu);
     }
     return w;
 }
@@ -325,7 +327,7 @@ static void run_job(struct daemon *d, struct dmn_job *job)
                          .on_event = on_exec_event,
                          .arg = &jc};
     double job_max_s = 0;
-    double *cell_max = order_for_budget(m, profile, job, &job_max_s);
+    double *cell_max = dmn__order_for_budget(d, m, profile, job, &job_max_s);
     uv_mutex_lock(&d->mu);
     d->prog.cell_max_s = cell_max;
     d->prog.job_max_s = job_max_s;

@@ -1,6 +1,7 @@
-/* mfbenchd.c - the mfbench daemon's entry: options, the matrix it loads (and the
- * references jobs hold to it), and the wiring of the loop (events, signals,
- * watchdog, control socket) and the worker thread; startup and shutdown order. */
+/* mfbenchd.c - the mfbench daemon's entry: options, the matrix it loads, and
+ * the wiring of the loop (events, signals, watchdog, control socket) and the
+ * worker thread; startup and shutdown order. The parts are the mfdaemon library
+ * (matrix.c holds the references jobs keep to the matrix). */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -12,41 +13,6 @@
 #include "control.h"
 #include "daemon_int.h"
 #include "mfbench-config.h"
-
-/* ---- the matrix (references: callers hold d->mu) ---- */
-
-struct mref *dmn__mref_get(struct daemon *d)
-{
-    d->matrix->refs++;
-    return d->matrix;
-}
-
-void dmn__mref_put(struct mref *r)
-{
-    if (r && --r->refs == 0) {
-        cfg_free(r->m);
-        free(r);
-    }
-}
-
-int dmn__load_matrix(const char *path, struct cfg_matrix **m, struct err *e)
-{
-    if (path)
-        return cfg_load_file(path, m, e);
-    return cfg_load_string("<embedded>", cfg_default_matrix, strlen(cfg_default_matrix), m, e);
-}
-
-/* ---- the loop ---- */
-
-void dmn__close_all(struct daemon *d)
-{
-    for (size_t i = 0; i < d->nhandles; i++)
-        if (!uv_is_closing(d->handles[i]))
-            uv_close(d->handles[i], NULL);
-    if (d->server_open && !uv_is_closing((uv_handle_t *)&d->server))
-        uv_close((uv_handle_t *)&d->server, NULL);
-    dmn__clients_close(d);
-}
 
 _Static_assert(DMN_MAX_CLIENTS == 64 && DMN_MAX_CLIENTS_PER_UID == 16 &&
                    DMN_CLIENT_IDLE_TIMEOUT_S == 10 && DMN_STOP_DEADLINE_MS == 8000,

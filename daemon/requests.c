@@ -23,8 +23,7 @@ static cJSON *job_json(const struct dmn_job *j)
     return o;
 }
 
-/* Caller holds d->mu. */
-static cJSON *status_json(struct daemon *d)
+cJSON *dmn__status_json(struct daemon *d)
 {
     cJSON *o = cJSON_CreateObject();
     if (!o)
@@ -237,7 +236,7 @@ void dmn__handle_line(struct client *c, const char *line, size_t len)
         break;
     case DMN_CMD_STATUS:
         uv_mutex_lock(&c->d->mu);
-        cJSON *o = status_json(c->d);
+        cJSON *o = dmn__status_json(c->d);
         uv_mutex_unlock(&c->d->mu);
         dmn__send_json(c, o);
         break;

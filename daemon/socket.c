@@ -328,3 +328,14 @@ int dmn__listen(struct daemon *d, struct err *e)
         return err_set(e, rc, "uv_timer_start(idle_sweep): %s", uv_strerror(rc));
     return 0;
 }
+
+/* Every handle of the loop, the listening socket and every client. */
+void dmn__close_all(struct daemon *d)
+{
+    for (size_t i = 0; i < d->nhandles; i++)
+        if (!uv_is_closing(d->handles[i]))
+            uv_close(d->handles[i], NULL);
+    if (d->server_open && !uv_is_closing((uv_handle_t *)&d->server))
+        uv_close((uv_handle_t *)&d->server, NULL);
+    dmn__clients_close(d);
+}

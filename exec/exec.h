@@ -78,19 +78,22 @@ MF_MUST_CHECK int dmn_exec_cell(struct dmn_exec *x, const struct cfg_cell *cell,
 double dmn_cell_max_s(const struct cfg_matrix *m, const char *profile, const struct cfg_cell *c,
                       int *phases);
 
-/* One run at a time per node (lock.c): a lock file on the driving machine
- * ($RUNTIME_DIRECTORY, else $XDG_RUNTIME_DIR/mfbench, else
- * ~/.cache/mfbench/locks; the folder must be this user's and not writable by
- * others), named after the node's key (dmn_node_lock_key: "local:WORKDIR" or
- * "ssh:USER@HOST:PORT:WORKDIR"), held with flock(2): a holder that dies frees
- * it. So two runs of one user on one node exclude each other; other users'
- * runs have lock folders of their own. When it is held, waits up to wait_s
- * seconds (0: not at all; cancel, may be NULL, ends the wait), then -EBUSY
- * with "node busy: run N (pid P) ...". *out is released with dmn_node_unlock. */
+/* One run at a time per node, whoever drives it (lock.c): the daemon, a
+ * person's `mfbench run` and root's exclude each other. A lock file in a folder
+ * all users of the driving machine share (/run/lock, else /tmp: owned by root,
+ * mode 1777), named after the node's key (dmn_node_lock_key:
+ * "local:server_port=N" or "ssh:HOST:PORT:server_port=N"), mode 0666, held with
+ * flock(2): a holder that dies frees it. A link, a FIFO, a file with several
+ * links, or another user's file this user cannot write is refused with a
+ * message. An ssh node is locked on the driving machine only: runs driven from
+ * another machine are not seen. When it is held, waits up to wait_s seconds
+ * (0: not at all; cancel, may be NULL, ends the wait), then -EBUSY with
+ * "node busy: run N (pid P, user U) holds node KEY (lock PATH)". *out is
+ * released with dmn_node_unlock. */
 struct dmn_node_lock;
 MF_MUST_CHECK int dmn_node_lock(const struct cfg_node *n, int wait_s, const atomic_int *cancel,
                                 struct dmn_node_lock **out, struct err *e);
-/* Records the run id in the lock file ("run N pid P"), for the next one turned away. */
+/* Records the run id in the lock file ("run N pid P user U"), for the next one turned away. */
 MF_MUST_CHECK int dmn_node_lock_set_run(struct dmn_node_lock *l, int64_t run_id, struct err *e);
 void dmn_node_unlock(struct dmn_node_lock *l); /* NULL is fine */
 /* The node's key into buf; -ENAMETOOLONG when it does not fit. */

@@ -3,7 +3,7 @@
 # --test the test suite's real parts). Only what is missing; needs root or sudo.
 set -eu
 BUILD="meson ninja-build pkg-config gcc libc6-dev libuv1-dev libssh2-1-dev libcurl4-openssl-dev
-libyaml-dev libcjson-dev libsqlite3-dev libsystemd-dev"
+libyaml-dev libcjson-dev libsqlite3-dev libsystemd-dev libssl-dev"
 RUN="python3 python3-venv python3-ujson python3-flask python3-tornado python3-aiohttp python3-bottle
 python3-django python3-falcon python3-fastapi python3-pyramid python3-waitress python3-starlette
 python3-uvicorn gunicorn util-linux procps coreutils gawk tar"

@@ -1,8 +1,10 @@
 #!/bin/sh
 # test.sh - README command 2: install what is missing, build twice (plain, and
 # with AddressSanitizer + UndefinedBehaviorSanitizer), run every suite in both,
-# run each libFuzzer harness for a bounded time (tools/fuzz.sh), and end with
-# one line "N passed, N failed, N skipped". Exit status 1 on any failure.
+# run the daemon's and the load engine's tests under ThreadSanitizer (a third,
+# partial build), run each libFuzzer harness for a bounded time
+# (tools/fuzz.sh), and end with one line "N passed, N failed, N skipped".
+# Exit status 1 on any failure.
 # A build that does not set up or compile counts as one failed test; so does a
 # build that ran no test, a missing test log, and each sanitizer report.
 # MFBENCH_TEST_ARGS (optional) is passed to `meson test`: test names or --suite X.
@@ -72,6 +74,31 @@ SUITE_ARGS="--no-suite stacks" TIMEOUT_MULT=2 \
 unset ASAN_OPTIONS UBSAN_OPTIONS
 for f in "$san"/*; do
   [ -f "$f" ] && results="$results sanitize~$f"
+done
+
+# ThreadSanitizer: the tests of the parts whose threads share state, the
+# daemon (its worker against `status` and the loop) and the load engine (its
+# loops), so the next data race fails here. Only these tests and what they
+# link are built (`meson test` NAME rebuilds just that), which keeps this third
+# build to a minute or so. A report exits 66, and is also written under $tsan.
+TSAN_TESTS="daemon_ctl daemon_jobs runner_hist runner_http runner_offered runner_engine"
+tsan=$(mktemp -d /tmp/mfbench-tsan.XXXXXX) || { echo "mktemp failed"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
+if [ ! -f build-test-tsan/build.ninja ]; then
+  rm -rf build-test-tsan
+  meson setup build-test-tsan -Db_sanitize=thread >build-test-tsan.setup.log 2>&1 ||
+    { echo "== tsan: meson setup failed; the end of build-test-tsan.setup.log:";
+      tail -n 30 build-test-tsan.setup.log; results="$results tsan!setup"; }
+fi
+if [ -f build-test-tsan/build.ninja ]; then
+  rm -f build-test-tsan/meson-logs/testlog.json
+  # shellcheck disable=SC2086 # a list of test names on purpose
+  TSAN_OPTIONS="halt_on_error=1:exitcode=66:log_path=$tsan/tsan" \
+    meson test -C build-test-tsan --print-errorlogs --num-processes 2 \
+    --timeout-multiplier "${TIMEOUT_MULT:-2}" $TSAN_TESTS
+  results="$results tsan=build-test-tsan/meson-logs/testlog.json"
+fi
+for f in "$tsan"/*; do
+  [ -f "$f" ] && results="$results tsan~$f"
 done
 
 # The fuzzers (tools/fuzz.sh: clang, ASan+UBSan, folder build-fuzz), FUZZ_SECONDS
@@ -153,6 +180,6 @@ print(f"{passed} passed, {failed} failed, {skipped} skipped")
 sys.exit(1 if failed else 0)
 PY
 status=$?
-rm -rf "$san"
+rm -rf "$san" "$tsan"
 [ "$status" -eq 0 ] || exit 1
 exit 0

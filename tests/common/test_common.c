@@ -126,6 +126,18 @@ int main(void)
     memset(big, 'a', sizeof big);
     sha256_string(big, sizeof big, hex);
     CHECK_STR(hex, "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3");
+    /* The same bytes fed in uneven pieces (and an empty one) hash the same;
+     * FIPS 180-4's two-block message too. */
+    struct sha256 s;
+    sha256_init(&s);
+    for (size_t off = 0, step = 1; off < sizeof big; off += step, step = step * 2 + 1)
+        sha256_update(&s, big + off, off + step > sizeof big ? sizeof big - off : step);
+    sha256_update(&s, big, 0);
+    sha256_hex(&s, hex);
+    CHECK_STR(hex, "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3");
+    static const char two[] = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    sha256_string(two, strlen(two), hex);
+    CHECK_STR(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 
     struct err e;
     err_clear(&e);

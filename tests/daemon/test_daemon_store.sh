@@ -38,7 +38,8 @@ mpid=$(running_pid)
 rid=$(sq "SELECT id FROM runs WHERE status = 'running'")
 timeout 60 "$MFBENCH" trigger --socket "$SOCK" --wait a/text >"$T/t1.out" 2>"$T/t1.err"
 expect_eq "job beside a foreground run: trigger --wait exit" "$?" 1
-expect_contains "the daemon says why" "$(grep event=busy "$T/daemon.log")" "busy: run $rid (pid $mpid)"
+expect_contains "the daemon says why" "$(grep event=busy "$T/daemon.log")" \
+  "node busy: run $rid (pid $mpid, user $(id -un))"
 expect_eq "the foreground run still runs" "$(sq "SELECT status FROM runs WHERE id = $rid")" running
 wait "$fg"
 expect_eq "the foreground run: exit ($(tail -3 "$T/fg.err"))" "$?" 0

@@ -97,3 +97,22 @@ wait_for() {
   bad "gave up after ${wf_t} s waiting for: $*"
   return 1
 }
+
+# nobody_bin: copies $MFBENCH (and $MFBENCHD when set) and the targets/ folder
+# into $T/bin, and makes $T and $T/bin mode 755, for the checks that run them as
+# nobody (setpriv): the build and the source may be in a clone nobody can
+# enter (a CI checkout in a 0700 folder). The binaries link their own libraries
+# statically. Sets NOBODY_MFBENCH (and NOBODY_MFBENCHD), and NOBODY_ENV, to put
+# before the command after setpriv: "env MFBENCH_TARGETS=<the copy>".
+nobody_bin() {
+  chmod 755 "$T" && mkdir -m 755 "$T/bin" && cp "$MFBENCH" "$T/bin/mfbench" &&
+    cp -R "$SRC/targets" "$T/bin/targets" && chmod -R a+rX "$T/bin" || return 1
+  NOBODY_MFBENCH=$T/bin/mfbench
+  NOBODY_ENV="env MFBENCH_TARGETS=$T/bin/targets"
+  if [ -n "${MFBENCHD:-}" ]; then
+    cp "$MFBENCHD" "$T/bin/mfbenchd" && chmod 755 "$T/bin/mfbenchd" || return 1
+    NOBODY_MFBENCHD=$T/bin/mfbenchd
+  fi
+  # shellcheck disable=SC2034 # read by the tests that source this
+  : "$NOBODY_MFBENCH" "$NOBODY_ENV" "${NOBODY_MFBENCHD:-}"
+}

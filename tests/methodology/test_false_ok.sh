@@ -29,12 +29,23 @@ profiles:
   uniform: {think: {min: 1s, max: 1500ms}, users: {start: 10, max: 10}, duration: 2s, timeout: 2s}
 YAML
 
-run() { # NAME PROFILE CELL EXPECTED_EXIT
-  t0=$(date +%s)
-  "$MFBENCH" run -m "$T/m.yaml" -p "$2" --json "$3" >"$T/$1.json" 2>"$T/$1.err"
-  rc=$?
-  took=$(( $(date +%s) - t0 ))
+# Each line of stdin with a millisecond monotonic clock in front.
+stamp() {
+  $PY -u -c 'import sys, time
+for l in sys.stdin: sys.stdout.write("%d %s" % (time.monotonic_ns() // 1000000, l))'
+}
+run() { # NAME PROFILE CELL EXPECTED_EXIT; stderr lines stamped in $T/NAME.err
+  { "$MFBENCH" run -m "$T/m.yaml" -p "$2" --json "$3" 2>&1 >"$T/$1.json"; echo "exit $?"; } |
+    stamp >"$T/$1.err"
+  rc=$(sed -n 's/^[0-9]* exit //p' "$T/$1.err")
   expect_eq "$1: exit status (stderr: $(tail -3 "$T/$1.err"))" "$rc" "$4"
+}
+# between NAME TEXT1 TEXT2: milliseconds from the first stderr line holding
+# TEXT1 to the first holding TEXT2 (empty when either is missing).
+between() {
+  a=$(grep -m1 -F -- "$2" "$T/$1.err" | cut -d' ' -f1)
+  b=$(grep -m1 -F -- "$3" "$T/$1.err" | cut -d' ' -f1)
+  [ -n "$a" ] && [ -n "$b" ] && echo $((b - a))
 }
 j() { json_get "$T/$1.json" "$2"; }
 cell='d["cells"][0]'
@@ -53,8 +64,13 @@ expect_eq "hang short: answered" "$(j hang_short "0 < $ph0[\"requests\"] - $ph0[
 expect_eq "hang short: stop reason" "$(j hang_short "$ph0[\"stop_reason\"]")" in_flight
 expect_contains "hang short: error names the first level" "$(j hang_short "$cell[\"error\"]")" \
   "failed already at 5 users"
-# it did wait (2 s phase + up to 3 s), and did not hang
-[ "$took" -ge 4 ] && [ "$took" -lt 60 ] && ok || bad "hang short: took ${took}s"
+# It did wait, and did not hang: the requests that hang were sent after the
+# phase began, so their 3 s timeout ends the phase no sooner than 3 s after its
+# line, and no later than the 2 s phase plus that 3 s wait (and 1.5 s for the
+# sampler and the store on a busy machine). Milliseconds, not whole seconds.
+w=$(between hang_short "phase 1: 5 users for 2s" "hang/text: 5 users: ")
+[ -n "$w" ] && [ "$w" -ge 3000 ] && [ "$w" -le 6500 ] && ok ||
+  bad "hang short: the phase and its wait took '${w}' ms, not 3000-6500 ms ($(cat "$T/hang_short.err"))"
 
 # 2. The same with phases (3 s) longer than the timeout (1 s).
 run hang_long long hang/text 1

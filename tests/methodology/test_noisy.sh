@@ -27,6 +27,7 @@ run() { # NAME
 }
 j() { json_get "$T/$1.json" "$2"; }
 ph0='d["cells"][0]["phases"][0]'
+skip_reason=""
 fp='d["run"]["node"]["fingerprint"]'
 
 # The share (%) of CPU 1 busy between two of its /proc/stat lines, counted as
@@ -66,11 +67,12 @@ if [ "$(j plain "$ph0[\"noisy\"]")" = False ]; then
 else
   # Noisy without a hog: only right if CPU 1 really was busy with other work
   # during the run (a shared machine); the server itself took ~1% of it.
-  # Then the plain expectation cannot be checked here.
+  # Then the plain expectation cannot be checked here: the rest still runs,
+  # and the test ends as a skip (77) with this reason unless something failed.
   busy=$(cpu1_busy "$before" "$after")
   if [ "$busy" -gt 10 ]; then
-    echo "SKIP: plain not noisy: CPU 1 was ${busy}% busy during the run" \
-      "(neighbours $(j plain "$ph0[\"neighbour_cpu_pct\"]")%)" >&2
+    skip_reason="the plain run was noisy: CPU 1 was ${busy}% busy with other work (neighbours \
+$(j plain "$ph0[\"neighbour_cpu_pct\"]")%), so 'not noisy on a quiet core' was not checked"
   else
     bad "plain: noisy on a quiet CPU 1 (${busy}% busy during the run): steal $(j plain \
       "$ph0[\"steal_pct\"]"), neighbours $(j plain "$ph0[\"neighbour_cpu_pct\"]")"
@@ -89,4 +91,9 @@ expect_eq "hog: neighbours > 5%" "$(j hog "$ph0[\"neighbour_cpu_pct\"] > 5")" Tr
 expect_eq "hog: neighbours > 30%" "$(j hog "$ph0[\"neighbour_cpu_pct\"] > 30")" True
 "$MFBENCH" show "$(j hog 'd["run"]["id"]')" >"$T/hog.txt"
 expect_contains "show marks the noisy phase" "$(cat "$T/hog.txt")" "noisy"
+if [ -n "$skip_reason" ] && [ "$fails" -eq 0 ]; then
+  echo "$checks checks, $fails failed" >&2
+  echo "SKIP: $skip_reason" >&2
+  exit 77
+fi
 finish

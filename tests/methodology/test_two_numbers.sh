@@ -34,11 +34,16 @@ expect_eq "status" "$(j "$c[\"status\"]")" ok
 expect_eq "capacity" "$(j "$c[\"capacity_users\"]")" 12
 expect_eq "peak > 0" "$(j "$c[\"peak_rps\"] > 0")" True
 expect_eq "two load points" "$(j "[p['pct_of_peak'] for p in $c['load_points']] == [50, 90]")" True
-expect_eq "load points offered the share of the peak" \
-  "$(j "all(abs(p['offered_rps'] - p['pct_of_peak'] / 100 * $c['peak_rps']) < 0.02 * $c['peak_rps'] for p in $c['load_points'])")" True
-# At half the peak the server keeps up; at 90% a busy machine may not quite.
+# What the engine sent, counted (requests over the phase's length), against
+# what was asked (the share of the stored peak); not offered_rps, which the
+# code sets to the asked rate itself. At half the peak within 5%; at 90%,
+# where a busy machine (2 shared cores) falls a little behind, within 15%.
+lp="[p for p in $c['phases'] if p['kind'] == 'load']"
+expect_eq "load points sent the share of the peak" \
+  "$(j "len($lp) == 2 and all(abs(p['requests'] / p['duration_s'] - a / 100 * $c['peak_rps']) <= tol * a / 100 * $c['peak_rps'] for p, a, tol in zip($lp, [50, 90], [0.05, 0.15])) or [(a, p['requests'], p['duration_s'], $c['peak_rps']) for p, a in zip($lp, [50, 90])]")" True
+# Each point achieved its rate (the same bounds), without failures.
 expect_eq "load points achieved their rate" \
-  "$(j "($c['load_points'][0]['rps'] > 0.9 * $c['load_points'][0]['offered_rps'] and $c['load_points'][1]['rps'] > 0.5 * $c['load_points'][1]['offered_rps']) or [(p['offered_rps'], p['rps'], p['failures']) for p in $c['load_points']]")" True
+  "$(j "all(p['rps'] >= (1 - tol) * a / 100 * $c['peak_rps'] and p['failures'] == 0 for p, a, tol in zip($c['load_points'], [50, 90], [0.05, 0.15])) or [(p['pct_of_peak'], p['offered_rps'], p['rps'], p['failures']) for p in $c['load_points']]")" True
 expect_eq "load points have latency" \
   "$(j "all(0 < p['latency_ms']['p50'] <= p['latency_ms']['p99'] for p in $c['load_points'])")" True
 expect_eq "load phases stored with kind load" \
@@ -54,5 +59,15 @@ expect_eq "held offered <= 10% of peak" \
   "$(j "all(p['offered_rps'] <= 0.1 * $c['peak_rps'] * 1.05 for p in $c['phases'] if p['kind'] == 'held')")" True
 # The headline (history) is the search's phase at capacity, never a load or held one.
 MFBENCH_STORE="$MFBENCH_STORE" "$MFBENCH" history --json >"$T/h.json" 2>"$T/h.err"
-expect_eq "history exit" "$?" 0
+expect_eq "history exit ($(cat "$T/h.err"))" "$?" 0
+h() { json_get "$T/h.json" "$1"; }
+expect_eq "history: one row" "$(h 'len(d)')" 1
+expect_eq "history: capacity" "$(h 'd[0]["capacity_users"]')" 12
+expect_eq "history: held users" "$(h 'd[0]["held_users"]')" 12
+peak=$(h 'd[0]["peak_rps"]')
+expect_eq "history: the run's peak" "$(j "abs($peak - $c['peak_rps']) < 0.01")" True
+expect_eq "history: the peak is a search phase's" \
+  "$(j "any(abs($peak - p['rps']) < 0.01 for p in $c['phases'] if p['kind'] in ('linear', 'bisect'))")" True
+expect_eq "history: the peak is above every load and held phase" \
+  "$(j "all($peak > p['rps'] for p in $c['phases'] if p['kind'] in ('load', 'held'))")" True
 finish
