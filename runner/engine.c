@@ -958,9 +958,17 @@ static void rate_pump_spin(struct worker *w, uint64_t now, int may_spin)
         late_ok = MISSED_MIN_NS;
     if (w->draining)
         return;
+    /* An early stop ends the schedule at stop_ns, as the normal end does at
+     * end, even before this worker's wake-up drains it. */
+    uint64_t end = sh->end;
+    if (atomic_load_explicit(&sh->wake_drain, memory_order_acquire)) {
+        uint64_t stop = atomic_load(&sh->stop_ns);
+        if (stop < end)
+            end = stop;
+    }
     for (int sent = 0;; sent++) {
         uint64_t due = w->next_due;
-        if (due >= sh->end)
+        if (due >= end)
             return;
         if (due > now) {
             if (!may_spin || sent > 0 || w->sched_fd < 0 || due - now > SCHED_SPIN_NS) {
