@@ -1070,7 +1070,8 @@ static void unsent_one(struct worker *w, uint64_t due, uint64_t end)
 static void account_unsent(struct worker *w, uint64_t end)
 {
     struct shared *sh = w->sh;
-    if (!sh->rate_mode || w->unsent_done)
+    /* next_due 0: the schedule never started (a worker torn down unlaunched) */
+    if (!sh->rate_mode || w->unsent_done || w->next_due == 0)
         return;
     w->unsent_done = 1;
     if (end > sh->end)
