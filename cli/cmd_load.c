@@ -34,7 +34,16 @@ static const char load_usage[] =
     "                         in [MIN,MAX] (Locust's between); default none (back to back)\n"
     "      --pacing T         one request per T per user, from the previous send\n"
     "      --rate RPS         open loop: RPS requests/s over all users, latency from the\n"
-    "                         intended send time (no coordinated omission)\n"
+    "                         intended send time (no coordinated omission); a send due\n"
+    "                         while every connection is busy waits in the client's queue,\n"
+    "                         and one still waiting at the end counts from its intended\n"
+    "                         time (unsent due)\n"
+    "      --arrivals KIND    with --rate: poisson (exponential gaps, the default) or\n"
+    "                         uniform (evenly spaced sends)\n"
+    "      --seed N           seed of the arrivals and think times (default: the clock's;\n"
+    "                         the seed used is printed, so a run replays)\n"
+    "      --bound T          count the requests slower than T (e.g. 25ms), failures\n"
+    "                         included (a timeout always is)\n"
     "      --pipeline N       requests in flight per connection (default 1)\n"
     "  -t, --threads N        event-loop threads (default 1)\n"
     "      --timeout T        per request; a late request is aborted (default 10s)\n"
@@ -46,6 +55,8 @@ static const char load_usage[] =
     "                         PREFIX_failures.csv in Locust's format\n"
     "  -h, --help             this text\n"
     "\n"
+    "Latency counts every request: a failed one at the time it took to fail (a timeout\n"
+    "at the timeout), except the load engine's own limits (client errors).\n"
     "Durations: 500ms, 10s, 1m30s, 1h. Every value has the range of the matrix key of\n"
     "the same meaning (mfbench check --explain KEY): users 1..1000000, duration <= 1d,\n"
     "pipeline 1..1024, timeout and think <= 1h, rate <= 10000000. Exit status: 0 no request "
@@ -64,6 +75,9 @@ enum {
     OPT_CPUS,
     OPT_JSON,
     OPT_CSV,
+    OPT_ARRIVALS,
+    OPT_SEED,
+    OPT_BOUND,
 };
 
 static int usage_err(const char *fmt, const char *arg)
@@ -180,8 +194,21 @@ static void print_summary(const struct run_opts *o, const struct run_report *r)
                (unsigned long long)p->failures_by_kind[FAIL_CLIENT]);
     if (r->reconnects)
         printf("  Reconnects (server closed): %llu\n", (unsigned long long)r->reconnects);
-    if (o->rate > 0)
+    if (o->rate > 0) {
+        printf("  Offered %llu, sent %llu, completed %llu", (unsigned long long)p->offered,
+               (unsigned long long)p->sent, (unsigned long long)p->completed);
+        if (p->unsent_due)
+            printf(", unsent due %llu (counted in latency from their intended time)",
+                   (unsigned long long)p->unsent_due);
+        printf("\n  Arrivals: %s, seed %llu\n", p->arrivals, (unsigned long long)p->seed);
         printf("  Missed schedule: %llu\n", (unsigned long long)p->missed_schedule);
+    }
+    if (o->bound_us > 0)
+        printf("  Over %s: %llu of %llu\n", fmt_ms((double)o->bound_us / 1000.0, a, sizeof a),
+               (unsigned long long)p->over_bound,
+               (unsigned long long)(r->hist ? run_hist_count(r->hist) : 0));
+    if (p->connect_failures)
+        printf("  Connect failures: %llu\n", (unsigned long long)p->connect_failures);
     if (p->in_flight)
         printf("  In flight at the end: %llu (waited for up to the timeout)\n",
                (unsigned long long)p->in_flight);
@@ -225,6 +252,26 @@ static int print_json(const struct run_opts *o, const struct run_report *r)
     cJSON_AddNumberToObject(j, "offered_rps", p->offered_rps);
     cJSON_AddNumberToObject(j, "missed_schedule", (double)p->missed_schedule);
     cJSON_AddNumberToObject(j, "in_flight", (double)p->in_flight);
+    cJSON_AddNumberToObject(j, "offered", (double)p->offered);
+    cJSON_AddNumberToObject(j, "sent", (double)p->sent);
+    cJSON_AddNumberToObject(j, "completed", (double)p->completed);
+    cJSON_AddNumberToObject(j, "unsent_due", (double)p->unsent_due);
+    if (o->bound_us > 0)
+        cJSON_AddNumberToObject(j, "bound_ms", p->bound_ms);
+    cJSON_AddNumberToObject(j, "over_bound", (double)p->over_bound);
+    /* As a number when it fits a double exactly, else as a string: a seed
+     * must replay, not round. */
+    if (p->seed <= (UINT64_C(1) << 53)) {
+        cJSON_AddNumberToObject(j, "seed", (double)p->seed);
+    } else {
+        char sb[24];
+        snprintf(sb, sizeof sb, "%llu", (unsigned long long)p->seed);
+        cJSON_AddStringToObject(j, "seed", sb);
+    }
+    cJSON_AddStringToObject(j, "arrivals", p->arrivals);
+    cJSON_AddNumberToObject(j, "connections_max", (double)p->connections_max);
+    cJSON_AddNumberToObject(j, "connect_failures", (double)p->connect_failures);
+    cJSON_AddBoolToObject(j, "stopped_early", p->stopped_early);
     cJSON_AddNumberToObject(j, "client_cpu_pct", p->client_cpu_pct);
     cJSON_AddNumberToObject(j, "reconnects", (double)r->reconnects);
     cJSON_AddBoolToObject(j, "cancelled", r->cancelled);
@@ -444,13 +491,16 @@ int cli_cmd_load(int argc, char **argv)
         {"cpus", required_argument, NULL, OPT_CPUS},
         {"json", no_argument, NULL, OPT_JSON},
         {"csv", required_argument, NULL, OPT_CSV},
+        {"arrivals", required_argument, NULL, OPT_ARRIVALS},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"bound", required_argument, NULL, OPT_BOUND},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct run_opts o;
     run_opts_init(&o);
     o.users = 10;
-    int json = 0, have_think = 0, c;
+    int json = 0, have_think = 0, have_arrivals = 0, c;
     const char *csv = NULL;
     int64_t v;
     int rc;
@@ -540,6 +590,33 @@ int cli_cmd_load(int argc, char **argv)
         case OPT_CSV:
             csv = optarg;
             break;
+        case OPT_ARRIVALS:
+            if (strcmp(optarg, "poisson") == 0)
+                o.arrivals = RUN_ARRIVALS_POISSON;
+            else if (strcmp(optarg, "uniform") == 0)
+                o.arrivals = RUN_ARRIVALS_UNIFORM;
+            else
+                return usage_err("--arrivals must be poisson or uniform, got '%s'", optarg);
+            have_arrivals = 1;
+            break;
+        case OPT_SEED: {
+            /* digits only: strtoull would take a sign, spaces and wrap around */
+            char *end = NULL;
+            errno = 0;
+            unsigned long long sv = strtoull(optarg, &end, 10);
+            if (!*optarg || strspn(optarg, "0123456789") != strlen(optarg) || errno || sv == 0)
+                return usage_err("--seed must be a whole number from 1 to 2^64-1, got '%s'",
+                                 optarg);
+            o.seed = (uint64_t)sv;
+            break;
+        }
+        case OPT_BOUND: {
+            int64_t ms;
+            if (dur_parse(optarg, &ms) < 0 || ms <= 0 || ms > 3600 * 1000)
+                return usage_err("--bound must be a duration in [1ms, 1h], got '%s'", optarg);
+            o.bound_us = ms * 1000;
+            break;
+        }
         case 'h':
             fputs(load_usage, stdout);
             return CLI_OK;
@@ -563,6 +640,8 @@ int cli_cmd_load(int argc, char **argv)
         return usage_err("%s", "the warm-up must be shorter than the duration");
     if (o.rate > 0 && have_think)
         return usage_err("%s", "--rate sets the pace itself: no --think or --pacing with it");
+    if (have_arrivals && !(o.rate > 0))
+        return usage_err("%s", "--arrivals needs --rate (the closed loop has no schedule)");
 
     struct err e;
     err_clear(&e);

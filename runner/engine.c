@@ -959,9 +959,17 @@ static void rate_pump_spin(struct worker *w, uint64_t now, int may_spin)
         late_ok = MISSED_MIN_NS;
     if (w->draining)
         return;
+    /* An early stop ends the schedule at stop_ns, as the normal end does at
+     * end, even before this worker's wake-up drains it. */
+    uint64_t end = sh->end;
+    if (atomic_load_explicit(&sh->wake_drain, memory_order_acquire)) {
+        uint64_t stop = atomic_load(&sh->stop_ns);
+        if (stop < end)
+            end = stop;
+    }
     for (int sent = 0;; sent++) {
         uint64_t due = w->next_due;
-        if (due >= sh->end)
+        if (due >= end)
             return;
         if (due > now) {
             w->backlogged = 0; /* caught up with the schedule */
@@ -1074,7 +1082,8 @@ static void unsent_one(struct worker *w, uint64_t due, uint64_t end)
 static void account_unsent(struct worker *w, uint64_t end)
 {
     struct shared *sh = w->sh;
-    if (!sh->rate_mode || w->unsent_done)
+    /* next_due 0: the schedule never started (a worker torn down unlaunched) */
+    if (!sh->rate_mode || w->unsent_done || w->next_due == 0)
         return;
     w->unsent_done = 1;
     if (end > sh->end)

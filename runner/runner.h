@@ -111,11 +111,19 @@ struct run_opts {
 void run_opts_init(struct run_opts *o);
 
 struct run_report {
-    struct phase_result result;      /* requests, failures, rps, latency_ms, bytes_read,
-                                        offered_rps, missed_schedule, client_cpu_pct,
-                                        offered, sent, completed, unsent_due, over_bound,
-                                        seed, arrivals, connections_max, connect_failures,
-                                        retries, stopped_early, in_flight */
+    struct phase_result result; /* requests, failures, rps, latency_ms, bytes_read,
+                                   offered_rps, missed_schedule, client_cpu_pct,
+                                   offered, sent, completed, unsent_due, over_bound,
+                                   seed, arrivals, connections_max, connect_failures,
+                                   retries, stopped_early, in_flight */
+    /* Latency counts every request of the window: answers, failures at the
+     * time they took to fail (a timeout at about the timeout; the requests a
+     * drain gave up on at their age then), and open-loop sends still due at
+     * the phase's end from their intended time (unsent_due; these are in hist
+     * but not in the per-second series). Not FAIL_CLIENT: such a request never
+     * reached the server, its phase is client-bound and judged inconclusive.
+     * connections_max is the sum of the workers' maxima (exact with one
+     * thread, an upper bound with more). */
     struct run_hist *hist;           /* merged latency histogram of the window; owned */
     struct run_series_point *series; /* one per second of the whole phase; owned */
     size_t nseries;

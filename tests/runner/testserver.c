@@ -13,6 +13,8 @@
  *   /hang           never answers
  *   /hangafter/N    the first N requests (over all connections) are answered,
  *                   every later one hangs like /hang
+ *   /hangevery/N    every Nth request (over all connections) hangs like /hang,
+ *                   the others are answered "Hello World!"
  *   /spew/N         answers with N valid responses at once (N-1 nobody asked
  *                   for), then reads nothing more until the client closes
  *   /reset          closes with a TCP reset
@@ -21,9 +23,13 @@
  *   /pace           "Hello World!"; the connection's mean interval between /pace
  *                   requests is added to the stats when it closes
  *   /pacestats      "conns=N mean_us=M" over the closed /pace connections
- * usage: testserver [LIFETIME_S [RCVBUF]]
+ * usage: testserver [LIFETIME_S [RCVBUF [GREET]]]
  * RCVBUF: a small receive buffer for every connection (SO_RCVBUF on the
- * listener), so a client's large pipelined batch cannot leave in one send. */
+ * listener), so a client's large pipelined batch cannot leave in one send;
+ * 0 = the kernel's.
+ * GREET: a server that answers no request: as soon as a connection opens it
+ * writes GREET valid responses in one send, then reads and answers nothing
+ * until the client closes (issue 21 item 8: none of them is an answer). */
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -41,7 +47,8 @@
 static const char hello[] = "Hello World!";
 static pthread_mutex_t stall_mu = PTHREAD_MUTEX_INITIALIZER;
 static int64_t stall_start = -1; /* ms, monotonic */
-static atomic_long hangafter_seen;
+static atomic_long hangafter_seen, hangevery_seen;
+static long greet;
 static int pace_conns;
 static double pace_sum_us;
 
@@ -193,7 +200,13 @@ static int handle(struct conn *c, const char *path)
             ;
         return -1;
     }
-    if (strcmp(path, "/hang") == 0 || strncmp(path, "/hangafter/", 11) == 0) {
+    if (strncmp(path, "/hangevery/", 11) == 0) {
+        n = strtol(path + 11, NULL, 10);
+        if (n < 1 || (atomic_fetch_add(&hangevery_seen, 1) + 1) % n != 0)
+            return respond(fd, 200, hello, 12, NULL);
+    }
+    if (strcmp(path, "/hang") == 0 || strncmp(path, "/hangafter/", 11) == 0 ||
+        strncmp(path, "/hangevery/", 11) == 0) {
         char b[512];
         while (recv(fd, b, sizeof(b), 0) > 0) /* until the client gives up */
             ;
@@ -219,6 +232,20 @@ static void *conn_main(void *arg)
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     char buf[16384];
     size_t len = 0;
+    if (greet > 0) {
+        static const char r[] = "HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\nHello World!";
+        size_t rl = sizeof(r) - 1;
+        char *g = malloc(rl * (size_t)greet);
+        if (g) {
+            for (long i = 0; i < greet; i++)
+                memcpy(g + (size_t)i * rl, r, rl);
+            write_all(fd, g, rl * (size_t)greet);
+            free(g);
+        }
+        while (recv(fd, buf, sizeof(buf), 0) > 0) /* until the client closes */
+            ;
+        goto out;
+    }
     for (;;) {
         char *end;
         while ((end = memmem(buf, len, "\r\n\r\n", 4)) != NULL) {
@@ -269,7 +296,13 @@ int main(int argc, char **argv)
     setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     if (argc > 2) {
         int rcvbuf = (int)strtol(argv[2], NULL, 10);
-        setsockopt(s, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+        if (rcvbuf > 0)
+            setsockopt(s, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+    }
+    if (argc > 3) {
+        greet = strtol(argv[3], NULL, 10);
+        if (greet < 0 || greet > 100000)
+            greet = 0;
     }
     struct sockaddr_in a;
     memset(&a, 0, sizeof(a));
