@@ -825,7 +825,10 @@ int main(int argc, char **argv)
     CHECK_INT(run(&o, &r), ==, 0);
     CHECK_DBL(r.result.latency_ms.max, >, 800);
     CHECK_DBL(r.result.latency_ms.p99, >, 500); /* open loop shows it */
-    CHECK_INT(r.result.missed_schedule, >, 100);
+    /* The sends wait for a connection the stall holds: the server's backlog,
+     * not the engine missing its schedule (that would make a probe inconclusive). */
+    CHECK_INT(r.result.missed_schedule, <, 20);
+    CHECK_INT(r.result.sent + r.result.unsent_due, >, 1500);
     run_report_free(&r);
     server_stop(&s);
     T_DONE();
