@@ -3,9 +3,13 @@
  * request at a time, in the order the requests were read (first come, first
  * served). With Poisson arrivals that is an M/D/1 queue, whose p99 sojourn
  * time the test computes on its own (tests/methodology/md1.py).
- * The service is a sleep to an absolute deadline, so S does not depend on how
- * busy the CPU is. One thread, poll(2) over every connection.
- * usage: mdserver --host H --port P --service-ms S [--lifetime-s N] */
+ * The service is a busy wait to an absolute deadline (a CPU-bound request; a
+ * sleep would add the timer's slack and wake-up latency to every request).
+ * One thread, poll(2) over the connections. With --stats FILE it writes "N
+ * MEAN_US" there every 200 requests: the server's own cost per request
+ * (service, answer, and reading the next ones), which the test takes as the
+ * queue's S instead of the nominal one.
+ * usage: mdserver --host H --port P --service-ms S [--lifetime-s N] [--stats FILE] */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -31,6 +35,7 @@ struct conn {
 };
 
 static struct conn conns[MAXC];
+static int nconns; /* slots [0, nconns) may be in use */
 static struct pollfd pfd[MAXC + 1];
 static int queue[QCAP]; /* connection slots with one complete request each, FIFO */
 static size_t qh, qn;
@@ -81,6 +86,8 @@ static void take(int i)
 static void gather(int lfd, int nc, int timeout_ms)
 {
     pfd[0] = (struct pollfd){.fd = lfd, .events = POLLIN};
+    if (nc > nconns)
+        nc = nconns;
     for (int i = 0; i < nc; i++)
         pfd[i + 1] = (struct pollfd){.fd = conns[i].fd, .events = POLLIN};
     if (poll(pfd, (nfds_t)nc + 1, timeout_ms) <= 0)
@@ -102,6 +109,8 @@ static void gather(int lfd, int nc, int timeout_ms)
             setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
             conns[j].fd = fd;
             conns[j].len = 0;
+            if (j >= nconns)
+                nconns = j + 1;
         }
     }
 }
@@ -111,6 +120,7 @@ int main(int argc, char **argv)
     const char *host = "127.0.0.1";
     int port = 0;
     double service_ms = 2, lifetime_s = 3600;
+    const char *stats = NULL;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--host"))
             host = argv[i + 1];
@@ -120,6 +130,8 @@ int main(int argc, char **argv)
             service_ms = strtod(argv[i + 1], NULL);
         else if (!strcmp(argv[i], "--lifetime-s"))
             lifetime_s = strtod(argv[i + 1], NULL);
+        else if (!strcmp(argv[i], "--stats"))
+            stats = argv[i + 1];
     }
     int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     int one = 1;
@@ -133,25 +145,33 @@ int main(int argc, char **argv)
     for (int i = 0; i < MAXC; i++)
         conns[i].fd = -1;
     double end = now_s() + lifetime_s;
+    double cost = 0; /* seconds the server spent per request while it had a queue */
+    long served = 0;
     while (now_s() < end) {
         gather(lfd, MAXC, qn ? 0 : 100);
         if (!qn)
             continue;
+        double t0 = now_s();
         int i = queue[qh];
         qh = (qh + 1) % QCAP;
         qn--;
         if (conns[i].fd < 0)
             continue;
-        /* Service: S ms from now, to an absolute deadline. */
-        struct timespec dl;
-        clock_gettime(CLOCK_MONOTONIC, &dl);
-        long ns = dl.tv_nsec + (long)(service_ms * 1e6);
-        dl.tv_sec += ns / 1000000000L;
-        dl.tv_nsec = ns % 1000000000L;
-        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &dl, NULL) == EINTR)
+        /* Service: S ms of this CPU, to an absolute deadline. */
+        double deadline = t0 + service_ms / 1000.0;
+        while (now_s() < deadline)
             ;
         if (send(conns[i].fd, resp, sizeof(resp) - 1, MSG_NOSIGNAL) < 0)
             drop(i);
+        gather(lfd, MAXC, 0); /* part of the cost of each request: reading the next */
+        cost += now_s() - t0;
+        if (++served % 200 == 0 && stats) {
+            FILE *f = fopen(stats, "w");
+            if (f) {
+                fprintf(f, "%ld %.1f\n", served, cost / (double)served * 1e6);
+                fclose(f);
+            }
+        }
     }
     return 0;
 }
