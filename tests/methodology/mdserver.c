@@ -9,7 +9,10 @@
  * MEAN_US" there every 200 requests: the server's own cost per request
  * (service, answer, and reading the next ones), which the test takes as the
  * queue's S instead of the nominal one.
- * usage: mdserver --host H --port P --service-ms S [--lifetime-s N] [--stats FILE] */
+ * With --hang-every N, every Nth request is read and never answered (a server
+ * that loses one request in N).
+ * usage: mdserver --host H --port P --service-ms S [--lifetime-s N] [--stats FILE]
+ *                 [--hang-every N] */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -121,6 +124,7 @@ int main(int argc, char **argv)
     int port = 0;
     double service_ms = 2, lifetime_s = 3600;
     const char *stats = NULL;
+    long hang_every = 0, nreq = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--host"))
             host = argv[i + 1];
@@ -132,6 +136,8 @@ int main(int argc, char **argv)
             lifetime_s = strtod(argv[i + 1], NULL);
         else if (!strcmp(argv[i], "--stats"))
             stats = argv[i + 1];
+        else if (!strcmp(argv[i], "--hang-every"))
+            hang_every = strtol(argv[i + 1], NULL, 10);
     }
     int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     int one = 1;
@@ -157,6 +163,8 @@ int main(int argc, char **argv)
         qn--;
         if (conns[i].fd < 0)
             continue;
+        if (hang_every > 0 && ++nreq % hang_every == 0)
+            continue; /* lost: never answered (the connection stays open) */
         /* Service: S ms of this CPU, to an absolute deadline. */
         double deadline = t0 + service_ms / 1000.0;
         while (now_s() < deadline)

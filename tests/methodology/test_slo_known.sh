@@ -27,9 +27,11 @@ payloads:
   text: {path: /text, body: "Hello World!", content_type: text/plain}
 frameworks:
   md2: {start: "{dir}/mdserver --host {host} --port {port} --service-ms 2 --stats $T/md2.stats", dir: ./tgt}
+  lossy: {start: "{dir}/mdserver --host {host} --port {port} --service-ms 1 --hang-every 20", dir: ./tgt}
   md5: {start: "{dir}/mdserver --host {host} --port {port} --service-ms 5 --stats $T/md5.stats", dir: ./tgt}
 profiles:
   a: {slo: {p99: 25ms, resolution: 5%, warmup: 1s, window: {min: 6s, max: 6s}, samples: 2000}}
+  c: {timeout: 1s, stop_when: {ratio: 0.5}, slo: {p99: 25ms, min_rps: 100, warmup: 1s, window: {min: 3s, max: 3s}, samples: 500}}
   b: {slo: {p99: 100ms, resolution: 5%, warmup: 1s, window: {min: 8s, max: 8s}, samples: 1000}}
 YAML
 check_cell() { # profile cell S_MS B_MS
@@ -50,6 +52,18 @@ check_cell() { # profile cell S_MS B_MS
   expect_eq "$2 probes are open-loop Poisson, every one seeded" \
     "$(json_get "$T/$1.json" "all(p['arrivals'] == 'poisson' and p['seed'] for p in d['cells'][0]['phases'] if p['kind'] == 'slo')")" True
 }
+# Every request counted: a server that never answers one request in 20 fails
+# every probe (its timeouts count as failures and as samples over the bound),
+# down to min_rps: SLO capacity 0, never a pass. (Leaving the timed-out
+# requests out of the latency and the counts, as before, passed it.)
+"$MFBENCH" run -m "$T/m.yaml" -p c --json lossy/text >"$T/c.json" 2>"$T/c.err"
+expect_eq "lossy exit status (stderr: $(tail -3 "$T/c.err"))" "$?" 0
+expect_eq "lossy: no probe passed" \
+  "$(json_get "$T/c.json" "[p['stop_reason'] for p in d['cells'][0]['phases'] if p['kind'] == 'slo' and not p['stop_reason']]")" "[]"
+expect_eq "lossy: slo 0 req/s, limited by failures or latency" \
+  "$(json_get "$T/c.json" "(d['cells'][0]['slo']['rps'], d['cells'][0]['slo']['limit'] in ('failures', 'latency'))")" "(0, True)"
+expect_eq "lossy: the probes' timeouts are in their latency (p99 >= the 1 s timeout)" \
+  "$(json_get "$T/c.json" "all(p['latency_ms']['p99'] >= 1000 or p['stopped_early'] for p in d['cells'][0]['phases'] if p['kind'] == 'slo' and p['failures_by_kind']['timeout'] > 0) and any(p['failures_by_kind']['timeout'] > 0 for p in d['cells'][0]['phases'] if p['kind'] == 'slo')")" True
 check_cell a md2/text 2 25
 check_cell b md5/text 5 100
 finish
