@@ -333,7 +333,8 @@ static void users_chart(FILE *f, const char *id, const char *title, const char *
     svg_plot_close(&p);
 }
 
-/* ---- the latency spectrum at 90% of peak ---- */
+/* ---- the latency spectrum at the highest load point (90% of peak, or 80% of
+ * the SLO capacity) ---- */
 
 static const struct load_point *load_point_near(const struct cell_result *c, double pct)
 {
@@ -355,11 +356,15 @@ static void spectrum_chart(FILE *f, const struct run_record *r, const char *pl, 
     char names[MAX_SERIES][160];
     size_t ns = 0;
     double ymax = 0;
+    int of_slo = 0;
     for (size_t i = 0; i < r->ncells && ns < MAX_SERIES; i++) {
         const struct cell_result *c = &r->cells[i];
         if (strcmp(c->payload, pl) || c->status == CELL_SKIPPED)
             continue;
+        /* The highest load point within 10 points of 90% (80% of the SLO capacity). */
         const struct load_point *lp = load_point_near(c, 90);
+        if (lp)
+            of_slo |= lp->of_slo;
         if (!lp)
             continue;
         lps[ns] = lp;
@@ -369,7 +374,8 @@ static void spectrum_chart(FILE *f, const struct run_record *r, const char *pl, 
         ns++;
     }
     char title[200];
-    snprintf(title, sizeof(title), "%s: latency spectrum at 90%% of peak", pl);
+    snprintf(title, sizeof(title), "%s: latency spectrum, top load point%s", pl,
+             of_slo ? " (slo)" : "");
     struct svg_plot p;
     svg_plot_open(&p, f, id, "spectrum", title, 340, 20.0 * (double)ns + 10);
     if (!ns) {
@@ -420,8 +426,8 @@ static void spectrum_chart(FILE *f, const struct run_record *r, const char *pl, 
         char b[240], rate[32];
         svg_fmt_num(rate, sizeof(rate), round(lps[k]->rps));
         legend_swatch(f, &p, (int)k, k, shapes[k % NSHAPE], 0, 1);
-        snprintf(b, sizeof(b), "%.150s at %g%% of peak (%s req/s)", names[k], lps[k]->pct_of_peak,
-                 rate);
+        snprintf(b, sizeof(b), "%.150s at %g%% of %s (%s req/s)", names[k], lps[k]->pct_of_peak,
+                 lps[k]->of_slo ? "slo" : "peak", rate);
         legend_row(f, &p, (int)k, b);
     }
     fputs("</g>", f);

@@ -424,7 +424,7 @@ static void md_cell_name(FILE *f, const char *s)
 void cli_run_settings(const struct run_record *r, char *out, size_t n)
 {
     double dmin = -1, dmax = -1, pcts[8];
-    int umin = -1, umax = -1, reps = 0, held = 0, levels = 0, seen[64];
+    int umin = -1, umax = -1, reps = 0, held = 0, of_slo = 0, levels = 0, seen[64];
     size_t np = 0, len = 0;
     for (size_t i = 0; i < r->ncells; i++) {
         const struct cell_result *c = &r->cells[i];
@@ -457,6 +457,7 @@ void cli_run_settings(const struct run_record *r, char *out, size_t n)
                 j++;
             if (j == np && np < 8)
                 pcts[np++] = c->load_points[k].pct_of_peak;
+            of_slo |= c->load_points[k].of_slo;
         }
     }
 #define ADD(...)                                                                                   \
@@ -482,7 +483,7 @@ void cli_run_settings(const struct run_record *r, char *out, size_t n)
         ADD(", latency at");
         for (size_t j = 0; j < np; j++)
             ADD("%s %.0f%%", j == 0 ? "" : j + 1 == np ? " and" : ",", pcts[j]);
-        ADD(" of peak");
+        ADD(of_slo ? " of slo capacity" : " of peak");
     }
     if (held)
         ADD(", held users measured");
