@@ -34,9 +34,14 @@ profiles:
   c: {timeout: 1s, stop_when: {ratio: 0.5}, slo: {p99: 25ms, min_rps: 100, warmup: 1s, window: {min: 3s, max: 3s}, samples: 500}}
   b: {slo: {p99: 100ms, resolution: 5%, warmup: 1s, window: {min: 8s, max: 8s}, samples: 1000}}
 YAML
+noisy_runs=""
 check_cell() { # profile cell S_MS B_MS
   "$MFBENCH" run -m "$T/m.yaml" -p "$1" --json "$2" >"$T/$1.json" 2>"$T/$1.err"
   expect_eq "$2 exit status (stderr: $(tail -3 "$T/$1.err"))" "$?" 0
+  # A probe during which other work took the server's or the engine's CPU is
+  # not a measurement of the queue: such a run may miss the answer.
+  noisy=$(json_get "$T/$1.json" "sum(1 for p in d['cells'][0]['phases'] if p['kind'] == 'slo' and p['noisy'])")
+  [ "${noisy:-0}" -gt 0 ] && noisy_runs="$noisy_runs $2($noisy noisy probes)"
   fw=${2%/*}
   s_eff=$(awk '{printf "%.4f", $2 / 1000}' "$T/$fw.stats" 2>/dev/null)
   expect_eq "$2 server's own cost per request ($s_eff ms) within 15% of $3 ms" \
@@ -60,10 +65,14 @@ check_cell() { # profile cell S_MS B_MS
 expect_eq "lossy exit status (stderr: $(tail -3 "$T/c.err"))" "$?" 0
 expect_eq "lossy: no probe passed" \
   "$(json_get "$T/c.json" "[p['stop_reason'] for p in d['cells'][0]['phases'] if p['kind'] == 'slo' and not p['stop_reason']]")" "[]"
-expect_eq "lossy: slo 0 req/s, limited by failures or latency" \
-  "$(json_get "$T/c.json" "(d['cells'][0]['slo']['rps'], d['cells'][0]['slo']['limit'] in ('failures', 'latency'))")" "(0, True)"
+expect_eq "lossy: slo 0 req/s, limited by the server (failures, latency or the backlog of lost requests)" \
+  "$(json_get "$T/c.json" "(d['cells'][0]['slo']['rps'], d['cells'][0]['slo']['limit'] in ('failures', 'latency', 'backlog'))")" "(0, True)"
 expect_eq "lossy: the probes' timeouts are in their latency (p99 >= the 1 s timeout)" \
   "$(json_get "$T/c.json" "all(p['latency_ms']['p99'] >= 1000 or p['stopped_early'] for p in d['cells'][0]['phases'] if p['kind'] == 'slo' and p['failures_by_kind']['timeout'] > 0) and any(p['failures_by_kind']['timeout'] > 0 for p in d['cells'][0]['phases'] if p['kind'] == 'slo')")" True
 check_cell a md2/text 2 25
 check_cell b md5/text 5 100
+if [ "$fails" -gt 0 ] && [ -n "$noisy_runs" ]; then
+  echo "SKIP: other work took the server's CPU during the probes:$noisy_runs; the known answer was not judged" >&2
+  exit 77
+fi
 finish
