@@ -15,7 +15,6 @@
 #include "exec_int.h"
 #include "search.h"
 
-#define STOP_GRACE_MS 5000
 #define LOG_TAIL_LINES 15
 
 static void emit(struct dmn_exec *x, struct dmn_event *ev)
@@ -63,10 +62,26 @@ const char *dmn_targets_dir(const char *explicit_dir)
     return NULL;
 }
 
+int64_t exec__cmd_timeout_ms(const struct cfg_node *nc)
+{
+    return nc->command_timeout_ms > 0 ? nc->command_timeout_ms : 120000;
+}
+
+int64_t exec__pip_timeout_ms(const struct cfg_matrix *m, const struct cfg_framework *fw)
+{
+    int64_t t = exec__cmd_timeout_ms(&m->node);
+    return !exec__site_packages(m, fw) && t < EXEC_PIP_TIMEOUT_MS ? EXEC_PIP_TIMEOUT_MS : t;
+}
+
+int64_t exec__versions_timeout_ms(const struct cfg_node *nc)
+{
+    int64_t t = exec__cmd_timeout_ms(nc);
+    return t < EXEC_VERSIONS_TIMEOUT_MS ? t : EXEC_VERSIONS_TIMEOUT_MS;
+}
+
 static int64_t cmd_timeout(const struct dmn_exec *x)
 {
-    int64_t t = x->matrix->node.command_timeout_ms;
-    return t > 0 ? t : 120000;
+    return exec__cmd_timeout_ms(&x->matrix->node);
 }
 
 /* One line of a command's output, trimmed. */
@@ -368,15 +383,12 @@ static int expand_start(const struct dmn_exec *x, const struct cfg_framework *fw
  * complete build, so a venv is reused only when it is whole and built from
  * the same requirements and settings. */
 #define VENV_MARKER ".mfbench-venv"
-#define PIP_TIMEOUT_MS 600000 /* a pip install may compile; at least this long */
 #define PIP_TAIL_LINES 5
 #define PIP_ERROR_LINES 8
 
-/* The framework's own choice, else the node's. */
-static int site_packages(const struct dmn_exec *x, const struct cfg_framework *fw)
+int exec__site_packages(const struct cfg_matrix *m, const struct cfg_framework *fw)
 {
-    return fw->system_site_packages >= 0 ? fw->system_site_packages
-                                         : x->matrix->node.system_site_packages;
+    return fw->system_site_packages >= 0 ? fw->system_site_packages : m->node.system_site_packages;
 }
 
 /* Appends node.pip as pip install options, each shell-quoted: --index-url,
@@ -589,16 +601,13 @@ static int provision(struct dmn_exec *x, const struct cfg_framework *fw, const s
     buf_init(&out, 1 << 20);
     buf_init(&m, 1 << 16);
     int rc = 0, status = 0;
-    int site = site_packages(x, fw);
+    int site = exec__site_packages(x->matrix, fw);
 
     if (venv_script(x, p, site, &cmd)) {
         rc = err_set(e, -ENOMEM, "out of memory");
         goto done;
     }
-    int64_t t = cmd_timeout(x);
-    if (!site && t < PIP_TIMEOUT_MS)
-        t = PIP_TIMEOUT_MS;
-    rc = node_exec(x->node, cmd.data, t, &out, &status, e);
+    rc = node_exec(x->node, cmd.data, exec__pip_timeout_ms(x->matrix, fw), &out, &status, e);
     if (rc)
         goto done;
     if (status != 0) {
@@ -642,8 +651,8 @@ static int provision(struct dmn_exec *x, const struct cfg_framework *fw, const s
     }
     if ((rc = cmd_failed(rc, e)) != 0)
         goto done;
-    rc = node_exec(x->node, cmd.data, cmd_timeout(x) < 60000 ? cmd_timeout(x) : 60000, &out,
-                   &status, e);
+    rc =
+        node_exec(x->node, cmd.data, exec__versions_timeout_ms(&x->matrix->node), &out, &status, e);
     if (rc)
         goto done;
     if (status != 0) {
@@ -757,7 +766,7 @@ static int server_fresh(struct cell_ctx *k, struct cell_result *c)
     struct dmn_exec *x = k->x;
     const struct cfg_node *nc = &x->matrix->node;
     if (k->server_up) {
-        if (node_server_stop(x->node, &k->srv, STOP_GRACE_MS, &k->cerr) != 0)
+        if (node_server_stop(x->node, &k->srv, EXEC_STOP_GRACE_MS, &k->cerr) != 0)
             exec__logf(x, 4, k->fw->name, k->pl->name, "stopping the server before a restart: %s",
                        k->cerr.msg);
         err_clear(&k->cerr);
@@ -766,7 +775,7 @@ static int server_fresh(struct cell_ctx *k, struct cell_result *c)
     }
     /* A server left by an earlier, killed mfbench on this port. */
     int stale = 0;
-    if (node_server_stop_pidfile(x->node, k->p.pidfile, STOP_GRACE_MS, &stale, &k->cerr) != 0)
+    if (node_server_stop_pidfile(x->node, k->p.pidfile, EXEC_STOP_GRACE_MS, &stale, &k->cerr) != 0)
         exec__logf(x, 4, k->fw->name, k->pl->name, "stopping a server left on the node: %s",
                    k->cerr.msg);
     else if (stale)
@@ -805,7 +814,7 @@ static int server_fresh(struct cell_ctx *k, struct cell_result *c)
                               .length = k->pl->length,
                               .content_type = k->pl->content_type};
     void *alive_arg[2] = {x->node, &k->srv};
-    int64_t ready = k->st.ready_timeout_ms > 0 ? k->st.ready_timeout_ms : 30000;
+    int64_t ready = exec__ready_timeout_ms(&k->st);
     int prc = probe_wait(k->url, &pe, ready, x->cancel, server_alive_cb, alive_arg, &k->cerr);
     if (prc != 0) {
         if (cancelled(x)) {
@@ -1108,59 +1117,7 @@ static int run_level(struct cell_ctx *k, struct cell_result *c, int users, const
     return exec__run_phase(k, c, &ps, kind, rps, load_bound, NULL, e);
 }
 
-double dmn_cell_max_s(const struct cfg_matrix *m, const char *profile, const struct cfg_cell *c,
-                      int *phases)
-{
-    struct cfg_settings st;
-    struct err e;
-    err_clear(&e);
-    if (phases)
-        *phases = 0;
-    if (cfg_resolve(m, profile, &m->frameworks[c->framework], &st, &e) != 0)
-        return 0;
-    struct search_cost sc = {
-        .plan = {.start = st.users.start,
-                 .step = st.users.step,
-                 .max = st.users.max,
-                 .factor = st.users.factor,
-                 .refine_pct = st.refine_pct,
-                 .refine_abs = st.refine_abs,
-                 .repeats = st.repeats,
-                 .max_repeats = st.max_repeats,
-                 .spread_pct = st.spread_pct},
-        .phase_s = (double)st.duration_ms / 1000.0,
-        .drain_s = (double)st.timeout_ms / 1000.0,
-        .start_s = (double)(st.ready_timeout_ms > 0 ? st.ready_timeout_ms : 30000) / 1000.0,
-        .overhead_s = 2,
-        .provision_s = DMN_PROVISION_MAX_S,
-        .load_points = st.load_points.n,
-        .held = st.held.on,
-        .held_plan = {.start = st.held.users.start,
-                      .step = st.held.users.start,
-                      .max = st.held.users.max,
-                      .factor = st.held.users.factor > 1 ? st.held.users.factor : 2,
-                      .refine_pct = st.refine_pct,
-                      .refine_abs = st.refine_abs,
-                      .repeats = 1},
-        .held_phase_s = (double)st.held.duration_ms / 1000.0};
-    double total = search_cell_max_s(&sc, phases);
-    if (st.slo.on) {
-        /* Each bound's search at its worst, every probe with its drain, a
-         * fresh server and the per-phase overhead. */
-        for (int i = 0; i < st.slo.nbounds; i++) {
-            struct slo_plan sp;
-            exec__slo_plan_of(&st, st.slo.bounds_ms[i], &sp);
-            int probes = 0;
-            total += slo_worst_s(&sp, sc.drain_s + sc.start_s + sc.overhead_s, &probes);
-            if (phases)
-                *phases += probes;
-        }
-    }
-    return total;
-}
-
-/* The search's plan from the cell's settings. */
-static void plan_of(const struct cfg_settings *st, struct search_plan *p)
+void exec__plan_of(const struct cfg_settings *st, struct search_plan *p)
 {
     *p = (struct search_plan){.start = st->users.start,
                               .step = st->users.step,
@@ -1272,7 +1229,7 @@ int dmn_exec_cell(struct dmn_exec *x, const struct cfg_cell *cell, struct cell_r
              strchr(x->node->host, ':') ? "http://[%s]:%d%s" : "http://%s:%d%s", x->node->host,
              nc->server_port, pl->path);
 
-    plan_of(&k.st, &plan);
+    exec__plan_of(&k.st, &plan);
     {
         int most = search_repeats_most(&plan);
         const char *upto = plan.repeats > 0 ? "" : "at most ";
@@ -1328,7 +1285,7 @@ int dmn_exec_cell(struct dmn_exec *x, const struct cfg_cell *cell, struct cell_r
 finish:
     if (k.server_up) {
         err_clear(&k.cerr);
-        if (node_server_stop(x->node, &k.srv, STOP_GRACE_MS, &k.cerr) != 0)
+        if (node_server_stop(x->node, &k.srv, EXEC_STOP_GRACE_MS, &k.cerr) != 0)
             exec__logf(x, 3, fw->name, pl->name, "stopping the server: %s", k.cerr.msg);
         k.server_up = 0;
     }
@@ -1346,7 +1303,7 @@ out:
     if (rc && k.server_up) {
         struct err e2;
         err_clear(&e2);
-        if (node_server_stop(x->node, &k.srv, STOP_GRACE_MS, &e2) != 0)
+        if (node_server_stop(x->node, &k.srv, EXEC_STOP_GRACE_MS, &e2) != 0)
             exec__logf(x, 3, fw->name, pl->name, "stopping the server: %s", e2.msg);
     }
     publish_pgid(x, 0);
@@ -1363,5 +1320,5 @@ int dmn_cleanup_node(struct dmn_exec *x, int *found, struct err *e)
     if (rc)
         return rc;
     snprintf(pidfile, sizeof(pidfile), "%s/run/server.pid", node_workdir(x->node));
-    return node_server_stop_pidfile(x->node, pidfile, STOP_GRACE_MS, found, e);
+    return node_server_stop_pidfile(x->node, pidfile, EXEC_STOP_GRACE_MS, found, e);
 }

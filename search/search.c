@@ -156,7 +156,7 @@ double search_cell_max_s(const struct search_cost *c, int *phases)
 {
     double per = c->phase_s + c->drain_s + c->overhead_s + c->start_s;
     int n = search_max_probes(&c->plan) * search_repeats_most(&c->plan);
-    double s = c->provision_s + n * per + c->load_points * per;
+    double s = c->once_s + n * per + c->load_points * per;
     int total = n + c->load_points;
     if (c->held) {
         int h = search_max_probes(&c->held_plan);
