@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -908,6 +909,58 @@ static void slo_probe_of(const struct phase_result *ph, double rate, struct slo_
     };
 }
 
+/* The load engine's side of a phase (issue 21): /proc/stat of this machine on
+ * the load CPUs, and this process's own CPU, at both ends of the phase. What
+ * the load CPUs spent on other processes, or lost to steal, is interference
+ * the engine's own figure (client_cpu_pct) cannot show: a hog on its core
+ * lowers it. Without load.cpus the engine is not pinned: unknown. */
+struct client_watch {
+    struct node_cpu_times t0;
+    double cpu0_s; /* this process's user + sys at the start */
+    int on;
+    int noisy; /* set by client_watch_end */
+};
+
+static double self_cpu_s(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return -1;
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+static void client_watch_begin(struct dmn_exec *x, struct client_watch *w)
+{
+    const char *cpus = x->matrix->load_cpus;
+    struct err e;
+    err_clear(&e);
+    memset(w, 0, sizeof(*w));
+    w->cpu0_s = self_cpu_s();
+    w->on = cpus && *cpus && w->cpu0_s >= 0 && node_cpu_times_read(cpus, &w->t0, &e) == 0;
+}
+
+static void client_watch_end(struct dmn_exec *x, struct cell_ctx *k, struct client_watch *w,
+                             struct phase_result *ph)
+{
+    struct node_cpu_times t1;
+    struct err e;
+    err_clear(&e);
+    ph->client_steal_pct = ph->client_neighbour_cpu_pct = -1;
+    if (!w->on)
+        return;
+    double cpu1_s = self_cpu_s();
+    if (cpu1_s < 0 || node_cpu_times_read(x->matrix->load_cpus, &t1, &e) != 0) {
+        exec__logf(x, 4, k->fw->name, k->pl->name, "load CPUs' figures unknown: %s",
+                   e.msg[0] ? e.msg : "getrusage failed");
+        return;
+    }
+    long tck = sysconf(_SC_CLK_TCK); /* /proc/stat's unit */
+    double own = (cpu1_s - w->cpu0_s) * (double)(tck > 0 ? tck : 100);
+    w->noisy =
+        node_cpu_share(&w->t0, &t1, own, &ph->client_steal_pct, &ph->client_neighbour_cpu_pct) > 0;
+}
+
 /* Runs, samples, classifies, stores and reports one phase. Returns a
  * search_outcome (with the phase's req/s and load_bound flag; the phase itself
  * in *out when out is not NULL), or a negative code (e set) when the store
@@ -974,8 +1027,11 @@ int exec__run_phase(struct cell_ctx *k, struct cell_result *c, const struct phas
         err_clear(&k->cerr);
     }
     memset(&rep, 0, sizeof(rep));
+    struct client_watch cw;
+    client_watch_begin(x, &cw);
     int prc = run_phase(&o, &rep, &k->cerr);
     struct phase_result ph = rep.result;
+    client_watch_end(x, k, &cw, &ph);
     {
         /* A sampler that could not be read leaves the server figures unknown (-1). */
         struct node_samples sm;
@@ -993,7 +1049,7 @@ int exec__run_phase(struct cell_ctx *k, struct cell_result *c, const struct phas
         ph.sampler_cpu_pct = sm.sampler_cpu_pct;
         ph.steal_pct = sm.steal_pct;
         ph.neighbour_cpu_pct = sm.neighbour_cpu_pct;
-        ph.noisy = sm.noisy;
+        ph.noisy = sm.noisy || cw.noisy; /* from either side */
     }
     int was_cancelled = rep.cancelled || cancelled(x);
     if (prc != 0) {

@@ -203,9 +203,32 @@ MF_MUST_CHECK int node_sampler_start(struct node *n, const char *workdir, long p
                                      const char *cpus, const char *samples_path, int64_t max_s,
                                      int64_t timeout_ms, long *pid, struct err *e);
 
-/* A phase is noisy when the steal or the neighbours' CPU on the server's CPUs
- * exceeds this share (percent) of those CPUs' time. */
+/* A phase is noisy when the steal or the neighbours' CPU on the server's CPUs,
+ * or on the load engine's, exceeds this share (percent) of those CPUs' time. */
 #define NOISY_PCT 5
+
+/* Cumulative jiffies (USER_HZ) of a set of CPUs in /proc/stat: total
+ * (user..steal; guest is inside user), idle + iowait, steal, irq + softirq;
+ * -1 = unknown (irq alone may be unknown: then counted as busy). */
+struct node_cpu_times {
+    long long total, idle, steal, irq;
+};
+/* Pure: the steal and the neighbours' share (percent) of the time of a set of
+ * CPUs between two readings a and b; own_ticks (USER_HZ) is the CPU the
+ * measured processes used there over the same window, which is not a
+ * neighbour's. Busy leaves out irq and softirq time: mostly the kernel
+ * carrying the measured processes' own traffic, which no process is charged
+ * for. Returns 1 when either share is over NOISY_PCT, 0 when not, -1 (both
+ * shares -1) when a reading is unknown or inconsistent. */
+int node_cpu_share(const struct node_cpu_times *a, const struct node_cpu_times *b, double own_ticks,
+                   double *steal_pct, double *neighbour_pct);
+/* Pure: sums the cpuN lines of /proc/stat text for the CPU list cpus ("0",
+ * "0-3,6"; NULL or "" = the aggregate "cpu" line) into out. 0, or -ENOENT when
+ * no line matched or the list does not parse (then all -1). */
+int node_cpu_times_parse(const char *stat_text, const char *cpus, struct node_cpu_times *out);
+/* node_cpu_times_parse of this machine's /proc/stat: where the load engine
+ * runs (sampler_local.c). 0, or a negative code with e set. */
+MF_MUST_CHECK int node_cpu_times_read(const char *cpus, struct node_cpu_times *out, struct err *e);
 
 /* A phase's server figures from the samples; -1 = not measured. */
 struct node_samples {
