@@ -1153,6 +1153,14 @@ int exec__run_phase(struct cell_ctx *k, struct cell_result *c, const struct phas
                    users);
         k->server_up = 0;
     }
+    if (ph.failures_by_kind[FAIL_CLIENT] > 0) {
+        snprintf(c->note, sizeof(c->note),
+                 "the phase at %d users had %llu connections fail on the load engine's own "
+                 "limits (descriptors, ports): it says nothing of the server; search stopped",
+                 users, (unsigned long long)ph.failures_by_kind[FAIL_CLIENT]);
+        exec__logf(x, 4, k->fw->name, k->pl->name, "%s", c->note);
+        return SEARCH_CLIENT_FAIL;
+    }
     if (ph.client_bound) {
         snprintf(c->note, sizeof(c->note),
                  "the phase at %d users failed (%s) while the load engine's core was %.0f%% busy "

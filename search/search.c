@@ -274,6 +274,10 @@ const char *search_phase_fails(const struct search_stop *sw, const struct phase_
         return "p99";
     if (sw->failures <= 0 && sw->ratio <= 0 && sw->p99_ms <= 0 && ph->failures > 0)
         return "failures";
+    /* Not the server's failures (not in ph->failures), but a phase whose load
+     * did not all reach it is no pass: it says nothing of the server. */
+    if (ph->failures_by_kind[FAIL_CLIENT] > 0)
+        return "client";
     return NULL;
 }
 

@@ -138,7 +138,10 @@ struct search_stop {
     double p99_ms;    /* p99 >= T; 0 = unset */
 };
 /* The criterion this phase meets ("no_response", "in_flight", "failures",
- * "failure_ratio", "p99"), or NULL. */
+ * "failure_ratio", "p99"), else "client" when connections failed on the load
+ * engine's own limits (FAIL_CLIENT: the executor then takes the phase as a
+ * client failure, SEARCH_CLIENT_FAIL, never a pass nor a breaking point), or
+ * NULL. */
 const char *search_phase_fails(const struct search_stop *sw, const struct phase_result *ph);
 
 /* A phase is load_bound when the server achieved at least this share of the
