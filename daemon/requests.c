@@ -77,7 +77,10 @@ cJSON *dmn__status_json(struct daemon *d)
                 rest -= p->elapsed_s < p->duration_s ? p->elapsed_s : p->duration_s;
             cJSON_AddNumberToObject(r, "eta_max_s", rest > 0 ? rest : 0);
             /* The job's worst case as a whole, as its job_start event said. */
-            cJSON_AddNumberToObject(r, "max_duration_s", ceil(p->job_max_s)); /* a bound */
+            if (p->job_max_s > 0) /* a bound: rounded up */
+                cJSON_AddNumberToObject(r, "max_duration_s", ceil(p->job_max_s));
+            else /* the worker has not worked it out yet: unknown, not 0 */
+                cJSON_AddNullToObject(r, "max_duration_s");
             if (m->budget_ms > 0)
                 cJSON_AddNumberToObject(r, "budget_s", (double)m->budget_ms / 1000.0);
             cJSON_AddItemToObject(o, "running", r);

@@ -46,9 +46,11 @@ expect_eq "check: profile cells" "$(json_get "$T/check.json" 'd["profiles"]["nig
 start_daemon || finish
 "$MFBENCH" trigger --socket "$SOCK" --wait --all -p nightly >"$T/w.txt" 2>"$T/w.err" &
 tpid=$!
-# While the job runs, status carries the same worst case as the job_start event.
+# While the job runs, status carries the same worst case as the job_start event
+# (null in the moment before the worker has worked it out).
 running() { "$MFBENCH" status --socket "$SOCK" --json >"$T/st.json" 2>/dev/null &&
-  json_get "$T/st.json" 'd["running"] is not None' | grep -q True; }
+  json_get "$T/st.json" 'd["running"] is not None and d["running"]["max_duration_s"] is not None' |
+  grep -q True; }
 wait_for 20 running
 expect_eq "status: the job's worst case" "$(json_get "$T/st.json" 'd["running"]["max_duration_s"]')" 445
 expect_eq "status: the budget" "$(json_get "$T/st.json" 'd["running"]["budget_s"]')" 250
