@@ -24,11 +24,21 @@ static const char check_usage[] =
     "      --json           print {\"profiles\": {NAME: {\"cells\": N, \"max_duration_s\": S}},\n"
     "                       \"nightly\": {\"profile\": NAME, \"max_duration_s\": S}} instead\n"
     "\n"
-    "Each profile's worst case is every cell's: every search at its most phases,\n"
-    "each phase at full length plus the request timeout (the wait for requests in\n"
-    "flight), a server start at the readiness timeout before each, load points and\n"
-    "held users, and 30 s of provisioning. The nightly is the profile named\n"
-    "\"nightly\" (the defaults when there is none), as mfbench-nightly.service runs it.\n"
+    "Each profile's worst case is an upper bound on a run of the whole matrix: the\n"
+    "run's own steps once (the node's ssh session, its facts, the uploads, the stop\n"
+    "of a server an earlier run left), then every cell's: every search at its most\n"
+    "phases, each phase at full length plus the request timeout (the wait for\n"
+    "requests in flight) and the node's commands around it (the sampler's start and\n"
+    "finish, the alive check), a fresh server before each (the stop of the one\n"
+    "before and of one left by its pid file, each 5 s of grace then up to 10 s\n"
+    "after SIGKILL; the port check; the start; the readiness timeout and one alive\n"
+    "check), load points, SLO probes and held users the same way, the venv (at\n"
+    "least 600 s when pip builds it) and the versions, and the last stop. Every\n"
+    "command counts at its timeout (node.command_timeout) plus what the transport\n"
+    "takes to end one that outlived it; waiting for the node lock is not counted.\n"
+    "The daemon skips a cell whose worst case does not fit in what is left of\n"
+    "budget. The nightly is the profile named \"nightly\" (the defaults when there\n"
+    "is none), as mfbench-nightly.service runs it.\n"
     "  -e, --explain [KEY]  print KEY's path, type, default, range and help (KEY as written\n"
     "                       in a matrix: defaults.users.max, frameworks.flask.workers,\n"
     "                       node.pip.args, or a bare name like spawn_rate); without KEY,\n"
@@ -112,23 +122,30 @@ static int explain(const char *key)
     return CLI_USAGE;
 }
 
-/* The worst case of every cell of the matrix under profile (NULL: defaults). */
-static double matrix_max_s(const struct cfg_matrix *m, const char *profile, size_t *cells)
+/* The worst case of a run of the whole matrix under profile (NULL: defaults):
+ * the run's own steps, then every cell; the largest cell's in *cell_max_s
+ * (may be NULL). */
+static double matrix_max_s(const struct cfg_matrix *m, const char *profile, size_t *cells,
+                           double *cell_max_s)
 {
-    double total = 0;
+    double total = dmn_run_max_s(m), most = 0;
     *cells = 0;
     for (size_t f = 0; f < m->nframeworks; f++)
         for (size_t p = 0; p < m->npayloads; p++) {
             struct cfg_cell c = {f, p};
-            total += dmn_cell_max_s(m, profile, &c, NULL);
+            double s = dmn_cell_max_s(m, profile, &c, NULL);
+            total += s;
+            most = s > most ? s : most;
             (*cells)++;
         }
+    if (cell_max_s)
+        *cell_max_s = most;
     return total;
 }
 
 static const char *hms(double s, char *buf, size_t n)
 {
-    long t = (long)(s + 0.5);
+    long t = (long)ceil(s); /* a bound: never rounded down */
     snprintf(buf, n, "%ldh%02ldm%02lds", t / 3600, t / 60 % 60, t % 60);
     return buf;
 }
@@ -139,35 +156,55 @@ static int print_estimates(const struct cfg_matrix *m, int json)
     size_t cells;
     char b[32];
     if (!json) {
-        double d = matrix_max_s(m, NULL, &cells);
+        double d = matrix_max_s(m, NULL, &cells, NULL);
         printf("worst case per profile (cells, whole matrix):\n  %-14s %4zu cells  %s\n",
                "(defaults)", cells, hms(d, b, sizeof b));
         for (size_t i = 0; i < m->nprofiles; i++) {
-            d = matrix_max_s(m, m->profiles[i].name, &cells);
+            d = matrix_max_s(m, m->profiles[i].name, &cells, NULL);
             printf("  %-14s %4zu cells  %s\n", m->profiles[i].name, cells, hms(d, b, sizeof b));
         }
-        d = matrix_max_s(m, nightly, &cells);
+        if (m->nframeworks > 0) {
+            struct dmn_worst_parts w;
+            dmn_worst_parts(m, &m->frameworks[0], &w);
+            printf("the node's steps in it (command timeout %.0fs): %.0fs once per run, %.0fs per "
+                   "cell and the venv, %.0fs per fresh server and the readiness timeout, %.0fs "
+                   "per phase beside its length and drain\n",
+                   (double)m->node.command_timeout_ms / 1000.0, w.run_s, w.cell_end_s, w.server_s,
+                   w.phase_s);
+        }
+        double most = 0;
+        d = matrix_max_s(m, nightly, &cells, &most);
         printf("nightly: profile %s, at most %s", nightly ? nightly : "(defaults)",
                hms(d, b, sizeof b));
-        if (m->budget_ms > 0)
-            printf(" (budget %s%s)", hms((double)m->budget_ms / 1000.0, b, sizeof b),
-                   d * 1000.0 > (double)m->budget_ms ? ": cells that do not fit are skipped" : "");
+        if (m->budget_ms > 0) {
+            double budget = (double)m->budget_ms / 1000.0;
+            char b2[32];
+            printf(" (budget %s", hms(budget, b, sizeof b));
+            if (most > budget)
+                printf(": a cell's worst case is up to %s, more than the whole budget: such cells "
+                       "are always skipped",
+                       hms(most, b2, sizeof b2));
+            else if (d > budget)
+                printf(": a cell runs when its own worst case, at most %s, fits in what is left",
+                       hms(most, b2, sizeof b2));
+            printf(")");
+        }
         printf("\n");
         return CLI_OK;
     }
     cJSON *root = cJSON_CreateObject(), *pr = cJSON_AddObjectToObject(root, "profiles");
     for (size_t i = 0; pr && i < m->nprofiles; i++) {
-        double d = matrix_max_s(m, m->profiles[i].name, &cells);
+        double d = matrix_max_s(m, m->profiles[i].name, &cells, NULL);
         cJSON *o = cJSON_AddObjectToObject(pr, m->profiles[i].name);
         cJSON_AddNumberToObject(o, "cells", (double)cells);
-        cJSON_AddNumberToObject(o, "max_duration_s", round(d));
+        cJSON_AddNumberToObject(o, "max_duration_s", ceil(d)); /* a bound: never rounded down */
     }
     cJSON *n = cJSON_AddObjectToObject(root, "nightly");
     if (nightly)
         cJSON_AddStringToObject(n, "profile", nightly);
     else
         cJSON_AddNullToObject(n, "profile");
-    cJSON_AddNumberToObject(n, "max_duration_s", round(matrix_max_s(m, nightly, &cells)));
+    cJSON_AddNumberToObject(n, "max_duration_s", ceil(matrix_max_s(m, nightly, &cells, NULL)));
     if (m->budget_ms > 0)
         cJSON_AddNumberToObject(n, "budget_s", (double)m->budget_ms / 1000.0);
     char *s = cJSON_Print(root);

@@ -362,7 +362,7 @@ void cli_print_run_table(FILE *f, const struct run_record *r)
         if (noisy)
             fprintf(f,
                     "\n%s/%s: %zu of %zu phases noisy (steal or other processes over %d%% of the "
-                    "server's CPUs: the figures are not to be trusted)",
+                    "server's or the load engine's CPUs: the figures are not to be trusted)",
                     c->framework, c->payload, noisy, c->nphases, NOISY_PCT);
         if (c->repeats > 1 && c->peak_rps_median >= 0)
             fprintf(f,
@@ -391,9 +391,14 @@ void cli_print_run_table(FILE *f, const struct run_record *r)
                 strncat(note, note[0] ? ", client-bound" : "client-bound",
                         sizeof(note) - strlen(note) - 1);
             if (p->noisy) {
-                char nz[80];
-                snprintf(nz, sizeof(nz), "%snoisy (steal %.1f%%, neighbours %.1f%%)",
+                char nz[120];
+                snprintf(nz, sizeof(nz), "%snoisy (steal %.1f%%, neighbours %.1f%%",
                          note[0] ? ", " : "", p->steal_pct, p->neighbour_cpu_pct);
+                if (p->client_steal_pct >= 0)
+                    snprintf(nz + strlen(nz), sizeof(nz) - strlen(nz),
+                             "; load CPUs: steal %.1f%%, neighbours %.1f%%", p->client_steal_pct,
+                             p->client_neighbour_cpu_pct);
+                strncat(nz, ")", sizeof(nz) - strlen(nz) - 1);
                 strncat(note, nz, sizeof(note) - strlen(note) - 1);
             }
             if (!strcmp(p->kind, "bisect"))

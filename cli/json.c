@@ -94,6 +94,13 @@ static cJSON *phase_json(const struct phase_result *p)
     cJSON_AddItemToObject(o, "neighbour_cpu_pct",
                           p->neighbour_cpu_pct < 0 ? cJSON_CreateNull()
                                                    : round_num(p->neighbour_cpu_pct, 2));
+    cJSON_AddItemToObject(o, "client_steal_pct",
+                          p->client_steal_pct < 0 ? cJSON_CreateNull()
+                                                  : round_num(p->client_steal_pct, 2));
+    cJSON_AddItemToObject(o, "client_neighbour_cpu_pct",
+                          p->client_neighbour_cpu_pct < 0
+                              ? cJSON_CreateNull()
+                              : round_num(p->client_neighbour_cpu_pct, 2));
     return o;
 }
 

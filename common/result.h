@@ -64,7 +64,8 @@ struct phase_result {
     uint64_t in_flight;
     /* Appended: the node during the phase, from /proc/stat on the server's
      * CPUs: steal, and CPU used there by processes other than the server
-     * (-1 = unknown). noisy: either over 5%, the figure is not to be trusted. */
+     * (-1 = unknown). noisy: either over 5%, on the server's CPUs or on the
+     * load engine's (client_*, below): the figure is not to be trusted. */
     double steal_pct, neighbour_cpu_pct;
     int noisy;
     /* Appended (SLO capacity): what was intended against what happened, all
@@ -87,6 +88,11 @@ struct phase_result {
     /* Appended (figures): the share of a figure this phase was run at (load
      * points: % of the SLO capacity or of the peak), 0 when none. */
     double pct_of;
+    /* Appended (issue 21): the load engine's side during the phase, from
+     * /proc/stat of the machine it runs on, on the load CPUs (load.cpus; -1 =
+     * unknown, as when load.cpus is not set): steal, and CPU used there by
+     * processes other than mfbench. noisy above is set from either side. */
+    double client_steal_pct, client_neighbour_cpu_pct;
 };
 
 /* Latency at load: an open-loop phase at a share of the cell's measured peak,

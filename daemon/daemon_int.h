@@ -182,7 +182,8 @@ MF_MUST_CHECK int dmn__worker_start(struct daemon *d, struct err *e);
 double dmn__cell_max_s(const struct cfg_matrix *m, const char *profile, const struct cfg_cell *c,
                        int *levels);
 /* Each cell's worst case, once per job (returned, caller frees; NULL when out
- * of memory), and their sum. With a budget the whole job may not fit in, the
+ * of memory), and the job's (their sum and the run's own steps,
+ * dmn_run_max_s). With a budget the whole job may not fit in, the
  * job's cells are reordered cheapest worst case first (stable), so the fewest
  * are skipped; the reorder takes d->mu (status reads the running job). The
  * worker only: it is the job's one writer. */

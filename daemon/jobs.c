@@ -198,6 +198,7 @@ double *dmn__order_for_budget(struct daemon *d, const struct cfg_matrix *m, cons
     /* Reads only: the worker is the job's one writer. */
     for (size_t i = 0; i < job->ncells; i++)
         *total_s += w[i] = dmn__cell_max_s(m, profile, &job->sel[i], &lv);
+    *total_s += dmn_run_max_s(m); /* the node's preparation and the left server's stop */
     if (m->budget_ms > 0 && *total_s * 1000.0 > (double)m->budget_ms) {
         /* `status` lists the running job's cells (requests.c) while this runs:
          * the swaps happen under d->mu. */
@@ -336,8 +337,8 @@ static void run_job(struct daemon *d, struct dmn_job *job)
     dmn__log(6,
              "event=job_start job=%lld cells=%zu profile=%s trigger=%s max_duration_s=%.0f "
              "budget_s=%.0f",
-             (long long)job->id, job->ncells, profile ? profile : "-", job->trigger, job_max_s,
-             (double)m->budget_ms / 1000.0);
+             (long long)job->id, job->ncells, profile ? profile : "-", job->trigger,
+             ceil(job_max_s), (double)m->budget_ms / 1000.0);
     dmn__notify_status("job %lld: preparing the node", (long long)job->id);
     /* A foreground `mfbench run` of this user on the same node or store: the
      * job fails at once, naming it, rather than both failing in odd ways. */
@@ -371,7 +372,7 @@ static void run_job(struct daemon *d, struct dmn_job *job)
         cJSON *o = dmn__event_new("job_start", job->id);
         if (o) {
             cJSON_AddNumberToObject(o, "run", (double)run.id);
-            cJSON_AddNumberToObject(o, "max_duration_s", round(job_max_s));
+            cJSON_AddNumberToObject(o, "max_duration_s", ceil(job_max_s)); /* a bound */
             if (m->budget_ms > 0)
                 cJSON_AddNumberToObject(o, "budget_s", (double)m->budget_ms / 1000.0);
             cJSON *cells = cJSON_AddArrayToObject(o, "cells");

@@ -2,6 +2,7 @@
  * queue a job unless its cells are already queued), status (the running job's
  * progress and an upper bound of its time left), cancel and subscribe. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +77,10 @@ cJSON *dmn__status_json(struct daemon *d)
                 rest -= p->elapsed_s < p->duration_s ? p->elapsed_s : p->duration_s;
             cJSON_AddNumberToObject(r, "eta_max_s", rest > 0 ? rest : 0);
             /* The job's worst case as a whole, as its job_start event said. */
-            cJSON_AddNumberToObject(r, "max_duration_s", p->job_max_s);
+            if (p->job_max_s > 0) /* a bound: rounded up */
+                cJSON_AddNumberToObject(r, "max_duration_s", ceil(p->job_max_s));
+            else /* the worker has not worked it out yet: unknown, not 0 */
+                cJSON_AddNullToObject(r, "max_duration_s");
             if (m->budget_ms > 0)
                 cJSON_AddNumberToObject(r, "budget_s", (double)m->budget_ms / 1000.0);
             cJSON_AddItemToObject(o, "running", r);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,7 +16,6 @@
 #include "exec_int.h"
 #include "search.h"
 
-#define STOP_GRACE_MS 5000
 #define LOG_TAIL_LINES 15
 
 static void emit(struct dmn_exec *x, struct dmn_event *ev)
@@ -63,10 +63,26 @@ const char *dmn_targets_dir(const char *explicit_dir)
     return NULL;
 }
 
+int64_t exec__cmd_timeout_ms(const struct cfg_node *nc)
+{
+    return nc->command_timeout_ms > 0 ? nc->command_timeout_ms : 120000;
+}
+
+int64_t exec__pip_timeout_ms(const struct cfg_matrix *m, const struct cfg_framework *fw)
+{
+    int64_t t = exec__cmd_timeout_ms(&m->node);
+    return !exec__site_packages(m, fw) && t < EXEC_PIP_TIMEOUT_MS ? EXEC_PIP_TIMEOUT_MS : t;
+}
+
+int64_t exec__versions_timeout_ms(const struct cfg_node *nc)
+{
+    int64_t t = exec__cmd_timeout_ms(nc);
+    return t < EXEC_VERSIONS_TIMEOUT_MS ? t : EXEC_VERSIONS_TIMEOUT_MS;
+}
+
 static int64_t cmd_timeout(const struct dmn_exec *x)
 {
-    int64_t t = x->matrix->node.command_timeout_ms;
-    return t > 0 ? t : 120000;
+    return exec__cmd_timeout_ms(&x->matrix->node);
 }
 
 /* One line of a command's output, trimmed. */
@@ -368,15 +384,12 @@ static int expand_start(const struct dmn_exec *x, const struct cfg_framework *fw
  * complete build, so a venv is reused only when it is whole and built from
  * the same requirements and settings. */
 #define VENV_MARKER ".mfbench-venv"
-#define PIP_TIMEOUT_MS 600000 /* a pip install may compile; at least this long */
 #define PIP_TAIL_LINES 5
 #define PIP_ERROR_LINES 8
 
-/* The framework's own choice, else the node's. */
-static int site_packages(const struct dmn_exec *x, const struct cfg_framework *fw)
+int exec__site_packages(const struct cfg_matrix *m, const struct cfg_framework *fw)
 {
-    return fw->system_site_packages >= 0 ? fw->system_site_packages
-                                         : x->matrix->node.system_site_packages;
+    return fw->system_site_packages >= 0 ? fw->system_site_packages : m->node.system_site_packages;
 }
 
 /* Appends node.pip as pip install options, each shell-quoted: --index-url,
@@ -589,16 +602,13 @@ static int provision(struct dmn_exec *x, const struct cfg_framework *fw, const s
     buf_init(&out, 1 << 20);
     buf_init(&m, 1 << 16);
     int rc = 0, status = 0;
-    int site = site_packages(x, fw);
+    int site = exec__site_packages(x->matrix, fw);
 
     if (venv_script(x, p, site, &cmd)) {
         rc = err_set(e, -ENOMEM, "out of memory");
         goto done;
     }
-    int64_t t = cmd_timeout(x);
-    if (!site && t < PIP_TIMEOUT_MS)
-        t = PIP_TIMEOUT_MS;
-    rc = node_exec(x->node, cmd.data, t, &out, &status, e);
+    rc = node_exec(x->node, cmd.data, exec__pip_timeout_ms(x->matrix, fw), &out, &status, e);
     if (rc)
         goto done;
     if (status != 0) {
@@ -642,8 +652,8 @@ static int provision(struct dmn_exec *x, const struct cfg_framework *fw, const s
     }
     if ((rc = cmd_failed(rc, e)) != 0)
         goto done;
-    rc = node_exec(x->node, cmd.data, cmd_timeout(x) < 60000 ? cmd_timeout(x) : 60000, &out,
-                   &status, e);
+    rc =
+        node_exec(x->node, cmd.data, exec__versions_timeout_ms(&x->matrix->node), &out, &status, e);
     if (rc)
         goto done;
     if (status != 0) {
@@ -757,7 +767,7 @@ static int server_fresh(struct cell_ctx *k, struct cell_result *c)
     struct dmn_exec *x = k->x;
     const struct cfg_node *nc = &x->matrix->node;
     if (k->server_up) {
-        if (node_server_stop(x->node, &k->srv, STOP_GRACE_MS, &k->cerr) != 0)
+        if (node_server_stop(x->node, &k->srv, EXEC_STOP_GRACE_MS, &k->cerr) != 0)
             exec__logf(x, 4, k->fw->name, k->pl->name, "stopping the server before a restart: %s",
                        k->cerr.msg);
         err_clear(&k->cerr);
@@ -766,7 +776,7 @@ static int server_fresh(struct cell_ctx *k, struct cell_result *c)
     }
     /* A server left by an earlier, killed mfbench on this port. */
     int stale = 0;
-    if (node_server_stop_pidfile(x->node, k->p.pidfile, STOP_GRACE_MS, &stale, &k->cerr) != 0)
+    if (node_server_stop_pidfile(x->node, k->p.pidfile, EXEC_STOP_GRACE_MS, &stale, &k->cerr) != 0)
         exec__logf(x, 4, k->fw->name, k->pl->name, "stopping a server left on the node: %s",
                    k->cerr.msg);
     else if (stale)
@@ -805,7 +815,7 @@ static int server_fresh(struct cell_ctx *k, struct cell_result *c)
                               .length = k->pl->length,
                               .content_type = k->pl->content_type};
     void *alive_arg[2] = {x->node, &k->srv};
-    int64_t ready = k->st.ready_timeout_ms > 0 ? k->st.ready_timeout_ms : 30000;
+    int64_t ready = exec__ready_timeout_ms(&k->st);
     int prc = probe_wait(k->url, &pe, ready, x->cancel, server_alive_cb, alive_arg, &k->cerr);
     if (prc != 0) {
         if (cancelled(x)) {
@@ -899,6 +909,58 @@ static void slo_probe_of(const struct phase_result *ph, double rate, struct slo_
     };
 }
 
+/* The load engine's side of a phase (issue 21): /proc/stat of this machine on
+ * the load CPUs, and this process's own CPU, at both ends of the phase. What
+ * the load CPUs spent on other processes, or lost to steal, is interference
+ * the engine's own figure (client_cpu_pct) cannot show: a hog on its core
+ * lowers it. Without load.cpus the engine is not pinned: unknown. */
+struct client_watch {
+    struct node_cpu_times t0;
+    double cpu0_s; /* this process's user + sys at the start */
+    int on;
+    int noisy; /* set by client_watch_end */
+};
+
+static double self_cpu_s(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return -1;
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+static void client_watch_begin(struct dmn_exec *x, struct client_watch *w)
+{
+    const char *cpus = x->matrix->load_cpus;
+    struct err e;
+    err_clear(&e);
+    memset(w, 0, sizeof(*w));
+    w->cpu0_s = self_cpu_s();
+    w->on = cpus && *cpus && w->cpu0_s >= 0 && node_cpu_times_read(cpus, &w->t0, &e) == 0;
+}
+
+static void client_watch_end(struct dmn_exec *x, struct cell_ctx *k, struct client_watch *w,
+                             struct phase_result *ph)
+{
+    struct node_cpu_times t1;
+    struct err e;
+    err_clear(&e);
+    ph->client_steal_pct = ph->client_neighbour_cpu_pct = -1;
+    if (!w->on)
+        return;
+    double cpu1_s = self_cpu_s();
+    if (cpu1_s < 0 || node_cpu_times_read(x->matrix->load_cpus, &t1, &e) != 0) {
+        exec__logf(x, 4, k->fw->name, k->pl->name, "load CPUs' figures unknown: %s",
+                   e.msg[0] ? e.msg : "getrusage failed");
+        return;
+    }
+    long tck = sysconf(_SC_CLK_TCK); /* /proc/stat's unit */
+    double own = (cpu1_s - w->cpu0_s) * (double)(tck > 0 ? tck : 100);
+    w->noisy =
+        node_cpu_share(&w->t0, &t1, own, &ph->client_steal_pct, &ph->client_neighbour_cpu_pct) > 0;
+}
+
 /* Runs, samples, classifies, stores and reports one phase. Returns a
  * search_outcome (with the phase's req/s and load_bound flag; the phase itself
  * in *out when out is not NULL), or a negative code (e set) when the store
@@ -965,8 +1027,11 @@ int exec__run_phase(struct cell_ctx *k, struct cell_result *c, const struct phas
         err_clear(&k->cerr);
     }
     memset(&rep, 0, sizeof(rep));
+    struct client_watch cw;
+    client_watch_begin(x, &cw);
     int prc = run_phase(&o, &rep, &k->cerr);
     struct phase_result ph = rep.result;
+    client_watch_end(x, k, &cw, &ph);
     {
         /* A sampler that could not be read leaves the server figures unknown (-1). */
         struct node_samples sm;
@@ -984,7 +1049,7 @@ int exec__run_phase(struct cell_ctx *k, struct cell_result *c, const struct phas
         ph.sampler_cpu_pct = sm.sampler_cpu_pct;
         ph.steal_pct = sm.steal_pct;
         ph.neighbour_cpu_pct = sm.neighbour_cpu_pct;
-        ph.noisy = sm.noisy;
+        ph.noisy = sm.noisy || cw.noisy; /* from either side */
     }
     int was_cancelled = rep.cancelled || cancelled(x);
     if (prc != 0) {
@@ -1088,6 +1153,14 @@ int exec__run_phase(struct cell_ctx *k, struct cell_result *c, const struct phas
                    users);
         k->server_up = 0;
     }
+    if (ph.failures_by_kind[FAIL_CLIENT] > 0) {
+        snprintf(c->note, sizeof(c->note),
+                 "the phase at %d users had %llu connections fail on the load engine's own "
+                 "limits (descriptors, ports): it says nothing of the server; search stopped",
+                 users, (unsigned long long)ph.failures_by_kind[FAIL_CLIENT]);
+        exec__logf(x, 4, k->fw->name, k->pl->name, "%s", c->note);
+        return SEARCH_CLIENT_FAIL;
+    }
     if (ph.client_bound) {
         snprintf(c->note, sizeof(c->note),
                  "the phase at %d users failed (%s) while the load engine's core was %.0f%% busy "
@@ -1108,59 +1181,7 @@ static int run_level(struct cell_ctx *k, struct cell_result *c, int users, const
     return exec__run_phase(k, c, &ps, kind, rps, load_bound, NULL, e);
 }
 
-double dmn_cell_max_s(const struct cfg_matrix *m, const char *profile, const struct cfg_cell *c,
-                      int *phases)
-{
-    struct cfg_settings st;
-    struct err e;
-    err_clear(&e);
-    if (phases)
-        *phases = 0;
-    if (cfg_resolve(m, profile, &m->frameworks[c->framework], &st, &e) != 0)
-        return 0;
-    struct search_cost sc = {
-        .plan = {.start = st.users.start,
-                 .step = st.users.step,
-                 .max = st.users.max,
-                 .factor = st.users.factor,
-                 .refine_pct = st.refine_pct,
-                 .refine_abs = st.refine_abs,
-                 .repeats = st.repeats,
-                 .max_repeats = st.max_repeats,
-                 .spread_pct = st.spread_pct},
-        .phase_s = (double)st.duration_ms / 1000.0,
-        .drain_s = (double)st.timeout_ms / 1000.0,
-        .start_s = (double)(st.ready_timeout_ms > 0 ? st.ready_timeout_ms : 30000) / 1000.0,
-        .overhead_s = 2,
-        .provision_s = DMN_PROVISION_MAX_S,
-        .load_points = st.load_points.n,
-        .held = st.held.on,
-        .held_plan = {.start = st.held.users.start,
-                      .step = st.held.users.start,
-                      .max = st.held.users.max,
-                      .factor = st.held.users.factor > 1 ? st.held.users.factor : 2,
-                      .refine_pct = st.refine_pct,
-                      .refine_abs = st.refine_abs,
-                      .repeats = 1},
-        .held_phase_s = (double)st.held.duration_ms / 1000.0};
-    double total = search_cell_max_s(&sc, phases);
-    if (st.slo.on) {
-        /* Each bound's search at its worst, every probe with its drain, a
-         * fresh server and the per-phase overhead. */
-        for (int i = 0; i < st.slo.nbounds; i++) {
-            struct slo_plan sp;
-            exec__slo_plan_of(&st, st.slo.bounds_ms[i], &sp);
-            int probes = 0;
-            total += slo_worst_s(&sp, sc.drain_s + sc.start_s + sc.overhead_s, &probes);
-            if (phases)
-                *phases += probes;
-        }
-    }
-    return total;
-}
-
-/* The search's plan from the cell's settings. */
-static void plan_of(const struct cfg_settings *st, struct search_plan *p)
+void exec__plan_of(const struct cfg_settings *st, struct search_plan *p)
 {
     *p = (struct search_plan){.start = st->users.start,
                               .step = st->users.step,
@@ -1272,7 +1293,7 @@ int dmn_exec_cell(struct dmn_exec *x, const struct cfg_cell *cell, struct cell_r
              strchr(x->node->host, ':') ? "http://[%s]:%d%s" : "http://%s:%d%s", x->node->host,
              nc->server_port, pl->path);
 
-    plan_of(&k.st, &plan);
+    exec__plan_of(&k.st, &plan);
     {
         int most = search_repeats_most(&plan);
         const char *upto = plan.repeats > 0 ? "" : "at most ";
@@ -1328,7 +1349,7 @@ int dmn_exec_cell(struct dmn_exec *x, const struct cfg_cell *cell, struct cell_r
 finish:
     if (k.server_up) {
         err_clear(&k.cerr);
-        if (node_server_stop(x->node, &k.srv, STOP_GRACE_MS, &k.cerr) != 0)
+        if (node_server_stop(x->node, &k.srv, EXEC_STOP_GRACE_MS, &k.cerr) != 0)
             exec__logf(x, 3, fw->name, pl->name, "stopping the server: %s", k.cerr.msg);
         k.server_up = 0;
     }
@@ -1346,7 +1367,7 @@ out:
     if (rc && k.server_up) {
         struct err e2;
         err_clear(&e2);
-        if (node_server_stop(x->node, &k.srv, STOP_GRACE_MS, &e2) != 0)
+        if (node_server_stop(x->node, &k.srv, EXEC_STOP_GRACE_MS, &e2) != 0)
             exec__logf(x, 3, fw->name, pl->name, "stopping the server: %s", e2.msg);
     }
     publish_pgid(x, 0);
@@ -1363,5 +1384,5 @@ int dmn_cleanup_node(struct dmn_exec *x, int *found, struct err *e)
     if (rc)
         return rc;
     snprintf(pidfile, sizeof(pidfile), "%s/run/server.pid", node_workdir(x->node));
-    return node_server_stop_pidfile(x->node, pidfile, STOP_GRACE_MS, found, e);
+    return node_server_stop_pidfile(x->node, pidfile, EXEC_STOP_GRACE_MS, found, e);
 }

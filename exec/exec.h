@@ -69,12 +69,30 @@ MF_MUST_CHECK int dmn_prepare_node(struct dmn_exec *x, struct run_record *run, s
 MF_MUST_CHECK int dmn_exec_cell(struct dmn_exec *x, const struct cfg_cell *cell,
                                 struct cell_result *out, struct err *e);
 
+/* The worst case (worst.c lists every step and the timeout it counts): an
+ * upper bound on how long a run can take, so the daemon can skip what cannot
+ * fit in the budget. What it is made of, in seconds: */
+struct dmn_worst_parts {
+    double run_s;       /* once per run: dmn_run_max_s */
+    double provision_s; /* once per cell: the venv (pip: at least 600 s), versions */
+    double cell_end_s;  /* once per cell: the last stop; a failed start's stop, log tail */
+    double server_s;    /* per fresh server, beside the readiness timeout: two stops,
+                         * the port check, the start, one alive check */
+    double phase_s;     /* per phase, beside its length and drain: the sampler's start and
+                         * finish, the alive check, a margin for local work */
+};
+/* The parts for one framework of the matrix (the venv depends on it). */
+void dmn_worst_parts(const struct cfg_matrix *m, const struct cfg_framework *fw,
+                     struct dmn_worst_parts *out);
+/* Once per run, in seconds: the node's session (ssh), dmn_prepare_node (facts,
+ * sampler, uploads) and dmn_cleanup_node (a left server's stop). */
+double dmn_run_max_s(const struct cfg_matrix *m);
 /* The worst case of one cell under a profile, in seconds (0 when the
  * settings do not resolve): every search at its most phases, each at full
- * length plus the drain of requests in flight (the timeout) and a server start
- * at the readiness timeout, plus load points, held users and
- * DMN_PROVISION_MAX_S of provisioning. *phases (may be NULL): the most phases. */
-#define DMN_PROVISION_MAX_S 30.0
+ * length plus the drain of requests in flight (the timeout), the node's
+ * commands around it and a fresh server at the readiness timeout, plus load
+ * points, SLO probes, held users, provisioning and the cell's end. Not the
+ * run's once-only part (dmn_run_max_s). *phases (may be NULL): the most phases. */
 double dmn_cell_max_s(const struct cfg_matrix *m, const char *profile, const struct cfg_cell *c,
                       int *phases);
 

@@ -1,10 +1,12 @@
 /* exec_int.h - what the executor's files share (exec.c: provisioning, the
  * server, one phase and the throughput search; figures.c: SLO capacity,
- * latency at load and held users, measured after the search). Private to exec/. */
+ * latency at load and held users, measured after the search; worst.c: how
+ * long all of it can take). Private to exec/. */
 #ifndef MFBENCH_EXEC_INT_H
 #define MFBENCH_EXEC_INT_H
 
 #include "exec.h"
+#include "search.h"
 #include "slo.h"
 
 struct cell_paths {
@@ -47,6 +49,31 @@ struct phase_spec {
     const struct slo_plan *slo;
     double pct_of; /* stored with the phase (load points: % of slo.rps or of the peak) */
 };
+
+/* ---- the timeouts the executor gives the node (worst.c adds them up) ---- */
+
+/* A server gets SIGTERM, then SIGKILL this long after (node_server_stop). */
+#define EXEC_STOP_GRACE_MS 5000
+/* A venv built by pip (no system site packages) may compile: at least this long. */
+#define EXEC_PIP_TIMEOUT_MS 600000
+/* `app.py --versions` at most this long (or node.command_timeout when shorter). */
+#define EXEC_VERSIONS_TIMEOUT_MS 60000
+/* The readiness timeout when the settings have none. */
+#define EXEC_READY_DEFAULT_MS 30000
+/* The executor's own commands (node facts, the sampler's start and finish):
+ * node.command_timeout, else 120 s. */
+int64_t exec__cmd_timeout_ms(const struct cfg_node *nc);
+/* The venv's command: the command timeout, at least EXEC_PIP_TIMEOUT_MS when pip builds it. */
+int64_t exec__pip_timeout_ms(const struct cfg_matrix *m, const struct cfg_framework *fw);
+int64_t exec__versions_timeout_ms(const struct cfg_node *nc);
+/* Whether the framework's venv sees the node's packages (its own choice, else the node's). */
+int exec__site_packages(const struct cfg_matrix *m, const struct cfg_framework *fw);
+static inline int64_t exec__ready_timeout_ms(const struct cfg_settings *st)
+{
+    return st->ready_timeout_ms > 0 ? st->ready_timeout_ms : EXEC_READY_DEFAULT_MS;
+}
+/* The throughput search's plan from the cell's settings. */
+void exec__plan_of(const struct cfg_settings *st, struct search_plan *p);
 
 void exec__logf(struct dmn_exec *x, int level, const char *fw, const char *pl, const char *fmt, ...)
     MF_PRINTF(5, 6);

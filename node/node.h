@@ -93,6 +93,33 @@ extern const char *const node__workdir_subdirs[];
 /* Internal: the name of a temporary beside path for put_file ("DIR/.BASE.XXXXXX"). */
 MF_MUST_CHECK int node__tmp_template(const char *path, char *out, size_t n);
 
+/* ---- how long the node's calls can take (the worst case's parts) ---- */
+
+/* The timeout the node's own calls give one command (node.command_timeout,
+ * else 60 s): node_server_start, node_port_listener, node_server_alive,
+ * node_server_log_tail, node_sync_tree (two commands), an ssh put_file and
+ * workdir. */
+int64_t node_cmd_timeout_ms(const struct cfg_node *cfg);
+/* The longest a command run with timeout_ms holds its caller on cfg's
+ * transport: the timeout, then the transport's end of a command that outlived
+ * it (local: SIGTERM to its group, 1 s, SIGKILL; ssh: the node's own
+ * `timeout -k 2`, then the channel's close). */
+int64_t node_cmd_max_ms(const struct cfg_node *cfg, int64_t timeout_ms);
+/* node_open, node_workdir_open and node_close at their longest: ssh: connect,
+ * handshake and authentication, each up to min(command_timeout, 10 s), the
+ * workdir's command and the disconnect; local: 0 (no command runs). Name
+ * resolution is not bounded by mfbench. */
+int64_t node_session_max_ms(const struct cfg_node *cfg);
+/* One put_file at its longest (ssh: a command; local: 0, a local write). */
+int64_t node_put_file_max_ms(const struct cfg_node *cfg);
+/* node_sync_tree at its longest: the hash read and the upload. */
+int64_t node_sync_tree_max_ms(const struct cfg_node *cfg);
+
+/* Internal: what each transport takes past a command's timeout, in ms. */
+int64_t node__local_after_timeout_ms(int64_t timeout_ms);
+int64_t node__ssh_after_timeout_ms(int64_t timeout_ms);
+int64_t node__ssh_session_ms(const struct cfg_node *cfg);
+
 /* Internal: the transports' constructors, called by node_open(). */
 MF_MUST_CHECK int node__open_local(const struct cfg_node *cfg, struct node *n, struct err *e);
 MF_MUST_CHECK int node__open_ssh(const struct cfg_node *cfg, struct node *n, struct err *e);
@@ -138,6 +165,11 @@ MF_MUST_CHECK int node_server_stop(struct node *n, struct node_server *srv, int6
 /* Stops a server left by an earlier process, from its pid file. *found = 1 if one was running. */
 MF_MUST_CHECK int node_server_stop_pidfile(struct node *n, const char *pidfile, int64_t grace_ms,
                                            int *found, struct err *e);
+/* node_server_stop and node_server_stop_pidfile with grace_ms at their longest:
+ * the command's timeout (grace_ms + 15 s + command_timeout / 4, over the stop
+ * script's grace, then up to 10 s after SIGKILL for the group and as long for
+ * processes that left it) and the transport's end of it. */
+int64_t node_server_stop_max_ms(const struct cfg_node *cfg, int64_t grace_ms);
 /* 1 when the group still has a process, 0 when not, negative on error. */
 MF_MUST_CHECK int node_server_alive(struct node *n, const struct node_server *srv, struct err *e);
 /* Whether a socket on the node already listens on TCP `port` (any address,
@@ -171,9 +203,32 @@ MF_MUST_CHECK int node_sampler_start(struct node *n, const char *workdir, long p
                                      const char *cpus, const char *samples_path, int64_t max_s,
                                      int64_t timeout_ms, long *pid, struct err *e);
 
-/* A phase is noisy when the steal or the neighbours' CPU on the server's CPUs
- * exceeds this share (percent) of those CPUs' time. */
+/* A phase is noisy when the steal or the neighbours' CPU on the server's CPUs,
+ * or on the load engine's, exceeds this share (percent) of those CPUs' time. */
 #define NOISY_PCT 5
+
+/* Cumulative jiffies (USER_HZ) of a set of CPUs in /proc/stat: total
+ * (user..steal; guest is inside user), idle + iowait, steal, irq + softirq;
+ * -1 = unknown (irq alone may be unknown: then counted as busy). */
+struct node_cpu_times {
+    long long total, idle, steal, irq;
+};
+/* Pure: the steal and the neighbours' share (percent) of the time of a set of
+ * CPUs between two readings a and b; own_ticks (USER_HZ) is the CPU the
+ * measured processes used there over the same window, which is not a
+ * neighbour's. Busy leaves out irq and softirq time: mostly the kernel
+ * carrying the measured processes' own traffic, which no process is charged
+ * for. Returns 1 when either share is over NOISY_PCT, 0 when not, -1 (both
+ * shares -1) when a reading is unknown or inconsistent. */
+int node_cpu_share(const struct node_cpu_times *a, const struct node_cpu_times *b, double own_ticks,
+                   double *steal_pct, double *neighbour_pct);
+/* Pure: sums the cpuN lines of /proc/stat text for the CPU list cpus ("0",
+ * "0-3,6"; NULL or "" = the aggregate "cpu" line) into out. 0, or -ENOENT when
+ * no line matched or the list does not parse (then all -1). */
+int node_cpu_times_parse(const char *stat_text, const char *cpus, struct node_cpu_times *out);
+/* node_cpu_times_parse of this machine's /proc/stat: where the load engine
+ * runs (sampler_local.c). 0, or a negative code with e set. */
+MF_MUST_CHECK int node_cpu_times_read(const char *cpus, struct node_cpu_times *out, struct err *e);
 
 /* A phase's server figures from the samples; -1 = not measured. */
 struct node_samples {

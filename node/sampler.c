@@ -116,25 +116,33 @@ struct sample {
 
 /* The node's share of the window [a, b] on the server's CPUs: steal, and
  * neighbours = busy jiffies less the server's and the sampler's ticks (both
- * USER_HZ, like /proc/stat). Busy leaves out irq and softirq time: it is
- * mostly the kernel carrying the server's own traffic (on loopback under a
- * think-0 load, ~5% of its CPU), which no process is charged for. Unknown
- * (-1) unless both ends carry cpu_*. */
+ * USER_HZ, like /proc/stat). Unknown (-1) unless both ends carry cpu_*. */
 static void node_share(const struct sample *a, const struct sample *b, struct node_samples *out)
 {
-    if (a->ct < 0 || b->ct < 0 || a->ci < 0 || b->ci < 0 || a->cs < 0 || b->cs < 0)
-        return;
-    long long total = b->ct - a->ct, idle = b->ci - a->ci, steal = b->cs - a->cs;
-    long long irq = a->cq >= 0 && b->cq >= a->cq ? b->cq - a->cq : 0;
-    if (total <= 0 || idle < 0 || steal < 0 || idle + steal + irq > total)
-        return;
+    const struct node_cpu_times ta = {a->ct, a->ci, a->cs, a->cq},
+                                tb = {b->ct, b->ci, b->cs, b->cq};
     long long server = b->ticks >= a->ticks ? b->ticks - a->ticks : 0;
     long long self = a->self >= 0 && b->self >= a->self ? b->self - a->self : 0;
+    int noisy =
+        node_cpu_share(&ta, &tb, (double)(server + self), &out->steal_pct, &out->neighbour_cpu_pct);
+    out->noisy = noisy > 0;
+}
+
+int node_cpu_share(const struct node_cpu_times *a, const struct node_cpu_times *b, double own_ticks,
+                   double *steal_pct, double *neighbour_pct)
+{
+    *steal_pct = *neighbour_pct = -1;
+    if (a->total < 0 || b->total < 0 || a->idle < 0 || b->idle < 0 || a->steal < 0 || b->steal < 0)
+        return -1;
+    long long total = b->total - a->total, idle = b->idle - a->idle, steal = b->steal - a->steal;
+    long long irq = a->irq >= 0 && b->irq >= a->irq ? b->irq - a->irq : 0;
+    if (total <= 0 || idle < 0 || steal < 0 || idle + steal + irq > total)
+        return -1;
     double busy = (double)(total - idle - steal - irq);
-    double other = busy - (double)server - (double)self;
-    out->steal_pct = (double)steal / (double)total * 100.0;
-    out->neighbour_cpu_pct = other > 0 ? other / (double)total * 100.0 : 0;
-    out->noisy = out->steal_pct > NOISY_PCT || out->neighbour_cpu_pct > NOISY_PCT;
+    double other = busy - (own_ticks > 0 ? own_ticks : 0);
+    *steal_pct = (double)steal / (double)total * 100.0;
+    *neighbour_pct = other > 0 ? other / (double)total * 100.0 : 0;
+    return *steal_pct > NOISY_PCT || *neighbour_pct > NOISY_PCT;
 }
 
 void node_sampler_parse(const char *text, int64_t warmup_ms, long page_kb, long clk_tck,

@@ -247,9 +247,14 @@ static int append_stop_loop(struct buf *c, int64_t grace_ms, const char *pidfile
            buf_shquote(c, pidfile) || buf_puts(c, "\necho stopped=1\n");
 }
 
-static int64_t stop_timeout(const struct node *n, int64_t grace_ms)
+static int64_t stop_timeout(const struct cfg_node *cfg, int64_t grace_ms)
 {
-    return (grace_ms > 0 ? grace_ms : 0) + 15000 + node__cmd_timeout(n) / 4;
+    return (grace_ms > 0 ? grace_ms : 0) + 15000 + node_cmd_timeout_ms(cfg) / 4;
+}
+
+int64_t node_server_stop_max_ms(const struct cfg_node *cfg, int64_t grace_ms)
+{
+    return node_cmd_max_ms(cfg, stop_timeout(cfg, grace_ms));
 }
 
 int node_server_stop(struct node *n, struct node_server *srv, int64_t grace_ms, struct err *e)
@@ -265,7 +270,7 @@ int node_server_stop(struct node *n, struct node_server *srv, int64_t grace_ms, 
         rc = oom(e);
         goto done;
     }
-    rc = node_exec_ok(n, c.data, stop_timeout(n, grace_ms), &out, e);
+    rc = node_exec_ok(n, c.data, stop_timeout(n->cfg, grace_ms), &out, e);
     if (rc == 0)
         srv->pid = 0;
 done:
@@ -299,7 +304,7 @@ int node_server_stop_pidfile(struct node *n, const char *pidfile, int64_t grace_
         rc = oom(e);
         goto done;
     }
-    rc = node_exec_ok(n, c.data, stop_timeout(n, grace_ms), &out, e);
+    rc = node_exec_ok(n, c.data, stop_timeout(n->cfg, grace_ms), &out, e);
     if (rc)
         goto done;
     int64_t f = 0;

@@ -17,11 +17,46 @@
 #define TREE_MAX_BYTES (256u << 20)
 #define TREE_HASH_FILE ".mfbench-tree-sha256"
 
+int64_t node_cmd_timeout_ms(const struct cfg_node *cfg)
+{
+    if (cfg && cfg->command_timeout_ms > 0)
+        return cfg->command_timeout_ms;
+    return NODE_DEFAULT_CMD_TIMEOUT_MS;
+}
+
 int64_t node__cmd_timeout(const struct node *n)
 {
-    if (n->cfg && n->cfg->command_timeout_ms > 0)
-        return n->cfg->command_timeout_ms;
-    return NODE_DEFAULT_CMD_TIMEOUT_MS;
+    return node_cmd_timeout_ms(n->cfg);
+}
+
+static int is_ssh(const struct cfg_node *cfg)
+{
+    return cfg && cfg->transport == CFG_TRANSPORT_SSH;
+}
+
+int64_t node_cmd_max_ms(const struct cfg_node *cfg, int64_t timeout_ms)
+{
+    if (timeout_ms <= 0) /* what the transports take for "none" */
+        timeout_ms = is_ssh(cfg) ? node_cmd_timeout_ms(cfg) : NODE_DEFAULT_CMD_TIMEOUT_MS;
+    return timeout_ms + (is_ssh(cfg) ? node__ssh_after_timeout_ms(timeout_ms)
+                                     : node__local_after_timeout_ms(timeout_ms));
+}
+
+int64_t node_session_max_ms(const struct cfg_node *cfg)
+{
+    if (!is_ssh(cfg))
+        return 0;
+    return node__ssh_session_ms(cfg) + node_cmd_max_ms(cfg, node_cmd_timeout_ms(cfg));
+}
+
+int64_t node_put_file_max_ms(const struct cfg_node *cfg)
+{
+    return is_ssh(cfg) ? node_cmd_max_ms(cfg, node_cmd_timeout_ms(cfg)) : 0;
+}
+
+int64_t node_sync_tree_max_ms(const struct cfg_node *cfg)
+{
+    return 2 * node_cmd_max_ms(cfg, node_cmd_timeout_ms(cfg));
 }
 
 int node_open(const struct cfg_node *cfg, struct node **out, struct err *e)

@@ -22,6 +22,17 @@
 /* Once the shell has exited, a background child may still hold the output
  * pipe; we stop reading this long after the exit instead of waiting for it. */
 #define LOCAL_DRAIN_MS 200
+/* A command past its timeout gets SIGTERM, then SIGKILL this long after. */
+#define LOCAL_KILL_GRACE_MS 1000
+/* What the SIGKILLed leader's reap may take, for the worst case (not a timeout:
+ * waitpid blocks; a process stuck in the kernel is not bounded by anything). */
+#define LOCAL_REAP_MS 500
+
+int64_t node__local_after_timeout_ms(int64_t timeout_ms)
+{
+    (void)timeout_ms;
+    return LOCAL_KILL_GRACE_MS + LOCAL_REAP_MS;
+}
 
 static int set_nonblock(int fd)
 {
@@ -42,7 +53,7 @@ static int wait_status(int ws)
 static void kill_group(pid_t pg, int *reaped, int *ws)
 {
     kill(-pg, SIGTERM);
-    int64_t until = mono_ms() + 1000;
+    int64_t until = mono_ms() + LOCAL_KILL_GRACE_MS;
     while (mono_ms() < until) {
         if (!*reaped && waitpid(pg, ws, WNOHANG) == pg)
             *reaped = 1;

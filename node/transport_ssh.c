@@ -268,6 +268,36 @@ static void channel_finish(struct ssh_node *sn, LIBSSH2_CHANNEL *ch, int *status
         sn->broken = 1;
 }
 
+/* The node's own `timeout` gets this many whole seconds for a command of timeout_ms. */
+static long node_secs(int64_t timeout_ms)
+{
+    return (long)((timeout_ms + 999) / 1000) + 1;
+}
+
+/* How long the channel's close is waited for after a command: after a timeout
+ * the node's own `timeout` ends the command (secs after it started there,
+ * SIGKILL 2 s later) and only then does sshd close the channel: wait for that,
+ * plus how late the remote start may have been (a slow login shell), rather
+ * than give up on the session. */
+static int64_t channel_close_ms(int64_t timeout_ms, int timed_out)
+{
+    return timed_out ? SSH_CLOSE_MS + (node_secs(timeout_ms) + 2) * 1000 - timeout_ms + 3000
+                     : SSH_CLOSE_MS;
+}
+
+int64_t node__ssh_after_timeout_ms(int64_t timeout_ms)
+{
+    /* channel_finish's waits (close, wait closed, free) share one deadline. */
+    return channel_close_ms(timeout_ms, 1);
+}
+
+int64_t node__ssh_session_ms(const struct cfg_node *cfg)
+{
+    int64_t t = node_cmd_timeout_ms(cfg);
+    int64_t step = t < SSH_CONNECT_MS ? t : SSH_CONNECT_MS;
+    return 3 * step + SSH_CLOSE_MS; /* connect, handshake, authentication; the disconnect */
+}
+
 static int ssh_exec_in(struct node *n, const char *cmd, const void *in, size_t in_len,
                        int64_t timeout_ms, struct buf *out, int *status, struct err *e)
 {
@@ -283,7 +313,7 @@ static int ssh_exec_in(struct node *n, const char *cmd, const void *in, size_t i
     /* The node kills the command too: closing the channel alone does not. */
     struct buf w;
     buf_init(&w, 0);
-    long secs = (long)((timeout_ms + 999) / 1000) + 1;
+    long secs = node_secs(timeout_ms);
     if (buf_printf(&w, "if command -v timeout >/dev/null 2>&1; then exec timeout -k 2 %ld sh -c ",
                    secs) ||
         buf_shquote(&w, cmd) || buf_puts(&w, "; else exec sh -c ") || buf_shquote(&w, cmd) ||
@@ -370,13 +400,7 @@ static int ssh_exec_in(struct node *n, const char *cmd, const void *in, size_t i
     }
 
 close:
-    /* After a timeout the node's own `timeout` ends the command (secs after
-     * it started there, SIGKILL 2 s later) and only then does sshd close the
-     * channel: wait for that, plus how late the remote start may have been
-     * (a slow login shell), rather than give up on the session. */
-    channel_finish(sn, ch, rc == 0 ? status : NULL,
-                   rc == -ETIMEDOUT ? SSH_CLOSE_MS + (secs + 2) * 1000 - timeout_ms + 3000
-                                    : SSH_CLOSE_MS);
+    channel_finish(sn, ch, rc == 0 ? status : NULL, channel_close_ms(timeout_ms, rc == -ETIMEDOUT));
     return rc;
 }
 

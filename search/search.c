@@ -156,7 +156,7 @@ double search_cell_max_s(const struct search_cost *c, int *phases)
 {
     double per = c->phase_s + c->drain_s + c->overhead_s + c->start_s;
     int n = search_max_probes(&c->plan) * search_repeats_most(&c->plan);
-    double s = c->provision_s + n * per + c->load_points * per;
+    double s = c->once_s + n * per + c->load_points * per;
     int total = n + c->load_points;
     if (c->held) {
         int h = search_max_probes(&c->held_plan);
@@ -274,6 +274,10 @@ const char *search_phase_fails(const struct search_stop *sw, const struct phase_
         return "p99";
     if (sw->failures <= 0 && sw->ratio <= 0 && sw->p99_ms <= 0 && ph->failures > 0)
         return "failures";
+    /* Not the server's failures (not in ph->failures), but a phase whose load
+     * did not all reach it is no pass: it says nothing of the server. */
+    if (ph->failures_by_kind[FAIL_CLIENT] > 0)
+        return "client";
     return NULL;
 }
 

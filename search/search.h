@@ -111,17 +111,17 @@ struct search_cost {
     struct search_plan plan; /* the throughput search (repeats included) */
     double phase_s;          /* one phase at full length */
     double drain_s;          /* the wait for requests in flight at its end (the timeout) */
-    double start_s;          /* one server start at its worst (the readiness timeout) */
-    double overhead_s;       /* per phase: sampler, alive check */
-    double provision_s;      /* venv and versions, once per cell */
+    double start_s;          /* one fresh server at its worst (stops, start, readiness) */
+    double overhead_s;       /* per phase: the node's commands around it, local work */
+    double once_s;           /* once per cell: provisioning, the cell's end */
     int load_points;         /* open-loop phases after the search */
     int held;                /* the held users' search runs */
     struct search_plan held_plan;
     double held_phase_s;
 };
-/* The worst case of one cell: every search at its most phases, each phase at
- * full length plus its drain and overhead, a fresh server before every phase,
- * then the load points and the held search the same way. *phases (may be
+/* The worst case of one cell: once_s, every search at its most phases, each
+ * phase at full length plus its drain and overhead, a fresh server before
+ * every phase, then the load points and the held search the same way. *phases (may be
  * NULL) gets the most phases. */
 double search_cell_max_s(const struct search_cost *c, int *phases);
 
@@ -138,7 +138,10 @@ struct search_stop {
     double p99_ms;    /* p99 >= T; 0 = unset */
 };
 /* The criterion this phase meets ("no_response", "in_flight", "failures",
- * "failure_ratio", "p99"), or NULL. */
+ * "failure_ratio", "p99"), else "client" when connections failed on the load
+ * engine's own limits (FAIL_CLIENT: the executor then takes the phase as a
+ * client failure, SEARCH_CLIENT_FAIL, never a pass nor a breaking point), or
+ * NULL. */
 const char *search_phase_fails(const struct search_stop *sw, const struct phase_result *ph);
 
 /* A phase is load_bound when the server achieved at least this share of the

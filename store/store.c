@@ -188,6 +188,11 @@ static const char *const migrations[] = {
     "  probes INTEGER NOT NULL DEFAULT 0,"
     "  resolution_pct REAL, failures_pct REAL,"
     "  UNIQUE (cell_id, idx));",
+    /* 6 -> 7: the load engine's side per phase (issue 21): steal and other
+     * processes on the load CPUs; noisy is set from either side. Rows of older
+     * runs keep NULLs (unknown). */
+    "ALTER TABLE phases ADD COLUMN client_steal_pct REAL;"
+    "ALTER TABLE phases ADD COLUMN client_neighbour_cpu_pct REAL;",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
@@ -247,7 +252,9 @@ _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSIO
     X("pct_of", DBL, p->pct_of)                                                                    \
     X("steal_pct", ODBL, p->steal_pct)                                                             \
     X("neighbour_cpu_pct", ODBL, p->neighbour_cpu_pct)                                             \
-    X("noisy", BOOL, p->noisy)
+    X("noisy", BOOL, p->noisy)                                                                     \
+    X("client_steal_pct", ODBL, p->client_steal_pct)                                               \
+    X("client_neighbour_cpu_pct", ODBL, p->client_neighbour_cpu_pct)
 
 #define COL_NAME(name, kind, field) ", " name
 #define COL_PARAM(name, kind, field) ", ?"

@@ -13,6 +13,13 @@
                                                N responses at once, then answers nothing
   target.py --port P --mode exitafter --n N    answers N requests, then the process exits
 
+Worst behaviour, with any mode (tests/methodology/test_worst_bound.sh):
+  --listen-after S    listen only S seconds after the start (near the readiness timeout)
+  --ignore-term       ignore SIGTERM: a stop waits its grace, then SIGKILL
+  --stray FILE        fork a child that leaves the process group (setsid) and ignores
+                      SIGTERM too (the stop waits its grace again for the strays); its
+                      pid is appended to FILE
+
 Every mode answers GET with "Hello World!" (text/plain) over HTTP/1.1 keep-alive,
 after --delay-ms (default 0): a few ms keep a think-0 client far from client bound.
 Standard library only; one thread per connection.
@@ -123,7 +130,24 @@ def main():
     ap.add_argument("--mb", type=int, default=0)
     ap.add_argument("--child-mb", type=int, default=0)
     ap.add_argument("--delay-ms", type=float, default=0)
+    ap.add_argument("--listen-after", type=float, default=0)
+    ap.add_argument("--ignore-term", action="store_true")
+    ap.add_argument("--stray", default="")
     a = ap.parse_args()
+
+    if a.ignore_term:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if a.stray:
+        pid = os.fork()
+        if pid == 0:  # leaves the group; SIGTERM ignored
+            os.setsid()
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            while True:
+                time.sleep(3600)
+        with open(a.stray, "a") as f:
+            f.write("%d\n" % pid)
+    if a.listen_after > 0:
+        time.sleep(a.listen_after)
 
     keep = []
     if a.mode == "fork":

@@ -332,6 +332,21 @@ static void test_stop_rules(void)
         ph.requests = 10;
         CHECK(search_phase_fails(&loose, &ph) == NULL);
     }
+    /* Connections that failed on the engine's own limits (FAIL_CLIENT, not in
+     * failures): no pass, whatever the server did with the rest (issue 21). */
+    {
+        struct phase_result ph;
+        memset(&ph, 0, sizeof(ph));
+        ph.requests = 1000;
+        ph.failures_by_kind[FAIL_CLIENT] = 3;
+        const struct search_stop any = {0}, loose = {.ratio = 0.5};
+        CHECK_STR(search_phase_fails(&any, &ph), "client");
+        CHECK_STR(search_phase_fails(&loose, &ph), "client");
+        ph.failures = ph.failures_by_kind[FAIL_TIMEOUT] = 1; /* the server's own comes first */
+        CHECK_STR(search_phase_fails(&any, &ph), "failures");
+        ph.failures = ph.failures_by_kind[FAIL_TIMEOUT] = ph.failures_by_kind[FAIL_CLIENT] = 0;
+        CHECK(search_phase_fails(&any, &ph) == NULL);
+    }
     CHECK_INT(search_load_bound(95, 100), ==, 1);
     CHECK_INT(search_load_bound(94.9, 100), ==, 0);
     CHECK_INT(search_load_bound(10, 0), ==, 0);

@@ -928,8 +928,14 @@ static void test_owner_repair_and_busy(void)
     store_close(s);
 }
 
-/* What schema v6 added, dropped again to forge an older store. */
+/* What schema v7 added, dropped again to forge an older store. */
+#define V7_DROPS                                                                                   \
+    "ALTER TABLE phases DROP COLUMN client_steal_pct;"                                             \
+    "ALTER TABLE phases DROP COLUMN client_neighbour_cpu_pct;"
+
+/* What schema v6 added (and v7 after it), dropped again to forge an older store. */
 #define V6_DROPS                                                                                   \
+    V7_DROPS                                                                                       \
     "DROP TABLE cell_slo;"                                                                         \
     "ALTER TABLE phases DROP COLUMN offered; ALTER TABLE phases DROP COLUMN sent;"                 \
     "ALTER TABLE phases DROP COLUMN completed; ALTER TABLE phases DROP COLUMN unsent_due;"         \
@@ -943,7 +949,7 @@ static void test_owner_repair_and_busy(void)
     "ALTER TABLE load_points DROP COLUMN completed;"                                               \
     "ALTER TABLE load_points DROP COLUMN in_flight;"
 
-/* A store written by schema v3 (forged: the columns of v4, v5 and v6 dropped)
+/* A store written by schema v3 (forged: the columns of v4 to v7 dropped)
  * migrates to the current version on open, keeps its rows, and its "running" run, which has no
  * owner, is not taken for a dead one; a run begun after records its owner. */
 static void test_migration_from_v3(void)

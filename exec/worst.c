@@ -1,0 +1,120 @@
+/* worst.c - how long a run can take: every step the executor takes, each at
+ * the timeout it is given, added up in one place. `mfbench check` prints it and
+ * the daemon skips cells by it, so it must be an upper bound: a step added to
+ * exec.c or node/ without its line here breaks that promise.
+ *
+ * Once per run (dmn_prepare_node, dmn_cleanup_node): the node's session (ssh:
+ * connect, handshake, authentication, workdir, disconnect), the node facts
+ * (command timeout), the sampler's install (a put_file), the targets' and each
+ * user folder's upload (node_sync_tree: two commands), the stop of a server an
+ * earlier run left.
+ * Once per cell: the venv (the command timeout; at least 600 s when pip builds
+ * it), `app.py --versions` (at most 60 s), the last server stop; when the start
+ * fails, the stop of what it started (1 s grace) and the log's tail.
+ * Per fresh server (before every phase: any phase may fail, and a failed phase
+ * restarts the server): the stop of the one before, the stop of one left by
+ * its pid file, the port check, the start, the readiness timeout and one alive
+ * check that began just before it ran out.
+ * Per phase: its length, the drain (the request timeout), the sampler's start
+ * and finish (command timeout each), the alive check after it, and a margin
+ * for the engine's and the store's local work (PHASE_LOCAL_S: not a timeout).
+ * Each command counts its timeout and what the transport takes to end a
+ * command that outlived it (node_cmd_max_ms); a stop counts its own
+ * (node_server_stop_max_ms: 5 s grace, 10 s after SIGKILL, the same for
+ * processes that left the group). Waiting for the node lock (--wait-lock) is
+ * the caller's choice and not counted. */
+#include <math.h>
+
+#include "exec_int.h"
+#include "search.h"
+
+/* The engine's setup and teardown and the store's writes around a phase:
+ * local work no timeout bounds, measured in tens of ms; a margin. */
+#define PHASE_LOCAL_S 1.0
+
+static double sec(int64_t ms)
+{
+    return (double)ms / 1000.0;
+}
+
+double dmn_run_max_s(const struct cfg_matrix *m)
+{
+    const struct cfg_node *nc = &m->node;
+    int64_t ms = node_session_max_ms(nc) +                        /* open, workdir, close */
+                 node_cmd_max_ms(nc, exec__cmd_timeout_ms(nc)) +  /* node facts */
+                 node_put_file_max_ms(nc) +                       /* sampler.sh */
+                 node_sync_tree_max_ms(nc) +                      /* targets/ */
+                 node_server_stop_max_ms(nc, EXEC_STOP_GRACE_MS); /* dmn_cleanup_node */
+    for (size_t i = 0; i < m->nframeworks; i++)
+        if (m->frameworks[i].dir) /* a user's own folder */
+            ms += node_sync_tree_max_ms(nc);
+    return sec(ms);
+}
+
+void dmn_worst_parts(const struct cfg_matrix *m, const struct cfg_framework *fw,
+                     struct dmn_worst_parts *w)
+{
+    const struct cfg_node *nc = &m->node;
+    int64_t node_cmd = node_cmd_max_ms(nc, node_cmd_timeout_ms(nc)); /* node/'s own commands */
+    int64_t exec_cmd = node_cmd_max_ms(nc, exec__cmd_timeout_ms(nc));
+    int64_t stop = node_server_stop_max_ms(nc, EXEC_STOP_GRACE_MS);
+    w->run_s = dmn_run_max_s(m);
+    w->provision_s = sec(node_cmd_max_ms(nc, exec__pip_timeout_ms(m, fw)) +
+                         node_cmd_max_ms(nc, exec__versions_timeout_ms(nc)));
+    /* The last stop; or a start whose output was not understood (its stop, 1 s
+     * grace) or a server not ready (the log's tail): the cell ends then. */
+    w->cell_end_s = sec(stop + node_server_stop_max_ms(nc, 1000) + node_cmd);
+    w->server_s = sec(2 * stop +    /* the server before, one left by its pid file */
+                      node_cmd +    /* the port check */
+                      node_cmd +    /* the start */
+                      node_cmd);    /* an alive check begun as the readiness timeout ran out */
+    w->phase_s = sec(2 * exec_cmd + /* the sampler's start and finish */
+                     node_cmd) +    /* the alive check */
+                 PHASE_LOCAL_S;
+}
+
+double dmn_cell_max_s(const struct cfg_matrix *m, const char *profile, const struct cfg_cell *c,
+                      int *phases)
+{
+    struct cfg_settings st;
+    struct err e;
+    err_clear(&e);
+    if (phases)
+        *phases = 0;
+    const struct cfg_framework *fw = &m->frameworks[c->framework];
+    if (cfg_resolve(m, profile, fw, &st, &e) != 0)
+        return 0;
+    struct dmn_worst_parts w;
+    dmn_worst_parts(m, fw, &w);
+    struct search_cost sc = {
+        .phase_s = sec(st.duration_ms),
+        .drain_s = sec(st.timeout_ms),
+        .start_s = w.server_s + sec(exec__ready_timeout_ms(&st)),
+        .overhead_s = w.phase_s,
+        .once_s = w.provision_s + w.cell_end_s,
+        .load_points = st.load_points.n,
+        .held = st.held.on,
+        .held_plan = {.start = st.held.users.start,
+                      .step = st.held.users.start,
+                      .max = st.held.users.max,
+                      .factor = st.held.users.factor > 1 ? st.held.users.factor : 2,
+                      .refine_pct = st.refine_pct,
+                      .refine_abs = st.refine_abs,
+                      .repeats = 1},
+        .held_phase_s = sec(st.held.duration_ms)};
+    exec__plan_of(&st, &sc.plan);
+    double total = search_cell_max_s(&sc, phases);
+    if (st.slo.on) {
+        /* Each bound's search at its worst, every probe with its drain, a
+         * fresh server and the per-phase overhead. */
+        for (int i = 0; i < st.slo.nbounds; i++) {
+            struct slo_plan sp;
+            exec__slo_plan_of(&st, st.slo.bounds_ms[i], &sp);
+            int probes = 0;
+            total += slo_worst_s(&sp, sc.drain_s + sc.start_s + sc.overhead_s, &probes);
+            if (phases)
+                *phases += probes;
+        }
+    }
+    return total;
+}
