@@ -228,7 +228,8 @@ const char *headline_legend(unsigned flag)
         return HL_MARK_CLIENT " client-bound: the load engine (its CPU, descriptors or ports) "
                               "limited the figure, not the server";
     case HL_NOISY:
-        return HL_MARK_NOISY " noisy: steal or other processes took over 5% of the server's "
+        return HL_MARK_NOISY " noisy: steal or other processes took over 5% of the server's or "
+                             "the load engine's "
                              "CPUs during that phase; the figure is not to be trusted";
     case HL_UNCLEAN:
         return HL_MARK_UNCLEAN " not clean: that phase had failures or completed fewer than 98% "
