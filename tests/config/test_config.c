@@ -74,9 +74,17 @@ static void check_seed(const struct cfg_matrix *m)
     CHECK_INT(cfg_resolve(m, "quick", flask, &s, &e), ==, 0);
     CHECK_INT(s.duration_ms, ==, 2000);
     CHECK_INT(s.warmup_ms, ==, 500);
-    CHECK_INT(s.users.start, ==, 10);
-    CHECK_INT(s.users.step, ==, 10);
-    CHECK_INT(s.users.max, ==, 50);
+    CHECK_INT(s.users.start, ==, 8);
+    CHECK_INT(s.users.factor, ==, 2);
+    CHECK_INT(s.users.max, ==, 32);
+    /* The first look measures a short SLO capacity (issue 19 item 5). */
+    CHECK_INT(s.slo.on, ==, 1);
+    CHECK_INT(s.slo.nbounds, ==, 1);
+    CHECK_INT(s.slo.bounds_ms[0], ==, 25);
+    CHECK_DBL(s.slo.resolution_pct, ==, 25);
+    CHECK_INT(s.slo.window_max_ms, ==, 2000);
+    CHECK_INT(s.slo.samples, ==, 2000);
+    CHECK_DBL(s.slo.min_rps, ==, 250);
     CHECK_INT(s.think.min_ms, ==, 0);
     CHECK_INT(s.think.max_ms, ==, 0);
     CHECK_DBL(s.spawn_rate, ==, 100);
