@@ -943,6 +943,8 @@ int exec__run_phase(struct cell_ctx *k, struct cell_result *c, const struct phas
         o.bound_us = (int64_t)(ps->slo->bound_ms * 1000.0);
         o.early_stop = slo_watch_cb;
         o.early_stop_arg = &sw_ctx;
+    } else if (ps->held_p99_ms > 0) {
+        o.bound_us = (int64_t)(ps->held_p99_ms * 1000.0); /* counted: over_bound */
     }
     struct progress_ctx pc = {x,     k->fw->name, k->pl->name,
                               users, k->seq,      (double)ps->duration_ms / 1000.0};
@@ -1027,6 +1029,11 @@ int exec__run_phase(struct cell_ctx *k, struct cell_result *c, const struct phas
         ph.bound_ms = ps->slo->bound_ms;
         so = slo_judge(ps->slo, &pr);
         why = so == SLO_PASS ? NULL : slo_outcome_name(so);
+    } else if (ps->held_p99_ms > 0) {
+        /* A held level: any failure, any failed connect (ramp included) or
+         * p99 over the held bound. */
+        why = search_held_fails(ps->held_p99_ms, &ph);
+        ph.bound_ms = ps->held_p99_ms;
     }
     ph.pct_of = ps->pct_of;
     if (alive == 0)
@@ -1142,7 +1149,8 @@ double dmn_cell_max_s(const struct cfg_matrix *m, const char *profile, const str
                       .refine_pct = st.refine_pct,
                       .refine_abs = st.refine_abs,
                       .repeats = 1},
-        .held_phase_s = (double)st.held.duration_ms / 1000.0};
+        /* A held level's phase may grow to fit its window (search_held_plan). */
+        .held_phase_s = (double)st.held.duration_ms * SEARCH_HELD_CAP_FACTOR / 1000.0};
     double total = search_cell_max_s(&sc, phases);
     if (st.slo.on) {
         /* Each bound's search at its worst, every probe with its drain, a
