@@ -2,6 +2,10 @@
 
   target.py --port P --mode kconn --k K        at most K connections at once; later ones are
                                                reset (RST) once no slot frees within 0.2 s
+  target.py --port P --mode kconn --k K --slow-after S --slow-ms M
+                                               the same, and each request sleeps M ms more
+                                               while it holds more than S connections (a
+                                               cost per connection: fails on latency first)
   target.py --port P --mode rate --rate R      at most R responses in each second (a fixed
                                                window); other requests are never answered
   target.py --port P --mode fork --mb A --child-mb B
@@ -66,7 +70,7 @@ class Counter:
             return self.seen <= self.n
 
 
-def serve_conn(conn, bucket, release, delay, mode="", count=None, n=0):
+def serve_conn(conn, bucket, release, delay, mode="", count=None, n=0, slow=None):
     buf = b""
     first = True
     try:
@@ -89,6 +93,8 @@ def serve_conn(conn, bucket, release, delay, mode="", count=None, n=0):
                 if bucket is None or bucket.take():
                     if delay:
                         time.sleep(delay)
+                    if slow is not None and slow():
+                        time.sleep(slow.seconds)
                     conn.sendall(RESPONSE)
                 # else: never answered; the client times out and closes.
     except OSError:
@@ -123,7 +129,10 @@ def main():
     ap.add_argument("--mb", type=int, default=0)
     ap.add_argument("--child-mb", type=int, default=0)
     ap.add_argument("--delay-ms", type=float, default=0)
+    ap.add_argument("--slow-after", type=int, default=0)
+    ap.add_argument("--slow-ms", type=float, default=0)
     a = ap.parse_args()
+    threading.stack_size(256 << 10)  # thousands of connections, one thread each
 
     keep = []
     if a.mode == "fork":
@@ -150,6 +159,12 @@ def main():
             active[0] -= 1
             slots.notify()
 
+    slow = None
+    if a.slow_ms > 0:
+        def slow():
+            return active[0] > a.slow_after  # a read of one int: no lock needed
+        slow.seconds = a.slow_ms / 1000.0
+
     while True:
         conn, _ = ls.accept()
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -165,7 +180,8 @@ def main():
                     continue
                 active[0] += 1
             rel = release
-        threading.Thread(target=serve_conn, args=(conn, bucket, rel, a.delay_ms / 1000.0, a.mode, count, a.n),
+        threading.Thread(target=serve_conn, args=(conn, bucket, rel, a.delay_ms / 1000.0, a.mode, count, a.n,
+                                               slow),
                          daemon=True).start()
 
 
