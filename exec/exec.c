@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mfbench-config.h"
@@ -756,6 +757,7 @@ static int server_fresh(struct cell_ctx *k, struct cell_result *c)
 {
     struct dmn_exec *x = k->x;
     const struct cfg_node *nc = &x->matrix->node;
+    int stopped_ours = k->server_up;
     if (k->server_up) {
         if (node_server_stop(x->node, &k->srv, STOP_GRACE_MS, &k->cerr) != 0)
             exec__logf(x, 4, k->fw->name, k->pl->name, "stopping the server before a restart: %s",
@@ -778,6 +780,14 @@ static int server_fresh(struct cell_ctx *k, struct cell_result *c)
      * with SO_REUSEPORT): measuring it would store another process's numbers. */
     char who[256];
     int busy = node_port_listener(x->node, nc->server_port, who, sizeof who, &k->cerr);
+    /* The server just stopped may hold its listener a moment longer: a
+     * process whose threads are still exiting (thousands of them, one per
+     * held connection) already shows its leader as a zombie. */
+    for (int64_t t0 = mono_ms(); stopped_ours && busy > 0 && mono_ms() - t0 < STOP_GRACE_MS;) {
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        busy = node_port_listener(x->node, nc->server_port, who, sizeof who, &k->cerr);
+    }
     if (busy < 0) {
         set_error(c, CELL_ERROR, "checking that port %d is free on the node: %s", nc->server_port,
                   k->cerr.msg);
