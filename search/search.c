@@ -305,8 +305,11 @@ void search_held_plan(const struct held_level_in *in, struct held_level_plan *ou
         mean_s = (double)(out->think_min_ms + out->think_max_ms) / 2000.0;
     }
     out->offered_rps = mean_s > 0 ? (double)in->users / mean_s : 0;
+    /* The ramp and one response after it: what the ramp's connects and first
+     * sends leave late must not land in the window. */
     int64_t ramp =
         in->spawn_rate > 0 ? (int64_t)ceil((double)in->users / in->spawn_rate * 1000.0) : 0;
+    ramp += in->timeout_ms;
     out->warmup_ms = in->warmup_ms > ramp ? in->warmup_ms : ramp;
     out->window_needed_ms = out->think_max_ms + in->timeout_ms;
     out->duration_ms = in->duration_ms;

@@ -161,8 +161,9 @@ struct held_level_in {
 
 /* One held level's plan. The think is stretched by the same factor at both
  * ends until users / mean think <= max_offered of the sustainable rate; the
- * warm-up covers the ramp (users / spawn_rate); the measured window holds the
- * longest think after stretching plus one response (the timeout), so that every
+ * warm-up covers the ramp (users / spawn_rate) and one response after it (the
+ * timeout: the ramp's first answers stay out of the window); the measured
+ * window holds the longest think after stretching plus one response, so that every
  * user sends at least once in it; the phase grows past held.duration when it
  * must (replanned), up to SEARCH_HELD_CAP_FACTOR x it. judged = 0: even that is
  * too short (or the sustainable rate is unknown), the level is not run. */

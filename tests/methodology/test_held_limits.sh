@@ -5,6 +5,8 @@
 # double from N / 3, then bisect to 5%; users think 1-3 s, their offered load
 # kept under half the passing peak; each level's window is long enough for
 # every user to send (think + timeout), so none is judged on a silent user.
+# p99 1 s: the rule under test is the connection limit, not latency (which a
+# busy shared machine makes noisy; test_held_p99.sh tests that one).
 . "$SRC/tests/methodology/mlib.sh"
 { matrix_head; cat <<YAML; } >"$T/m.yaml"
 defaults:
@@ -20,15 +22,15 @@ payloads:
   text: {path: /text, body: "Hello World!", content_type: text/plain}
 frameworks:
   k300:
-    start: "$start --mode kconn --k 300"
+    start: "$start --mode aconn --k 300"
     dir: ./tgt
     held: {users: {start: 100, factor: 2, max: 100000}, think: {min: 1s, max: 3s},
-           duration: 5s, warmup: 1s, spawn_rate: 4000, p99: 500ms}
+           duration: 5s, warmup: 1s, spawn_rate: 4000, p99: 1s}
   k3000:
-    start: "$start --mode kconn --k 3000"
+    start: "$start --mode aconn --k 3000"
     dir: ./tgt
     held: {users: {start: 1000, factor: 2, max: 100000}, think: {min: 1s, max: 3s},
-           duration: 5s, warmup: 1s, spawn_rate: 4000, p99: 500ms}
+           duration: 5s, warmup: 1s, spawn_rate: 4000, p99: 1s}
 YAML
 "$MFBENCH" run -m "$T/m.yaml" --json k300/text k3000/text >"$T/r.json" 2>"$T/r.err"
 expect_eq "exit status (stderr: $(tail -3 "$T/r.err"))" "$?" 0

@@ -21,7 +21,7 @@ payloads:
   text: {path: /text, body: "Hello World!", content_type: text/plain}
 frameworks:
   wide:
-    start: "$start --mode kconn --k 100000 --delay-ms 10"
+    start: "$start --mode aconn --k 100000 --delay-ms 10"
     dir: ./tgt
     held: {users: {start: 20, factor: 2, max: 100000}, think: {min: 1s, max: 3s},
            duration: 3s, warmup: 1s, spawn_rate: 1000, max_offered: 5%, p99: 500ms}
