@@ -225,7 +225,7 @@ const struct cfg_key cfg_keys[] = {
      "Levels double from held.users.start up to held.users.max, then bisection as refine. The "
      "think is stretched so the users offer at most held.max_offered of the sustainable "
      "throughput (slo capacity, else the passing peak); the warm-up covers the ramp (users / "
-     "held.spawn_rate) and the measured window the longest think after stretching plus one "
+     "held.spawn_rate) and one response after it, and the measured window the longest think after stretching plus one "
      "response (timeout), so every user sends in it: a level's phase grows past held.duration "
      "when it must, up to 4 x it; a level that needs more is not judged. A level passes with "
      "no failure, no failed connect over the whole phase (ramp included) and p99 <= held.p99. "
