@@ -194,9 +194,14 @@ void headline_compute(const struct cell_result *c, struct headline *h)
         for (size_t k = 0; k < c->nphases; k++)
             if (!strcmp(c->phases[k].kind, "held") && c->phases[k].users == c->held_users)
                 h->held_flags |= phase_flags(&c->phases[k]) & ~HL_LOAD_BOUND;
-        if (!strcmp(c->held_limit, "descriptors") || !strcmp(c->held_limit, "ports"))
+        if (!strcmp(c->held_limit, "descriptors") || !strcmp(c->held_limit, "ports") ||
+            !strncmp(c->held_limit, "client", 6))
             h->held_flags |= HL_CLIENT_BOUND;
     }
+    /* server: measured; max: the top level held; client:RESOURCE (older rows:
+     * "ports", "descriptors", "client") and node:descriptors (the server's
+     * nofile clamped below the level): lower bounds of another's limit;
+     * not_judged: the next level's window could not be planned. */
     h->held_qualifier = HL_Q_NOT_JUDGED;
     if (c->held_users >= 0 && c->held_limit[0]) {
         if (!strcmp(c->held_limit, "server"))

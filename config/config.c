@@ -510,9 +510,18 @@ int cfg__parse_slo(ctx_t *c, const struct cfg_key *k, yaml_node_t *n, const char
     return 0;
 }
 
-/* held: {users, think, duration, warmup, spawn_rate, max_offered}, each
- * defaulted when not given (the whole block replaces lower layers'); held:
- * off (or false) turns it off. */
+/* held: {users, think, duration, warmup, spawn_rate, max_offered, p99}, each
+ * defaulted when not given (p99 at use: cfg_held_p99_ms) (the whole block replaces lower layers');
+ * held: off (or false) turns it off. */
+int64_t cfg_held_p99_ms(const struct cfg_settings *s)
+{
+    if (s->held.p99_ms > 0)
+        return s->held.p99_ms;
+    if (s->slo.on && s->slo.nbounds > 0 && s->slo.bounds_ms[0] > 0)
+        return 4 * s->slo.bounds_ms[0];
+    return 100;
+}
+
 int cfg__parse_held(ctx_t *c, const struct cfg_key *k, yaml_node_t *n, const char *key, void *base)
 {
     struct cfg_held *h = (struct cfg_held *)((char *)base + k->offset);
@@ -1705,8 +1714,9 @@ void cfg_settings_describe(const struct cfg_settings *s, char *out, size_t n)
         app_users(out, n, &len, &s->held.users);
         app(out, n, &len, " (");
         app_think(out, n, &len, &s->held.think);
-        app(out, n, &len, ", phases %s, at most %g%% of peak)",
+        app(out, n, &len, ", phases %s, at most %g%% of peak, p99 <= ",
             dur_format(s->held.duration_ms, a, sizeof a), s->held.max_offered_pct);
+        app(out, n, &len, "%s)", dur_format(cfg_held_p99_ms(s), a, sizeof a));
     }
     if (len >= n && n > 4)
         memcpy(out + n - 4, "...", 4);

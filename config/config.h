@@ -68,7 +68,8 @@ struct cfg_load_points {
 
 /* The concurrency number: the think-time user model at levels start, start *
  * factor, ... up to max, the think stretched so the users never offer more
- * than max_offered_pct of the measured peak; then bisection. on = 0: off. */
+ * than max_offered_pct of the measured peak; then bisection. A level passes
+ * with no failure, no failed connect and p99 <= p99_ms. on = 0: off. */
 struct cfg_held {
     int on;
     struct cfg_users users;
@@ -76,6 +77,7 @@ struct cfg_held {
     int64_t duration_ms, warmup_ms;
     double spawn_rate;
     double max_offered_pct;
+    int64_t p99_ms; /* 0 = 4 x slo.bounds_ms[0], or 100 ms without an slo */
 };
 
 /* SLO capacity: open-loop Poisson probes searched for the highest rate whose
@@ -241,6 +243,10 @@ const struct cfg_framework *cfg_find_framework(const struct cfg_matrix *m, const
 const struct cfg_payload *cfg_find_payload(const struct cfg_matrix *m, const char *name);
 const struct cfg_profile *cfg_find_profile(const struct cfg_matrix *m, const char *name);
 
+/* The p99 a held level must stay within: held.p99, else 4 x the headline SLO
+ * bound (slo.bounds_ms[0]), else 100 ms. */
+int64_t cfg_held_p99_ms(const struct cfg_settings *s);
+
 /* Effective settings of a framework under a profile (profile may be NULL):
  * built-in defaults < matrix defaults < profile < framework. Returns -EINVAL
  * with a message for an unknown profile or a combination that is invalid
@@ -252,7 +258,8 @@ MF_MUST_CHECK int cfg_resolve(const struct cfg_matrix *m, const char *profile,
 /* One line of what settings s ask for: "phases 6s (warm-up 2s), users 8 x2 to
  * 512, spawn 1000/s, think 0s, timeout 2s, ready 5s, stop at failures >= 1,
  * refine 10%, 1 search, latency at 50%, 90% of peak, held users 1000 x2 to 8000
- * (think 5s-15s, phases 15s, at most 50% of peak)"; cut with "..." at n. */
+ * (think 5s-15s, phases 15s, at most 50% of peak, p99 <= 100ms)"; cut with "..." at
+ * n. */
 void cfg_settings_describe(const struct cfg_settings *s, char *out, size_t n);
 
 /* Expands cell patterns ("flask/json", "flask/ *", "* /text", "*", "all") into

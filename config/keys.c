@@ -221,11 +221,19 @@ const struct cfg_key cfg_keys[] = {
      .syntax = "[PERCENT, ...] (at most 4, each in (0, 100])", AT(cfg_settings, load_points),
      .set_bit = CFG_SET_LOAD_POINTS, .parse = cfg__parse_load_points},
     {.scope = S_SET, .name = "held", .type = CFG_T_MAP, .flags = CFG_K_DOC_DEF, .def = "off",
-     .help = "The concurrency number: how many users of the think-time model the server holds "
-     "without a failure. Levels double from held.users.start; the think is stretched so the "
-     "users offer at most held.max_offered of the measured peak; bisection as refine. Stored "
-     "as held_users and held_limit (server, or what limited the client).",
-     .syntax = "{users, think, duration, warmup, spawn_rate, max_offered}",
+     .help = "The concurrency number: how many users of the think-time model the server holds. "
+     "Levels double from held.users.start up to held.users.max, then bisection as refine. The "
+     "think is stretched so the users offer at most held.max_offered of the sustainable "
+     "throughput (slo capacity, else the passing peak); the warm-up covers the ramp (users / "
+     "held.spawn_rate) and one response after it, and the measured window the longest think after stretching plus one "
+     "response (timeout), so every user sends in it: a level's phase grows past held.duration "
+     "when it must, up to 4 x it; a level that needs more is not judged. A level passes with "
+     "no failure, no failed connect over the whole phase (ramp included) and p99 <= held.p99. "
+     "Stored as held_users and held_limit: server (measured), max (the top level held), "
+     "not_judged, client:ports|descriptors|memory|conntrack (the load engine's limit), "
+     "node:descriptors (the server's nofile clamped below the level); all but server are "
+     "lower bounds.",
+     .syntax = "{users, think, duration, warmup, spawn_rate, max_offered, p99}",
      AT(cfg_settings, held), .set_bit = CFG_SET_HELD, .parse = cfg__parse_held},
     {.scope = S_SET, .name = "held.users", .type = CFG_T_MAP, .flags = CFG_K_DOC_DEF,
      .def = "{start: 1000, factor: 2, max: 16000}", .help = "The held users' levels.",
@@ -269,6 +277,11 @@ const struct cfg_key cfg_keys[] = {
      .help = "The most the held users may offer, as a share of the measured peak req/s: the "
      "think is stretched past it, so the level measures connections held, not throughput.",
      AT(cfg_settings, held.max_offered_pct)},
+    {.scope = S_SET, .name = "held.p99", .type = CFG_T_DUR, .flags = CFG_K_DOC_DEF, .min = 1,
+     .max = MF_WAIT_MAX_MS, .def = "4 x slo.p99, or 100ms without slo",
+     .help = "A held level fails when p99 of its users' requests exceeds this: a server whose "
+     "cost per connection grows fails on latency before it fails on errors.",
+     AT(cfg_settings, held.p99_ms)},
     {.scope = S_SET, .name = "slo", .type = CFG_T_MAP, .flags = CFG_K_DOC_DEF, .def = "off",
      .help = "SLO capacity, the headline: the most req/s the server sustains with its p99 within "
      "the bound. Each probe is an open-loop Poisson phase at one rate; it passes when p99 <= the "

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mfbench-config.h"
@@ -766,6 +767,7 @@ static int server_fresh(struct cell_ctx *k, struct cell_result *c)
 {
     struct dmn_exec *x = k->x;
     const struct cfg_node *nc = &x->matrix->node;
+    int stopped_ours = k->server_up;
     if (k->server_up) {
         if (node_server_stop(x->node, &k->srv, EXEC_STOP_GRACE_MS, &k->cerr) != 0)
             exec__logf(x, 4, k->fw->name, k->pl->name, "stopping the server before a restart: %s",
@@ -788,6 +790,14 @@ static int server_fresh(struct cell_ctx *k, struct cell_result *c)
      * with SO_REUSEPORT): measuring it would store another process's numbers. */
     char who[256];
     int busy = node_port_listener(x->node, nc->server_port, who, sizeof who, &k->cerr);
+    /* The server just stopped may hold its listener a moment longer: a
+     * process whose threads are still exiting (thousands of them, one per
+     * held connection) already shows its leader as a zombie. */
+    for (int64_t t0 = mono_ms(); stopped_ours && busy > 0 && mono_ms() - t0 < STOP_GRACE_MS;) {
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        busy = node_port_listener(x->node, nc->server_port, who, sizeof who, &k->cerr);
+    }
     if (busy < 0) {
         set_error(c, CELL_ERROR, "checking that port %d is free on the node: %s", nc->server_port,
                   k->cerr.msg);
@@ -1005,6 +1015,8 @@ int exec__run_phase(struct cell_ctx *k, struct cell_result *c, const struct phas
         o.bound_us = (int64_t)(ps->slo->bound_ms * 1000.0);
         o.early_stop = slo_watch_cb;
         o.early_stop_arg = &sw_ctx;
+    } else if (ps->held_p99_ms > 0) {
+        o.bound_us = (int64_t)(ps->held_p99_ms * 1000.0); /* counted: over_bound */
     }
     struct progress_ctx pc = {x,     k->fw->name, k->pl->name,
                               users, k->seq,      (double)ps->duration_ms / 1000.0};
@@ -1092,6 +1104,11 @@ int exec__run_phase(struct cell_ctx *k, struct cell_result *c, const struct phas
         ph.bound_ms = ps->slo->bound_ms;
         so = slo_judge(ps->slo, &pr);
         why = so == SLO_PASS ? NULL : slo_outcome_name(so);
+    } else if (ps->held_p99_ms > 0) {
+        /* A held level: any failure, any failed connect (ramp included) or
+         * p99 over the held bound. */
+        why = search_held_fails(ps->held_p99_ms, &ph);
+        ph.bound_ms = ps->held_p99_ms;
     }
     ph.pct_of = ps->pct_of;
     if (alive == 0)

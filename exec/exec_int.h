@@ -48,6 +48,9 @@ struct phase_spec {
      * instead of the search's stop rules; NULL otherwise. */
     const struct slo_plan *slo;
     double pct_of; /* stored with the phase (load points: % of slo.rps or of the peak) */
+    /* > 0: a held level, judged by search_held_fails against this p99 instead
+     * of the search's stop rules. */
+    double held_p99_ms;
 };
 
 /* ---- the timeouts the executor gives the node (worst.c adds them up) ---- */

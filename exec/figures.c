@@ -252,16 +252,44 @@ static const char *client_limit(int users, struct err *e)
     return NULL;
 }
 
+/* Descriptors a server needs beside one per held connection (its listener,
+ * stdio, logs, the modules it opened). */
+#define HELD_SERVER_FDS_SPARE 64
+
+/* "client:RESOURCE" for what client_limit() named (the engine may name it so
+ * already). */
+static void client_limit_name(const char *lim, char *out, size_t n)
+{
+    if (!strncmp(lim, "client", 6))
+        mf_strlcpy(out, lim, n);
+    else
+        snprintf(out, n, "client:%s", lim);
+}
+
+/* Whether the server that ran the last level had fewer descriptors than
+ * `users` need because of the node: its nofile (as the start reported it)
+ * below the level and below what the matrix asked for (clamped to the node's
+ * hard limit), or never raised. Then a failure says nothing of the framework. */
+static int node_descriptors_short(const struct cell_ctx *k, int users)
+{
+    int64_t got = k->srv.nofile, asked = k->x->matrix->node.nofile;
+    return got > 0 && got < (int64_t)users + HELD_SERVER_FDS_SPARE && (asked <= 0 || got < asked);
+}
+
 /* The concurrency number: the think-time users at doubling levels (then
- * bisection), each think stretched so the users offer at most max_offered of
- * the measured peak: a level measures connections held, not throughput. Sets
- * held_users (-1 when even the first level failed) and held_limit. Returns 0,
- * or a negative store error. */
+ * bisection), each level planned by search_held_plan (think stretched so the
+ * users offer at most max_offered of the sustainable throughput, a warm-up
+ * over the ramp, a window in which every user sends, the phase grown up to 4 x
+ * held.duration) and judged by search_held_fails (no failure, no failed
+ * connect, p99 <= held.p99). Sets held_users (-1 when not measured; 0 when
+ * even the first level failed) and held_limit: server, max, not_judged,
+ * client:RESOURCE or node:descriptors. Returns 0, or a negative store error. */
 int exec__run_held(struct cell_ctx *k, struct cell_result *c, struct err *e)
 {
     const struct cfg_settings *st = &k->st;
     const struct cfg_held *h = &st->held;
-    double peak = exec__sustainable_rps(c);
+    double sustainable = exec__sustainable_rps(c);
+    double p99 = (double)cfg_held_p99_ms(st);
     struct search_plan plan = {.start = h->users.start,
                                .step = h->users.start,
                                .max = h->users.max,
@@ -269,33 +297,75 @@ int exec__run_held(struct cell_ctx *k, struct cell_result *c, struct err *e)
                                .refine_pct = st->refine_pct,
                                .refine_abs = st->refine_abs,
                                .repeats = 1};
+    if (sustainable <= 0) {
+        /* Without it the offered load cannot be kept under half of it: the
+         * level would measure throughput, not connections. */
+        mf_strlcpy(c->held_limit, "not_judged", sizeof(c->held_limit));
+        exec__logf(k->x, 4, k->fw->name, k->pl->name,
+                   "held users not judged: no sustainable throughput to keep the users under");
+        return 0;
+    }
     struct search s;
     search_init(&s, &plan);
     k->need_start = 1;
     int users;
     const char *kind;
-    const char *limit = NULL;
-    char why[300] = "";
+    char limit[32] = "";
+    char why[400] = "";
     while (search_next(&s, &users, &kind)) {
         struct err le;
         err_clear(&le);
-        if ((limit = client_limit(users, &le)) != NULL) {
+        const char *cl = client_limit(users, &le);
+        if (cl) {
+            client_limit_name(cl, limit, sizeof(limit));
             mf_strlcpy(why, le.msg, sizeof(why));
             search_report(&s, SEARCH_CLIENT_FAIL, 0, 0);
             break;
         }
+        struct held_level_in in = {.users = users,
+                                   .think_min_ms = h->think.min_ms,
+                                   .think_max_ms = h->think.max_ms,
+                                   .sustainable_rps = sustainable,
+                                   .max_offered_pct = h->max_offered_pct,
+                                   .duration_ms = h->duration_ms,
+                                   .warmup_ms = h->warmup_ms,
+                                   .spawn_rate = h->spawn_rate,
+                                   .timeout_ms = st->timeout_ms,
+                                   .phase_max_ms = MF_PHASE_MAX_MS};
+        struct held_level_plan hp;
+        search_held_plan(&in, &hp);
+        if (!hp.judged) {
+            /* A window too short for every user to send once would count a
+             * silent user as the server's failure: the level is not run. */
+            mf_strlcpy(limit, "not_judged", sizeof(limit));
+            snprintf(why, sizeof(why),
+                     "%d users not judged: a %.1f s warm-up and a %.1f s window (think up to "
+                     "%.1f s at %.1f req/s, plus the timeout) exceed %.1f s (%d x held.duration)",
+                     users, (double)hp.warmup_ms / 1000.0, (double)hp.window_needed_ms / 1000.0,
+                     (double)hp.think_max_ms / 1000.0, hp.cap_rps, (double)hp.cap_ms / 1000.0,
+                     SEARCH_HELD_CAP_FACTOR);
+            if (!c->note[0])
+                snprintf(c->note, sizeof(c->note), "held users: %s", why);
+            search_report(&s, SEARCH_CLIENT_FAIL, 0, 0);
+            break;
+        }
+        if (hp.replanned)
+            exec__logf(k->x, 6, k->fw->name, k->pl->name,
+                       "held %d users: phase %.1f s (warm-up %.1f s), longer than held.duration "
+                       "for a %.1f s window (think %.1f-%.1f s, timeout %.1f s)",
+                       users, (double)hp.duration_ms / 1000.0, (double)hp.warmup_ms / 1000.0,
+                       (double)hp.window_needed_ms / 1000.0, (double)hp.think_min_ms / 1000.0,
+                       (double)hp.think_max_ms / 1000.0, (double)st->timeout_ms / 1000.0);
         struct phase_spec ps = {.users = users,
                                 .think = h->think,
-                                .duration_ms = h->duration_ms,
-                                .warmup_ms = h->warmup_ms,
-                                .spawn_rate = h->spawn_rate};
-        double mean_s = (double)(h->think.min_ms + h->think.max_ms) / 2000.0;
-        double cap = peak * h->max_offered_pct / 100.0;
-        if (mean_s > 0 && cap > 0 && (double)users / mean_s > cap) {
-            double f = (double)users / mean_s / cap;
-            ps.think.min_ms = (int64_t)((double)h->think.min_ms * f);
-            ps.think.max_ms = (int64_t)((double)h->think.max_ms * f);
-        }
+                                .duration_ms = hp.duration_ms,
+                                .warmup_ms = hp.warmup_ms,
+                                .spawn_rate = h->spawn_rate,
+                                .held_p99_ms = p99};
+        ps.think.min_ms = hp.think_min_ms;
+        ps.think.max_ms = hp.think_max_ms;
+        if (h->think.min_ms == 0 && h->think.max_ms == 0)
+            ps.think.kind = CFG_THINK_CONSTANT;
         double rps = 0;
         int lb = 0;
         struct phase_result ph;
@@ -303,27 +373,45 @@ int exec__run_held(struct cell_ctx *k, struct cell_result *c, struct err *e)
         int r = exec__run_phase(k, c, &ps, "held", &rps, &lb, &ph, e);
         if (r < 0)
             return r;
-        if (r == SEARCH_PASS && ph.failures_by_kind[FAIL_CLIENT] > 0) {
+        if (r != SEARCH_END && ph.failures_by_kind[FAIL_CLIENT] > 0) {
+            /* Connections the load engine itself could not make: its limit. */
             snprintf(why, sizeof(why), "%llu connections failed on the client's own limits",
                      (unsigned long long)ph.failures_by_kind[FAIL_CLIENT]);
-            limit = "client";
+            mf_strlcpy(limit, "client", sizeof(limit));
             r = SEARCH_CLIENT_FAIL;
+        } else if (r == SEARCH_FAIL && node_descriptors_short(k, users)) {
+            snprintf(why, sizeof(why),
+                     "the level at %d users failed (%s) with the server's nofile at %lld, "
+                     "below the level: the node's limit (node.nofile %lld)",
+                     users, ph.stop_reason, (long long)k->srv.nofile,
+                     (long long)k->x->matrix->node.nofile);
+            mf_strlcpy(limit, "node:descriptors", sizeof(limit));
+            r = SEARCH_CLIENT_FAIL;
+        } else if (r == SEARCH_FAIL) {
+            exec__logf(k->x, 6, k->fw->name, k->pl->name,
+                       "held %d users failed (%s): p99 %.2f ms (bound %.0f ms), %llu failures, "
+                       "%llu failed connects, %llu retries",
+                       users, ph.stop_reason, ph.latency_ms.p99, p99,
+                       (unsigned long long)ph.failures, (unsigned long long)ph.connect_failures,
+                       (unsigned long long)ph.retries);
         }
+        if (r == SEARCH_CLIENT_FAIL && !limit[0])
+            mf_strlcpy(limit, "client", sizeof(limit));
         search_report(&s, (enum search_outcome)r, rps, lb);
-        if (r == SEARCH_CLIENT_FAIL && !limit)
-            limit = "client";
     }
     if (s.ended)
         return 0; /* cancelled or the cell failed: held is not known */
     /* Even the first level (and the bisection below it) failed: the server
      * held no users, a measured 0, not an unknown. */
     c->held_users = s.result.capacity < 0 ? 0 : s.result.capacity;
-    if (limit)
+    if (limit[0])
         mf_strlcpy(c->held_limit, limit, sizeof(c->held_limit));
     else if (s.result.breaking > 0)
         mf_strlcpy(c->held_limit, "server", sizeof(c->held_limit));
     else
         mf_strlcpy(c->held_limit, "max", sizeof(c->held_limit));
+    if (!strcmp(c->held_limit, "not_judged") && s.result.capacity < 0)
+        c->held_users = -1; /* not even the first level could be judged */
     exec__logf(k->x, 6, k->fw->name, k->pl->name, "held %d users (limit: %s%s%s)", c->held_users,
                c->held_limit, why[0] ? ": " : "", why);
     return 0;

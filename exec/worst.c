@@ -101,7 +101,8 @@ double dmn_cell_max_s(const struct cfg_matrix *m, const char *profile, const str
                       .refine_pct = st.refine_pct,
                       .refine_abs = st.refine_abs,
                       .repeats = 1},
-        .held_phase_s = sec(st.held.duration_ms)};
+        /* A held level's phase may grow to fit its window (search_held_plan). */
+        .held_phase_s = sec(st.held.duration_ms) * SEARCH_HELD_CAP_FACTOR};
     exec__plan_of(&st, &sc.plan);
     double total = search_cell_max_s(&sc, phases);
     if (st.slo.on) {

@@ -3,6 +3,7 @@
  * structs: the executor runs the phases, this decides what they mean. */
 #include "search.h"
 
+#include <math.h>
 #include <string.h>
 
 enum { STAGE_LINEAR, STAGE_BISECT, STAGE_DONE };
@@ -284,4 +285,58 @@ const char *search_phase_fails(const struct search_stop *sw, const struct phase_
 int search_load_bound(double rps, double offered_rps)
 {
     return offered_rps > 0 && rps >= SEARCH_LOAD_BOUND_SHARE * offered_rps;
+}
+
+/* ---- the held users' levels ---- */
+
+void search_held_plan(const struct held_level_in *in, struct held_level_plan *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->think_min_ms = in->think_min_ms;
+    out->think_max_ms = in->think_max_ms;
+    out->cap_rps = in->sustainable_rps * in->max_offered_pct / 100.0;
+    double mean_s = (double)(in->think_min_ms + in->think_max_ms) / 2000.0;
+    if (out->cap_rps > 0 && in->users > 0) {
+        double need_s = (double)in->users / out->cap_rps; /* the least mean think */
+        if (mean_s <= 0) {
+            /* Users that never think offer unbounded load: a constant think. */
+            out->think_min_ms = out->think_max_ms = (int64_t)ceil(need_s * 1000.0);
+        } else if (need_s > mean_s) {
+            double f = need_s / mean_s;
+            out->think_min_ms = (int64_t)ceil((double)in->think_min_ms * f);
+            out->think_max_ms = (int64_t)ceil((double)in->think_max_ms * f);
+        }
+        mean_s = (double)(out->think_min_ms + out->think_max_ms) / 2000.0;
+    }
+    out->offered_rps = mean_s > 0 ? (double)in->users / mean_s : 0;
+    /* The ramp and one response after it: what the ramp's connects and first
+     * sends leave late must not land in the window. */
+    int64_t ramp =
+        in->spawn_rate > 0 ? (int64_t)ceil((double)in->users / in->spawn_rate * 1000.0) : 0;
+    ramp += in->timeout_ms;
+    out->warmup_ms = in->warmup_ms > ramp ? in->warmup_ms : ramp;
+    out->window_needed_ms = out->think_max_ms + in->timeout_ms;
+    out->duration_ms = in->duration_ms;
+    if (out->duration_ms - out->warmup_ms < out->window_needed_ms) {
+        out->duration_ms = out->warmup_ms + out->window_needed_ms;
+        out->replanned = 1;
+    }
+    out->window_ms = out->duration_ms - out->warmup_ms;
+    out->cap_ms = in->duration_ms * SEARCH_HELD_CAP_FACTOR;
+    if (in->phase_max_ms > 0 && out->cap_ms > in->phase_max_ms)
+        out->cap_ms = in->phase_max_ms;
+    out->judged = out->cap_rps > 0 && out->duration_ms <= out->cap_ms;
+}
+
+const char *search_held_fails(double p99_ms, const struct phase_result *ph)
+{
+    if (ph->connect_failures > 0)
+        return "connect";
+    struct search_stop sw = {.failures = 1};
+    const char *why = search_phase_fails(&sw, ph);
+    if (why)
+        return why;
+    if (p99_ms > 0 && ph->latency_ms.p99 > p99_ms)
+        return "p99";
+    return NULL;
 }

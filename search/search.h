@@ -144,6 +144,50 @@ struct search_stop {
  * NULL. */
 const char *search_phase_fails(const struct search_stop *sw, const struct phase_result *ph);
 
+/* ---- the held users' levels ---- */
+
+/* A held level's phase may grow to this many times held.duration to fit its
+ * window; a level that needs more is not judged. */
+#define SEARCH_HELD_CAP_FACTOR 4
+
+/* What one held level is planned from (the cell's settings and figures). */
+struct held_level_in {
+    int users;
+    int64_t think_min_ms, think_max_ms; /* as configured (constant: min = max) */
+    double sustainable_rps;             /* the cell's (exec__sustainable_rps); <= 0 unknown */
+    double max_offered_pct;             /* the users offer at most this share of it */
+    int64_t duration_ms, warmup_ms;     /* held.duration (warm-up included), held.warmup */
+    double spawn_rate;                  /* users started per second (0: all at once) */
+    int64_t timeout_ms;                 /* one response at its longest */
+    int64_t phase_max_ms;               /* the longest phase anyone may run (0: no limit) */
+};
+
+/* One held level's plan. The think is stretched by the same factor at both
+ * ends until users / mean think <= max_offered of the sustainable rate; the
+ * warm-up covers the ramp (users / spawn_rate) and one response after it (the
+ * timeout: the ramp's first answers stay out of the window); the measured
+ * window holds the longest think after stretching plus one response, so that every
+ * user sends at least once in it; the phase grows past held.duration when it
+ * must (replanned), up to SEARCH_HELD_CAP_FACTOR x it. judged = 0: even that is
+ * too short (or the sustainable rate is unknown), the level is not run. */
+struct held_level_plan {
+    int64_t think_min_ms, think_max_ms;
+    int64_t duration_ms, warmup_ms;
+    int64_t window_ms, window_needed_ms; /* planned, and the least that will do */
+    int64_t cap_ms;                      /* the longest this level's phase may be */
+    double offered_rps;                  /* users / mean think: the most they offer */
+    double cap_rps;                      /* max_offered of the sustainable rate */
+    int replanned;                       /* the phase is longer than held.duration */
+    int judged;
+};
+void search_held_plan(const struct held_level_in *in, struct held_level_plan *out);
+
+/* A held level's verdict: "connect" when any connect over the whole phase
+ * (its ramp included) was refused, reset or timed out; then "no_response" and
+ * "in_flight" as search_phase_fails; "failures" at any failure; "p99" when p99
+ * exceeds p99_ms. NULL: it passed. */
+const char *search_held_fails(double p99_ms, const struct phase_result *ph);
+
 /* A phase is load_bound when the server achieved at least this share of the
  * req/s its users could offer: it kept up with everything, so its req/s
  * describes the load shape (users / think), not the framework. 5% leaves room

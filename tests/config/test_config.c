@@ -112,7 +112,8 @@ static void check_seed(const struct cfg_matrix *m)
         CHECK_CONTAINS(d, "no bisection");
         CHECK_CONTAINS(d, "latency at 50%, 80% of slo capacity");
         CHECK_CONTAINS(d, "slo p99 <= 25ms (failures <= 0.1%, resolution 5%, max 50000 req/s");
-        CHECK_CONTAINS(d, "held users 1000 x2 to 8000 (think 5s-15s");
+        CHECK_CONTAINS(d, "held users 1000 x2 to 19000 (think 5s-15s");
+        CHECK_CONTAINS(d, "p99 <= 100ms)");
         char cut[40];
         cfg_settings_describe(&s, cut, sizeof(cut));
         CHECK_INT(strlen(cut), ==, sizeof(cut) - 1);

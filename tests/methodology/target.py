@@ -2,6 +2,12 @@
 
   target.py --port P --mode kconn --k K        at most K connections at once; later ones are
                                                reset (RST) once no slot frees within 0.2 s
+  target.py --port P --mode aconn --k K [--slow-after S --slow-ms M]
+                                               kconn on one asyncio loop (thousands of
+                                               connections without a thread each); each
+                                               request waits M ms more while it holds more
+                                               than S connections (a cost per connection:
+                                               it fails on latency first)
   target.py --port P --mode rate --rate R      at most R responses in each second (a fixed
                                                window); other requests are never answered
   target.py --port P --mode fork --mb A --child-mb B
@@ -22,9 +28,10 @@ Worst behaviour, with any mode (tests/methodology/test_worst_bound.sh):
 
 Every mode answers GET with "Hello World!" (text/plain) over HTTP/1.1 keep-alive,
 after --delay-ms (default 0): a few ms keep a think-0 client far from client bound.
-Standard library only; one thread per connection.
+Standard library only; one thread per connection (aconn: one asyncio loop).
 """
 import argparse
+import asyncio
 import os
 import signal
 import socket
@@ -118,11 +125,56 @@ def touch(mb):
     return block
 
 
+async def serve_async(a):
+    """aconn: at most a.k connections at once on one loop; a later one waits
+    0.2 s for a slot, then is reset. Each request waits a.delay_ms, and
+    a.slow_ms more while more than a.slow_after connections are held."""
+    active = 0
+    slot = asyncio.Condition()
+
+    async def handle(reader, writer):
+        nonlocal active
+        async with slot:
+            try:
+                await asyncio.wait_for(slot.wait_for(lambda: active < a.k), 0.2)
+            except asyncio.TimeoutError:
+                writer.get_extra_info("socket").setsockopt(
+                    socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                writer.transport.abort()
+                return
+            active += 1
+        buf = b""
+        try:
+            while True:
+                data = await reader.read(65536)
+                if not data:
+                    break
+                buf += data
+                while b"\r\n\r\n" in buf:
+                    _, buf = buf.split(b"\r\n\r\n", 1)
+                    wait = a.delay_ms + (a.slow_ms if active > a.slow_after else 0)
+                    if wait:
+                        await asyncio.sleep(wait / 1000.0)
+                    writer.write(RESPONSE)
+                await writer.drain()
+        except OSError:
+            pass
+        finally:
+            writer.close()
+            async with slot:
+                active -= 1
+                slot.notify()
+
+    server = await asyncio.start_server(handle, a.host, a.port, backlog=4096, reuse_address=True)
+    async with server:
+        await server.serve_forever()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, required=True)
-    ap.add_argument("--mode", choices=["kconn", "rate", "fork", "hangafter", "spew", "exitafter"],
+    ap.add_argument("--mode", choices=["kconn", "aconn", "rate", "fork", "hangafter", "spew", "exitafter"],
                     required=True)
     ap.add_argument("--n", type=int, default=3)
     ap.add_argument("--k", type=int, default=12)
@@ -133,7 +185,11 @@ def main():
     ap.add_argument("--listen-after", type=float, default=0)
     ap.add_argument("--ignore-term", action="store_true")
     ap.add_argument("--stray", default="")
+    ap.add_argument("--slow-after", type=int, default=0)
+    ap.add_argument("--slow-ms", type=float, default=0)
     a = ap.parse_args()
+    if a.mode == "aconn":
+        return asyncio.run(serve_async(a))
 
     if a.ignore_term:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)

@@ -431,6 +431,88 @@ static void test_max_probes(void)
     CHECK_DBL(s, <, 3.0);
 }
 
+/* A held level's plan: the think stretched under the share of the sustainable
+ * rate, the warm-up over the ramp, a window holding the longest think plus one
+ * response, the phase grown up to the cap and past it not judged (issue 20). */
+static void test_held_plan(void)
+{
+    struct held_level_in in = {.users = 1000,
+                               .think_min_ms = 5000,
+                               .think_max_ms = 15000,
+                               .sustainable_rps = 400,
+                               .max_offered_pct = 50,
+                               .duration_ms = 15000,
+                               .warmup_ms = 6000,
+                               .spawn_rate = 2000,
+                               .timeout_ms = 2000};
+    struct held_level_plan p;
+    /* 1000 users / 10 s = 100 req/s <= 200: not stretched; 15 s + 2 s do not
+     * fit the 9 s window: the phase grows to 6 + 17 s. */
+    search_held_plan(&in, &p);
+    CHECK_INT(p.think_max_ms, ==, 15000);
+    CHECK_INT(p.window_needed_ms, ==, 17000);
+    CHECK_INT(p.duration_ms, ==, 23000);
+    CHECK_INT(p.warmup_ms, ==, 6000);
+    CHECK_INT(p.replanned, ==, 1);
+    CHECK_INT(p.judged, ==, 1);
+    CHECK_DBL(p.offered_rps, <=, 200);
+    /* 4000 users: 400 req/s, stretched x2 to 10-30 s: 6 + 32 s <= 60 s. */
+    in.users = 4000;
+    search_held_plan(&in, &p);
+    CHECK_INT(p.think_min_ms, ==, 10000);
+    CHECK_INT(p.think_max_ms, ==, 30000);
+    CHECK_INT(p.duration_ms, ==, 38000);
+    CHECK_INT(p.judged, ==, 1);
+    CHECK_DBL(p.offered_rps, <=, 200);
+    /* 8000 users: x4, 60 s of think: 6 + 62 s > 4 x 15 s: not judged. */
+    in.users = 8000;
+    search_held_plan(&in, &p);
+    CHECK_INT(p.think_max_ms, ==, 60000);
+    CHECK_INT(p.judged, ==, 0);
+    /* The ramp longer than the warm-up: the warm-up covers it. */
+    in.users = 1000;
+    in.spawn_rate = 50;
+    search_held_plan(&in, &p);
+    CHECK_INT(p.warmup_ms, ==, 22000); /* 20 s of ramp + the 2 s timeout */
+    CHECK_INT(p.duration_ms, ==, 39000);
+    CHECK_INT(p.window_ms, >=, p.window_needed_ms);
+    /* A long enough phase is kept as planned. */
+    in.spawn_rate = 2000;
+    in.duration_ms = 30000;
+    search_held_plan(&in, &p);
+    CHECK_INT(p.duration_ms, ==, 30000);
+    CHECK_INT(p.replanned, ==, 0);
+    /* No think: a constant one that offers exactly the share. */
+    in.think_min_ms = in.think_max_ms = 0;
+    search_held_plan(&in, &p);
+    CHECK_INT(p.think_min_ms, ==, 5000);
+    CHECK_INT(p.think_max_ms, ==, 5000);
+    /* No sustainable rate: the offered load cannot be bounded, not judged. */
+    in.sustainable_rps = -1;
+    search_held_plan(&in, &p);
+    CHECK_INT(p.judged, ==, 0);
+}
+
+static void test_held_fails(void)
+{
+    struct phase_result ph;
+    phase_result_init(&ph);
+    ph.requests = 1000;
+    ph.latency_ms.p99 = 40;
+    CHECK(search_held_fails(100, &ph) == NULL);
+    ph.latency_ms.p99 = 100.5;
+    CHECK_STR(search_held_fails(100, &ph), "p99");
+    ph.latency_ms.p99 = 40;
+    ph.failures = 1;
+    CHECK_STR(search_held_fails(100, &ph), "failures");
+    ph.failures = 0;
+    ph.connect_failures = 1; /* in the ramp: no failure in the window */
+    CHECK_STR(search_held_fails(100, &ph), "connect");
+    ph.connect_failures = 0;
+    ph.requests = 0;
+    CHECK_STR(search_held_fails(100, &ph), "no_response");
+}
+
 int main(void)
 {
     test_table();
@@ -438,5 +520,7 @@ int main(void)
     test_summarize();
     test_stop_rules();
     test_max_probes();
+    test_held_plan();
+    test_held_fails();
     T_DONE();
 }
