@@ -793,7 +793,7 @@ static int server_fresh(struct cell_ctx *k, struct cell_result *c)
     /* The server just stopped may hold its listener a moment longer: a
      * process whose threads are still exiting (thousands of them, one per
      * held connection) already shows its leader as a zombie. */
-    for (int64_t t0 = mono_ms(); stopped_ours && busy > 0 && mono_ms() - t0 < STOP_GRACE_MS;) {
+    for (int64_t t0 = mono_ms(); stopped_ours && busy > 0 && mono_ms() - t0 < EXEC_STOP_GRACE_MS;) {
         struct timespec ts = {0, 100 * 1000 * 1000};
         nanosleep(&ts, NULL);
         busy = node_port_listener(x->node, nc->server_port, who, sizeof who, &k->cerr);
