@@ -194,7 +194,8 @@ void headline_compute(const struct cell_result *c, struct headline *h)
         for (size_t k = 0; k < c->nphases; k++)
             if (!strcmp(c->phases[k].kind, "held") && c->phases[k].users == c->held_users)
                 h->held_flags |= phase_flags(&c->phases[k]) & ~HL_LOAD_BOUND;
-        if (!strcmp(c->held_limit, "descriptors") || !strcmp(c->held_limit, "ports"))
+        if (!strcmp(c->held_limit, "descriptors") || !strcmp(c->held_limit, "ports") ||
+            !strncmp(c->held_limit, "client", 6))
             h->held_flags |= HL_CLIENT_BOUND;
     }
     h->held_qualifier = HL_Q_NOT_JUDGED;
