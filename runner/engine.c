@@ -60,8 +60,13 @@ struct worker;
  * request, no epoll_ctl while the connection is healthy. */
 struct user {
     uv_poll_t poll;
-    uv_timer_t timer;
     struct worker *w;
+    /* The user's one timer (think, timeout, reconnect: timer_kind), in the
+     * worker's heap: due on the loop's millisecond clock, hpos its place + 1
+     * (0: not armed). A uv_timer_t per user cost 152 bytes (issue 20: an
+     * idle user stays under 1 KiB with everything the engine holds for it). */
+    uint64_t due;
+    uint32_t hpos;
     struct http_resp parser;
     int fd;
     uint32_t woff, wend; /* write_busy: bytes [woff, wend) of shared.req are unsent */
@@ -119,6 +124,14 @@ struct sec_slot {
 struct worker {
     uv_loop_t loop;
     uv_timer_t stop_timer, tick_timer, spawn_timer, sched_timer;
+    /* The users' timers: a binary min-heap of user indexes by due, and one
+     * libuv timer at its top (armed for tarmed, UINT64_MAX when not).
+     * tfloor: while due timers run, a timer armed for now or earlier is
+     * due at tfloor (the next pass), as libuv runs a 0 ms timer started
+     * from a timer callback on the loop's next turn. */
+    uv_timer_t user_timer;
+    uint32_t *theap, tn;
+    uint64_t tarmed, tfloor;
     uv_async_t wake;
     /* Open loop: libuv timers have 1 ms granularity, and latency counts from the
      * intended send time, so a send up to 1 ms late would add up to 1 ms to every
@@ -323,20 +336,126 @@ static enum fail_kind connect_kind(int status)
 
 /* ---- timers ---- */
 
-static void on_user_timer(uv_timer_t *t);
+static void on_user_timer(struct user *u);
+static void on_users_timer(uv_timer_t *t);
+static uint32_t user_id(struct worker *w, struct user *u);
+
+static uint64_t theap_due(struct worker *w, uint32_t i)
+{
+    return user_at(w, (int)w->theap[i])->due;
+}
+
+static void theap_set(struct worker *w, uint32_t i, uint32_t id)
+{
+    w->theap[i] = id;
+    user_at(w, (int)id)->hpos = i + 1;
+}
+
+static void theap_up(struct worker *w, uint32_t i)
+{
+    uint32_t id = w->theap[i];
+    uint64_t due = user_at(w, (int)id)->due;
+    while (i > 0) {
+        uint32_t p = (i - 1) / 2;
+        if (theap_due(w, p) <= due)
+            break;
+        theap_set(w, i, w->theap[p]);
+        i = p;
+    }
+    theap_set(w, i, id);
+}
+
+static void theap_down(struct worker *w, uint32_t i)
+{
+    uint32_t id = w->theap[i];
+    uint64_t due = user_at(w, (int)id)->due;
+    for (;;) {
+        uint32_t c = 2 * i + 1;
+        if (c >= w->tn)
+            break;
+        if (c + 1 < w->tn && theap_due(w, c + 1) < theap_due(w, c))
+            c++;
+        if (theap_due(w, c) >= due)
+            break;
+        theap_set(w, i, w->theap[c]);
+        i = c;
+    }
+    theap_set(w, i, id);
+}
+
+static void theap_remove(struct worker *w, struct user *u)
+{
+    uint32_t i = u->hpos - 1;
+    u->hpos = 0;
+    if (--w->tn == i)
+        return;
+    theap_set(w, i, w->theap[w->tn]);
+    theap_down(w, i);
+    theap_up(w, i);
+}
+
+/* The libuv timer at the heap's top, when that is earlier than it is armed
+ * for (a removed top leaves it early: it finds nothing due and re-arms). */
+static void theap_sync(struct worker *w)
+{
+    if (w->tn == 0 || w->tfloor)
+        return; /* on_users_timer arms it when it is done */
+    uint64_t due = theap_due(w, 0);
+    if (due >= w->tarmed)
+        return;
+    uint64_t now = uv_now(&w->loop);
+    w->tarmed = due;
+    uv_timer_start(&w->user_timer, on_users_timer, due > now ? due - now : 0, 0);
+}
+
+/* Runs the users' timers that are due, as libuv ran their own. */
+static void on_users_timer(uv_timer_t *t)
+{
+    struct worker *w = t->data;
+    w->tarmed = UINT64_MAX;
+    if (w->stopping)
+        return;
+    uint64_t now = uv_now(&w->loop);
+    w->tfloor = now + 1;
+    while (w->tn && theap_due(w, 0) <= now && !w->stopping) {
+        struct user *u = user_at(w, (int)w->theap[0]);
+        theap_remove(w, u);
+        on_user_timer(u);
+    }
+    w->tfloor = 0;
+    if (!w->stopping)
+        theap_sync(w);
+}
 
 static void arm(struct user *u, int kind, uint64_t deadline, uint64_t now, int round_up)
 {
+    struct worker *w = u->w;
     uint64_t d = deadline > now ? deadline - now : 0;
     uint64_t ms = round_up ? (d + NS_MS - 1) / NS_MS : (d + NS_MS / 2) / NS_MS;
+    uint64_t due = uv_now(&w->loop) + ms;
+    if (due < w->tfloor)
+        due = w->tfloor;
     u->timer_kind = (uint8_t)kind;
-    uv_timer_start(&u->timer, on_user_timer, ms, 0);
+    if (u->hpos) {
+        uint64_t old = u->due;
+        u->due = due;
+        if (due < old)
+            theap_up(w, u->hpos - 1);
+        else
+            theap_down(w, u->hpos - 1);
+    } else {
+        u->due = due;
+        theap_set(w, w->tn++, user_id(w, u));
+        theap_up(w, w->tn - 1);
+    }
+    theap_sync(w);
 }
 
 static void disarm(struct user *u)
 {
     u->timer_kind = TK_NONE;
-    uv_timer_stop(&u->timer);
+    if (u->hpos)
+        theap_remove(u->w, u);
 }
 
 static uint64_t backoff_ns(const struct user *u)
@@ -741,9 +860,8 @@ static void user_next(struct user *u, uint64_t now)
     arm(u, TK_THINK, now + think_draw(o, &u->rng), now, 0);
 }
 
-static void on_user_timer(uv_timer_t *t)
+static void on_user_timer(struct user *u)
 {
-    struct user *u = t->data;
     struct worker *w = u->w;
     if (w->stopping)
         return;
@@ -1204,8 +1322,6 @@ static void user_start(struct worker *w, struct user *u, uint64_t now)
 {
     u->started = 1;
     u->born_ns = now;
-    uv_timer_init(&w->loop, &u->timer);
-    u->timer.data = u;
     if (w->sh->rate_mode)
         user_connect(u, now);
     else {
@@ -1320,12 +1436,15 @@ static void worker_stop(struct worker *w)
         struct user *u = user_at(w, i);
         if (!u->started)
             continue;
-        close_if((uv_handle_t *)&u->timer);
+        u->timer_kind = TK_NONE;
+        u->hpos = 0;
         if (u->state == U_CONNECTING || u->state == U_READY) {
             u->state = U_CLOSING;
             uv_close((uv_handle_t *)&u->poll, on_sock_close);
         }
     }
+    w->tn = 0;
+    close_if((uv_handle_t *)&w->user_timer);
     close_if((uv_handle_t *)&w->stop_timer);
     close_if((uv_handle_t *)&w->tick_timer);
     close_if((uv_handle_t *)&w->spawn_timer);
@@ -1883,6 +2002,7 @@ static void worker_free(struct worker *w)
         close(w->sched_fd);
     free(w->users);
     free(w->freeq);
+    free(w->theap);
     free(w);
 }
 
@@ -1899,10 +2019,13 @@ static int worker_new(struct shared *sh, int idx, int nusers, struct worker **ou
         (sizeof(struct user) + 2 * (size_t)sh->pipeline * sizeof(uint64_t) + 15) & ~(size_t)15;
     w->users = nusers ? calloc((size_t)nusers, w->ustride) : NULL;
     w->freeq = nusers ? calloc((size_t)nusers, sizeof(uint32_t)) : NULL;
+    w->theap = nusers ? calloc((size_t)nusers, sizeof(uint32_t)) : NULL;
+    w->tarmed = UINT64_MAX;
     w->slots = calloc((size_t)sh->nsec, sizeof(*w->slots));
     w->hist = run_hist_new();
     w->sec_hist = run_hist_new();
-    if ((nusers && (!w->users || !w->freeq)) || !w->slots || !w->hist || !w->sec_hist) {
+    if ((nusers && (!w->users || !w->freeq || !w->theap)) || !w->slots || !w->hist ||
+        !w->sec_hist) {
         worker_free(w);
         return err_set(e, -ENOMEM, "out of memory for %d users", nusers);
     }
@@ -1942,9 +2065,12 @@ static int worker_new(struct shared *sh, int idx, int nusers, struct worker **ou
     uv_timer_init(&w->loop, &w->tick_timer);
     uv_timer_init(&w->loop, &w->spawn_timer);
     uv_timer_init(&w->loop, &w->sched_timer);
+    uv_timer_init(&w->loop, &w->user_timer);
+    w->user_timer.data = w;
     rc = uv_async_init(&w->loop, &w->wake, on_wake);
     if (rc < 0) {
         /* close what exists so the loop can close */
+        uv_close((uv_handle_t *)&w->user_timer, NULL);
         uv_close((uv_handle_t *)&w->stop_timer, NULL);
         uv_close((uv_handle_t *)&w->tick_timer, NULL);
         uv_close((uv_handle_t *)&w->spawn_timer, NULL);
