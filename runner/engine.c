@@ -1838,7 +1838,7 @@ static int sources_plan(const struct run_opts *o, const struct sockaddr_storage 
 struct limit_pick {
     const char *name;
     uint64_t cap;
-    char why[256];
+    char why[384];
 };
 
 /* Keeps the limit that binds at the fewest users. */
@@ -1898,11 +1898,10 @@ const char *run_client_limit(int users, const struct run_opts *o, char *why, siz
         uint64_t cap = total > held ? total - held : 0;
         if (naddr == 1 && !spread)
             limit_consider(&b, users, "client:ports", cap,
-                           "%d users need as many connections to %s from this machine's one "
-                           "source address, whose ephemeral port range "
-                           "(net.ipv4.ip_local_port_range) gives %ld ports, %llu of them held "
-                           "in TIME_WAIT: list more of its addresses in load.source_addrs, or "
-                           "widen the range",
+                           "%d users need as many connections to %s from one source "
+                           "address, whose ephemeral port range (net.ipv4.ip_local_port_range) "
+                           "gives %ld ports (%llu held in TIME_WAIT): list more of this "
+                           "machine's addresses in load.source_addrs, or widen the range",
                            users, host, ports, (unsigned long long)held);
         else
             limit_consider(&b, users, "client:ports", cap,

@@ -140,7 +140,7 @@ struct run_report {
     /* Appended: the client's own limit that binds below the users asked
      * (run_client_limit, checked before the phase), or NULL; why it binds. */
     const char *client_limit;
-    char client_limit_why[256];
+    char client_limit_why[384];
     int source_count; /* source addresses the users were spread over (1: none bound) */
 };
 

@@ -833,6 +833,26 @@ int main(int argc, char **argv)
             t_checks++;
             CHECK_DBL((double)(mono_ns() - t1) / 1e9, <, 1.0);
         }
+        /* Source addresses towards loopback: three quarters of the range each
+         * (issue 20's namespace: 5,000 users over 1,000 ports need 7). */
+        CHECK_INT(run_source_count(5000, 1000, 0), ==, 7);
+        CHECK_INT(run_source_count(19000, 28232, 0), ==, 1);
+        CHECK_INT(run_source_count(250000, 28232, 0), ==, 12);
+        CHECK_INT(run_source_count(20000, 28232, 2000), ==, 2); /* TIME_WAIT takes room */
+        CHECK_INT(run_source_count(10, -1, 0), ==, 1);          /* range unknown */
+        /* The client's limit, named: more users than the hard descriptor limit. */
+        {
+            struct rlimit rl;
+            char why[256];
+            base(&o, url(&s, "/text"));
+            CHECK(run_client_limit(4, &o, why, sizeof why) == NULL);
+            CHECK_STR(why, "");
+            if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY &&
+                rl.rlim_max < 500000) {
+                CHECK_STR(run_client_limit(500000, &o, why, sizeof why), "client:descriptors");
+                CHECK_CONTAINS(why, "hard limit (RLIMIT_NOFILE)");
+            }
+        }
         err_clear(&e);
         CHECK_INT(run_ensure_nofile(16, &e), ==, 0);
         CHECK_INT(run_ensure_nofile(UINT64_C(1) << 40, &e), ==, -EMFILE);

@@ -113,6 +113,11 @@ def inner(load, server):
                                 "--expect-body", "Hello World!", "--json"],
                                capture_output=True, text=True, timeout=90)
             took = time.monotonic() - t0
+            # ::1 is one address: without source addresses its limit is the
+            # port range, named before the phase (no server needed for that).
+            r6 = subprocess.run([load, "load", "http://[::1]:9/", "-c", "1500", "-d", "1s",
+                                 "--timeout", "2s", "--json"], capture_output=True, text=True,
+                                timeout=30)
         finally:
             srv.send_signal(signal.SIGTERM)
             try:
@@ -131,8 +136,17 @@ def inner(load, server):
           (took, j.get("connections_max"), j.get("failures"), fk.get("client"),
            j.get("connect_failures"), j.get("source_addresses"), j.get("requests"),
            j.get("client_limit")))
+    try:
+        j6 = json.loads(r6.stdout)
+    except ValueError:
+        j6 = {}
+    print("[::1] 1500 users: client_limit %s: %s" % (j6.get("client_limit"),
+                                                    j6.get("client_limit_why")))
     fails = 0
     for ok, what in [
+            (j6.get("client_limit") == "client:ports" and
+             "ip_local_port_range" in (j6.get("client_limit_why") or ""),
+             "one source address: the port range named as the limit (client:ports)"),
             (j.get("connections_max") == USERS, "all %d connections held at once" % USERS),
             (j.get("failures") == 0, "no failure"),
             (fk.get("client") == 0, "no failure on the client's own limits (ports)"),
