@@ -50,6 +50,10 @@ static const char load_usage[] =
     "      --expect-body S    every body must be exactly S\n"
     "      --expect-length N  every body must be N bytes\n"
     "      --cpus LIST        pin the engine threads (\"0\", \"0-1\", \"0,2\")\n"
+    "      --source-addrs LIST  addresses of this machine the connections leave from\n"
+    "                         (\"10.0.0.2,10.0.0.3\"), each giving the whole ephemeral\n"
+    "                         port range again; default: towards 127.0.0.0/8 as many\n"
+    "                         127.0.0.K as the users need, elsewhere the kernel's one\n"
     "      --json             print one JSON object instead of the summary\n"
     "      --csv PREFIX       also write PREFIX_stats.csv, PREFIX_stats_history.csv and\n"
     "                         PREFIX_failures.csv in Locust's format\n"
@@ -57,6 +61,13 @@ static const char load_usage[] =
     "\n"
     "Latency counts every request: a failed one at the time it took to fail (a timeout\n"
     "at the timeout), except the load engine's own limits (client errors).\n"
+    "A GET that a kept-alive connection's idle close crossed (the close came before\n"
+    "any byte of its answer) is resent once on a fresh connection (retries).\n"
+    "--json: connect_failures counts connects refused, reset or timed out over the\n"
+    "whole phase, warm-up included (a fresh connection the server dropped before its\n"
+    "first answer too); connections_max is the most open at once over the phase;\n"
+    "client_limit names the engine's own limit below the users asked (client:ports,\n"
+    "client:descriptors, client:memory, client:conntrack) or is null.\n"
     "Durations: 500ms, 10s, 1m30s, 1h. Every value has the range of the matrix key of\n"
     "the same meaning (mfbench check --explain KEY): users 1..1000000, duration <= 1d,\n"
     "pipeline 1..1024, timeout and think <= 1h, rate <= 10000000. Exit status: 0 no request "
@@ -78,6 +89,7 @@ enum {
     OPT_ARRIVALS,
     OPT_SEED,
     OPT_BOUND,
+    OPT_SOURCE_ADDRS,
 };
 
 static int usage_err(const char *fmt, const char *arg)
@@ -194,6 +206,11 @@ static void print_summary(const struct run_opts *o, const struct run_report *r)
                (unsigned long long)p->failures_by_kind[FAIL_CLIENT]);
     if (r->reconnects)
         printf("  Reconnects (server closed): %llu\n", (unsigned long long)r->reconnects);
+    if (p->retries)
+        printf("  Retries (a GET crossed by an idle close, resent once): %llu\n",
+               (unsigned long long)p->retries);
+    if (r->client_limit)
+        printf("  Client limit %s: %s\n", r->client_limit, r->client_limit_why);
     if (o->rate > 0) {
         printf("  Offered %llu, sent %llu, completed %llu", (unsigned long long)p->offered,
                (unsigned long long)p->sent, (unsigned long long)p->completed);
@@ -208,7 +225,7 @@ static void print_summary(const struct run_opts *o, const struct run_report *r)
                (unsigned long long)p->over_bound,
                (unsigned long long)(r->hist ? run_hist_count(r->hist) : 0));
     if (p->connect_failures)
-        printf("  Connect failures: %llu\n", (unsigned long long)p->connect_failures);
+        printf("  Connect failures (whole phase): %llu\n", (unsigned long long)p->connect_failures);
     if (p->in_flight)
         printf("  In flight at the end: %llu (waited for up to the timeout)\n",
                (unsigned long long)p->in_flight);
@@ -271,6 +288,14 @@ static int print_json(const struct run_opts *o, const struct run_report *r)
     cJSON_AddStringToObject(j, "arrivals", p->arrivals);
     cJSON_AddNumberToObject(j, "connections_max", (double)p->connections_max);
     cJSON_AddNumberToObject(j, "connect_failures", (double)p->connect_failures);
+    cJSON_AddNumberToObject(j, "retries", (double)p->retries);
+    cJSON_AddNumberToObject(j, "source_addresses", r->source_count);
+    if (r->client_limit) {
+        cJSON_AddStringToObject(j, "client_limit", r->client_limit);
+        cJSON_AddStringToObject(j, "client_limit_why", r->client_limit_why);
+    } else {
+        cJSON_AddNullToObject(j, "client_limit");
+    }
     cJSON_AddBoolToObject(j, "stopped_early", p->stopped_early);
     cJSON_AddNumberToObject(j, "client_cpu_pct", p->client_cpu_pct);
     cJSON_AddNumberToObject(j, "reconnects", (double)r->reconnects);
@@ -494,6 +519,7 @@ int cli_cmd_load(int argc, char **argv)
         {"arrivals", required_argument, NULL, OPT_ARRIVALS},
         {"seed", required_argument, NULL, OPT_SEED},
         {"bound", required_argument, NULL, OPT_BOUND},
+        {"source-addrs", required_argument, NULL, OPT_SOURCE_ADDRS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -617,6 +643,9 @@ int cli_cmd_load(int argc, char **argv)
             o.bound_us = ms * 1000;
             break;
         }
+        case OPT_SOURCE_ADDRS:
+            o.source_addrs = optarg; /* checked by the engine, which binds each */
+            break;
         case 'h':
             fputs(load_usage, stdout);
             return CLI_OK;

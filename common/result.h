@@ -76,15 +76,24 @@ struct phase_result {
      * Latency counts every one of them: a failure at the time it took to fail,
      * and a send still due at the phase's end from its intended time. */
     uint64_t offered, sent, completed;
-    uint64_t unsent_due;       /* open loop: sends due in the window never sent */
-    uint64_t over_bound;       /* requests slower than bound_ms, failures included */
-    double bound_ms;           /* the latency bound this phase was judged by; 0 = none */
-    uint64_t seed;             /* the arrivals' and thinks' seed: the run replays */
-    char arrivals[8];          /* "poisson" | "uniform" | "" (closed loop) */
-    uint64_t connections_max;  /* most connections open at once */
-    uint64_t connect_failures; /* connects refused, reset or timed out (server or client) */
-    uint64_t retries;          /* idempotent GETs resent once after an idle close */
-    int stopped_early;         /* an SLO probe ended early: it could not pass */
+    uint64_t unsent_due; /* open loop: sends due in the window never sent */
+    uint64_t over_bound; /* requests slower than bound_ms, failures included */
+    double bound_ms;     /* the latency bound this phase was judged by; 0 = none */
+    uint64_t seed;       /* the arrivals' and thinks' seed: the run replays */
+    char arrivals[8];    /* "poisson" | "uniform" | "" (closed loop) */
+    /* connections_max: the most connections open at once, over the whole
+     * phase (warm-up and ramp included). connect_failures: connects
+     * refused, reset or timed out over the WHOLE phase, warm-up included
+     * (unlike the request counts above, which are the window's): the ramp
+     * is in the warm-up and a refused connect there is a failure of the
+     * level. Also a fresh connection the server dropped before its first
+     * answer, and the client's own limits (FAIL_CLIENT). retries: GETs
+     * resent once on a fresh connection because a kept-alive connection's
+     * idle close crossed them (no byte of the answer), whole phase. */
+    uint64_t connections_max;
+    uint64_t connect_failures;
+    uint64_t retries;
+    int stopped_early; /* an SLO probe ended early: it could not pass */
     /* Appended (figures): the share of a figure this phase was run at (load
      * points: % of the SLO capacity or of the peak), 0 when none. */
     double pct_of;

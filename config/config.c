@@ -4,6 +4,7 @@
  * turn the loaded matrix into the settings and cells of a run. */
 #include "config_int.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -429,6 +430,47 @@ int cfg__parse_load_points(ctx_t *c, const struct cfg_key *k, yaml_node_t *n, co
         lp->pct[lp->n++] = pct;
     }
     return 0;
+}
+
+/* [10.0.0.2, "fd00::2"]: IPv4 or IPv6 literals, at most 4096, stored joined
+ * by commas (the load engine's form); [] is none. */
+int cfg__parse_addr_list(ctx_t *c, const struct cfg_key *k, yaml_node_t *n, const char *key,
+                         void *base)
+{
+    char **out = (char **)(void *)((char *)base + k->offset);
+    if (n->type != YAML_SEQUENCE_NODE)
+        return bad(c, n, "%s must be a list of IP addresses like [10.0.0.2, 10.0.0.3], got %s", key,
+                   kind_name(n));
+    struct buf b;
+    buf_init(&b, 256 * 1024);
+    int count = 0, rc = 0;
+    for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+         it++) {
+        yaml_node_t *v = node_at(c, *it);
+        unsigned char a6[16];
+        if ((rc = want_scalar(c, v, key, "an IP address")))
+            break;
+        if (inet_pton(AF_INET, sval(v), a6) != 1 && inet_pton(AF_INET6, sval(v), a6) != 1) {
+            rc = bad(c, v, "%s: '%s' is not an IPv4 or IPv6 address", key, sval(v));
+            break;
+        }
+        if (++count > 4096) {
+            rc = bad(c, v, "%s: at most 4096 addresses", key);
+            break;
+        }
+        if (buf_printf(&b, "%s%s", count > 1 ? "," : "", sval(v)) < 0) {
+            rc = err_set(c->e, -ENOMEM, "out of memory");
+            break;
+        }
+    }
+    if (rc == 0) {
+        free(*out);
+        *out = count ? strdup(b.data) : NULL;
+        if (count && !*out)
+            rc = err_set(c->e, -ENOMEM, "out of memory");
+    }
+    buf_free(&b);
+    return rc;
 }
 
 /* slo: {p99 | bounds, failures, resolution, max_rps, warmup, window, samples},
@@ -1351,6 +1393,7 @@ void cfg_free(struct cfg_matrix *m)
     free(n->pip_find_links);
     free(n->pip_args);
     free(m->load_cpus);
+    free(m->load_source_addrs);
     for (size_t i = 0; i < m->npayloads; i++) {
         free(m->payloads[i].name);
         free(m->payloads[i].path);

@@ -184,6 +184,10 @@ struct cfg_matrix {
     int version;
     struct cfg_node node;
     char *load_cpus; /* CPUs of the load engine, default "0" */
+    /* load.source_addrs: the load machine's addresses its connections leave
+     * from, as the engine takes them (run_opts.source_addrs): IP literals
+     * joined by commas; NULL when not given. */
+    char *load_source_addrs;
     struct cfg_settings defaults;
     struct cfg_payload *payloads;
     size_t npayloads;

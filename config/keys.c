@@ -34,7 +34,7 @@ const struct cfg_key cfg_keys[] = {
      .def = "a local node", .help = "Where the framework servers run.",
      .syntax = "{transport, host, ...}"},
     {.scope = S_ROOT, .name = "load", .type = CFG_T_MAP, .flags = CFG_K_DOC_DEF,
-     .def = "{cpus: \"0\"}", .help = "Where the load engine runs.", .syntax = "{cpus}"},
+     .def = "{cpus: \"0\"}", .help = "Where the load engine runs.", .syntax = "{cpus, source_addrs}"},
     {.scope = S_ROOT, .name = "defaults", .type = CFG_T_MAP, .flags = CFG_K_DOC_DEF,
      .def = "the built-in settings", .help = "Settings for every cell: the keys defaults.* below.",
      .syntax = "SETTINGS"},
@@ -116,6 +116,13 @@ const struct cfg_key cfg_keys[] = {
     {.scope = S_LOAD, .name = "cpus", .type = CFG_T_CPUS, .def = "0",
      .help = "CPUs the load engine is pinned to (with the local node, not the server's).",
      AT(cfg_matrix, load_cpus)},
+    {.scope = S_LOAD, .name = "source_addrs", .type = CFG_T_COMPOUND, .flags = CFG_K_DOC_DEF,
+     .def = "none",
+     .help = "Addresses of the load machine its connections leave from, each giving the whole "
+     "ephemeral port range again towards the node (a remote node; towards 127.0.0.0/8 the engine "
+     "spreads over 127.0.0.K itself). Without them the port range is the engine's limit "
+     "(client:ports).", .syntax = "[ADDRESS, ...]", AT(cfg_matrix, load_source_addrs),
+     .parse = cfg__parse_addr_list},
 
     /* ---- settings: defaults.*, profiles.NAME.*, frameworks.NAME.* ---- */
     {.scope = S_SET, .name = "duration", .type = CFG_T_DUR, .min = 1, .max = MF_PHASE_MAX_MS,

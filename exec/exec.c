@@ -1008,6 +1008,7 @@ int exec__run_phase(struct cell_ctx *k, struct cell_result *c, const struct phas
     o.expect_body_len = k->body_len;
     o.expect_length = k->pl->length;
     o.cpus = x->matrix->load_cpus;
+    o.source_addrs = x->matrix->load_source_addrs;
     o.cancel = x->cancel;
     struct slo_watch sw_ctx = {.plan = ps->slo, .rate = ps->rate};
     if (ps->slo) {

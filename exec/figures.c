@@ -225,31 +225,21 @@ int exec__run_load_points(struct cell_ctx *k, struct cell_result *c, struct err 
     return 0;
 }
 
-/* Ephemeral ports this machine can give connections to one server address. */
-static long ephemeral_ports(void)
+/* What keeps the load engine from holding `users` connections to this cell's
+ * server (run_client_limit: client:descriptors, client:ports, client:memory,
+ * client:conntrack, the one that binds first), or NULL; why in e. */
+static const char *client_limit(const struct cell_ctx *k, int users, struct err *e)
 {
-    long lo = 0, hi = 0;
-    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
-    if (!f)
-        return -1;
-    if (fscanf(f, "%ld %ld", &lo, &hi) != 2)
-        lo = hi = 0;
-    fclose(f);
-    return hi >= lo && lo > 0 ? hi - lo + 1 : -1;
-}
-
-/* What keeps the load engine from holding `users` connections, or NULL. */
-static const char *client_limit(int users, struct err *e)
-{
-    long ports = ephemeral_ports();
-    if (ports > 0 && users > ports) {
-        err_set(e, -EADDRNOTAVAIL, "%d users need more ports than the %ld ephemeral ones", users,
-                ports);
-        return "ports";
-    }
-    if (run_ensure_nofile((uint64_t)users + 64, e) != 0)
-        return "descriptors";
-    return NULL;
+    struct run_opts o;
+    run_opts_init(&o);
+    o.url = k->url;
+    o.users = users;
+    o.source_addrs = k->x->matrix->load_source_addrs;
+    char why[256];
+    const char *limit = run_client_limit(users, &o, why, sizeof why);
+    if (limit)
+        err_set(e, -EADDRNOTAVAIL, "%s", why);
+    return limit;
 }
 
 /* Descriptors a server needs beside one per held connection (its listener,
@@ -315,7 +305,7 @@ int exec__run_held(struct cell_ctx *k, struct cell_result *c, struct err *e)
     while (search_next(&s, &users, &kind)) {
         struct err le;
         err_clear(&le);
-        const char *cl = client_limit(users, &le);
+        const char *cl = client_limit(k, users, &le);
         if (cl) {
             client_limit_name(cl, limit, sizeof(limit));
             mf_strlcpy(why, le.msg, sizeof(why));

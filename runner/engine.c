@@ -10,9 +10,11 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,10 @@
 
 #include "hist_int.h"
 #include "http.h"
+
+#ifndef IP_BIND_ADDRESS_NO_PORT /* linux/in.h has it, glibc's netinet/in.h not always */
+#define IP_BIND_ADDRESS_NO_PORT 24
+#endif
 
 #define READ_BUF_SIZE (64 * 1024)
 #define NOFILE_SLACK 64
@@ -54,13 +60,25 @@ struct worker;
  * request, no epoll_ctl while the connection is healthy. */
 struct user {
     uv_poll_t poll;
-    uv_timer_t timer;
     struct worker *w;
+    /* The user's one timer (think, timeout, reconnect: timer_kind), in the
+     * worker's heap: due on the loop's millisecond clock, hpos its place + 1
+     * (0: not armed). A uv_timer_t per user cost 152 bytes (issue 20: an
+     * idle user stays under 1 KiB with everything the engine holds for it). */
+    uint64_t due;
+    uint32_t hpos;
     struct http_resp parser;
     int fd;
     uint32_t woff, wend; /* write_busy: bytes [woff, wend) of shared.req are unsent */
     uint8_t state, timer_kind;
     uint8_t started, write_busy, want_send, in_freeq, retry_after_close;
+    /* kept: this connection has had an answer (it is a kept-alive one).
+     * sent_idle: the requests in flight went out at once on a kept-alive
+     * connection that had nothing in flight, so an EOF or reset before any
+     * byte of their answer is the server's idle close crossing them: they
+     * are resent once on a fresh connection (user_dropped). */
+    uint8_t kept, sent_idle;
+    uint8_t retrying; /* closed loop: the batch waiting for a connection is a resend */
     uint16_t inflight, head, wq;
     uint16_t fails_row;
     uint64_t want_ns;     /* latency start of the batch waiting for a connection */
@@ -82,6 +100,12 @@ struct shared {
     int pipeline, nsec, rate_mode, nworkers;
     enum run_arrivals arrivals;
     uint64_t bound_us; /* 0 = none */
+    /* The users' source addresses (user i binds src[i % nsrc] with port 0,
+     * then connects: IP_BIND_ADDRESS_NO_PORT leaves the port to connect, so
+     * each address has the whole ephemeral range towards the target);
+     * nsrc 0: no bind, the kernel's one address. */
+    struct sockaddr_storage *src;
+    int nsrc;
     /* Set by the coordinator before it wakes the workers: wake_drain ends the
      * phase like its normal end, at stop_ns (early stop); wake_stop ends it at
      * once (cancel, or a failed launch). */
@@ -100,6 +124,14 @@ struct sec_slot {
 struct worker {
     uv_loop_t loop;
     uv_timer_t stop_timer, tick_timer, spawn_timer, sched_timer;
+    /* The users' timers: a binary min-heap of user indexes by due, and one
+     * libuv timer at its top (armed for tarmed, UINT64_MAX when not).
+     * tfloor: while due timers run, a timer armed for now or earlier is
+     * due at tfloor (the next pass), as libuv runs a 0 ms timer started
+     * from a timer callback on the loop's next turn. */
+    uv_timer_t user_timer;
+    uint32_t *theap, tn;
+    uint64_t tarmed, tfloor;
     uv_async_t wake;
     /* Open loop: libuv timers have 1 ms granularity, and latency counts from the
      * intended send time, so a send up to 1 ms late would add up to 1 ms to every
@@ -130,7 +162,11 @@ struct worker {
     /* the measured window */
     uint64_t ok, fails[FAIL__COUNT], bytes, reconnects, missed;
     int backlogged; /* open loop: sends wait for a free connection until the pump catches up */
-    uint64_t sent, samples, over, conn_client;
+    uint64_t sent, samples, over;
+    /* the whole phase, warm-up and drain included: connects refused, reset
+     * or timed out (the client's own limits too), and idle-close resends */
+    uint64_t conn_fails, retries;
+    int ubase; /* the phase-wide index of this worker's first user */
     struct run_hist *hist;
     /* sockets connected now and at most (the whole phase) */
     uint64_t conns, conns_max;
@@ -300,20 +336,126 @@ static enum fail_kind connect_kind(int status)
 
 /* ---- timers ---- */
 
-static void on_user_timer(uv_timer_t *t);
+static void on_user_timer(struct user *u);
+static void on_users_timer(uv_timer_t *t);
+static uint32_t user_id(struct worker *w, struct user *u);
+
+static uint64_t theap_due(struct worker *w, uint32_t i)
+{
+    return user_at(w, (int)w->theap[i])->due;
+}
+
+static void theap_set(struct worker *w, uint32_t i, uint32_t id)
+{
+    w->theap[i] = id;
+    user_at(w, (int)id)->hpos = i + 1;
+}
+
+static void theap_up(struct worker *w, uint32_t i)
+{
+    uint32_t id = w->theap[i];
+    uint64_t due = user_at(w, (int)id)->due;
+    while (i > 0) {
+        uint32_t p = (i - 1) / 2;
+        if (theap_due(w, p) <= due)
+            break;
+        theap_set(w, i, w->theap[p]);
+        i = p;
+    }
+    theap_set(w, i, id);
+}
+
+static void theap_down(struct worker *w, uint32_t i)
+{
+    uint32_t id = w->theap[i];
+    uint64_t due = user_at(w, (int)id)->due;
+    for (;;) {
+        uint32_t c = 2 * i + 1;
+        if (c >= w->tn)
+            break;
+        if (c + 1 < w->tn && theap_due(w, c + 1) < theap_due(w, c))
+            c++;
+        if (theap_due(w, c) >= due)
+            break;
+        theap_set(w, i, w->theap[c]);
+        i = c;
+    }
+    theap_set(w, i, id);
+}
+
+static void theap_remove(struct worker *w, struct user *u)
+{
+    uint32_t i = u->hpos - 1;
+    u->hpos = 0;
+    if (--w->tn == i)
+        return;
+    theap_set(w, i, w->theap[w->tn]);
+    theap_down(w, i);
+    theap_up(w, i);
+}
+
+/* The libuv timer at the heap's top, when that is earlier than it is armed
+ * for (a removed top leaves it early: it finds nothing due and re-arms). */
+static void theap_sync(struct worker *w)
+{
+    if (w->tn == 0 || w->tfloor)
+        return; /* on_users_timer arms it when it is done */
+    uint64_t due = theap_due(w, 0);
+    if (due >= w->tarmed)
+        return;
+    uint64_t now = uv_now(&w->loop);
+    w->tarmed = due;
+    uv_timer_start(&w->user_timer, on_users_timer, due > now ? due - now : 0, 0);
+}
+
+/* Runs the users' timers that are due, as libuv ran their own. */
+static void on_users_timer(uv_timer_t *t)
+{
+    struct worker *w = t->data;
+    w->tarmed = UINT64_MAX;
+    if (w->stopping)
+        return;
+    uint64_t now = uv_now(&w->loop);
+    w->tfloor = now + 1;
+    while (w->tn && theap_due(w, 0) <= now && !w->stopping) {
+        struct user *u = user_at(w, (int)w->theap[0]);
+        theap_remove(w, u);
+        on_user_timer(u);
+    }
+    w->tfloor = 0;
+    if (!w->stopping)
+        theap_sync(w);
+}
 
 static void arm(struct user *u, int kind, uint64_t deadline, uint64_t now, int round_up)
 {
+    struct worker *w = u->w;
     uint64_t d = deadline > now ? deadline - now : 0;
     uint64_t ms = round_up ? (d + NS_MS - 1) / NS_MS : (d + NS_MS / 2) / NS_MS;
+    uint64_t due = uv_now(&w->loop) + ms;
+    if (due < w->tfloor)
+        due = w->tfloor;
     u->timer_kind = (uint8_t)kind;
-    uv_timer_start(&u->timer, on_user_timer, ms, 0);
+    if (u->hpos) {
+        uint64_t old = u->due;
+        u->due = due;
+        if (due < old)
+            theap_up(w, u->hpos - 1);
+        else
+            theap_down(w, u->hpos - 1);
+    } else {
+        u->due = due;
+        theap_set(w, w->tn++, user_id(w, u));
+        theap_up(w, w->tn - 1);
+    }
+    theap_sync(w);
 }
 
 static void disarm(struct user *u)
 {
     u->timer_kind = TK_NONE;
-    uv_timer_stop(&u->timer);
+    if (u->hpos)
+        theap_remove(u->w, u);
 }
 
 static uint64_t backoff_ns(const struct user *u)
@@ -359,6 +501,7 @@ static uint64_t user_seed(const struct worker *w, int i)
 
 static void user_connect(struct user *u, uint64_t now);
 static void user_go(struct user *u, uint64_t now);
+static void user_dropped(struct user *u, uint64_t now);
 static void rate_pump(struct worker *w, uint64_t now);
 static void rate_pump_spin(struct worker *w, uint64_t now, int may_spin);
 
@@ -399,11 +542,13 @@ static void on_sock_close(uv_handle_t *h)
         close(u->fd);
     u->fd = -1;
     u->state = U_OFF;
-    if (w->stopping || w->draining)
+    /* While draining only a resend (user_dropped) reconnects: its request
+     * was asked for before the end. */
+    if (w->stopping || (w->draining && !u->want_send))
         return;
     uint64_t now = uv_hrtime();
     if (w->sh->rate_mode) {
-        if (u->retry_after_close)
+        if (u->retry_after_close && !u->want_send)
             arm(u, TK_RECONNECT, now + backoff_ns(u), now, 1);
         else
             user_connect(u, now);
@@ -447,6 +592,7 @@ static void user_fail(struct user *u, enum fail_kind k, uint64_t now)
     if (u->fails_row < UINT16_MAX)
         u->fails_row++;
     want_set(u, 0, now);
+    u->retrying = 0;
     disarm(u);
     if (u->state == U_OFF) {
         /* No handle to close (see connect_failed_early): the open loop's
@@ -483,7 +629,7 @@ static ssize_t user_send_bytes(struct user *u, size_t woff, size_t wend)
         return n;
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)
         return 0;
-    user_fail(u, FAIL_RESET, uv_hrtime());
+    user_dropped(u, uv_hrtime());
     return -1;
 }
 
@@ -520,11 +666,13 @@ static void user_writable(struct user *u)
         user_flush(u);
 }
 
-/* Puts n requests on the wire; latency counts from lat_start. */
-static void user_send(struct user *u, int n, uint64_t lat_start, uint64_t now)
+/* Puts n requests on the wire; latency counts from lat_start. resend: they
+ * were sent before (user_dropped), so they are not counted in `sent` again. */
+static void user_send(struct user *u, int n, uint64_t lat_start, uint64_t now, int resend)
 {
     struct worker *w = u->w;
     int p = w->sh->pipeline;
+    u->sent_idle = (uint8_t)(u->kept && u->inflight == 0);
     for (int i = 0; i < n; i++) {
         int slot = (u->head + u->inflight) % p;
         u->ts[2 * slot] = lat_start;
@@ -532,7 +680,7 @@ static void user_send(struct user *u, int n, uint64_t lat_start, uint64_t now)
         u->inflight++;
     }
     w->outstanding += (uint64_t)n;
-    if (in_window(w, now))
+    if (in_window(w, now) && !resend)
         w->sent += (uint64_t)n;
     u->wq = (uint16_t)(u->wq + n);
     /* The timeout timer is lazy: one armed for an earlier request fires early,
@@ -544,12 +692,13 @@ static void user_send(struct user *u, int n, uint64_t lat_start, uint64_t now)
         user_flush(u);
 }
 
-/* A connect failed: FAIL_CONNECT (the server's), or the client's own limit,
- * which still counts in connect_failures. */
+/* A connect failed: FAIL_CONNECT (the server's), or the client's own limit.
+ * Either counts in connect_failures, over the whole phase: the ramp is in the
+ * warm-up, and a server that refuses connections while they arrive must not
+ * pass because the window began after them. */
 static void connect_fail(struct user *u, enum fail_kind k, uint64_t now)
 {
-    if (k == FAIL_CLIENT && in_window(u->w, now))
-        u->w->conn_client++;
+    u->w->conn_fails++;
     user_fail(u, k, now);
 }
 
@@ -576,16 +725,29 @@ static void user_connected(struct user *u)
     }
     disarm(u);
     if (w->sh->rate_mode) {
+        if (u->want_send) {
+            /* A resend after an idle close (user_dropped): one request,
+             * also while draining, its latency from its intended time. */
+            uint64_t t = u->want_ns;
+            want_set(u, 0, now);
+            user_send(u, 1, t, now, 1);
+            if (u->state != U_READY)
+                return;
+        }
         if (w->draining)
             return;
-        freeq_push(w, u, user_id(w, u));
+        if (u->inflight < w->sh->pipeline)
+            freeq_push(w, u, user_id(w, u));
         rate_pump(w, now);
     } else if (u->want_send) {
         /* Also while draining: the batch was asked for before the end, its
-         * latency counts from then. */
+         * latency counts from then. A resend (u->retrying) is not counted as
+         * sent again. */
         uint64_t t = u->want_ns;
+        int resend = u->retrying;
+        u->retrying = 0;
         want_set(u, 0, now);
-        user_send(u, w->sh->pipeline, t, now);
+        user_send(u, w->sh->pipeline, t, now, resend);
     }
 }
 
@@ -605,6 +767,8 @@ static void user_connect(struct user *u, uint64_t now)
         sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
     u->in_freeq = 0;
     u->write_busy = 0;
+    u->kept = 0;
+    u->sent_idle = 0;
     http_resp_reset(&u->parser);
     int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
@@ -612,6 +776,18 @@ static void user_connect(struct user *u, uint64_t now)
         return;
     }
     int one = 1;
+    if (w->sh->nsrc) {
+        /* The port is left to connect(), which picks one free for this
+         * 4-tuple: each source address has the whole ephemeral range. */
+        const struct sockaddr_storage *src =
+            &w->sh->src[(uint32_t)(w->ubase + (int)user_id(w, u)) % (uint32_t)w->sh->nsrc];
+        setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+        if (bind(fd, (const struct sockaddr *)src, salen) < 0) {
+            close(fd); /* checked at the start: only the client's own limits */
+            connect_failed_early(u, FAIL_CLIENT, now);
+            return;
+        }
+    }
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     if (w->sh->o->sndbuf > 0)
         setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &w->sh->o->sndbuf, sizeof(w->sh->o->sndbuf));
@@ -648,7 +824,7 @@ static void user_go(struct user *u, uint64_t now)
         return; /* the phase's time is up: no new requests */
     switch (u->state) {
     case U_READY:
-        user_send(u, w->sh->pipeline, now, now);
+        user_send(u, w->sh->pipeline, now, now, 0);
         break;
     case U_OFF:
         want_set(u, 1, now);
@@ -684,9 +860,8 @@ static void user_next(struct user *u, uint64_t now)
     arm(u, TK_THINK, now + think_draw(o, &u->rng), now, 0);
 }
 
-static void on_user_timer(uv_timer_t *t)
+static void on_user_timer(struct user *u)
 {
-    struct user *u = t->data;
     struct worker *w = u->w;
     if (w->stopping)
         return;
@@ -703,7 +878,7 @@ static void on_user_timer(uv_timer_t *t)
         break;
     case TK_TIMEOUT:
         if (u->state == U_CONNECTING)
-            user_fail(u, FAIL_CONNECT, now);
+            connect_fail(u, FAIL_CONNECT, now);
         else if (u->state == U_READY && u->inflight) {
             uint64_t deadline = u->ts[2 * u->head + 1] + w->sh->timeout_ns;
             if (now >= deadline)
@@ -745,6 +920,8 @@ static int user_response(struct user *u, uint8_t outcome, uint64_t now)
     u->head = (uint16_t)((u->head + 1) % sh->pipeline);
     u->inflight--;
     w->outstanding--;
+    u->kept = 1;
+    u->sent_idle = 0;
     int close = (outcome & RESP_CLOSE) != 0;
     u->fails_row = 0;
     if (close) {
@@ -767,6 +944,31 @@ static int user_response(struct user *u, uint8_t outcome, uint64_t now)
     if (w->draining)
         drain_check(w);
     return close ? -1 : 0;
+}
+
+/* The server closed or reset the connection with requests in flight, before
+ * their answers. When they went out at once on a kept-alive connection that
+ * had nothing in flight and no byte of their answer came, it is the server's
+ * idle close crossing them on the wire: HTTP clients resend such a GET once
+ * on a fresh connection (RFC 9112 section 9.3.1, as urllib3 does), and so does
+ * the engine, latency still from the first send (counted in retries). A fresh
+ * connection dropped before its first answer is a failed connect as well
+ * (connect_failures): the server accepted it and would not serve it. */
+static void user_dropped(struct user *u, uint64_t now)
+{
+    struct worker *w = u->w;
+    if (u->sent_idle && !u->parser.started && u->inflight) {
+        w->retries += u->inflight;
+        uint64_t start = u->ts[2 * u->head];
+        want_set(u, 1, now);
+        u->want_ns = start;
+        u->retrying = 1;
+        user_close(u, 0); /* on_sock_close reconnects, user_connected resends */
+        return;
+    }
+    if (!u->kept)
+        w->conn_fails++;
+    user_fail(u, FAIL_RESET, now);
 }
 
 /* nread bytes in buf, or UV_EOF, or a negative errno: the response stream. */
@@ -838,7 +1040,7 @@ static void user_input(struct user *u, ssize_t nread, const char *buf)
             return;
     }
     if (u->inflight) {
-        user_fail(u, FAIL_RESET, now); /* reset, or EOF before the answer */
+        user_dropped(u, now); /* reset, or EOF before the answer */
     } else {
         /* Idle: the server closed a kept-alive connection (its keep-alive
          * timeout, shorter than the think time). A thinking user's timer
@@ -1012,7 +1214,7 @@ static void rate_pump_spin(struct worker *w, uint64_t now, int may_spin)
         w->next_due = due + run_arrival_gap_ns(sh->arrivals, w->rate_w, &w->arr_rng);
         if (w->next_due < due)
             w->next_due = UINT64_MAX; /* a gap past the clock's range: no more sends */
-        user_send(u, 1, due, now);
+        user_send(u, 1, due, now, 0);
         if (u->state == U_READY && u->inflight < sh->pipeline)
             freeq_push(w, u, user_id(w, u));
     }
@@ -1120,8 +1322,6 @@ static void user_start(struct worker *w, struct user *u, uint64_t now)
 {
     u->started = 1;
     u->born_ns = now;
-    uv_timer_init(&w->loop, &u->timer);
-    u->timer.data = u;
     if (w->sh->rate_mode)
         user_connect(u, now);
     else {
@@ -1236,12 +1436,15 @@ static void worker_stop(struct worker *w)
         struct user *u = user_at(w, i);
         if (!u->started)
             continue;
-        close_if((uv_handle_t *)&u->timer);
+        u->timer_kind = TK_NONE;
+        u->hpos = 0;
         if (u->state == U_CONNECTING || u->state == U_READY) {
             u->state = U_CLOSING;
             uv_close((uv_handle_t *)&u->poll, on_sock_close);
         }
     }
+    w->tn = 0;
+    close_if((uv_handle_t *)&w->user_timer);
     close_if((uv_handle_t *)&w->stop_timer);
     close_if((uv_handle_t *)&w->tick_timer);
     close_if((uv_handle_t *)&w->spawn_timer);
@@ -1343,15 +1546,18 @@ int run_ensure_nofile(uint64_t needed, struct err *e)
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
         return err_set(e, -errno, "getrlimit(RLIMIT_NOFILE): %s", strerror(errno));
-    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur >= needed)
-        return 0;
     if (rl.rlim_cur == RLIM_INFINITY)
         return 0;
-    if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= needed) {
-        rl.rlim_cur = (rlim_t)needed;
-        if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
-            return 0;
+    /* As far as the hard limit allows, not just to `needed`: sockets still
+     * closing, the loop's own descriptors and a caller's files share it. */
+    rlim_t want = rl.rlim_max != RLIM_INFINITY ? rl.rlim_max : (rlim_t)needed;
+    if (want > rl.rlim_cur) {
+        struct rlimit nl = {want, rl.rlim_max};
+        if (setrlimit(RLIMIT_NOFILE, &nl) == 0)
+            rl.rlim_cur = want;
     }
+    if (rl.rlim_cur >= needed)
+        return 0;
     return err_set(e, -EMFILE,
                    "%llu file descriptors are needed but the hard limit is %llu: raise it "
                    "(ulimit -n %llu as root, LimitNOFILE=%llu in a systemd unit, or nofile in "
@@ -1437,6 +1643,299 @@ static int parse_cpus(const char *s, cpu_set_t *set, struct err *e)
     return 0;
 }
 
+/* ---- the client's own limits, and the source addresses ---- */
+
+/* The ephemeral port range of this network namespace: its size, or -1. */
+static long port_range(void)
+{
+    long lo = 0, hi = 0;
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
+    if (!f)
+        return -1;
+    int got = fscanf(f, "%ld %ld", &lo, &hi);
+    fclose(f);
+    return got == 2 && lo > 0 && hi >= lo ? hi - lo + 1 : -1;
+}
+
+/* The first number of a /proc file, or -1. */
+static long long proc_num(const char *path)
+{
+    long long v = -1;
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return -1;
+    if (fscanf(f, "%lld", &v) != 1)
+        v = -1;
+    fclose(f);
+    return v;
+}
+
+/* The number after `key` on the line of `file` starting with `prefix`, or -1:
+ * "tw" of /proc/net/sockstat's TCP line, MemAvailable of /proc/meminfo. */
+static long long proc_field(const char *file, const char *prefix, const char *key)
+{
+    char line[512];
+    long long v = -1;
+    FILE *f = fopen(file, "re");
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, prefix, strlen(prefix)) != 0)
+            continue;
+        const char *p = strstr(line, key);
+        if (p) {
+            char *end;
+            long long x = strtoll(p + strlen(key), &end, 10);
+            if (end != p + strlen(key))
+                v = x;
+        }
+        break;
+    }
+    fclose(f);
+    return v;
+}
+
+/* TIME_WAIT sockets of this network namespace. */
+static uint64_t time_wait_count(void)
+{
+    long long tw = proc_field("/proc/net/sockstat", "TCP:", " tw ");
+    return tw > 0 ? (uint64_t)tw : 0;
+}
+
+static int is_loopback_v4(const struct sockaddr_storage *a)
+{
+    return a->ss_family == AF_INET &&
+           (ntohl(((const struct sockaddr_in *)(const void *)a)->sin_addr.s_addr) >> 24) == 127;
+}
+
+static int is_loopback(const struct sockaddr_storage *a)
+{
+    if (is_loopback_v4(a))
+        return 1;
+    if (a->ss_family != AF_INET6)
+        return 0;
+    const struct in6_addr *x = &((const struct sockaddr_in6 *)(const void *)a)->sin6_addr;
+    return IN6_IS_ADDR_LOOPBACK(x) || (IN6_IS_ADDR_V4MAPPED(x) && x->s6_addr[12] == 127);
+}
+
+/* At most this many source addresses: 127.0.0.0/8 holds 2^24, a list in
+ * load.source_addrs is typed by hand. */
+#define SOURCES_MAX (1 << 20)
+
+int run_source_count(int users, long ports, uint64_t tw)
+{
+    if (users < 1 || ports <= 0)
+        return 1;
+    uint64_t per = (uint64_t)ports - (uint64_t)ports / 4;
+    if (per == 0)
+        per = 1;
+    uint64_t k = ((uint64_t)users + tw + per - 1) / per;
+    return k < 1 ? 1 : k > SOURCES_MAX ? SOURCES_MAX : (int)k;
+}
+
+/* The comma- or space-separated addresses of list, each of the target's
+ * family and each one this machine can bind (a source address it owns).
+ * Fills *out (caller frees) and *n; with out NULL only counts them. */
+static int sources_parse(const char *list, int family, struct sockaddr_storage **out, int *n,
+                         struct err *e)
+{
+    static const char sep[] = ", \t";
+    int cap = 0, k = 0, rc = 0;
+    for (const char *p = list + strspn(list, sep); *p; p += strspn(p, sep)) {
+        p += strcspn(p, sep);
+        cap++;
+    }
+    *n = 0;
+    if (cap == 0 || cap > 4096)
+        return err_set(e, -EINVAL, "source addresses '%.80s': give 1 to 4096 of them", list);
+    if (!out) {
+        *n = cap;
+        return 0;
+    }
+    struct sockaddr_storage *a = calloc((size_t)cap, sizeof(*a));
+    if (!a)
+        return err_set(e, -ENOMEM, "out of memory");
+    for (const char *p = list + strspn(list, sep); *p && k < cap; p += strspn(p, sep)) {
+        size_t l = strcspn(p, sep);
+        char t[INET6_ADDRSTRLEN + 1];
+        if (l >= sizeof(t)) {
+            rc = err_set(e, -EINVAL, "source address '%.40s...': not an IP address", p);
+            goto fail;
+        }
+        memcpy(t, p, l);
+        t[l] = 0;
+        p += l;
+        struct sockaddr_storage *s = &a[k];
+        socklen_t sl = sizeof(struct sockaddr_in6);
+        if (inet_pton(AF_INET, t, &((struct sockaddr_in *)(void *)s)->sin_addr) == 1) {
+            s->ss_family = AF_INET;
+            sl = sizeof(struct sockaddr_in);
+        } else if (inet_pton(AF_INET6, t, &((struct sockaddr_in6 *)(void *)s)->sin6_addr) == 1) {
+            s->ss_family = AF_INET6;
+        } else {
+            rc = err_set(e, -EINVAL, "source address '%s': not an IPv4 or IPv6 address", t);
+            goto fail;
+        }
+        if (s->ss_family != family) {
+            rc = err_set(e, -EINVAL, "source address '%s': not of the target's family (IPv%d)", t,
+                         family == AF_INET ? 4 : 6);
+            goto fail;
+        }
+        int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+        if (fd < 0) {
+            rc = err_set(e, -errno, "socket: %s", strerror(errno));
+            goto fail;
+        }
+        setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+        int brc = bind(fd, (struct sockaddr *)s, sl), berr = errno;
+        close(fd);
+        if (brc < 0) {
+            rc = err_set(e, -EINVAL,
+                         "source address '%s': %s (it must be an address of this machine)", t,
+                         strerror(berr));
+            goto fail;
+        }
+        k++;
+    }
+    *out = a;
+    *n = k;
+    return 0;
+fail:
+    free(a);
+    return rc;
+}
+
+/* The users' source addresses: o->source_addrs, or on an IPv4 loopback
+ * target 127.0.0.1, 127.0.0.2, ... as many as run_source_count asks (none
+ * when one does: the kernel picks 127.0.0.1 itself). *src is the caller's. */
+static int sources_plan(const struct run_opts *o, const struct sockaddr_storage *target,
+                        struct sockaddr_storage **src, int *nsrc, struct err *e)
+{
+    *src = NULL;
+    *nsrc = 0;
+    if (o->source_addrs && *o->source_addrs)
+        return sources_parse(o->source_addrs, target->ss_family, src, nsrc, e);
+    if (!is_loopback_v4(target))
+        return 0;
+    int k = run_source_count(o->users, port_range(), time_wait_count());
+    if (k <= 1)
+        return 0;
+    struct sockaddr_storage *a = calloc((size_t)k, sizeof(*a));
+    if (!a)
+        return err_set(e, -ENOMEM, "out of memory");
+    for (int i = 0; i < k; i++) {
+        struct sockaddr_in *s = (struct sockaddr_in *)(void *)&a[i];
+        s->sin_family = AF_INET;
+        /* 127.0.0.1 .. 127.0.0.254, then 127.0.1.1 ...: no .0 or .255 */
+        s->sin_addr.s_addr =
+            htonl(UINT32_C(0x7f000000) | ((uint32_t)(i / 254) << 8) | (uint32_t)(i % 254 + 1));
+    }
+    *src = a;
+    *nsrc = k;
+    return 0;
+}
+
+struct limit_pick {
+    const char *name;
+    uint64_t cap;
+    char why[384];
+};
+
+/* Keeps the limit that binds at the fewest users. */
+static void limit_consider(struct limit_pick *b, int users, const char *name, uint64_t cap,
+                           const char *fmt, ...) MF_PRINTF(5, 6);
+static void limit_consider(struct limit_pick *b, int users, const char *name, uint64_t cap,
+                           const char *fmt, ...)
+{
+    if (cap >= (uint64_t)users || (b->name && cap >= b->cap))
+        return;
+    b->name = name;
+    b->cap = cap;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(b->why, sizeof(b->why), fmt, ap);
+    va_end(ap);
+}
+
+const char *run_client_limit(int users, const struct run_opts *o, char *why, size_t n)
+{
+    struct limit_pick b = {NULL, 0, ""};
+    if (why && n)
+        why[0] = 0;
+    if (users < 1)
+        return NULL;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY) {
+        uint64_t cap = rl.rlim_max > NOFILE_SLACK ? (uint64_t)rl.rlim_max - NOFILE_SLACK : 0;
+        limit_consider(&b, users, "client:descriptors", cap,
+                       "%d users need %llu descriptors but the hard limit (RLIMIT_NOFILE) is "
+                       "%llu: raise it (LimitNOFILE= in a systemd unit, nofile in "
+                       "/etc/security/limits.conf, or ulimit -Hn as root)",
+                       users, (unsigned long long)users + NOFILE_SLACK,
+                       (unsigned long long)rl.rlim_max);
+    }
+    struct sockaddr_storage addr;
+    char host[300], path[2048];
+    struct err pe;
+    err_clear(&pe);
+    int have_addr =
+        o && o->url && parse_url(o->url, &addr, host, sizeof host, path, sizeof path, &pe) == 0;
+    int loop = have_addr && is_loopback(&addr);
+    long ports = port_range();
+    if (have_addr && ports > 0) {
+        uint64_t tw = time_wait_count();
+        long long reuse = proc_num("/proc/sys/net/ipv4/tcp_tw_reuse");
+        /* TIME_WAIT holds its 4-tuple unless the kernel may reuse it for a
+         * new connect: tcp_tw_reuse 1, or 2 (the default) on loopback. */
+        uint64_t held = (reuse == 1 || (reuse == 2 && loop)) ? 0 : tw;
+        int naddr = 1;
+        struct err se;
+        if (o->source_addrs && *o->source_addrs &&
+            sources_parse(o->source_addrs, addr.ss_family, NULL, &naddr, &se) < 0)
+            naddr = 1;
+        int spread = !(o->source_addrs && *o->source_addrs) && is_loopback_v4(&addr);
+        uint64_t total = (uint64_t)(spread ? SOURCES_MAX : naddr) * (uint64_t)ports;
+        uint64_t cap = total > held ? total - held : 0;
+        if (naddr == 1 && !spread)
+            limit_consider(&b, users, "client:ports", cap,
+                           "%d users need as many connections to %s from one source "
+                           "address, whose ephemeral port range (net.ipv4.ip_local_port_range) "
+                           "gives %ld ports (%llu held in TIME_WAIT): list more of this "
+                           "machine's addresses in load.source_addrs, or widen the range",
+                           users, host, ports, (unsigned long long)held);
+        else
+            limit_consider(&b, users, "client:ports", cap,
+                           "%d users need as many connections to %s, and %d source addresses "
+                           "x %ld ephemeral ports (net.ipv4.ip_local_port_range) less %llu in "
+                           "TIME_WAIT give %llu: list more addresses in load.source_addrs",
+                           users, host, spread ? SOURCES_MAX : naddr, ports,
+                           (unsigned long long)held, (unsigned long long)cap);
+    }
+    long long ct_max = proc_num("/proc/sys/net/netfilter/nf_conntrack_max");
+    if (ct_max > 0) {
+        long long ct = proc_num("/proc/sys/net/netfilter/nf_conntrack_count");
+        if (ct < 0)
+            ct = 0;
+        limit_consider(&b, users, "client:conntrack", ct_max > ct ? (uint64_t)(ct_max - ct) : 0,
+                       "%d users need as many conntrack entries but nf_conntrack_max is %lld "
+                       "with %lld in use: raise net.netfilter.nf_conntrack_max",
+                       users, ct_max, ct);
+    }
+    long long avail_kb = proc_field("/proc/meminfo", "MemAvailable:", ":");
+    if (avail_kb > 0) {
+        uint64_t per = (uint64_t)RUN_USER_MEM_BYTES * (loop ? 2 : 1);
+        limit_consider(&b, users, "client:memory", (uint64_t)avail_kb * 1024 / per,
+                       "%d users need about %llu MiB (%llu KiB each%s) but %lld MiB are "
+                       "available (MemAvailable)",
+                       users, (unsigned long long)((uint64_t)users * per >> 20),
+                       (unsigned long long)(per >> 10),
+                       loop ? ", both ends of a loopback connection" : "", avail_kb >> 10);
+    }
+    if (b.name && why && n)
+        mf_strlcpy(why, b.why, n);
+    return b.name;
+}
+
 /* No think time: the users offer as much as any server takes. */
 static int think_unbounded(const struct run_opts *o)
 {
@@ -1502,6 +2001,7 @@ static void worker_free(struct worker *w)
         close(w->sched_fd);
     free(w->users);
     free(w->freeq);
+    free(w->theap);
     free(w);
 }
 
@@ -1518,10 +2018,13 @@ static int worker_new(struct shared *sh, int idx, int nusers, struct worker **ou
         (sizeof(struct user) + 2 * (size_t)sh->pipeline * sizeof(uint64_t) + 15) & ~(size_t)15;
     w->users = nusers ? calloc((size_t)nusers, w->ustride) : NULL;
     w->freeq = nusers ? calloc((size_t)nusers, sizeof(uint32_t)) : NULL;
+    w->theap = nusers ? calloc((size_t)nusers, sizeof(uint32_t)) : NULL;
+    w->tarmed = UINT64_MAX;
     w->slots = calloc((size_t)sh->nsec, sizeof(*w->slots));
     w->hist = run_hist_new();
     w->sec_hist = run_hist_new();
-    if ((nusers && (!w->users || !w->freeq)) || !w->slots || !w->hist || !w->sec_hist) {
+    if ((nusers && (!w->users || !w->freeq || !w->theap)) || !w->slots || !w->hist ||
+        !w->sec_hist) {
         worker_free(w);
         return err_set(e, -ENOMEM, "out of memory for %d users", nusers);
     }
@@ -1561,9 +2064,12 @@ static int worker_new(struct shared *sh, int idx, int nusers, struct worker **ou
     uv_timer_init(&w->loop, &w->tick_timer);
     uv_timer_init(&w->loop, &w->spawn_timer);
     uv_timer_init(&w->loop, &w->sched_timer);
+    uv_timer_init(&w->loop, &w->user_timer);
+    w->user_timer.data = w;
     rc = uv_async_init(&w->loop, &w->wake, on_wake);
     if (rc < 0) {
         /* close what exists so the loop can close */
+        uv_close((uv_handle_t *)&w->user_timer, NULL);
         uv_close((uv_handle_t *)&w->stop_timer, NULL);
         uv_close((uv_handle_t *)&w->tick_timer, NULL);
         uv_close((uv_handle_t *)&w->spawn_timer, NULL);
@@ -1648,6 +2154,12 @@ int run_phase(const struct run_opts *o, struct run_report *out, struct err *e)
     rc = run_ensure_nofile((uint64_t)o->users + NOFILE_SLACK, e);
     if (rc < 0)
         return rc;
+    rc = sources_plan(o, &sh.addr, &sh.src, &sh.nsrc, e);
+    if (rc < 0)
+        return rc;
+    out->source_count = sh.nsrc ? sh.nsrc : 1;
+    out->client_limit =
+        run_client_limit(o->users, o, out->client_limit_why, sizeof(out->client_limit_why));
 
     int threads = o->threads > o->users ? o->users : o->threads;
     sh.pipeline = o->pipeline;
@@ -1674,12 +2186,14 @@ int run_phase(const struct run_opts *o, struct run_report *out, struct err *e)
                     path, host, MFBENCH_VERSION);
     if (rc < 0) {
         buf_free(&one);
+        free(sh.src);
         return err_set(e, rc, "request too long");
     }
     sh.req_len = one.len;
     sh.req = malloc(one.len * (size_t)o->pipeline);
     if (!sh.req) {
         buf_free(&one);
+        free(sh.src);
         return err_set(e, -ENOMEM, "out of memory");
     }
     for (int i = 0; i < o->pipeline; i++)
@@ -1692,11 +2206,13 @@ int run_phase(const struct run_opts *o, struct run_report *out, struct err *e)
         rc = err_set(e, -ENOMEM, "out of memory");
         goto fail;
     }
-    for (int i = 0; i < threads; i++) {
+    for (int i = 0, ubase = 0; i < threads; i++) {
         int n = o->users / threads + (i < o->users % threads);
         rc = worker_new(&sh, i, n, &ws[i], e);
         if (rc < 0)
             goto fail;
+        ws[i]->ubase = ubase;
+        ubase += n;
         if (o->cpus && *o->cpus) {
             ws[i]->pin = 1;
             if (threads == 1) {
@@ -1821,7 +2337,7 @@ int run_phase(const struct run_opts *o, struct run_report *out, struct err *e)
         rc = err_set(e, -ENOMEM, "out of memory");
         goto fail;
     }
-    uint64_t ok = 0, ok_drain = 0, conn_client = 0;
+    uint64_t ok = 0, ok_drain = 0;
     for (int i = 0; i < threads; i++) {
         struct worker *w = ws[i];
         if (w->loop_close_rc != 0 && rc == 0)
@@ -1842,7 +2358,8 @@ int run_phase(const struct run_opts *o, struct run_report *out, struct err *e)
         /* The sum of the workers' maxima: an upper bound of the true maximum
          * (they need not peak at once), exact with one thread. */
         res->connections_max += w->conns_max;
-        conn_client += w->conn_client;
+        res->connect_failures += w->conn_fails;
+        res->retries += w->retries;
     }
     if (rc < 0)
         goto fail;
@@ -1852,7 +2369,6 @@ int run_phase(const struct run_opts *o, struct run_report *out, struct err *e)
     res->users = o->users;
     res->requests = ok + res->failures;
     res->completed = res->requests;
-    res->connect_failures = res->failures_by_kind[FAIL_CONNECT] + conn_client;
     res->seed = sh.seed;
     mf_strlcpy(res->arrivals, sh.rate_mode ? run_arrivals_name(sh.arrivals) : "",
                sizeof(res->arrivals));
@@ -1911,6 +2427,7 @@ fail:
     free(ws);
     run_hist_free(tmp);
     free(sh.req);
+    free(sh.src);
     if (rc < 0) {
         run_report_free(out);
         phase_result_init(&out->result);

@@ -104,6 +104,14 @@ struct run_opts {
     void *early_stop_arg;
     /* Set nonzero (from any thread or a signal handler) to end the phase early. */
     const atomic_int *cancel;
+    /* Appended: addresses of this machine the users' connections leave from,
+     * comma-separated IPv4 or IPv6 literals of the target's family
+     * ("10.0.0.2,10.0.0.3"), user i from the (i mod n)th, so each gives the
+     * whole ephemeral port range again. NULL: on an IPv4 loopback target the
+     * engine spreads over as many 127.0.0.K as the users need (see
+     * run_source_count); elsewhere the kernel's one source address, whose
+     * port range is then the engine's limit (client:ports). */
+    const char *source_addrs;
 };
 
 /* Defaults: 1 user, all at once, 10s, no warm-up, no think, closed loop,
@@ -129,6 +137,11 @@ struct run_report {
     size_t nseries;
     uint64_t reconnects; /* connections re-opened (server close, Connection: close) */
     int cancelled;       /* the phase was ended by opts->cancel */
+    /* Appended: the client's own limit that binds below the users asked
+     * (run_client_limit, checked before the phase), or NULL; why it binds. */
+    const char *client_limit;
+    char client_limit_why[384];
+    int source_count; /* source addresses the users were spread over (1: none bound) */
 };
 
 /* Runs one phase, blocking the caller until it ends. Returns 0 when the phase
@@ -149,8 +162,36 @@ void run_report_free(struct run_report *r);
 double run_offered_requests(const struct run_opts *o, uint64_t born_ns, uint64_t t0_ns,
                             uint64_t t1_ns, uint64_t rng, uint64_t *budget);
 
-/* Raises RLIMIT_NOFILE's soft limit so `needed` descriptors fit. 0, or -EMFILE
- * with a message saying how many are needed and how to allow them. */
+/* Raises RLIMIT_NOFILE's soft limit as far as the hard limit allows (to the
+ * hard limit; to `needed` when that is unlimited). 0 when `needed` descriptors
+ * then fit, or -EMFILE with a message saying how many are needed and how to
+ * allow them. */
 MF_MUST_CHECK int run_ensure_nofile(uint64_t needed, struct err *e);
+
+/* What keeps the engine from holding `users` connections of a phase like *o
+ * (its url, source_addrs and threads) on this machine, or NULL: the one of
+ * these that binds at the fewest users, with why it binds in why[n]:
+ *   "client:descriptors" RLIMIT_NOFILE's hard limit (the soft one is raised)
+ *   "client:ports"       the ephemeral port range (net.ipv4.ip_local_port_range,
+ *                        per network namespace) times the source addresses,
+ *                        less the TIME_WAIT sockets (/proc/net/sockstat) that
+ *                        cannot be reused (tcp_tw_reuse) towards that target
+ *   "client:conntrack"   nf_conntrack_max less nf_conntrack_count, when
+ *                        conntrack is loaded
+ *   "client:memory"      MemAvailable against RUN_USER_MEM_BYTES per user
+ *                        (twice on loopback: the server's end is this kernel's)
+ * Reads /proc and getrlimit, resolves the url's host; changes nothing. A limit
+ * it cannot read (no /proc, an unresolvable host) is not reported. */
+const char *run_client_limit(int users, const struct run_opts *o, char *why, size_t n);
+
+/* The memory one connected idle user costs this machine: the engine's state,
+ * the socket, its file, the epoll item and small buffers (a generous figure). */
+#define RUN_USER_MEM_BYTES (8 * 1024)
+
+/* The source addresses the engine spreads `users` over towards an IPv4
+ * loopback target: enough that each address keeps three quarters of
+ * `ports` (the ephemeral range) for users and `tw` TIME_WAIT sockets are
+ * room to spare; at least 1. Pure. */
+int run_source_count(int users, long ports, uint64_t tw);
 
 #endif

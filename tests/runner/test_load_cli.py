@@ -33,6 +33,20 @@ try:
     check(j.get("rps", 0) > 0 and j.get("offered_rps") == 0, "closed loop: rps > 0, offered 0: %r"
           % {k: j.get(k) for k in ("rps", "offered_rps")})
 
+    # Open loop against a keep-alive timeout of 50 ms that the connections'
+    # idle gaps straddle: a close crossing a request resends it once on a
+    # fresh connection (issue 20), never a reset failure.
+    retries = resets = 0
+    for _ in range(3):
+        r = run(base + "/idle/50", "-c", "40", "--rate", "800", "-d", "3s", "--json")
+        j = json.loads(r.stdout or "{}")
+        retries += j.get("retries", 0)
+        resets += j.get("failures_by_kind", {}).get("reset", 0)
+        if retries >= 3:
+            break
+    check(retries > 0 and resets == 0,
+          "open loop: idle closes resent (retries %d), no reset failure (%d)" % (retries, resets))
+
     with tempfile.TemporaryDirectory() as d:
         pre = os.path.join(d, "run")
         r = run(base + "/text", "-c", "4", "-d", "2s", "--warmup", "500ms", "--rate", "200",
@@ -42,7 +56,8 @@ try:
         for k in ["requests", "failures", "failures_by_kind", "rps", "duration_s", "bytes_read",
                   "latency_ms", "offered_rps", "missed_schedule", "client_cpu_pct", "reconnects",
                   "series", "offered", "sent", "completed", "in_flight", "unsent_due",
-                  "over_bound", "seed", "arrivals", "connections_max", "connect_failures"]:
+                  "over_bound", "seed", "arrivals", "connections_max", "connect_failures",
+                  "retries", "client_limit", "source_addresses"]:
             check(k in j, "json has " + k)
         check(j.get("arrivals") == "poisson", "open loop: poisson by default: %r" % j.get("arrivals"))
         check(j.get("completed") == j.get("requests"), "completed == requests")
