@@ -75,6 +75,7 @@ static cJSON *phase_json(const struct phase_result *p)
         cJSON_AddItemToObject(o, "pct_of", round_num(p->pct_of, 1));
     cJSON_AddNumberToObject(o, "connections_max", (double)p->connections_max);
     cJSON_AddNumberToObject(o, "connect_failures", (double)p->connect_failures);
+    cJSON_AddNumberToObject(o, "retries", (double)p->retries);
     cJSON_AddBoolToObject(o, "stopped_early", p->stopped_early);
     cJSON_AddBoolToObject(o, "load_bound", p->load_bound);
     cJSON_AddBoolToObject(o, "client_bound", p->client_bound);

@@ -30,7 +30,8 @@ static void check_seed(const struct cfg_matrix *m)
     CHECK_STR(m->node.python, "/usr/bin/python3");
     CHECK_INT(m->node.server_port, ==, 8000);
     CHECK_INT(m->node.system_site_packages, ==, 1);
-    CHECK_INT(m->node.command_timeout_ms, ==, 10000); /* the shipped matrix: a local node answers in ms */
+    CHECK_INT(m->node.command_timeout_ms, ==,
+              10000); /* the shipped matrix: a local node answers in ms */
     CHECK_STR(m->load_cpus, "0");
 
     const struct cfg_settings *d = &m->defaults;
