@@ -12,6 +12,9 @@ if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null 2>&1; then
   exit 77
 fi
 : "${MFBENCHD:=$(dirname "$MFBENCH")/mfbenchd}"
+# nobody runs a copy of the binary and targets/: the clone may be in a folder
+# nobody cannot enter (a CI checkout in a 0700 folder).
+nobody_bin || { echo "cannot copy the binaries for nobody" >&2; exit 1; }
 chmod 711 "$T" # nobody may reach what is made for it below, not list the rest
 as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 mkdir -m 700 "$T/u"
@@ -27,8 +30,8 @@ matrix() {
   chmod 644 "$1"
 }
 run_nobody() { # matrix -> exit status; stderr in $T/u/err.txt
-  as_nobody env HOME="$T/u" MFBENCH_STORE="$T/u/r.db" XDG_STATE_HOME="$T/u/state" \
-    XDG_RUNTIME_DIR= "$MFBENCH" run -m "$1" flask/text >"$T/u/out.txt" 2>"$T/u/err.txt"
+  as_nobody $NOBODY_ENV HOME="$T/u" MFBENCH_STORE="$T/u/r.db" XDG_STATE_HOME="$T/u/state" \
+    XDG_RUNTIME_DIR= "$NOBODY_MFBENCH" run -m "$1" flask/text >"$T/u/out.txt" 2>"$T/u/err.txt"
 }
 
 # 1. Root's folder with mode 0777 (anyone may write): refused, nothing written.
@@ -77,11 +80,11 @@ expect_contains "mfbenchd names the socket folder" "$(cat "$T/d.txt")" "socket f
 expect_eq "mfbenchd bound nothing there" "$(ls -A "$T/sock")" ""
 # Nobody, for its part, refuses root's group-writable folder but not root's 0755 one.
 mkdir -m 775 "$T/gsock" && chmod 0775 "$T/gsock"
-as_nobody "$MFBENCH" status --socket "$T/gsock/control.sock" >/dev/null 2>"$T/u/s3.txt"
+as_nobody "$NOBODY_MFBENCH" status --socket "$T/gsock/control.sock" >/dev/null 2>"$T/u/s3.txt"
 expect_eq "status, root's 0775 socket folder: exit" "$?" 1
 expect_contains "status names the group-writable folder" "$(cat "$T/u/s3.txt")" \
   "socket folder $T/gsock: owned by uid 0 (root) (not you, uid 65534) and mode 0775: refusing (writable by its group)"
-as_nobody "$MFBENCH" status --socket "$T/rootdir/control.sock" >/dev/null 2>"$T/u/s4.txt"
+as_nobody "$NOBODY_MFBENCH" status --socket "$T/rootdir/control.sock" >/dev/null 2>"$T/u/s4.txt"
 expect_contains "root's 0755 socket folder is trusted (no daemon there)" "$(cat "$T/u/s4.txt")" \
   "no daemon at $T/rootdir/control.sock"
 finish
