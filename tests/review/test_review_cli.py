@@ -113,7 +113,7 @@ def real_runs(tmp):
                           db=db)
         check(rc == 0, f"report {fmt} of real runs: {err}")
     # The run stored what its profile asked for (schema v5), and every view says it.
-    asked = ("phases 2s (warm-up 500ms), users 10 +10 to 50, spawn 100/s, no think time, "
+    asked = ("phases 2s (warm-up 500ms), users 8 x2 to 32, spawn 100/s, no think time, "
              "timeout 2s")
     rc, out, _ = mf("show", "last", "--json", db=db)
     check(rc == 0 and json.loads(out)["run"].get("settings", "").startswith(asked),
