@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "review.h"
 #include "runner.h"
 
 static const char load_usage[] =
@@ -328,20 +329,6 @@ static int print_json(const struct run_opts *o, const struct run_report *r)
 static const double csv_pcts[] = {50, 66, 75, 80, 90, 95, 98, 99, 99.9, 99.99, 100};
 static const char *const csv_pct_names = "50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%";
 
-static void csv_field(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
 
 static double avg_content(const struct run_opts *o, const struct run_report *r)
 {
@@ -359,9 +346,9 @@ static void csv_stats_row(FILE *f, const char *type, const char *name, const str
     const struct phase_result *p = &r->result;
     const struct run_hist *h = r->hist;
     double win = p->duration_s > 0 ? p->duration_s : 1;
-    csv_field(f, type);
+    rv_csv_field(f, type);
     fputc(',', f);
-    csv_field(f, name);
+    rv_csv_field(f, name);
     fprintf(f, ",%llu,%llu,%.0f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f", (unsigned long long)p->requests,
             (unsigned long long)p->failures, run_hist_percentile(h, 50) / 1000.0,
             run_hist_mean(h) / 1000.0, (double)run_hist_min(h) / 1000.0,
@@ -488,9 +475,9 @@ static int write_csv(const char *prefix, const struct run_opts *o, const struct 
         if (!p->failures_by_kind[k])
             continue;
         fputs("GET,", f);
-        csv_field(f, name);
+        rv_csv_field(f, name);
         fputc(',', f);
-        csv_field(f, why[k]);
+        rv_csv_field(f, why[k]);
         fprintf(f, ",%llu\n", (unsigned long long)p->failures_by_kind[k]);
     }
     if (fclose(f) != 0)
