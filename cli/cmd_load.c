@@ -329,7 +329,6 @@ static int print_json(const struct run_opts *o, const struct run_report *r)
 static const double csv_pcts[] = {50, 66, 75, 80, 90, 95, 98, 99, 99.9, 99.99, 100};
 static const char *const csv_pct_names = "50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%";
 
-
 static double avg_content(const struct run_opts *o, const struct run_report *r)
 {
     if (o->expect_body)
