@@ -289,7 +289,10 @@ static int m_next(struct mach *m, double *rate, const char **kind)
 static void none_pass(struct mach *m)
 {
     m->lo = none;
-    finish(m, 0, slo_outcome_name(m->hi_why));
+    /* 0 is a measurement only when the server failed at min_rps; an
+     * inconclusive probe there (the engine missed its schedule) says nothing:
+     * not found, never a lower bound of 0. */
+    finish(m, m->hi_why == SLO_INCONCLUSIVE ? -1 : 0, slo_outcome_name(m->hi_why));
 }
 
 static void m_report(struct mach *m, enum slo_outcome o)

@@ -265,6 +265,7 @@ struct server {
     double t;
     int noise[8];
     int client, end;
+    int client_all; /* every probe inconclusive */
 };
 
 struct run {
@@ -292,7 +293,7 @@ static void drive(const struct slo_plan *p, double seed, const struct server *sv
         for (int i = 0; i < 8; i++)
             if (sv->noise[i] == n)
                 o = SLO_FAIL_BACKLOG;
-        if (n == sv->client)
+        if (n == sv->client || sv->client_all)
             o = SLO_INCONCLUSIVE;
         if (n == sv->end)
             o = SLO_END;
@@ -471,6 +472,11 @@ static void test_search_stops(void)
     drive(&p, 1000, &sv, &r);
     CHECK_STR(r.s.result.limit, "client");
     CHECK(fabs(r.s.result.rps - 957.603) < 0.01);
+    /* Inconclusive all the way down to min_rps: not found (-1), never ">= 0". */
+    struct server blind = {.t = 3000, .client = 1, .client_all = 1};
+    drive(&p, 1000, &blind, &r);
+    CHECK_STR(r.s.result.limit, "client");
+    CHECK_DBL(r.s.result.rps, ==, -1);
     /* END: stops where it is. */
     struct server end = {.t = 3000, .end = 5};
     drive(&p, 1000, &end, &r);
