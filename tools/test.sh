@@ -1,6 +1,7 @@
 #!/bin/sh
 # test.sh - README command 2: install what is missing, build twice (plain, and
-# with AddressSanitizer + UndefinedBehaviorSanitizer), run every suite in both,
+# with AddressSanitizer + UndefinedBehaviorSanitizer), run every test once (the
+# suites timing and stacks in the plain build, every other under ASan+UBSan),
 # run the daemon's and the load engine's tests under ThreadSanitizer (a third,
 # partial build), run each libFuzzer harness for a bounded time
 # (tools/fuzz.sh), and end with one line "N passed, N failed, N skipped".
@@ -10,9 +11,13 @@
 # MFBENCH_TEST_ARGS (optional) is passed to `meson test`: test names or --suite X.
 set -u
 cd "$(dirname "$0")/.." || exit 1
+# Each stage prints its wall time, so CI's log shows where the time goes.
+t_start=$(date +%s) t_stage=$(date +%s)
+stage_done() { echo "== $1: $(($(date +%s) - t_stage)) s (total $(($(date +%s) - t_start)) s)"; }
 tools/deps.sh --test || { echo "tools/deps.sh --test failed"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 # sshd needs its privilege-separation folder; the fixture starts its own sshd.
 [ -d /run/sshd ] || { mkdir -p /run/sshd 2>/dev/null || sudo mkdir -p /run/sshd; }
+stage_done "packages"
 
 # Each suite adds NAME=LOG (a meson testlog.json) or NAME!why to the list counted below.
 results=""
@@ -41,11 +46,20 @@ run_suite() { # name builddir [meson setup args...]
   results="$results $name=$dir/meson-logs/testlog.json"
 }
 
-run_suite plain build-test
+# Every test runs once, in the strictest build it can run in: under ASan+UBSan
+# (below), but for the suites `timing` (known answers that judge time, which
+# the sanitizers' slowdown would skew) and `stacks` (the 42-cell all_stacks:
+# the same C paths as run_local and run_ssh, 42 times over), which run here in
+# the plain build. Named tests (MFBENCH_TEST_ARGS) run in both.
+if [ -n "${MFBENCH_TEST_ARGS:-}" ]; then plain_args=""; else plain_args="--suite timing --suite stacks"; fi
+t_stage=$(date +%s)
+SUITE_ARGS=$plain_args run_suite plain build-test
+stage_done "plain build, suites timing and stacks"
 
 # The release build (what tools/quickstart.sh builds, -O3) must compile too:
 # its optimiser sees warnings (-Wformat-truncation) the debug build does not.
 # One test: passed when it compiles.
+t_stage=$(date +%s)
 rm -rf build-test-release
 if meson setup build-test-release --buildtype=release >build-test-release.setup.log 2>&1 &&
   meson compile -C build-test-release >build-test-release.compile.log 2>&1; then
@@ -55,6 +69,7 @@ else
   tail -n 40 build-test-release.compile.log 2>/dev/null || tail -n 30 build-test-release.setup.log
   results="$results release!compile"
 fi
+stage_done "release build"
 
 # Sanitizer findings exit with codes no test expects (86 ASan and LSan, 87
 # UBSan), and each report is also written under $san so that one in a process
@@ -66,13 +81,13 @@ chmod 1777 "$san"
 ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=86:log_path=$san/asan"
 UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=87:log_path=$san/ubsan"
 export ASAN_OPTIONS UBSAN_OPTIONS
-# The sanitizer build runs every test but the 42-cell all_stacks (suite
-# `stacks`): it runs the same C paths as run_local and run_ssh, 42 times over,
-# and would double the run's length; and but the known answers that judge time
-# (suite `timing`: an M/D/1 queue's p99, whose C paths slo_lossy runs there).
-# The plain build runs both.
+# The sanitizer build runs every test but the suites the plain build ran:
+# `timing` (an M/D/1 queue's p99, whose C paths slo_lossy runs here) and
+# `stacks` (all_stacks, whose C paths run_local and run_ssh run here).
+t_stage=$(date +%s)
 SUITE_ARGS="--no-suite stacks --no-suite timing" TIMEOUT_MULT=2 \
   run_suite sanitize build-test-asan -Db_sanitize=address,undefined -Db_lundef=false
+stage_done "ASan+UBSan build, every other suite"
 unset ASAN_OPTIONS UBSAN_OPTIONS
 for f in "$san"/*; do
   [ -f "$f" ] && results="$results sanitize~$f"
@@ -83,6 +98,7 @@ done
 # loops), so the next data race fails here. Only these tests and what they
 # link are built (`meson test` NAME rebuilds just that), which keeps this third
 # build to a minute or so. A report exits 66, and is also written under $tsan.
+t_stage=$(date +%s)
 TSAN_TESTS="daemon_ctl daemon_jobs runner_hist runner_http runner_offered runner_engine"
 tsan=$(mktemp -d /tmp/mfbench-tsan.XXXXXX) || { echo "mktemp failed"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 if [ ! -f build-test-tsan/build.ninja ]; then
@@ -102,16 +118,19 @@ fi
 for f in "$tsan"/*; do
   [ -f "$f" ] && results="$results tsan~$f"
 done
+stage_done "ThreadSanitizer build"
 
 # The fuzzers (tools/fuzz.sh: clang, ASan+UBSan, folder build-fuzz), FUZZ_SECONDS
 # (default 20) each; each counts as one test: a finding fails it, a build that
 # fails fails all three, and no result line (bad FUZZ_SECONDS) fails the suite.
 # FUZZ_SECONDS=0 leaves them out.
+t_stage=$(date +%s)
 if [ "${FUZZ_SECONDS:-20}" != 0 ]; then
   rm -f build-fuzz.results.json
   FUZZ_RESULTS=build-fuzz.results.json tools/fuzz.sh "${FUZZ_SECONDS:-20}"
   results="$results fuzz=build-fuzz.results.json"
 fi
+stage_done "libFuzzer"
 
 # One closing line for CI, counted from meson's own JSON logs.
 # shellcheck disable=SC2086 # one argument per suite result

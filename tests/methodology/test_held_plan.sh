@@ -39,7 +39,14 @@ expect_eq "every level run passed" \
 # the 2 s window grew: at least the 3 s think + the 1 s timeout
 expect_eq "each window was replanned to hold a think and a response" \
   "$(j "all(p['duration_s'] >= 3.9 for p in $held) or [(p['users'], p['duration_s']) for p in $held]")" True
-expect_eq "offered load under 5% of the passing peak" \
-  "$(j "all(p['offered_rps'] <= 0.05 * $c['peak_rps_passing'] * 1.05 for p in $held) or [(p['users'], p['offered_rps'], $c['peak_rps_passing']) for p in $held]")" True
+# offered_rps replays each user's own random thinks over the window: a count
+# of ~80 sends whose mean the plan holds at 5% of the peak. The bound is that
+# mean plus 3 standard deviations of a Poisson count (uniform thinks vary
+# less). Unstretched (think 1-3 s), 80 users offer 40 req/s, 10.6% of the
+# peak: far over it.
+expect_eq "offered load under 5% of the passing peak (3 sigma of the count)" \
+  "$(j "all(p['offered_rps'] * p['duration_s'] <= 0.05 * $c['peak_rps_passing'] * p['duration_s'] + 3 * (0.05 * $c['peak_rps_passing'] * p['duration_s']) ** 0.5 for p in $held) or [(p['users'], p['offered_rps'], p['duration_s'], $c['peak_rps_passing']) for p in $held]")" True
+expect_eq "the highest level offers more than 3% (the plan stretches think no further than the cap)" \
+  "$(j "max(p['offered_rps'] for p in $held) >= 0.03 * $c['peak_rps_passing'] or [(p['users'], p['offered_rps']) for p in $held]")" True
 expect_contains "the note says why" "$(j "$c['note']")" "not judged"
 finish
