@@ -128,12 +128,12 @@ static int explain(const char *key)
 static double matrix_max_s(const struct cfg_matrix *m, const char *profile, size_t *cells,
                            double *cell_max_s)
 {
-    double total = dmn_run_max_s(m), most = 0;
+    double total = exec_run_max_s(m), most = 0;
     *cells = 0;
     for (size_t f = 0; f < m->nframeworks; f++)
         for (size_t p = 0; p < m->npayloads; p++) {
             struct cfg_cell c = {f, p};
-            double s = dmn_cell_max_s(m, profile, &c, NULL);
+            double s = exec_cell_max_s(m, profile, &c, NULL);
             total += s;
             most = s > most ? s : most;
             (*cells)++;
@@ -164,8 +164,8 @@ static int print_estimates(const struct cfg_matrix *m, int json)
             printf("  %-14s %4zu cells  %s\n", m->profiles[i].name, cells, hms(d, b, sizeof b));
         }
         if (m->nframeworks > 0) {
-            struct dmn_worst_parts w;
-            dmn_worst_parts(m, &m->frameworks[0], &w);
+            struct exec_worst_parts w;
+            exec_worst_parts(m, &m->frameworks[0], &w);
             printf("the node's steps in it (command timeout %.0fs): %.0fs once per run, %.0fs per "
                    "cell and the venv, %.0fs per fresh server and the readiness timeout, %.0fs "
                    "per phase beside its length and drain\n",
@@ -268,7 +268,7 @@ int cli_cmd_check(int argc, char **argv)
         }
     }
     /* The files a run reads here, refused as run would refuse them (issue 25). */
-    if (cfg_check_files(m, dmn_targets_dir(NULL), &e)) {
+    if (cfg_check_files(m, exec_targets_dir(NULL), &e)) {
         cli_print_err(&e);
         cfg_free(m);
         return CLI_USAGE;

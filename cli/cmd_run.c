@@ -43,30 +43,30 @@ struct run_ui {
     char cell[160];
 };
 
-static void on_event(void *arg, const struct dmn_event *ev)
+static void on_event(void *arg, const struct exec_event *ev)
 {
     struct run_ui *ui = arg;
     if (ui->quiet)
         return;
     switch (ev->kind) {
-    case DMN_EV_LOG:
+    case EXEC_EV_LOG:
         if (ui->tty)
             fputs("\r\033[K", stderr);
         fprintf(stderr, "%s%s%s%s%s%s\n", ev->level <= 4 ? "warning: " : "",
                 ev->framework ? ev->framework : "", ev->payload ? "/" : "",
                 ev->payload ? ev->payload : "", ev->framework ? ": " : "", ev->message);
         break;
-    case DMN_EV_CELL_START:
+    case EXEC_EV_CELL_START:
         snprintf(ui->cell, sizeof(ui->cell), "%s/%s", ev->framework, ev->payload);
         fprintf(stderr, "%s%s: provisioning and starting the server\n", ui->tty ? "\r\033[K" : "",
                 ui->cell);
         break;
-    case DMN_EV_PHASE_START:
+    case EXEC_EV_PHASE_START:
         if (!ui->tty)
             fprintf(stderr, "%s: phase %d: %d users for %.0fs\n", ui->cell, ev->seq + 1, ev->users,
                     ev->phase_duration_s);
         break;
-    case DMN_EV_PROGRESS:
+    case EXEC_EV_PROGRESS:
         if (ui->tty && ev->progress) {
             const struct run_progress *p = ev->progress;
             fprintf(stderr,
@@ -77,7 +77,7 @@ static void on_event(void *arg, const struct dmn_event *ev)
             fflush(stderr);
         }
         break;
-    case DMN_EV_PHASE_END: {
+    case EXEC_EV_PHASE_END: {
         const struct phase_result *ph = ev->phase;
         fprintf(stderr,
                 "%s%s: %d users: %llu requests, %.1f req/s, p50 %.2f ms, p99 %.2f ms, "
@@ -87,7 +87,7 @@ static void on_event(void *arg, const struct dmn_event *ev)
                 ph->stop_reason[0] ? " -> breaking point: " : "", ph->stop_reason);
         break;
     }
-    case DMN_EV_CELL_END:
+    case EXEC_EV_CELL_END:
         fprintf(stderr, "%s%s: %s%s%s\n", ui->tty ? "\r\033[K" : "", ui->cell,
                 cell_status_name(ev->cell->status), ev->cell->error ? ": " : "",
                 ev->cell->error ? ev->cell->error : "");
@@ -227,7 +227,7 @@ int cli_cmd_run(int argc, char **argv)
     struct cfg_matrix *m = NULL;
     struct store *store = NULL;
     struct node *node = NULL;
-    struct dmn_node_lock *lock = NULL;
+    struct exec_node_lock *lock = NULL;
     struct cfg_cell *cells = NULL;
     size_t ncells = 0;
     struct run_record run;
@@ -254,7 +254,7 @@ int cli_cmd_run(int argc, char **argv)
             goto out;
         }
     }
-    const char *tdir = dmn_targets_dir(targets);
+    const char *tdir = exec_targets_dir(targets);
     if (!tdir) {
         fprintf(stderr,
                 "mfbench: no targets/ folder found%s%s (use --targets DIR or "
@@ -275,7 +275,7 @@ int cli_cmd_run(int argc, char **argv)
     /* One run at a time per store and per node, checked before the node is
      * touched; store_run_begin checks the store again, race-free. */
     if ((rc = wait_store(store, wait_s, &e)) != 0 ||
-        (rc = dmn_node_lock(&m->node, wait_s, &cli_interrupted, &lock, &e)) != 0) {
+        (rc = exec_node_lock(&m->node, wait_s, &cli_interrupted, &lock, &e)) != 0) {
         cli_print_err(&e);
         rc = CLI_FAILED;
         goto out;
@@ -287,7 +287,7 @@ int cli_cmd_run(int argc, char **argv)
         rc = CLI_FAILED;
         goto out;
     }
-    struct dmn_exec x = {.matrix = m,
+    struct exec_run x = {.matrix = m,
                          .profile = profile,
                          .targets_dir = tdir,
                          .node = node,
@@ -298,7 +298,7 @@ int cli_cmd_run(int argc, char **argv)
     mf_strlcpy(run.trigger, "cli", sizeof(run.trigger));
     mf_strlcpy(run.profile, profile ? profile : "", sizeof(run.profile));
     mf_strlcpy(run.matrix_sha256, m->sha256, sizeof(run.matrix_sha256));
-    if (dmn_prepare_node(&x, &run, &e)) {
+    if (exec_prepare_node(&x, &run, &e)) {
         cli_print_err(&e);
         rc = CLI_FAILED;
         goto out;
@@ -309,11 +309,11 @@ int cli_cmd_run(int argc, char **argv)
         goto out;
     }
     x.run_id = run.id;
-    if (dmn_node_lock_set_run(lock, run.id, &e))
+    if (exec_node_lock_set_run(lock, run.id, &e))
         cli_print_err(&e); /* only the busy message of another run is poorer */
     err_clear(&e);
     int found = 0;
-    if (dmn_cleanup_node(&x, &found, &e) == 0 && found && !quiet)
+    if (exec_cleanup_node(&x, &found, &e) == 0 && found && !quiet)
         fprintf(stderr, "stopped a server left on the node by an earlier run\n");
     err_clear(&e);
 
@@ -324,7 +324,7 @@ int cli_cmd_run(int argc, char **argv)
             break;
         }
         struct cell_result cell;
-        if (dmn_exec_cell(&x, &cells[i], &cell, &e)) {
+        if (exec_cell(&x, &cells[i], &cell, &e)) {
             /* mfbench itself failed (a store write, the node): the later
              * cells are not run, and stored as such where the store allows. */
             cli_print_err(&e);
@@ -367,7 +367,7 @@ out:
     run_record_free(&run);
     if (node)
         node_close(node);
-    dmn_node_unlock(lock);
+    exec_node_unlock(lock);
     if (store)
         store_close(store);
     free(cells);

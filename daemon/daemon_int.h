@@ -183,7 +183,7 @@ double dmn__cell_max_s(const struct cfg_matrix *m, const char *profile, const st
                        int *levels);
 /* Each cell's worst case, once per job (returned, caller frees; NULL when out
  * of memory), and the job's (their sum and the run's own steps,
- * dmn_run_max_s). With a budget the whole job may not fit in, the
+ * exec_run_max_s). With a budget the whole job may not fit in, the
  * job's cells are reordered cheapest worst case first (stable), so the fewest
  * are skipped; the reorder takes d->mu (status reads the running job). The
  * worker only: it is the job's one writer. */

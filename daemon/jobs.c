@@ -14,7 +14,7 @@ struct jobctx {
     const char *cell; /* "framework/payload" of the running cell */
 };
 
-static void on_exec_event(void *arg, const struct dmn_event *ev)
+static void on_exec_event(void *arg, const struct exec_event *ev)
 {
     struct jobctx *jc = arg;
     struct daemon *d = jc->d;
@@ -25,7 +25,7 @@ static void on_exec_event(void *arg, const struct dmn_event *ev)
     cJSON *o = NULL;
 
     switch (ev->kind) {
-    case DMN_EV_LOG:
+    case EXEC_EV_LOG:
         dmn__log(ev->level, "event=log job=%lld cell=%s msg=%s", (long long)job,
                  dmn__kv(cell, q2, 256), dmn__kv(ev->message, q1, sizeof(q1)));
         if ((o = dmn__event_new("log", job))) {
@@ -34,7 +34,7 @@ static void on_exec_event(void *arg, const struct dmn_event *ev)
             cJSON_AddStringToObject(o, "message", ev->message ? ev->message : "");
         }
         break;
-    case DMN_EV_CELL_START:
+    case EXEC_EV_CELL_START:
         uv_mutex_lock(&d->mu);
         mf_strlcpy(p->state, "starting", sizeof(p->state));
         uv_mutex_unlock(&d->mu);
@@ -47,7 +47,7 @@ static void on_exec_event(void *arg, const struct dmn_event *ev)
             cJSON_AddNumberToObject(o, "total", (double)jc->job->ncells);
         }
         break;
-    case DMN_EV_PHASE_START:
+    case EXEC_EV_PHASE_START:
         uv_mutex_lock(&d->mu);
         mf_strlcpy(p->state, "phase", sizeof(p->state));
         p->seq = ev->seq;
@@ -66,7 +66,7 @@ static void on_exec_event(void *arg, const struct dmn_event *ev)
             cJSON_AddNumberToObject(o, "duration_s", ev->phase_duration_s);
         }
         break;
-    case DMN_EV_PROGRESS:
+    case EXEC_EV_PROGRESS:
         if (!ev->progress)
             return;
         uv_mutex_lock(&d->mu);
@@ -90,7 +90,7 @@ static void on_exec_event(void *arg, const struct dmn_event *ev)
             cJSON_AddNumberToObject(o, "failures", (double)ev->progress->failures);
         }
         break;
-    case DMN_EV_PHASE_END: {
+    case EXEC_EV_PHASE_END: {
         const struct phase_result *ph = ev->phase;
         uv_mutex_lock(&d->mu);
         mf_strlcpy(p->state, "between", sizeof(p->state));
@@ -124,7 +124,7 @@ static void on_exec_event(void *arg, const struct dmn_event *ev)
         }
         break;
     }
-    case DMN_EV_CELL_END:
+    case EXEC_EV_CELL_END:
         /* Reported by the worker once the final status (cancelled or
          * interrupted) is known. */
         return;
@@ -137,7 +137,7 @@ double dmn__cell_max_s(const struct cfg_matrix *m, const char *profile, const st
                        int *levels)
 {
     int n = 0;
-    double s = dmn_cell_max_s(m, profile, c, &n);
+    double s = exec_cell_max_s(m, profile, c, &n);
     *levels = n > 0 ? n : 1;
     return s;
 }
@@ -147,7 +147,7 @@ static void finish_cell_event(struct jobctx *jc, const struct cell_result *c);
 /* Stores cell i of the job as one that did not run: status st, error text
  * (may be NULL). Store errors are logged. c is left for the caller to report
  * and free. */
-static void store_unrun_cell(struct daemon *d, struct dmn_exec *x, struct jobctx *jc, size_t i,
+static void store_unrun_cell(struct daemon *d, struct exec_run *x, struct jobctx *jc, size_t i,
                              enum cell_status st, const char *error, struct cell_result *c)
 {
     const struct cfg_matrix *m = x->matrix;
@@ -170,7 +170,7 @@ static void store_unrun_cell(struct daemon *d, struct dmn_exec *x, struct jobctx
 
 /* A cell that cannot fit in what is left of the matrix's budget: stored
  * skipped with the reason "budget: ...", never silently dropped. */
-static void record_budget_skip(struct daemon *d, struct dmn_exec *x, struct jobctx *jc, size_t i,
+static void record_budget_skip(struct daemon *d, struct exec_run *x, struct jobctx *jc, size_t i,
                                double need_s, double left_s)
 {
     const struct cfg_matrix *m = x->matrix;
@@ -198,7 +198,7 @@ double *dmn__order_for_budget(struct daemon *d, const struct cfg_matrix *m, cons
     /* Reads only: the worker is the job's one writer. */
     for (size_t i = 0; i < job->ncells; i++)
         *total_s += w[i] = dmn__cell_max_s(m, profile, &job->sel[i], &lv);
-    *total_s += dmn_run_max_s(m); /* the node's preparation and the left server's stop */
+    *total_s += exec_run_max_s(m); /* the node's preparation and the left server's stop */
     if (m->budget_ms > 0 && *total_s * 1000.0 > (double)m->budget_ms) {
         /* `status` lists the running job's cells (requests.c) while this runs:
          * the swaps happen under d->mu. */
@@ -267,7 +267,7 @@ static void job_end(struct daemon *d, int64_t job, int64_t run, const char *stat
 }
 
 /* Records cells of the job that never started, so the run lists every cell asked for. */
-static void record_unstarted(struct daemon *d, struct dmn_exec *x, struct jobctx *jc, size_t from,
+static void record_unstarted(struct daemon *d, struct exec_run *x, struct jobctx *jc, size_t from,
                              enum cell_status st)
 {
     for (size_t i = from; i < jc->job->ncells; i++) {
@@ -280,7 +280,7 @@ static void record_unstarted(struct daemon *d, struct dmn_exec *x, struct jobctx
 /* After mfbench itself failed mid-job (a store write): the run ends
  * "interrupted" with cells from..ncells stored as not run, where the store
  * still allows (store_run_abort gives back the WAL's space first). */
-static void abort_job_run(struct daemon *d, struct dmn_exec *x, struct jobctx *jc, size_t from,
+static void abort_job_run(struct daemon *d, struct exec_run *x, struct jobctx *jc, size_t from,
                           const struct err *why)
 {
     const struct cfg_matrix *m = x->matrix;
@@ -307,7 +307,7 @@ static void run_job(struct daemon *d, struct dmn_job *job)
     struct mref *mr = job->matrix;
     const struct cfg_matrix *m = mr->m;
     struct node *node = NULL;
-    struct dmn_node_lock *lock = NULL;
+    struct exec_node_lock *lock = NULL;
     struct run_record run;
     struct err e;
     struct jobctx jc = {.d = d, .job = job};
@@ -317,7 +317,7 @@ static void run_job(struct daemon *d, struct dmn_job *job)
     run.node_cpu_count = -1, run.node_loadavg = -1; /* unknown until the node says */
     err_clear(&e);
 
-    struct dmn_exec x = {.matrix = m,
+    struct exec_run x = {.matrix = m,
                          .profile = profile,
                          .targets_dir = d->targets_dir,
                          .store = d->store,
@@ -342,12 +342,12 @@ static void run_job(struct daemon *d, struct dmn_job *job)
     dmn__notify_status("job %lld: preparing the node", (long long)job->id);
     /* A foreground `mfbench run` of this user on the same node or store: the
      * job fails at once, naming it, rather than both failing in odd ways. */
-    if (dmn_node_lock(&m->node, 0, NULL, &lock, &e) != 0 || store_busy(d->store, &e) != 0) {
+    if (exec_node_lock(&m->node, 0, NULL, &lock, &e) != 0 || store_busy(d->store, &e) != 0) {
         dmn__log(3, "event=busy job=%lld error=%s", (long long)job->id,
                  dmn__kv(e.msg, (char[1024]){0}, 1024));
         goto out;
     }
-    if (node_open(&m->node, &node, &e) != 0 || (x.node = node, dmn_prepare_node(&x, &run, &e))) {
+    if (node_open(&m->node, &node, &e) != 0 || (x.node = node, exec_prepare_node(&x, &run, &e))) {
         dmn__log(3, "event=node_error job=%lld error=%s", (long long)job->id,
                  dmn__kv(e.msg, (char[1024]){0}, 1024));
         goto out;
@@ -361,7 +361,7 @@ static void run_job(struct daemon *d, struct dmn_job *job)
         goto out;
     }
     x.run_id = run.id;
-    if (dmn_node_lock_set_run(lock, run.id, &e) != 0)
+    if (exec_node_lock_set_run(lock, run.id, &e) != 0)
         dmn__log(4, "event=lock_error job=%lld error=%s", (long long)job->id,
                  dmn__kv(e.msg, (char[1024]){0}, 1024));
     err_clear(&e);
@@ -384,7 +384,7 @@ static void run_job(struct daemon *d, struct dmn_job *job)
         }
     }
     int found = 0;
-    if (dmn_cleanup_node(&x, &found, &e) == 0 && found)
+    if (exec_cleanup_node(&x, &found, &e) == 0 && found)
         dmn__log(4, "event=stale_server_stopped job=%lld", (long long)job->id);
     err_clear(&e);
 
@@ -416,7 +416,7 @@ static void run_job(struct daemon *d, struct dmn_job *job)
         uv_mutex_unlock(&d->mu);
         jc.cell = job->cells[i];
         struct cell_result c;
-        int rc = dmn_exec_cell(&x, &job->sel[i], &c, &e);
+        int rc = exec_cell(&x, &job->sel[i], &c, &e);
         if (c.status == CELL_CANCELLED) {
             stopped = 1;
             uv_mutex_lock(&d->mu);
@@ -473,7 +473,7 @@ static void run_job(struct daemon *d, struct dmn_job *job)
 out:
     if (node)
         node_close(node);
-    dmn_node_unlock(lock);
+    exec_node_unlock(lock);
     uv_mutex_lock(&d->mu);
     d->prog.cell_max_s = NULL;
     uv_mutex_unlock(&d->mu);

@@ -140,7 +140,7 @@ int main(int argc, char **argv)
     }
     d->matrix->m = m;
     d->matrix->refs = 1;
-    if (!(d->targets_dir = dmn_targets_dir(targets))) {
+    if (!(d->targets_dir = exec_targets_dir(targets))) {
         dmn__log(3, "event=no_targets msg=\"no targets/ folder found (use --targets DIR or "
                     "$MFBENCH_TARGETS)\"");
         rc = 2;

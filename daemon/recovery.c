@@ -26,11 +26,11 @@ void dmn__recover_node(struct daemon *d)
     struct node *node = NULL;
     struct err e;
     err_clear(&e);
-    struct dmn_exec x = {.matrix = mr->m};
+    struct exec_run x = {.matrix = mr->m};
     int found = 0;
     if (node_open(&mr->m->node, &node, &e) == 0) {
         x.node = node;
-        if (dmn_cleanup_node(&x, &found, &e) != 0)
+        if (exec_cleanup_node(&x, &found, &e) != 0)
             dmn__log(4, "event=cleanup_failed error=%s", dmn__kv(e.msg, (char[1024]){0}, 1024));
         else if (found)
             dmn__log(4, "event=stale_server_stopped workdir=%s",

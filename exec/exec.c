@@ -19,37 +19,37 @@
 
 #define LOG_TAIL_LINES 15
 
-static void emit(struct dmn_exec *x, struct dmn_event *ev)
+static void emit(struct exec_run *x, struct exec_event *ev)
 {
     if (x->on_event)
         x->on_event(x->arg, ev);
 }
 
-void exec__logf(struct dmn_exec *x, int level, const char *fw, const char *pl, const char *fmt, ...)
+void exec__logf(struct exec_run *x, int level, const char *fw, const char *pl, const char *fmt, ...)
 {
     char msg[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    struct dmn_event ev = {
-        .kind = DMN_EV_LOG, .level = level, .message = msg, .framework = fw, .payload = pl};
+    struct exec_event ev = {
+        .kind = EXEC_EV_LOG, .level = level, .message = msg, .framework = fw, .payload = pl};
     emit(x, &ev);
 }
 
 /* Tells the caller (the daemon's forced stop) which process group is up, 0 = none. */
-static void publish_pgid(struct dmn_exec *x, long pgid)
+static void publish_pgid(struct exec_run *x, long pgid)
 {
     if (x->server_pgid)
         atomic_store(x->server_pgid, pgid);
 }
 
-static int cancelled(const struct dmn_exec *x)
+static int cancelled(const struct exec_run *x)
 {
     return x->cancel && atomic_load(x->cancel);
 }
 
-const char *dmn_targets_dir(const char *explicit_dir)
+const char *exec_targets_dir(const char *explicit_dir)
 {
     struct stat st;
     if (explicit_dir)
@@ -81,7 +81,7 @@ int64_t exec__versions_timeout_ms(const struct cfg_node *nc)
     return t < EXEC_VERSIONS_TIMEOUT_MS ? t : EXEC_VERSIONS_TIMEOUT_MS;
 }
 
-static int64_t cmd_timeout(const struct dmn_exec *x)
+static int64_t cmd_timeout(const struct exec_run *x)
 {
     return exec__cmd_timeout_ms(&x->matrix->node);
 }
@@ -211,7 +211,7 @@ static void node_fact(const char *text, const char *key, char *out, size_t n)
     }
 }
 
-int dmn_prepare_node(struct dmn_exec *x, struct run_record *run, struct err *e)
+int exec_prepare_node(struct exec_run *x, struct run_record *run, struct err *e)
 {
     const struct cfg_node *nc = &x->matrix->node;
     struct buf cmd, out;
@@ -303,7 +303,7 @@ fail:
 
 /* ---- paths and templates ---- */
 
-static void cell_paths(const struct dmn_exec *x, const struct cfg_framework *fw,
+static void cell_paths(const struct exec_run *x, const struct cfg_framework *fw,
                        struct cell_paths *p)
 {
     const char *wd = node_workdir(x->node);
@@ -322,7 +322,7 @@ static void cell_paths(const struct dmn_exec *x, const struct cfg_framework *fw,
  * is shell-quoted where it stands, so a template with one inside quotes is refused
  * (check refuses it first, with its line and column). An unknown placeholder is an
  * error naming it. */
-static int expand_start(const struct dmn_exec *x, const struct cfg_framework *fw,
+static int expand_start(const struct exec_run *x, const struct cfg_framework *fw,
                         const struct cell_paths *p, struct buf *out, struct err *e)
 {
     static const char builtin[] = "{python} {dir}/app.py --host {host} --port {port} "
@@ -530,7 +530,7 @@ static int append_install_error(struct buf *m, const char *out)
  * measured, else pip from requirements.txt with node.pip. Exit status: 0 ready
  * (prints "mfbench-venv: built" or "reused"), 3 venv creation failed, 4 install
  * failed (the venv is removed), 2 anything else. */
-static int venv_script(const struct dmn_exec *x, const struct cell_paths *p, int site,
+static int venv_script(const struct exec_run *x, const struct cell_paths *p, int site,
                        struct buf *cmd)
 {
     const struct cfg_node *nc = &x->matrix->node;
@@ -595,7 +595,7 @@ static int skip_cell(struct cell_result *c, struct buf *m, struct err *e)
 
 /* Creates or reuses the venv and asks the app for its versions. Returns 0
  * ready, 1 skipped (reason in c->error), negative on transport failure. */
-static int provision(struct dmn_exec *x, const struct cfg_framework *fw, const struct cell_paths *p,
+static int provision(struct exec_run *x, const struct cfg_framework *fw, const struct cell_paths *p,
                      struct cell_result *c, struct err *e)
 {
     struct buf cmd, out, m;
@@ -704,7 +704,7 @@ done:
 /* ---- the ramp ---- */
 
 struct progress_ctx {
-    struct dmn_exec *x;
+    struct exec_run *x;
     const char *fw, *pl;
     int users, seq;
     double planned_s;
@@ -713,13 +713,13 @@ struct progress_ctx {
 static void on_progress(void *arg, const struct run_progress *p)
 {
     struct progress_ctx *pc = arg;
-    struct dmn_event ev = {.kind = DMN_EV_PROGRESS,
-                           .framework = pc->fw,
-                           .payload = pc->pl,
-                           .users = pc->users,
-                           .seq = pc->seq,
-                           .progress = p,
-                           .phase_duration_s = pc->planned_s};
+    struct exec_event ev = {.kind = EXEC_EV_PROGRESS,
+                            .framework = pc->fw,
+                            .payload = pc->pl,
+                            .users = pc->users,
+                            .seq = pc->seq,
+                            .progress = p,
+                            .phase_duration_s = pc->planned_s};
     emit(pc->x, &ev);
 }
 
@@ -746,7 +746,7 @@ static int server_alive_cb(void *arg)
     return node_server_alive(a[0], a[1], &e) != 0; /* errors count as alive: keep probing */
 }
 
-static void append_log_tail(struct dmn_exec *x, struct node_server *srv, struct cell_result *c)
+static void append_log_tail(struct exec_run *x, struct node_server *srv, struct cell_result *c)
 {
     struct buf tail;
     struct err e;
@@ -765,7 +765,7 @@ static void append_log_tail(struct dmn_exec *x, struct node_server *srv, struct 
  * 0 = ready; 1 = the cell ended (status and error set). */
 static int server_fresh(struct cell_ctx *k, struct cell_result *c)
 {
-    struct dmn_exec *x = k->x;
+    struct exec_run *x = k->x;
     const struct cfg_node *nc = &x->matrix->node;
     int stopped_ours = k->server_up;
     if (k->server_up) {
@@ -853,7 +853,7 @@ static int server_fresh(struct cell_ctx *k, struct cell_result *c)
  * the phase stands. A second without a response has no percentiles (-1). */
 static void store_series(struct cell_ctx *k, int64_t phase_id, const struct run_report *rep)
 {
-    struct dmn_exec *x = k->x;
+    struct exec_run *x = k->x;
     if (!rep->nseries)
         return;
     struct store_series_point *pts = calloc(rep->nseries, sizeof(*pts));
@@ -940,7 +940,7 @@ static double self_cpu_s(void)
            (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
-static void client_watch_begin(struct dmn_exec *x, struct client_watch *w)
+static void client_watch_begin(struct exec_run *x, struct client_watch *w)
 {
     const char *cpus = x->matrix->load_cpus;
     struct err e;
@@ -950,7 +950,7 @@ static void client_watch_begin(struct dmn_exec *x, struct client_watch *w)
     w->on = cpus && *cpus && w->cpu0_s >= 0 && node_cpu_times_read(cpus, &w->t0, &e) == 0;
 }
 
-static void client_watch_end(struct dmn_exec *x, struct cell_ctx *k, struct client_watch *w,
+static void client_watch_end(struct exec_run *x, struct cell_ctx *k, struct client_watch *w,
                              struct phase_result *ph)
 {
     struct node_cpu_times t1;
@@ -979,7 +979,7 @@ int exec__run_phase(struct cell_ctx *k, struct cell_result *c, const struct phas
                     const char *kind, double *rps, int *load_bound, struct phase_result *out,
                     struct err *e)
 {
-    struct dmn_exec *x = k->x;
+    struct exec_run *x = k->x;
     const struct cfg_settings *st = &k->st;
     int users = ps->users;
     if (cancelled(x)) {
@@ -1024,12 +1024,12 @@ int exec__run_phase(struct cell_ctx *k, struct cell_result *c, const struct phas
     o.progress = on_progress;
     o.progress_arg = &pc;
     {
-        struct dmn_event ev = {.kind = DMN_EV_PHASE_START,
-                               .framework = k->fw->name,
-                               .payload = k->pl->name,
-                               .users = users,
-                               .seq = k->seq,
-                               .phase_duration_s = pc.planned_s};
+        struct exec_event ev = {.kind = EXEC_EV_PHASE_START,
+                                .framework = k->fw->name,
+                                .payload = k->pl->name,
+                                .users = users,
+                                .seq = k->seq,
+                                .phase_duration_s = pc.planned_s};
         emit(x, &ev);
     }
     long sampler_pid = 0;
@@ -1139,12 +1139,12 @@ int exec__run_phase(struct cell_ctx *k, struct cell_result *c, const struct phas
     if (phase_in_search(&ph) && ph.rps > c->peak_rps)
         c->peak_rps = ph.rps;
     {
-        struct dmn_event ev = {.kind = DMN_EV_PHASE_END,
-                               .framework = k->fw->name,
-                               .payload = k->pl->name,
-                               .users = users,
-                               .seq = k->seq,
-                               .phase = &c->phases[c->nphases - 1]};
+        struct exec_event ev = {.kind = EXEC_EV_PHASE_END,
+                                .framework = k->fw->name,
+                                .payload = k->pl->name,
+                                .users = users,
+                                .seq = k->seq,
+                                .phase = &c->phases[c->nphases - 1]};
         emit(x, &ev);
     }
     k->seq++;
@@ -1233,8 +1233,7 @@ static int search_once(struct cell_ctx *k, struct cell_result *c, const struct s
     return s->ended ? 1 : 0;
 }
 
-int dmn_exec_cell(struct dmn_exec *x, const struct cfg_cell *cell, struct cell_result *c,
-                  struct err *e)
+int exec_cell(struct exec_run *x, const struct cfg_cell *cell, struct cell_result *c, struct err *e)
 {
     const struct cfg_matrix *m = x->matrix;
     const struct cfg_framework *fw = &m->frameworks[cell->framework];
@@ -1269,8 +1268,8 @@ int dmn_exec_cell(struct dmn_exec *x, const struct cfg_cell *cell, struct cell_r
     if (x->store && (rc = store_cell_begin(x->store, x->run_id, c, e)) != 0)
         goto out;
     {
-        struct dmn_event ev = {
-            .kind = DMN_EV_CELL_START, .framework = fw->name, .payload = pl->name};
+        struct exec_event ev = {
+            .kind = EXEC_EV_CELL_START, .framework = fw->name, .payload = pl->name};
         emit(x, &ev);
     }
     if (cfg_resolve(m, x->profile, fw, &k.st, &k.cerr) != 0) {
@@ -1376,8 +1375,8 @@ finish:
     if (x->store && (rc = store_cell_finish(x->store, c, e)) != 0)
         goto out;
     {
-        struct dmn_event ev = {
-            .kind = DMN_EV_CELL_END, .framework = fw->name, .payload = pl->name, .cell = c};
+        struct exec_event ev = {
+            .kind = EXEC_EV_CELL_END, .framework = fw->name, .payload = pl->name, .cell = c};
         emit(x, &ev);
     }
     rc = 0;
@@ -1394,7 +1393,7 @@ out:
     return rc;
 }
 
-int dmn_cleanup_node(struct dmn_exec *x, int *found, struct err *e)
+int exec_cleanup_node(struct exec_run *x, int *found, struct err *e)
 {
     char pidfile[1100];
     /* A pid file is only believed in a workdir that passed the checks. */

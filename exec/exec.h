@@ -15,18 +15,18 @@
 #include "runner.h"
 #include "store.h"
 
-enum dmn_event_kind {
-    DMN_EV_LOG,         /* message, level (journald 0..7) */
-    DMN_EV_CELL_START,  /* framework, payload */
-    DMN_EV_PHASE_START, /* users, seq */
-    DMN_EV_PROGRESS,    /* users, seq, progress */
-    DMN_EV_PHASE_END,   /* phase */
-    DMN_EV_CELL_END,    /* cell */
+enum exec_event_kind {
+    EXEC_EV_LOG,         /* message, level (journald 0..7) */
+    EXEC_EV_CELL_START,  /* framework, payload */
+    EXEC_EV_PHASE_START, /* users, seq */
+    EXEC_EV_PROGRESS,    /* users, seq, progress */
+    EXEC_EV_PHASE_END,   /* phase */
+    EXEC_EV_CELL_END,    /* cell */
 };
 
-struct dmn_event {
-    enum dmn_event_kind kind;
-    int level; /* for DMN_EV_LOG: 3 err, 4 warning, 6 info, 7 debug */
+struct exec_event {
+    enum exec_event_kind kind;
+    int level; /* for EXEC_EV_LOG: 3 err, 4 warning, 6 info, 7 debug */
     const char *message;
     const char *framework, *payload;
     int users, seq;
@@ -36,7 +36,9 @@ struct dmn_event {
     const struct cell_result *cell;
 };
 
-struct dmn_exec {
+/* One run on one node, as the executor sees it: what all of the run's cells
+ * share. The caller fills it and owns everything it points to. */
+struct exec_run {
     const struct cfg_matrix *matrix; /* borrowed */
     const char *profile;             /* may be NULL */
     const char *targets_dir;         /* local targets/ folder to upload */
@@ -47,33 +49,33 @@ struct dmn_exec {
     /* May be NULL. Holds the process group of the server while one is up, else 0:
      * the daemon's forced stop kills a local server with it, without any I/O. */
     atomic_long *server_pgid;
-    void (*on_event)(void *arg, const struct dmn_event *ev);
+    void (*on_event)(void *arg, const struct exec_event *ev);
     void *arg;
-    /* Filled by dmn_prepare_node(): node facts the sampler needs. */
+    /* Filled by exec_prepare_node(): node facts the sampler needs. */
     long node_page_kb;
     long node_clk_tck;
 };
 
 /* Finds the targets/ folder: explicit, else $MFBENCH_TARGETS, else the source
  * tree's, else the installed one. Returns NULL when none exists. */
-const char *dmn_targets_dir(const char *explicit_dir);
+const char *exec_targets_dir(const char *explicit_dir);
 
 /* Uploads targets/ (only when changed) and the sampler to the node's workdir.
  * Fills node facts for the run record (host name, kernel). */
-MF_MUST_CHECK int dmn_prepare_node(struct dmn_exec *x, struct run_record *run, struct err *e);
+MF_MUST_CHECK int exec_prepare_node(struct exec_run *x, struct run_record *run, struct err *e);
 
 /* Runs one cell. out is initialised here (framework/payload set); the caller
  * frees it with cell_result_free. Returns 0 when the cell ran to an outcome
  * (ok, failed, error, skipped, cancelled: see out->status), negative only for
  * a failure of mfbench itself (store write failed, node lost). */
-MF_MUST_CHECK int dmn_exec_cell(struct dmn_exec *x, const struct cfg_cell *cell,
-                                struct cell_result *out, struct err *e);
+MF_MUST_CHECK int exec_cell(struct exec_run *x, const struct cfg_cell *cell,
+                            struct cell_result *out, struct err *e);
 
 /* The worst case (worst.c lists every step and the timeout it counts): an
  * upper bound on how long a run can take, so the daemon can skip what cannot
  * fit in the budget. What it is made of, in seconds: */
-struct dmn_worst_parts {
-    double run_s;       /* once per run: dmn_run_max_s */
+struct exec_worst_parts {
+    double run_s;       /* once per run: exec_run_max_s */
     double provision_s; /* once per cell: the venv (pip: at least 600 s), versions */
     double cell_end_s;  /* once per cell: the last stop; a failed start's stop, log tail */
     double server_s;    /* per fresh server, beside the readiness timeout: two stops,
@@ -82,24 +84,24 @@ struct dmn_worst_parts {
                          * finish, the alive check, a margin for local work */
 };
 /* The parts for one framework of the matrix (the venv depends on it). */
-void dmn_worst_parts(const struct cfg_matrix *m, const struct cfg_framework *fw,
-                     struct dmn_worst_parts *out);
-/* Once per run, in seconds: the node's session (ssh), dmn_prepare_node (facts,
- * sampler, uploads) and dmn_cleanup_node (a left server's stop). */
-double dmn_run_max_s(const struct cfg_matrix *m);
+void exec_worst_parts(const struct cfg_matrix *m, const struct cfg_framework *fw,
+                      struct exec_worst_parts *out);
+/* Once per run, in seconds: the node's session (ssh), exec_prepare_node (facts,
+ * sampler, uploads) and exec_cleanup_node (a left server's stop). */
+double exec_run_max_s(const struct cfg_matrix *m);
 /* The worst case of one cell under a profile, in seconds (0 when the
  * settings do not resolve): every search at its most phases, each at full
  * length plus the drain of requests in flight (the timeout), the node's
  * commands around it and a fresh server at the readiness timeout, plus load
  * points, SLO probes, held users, provisioning and the cell's end. Not the
- * run's once-only part (dmn_run_max_s). *phases (may be NULL): the most phases. */
-double dmn_cell_max_s(const struct cfg_matrix *m, const char *profile, const struct cfg_cell *c,
-                      int *phases);
+ * run's once-only part (exec_run_max_s). *phases (may be NULL): the most phases. */
+double exec_cell_max_s(const struct cfg_matrix *m, const char *profile, const struct cfg_cell *c,
+                       int *phases);
 
 /* One run at a time per node, whoever drives it (lock.c): the daemon, a
  * person's `mfbench run` and root's exclude each other. A lock file in a folder
  * all users of the driving machine share (/run/lock, else /tmp: owned by root,
- * mode 1777), named after the node's key (dmn_node_lock_key:
+ * mode 1777), named after the node's key (exec_node_lock_key:
  * "local:server_port=N" or "ssh:HOST:PORT:server_port=N"), mode 0666, held with
  * flock(2): a holder that dies frees it. A link, a FIFO, a file with several
  * links, or another user's file this user cannot write is refused with a
@@ -107,17 +109,17 @@ double dmn_cell_max_s(const struct cfg_matrix *m, const char *profile, const str
  * another machine are not seen. When it is held, waits up to wait_s seconds
  * (0: not at all; cancel, may be NULL, ends the wait), then -EBUSY with
  * "node busy: run N (pid P, user U) holds node KEY (lock PATH)". *out is
- * released with dmn_node_unlock. */
-struct dmn_node_lock;
-MF_MUST_CHECK int dmn_node_lock(const struct cfg_node *n, int wait_s, const atomic_int *cancel,
-                                struct dmn_node_lock **out, struct err *e);
+ * released with exec_node_unlock. */
+struct exec_node_lock;
+MF_MUST_CHECK int exec_node_lock(const struct cfg_node *n, int wait_s, const atomic_int *cancel,
+                                 struct exec_node_lock **out, struct err *e);
 /* Records the run id in the lock file ("run N pid P user U"), for the next one turned away. */
-MF_MUST_CHECK int dmn_node_lock_set_run(struct dmn_node_lock *l, int64_t run_id, struct err *e);
-void dmn_node_unlock(struct dmn_node_lock *l); /* NULL is fine */
+MF_MUST_CHECK int exec_node_lock_set_run(struct exec_node_lock *l, int64_t run_id, struct err *e);
+void exec_node_unlock(struct exec_node_lock *l); /* NULL is fine */
 /* The node's key into buf; -ENAMETOOLONG when it does not fit. */
-MF_MUST_CHECK int dmn_node_lock_key(const struct cfg_node *n, char *buf, size_t size);
+MF_MUST_CHECK int exec_node_lock_key(const struct cfg_node *n, char *buf, size_t size);
 
 /* Stops a server left on the node by an earlier, killed process. */
-MF_MUST_CHECK int dmn_cleanup_node(struct dmn_exec *x, int *found, struct err *e);
+MF_MUST_CHECK int exec_cleanup_node(struct exec_run *x, int *found, struct err *e);
 
 #endif

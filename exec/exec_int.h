@@ -20,7 +20,7 @@ struct cell_paths {
 
 /* Everything one cell's phases share. */
 struct cell_ctx {
-    struct dmn_exec *x;
+    struct exec_run *x;
     const struct cfg_framework *fw;
     const struct cfg_payload *pl;
     const char *body; /* the exact expected body (the payload's, or its body_file's), or NULL */
@@ -78,7 +78,7 @@ static inline int64_t exec__ready_timeout_ms(const struct cfg_settings *st)
 /* The throughput search's plan from the cell's settings. */
 void exec__plan_of(const struct cfg_settings *st, struct search_plan *p);
 
-void exec__logf(struct dmn_exec *x, int level, const char *fw, const char *pl, const char *fmt, ...)
+void exec__logf(struct exec_run *x, int level, const char *fw, const char *pl, const char *fmt, ...)
     MF_PRINTF(5, 6);
 /* The search's phase shape at `users` from the cell's settings. */
 void exec__spec_of(const struct cfg_settings *st, int users, struct phase_spec *ps);

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-struct dmn_node_lock {
+struct exec_node_lock {
     int fd;
     char path[4096];
 };
@@ -41,7 +41,7 @@ static int lock_dir(const char **out, struct err *e)
         "node lock: neither /run/lock nor /tmp is a folder owned by root with mode 1777");
 }
 
-int dmn_node_lock_key(const struct cfg_node *n, char *buf, size_t size)
+int exec_node_lock_key(const struct cfg_node *n, char *buf, size_t size)
 {
     int w;
     /* What two runs cannot share: the machine the server runs on and its port
@@ -73,7 +73,7 @@ static void read_holder(int fd, char *who, size_t n)
     }
 }
 
-static int write_holder(struct dmn_node_lock *l, int64_t run_id, struct err *e)
+static int write_holder(struct exec_node_lock *l, int64_t run_id, struct err *e)
 {
     char buf[160], name[64];
     struct passwd pw, *res = NULL;
@@ -140,8 +140,8 @@ static int open_shared(const char *path, struct err *e)
     return fd;
 }
 
-int dmn_node_lock(const struct cfg_node *n, int wait_s, const atomic_int *cancel,
-                  struct dmn_node_lock **out, struct err *e)
+int exec_node_lock(const struct cfg_node *n, int wait_s, const atomic_int *cancel,
+                   struct exec_node_lock **out, struct err *e)
 {
     *out = NULL;
     const char *dir = NULL;
@@ -149,10 +149,10 @@ int dmn_node_lock(const struct cfg_node *n, int wait_s, const atomic_int *cancel
     int r;
     if ((r = lock_dir(&dir, e)) < 0)
         return r;
-    if (dmn_node_lock_key(n, key, sizeof(key)) < 0)
+    if (exec_node_lock_key(n, key, sizeof(key)) < 0)
         return err_set(e, -ENAMETOOLONG, "node lock: the node's name is too long");
     sha256_string(key, strlen(key), hex);
-    struct dmn_node_lock *l = calloc(1, sizeof(*l));
+    struct exec_node_lock *l = calloc(1, sizeof(*l));
     if (!l)
         return err_set(e, -ENOMEM, "out of memory");
     snprintf(l->path, sizeof(l->path), "%s/mfbench-node-%.16s.lock", dir, hex);
@@ -180,19 +180,19 @@ int dmn_node_lock(const struct cfg_node *n, int wait_s, const atomic_int *cancel
         usleep(100 * 1000);
     }
     if ((r = write_holder(l, 0, e)) < 0) {
-        dmn_node_unlock(l);
+        exec_node_unlock(l);
         return r;
     }
     *out = l;
     return 0;
 }
 
-int dmn_node_lock_set_run(struct dmn_node_lock *l, int64_t run_id, struct err *e)
+int exec_node_lock_set_run(struct exec_node_lock *l, int64_t run_id, struct err *e)
 {
     return l ? write_holder(l, run_id, e) : 0;
 }
 
-void dmn_node_unlock(struct dmn_node_lock *l)
+void exec_node_unlock(struct exec_node_lock *l)
 {
     if (!l)
         return;

@@ -3,7 +3,7 @@
  * the daemon skips cells by it, so it must be an upper bound: a step added to
  * exec.c or node/ without its line here breaks that promise.
  *
- * Once per run (dmn_prepare_node, dmn_cleanup_node): the node's session (ssh:
+ * Once per run (exec_prepare_node, exec_cleanup_node): the node's session (ssh:
  * connect, handshake, authentication, workdir, disconnect), the node facts
  * (command timeout), the sampler's install (a put_file), the targets' and each
  * user folder's upload (node_sync_tree: two commands), the stop of a server an
@@ -37,28 +37,28 @@ static double sec(int64_t ms)
     return (double)ms / 1000.0;
 }
 
-double dmn_run_max_s(const struct cfg_matrix *m)
+double exec_run_max_s(const struct cfg_matrix *m)
 {
     const struct cfg_node *nc = &m->node;
     int64_t ms = node_session_max_ms(nc) +                        /* open, workdir, close */
                  node_cmd_max_ms(nc, exec__cmd_timeout_ms(nc)) +  /* node facts */
                  node_put_file_max_ms(nc) +                       /* sampler.sh */
                  node_sync_tree_max_ms(nc) +                      /* targets/ */
-                 node_server_stop_max_ms(nc, EXEC_STOP_GRACE_MS); /* dmn_cleanup_node */
+                 node_server_stop_max_ms(nc, EXEC_STOP_GRACE_MS); /* exec_cleanup_node */
     for (size_t i = 0; i < m->nframeworks; i++)
         if (m->frameworks[i].dir) /* a user's own folder */
             ms += node_sync_tree_max_ms(nc);
     return sec(ms);
 }
 
-void dmn_worst_parts(const struct cfg_matrix *m, const struct cfg_framework *fw,
-                     struct dmn_worst_parts *w)
+void exec_worst_parts(const struct cfg_matrix *m, const struct cfg_framework *fw,
+                      struct exec_worst_parts *w)
 {
     const struct cfg_node *nc = &m->node;
     int64_t node_cmd = node_cmd_max_ms(nc, node_cmd_timeout_ms(nc)); /* node/'s own commands */
     int64_t exec_cmd = node_cmd_max_ms(nc, exec__cmd_timeout_ms(nc));
     int64_t stop = node_server_stop_max_ms(nc, EXEC_STOP_GRACE_MS);
-    w->run_s = dmn_run_max_s(m);
+    w->run_s = exec_run_max_s(m);
     w->provision_s = sec(node_cmd_max_ms(nc, exec__pip_timeout_ms(m, fw)) +
                          node_cmd_max_ms(nc, exec__versions_timeout_ms(nc)));
     /* The last stop; or a start whose output was not understood (its stop, 1 s
@@ -73,8 +73,8 @@ void dmn_worst_parts(const struct cfg_matrix *m, const struct cfg_framework *fw,
                  PHASE_LOCAL_S;
 }
 
-double dmn_cell_max_s(const struct cfg_matrix *m, const char *profile, const struct cfg_cell *c,
-                      int *phases)
+double exec_cell_max_s(const struct cfg_matrix *m, const char *profile, const struct cfg_cell *c,
+                       int *phases)
 {
     struct cfg_settings st;
     struct err e;
@@ -84,8 +84,8 @@ double dmn_cell_max_s(const struct cfg_matrix *m, const char *profile, const str
     const struct cfg_framework *fw = &m->frameworks[c->framework];
     if (cfg_resolve(m, profile, fw, &st, &e) != 0)
         return 0;
-    struct dmn_worst_parts w;
-    dmn_worst_parts(m, fw, &w);
+    struct exec_worst_parts w;
+    exec_worst_parts(m, fw, &w);
     struct search_cost sc = {
         .phase_s = sec(st.duration_ms),
         .drain_s = sec(st.timeout_ms),

@@ -119,7 +119,7 @@ int main(void)
             CHECK_DBL(w[i - 1], <=, w[i]);
         sum += w[i];
     }
-    CHECK_DBL(total, ==, sum + dmn_run_max_s(m));     /* and the run's own steps, once */
+    CHECK_DBL(total, ==, sum + exec_run_max_s(m));    /* and the run's own steps, once */
     CHECK_DBL(total * 1000, >, (double)m->budget_ms); /* so the order was the budget's */
     /* flask (one level) first, text before json (stable), tornado (six levels) last. */
     CHECK_STR(job->cells[0], "flask/text");
