@@ -178,9 +178,10 @@ void dmn__recover_node(struct daemon *d);
 
 /* Starts the worker thread; it stops a left server, then waits for jobs. */
 MF_MUST_CHECK int dmn__worker_start(struct daemon *d, struct err *e);
-/* The upper bound of a cell's phase time: every user level at its duration. */
-double dmn__cell_max_s(const struct cfg_matrix *m, const char *profile, const struct cfg_cell *c,
-                       int *levels);
+/* A cell's worst case in seconds (exec_cell_max_s) and, in *levels, its most
+ * phases (at least 1: the status's progress divides by it). */
+double dmn__cell_worst_s(const struct cfg_matrix *m, const char *profile, const struct cfg_cell *c,
+                         int *levels);
 /* Each cell's worst case, once per job (returned, caller frees; NULL when out
  * of memory), and the job's (their sum and the run's own steps,
  * exec_run_max_s). With a budget the whole job may not fit in, the

@@ -133,8 +133,8 @@ static void on_exec_event(void *arg, const struct exec_event *ev)
         dmn__post_event(d, o);
 }
 
-double dmn__cell_max_s(const struct cfg_matrix *m, const char *profile, const struct cfg_cell *c,
-                       int *levels)
+double dmn__cell_worst_s(const struct cfg_matrix *m, const char *profile, const struct cfg_cell *c,
+                         int *levels)
 {
     int n = 0;
     double s = exec_cell_max_s(m, profile, c, &n);
@@ -197,7 +197,7 @@ double *dmn__order_for_budget(struct daemon *d, const struct cfg_matrix *m, cons
         return NULL;
     /* Reads only: the worker is the job's one writer. */
     for (size_t i = 0; i < job->ncells; i++)
-        *total_s += w[i] = dmn__cell_max_s(m, profile, &job->sel[i], &lv);
+        *total_s += w[i] = dmn__cell_worst_s(m, profile, &job->sel[i], &lv);
     *total_s += exec_run_max_s(m); /* the node's preparation and the left server's stop */
     if (m->budget_ms > 0 && *total_s * 1000.0 > (double)m->budget_ms) {
         /* `status` lists the running job's cells (requests.c) while this runs:
@@ -396,7 +396,7 @@ static void run_job(struct daemon *d, struct dmn_job *job)
             break;
         }
         int levels = 1;
-        double need = dmn__cell_max_s(m, profile, &job->sel[i], &levels);
+        double need = dmn__cell_worst_s(m, profile, &job->sel[i], &levels);
         if (m->budget_ms > 0) {
             double left = (double)(m->budget_ms - (mono_ms() - job_t0)) / 1000.0;
             if (need > left) {

@@ -114,7 +114,7 @@ int main(void)
     double sum = 0;
     for (size_t i = 0; w && i < job->ncells; i++) {
         CHECK(cell_matches(m, job, i));
-        CHECK_DBL(w[i], ==, dmn__cell_max_s(m, NULL, &job->sel[i], &lv));
+        CHECK_DBL(w[i], ==, dmn__cell_worst_s(m, NULL, &job->sel[i], &lv));
         if (i > 0)
             CHECK_DBL(w[i - 1], <=, w[i]);
         sum += w[i];
