@@ -98,9 +98,6 @@ struct cli_history_verdict {
 void cli_history_judge(struct store *s, struct cli_fp_cache *fc,
                        struct store_history_row *const *chron, size_t i, int window, double k,
                        struct cli_history_verdict *v);
-/* The phase a cell's headline figures come from: the one at capacity, else the
- * first one tried; NULL when the cell has no phase. */
-const struct phase_result *cli_headline_phase(const struct cell_result *c);
 /* Server RSS max over the cell's phases in KiB; -1 when not sampled. */
 double cli_cell_rss_max(const struct cell_result *c);
 /* The markdown page of a run: its node, profile and settings, then one table

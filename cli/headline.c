@@ -165,15 +165,8 @@ void headline_compute(const struct cell_result *c, struct headline *h)
         h->cpu_pct = h->peak_phase->server_cpu_pct < 0 ? -1 : h->peak_phase->server_cpu_pct;
     }
 
-    /* The seed's phase at capacity, else the first one tried. */
-    for (size_t k = 0; k < c->nphases; k++) {
-        const struct phase_result *p = &c->phases[k];
-        if (c->capacity_users >= 0 && p->users == c->capacity_users && !p->stop_reason[0] &&
-            phase_in_search(p))
-            h->capacity_phase = p;
-    }
-    if (!h->capacity_phase && c->nphases && phase_in_search(&c->phases[0]))
-        h->capacity_phase = &c->phases[0];
+    /* The seed's phase at capacity, else the first one tried (common/result.c). */
+    h->capacity_phase = cell_capacity_phase(c);
     if (c->capacity_users >= 0 && h->capacity_phase &&
         h->capacity_phase->users == c->capacity_users)
         h->capacity_flags = phase_flags(h->capacity_phase) & ~HL_LOAD_BOUND;

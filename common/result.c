@@ -64,6 +64,20 @@ double cell_peak_passing(const struct cell_result *c)
     return mf_quantile(best, (size_t)n, 0.5);
 }
 
+const struct phase_result *cell_capacity_phase(const struct cell_result *c)
+{
+    const struct phase_result *best = NULL;
+    for (size_t k = 0; k < c->nphases; k++) {
+        const struct phase_result *p = &c->phases[k];
+        if (c->capacity_users >= 0 && p->users == c->capacity_users && !p->stop_reason[0] &&
+            phase_in_search(p))
+            best = p;
+    }
+    if (!best && c->nphases && phase_in_search(&c->phases[0]))
+        best = &c->phases[0];
+    return best;
+}
+
 void phase_result_init(struct phase_result *p)
 {
     memset(p, 0, sizeof(*p));

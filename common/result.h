@@ -218,6 +218,12 @@ int phase_in_search(const struct phase_result *p);
  * of the two middle ones for an even count). -1 when no search phase passed. */
 double cell_peak_passing(const struct cell_result *c);
 
+/* The phase at capacity, whose latency history and the seed's tables show:
+ * the last passing search phase at capacity_users, else the cell's first
+ * phase when that is a search phase; NULL when neither (no capacity phase
+ * passed and the cell opened with another kind, or it has no phase). */
+const struct phase_result *cell_capacity_phase(const struct cell_result *c);
+
 /* Appends a copy of p. 0 or -ENOMEM. */
 MF_MUST_CHECK int cell_result_add_phase(struct cell_result *c, const struct phase_result *p);
 void cell_result_free(struct cell_result *c); /* frees members, not c itself */
