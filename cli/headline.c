@@ -121,7 +121,9 @@ void headline_compute(const struct cell_result *c, struct headline *h)
     h->peak_rps = h->peak_min = h->peak_max = -1;
     h->capacity_users = c->capacity_users;
     h->capacity_min = h->capacity_max = -1;
-    h->held_users = c->held_users;
+    /* Held users come with what limited them; a count without one was not
+     * measured (the writer sets both, exec/figures.c). */
+    h->held_users = c->held_limit[0] ? c->held_users : -1;
     h->rss_mib = h->cpu_pct = -1;
     mf_strlcpy(h->held_limit, c->held_limit, sizeof(h->held_limit));
     versions_text(c, h->versions, sizeof(h->versions));
@@ -183,9 +185,9 @@ void headline_compute(const struct cell_result *c, struct headline *h)
     if (h->peak_phase && headline_phase_unclean(h->peak_phase))
         h->peak_flags |= HL_UNCLEAN;
 
-    if (c->held_users >= 0) {
+    if (h->held_users >= 0) {
         for (size_t k = 0; k < c->nphases; k++)
-            if (!strcmp(c->phases[k].kind, "held") && c->phases[k].users == c->held_users)
+            if (!strcmp(c->phases[k].kind, "held") && c->phases[k].users == h->held_users)
                 h->held_flags |= phase_flags(&c->phases[k]) & ~HL_LOAD_BOUND;
         if (!strcmp(c->held_limit, "descriptors") || !strcmp(c->held_limit, "ports") ||
             !strncmp(c->held_limit, "client", 6))
@@ -196,7 +198,7 @@ void headline_compute(const struct cell_result *c, struct headline *h)
      * nofile clamped below the level): lower bounds of another's limit;
      * not_judged: the next level's window could not be planned. */
     h->held_qualifier = HL_Q_NOT_JUDGED;
-    if (c->held_users >= 0 && c->held_limit[0]) {
+    if (h->held_users >= 0) {
         if (!strcmp(c->held_limit, "server"))
             h->held_qualifier = HL_Q_MEASURED;
         else if (!strcmp(c->held_limit, "max"))

@@ -208,6 +208,40 @@ static void test_unmeasured(void)
     cell_result_free(&c);
 }
 
+/* The phase at capacity (cell_capacity_phase, which history and show's seed
+ * table print): the last passing search phase at capacity_users, never a
+ * failing one nor another kind at that level; else the first phase when it is
+ * a search phase; held users without a limit are not measured. */
+static void test_capacity_phase(void)
+{
+    struct cell_result c;
+    init_cell(&c);
+    c.capacity_users = 200;
+    struct phase_result *first = add(&c, 0, "linear", 100, 500, 0);
+    add(&c, 0, "linear", 200, 900, 0);
+    struct phase_result *last = add(&c, 1, "bisect", 200, 950, 0);
+    add(&c, 1, "linear", 200, 990, 1);
+    add(&c, 0, "load", 200, 400, 0);
+    CHECK(cell_capacity_phase(&c) == last);
+    struct headline h;
+    headline_compute(&c, &h);
+    CHECK(h.capacity_phase == last);
+    c.capacity_users = 400; /* no phase passed there: the first one tried */
+    CHECK(cell_capacity_phase(&c) == first);
+    snprintf(first->kind, sizeof(first->kind), "bracket"); /* an SLO probe first: none */
+    CHECK(cell_capacity_phase(&c) == NULL);
+    snprintf(first->kind, sizeof(first->kind), "%s", ""); /* older rows: "" is the search's */
+    CHECK(cell_capacity_phase(&c) == first);
+    c.held_users = 300; /* no held_limit: not measured */
+    headline_compute(&c, &h);
+    CHECK_INT(h.held_users, ==, -1);
+    CHECK_STR(h.held_qualifier, HL_Q_NOT_JUDGED);
+    snprintf(c.held_limit, sizeof(c.held_limit), "server");
+    headline_compute(&c, &h);
+    CHECK_INT(h.held_users, ==, 300);
+    cell_result_free(&c);
+}
+
 static void test_marks(void)
 {
     char buf[32];
@@ -226,6 +260,7 @@ int main(void)
     test_even_repeats_noisy();
     test_one_search();
     test_unmeasured();
+    test_capacity_phase();
     test_marks();
     T_DONE();
 }

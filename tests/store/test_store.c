@@ -406,24 +406,17 @@ static void test_roundtrip_and_history(void)
         CHECK_INT(h[0].capacity_users, ==, 200);
         CHECK_INT(h[0].breaking_users, ==, -1);
         CHECK_DBL(h[0].peak_rps, ==, 800);
-        CHECK_DBL(h[0].p50_ms, ==, q[1].latency_ms.p50);
-        CHECK_DBL(h[0].p99_ms, ==, q[1].latency_ms.p99);
-        CHECK_DBL(h[0].rss_max_kb, ==, q[1].server_rss_max_kb);
         CHECK_INT(h[1].cell_id, ==, d2.id);
         CHECK_STR(h[1].payload, "text");
         CHECK_INT(h[1].capacity_users, ==, -1);
-        CHECK_DBL(h[1].p50_ms, ==, q[2].latency_ms.p50); /* first phase */
+        CHECK_INT(h[1].breaking_users, ==, 100);
         CHECK_INT(h[2].cell_id, ==, c1.id);
         CHECK_STR(h[2].profile, "quick");
-        /* capacity 200: the last passing phase at 200 is ph[2], not ph[1] */
-        CHECK_DBL(h[2].p50_ms, ==, ph[2].latency_ms.p50);
-        CHECK_DBL(h[2].p99_ms, ==, ph[2].latency_ms.p99);
-        CHECK_DBL(h[2].rss_max_kb, ==, ph[3].server_rss_max_kb);
+        /* Rows only: the figures of the phases are the review commands'
+         * (cell_capacity_phase and the headline; tests/review). */
         CHECK_INT(h[3].cell_id, ==, c2.id);
         CHECK_STR(h[3].status, "error");
-        CHECK_DBL(h[3].p50_ms, ==, -1);
-        CHECK_DBL(h[3].p99_ms, ==, -1);
-        CHECK_DBL(h[3].rss_max_kb, ==, -1);
+        CHECK_INT(h[3].capacity_users, ==, -1);
         CHECK_INT(h[4].cell_id, ==, c3.id);
     }
     free(h);
@@ -662,7 +655,7 @@ static void test_two_handles(void)
     CHECK_INT(store_history(rd, "falcon", NULL, 1, &h, &nh, &e), ==, 0);
     CHECK_INT(nh, ==, 1);
     if (nh == 1)
-        CHECK_DBL(h[0].p50_ms, ==, 1.25); /* capacity null: the first phase */
+        CHECK_STR(h[0].framework, "falcon");
     free(h);
     CHECK_INT(store_run_finish(w, r.id, "ok", &e), ==, 0);
     int64_t last = 0;
