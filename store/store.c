@@ -193,6 +193,11 @@ static const char *const migrations[] = {
      * runs keep NULLs (unknown). */
     "ALTER TABLE phases ADD COLUMN client_steal_pct REAL;"
     "ALTER TABLE phases ADD COLUMN client_neighbour_cpu_pct REAL;",
+    /* 7 -> 8: the search's ladder of levels is kind 'doubling', not 'linear'
+     * (issue 21). The column's default stays 'linear' (SQLite cannot change a
+     * default without rebuilding the table): every write names the kind, and
+     * a load reads 'linear' and '' as doubling. */
+    "UPDATE phases SET kind = 'doubling' WHERE kind IN ('linear', '');",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
@@ -510,6 +515,15 @@ static void col_text(sqlite3_stmt *st, int i, char *dst, size_t n)
     mf_strlcpy(dst, t ? (const char *)t : "", n);
 }
 
+/* A phase's kind: '' (older rows) and 'linear' (its name before schema v8,
+ * still the column's default) are the search's ladder, "doubling". */
+static void col_kind(sqlite3_stmt *st, int i, char *dst, size_t n)
+{
+    col_text(st, i, dst, n);
+    if (!dst[0] || !strcmp(dst, "linear"))
+        mf_strlcpy(dst, "doubling", n);
+}
+
 /* A 64-bit seed as decimal text: SQLite's integers are signed. */
 static void bind_seed(sqlite3_stmt *st, int i, uint64_t v)
 {
@@ -544,7 +558,7 @@ static int col_strdup(sqlite3_stmt *st, int i, char **out)
 #define BIND_U64(st, i, v) bind_u64(st, i, v)
 #define BIND_BOOL(st, i, v) sqlite3_bind_int(st, i, (v) != 0)
 #define BIND_TEXT(st, i, v) bind_text(st, i, v)
-#define BIND_KIND(st, i, v) bind_text(st, i, (v)[0] ? (v) : "linear")
+#define BIND_KIND(st, i, v) bind_text(st, i, (v)[0] ? (v) : "doubling")
 #define BIND_SEED(st, i, v) bind_seed(st, i, v)
 
 #define LOAD_SEED(st, i, f) f = col_seed(st, i)
@@ -555,7 +569,7 @@ static int col_strdup(sqlite3_stmt *st, int i, char **out)
 #define LOAD_U64(st, i, f) f = col_u64(st, i)
 #define LOAD_BOOL(st, i, f) f = sqlite3_column_int(st, i)
 #define LOAD_TEXT(st, i, f) col_text(st, i, f, sizeof(f))
-#define LOAD_KIND(st, i, f) col_text(st, i, f, sizeof(f))
+#define LOAD_KIND(st, i, f) col_kind(st, i, f, sizeof(f))
 
 static void now_iso(char *buf, size_t n)
 {

@@ -21,7 +21,8 @@ struct row {
     const char *name;
     struct search_plan plan;
     struct script sc;
-    const char *probes; /* "L10 L20 B15 / L10 ...": kind, users; " /" between searches */
+    const char *probes; /* "L10 L20 B15 / L10 ...": L a level of the ladder (kind doubling),
+                         * B bisect, then users; " /" between searches */
     int capacity, breaking;
     double peak;
     int repeats;   /* searches summarized */
@@ -123,7 +124,7 @@ static void drive(const struct row *w, char *out, size_t cap, struct cell_result
         while (search_next(cur, &users, &kind) && guard++ < 100 && len < cap - 16) {
             probe++;
             len += (size_t)snprintf(out + len, cap - len, "%s%c%d", len ? " " : "",
-                                    kind[0] == 'l' ? 'L' : 'B', users);
+                                    kind[0] == 'd' ? 'L' : 'B', users);
             double rps = users * w->sc.rps_per_user;
             if (rps > w->sc.rps_cap)
                 rps = w->sc.rps_cap;
@@ -189,7 +190,7 @@ static void test_steps(void)
     search_init(&s, &p);
     CHECK_INT(search_next(&s, &users, &kind), ==, 1);
     CHECK_INT(users, ==, 10);
-    CHECK_STR(kind, "linear");
+    CHECK_STR(kind, "doubling");
     /* Asked again before a report: the same level. */
     CHECK_INT(search_next(&s, &users, &kind), ==, 1);
     CHECK_INT(users, ==, 10);

@@ -942,6 +942,67 @@ static void test_owner_repair_and_busy(void)
     "ALTER TABLE load_points DROP COLUMN completed;"                                               \
     "ALTER TABLE load_points DROP COLUMN in_flight;"
 
+/* A store of schema v7 whose search phases are kind 'linear' (and '' from a
+ * writer that left it empty) migrates to v8: those rows read 'doubling' in the
+ * file, other kinds are kept, and a row later inserted with the column's
+ * default ('linear') still loads as doubling. */
+static void test_migration_kind_doubling(void)
+{
+    char path[512];
+    path_in(path, sizeof(path), "v7.db");
+    struct err e;
+    err_clear(&e);
+    struct store *s = NULL;
+    CHECK_INT(store_open(path, &s, &e), ==, 0);
+    store_close(s);
+    s = NULL;
+#define PHASE_V7(seq, kind)                                                                        \
+    "INSERT INTO phases(cell_id, seq, users, duration_s, requests, failures, fail_connect,"        \
+    " fail_timeout, fail_reset, fail_status, fail_body, fail_protocol, fail_client, bytes_read,"   \
+    " missed_schedule, load_bound, client_bound, kind) VALUES(1, " #seq ", 10, 1, 100, 0, 0, 0,"   \
+    " 0, 0, 0, 0, 0, 0, 0, 0, 0, " kind ");"
+    CHECK_INT(forge(path, "INSERT INTO runs(started_at, status) VALUES('2026-01-01T00:00:00Z',"
+                          " 'ok');"
+                          "INSERT INTO cells(run_id, seq, framework, payload, status)"
+                          " VALUES(1, 0, 'flask', 'json', 'ok');" PHASE_V7(0, "'linear'")
+                              PHASE_V7(1, "''") PHASE_V7(2, "'bisect'")
+                                  PHASE_V7(3, "'load'") "PRAGMA user_version = 7;"),
+              ==, 0);
+    CHECK_INT(store_open(path, &s, &e), ==, 0);
+    store_close(s);
+    s = NULL;
+    CHECK_INT(header_u32(path, HDR_USER_VERSION), ==, 8);
+    /* Fails unless every search row was rewritten and the rest kept. */
+    CHECK_INT(forge(path, "CREATE TEMP TABLE t(x INTEGER CHECK (x = 1));"
+                          "INSERT INTO t SELECT group_concat(kind, ',') ="
+                          " 'doubling,doubling,bisect,load' FROM (SELECT kind FROM phases"
+                          " ORDER BY seq);"),
+              ==, 0);
+    /* The column's default is still 'linear': a load reads it as doubling. */
+    CHECK_INT(forge(path, "INSERT INTO phases(cell_id, seq, users, duration_s, requests, failures,"
+                          " fail_connect, fail_timeout, fail_reset, fail_status, fail_body,"
+                          " fail_protocol, fail_client, bytes_read, missed_schedule, load_bound,"
+                          " client_bound) VALUES(1, 4, 20, 1, 100, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,"
+                          " 0, 0);"),
+              ==, 0);
+    CHECK_INT(store_open(path, &s, &e), ==, 0);
+    if (!s)
+        return;
+    struct run_record r;
+    CHECK_INT(store_load_run(s, 1, &r, &e), ==, 0);
+    CHECK_INT(r.ncells, ==, 1);
+    if (r.ncells == 1 && r.cells[0].nphases == 5) {
+        static const char *const want[] = {"doubling", "doubling", "bisect", "load", "doubling"};
+        for (int i = 0; i < 5; i++)
+            CHECK_STR(r.cells[0].phases[i].kind, want[i]);
+    } else {
+        CHECK(0 && "five phases");
+    }
+    run_record_free(&r);
+    store_close(s);
+#undef PHASE_V7
+}
+
 /* A store written by schema v3 (forged: the columns of v4 to v7 dropped)
  * migrates to the current version on open, keeps its rows, and its "running" run, which has no
  * owner, is not taken for a dead one; a run begun after records its owner. */
@@ -1156,6 +1217,7 @@ int main(void)
     test_default_path();
     test_owner_repair_and_busy();
     test_migration_from_v3();
+    test_migration_kind_doubling();
     test_write_error();
     test_path_check();
 
