@@ -753,7 +753,7 @@ static void print_csv(FILE *f, const struct run_record *r)
                     p->latency_ms.max, p->server_rss_max_kb, p->server_cpu_pct, p->client_cpu_pct);
             csv_field(f, p->stop_reason);
             fputc(',', f);
-            csv_field(f, p->kind[0] ? p->kind : "doubling");
+            csv_field(f, p->kind[0] ? p->kind : "ladder");
             fprintf(f, ",%d,%s,%d", p->repeat, mark_words(phase_marks(p), mk, sizeof(mk)),
                     p == h.peak_phase);
             csv_num(f, h.peak_rps, "%.2f");

@@ -34,7 +34,7 @@ int cell_status_parse(const char *s, enum cell_status *out)
 
 int phase_in_search(const struct phase_result *p)
 {
-    return !p->kind[0] || !strcmp(p->kind, "doubling") || !strcmp(p->kind, "bisect");
+    return !p->kind[0] || !strcmp(p->kind, "ladder") || !strcmp(p->kind, "bisect");
 }
 
 double cell_peak_passing(const struct cell_result *c)

@@ -52,7 +52,7 @@ struct phase_result {
     int client_bound;                             /* load engine's core > 90% busy */
     char stop_reason[48]; /* criterion that marked this phase failing, "" if it passed */
     /* Appended by the breaking-point search (exec/exec.c). */
-    char kind[16];          /* "doubling" | "bisect" | ...; "" = doubling (older rows) */
+    char kind[16];          /* "ladder" | "bisect" | ...; "" = ladder (older rows) */
     int repeat;             /* which search of the cell (0-based) with repeats */
     double sampler_cpu_pct; /* the node sampler's own CPU over the phase; -1 = unknown */
     /* Appended: the phase's row id in the store (0 = not stored / unknown), for
@@ -209,7 +209,7 @@ struct run_record {
     size_t ncells;
 };
 
-/* A phase of the throughput search (kind doubling or bisect), as opposed to a
+/* A phase of the throughput search (kind ladder or bisect), as opposed to a
  * latency-at-load point ("load") or a held-users level ("held"). */
 int phase_in_search(const struct phase_result *p);
 

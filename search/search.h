@@ -59,7 +59,7 @@ struct search {
  * the search with the bracket found so far. The peak is the highest req/s of
  * any reported phase, passing or failing. */
 void search_init(struct search *s, const struct search_plan *plan);
-/* The next level to probe: returns 1 and sets *users and *kind ("doubling":
+/* The next level to probe: returns 1 and sets *users and *kind ("ladder":
  * the ladder of levels, x factor or +step; or "bisect"; static strings), or 0 when the search is
  * done. Until the outcome is reported, it hands out the same level again. */
 int search_next(struct search *s, int *users, const char **kind);

@@ -193,11 +193,11 @@ static const char *const migrations[] = {
      * runs keep NULLs (unknown). */
     "ALTER TABLE phases ADD COLUMN client_steal_pct REAL;"
     "ALTER TABLE phases ADD COLUMN client_neighbour_cpu_pct REAL;",
-    /* 7 -> 8: the search's ladder of levels is kind 'doubling', not 'linear'
+    /* 7 -> 8: the search's ladder of levels is kind 'ladder', not 'linear'
      * (issue 21). The column's default stays 'linear' (SQLite cannot change a
      * default without rebuilding the table): every write names the kind, and
-     * a load reads 'linear' and '' as doubling. */
-    "UPDATE phases SET kind = 'doubling' WHERE kind IN ('linear', '');",
+     * a load reads 'linear' and '' as the ladder. */
+    "UPDATE phases SET kind = 'ladder' WHERE kind IN ('linear', '');",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
@@ -516,12 +516,12 @@ static void col_text(sqlite3_stmt *st, int i, char *dst, size_t n)
 }
 
 /* A phase's kind: '' (older rows) and 'linear' (its name before schema v8,
- * still the column's default) are the search's ladder, "doubling". */
+ * still the column's default) are the search's ladder. */
 static void col_kind(sqlite3_stmt *st, int i, char *dst, size_t n)
 {
     col_text(st, i, dst, n);
     if (!dst[0] || !strcmp(dst, "linear"))
-        mf_strlcpy(dst, "doubling", n);
+        mf_strlcpy(dst, "ladder", n);
 }
 
 /* A 64-bit seed as decimal text: SQLite's integers are signed. */
@@ -558,7 +558,7 @@ static int col_strdup(sqlite3_stmt *st, int i, char **out)
 #define BIND_U64(st, i, v) bind_u64(st, i, v)
 #define BIND_BOOL(st, i, v) sqlite3_bind_int(st, i, (v) != 0)
 #define BIND_TEXT(st, i, v) bind_text(st, i, v)
-#define BIND_KIND(st, i, v) bind_text(st, i, (v)[0] ? (v) : "doubling")
+#define BIND_KIND(st, i, v) bind_text(st, i, (v)[0] ? (v) : "ladder")
 #define BIND_SEED(st, i, v) bind_seed(st, i, v)
 
 #define LOAD_SEED(st, i, f) f = col_seed(st, i)

@@ -50,16 +50,16 @@ static void test_three_repeats(void)
 {
     struct cell_result c;
     init_cell(&c);
-    add(&c, 0, "doubling", 100, 1000, 0);
-    add(&c, 0, "doubling", 200, 2000, 0);
-    add(&c, 0, "doubling", 300, 2900, 1);
+    add(&c, 0, "ladder", 100, 1000, 0);
+    add(&c, 0, "ladder", 200, 2000, 0);
+    add(&c, 0, "ladder", 300, 2900, 1);
     add(&c, 0, "bisect", 250, 2500, 0);
-    add(&c, 1, "doubling", 100, 1100, 0);
-    add(&c, 1, "doubling", 200, 2200, 0)->noisy = 1;
-    add(&c, 1, "doubling", 300, 2000, 1);
-    add(&c, 2, "doubling", 100, 900, 0);
-    add(&c, 2, "doubling", 200, 1800, 0);
-    add(&c, 2, "doubling", 300, 1500, 1);
+    add(&c, 1, "ladder", 100, 1100, 0);
+    add(&c, 1, "ladder", 200, 2200, 0)->noisy = 1;
+    add(&c, 1, "ladder", 300, 2000, 1);
+    add(&c, 2, "ladder", 100, 900, 0);
+    add(&c, 2, "ladder", 200, 1800, 0);
+    add(&c, 2, "ladder", 300, 1500, 1);
     struct phase_result *pk = add(&c, 2, "bisect", 250, 2400, 0);
     pk->load_bound = 1;
     pk->server_rss_max_kb = 40960;
@@ -139,13 +139,13 @@ static void test_even_repeats_noisy(void)
 {
     struct cell_result c;
     init_cell(&c);
-    add(&c, 0, "doubling", 10, 500, 0);
-    struct phase_result *low = add(&c, 0, "doubling", 20, 1000, 0);
+    add(&c, 0, "ladder", 10, 500, 0);
+    struct phase_result *low = add(&c, 0, "ladder", 20, 1000, 0);
     low->noisy = 1;
     size_t ilow = c.nphases - 1;
-    add(&c, 1, "doubling", 10, 600, 0);
-    add(&c, 1, "doubling", 20, 2000, 0);
-    add(&c, 1, "doubling", 30, 100, 1);
+    add(&c, 1, "ladder", 10, 600, 0);
+    add(&c, 1, "ladder", 20, 2000, 0);
+    add(&c, 1, "ladder", 30, 100, 1);
     c.capacity_users = 20;
     struct headline h;
     headline_compute(&c, &h);
@@ -173,8 +173,8 @@ static void test_one_search(void)
 {
     struct cell_result c;
     init_cell(&c);
-    add(&c, 0, "", 50, 700, 0); /* older rows: kind "" is doubling */
-    add(&c, 0, "doubling", 100, 900, 0)->client_bound = 1;
+    add(&c, 0, "", 50, 700, 0); /* older rows: kind "" is the ladder */
+    add(&c, 0, "ladder", 100, 900, 0)->client_bound = 1;
     struct headline h;
     headline_compute(&c, &h);
     CHECK_INT(h.repeats, ==, 1);
@@ -217,10 +217,10 @@ static void test_capacity_phase(void)
     struct cell_result c;
     init_cell(&c);
     c.capacity_users = 200;
-    struct phase_result *first = add(&c, 0, "doubling", 100, 500, 0);
-    add(&c, 0, "doubling", 200, 900, 0);
+    struct phase_result *first = add(&c, 0, "ladder", 100, 500, 0);
+    add(&c, 0, "ladder", 200, 900, 0);
     struct phase_result *last = add(&c, 1, "bisect", 200, 950, 0);
-    add(&c, 1, "doubling", 200, 990, 1);
+    add(&c, 1, "ladder", 200, 990, 1);
     add(&c, 0, "load", 200, 400, 0);
     CHECK(cell_capacity_phase(&c) == last);
     struct headline h;

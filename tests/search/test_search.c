@@ -21,7 +21,7 @@ struct row {
     const char *name;
     struct search_plan plan;
     struct script sc;
-    const char *probes; /* "L10 L20 B15 / L10 ...": L a level of the ladder (kind doubling),
+    const char *probes; /* "L10 L20 B15 / L10 ...": L a level of the ladder (kind ladder),
                          * B bisect, then users; " /" between searches */
     int capacity, breaking;
     double peak;
@@ -41,7 +41,7 @@ static const struct row rows[] = {
     {"linear", {LIN(10, 10, 100), ONCE},
      {.fail_at = 35, .rps_per_user = 10, .rps_cap = 300},
      "L10 L20 L30 L40", 30, 40, 300, 1, 0, 0},
-    {"doubling", {GEO(10, 2, 100), ONCE},
+    {"ladder", {GEO(10, 2, 100), ONCE},
      {.fail_at = 50, .rps_per_user = 1, .rps_cap = 1e9},
      "L10 L20 L40 L80", 40, 80, 80, 1, 0, 0},
     {"doubling capped at max, never fails", {GEO(10, 2, 50), ONCE},
@@ -124,7 +124,7 @@ static void drive(const struct row *w, char *out, size_t cap, struct cell_result
         while (search_next(cur, &users, &kind) && guard++ < 100 && len < cap - 16) {
             probe++;
             len += (size_t)snprintf(out + len, cap - len, "%s%c%d", len ? " " : "",
-                                    kind[0] == 'd' ? 'L' : 'B', users);
+                                    kind[0] == 'l' ? 'L' : 'B', users);
             double rps = users * w->sc.rps_per_user;
             if (rps > w->sc.rps_cap)
                 rps = w->sc.rps_cap;
@@ -190,7 +190,7 @@ static void test_steps(void)
     search_init(&s, &p);
     CHECK_INT(search_next(&s, &users, &kind), ==, 1);
     CHECK_INT(users, ==, 10);
-    CHECK_STR(kind, "doubling");
+    CHECK_STR(kind, "ladder");
     /* Asked again before a report: the same level. */
     CHECK_INT(search_next(&s, &users, &kind), ==, 1);
     CHECK_INT(users, ==, 10);

@@ -943,10 +943,10 @@ static void test_owner_repair_and_busy(void)
     "ALTER TABLE load_points DROP COLUMN in_flight;"
 
 /* A store of schema v7 whose search phases are kind 'linear' (and '' from a
- * writer that left it empty) migrates to v8: those rows read 'doubling' in the
+ * writer that left it empty) migrates to v8: those rows read 'ladder' in the
  * file, other kinds are kept, and a row later inserted with the column's
- * default ('linear') still loads as doubling. */
-static void test_migration_kind_doubling(void)
+ * default ('linear') still loads as the ladder. */
+static void test_migration_kind_ladder(void)
 {
     char path[512];
     path_in(path, sizeof(path), "v7.db");
@@ -975,10 +975,10 @@ static void test_migration_kind_doubling(void)
     /* Fails unless every search row was rewritten and the rest kept. */
     CHECK_INT(forge(path, "CREATE TEMP TABLE t(x INTEGER CHECK (x = 1));"
                           "INSERT INTO t SELECT group_concat(kind, ',') ="
-                          " 'doubling,doubling,bisect,load' FROM (SELECT kind FROM phases"
+                          " 'ladder,ladder,bisect,load' FROM (SELECT kind FROM phases"
                           " ORDER BY seq);"),
               ==, 0);
-    /* The column's default is still 'linear': a load reads it as doubling. */
+    /* The column's default is still 'linear': a load reads it as the ladder. */
     CHECK_INT(forge(path, "INSERT INTO phases(cell_id, seq, users, duration_s, requests, failures,"
                           " fail_connect, fail_timeout, fail_reset, fail_status, fail_body,"
                           " fail_protocol, fail_client, bytes_read, missed_schedule, load_bound,"
@@ -992,7 +992,7 @@ static void test_migration_kind_doubling(void)
     CHECK_INT(store_load_run(s, 1, &r, &e), ==, 0);
     CHECK_INT(r.ncells, ==, 1);
     if (r.ncells == 1 && r.cells[0].nphases == 5) {
-        static const char *const want[] = {"doubling", "doubling", "bisect", "load", "doubling"};
+        static const char *const want[] = {"ladder", "ladder", "bisect", "load", "ladder"};
         for (int i = 0; i < 5; i++)
             CHECK_STR(r.cells[0].phases[i].kind, want[i]);
     } else {
@@ -1217,7 +1217,7 @@ int main(void)
     test_default_path();
     test_owner_repair_and_busy();
     test_migration_from_v3();
-    test_migration_kind_doubling();
+    test_migration_kind_ladder();
     test_write_error();
     test_path_check();
 
