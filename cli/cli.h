@@ -81,6 +81,21 @@ const struct run_record *cli_fp_get(struct store *s, struct cli_fp_cache *c, int
  * cache (valid until the next call); NULL when unknown. */
 const struct cli_fig_value *cli_fp_figures(struct store *s, struct cli_fp_cache *c, int64_t id,
                                            int64_t cell_id);
+/* What history shows of a cell beside its judged figures, by the definitions
+ * show uses (never computed in SQL): p50/p99 of the phase at capacity
+ * (cell_capacity_phase, as in show's seed table), the server's RSS max over
+ * the cell's phases (cli_cell_rss_max) and at the peak (the headline's), and
+ * held users (the headline's). -1 = none. */
+struct cli_cell_shown {
+    double p50_ms, p99_ms;
+    double rss_max_kb, rss_at_peak_mib;
+    int held_users;
+};
+void cli_cell_shown_of(const struct cell_result *c, struct cli_cell_shown *out);
+/* The same of cell cell_id of run id, owned by the cache (valid until the next
+ * call); NULL when unknown. */
+const struct cli_cell_shown *cli_fp_shown(struct store *s, struct cli_fp_cache *c, int64_t id,
+                                          int64_t cell_id);
 void cli_fp_cache_free(struct cli_fp_cache *c);
 /* How history judges chron[i] (the rows of one cell, oldest first): against
  * the up to `window` previous ok rows of other runs that are comparable with
@@ -98,9 +113,6 @@ struct cli_history_verdict {
 void cli_history_judge(struct store *s, struct cli_fp_cache *fc,
                        struct store_history_row *const *chron, size_t i, int window, double k,
                        struct cli_history_verdict *v);
-/* The phase a cell's headline figures come from: the one at capacity, else the
- * first one tried; NULL when the cell has no phase. */
-const struct phase_result *cli_headline_phase(const struct cell_result *c);
 /* Server RSS max over the cell's phases in KiB; -1 when not sampled. */
 double cli_cell_rss_max(const struct cell_result *c);
 /* The markdown page of a run: its node, profile and settings, then one table

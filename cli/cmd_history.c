@@ -1,5 +1,6 @@
 /* cmd_history.c - `mfbench history [CELL]`: stored runs over time, a line per
- * cell with capacity, peak req/s, p50/p99 at capacity and server RSS; a
+ * cell with its headline figures (computed from the loaded phases by show's
+ * own definitions: headline.c, result.c; the store only fetches rows); a
  * sparkline of each cell's trend; and regression detection: a value outside
  * median +- k x MAD of the previous N runs of the same cell is flagged; when
  * those runs were not all on the same node (fingerprint.c), the flag says
@@ -53,6 +54,7 @@ struct cli_fp_run {
     struct run_record r;
     int64_t *cell_id;
     struct cli_fig_value (*fig)[CLI_FIG__COUNT];
+    struct cli_cell_shown *shown;
     size_t ncells;
 };
 
@@ -61,6 +63,7 @@ void cli_fp_cache_free(struct cli_fp_cache *c)
     for (size_t i = 0; i < c->n; i++) {
         free(c->r[i].cell_id);
         free(c->r[i].fig);
+        free(c->r[i].shown);
     }
     free(c->r);
     memset(c, 0, sizeof(*c));
@@ -90,15 +93,18 @@ static struct cli_fp_run *fp_run(struct store *s, struct cli_fp_cache *c, int64_
     memset(out, 0, sizeof(*out));
     out->cell_id = calloc(full.ncells + 1, sizeof(*out->cell_id));
     out->fig = calloc(full.ncells + 1, sizeof(*out->fig));
-    if (!out->cell_id || !out->fig) {
+    out->shown = calloc(full.ncells + 1, sizeof(*out->shown));
+    if (!out->cell_id || !out->fig || !out->shown) {
         free(out->cell_id);
         free(out->fig);
+        free(out->shown);
         run_record_free(&full);
         return NULL;
     }
     for (size_t k = 0; k < full.ncells; k++) {
         out->cell_id[k] = full.cells[k].id;
         cli_cell_figures(&full.cells[k], out->fig[k]);
+        cli_cell_shown_of(&full.cells[k], &out->shown[k]);
     }
     out->ncells = full.ncells;
     out->r = full;
@@ -124,6 +130,28 @@ const struct cli_fig_value *cli_fp_figures(struct store *s, struct cli_fp_cache 
         if (r->cell_id[k] == cell_id)
             return r->fig[k];
     return NULL;
+}
+
+const struct cli_cell_shown *cli_fp_shown(struct store *s, struct cli_fp_cache *c, int64_t id,
+                                          int64_t cell_id)
+{
+    struct cli_fp_run *r = fp_run(s, c, id);
+    for (size_t k = 0; r && k < r->ncells; k++)
+        if (r->cell_id[k] == cell_id)
+            return &r->shown[k];
+    return NULL;
+}
+
+void cli_cell_shown_of(const struct cell_result *c, struct cli_cell_shown *out)
+{
+    struct headline h;
+    headline_compute(c, &h);
+    const struct phase_result *cap = h.capacity_phase;
+    out->p50_ms = cap ? cap->latency_ms.p50 : -1;
+    out->p99_ms = cap ? cap->latency_ms.p99 : -1;
+    out->rss_max_kb = cli_cell_rss_max(c);
+    out->rss_at_peak_mib = h.rss_mib;
+    out->held_users = h.held_users;
 }
 
 void cli_history_judge(struct store *s, struct cli_fp_cache *fc,
@@ -384,6 +412,10 @@ static const char history_usage[] =
     "was on another node (CPU model or count, kernel, cpufreq governor, python),\n"
     "the flag says \"node changed\" instead: the difference is not a regression.\n"
     "capacity (users) is throughput x timeout, kept in --json, never judged.\n"
+    "Every figure is show's own: peak rps is show's peak req/s (passing phases),\n"
+    "rss MiB the server at the peak; --json has p50_ms and p99_ms of the phase at\n"
+    "capacity (show --format md --seed), rss_max_kb over the cell's phases and\n"
+    "rss_at_peak_mib.\n"
     "\n"
     "  CELL                 FRAMEWORK/PAYLOAD; flask/* or */json select several\n"
     "  -n, --limit N        at most N lines (default 50; 0 = all)\n"
@@ -403,9 +435,12 @@ static cJSON *num_or_null(double v)
     return v < 0 || isnan(v) ? cJSON_CreateNull() : cJSON_CreateNumber(v);
 }
 
-static cJSON *row_json(const struct store_history_row *r, const struct flag *fl, size_t nf,
-                       const struct cli_history_verdict *v)
+static cJSON *row_json(const struct store_history_row *r, const struct cli_cell_shown *sh,
+                       const struct flag *fl, size_t nf, const struct cli_history_verdict *v)
 {
+    static const struct cli_cell_shown unknown = {-1, -1, -1, -1, -1};
+    if (!sh)
+        sh = &unknown;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "run", (double)r->run_id);
     cJSON_AddStringToObject(o, "started_at", r->started_at);
@@ -416,10 +451,13 @@ static cJSON *row_json(const struct store_history_row *r, const struct flag *fl,
     cJSON_AddItemToObject(o, "capacity_users", num_or_null(r->capacity_users));
     cJSON_AddItemToObject(o, "breaking_users", num_or_null(r->breaking_users));
     cJSON_AddNumberToObject(o, "peak_rps", r->peak_rps);
-    cJSON_AddItemToObject(o, "p50_ms", num_or_null(r->p50_ms));
-    cJSON_AddItemToObject(o, "p99_ms", num_or_null(r->p99_ms));
-    cJSON_AddItemToObject(o, "rss_max_kb", num_or_null(r->rss_max_kb));
-    cJSON_AddItemToObject(o, "held_users", num_or_null(r->held_users));
+    /* p50/p99 of the phase at capacity, RSS max over the phases and at the
+     * peak, held users: cli_cell_shown_of, show's own definitions. */
+    cJSON_AddItemToObject(o, "p50_ms", num_or_null(sh->p50_ms));
+    cJSON_AddItemToObject(o, "p99_ms", num_or_null(sh->p99_ms));
+    cJSON_AddItemToObject(o, "rss_max_kb", num_or_null(sh->rss_max_kb));
+    cJSON_AddItemToObject(o, "rss_at_peak_mib", num_or_null(sh->rss_at_peak_mib));
+    cJSON_AddItemToObject(o, "held_users", num_or_null(sh->held_users));
     /* figures: the headline figures in the order judged, each with what it
      * is (qualifier) and its mark against the comparable runs. */
     cJSON *figs = cJSON_AddObjectToObject(o, "figures");
@@ -481,7 +519,7 @@ static int utf8_locale(void)
 static void print_trends(FILE *f, struct store *s, struct cli_fp_cache *fc,
                          const struct cell_rows *cells, size_t ncells, int utf8)
 {
-    fprintf(f, "\ntrend of peak req/s per cell (oldest to newest, ok runs):\n");
+    fprintf(f, "\ntrend of peak req/s (passing phases) per cell (oldest to newest, ok runs):\n");
     for (size_t k = 0; k < ncells; k++) {
         double v[64];
         size_t n = 0, other = 0;
@@ -490,8 +528,11 @@ static void print_trends(FILE *f, struct store *s, struct cli_fp_cache *fc,
         /* The newest 64 ok runs: what fits on a line. */
         for (size_t i = cells[k].n; i-- > 0 && n < 64;) {
             const struct store_history_row *r = cells[k].rows[i];
-            if (!judged(r))
+            /* The table's peak: the headline's, over passing phases. */
+            const struct cli_fig_value *x = cli_fp_figures(s, fc, r->run_id, r->cell_id);
+            if (!judged(r) || !x || isnan(x[CLI_FIG_PEAK_PASSING].v))
                 continue;
+            double peak = x[CLI_FIG_PEAK_PASSING].v;
             const struct run_record *rr = cli_fp_get(s, fc, r->run_id);
             if (rr && !have) {
                 newest = *rr;
@@ -500,7 +541,7 @@ static void print_trends(FILE *f, struct store *s, struct cli_fp_cache *fc,
                 other++;
                 continue;
             }
-            v[n++] = r->peak_rps;
+            v[n++] = peak;
         }
         for (size_t i = 0; i < n / 2; i++) {
             double t = v[i];
@@ -645,7 +686,8 @@ int cli_cmd_history(int argc, char **argv)
         for (size_t i = 0; i < n && (limit == 0 || shown < (size_t)limit); i++) {
             if (only_regressions && !nflags[i])
                 continue;
-            cJSON_AddItemToArray(arr, row_json(&rows[i], flags[i], nflags[i], &verdicts[i]));
+            const struct cli_cell_shown *sh = cli_fp_shown(s, &fc, rows[i].run_id, rows[i].cell_id);
+            cJSON_AddItemToArray(arr, row_json(&rows[i], sh, flags[i], nflags[i], &verdicts[i]));
             shown++;
         }
         char *j = cJSON_Print(arr);
@@ -681,7 +723,10 @@ int cli_cmd_history(int argc, char **argv)
                      x[CLI_FIG_P99_A].v);
             snprintf(peak, sizeof(peak), isnan(x[CLI_FIG_PEAK_PASSING].v) ? "-" : "%.1f",
                      x[CLI_FIG_PEAK_PASSING].v);
-            snprintf(rss, sizeof(rss), r->rss_max_kb < 0 ? "-" : "%.1f", r->rss_max_kb / 1024.0);
+            /* The server at the peak, as show's "rss MiB". */
+            const struct cli_cell_shown *sh = cli_fp_shown(s, &fc, r->run_id, r->cell_id);
+            double mib = sh ? sh->rss_at_peak_mib : -1;
+            snprintf(rss, sizeof(rss), mib < 0 ? "-" : "%.1f", mib);
             snprintf(held, sizeof(held), isnan(x[CLI_FIG_HELD].v) ? "-" : "%s%.0f",
                      x[CLI_FIG_HELD].lower_bound ? ">=" : "", x[CLI_FIG_HELD].v);
             for (size_t f = 0; f < nflags[i]; f++) {

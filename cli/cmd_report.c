@@ -215,7 +215,7 @@ static int write_csv(const char *dir, struct store *st, const struct run_record 
     int rc = 0, written = 0;
     for (size_t i = 0; i < r->ncells && !rc; i++) {
         const struct cell_result *c = &r->cells[i];
-        const struct phase_result *h = cli_headline_phase(c);
+        const struct phase_result *h = cell_capacity_phase(c);
         if (!h)
             continue;
         char fw[80], pl[80], base[200], name[240], path[4400];
@@ -450,7 +450,7 @@ static void html_table(FILE *f, const struct run_record *r, const char *pl)
     unsigned sflags = 0;
     for (size_t i = 0; i < r->ncells; i++) {
         const struct cell_result *c = &r->cells[i];
-        const struct phase_result *h = cli_headline_phase(c);
+        const struct phase_result *h = cell_capacity_phase(c);
         if (strcmp(c->payload, pl) || c->status == CELL_SKIPPED || !h)
             continue;
         unsigned m = (h->load_bound ? HL_LOAD_BOUND : 0u) |

@@ -13,20 +13,6 @@
 #include "review.h"
 #include "store.h"
 
-/* The phase a cell's headline figures come from: the one at capacity (the
- * highest level without failure), else the first one tried. */
-const struct phase_result *cli_headline_phase(const struct cell_result *c)
-{
-    const struct phase_result *best = NULL;
-    for (size_t i = 0; i < c->nphases; i++)
-        if (c->capacity_users >= 0 && c->phases[i].users == c->capacity_users &&
-            !c->phases[i].stop_reason[0] && phase_in_search(&c->phases[i]))
-            best = &c->phases[i];
-    if (!best && c->nphases && phase_in_search(&c->phases[0]))
-        best = &c->phases[0];
-    return best;
-}
-
 double cli_cell_rss_max(const struct cell_result *c)
 {
     double m = -1;
@@ -545,7 +531,7 @@ static unsigned md_seed_table(FILE *f, const struct run_record *r, size_t first,
         const struct cell_result *c = &r->cells[j];
         if (strcmp(c->payload, pl) != 0 || c->status == CELL_SKIPPED || !c->nphases)
             continue;
-        const struct phase_result *h = cli_headline_phase(c);
+        const struct phase_result *h = cell_capacity_phase(c);
         if (!h)
             continue;
         unsigned m = phase_marks(h);
@@ -571,7 +557,7 @@ static unsigned md_seed_table(FILE *f, const struct run_record *r, size_t first,
         int k = 0;
         for (size_t j = first; j < r->ncells; j++) {
             const struct cell_result *c = &r->cells[j];
-            const struct phase_result *h = cli_headline_phase(c);
+            const struct phase_result *h = cell_capacity_phase(c);
             if (strcmp(c->payload, pl) != 0 || c->status == CELL_SKIPPED || !h || !h->load_bound)
                 continue;
             fprintf(f, "%s ", k++ ? "," : "");
@@ -767,7 +753,7 @@ static void print_csv(FILE *f, const struct run_record *r)
                     p->latency_ms.max, p->server_rss_max_kb, p->server_cpu_pct, p->client_cpu_pct);
             csv_field(f, p->stop_reason);
             fputc(',', f);
-            csv_field(f, p->kind[0] ? p->kind : "linear");
+            csv_field(f, p->kind[0] ? p->kind : "ladder");
             fprintf(f, ",%d,%s,%d", p->repeat, mark_words(phase_marks(p), mk, sizeof(mk)),
                     p == h.peak_phase);
             csv_num(f, h.peak_rps, "%.2f");

@@ -121,7 +121,9 @@ void headline_compute(const struct cell_result *c, struct headline *h)
     h->peak_rps = h->peak_min = h->peak_max = -1;
     h->capacity_users = c->capacity_users;
     h->capacity_min = h->capacity_max = -1;
-    h->held_users = c->held_users;
+    /* Held users come with what limited them; a count without one was not
+     * measured (the writer sets both, exec/figures.c). */
+    h->held_users = c->held_limit[0] ? c->held_users : -1;
     h->rss_mib = h->cpu_pct = -1;
     mf_strlcpy(h->held_limit, c->held_limit, sizeof(h->held_limit));
     versions_text(c, h->versions, sizeof(h->versions));
@@ -165,15 +167,8 @@ void headline_compute(const struct cell_result *c, struct headline *h)
         h->cpu_pct = h->peak_phase->server_cpu_pct < 0 ? -1 : h->peak_phase->server_cpu_pct;
     }
 
-    /* The seed's phase at capacity, else the first one tried. */
-    for (size_t k = 0; k < c->nphases; k++) {
-        const struct phase_result *p = &c->phases[k];
-        if (c->capacity_users >= 0 && p->users == c->capacity_users && !p->stop_reason[0] &&
-            phase_in_search(p))
-            h->capacity_phase = p;
-    }
-    if (!h->capacity_phase && c->nphases && phase_in_search(&c->phases[0]))
-        h->capacity_phase = &c->phases[0];
+    /* The seed's phase at capacity, else the first one tried (common/result.c). */
+    h->capacity_phase = cell_capacity_phase(c);
     if (c->capacity_users >= 0 && h->capacity_phase &&
         h->capacity_phase->users == c->capacity_users)
         h->capacity_flags = phase_flags(h->capacity_phase) & ~HL_LOAD_BOUND;
@@ -190,9 +185,9 @@ void headline_compute(const struct cell_result *c, struct headline *h)
     if (h->peak_phase && headline_phase_unclean(h->peak_phase))
         h->peak_flags |= HL_UNCLEAN;
 
-    if (c->held_users >= 0) {
+    if (h->held_users >= 0) {
         for (size_t k = 0; k < c->nphases; k++)
-            if (!strcmp(c->phases[k].kind, "held") && c->phases[k].users == c->held_users)
+            if (!strcmp(c->phases[k].kind, "held") && c->phases[k].users == h->held_users)
                 h->held_flags |= phase_flags(&c->phases[k]) & ~HL_LOAD_BOUND;
         if (!strcmp(c->held_limit, "descriptors") || !strcmp(c->held_limit, "ports") ||
             !strncmp(c->held_limit, "client", 6))
@@ -203,7 +198,7 @@ void headline_compute(const struct cell_result *c, struct headline *h)
      * nofile clamped below the level): lower bounds of another's limit;
      * not_judged: the next level's window could not be planned. */
     h->held_qualifier = HL_Q_NOT_JUDGED;
-    if (c->held_users >= 0 && c->held_limit[0]) {
+    if (h->held_users >= 0) {
         if (!strcmp(c->held_limit, "server"))
             h->held_qualifier = HL_Q_MEASURED;
         else if (!strcmp(c->held_limit, "max"))

@@ -69,7 +69,7 @@ struct headline {
     unsigned capacity_flags; /* of the phase at capacity */
     /* The seed's layout: the phase at capacity (else the first one tried). */
     const struct phase_result *capacity_phase;
-    int held_users;             /* -1 = not measured */
+    int held_users;             /* -1 = not measured (also without a held_limit) */
     const char *held_qualifier; /* HL_Q_*: server = measured, max/client = lower bound */
     char held_limit[32];        /* "server", "descriptors", "ports", "max", "" */
     unsigned held_flags;

@@ -83,7 +83,7 @@ static cJSON *phase_json(const struct phase_result *p)
         cJSON_AddStringToObject(o, "stop_reason", p->stop_reason);
     else
         cJSON_AddNullToObject(o, "stop_reason");
-    cJSON_AddStringToObject(o, "kind", p->kind[0] ? p->kind : "linear");
+    cJSON_AddStringToObject(o, "kind", p->kind[0] ? p->kind : "ladder");
     cJSON_AddNumberToObject(o, "repeat", p->repeat);
     cJSON_AddItemToObject(o, "sampler_cpu_pct",
                           p->sampler_cpu_pct < 0 || !isfinite(p->sampler_cpu_pct)

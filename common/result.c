@@ -34,7 +34,7 @@ int cell_status_parse(const char *s, enum cell_status *out)
 
 int phase_in_search(const struct phase_result *p)
 {
-    return !p->kind[0] || !strcmp(p->kind, "linear") || !strcmp(p->kind, "bisect");
+    return !p->kind[0] || !strcmp(p->kind, "ladder") || !strcmp(p->kind, "bisect");
 }
 
 double cell_peak_passing(const struct cell_result *c)
@@ -62,6 +62,20 @@ double cell_peak_passing(const struct cell_result *c)
         return -1;
     mf_sort_doubles(best, (size_t)n);
     return mf_quantile(best, (size_t)n, 0.5);
+}
+
+const struct phase_result *cell_capacity_phase(const struct cell_result *c)
+{
+    const struct phase_result *best = NULL;
+    for (size_t k = 0; k < c->nphases; k++) {
+        const struct phase_result *p = &c->phases[k];
+        if (c->capacity_users >= 0 && p->users == c->capacity_users && !p->stop_reason[0] &&
+            phase_in_search(p))
+            best = p;
+    }
+    if (!best && c->nphases && phase_in_search(&c->phases[0]))
+        best = &c->phases[0];
+    return best;
 }
 
 void phase_result_init(struct phase_result *p)

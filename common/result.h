@@ -52,7 +52,7 @@ struct phase_result {
     int client_bound;                             /* load engine's core > 90% busy */
     char stop_reason[48]; /* criterion that marked this phase failing, "" if it passed */
     /* Appended by the breaking-point search (exec/exec.c). */
-    char kind[8];           /* "linear" | "bisect"; "" = linear (older rows) */
+    char kind[16];          /* "ladder" | "bisect" | ...; "" = ladder (older rows) */
     int repeat;             /* which search of the cell (0-based) with repeats */
     double sampler_cpu_pct; /* the node sampler's own CPU over the phase; -1 = unknown */
     /* Appended: the phase's row id in the store (0 = not stored / unknown), for
@@ -209,7 +209,7 @@ struct run_record {
     size_t ncells;
 };
 
-/* A phase of the throughput search (kind linear or bisect), as opposed to a
+/* A phase of the throughput search (kind ladder or bisect), as opposed to a
  * latency-at-load point ("load") or a held-users level ("held"). */
 int phase_in_search(const struct phase_result *p);
 
@@ -217,6 +217,12 @@ int phase_in_search(const struct phase_result *p);
  * req/s of its search phases that passed; the median over searches (the mean
  * of the two middle ones for an even count). -1 when no search phase passed. */
 double cell_peak_passing(const struct cell_result *c);
+
+/* The phase at capacity, whose latency history and the seed's tables show:
+ * the last passing search phase at capacity_users, else the cell's first
+ * phase when that is a search phase; NULL when neither (no capacity phase
+ * passed and the cell opened with another kind, or it has no phase). */
+const struct phase_result *cell_capacity_phase(const struct cell_result *c);
 
 /* Appends a copy of p. 0 or -ENOMEM. */
 MF_MUST_CHECK int cell_result_add_phase(struct cell_result *c, const struct phase_result *p);

@@ -103,7 +103,7 @@ static void on_exec_event(void *arg, const struct exec_event *ev)
                  (long long)job, dmn__kv(cell, q2, 256), ev->seq, ph->users,
                  (unsigned long long)ph->requests, ph->rps, ph->latency_ms.p99,
                  (unsigned long long)ph->failures, ph->stop_reason[0] ? ph->stop_reason : "-",
-                 ph->kind[0] ? ph->kind : "linear", ph->repeat, ph->load_bound, ph->client_bound);
+                 ph->kind[0] ? ph->kind : "ladder", ph->repeat, ph->load_bound, ph->client_bound);
         if ((o = dmn__event_new("phase_end", job))) {
             cJSON_AddStringToObject(o, "cell", cell);
             cJSON_AddNumberToObject(o, "seq", ev->seq);
@@ -115,7 +115,7 @@ static void on_exec_event(void *arg, const struct exec_event *ev)
             cJSON_AddNumberToObject(o, "p99_ms", ph->latency_ms.p99);
             cJSON_AddStringToObject(o, "stop_reason", ph->stop_reason);
             /* the search's own fields, as the store and `show --json` have them */
-            cJSON_AddStringToObject(o, "kind", ph->kind[0] ? ph->kind : "linear");
+            cJSON_AddStringToObject(o, "kind", ph->kind[0] ? ph->kind : "ladder");
             cJSON_AddNumberToObject(o, "repeat", ph->repeat);
             cJSON_AddNumberToObject(o, "offered_rps", ph->offered_rps);
             cJSON_AddBoolToObject(o, "load_bound", ph->load_bound);

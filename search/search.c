@@ -36,7 +36,7 @@ int search_next(struct search *s, int *users, const char **kind)
     switch (s->stage) {
     case STAGE_LINEAR:
         *users = s->users;
-        *kind = "linear";
+        *kind = "ladder";
         return 1;
     case STAGE_BISECT:
         if (s->hi - s->lo <= search_resolution(&s->plan, s->lo, s->hi)) {

@@ -59,9 +59,9 @@ struct search {
  * the search with the bracket found so far. The peak is the highest req/s of
  * any reported phase, passing or failing. */
 void search_init(struct search *s, const struct search_plan *plan);
-/* The next level to probe: returns 1 and sets *users and *kind ("linear" or
- * "bisect", static strings), or 0 when the search is done. Until the outcome
- * is reported, it hands out the same level again. */
+/* The next level to probe: returns 1 and sets *users and *kind ("ladder":
+ * the ladder of levels, x factor or +step; or "bisect"; static strings), or 0 when the search is
+ * done. Until the outcome is reported, it hands out the same level again. */
 int search_next(struct search *s, int *users, const char **kind);
 /* The outcome of the level search_next() handed out, with the phase's req/s
  * and load_bound flag (both ignored for SEARCH_END). */

@@ -193,6 +193,11 @@ static const char *const migrations[] = {
      * runs keep NULLs (unknown). */
     "ALTER TABLE phases ADD COLUMN client_steal_pct REAL;"
     "ALTER TABLE phases ADD COLUMN client_neighbour_cpu_pct REAL;",
+    /* 7 -> 8: the search's ladder of levels is kind 'ladder', not 'linear'
+     * (issue 21). The column's default stays 'linear' (SQLite cannot change a
+     * default without rebuilding the table): every write names the kind, and
+     * a load reads 'linear' and '' as the ladder. */
+    "UPDATE phases SET kind = 'ladder' WHERE kind IN ('linear', '');",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
@@ -339,27 +344,13 @@ static const char *const stmt_sql[ST__COUNT] = {
                               " lat_p99, lat_p999, lat_max, failures, of_slo, offered, completed,"
                               " in_flight FROM load_points"
                               " WHERE cell_id = ? ORDER BY pct_of_peak",
-    /* The phase "at capacity" is the last passing phase at capacity_users (the
-     * last one at that level if none passed); without a capacity, the first
-     * phase. A cell without phases has no such phase: the LEFT JOIN gives NULLs. */
-    [ST_HISTORY] = "WITH c AS ("
-                   "  SELECT cells.*, COALESCE("
-                   "    CASE WHEN capacity_users IS NOT NULL THEN"
-                   "      (SELECT p.id FROM phases p WHERE p.cell_id = cells.id"
-                   "         AND p.users = cells.capacity_users AND p.kind IN ('linear', 'bisect')"
-                   "       ORDER BY (p.stop_reason = '') DESC, p.seq DESC LIMIT 1) END,"
-                   "    (SELECT p.id FROM phases p WHERE p.cell_id = cells.id AND p.kind IN "
-                   "('linear', 'bisect')"
-                   "     ORDER BY p.seq LIMIT 1))"
-                   "    AS cap_phase"
-                   "  FROM cells"
-                   "  WHERE (?1 IS NULL OR framework = ?1) AND (?2 IS NULL OR payload = ?2))"
-                   " SELECT r.id, c.id, r.started_at, c.framework, c.payload, c.status, r.profile,"
-                   "   c.capacity_users, c.breaking_users, c.peak_rps, cp.lat_p50, cp.lat_p99,"
-                   "   (SELECT MAX(p.server_rss_max_kb) FROM phases p WHERE p.cell_id = c.id),"
-                   "   CASE WHEN c.held_limit != '' THEN c.held_users END"
-                   " FROM c JOIN runs r ON r.id = c.run_id"
-                   " LEFT JOIN phases cp ON cp.id = c.cap_phase"
+    /* Rows only: each cell with its run. What history shows of a cell is
+     * computed from its loaded phases by the review commands' one definition
+     * of each figure (cli/headline.c, common/result.c), never here. */
+    [ST_HISTORY] = "SELECT r.id, c.id, r.started_at, c.framework, c.payload, c.status, r.profile,"
+                   "   c.capacity_users, c.breaking_users, c.peak_rps"
+                   " FROM cells c JOIN runs r ON r.id = c.run_id"
+                   " WHERE (?1 IS NULL OR c.framework = ?1) AND (?2 IS NULL OR c.payload = ?2)"
                    " ORDER BY r.started_at DESC, r.id DESC, c.seq ASC"
                    " LIMIT ?3",
 };
@@ -524,6 +515,15 @@ static void col_text(sqlite3_stmt *st, int i, char *dst, size_t n)
     mf_strlcpy(dst, t ? (const char *)t : "", n);
 }
 
+/* A phase's kind: '' (older rows) and 'linear' (its name before schema v8,
+ * still the column's default) are the search's ladder. */
+static void col_kind(sqlite3_stmt *st, int i, char *dst, size_t n)
+{
+    col_text(st, i, dst, n);
+    if (!dst[0] || !strcmp(dst, "linear"))
+        mf_strlcpy(dst, "ladder", n);
+}
+
 /* A 64-bit seed as decimal text: SQLite's integers are signed. */
 static void bind_seed(sqlite3_stmt *st, int i, uint64_t v)
 {
@@ -558,7 +558,7 @@ static int col_strdup(sqlite3_stmt *st, int i, char **out)
 #define BIND_U64(st, i, v) bind_u64(st, i, v)
 #define BIND_BOOL(st, i, v) sqlite3_bind_int(st, i, (v) != 0)
 #define BIND_TEXT(st, i, v) bind_text(st, i, v)
-#define BIND_KIND(st, i, v) bind_text(st, i, (v)[0] ? (v) : "linear")
+#define BIND_KIND(st, i, v) bind_text(st, i, (v)[0] ? (v) : "ladder")
 #define BIND_SEED(st, i, v) bind_seed(st, i, v)
 
 #define LOAD_SEED(st, i, f) f = col_seed(st, i)
@@ -569,7 +569,7 @@ static int col_strdup(sqlite3_stmt *st, int i, char **out)
 #define LOAD_U64(st, i, f) f = col_u64(st, i)
 #define LOAD_BOOL(st, i, f) f = sqlite3_column_int(st, i)
 #define LOAD_TEXT(st, i, f) col_text(st, i, f, sizeof(f))
-#define LOAD_KIND(st, i, f) col_text(st, i, f, sizeof(f))
+#define LOAD_KIND(st, i, f) col_kind(st, i, f, sizeof(f))
 
 static void now_iso(char *buf, size_t n)
 {
@@ -1880,10 +1880,6 @@ int store_history(struct store *s, const char *framework, const char *payload, i
         h->capacity_users = col_int(st, 7);
         h->breaking_users = col_int(st, 8);
         h->peak_rps = col_dbl(st, 9);
-        h->p50_ms = col_dbl(st, 10);
-        h->p99_ms = col_dbl(st, 11);
-        h->rss_max_kb = col_dbl(st, 12);
-        h->held_users = col_int(st, 13);
     }
     if (!r && rc != SQLITE_DONE)
         r = db_fail(s, rc, e, "history");

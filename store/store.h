@@ -14,7 +14,7 @@ struct store;
 
 /* The schema version this build writes (PRAGMA user_version). Older files are
  * migrated on open; newer ones are refused with -ENOTSUP. */
-#define STORE_SCHEMA_VERSION 7
+#define STORE_SCHEMA_VERSION 8
 
 /* Opens (creating the file and the schema, or migrating an older schema) the
  * store at path; its folder must exist (see store_path_check). A newer schema
@@ -134,7 +134,9 @@ struct store_prune_stats {
 MF_MUST_CHECK int store_prune(struct store *s, const char *before, int64_t keep, int dry_run,
                               struct store_prune_stats *out, struct err *e);
 
-/* One line of history: a cell of a run. */
+/* One line of history: a cell of a run, its stored columns only. Figures
+ * computed from its phases (latency at capacity, RSS, held users) are the
+ * review commands' (store_load_run gives the phases). */
 struct store_history_row {
     int64_t run_id, cell_id;
     char started_at[32];
@@ -142,10 +144,7 @@ struct store_history_row {
     char status[16];
     char profile[64];
     int capacity_users, breaking_users; /* -1 = null */
-    double peak_rps;
-    double p50_ms, p99_ms; /* of the phase at capacity (or the first phase); -1 = none */
-    double rss_max_kb;     /* server RSS max over the cell's phases; -1 = none */
-    int held_users;        /* the concurrency number; -1 = not measured */
+    double peak_rps;                    /* the stored peak over all phases */
 };
 
 /* Newest first. framework/payload may be NULL or "*" for any. limit <= 0 = all.

@@ -36,7 +36,7 @@ expect_store_ok
 expect_no_server "$T/node"
 expect_contains "log line per phase" "$(cat "$T/daemon.log")" "<6>event=phase_end job=1 cell=flask/text"
 expect_contains "the phase log line has the search's fields" \
-    "$(grep -m1 'event=phase_end job=1' "$T/daemon.log")" " kind=linear repeat=0 load_bound="
+    "$(grep -m1 'event=phase_end job=1' "$T/daemon.log")" " kind=ladder repeat=0 load_bound="
 
 # 2. The same cell twice while another job runs: one run for it.
 "$MFBENCH" trigger --socket "$SOCK" tornado/text >/dev/null 2>&1

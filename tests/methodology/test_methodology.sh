@@ -49,7 +49,7 @@ expect_eq "kconn: breaking" "$(j kconn 'd["cells"][0]["breaking_users"]')" 13
 expect_eq "kconn: levels in order" "$(j kconn '[p["users"] for p in d["cells"][0]["phases"]]')" \
   "[4, 8, 12, 16, 14, 13]"
 expect_eq "kconn: kinds" "$(j kconn '[p["kind"] for p in d["cells"][0]["phases"]]')" \
-  "['linear', 'linear', 'linear', 'linear', 'bisect', 'bisect']"
+  "['ladder', 'ladder', 'ladder', 'ladder', 'bisect', 'bisect']"
 expect_eq "kconn: failing phases say why" \
   "$(j kconn '[p["stop_reason"] for p in d["cells"][0]["phases"]]')" \
   "[None, None, None, 'failures', 'failures', 'failures']"
@@ -63,7 +63,7 @@ starts=$(grep -c "server ready" "$T/kconn.err")
 expect_eq "kconn: servers started (stderr)" "$starts" 3
 # The stored phases carry their kind.
 expect_eq "kconn: stored kinds" "$(sqlite3 "$MFBENCH_STORE" "select group_concat(kind) from (select kind from phases where cell_id = (select max(id) from cells) order by seq)")" \
-  "linear,linear,linear,linear,bisect,bisect"
+  "ladder,ladder,ladder,ladder,bisect,bisect"
 
 # 2. At most 110 answers a second, users pacing 10 req/s each: 4, 8 pass, 12 fails (timeouts),
 #    bisection to resolution 2: 10 passes. True capacity 11 lies in [capacity, breaking].
@@ -75,7 +75,7 @@ expect_eq "rate: timeouts at the breaking point" \
 expect_eq "rate: offered = users / pacing" "$(j rate '[round(p["offered_rps"]) for p in d["cells"][0]["phases"]]')" \
   "[40, 80, 120, 100]"
 expect_eq "rate: kinds" "$(j rate '[p["kind"] for p in d["cells"][0]["phases"]]')" \
-  "['linear', 'linear', 'linear', 'bisect']"
+  "['ladder', 'ladder', 'ladder', 'bisect']"
 
 # 3. load_bound: 40 users waiting 1 s offer 40 req/s to a server good for 110.
 #    They start together, so each answers at about k * (1 s + latency): the
@@ -96,7 +96,7 @@ expect_eq "client_bound: phases marked" "$(j cb 'all(p["client_bound"] for p in 
 expect_eq "client_bound: no breaking point" "$(j cb 'd["cells"][0]["breaking_users"]')" None
 expect_eq "client_bound: capacity still the last pass" "$(j cb 'd["cells"][0]["capacity_users"]')" 12
 expect_eq "client_bound: no bisection" "$(j cb '[p["kind"] for p in d["cells"][0]["phases"]]')" \
-  "['linear', 'linear', 'linear', 'linear']"
+  "['ladder', 'ladder', 'ladder', 'ladder']"
 expect_contains "client_bound: note" "$(j cb 'd["cells"][0]["note"]')" "client bound"
 
 # 5. Three searches on the stable K target: a summary with its spread.

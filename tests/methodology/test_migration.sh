@@ -1,7 +1,8 @@
 #!/bin/sh
 # A store written by schema v1 (its SQL read from store.c's first migration
-# step) opens with this build: migrated to v2, old rows kept, new columns at
-# their defaults, the JSON carries the new fields.
+# step) opens with this build: migrated to the current version, old rows kept,
+# new columns at their defaults, the JSON carries the new fields; the search's
+# phases, kind 'linear' from v2 to v7, are rewritten 'ladder' by v8.
 . "$SRC/tests/integration/lib.sh"
 db="$T/v1.db"
 $PY - "$SRC/store/store.c" "$db" <<'PY' || bad "could not build a v1 store"
@@ -24,11 +25,12 @@ PY
 expect_eq "v1 file" "$(sqlite3 "$db" 'PRAGMA user_version')" 1
 MFBENCH_STORE="$db" "$MFBENCH" show 1 --json >"$T/show.json" 2>"$T/err.txt"
 expect_eq "show exit status ($(cat "$T/err.txt"))" "$?" 0
-expect_eq "migrated" "$(sqlite3 "$db" 'PRAGMA user_version')" 7
+expect_eq "migrated" "$(sqlite3 "$db" 'PRAGMA user_version')" 8
+expect_eq "phase kind rewritten" "$(sqlite3 "$db" 'SELECT kind FROM phases')" ladder
 expect_eq "no settings on an old run" "$(json_get "$T/show.json" 'd["run"].get("settings")')" None
 expect_eq "old cell kept" "$(json_get "$T/show.json" 'd["cells"][0]["capacity_users"]')" 5
 expect_eq "repeats default" "$(json_get "$T/show.json" 'd["cells"][0]["repeats"]')" 1
-expect_eq "phase kind default" "$(json_get "$T/show.json" 'd["cells"][0]["phases"][0]["kind"]')" linear
+expect_eq "phase kind default" "$(json_get "$T/show.json" 'd["cells"][0]["phases"][0]["kind"]')" ladder
 expect_eq "sampler cost unknown" "$(json_get "$T/show.json" 'd["cells"][0]["phases"][0]["sampler_cpu_pct"]')" None
 expect_eq "client steal unknown" "$(json_get "$T/show.json" 'd["cells"][0]["phases"][0]["client_steal_pct"]')" None
 expect_eq "in flight default" "$(json_get "$T/show.json" 'd["cells"][0]["phases"][0]["in_flight"]')" 0

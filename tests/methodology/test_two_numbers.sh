@@ -68,7 +68,7 @@ expect_eq "history: held users" "$(h 'd[0]["held_users"]')" 12
 peak=$(h 'd[0]["peak_rps"]')
 expect_eq "history: the run's peak" "$(j "abs($peak - $c['peak_rps']) < 0.01")" True
 expect_eq "history: the peak is a search phase's" \
-  "$(j "any(abs($peak - p['rps']) < 0.01 for p in $c['phases'] if p['kind'] in ('linear', 'bisect'))")" True
+  "$(j "any(abs($peak - p['rps']) < 0.01 for p in $c['phases'] if p['kind'] in ('ladder', 'bisect'))")" True
 expect_eq "history: the peak is above every load and held phase" \
   "$(j "all($peak > p['rps'] for p in $c['phases'] if p['kind'] in ('load', 'held'))")" True
 finish

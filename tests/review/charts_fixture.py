@@ -70,7 +70,7 @@ def history_peak(fw, pl, run):
     return v
 
 
-def phase(db, cell, seq, users, rps, p99, kind="linear", repeat=0, load_bound=0, noisy=0,
+def phase(db, cell, seq, users, rps, p99, kind="ladder", repeat=0, load_bound=0, noisy=0,
           failures=0, stop=""):
     dur = 10.0
     req = int(rps * dur) + failures

@@ -32,7 +32,7 @@ PHASE_COLS = ("cell_id, seq, users, duration_s, requests, failures, fail_connect
               " in_flight, steal_pct, neighbour_cpu_pct, noisy")
 
 
-def phase(con, cell, seq, users, rps, repeat=0, kind="linear", failed=False, noisy=False,
+def phase(con, cell, seq, users, rps, repeat=0, kind="ladder", failed=False, noisy=False,
           load_bound=False, offered=None, rss_kb=None, cpu=None, p99=None):
     fails = 5 if failed else 0
     req = int(rps * 60) + fails

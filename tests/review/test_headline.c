@@ -50,16 +50,16 @@ static void test_three_repeats(void)
 {
     struct cell_result c;
     init_cell(&c);
-    add(&c, 0, "linear", 100, 1000, 0);
-    add(&c, 0, "linear", 200, 2000, 0);
-    add(&c, 0, "linear", 300, 2900, 1);
+    add(&c, 0, "ladder", 100, 1000, 0);
+    add(&c, 0, "ladder", 200, 2000, 0);
+    add(&c, 0, "ladder", 300, 2900, 1);
     add(&c, 0, "bisect", 250, 2500, 0);
-    add(&c, 1, "linear", 100, 1100, 0);
-    add(&c, 1, "linear", 200, 2200, 0)->noisy = 1;
-    add(&c, 1, "linear", 300, 2000, 1);
-    add(&c, 2, "linear", 100, 900, 0);
-    add(&c, 2, "linear", 200, 1800, 0);
-    add(&c, 2, "linear", 300, 1500, 1);
+    add(&c, 1, "ladder", 100, 1100, 0);
+    add(&c, 1, "ladder", 200, 2200, 0)->noisy = 1;
+    add(&c, 1, "ladder", 300, 2000, 1);
+    add(&c, 2, "ladder", 100, 900, 0);
+    add(&c, 2, "ladder", 200, 1800, 0);
+    add(&c, 2, "ladder", 300, 1500, 1);
     struct phase_result *pk = add(&c, 2, "bisect", 250, 2400, 0);
     pk->load_bound = 1;
     pk->server_rss_max_kb = 40960;
@@ -139,13 +139,13 @@ static void test_even_repeats_noisy(void)
 {
     struct cell_result c;
     init_cell(&c);
-    add(&c, 0, "linear", 10, 500, 0);
-    struct phase_result *low = add(&c, 0, "linear", 20, 1000, 0);
+    add(&c, 0, "ladder", 10, 500, 0);
+    struct phase_result *low = add(&c, 0, "ladder", 20, 1000, 0);
     low->noisy = 1;
     size_t ilow = c.nphases - 1;
-    add(&c, 1, "linear", 10, 600, 0);
-    add(&c, 1, "linear", 20, 2000, 0);
-    add(&c, 1, "linear", 30, 100, 1);
+    add(&c, 1, "ladder", 10, 600, 0);
+    add(&c, 1, "ladder", 20, 2000, 0);
+    add(&c, 1, "ladder", 30, 100, 1);
     c.capacity_users = 20;
     struct headline h;
     headline_compute(&c, &h);
@@ -173,8 +173,8 @@ static void test_one_search(void)
 {
     struct cell_result c;
     init_cell(&c);
-    add(&c, 0, "", 50, 700, 0); /* older rows: kind "" is linear */
-    add(&c, 0, "linear", 100, 900, 0)->client_bound = 1;
+    add(&c, 0, "", 50, 700, 0); /* older rows: kind "" is the ladder */
+    add(&c, 0, "ladder", 100, 900, 0)->client_bound = 1;
     struct headline h;
     headline_compute(&c, &h);
     CHECK_INT(h.repeats, ==, 1);
@@ -208,6 +208,40 @@ static void test_unmeasured(void)
     cell_result_free(&c);
 }
 
+/* The phase at capacity (cell_capacity_phase, which history and show's seed
+ * table print): the last passing search phase at capacity_users, never a
+ * failing one nor another kind at that level; else the first phase when it is
+ * a search phase; held users without a limit are not measured. */
+static void test_capacity_phase(void)
+{
+    struct cell_result c;
+    init_cell(&c);
+    c.capacity_users = 200;
+    struct phase_result *first = add(&c, 0, "ladder", 100, 500, 0);
+    add(&c, 0, "ladder", 200, 900, 0);
+    struct phase_result *last = add(&c, 1, "bisect", 200, 950, 0);
+    add(&c, 1, "ladder", 200, 990, 1);
+    add(&c, 0, "load", 200, 400, 0);
+    CHECK(cell_capacity_phase(&c) == last);
+    struct headline h;
+    headline_compute(&c, &h);
+    CHECK(h.capacity_phase == last);
+    c.capacity_users = 400; /* no phase passed there: the first one tried */
+    CHECK(cell_capacity_phase(&c) == first);
+    snprintf(first->kind, sizeof(first->kind), "bracket"); /* an SLO probe first: none */
+    CHECK(cell_capacity_phase(&c) == NULL);
+    snprintf(first->kind, sizeof(first->kind), "%s", ""); /* older rows: "" is the search's */
+    CHECK(cell_capacity_phase(&c) == first);
+    c.held_users = 300; /* no held_limit: not measured */
+    headline_compute(&c, &h);
+    CHECK_INT(h.held_users, ==, -1);
+    CHECK_STR(h.held_qualifier, HL_Q_NOT_JUDGED);
+    snprintf(c.held_limit, sizeof(c.held_limit), "server");
+    headline_compute(&c, &h);
+    CHECK_INT(h.held_users, ==, 300);
+    cell_result_free(&c);
+}
+
 static void test_marks(void)
 {
     char buf[32];
@@ -226,6 +260,7 @@ int main(void)
     test_even_repeats_noisy();
     test_one_search();
     test_unmeasured();
+    test_capacity_phase();
     test_marks();
     T_DONE();
 }

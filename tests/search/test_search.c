@@ -21,7 +21,8 @@ struct row {
     const char *name;
     struct search_plan plan;
     struct script sc;
-    const char *probes; /* "L10 L20 B15 / L10 ...": kind, users; " /" between searches */
+    const char *probes; /* "L10 L20 B15 / L10 ...": L a level of the ladder (kind ladder),
+                         * B bisect, then users; " /" between searches */
     int capacity, breaking;
     double peak;
     int repeats;   /* searches summarized */
@@ -40,7 +41,7 @@ static const struct row rows[] = {
     {"linear", {LIN(10, 10, 100), ONCE},
      {.fail_at = 35, .rps_per_user = 10, .rps_cap = 300},
      "L10 L20 L30 L40", 30, 40, 300, 1, 0, 0},
-    {"doubling", {GEO(10, 2, 100), ONCE},
+    {"ladder", {GEO(10, 2, 100), ONCE},
      {.fail_at = 50, .rps_per_user = 1, .rps_cap = 1e9},
      "L10 L20 L40 L80", 40, 80, 80, 1, 0, 0},
     {"doubling capped at max, never fails", {GEO(10, 2, 50), ONCE},
@@ -189,7 +190,7 @@ static void test_steps(void)
     search_init(&s, &p);
     CHECK_INT(search_next(&s, &users, &kind), ==, 1);
     CHECK_INT(users, ==, 10);
-    CHECK_STR(kind, "linear");
+    CHECK_STR(kind, "ladder");
     /* Asked again before a report: the same level. */
     CHECK_INT(search_next(&s, &users, &kind), ==, 1);
     CHECK_INT(users, ==, 10);
