@@ -928,8 +928,12 @@ static void test_owner_repair_and_busy(void)
     store_close(s);
 }
 
-/* What schema v7 added, dropped again to forge an older store. */
+/* What schema v8 added, dropped again to forge an older store. */
+#define V8_DROPS "ALTER TABLE cells DROP COLUMN held_setting;"
+
+/* What schema v7 added (and v8 after it), dropped again to forge an older store. */
 #define V7_DROPS                                                                                   \
+    V8_DROPS                                                                                       \
     "ALTER TABLE phases DROP COLUMN client_steal_pct;"                                             \
     "ALTER TABLE phases DROP COLUMN client_neighbour_cpu_pct;"
 
