@@ -122,6 +122,24 @@ static int explain(const char *key)
     return CLI_USAGE;
 }
 
+/* The servers' connection caps (frameworks.NAME.limits.connections) that held
+ * users may stop at, and which of them the matrix sets. */
+static void print_caps(const struct cfg_matrix *m)
+{
+    int any = 0;
+    for (size_t i = 0; i < m->nframeworks; i++) {
+        const struct cfg_limit *l = &m->frameworks[i].limits.connections;
+        if (!l->setting)
+            continue;
+        if (!any++)
+            printf("connection caps (held users that stop at one name it):\n");
+        char v[32];
+        snprintf(v, sizeof v, "%lld", (long long)l->value);
+        printf("  %-20s %s %s (%s)\n", m->frameworks[i].name, l->setting, l->value > 0 ? v : "none",
+               l->given ? "set by the matrix" : "the server's default");
+    }
+}
+
 /* The worst case of a run of the whole matrix under profile (NULL: defaults):
  * the run's own steps, then every cell; the largest cell's in *cell_max_s
  * (may be NULL). */
@@ -287,6 +305,7 @@ int cli_cmd_check(int argc, char **argv)
     for (size_t i = 0; i < m->nprofiles; i++)
         printf(" %s", m->profiles[i].name);
     printf("%s\n", m->nprofiles ? "" : " (none)");
+    print_caps(m);
     rc = print_estimates(m, 0);
     cfg_free(m);
     return rc;

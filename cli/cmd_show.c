@@ -252,7 +252,9 @@ void cli_hl_held(const struct headline *h, char *buf, size_t n)
         return;
     }
     marked(h->held_users, "%.0f", h->held_flags, v, sizeof(v));
-    if (h->held_users >= 0 && h->held_limit[0])
+    if (h->held_users >= 0 && h->held_limit[0] && h->held_setting[0])
+        snprintf(buf, n, "%s (%s: %s)", v, h->held_limit, h->held_setting);
+    else if (h->held_users >= 0 && h->held_limit[0])
         snprintf(buf, n, "%s (%s)", v, h->held_limit);
     else
         snprintf(buf, n, "%s", v);

@@ -126,6 +126,7 @@ void headline_compute(const struct cell_result *c, struct headline *h)
     h->held_users = c->held_limit[0] ? c->held_users : -1;
     h->rss_mib = h->cpu_pct = -1;
     mf_strlcpy(h->held_limit, c->held_limit, sizeof(h->held_limit));
+    mf_strlcpy(h->held_setting, c->held_setting, sizeof(h->held_setting));
     versions_text(c, h->versions, sizeof(h->versions));
 
     /* The best phase of each search (repeat index), in the order first seen. */

@@ -72,6 +72,8 @@ struct headline {
     int held_users;             /* -1 = not measured (also without a held_limit) */
     const char *held_qualifier; /* HL_Q_*: server = measured, max/client = lower bound */
     char held_limit[32];        /* "server", "descriptors", "ports", "max", "" */
+    char held_setting[96];      /* the server setting it stopped at ("waitress connection_limit
+                                   100"), or "" */
     unsigned held_flags;
     double rss_mib, cpu_pct; /* server at the peak phase; -1 = not sampled */
     unsigned flags;          /* every flag above together: which legend lines apply */

@@ -189,6 +189,10 @@ static cJSON *headline_json(const struct cell_result *c)
         cJSON_AddStringToObject(held, "limit", h.held_limit);
     else
         cJSON_AddNullToObject(held, "limit");
+    if (h.held_users >= 0 && h.held_setting[0])
+        cJSON_AddStringToObject(held, "setting", h.held_setting);
+    else
+        cJSON_AddNullToObject(held, "setting");
     cJSON_AddItemToObject(held, "marks", marks_json(h.held_flags));
     cJSON *sv = cJSON_AddObjectToObject(o, "server_at_peak");
     cJSON_AddItemToObject(sv, "rss_max_mib", rounded_or_null(h.rss_mib, 1));
@@ -294,6 +298,11 @@ static cJSON *cell_json(const struct cell_result *c)
     cJSON_AddBoolToObject(o, "held_censored",
                           c->held_users >= 0 && c->held_limit[0] &&
                               strcmp(c->held_limit, "server") != 0);
+    /* The server setting held users stopped at: "waitress connection_limit 100". */
+    if (c->held_setting[0])
+        cJSON_AddStringToObject(o, "held_setting", c->held_setting);
+    else
+        cJSON_AddNullToObject(o, "held_setting");
     cJSON_AddItemToObject(o, "headline", headline_json(c));
     cJSON *ph = cJSON_AddArrayToObject(o, "phases");
     for (size_t i = 0; i < c->nphases; i++)

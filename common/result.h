@@ -179,6 +179,10 @@ struct cell_result {
     int nload_points;
     int held_users;
     char held_limit[32];
+    /* Appended: the server setting held users stopped at, "waitress
+     * connection_limit 100" (frameworks.NAME.limits.connections, when held_limit
+     * is server and the level is within the search's resolution of it); "". */
+    char held_setting[96];
     /* Appended: SLO capacity, one per bound (the first is the headline); nslo
      * = 0 when the profile has no slo. */
     struct cell_slo slo[CELL_MAX_SLO];

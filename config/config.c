@@ -656,8 +656,8 @@ int cfg__parse_body(ctx_t *c, const struct cfg_key *k, yaml_node_t *v, const cha
     return rc;
 }
 
-const char *const cfg_start_placeholders[] = {"python",  "dir",  "host",    "port",
-                                              "workers", "name", "workdir", NULL};
+const char *const cfg_start_placeholders[] = {"python", "dir",     "host",        "port", "workers",
+                                              "name",   "workdir", "connections", NULL};
 
 int cfg_start_check(const char *t, size_t *at, char *msg, size_t n)
 {
@@ -687,7 +687,7 @@ int cfg_start_check(const char *t, size_t *at, char *msg, size_t n)
         if (!known) {
             snprintf(msg, n,
                      "unknown placeholder {%.*s} (have {python} {dir} {host} {port} {workers} "
-                     "{name} {workdir})",
+                     "{name} {workdir} {connections})",
                      (int)(len > 40 ? 40 : len), t + i + 1);
             return -EINVAL;
         }
@@ -764,6 +764,75 @@ int cfg__parse_body_file(ctx_t *c, const struct cfg_key *k, yaml_node_t *v, cons
     p->body_file_line = (int)v->start_mark.line + 1;
     p->body_file_col = (int)v->start_mark.column + 1;
     return rc;
+}
+
+int cfg__parse_limit_value(ctx_t *c, const struct cfg_key *k, yaml_node_t *v, const char *kp,
+                           void *base)
+{
+    int rc = get_key_at(c, k, v, kp, (char *)base + k->offset);
+    struct cfg_framework *fw = base;
+    fw->limits.connections.given = rc == 0;
+    fw->limits.connections.line = (int)v->start_mark.line + 1;
+    fw->limits.connections.col = (int)v->start_mark.column + 1;
+    return rc;
+}
+
+/* What the built-in targets' servers cap connections with. The shipped matrix
+ * keeps these defaults: they are what users run. */
+static const struct cfg_known_limit known_connection_limits[] = {
+    {"waitress", "waitress connection_limit", 100, NULL},
+    {"uvicorn", "uvicorn limit_concurrency", 0, NULL},
+    {"gunicorn", "gunicorn worker_connections", 0,
+     "the built-in targets run gunicorn's sync workers, which worker_connections does not cap "
+     "(it caps gthread, gevent and eventlet workers): give a start template with -k and "
+     "--worker-connections {connections}"},
+};
+
+const struct cfg_known_limit *cfg_known_connection_limit(const char *server)
+{
+    for (size_t i = 0;
+         server && i < sizeof known_connection_limits / sizeof known_connection_limits[0]; i++)
+        if (!strcmp(known_connection_limits[i].server, server))
+            return &known_connection_limits[i];
+    return NULL;
+}
+
+/* limits.connections of framework f (prefix "frameworks.NAME"), once its keys are
+ * parsed: a value given must reach the server, {connections} in a start template
+ * needs one, and the known server's setting and default fill what is not given. */
+static int check_limits(ctx_t *c, struct cfg_framework *f, yaml_node_t *fv, const char *pre)
+{
+    struct cfg_limit *l = &f->limits.connections;
+    const struct cfg_known_limit *kn = cfg_known_connection_limit(f->server);
+    bool templ = f->start && strstr(f->start, "{connections}");
+    yaml_mark_t at = {.line = (size_t)(l->line > 0 ? l->line - 1 : 0),
+                      .column = (size_t)(l->col > 0 ? l->col - 1 : 0)};
+    if (l->given && f->start && !templ)
+        return bad_at(c, &at,
+                      "%s.limits.connections.value: the start template has no {connections}, "
+                      "so the value would not reach the server",
+                      pre);
+    if (l->given && !f->start && (!kn || kn->unsettable)) {
+        if (kn)
+            return bad_at(c, &at, "%s.limits.connections.value: %s", pre, kn->unsettable);
+        return bad_at(c, &at,
+                      "%s.limits.connections.value: server %s has no connection cap the built-in "
+                      "targets can set (waitress connection_limit and uvicorn limit_concurrency "
+                      "can be set; a start template takes {connections})",
+                      pre, f->server ? f->server : "(none given)");
+    }
+    if (templ && !l->given)
+        return bad(c, find_value(c, fv, "start"),
+                   "%s.start: {connections} needs limits.connections.value", pre);
+    if (!l->given && kn)
+        l->value = kn->def;
+    if (!l->setting && (kn || l->given)) {
+        char name[CFG_MAX_NAME + 16];
+        snprintf(name, sizeof name, "%s connections", f->server ? f->server : f->name);
+        if ((l->setting = strdup(kn ? kn->setting : name)) == NULL)
+            return err_set(c->e, -ENOMEM, "out of memory");
+    }
+    return 0;
 }
 
 int cfg__parse_dir(ctx_t *c, const struct cfg_key *k, yaml_node_t *v, const char *kp, void *base)
@@ -1022,7 +1091,8 @@ static int parse_frameworks(ctx_t *c, yaml_node_t *n)
             return rc;
         join(pre, "frameworks", f->name);
         if ((rc = parse_keys(c, fv, pre, true, CFG_SCOPE_FRAMEWORK, "", f, &f->over)) ||
-            (rc = check_layer(c, fv, pre, &f->over)) || (rc = set_default(c, &f->app, f->name)))
+            (rc = check_layer(c, fv, pre, &f->over)) || (rc = set_default(c, &f->app, f->name)) ||
+            (rc = check_limits(c, f, fv, pre)))
             return rc;
     }
     return 0;
@@ -1409,6 +1479,7 @@ void cfg_free(struct cfg_matrix *m)
         free(f->app);
         free(f->start);
         free(f->dir);
+        free(f->limits.connections.setting);
     }
     free(m->frameworks);
     for (size_t i = 0; i < m->nprofiles; i++)

@@ -137,6 +137,32 @@ struct cfg_payload {
     int body_file_line, body_file_col; /* where body_file stands in the matrix (1-based) */
 };
 
+/* A server setting that caps connections below the node's limits (issue 20):
+ * waitress connection_limit, uvicorn limit_concurrency, ... What a report calls
+ * it, and its value: from the matrix (frameworks.NAME.limits.connections, then
+ * passed to the server: the built-in targets take --connections N, a start
+ * template {connections}), else the server's known default. */
+struct cfg_limit {
+    char *setting; /* "waitress connection_limit"; NULL when none is known */
+    int64_t value; /* the cap; 0 = none (the server's default has none, or unknown) */
+    int given;     /* value came from the matrix: it reaches the server's command line */
+    int line, col; /* where value stands in the matrix (1-based), 0 when not given */
+};
+
+struct cfg_limits {
+    struct cfg_limit connections;
+};
+
+/* The connection settings mfbench knows for server (NULL: none): the name a
+ * report gives it, the server's default (0: no cap) and, when a built-in
+ * target cannot pass a value to it, why not. Static. */
+struct cfg_known_limit {
+    const char *server, *setting;
+    int64_t def;
+    const char *unsettable;
+};
+const struct cfg_known_limit *cfg_known_connection_limit(const char *server);
+
 struct cfg_framework {
     char *name;
     char *server; /* werkzeug, gunicorn, uvicorn, ... (informational, selects the start template) */
@@ -146,6 +172,7 @@ struct cfg_framework {
     char *dir;    /* user's own target folder (uploaded), or NULL; relative to the matrix file */
     int dir_line, dir_col;    /* where dir stands in the matrix (1-based) */
     int system_site_packages; /* -1 = the node's; 0 = pip from requirements.txt; 1 = python3-* */
+    struct cfg_limits limits; /* server settings that cap what held users can reach */
     struct cfg_settings over; /* framework-level overrides */
 };
 

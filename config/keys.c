@@ -393,6 +393,29 @@ const struct cfg_key cfg_keys[] = {
      .help = "This framework's virtual environment sees the node's python3-* packages (true) or "
      "installs targets/APP/requirements.txt with pip (false).",
      AT(cfg_framework, system_site_packages)},
+    {.scope = S_FW, .name = "limits", .type = CFG_T_MAP, .flags = CFG_K_DOC_DEF,
+     .def = "the server's own settings",
+     .help = "Server settings that cap connections below the node's limits. Held users that stop "
+     "at or just under (within the search's resolution) a known cap name it: \"server: waitress "
+     "connection_limit 100\".", .syntax = "{connections}"},
+    {.scope = S_FW, .name = "limits.connections", .type = CFG_T_MAP, .flags = CFG_K_DOC_DEF,
+     .def = "waitress: {setting: waitress connection_limit, value: 100}; uvicorn: {setting: "
+     "uvicorn limit_concurrency} (no cap); gunicorn: {setting: gunicorn worker_connections} (its "
+     "sync workers have no cap); others: none",
+     .help = "The most connections the server holds at once: the setting's name and its value. "
+     "A value given here reaches the server: the built-in targets take it as --connections N "
+     "(waitress connection_limit, uvicorn --limit-concurrency), a start template as "
+     "{connections}. Without one the server keeps its default, which is what its users run.",
+     .syntax = "{setting, value}"},
+    {.scope = S_FW, .name = "limits.connections.setting", .type = CFG_T_STR,
+     .flags = CFG_K_DOC_DEF, .def = "the server's, when known, else \"SERVER connections\"",
+     .help = "What reports call the setting (\"waitress connection_limit\").",
+     AT(cfg_framework, limits.connections.setting)},
+    {.scope = S_FW, .name = "limits.connections.value", .type = CFG_T_INT, .flags = CFG_K_DOC_DEF,
+     .min = 1, .max = 10000000, .def = "the server's default (waitress 100; uvicorn none)",
+     .help = "The cap, passed to the server: a built-in target whose server has no such setting, "
+     "or a start template without {connections}, is refused.",
+     AT(cfg_framework, limits.connections.value), .parse = cfg__parse_limit_value},
 };
 /* clang-format on */
 

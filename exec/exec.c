@@ -318,20 +318,25 @@ static void cell_paths(const struct exec_run *x, const struct cfg_framework *fw,
     snprintf(p->samples, sizeof(p->samples), "%s/run/samples.txt", wd);
 }
 
-/* Expands {python} {dir} {host} {port} {workers} {name} {workdir}; every value
- * is shell-quoted where it stands, so a template with one inside quotes is refused
- * (check refuses it first, with its line and column). An unknown placeholder is an
- * error naming it. */
+/* Expands {python} {dir} {host} {port} {workers} {name} {workdir} {connections};
+ * every value is shell-quoted where it stands, so a template with one inside quotes
+ * is refused (check refuses it first, with its line and column). An unknown
+ * placeholder is an error naming it. A built-in target gets --connections N when
+ * the matrix sets limits.connections.value (else its server keeps its default). */
 static int expand_start(const struct exec_run *x, const struct cfg_framework *fw,
                         const struct cell_paths *p, struct buf *out, struct err *e)
 {
     static const char builtin[] = "{python} {dir}/app.py --host {host} --port {port} "
                                   "--workers {workers}";
-    const char *t = fw->start ? fw->start : builtin;
+    static const char builtin_capped[] = "{python} {dir}/app.py --host {host} --port {port} "
+                                         "--workers {workers} --connections {connections}";
+    const struct cfg_limit *cap = &fw->limits.connections;
+    const char *t = fw->start ? fw->start : cap->given ? builtin_capped : builtin;
     const struct cfg_node *nc = &x->matrix->node;
-    char port[16], workers[16];
+    char port[16], workers[16], conns[24];
     snprintf(port, sizeof(port), "%d", nc->server_port);
     snprintf(workers, sizeof(workers), "%d", fw->workers > 0 ? fw->workers : 1);
+    snprintf(conns, sizeof(conns), "%lld", (long long)cap->value);
     const char *listen = nc->listen ? nc->listen : (nc->host ? nc->host : "127.0.0.1");
     char msg[200];
     size_t at;
@@ -366,11 +371,13 @@ static int expand_start(const struct exec_run *x, const struct cfg_framework *fw
             v = fw->name;
         else if (IS("workdir"))
             v = node_workdir(x->node);
+        else if (IS("connections") && cap->given)
+            v = conns; /* the loader refuses {connections} without a value */
 #undef IS
         if (!v)
             return err_set(e, -EINVAL,
                            "frameworks.%s.start: unknown placeholder {%.*s} (have {python} {dir} "
-                           "{host} {port} {workers} {name} {workdir})",
+                           "{host} {port} {workers} {name} {workdir} {connections})",
                            fw->name, (int)n, t + 1);
         if (buf_shquote(out, v))
             return err_set(e, -ENOMEM, "out of memory");

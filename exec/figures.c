@@ -266,6 +266,36 @@ static int node_descriptors_short(const struct cell_ctx *k, int users)
     return got > 0 && got < (int64_t)users + HELD_SERVER_FDS_SPARE && (asked <= 0 || got < asked);
 }
 
+/* Whether the server's known connection cap (frameworks.NAME.limits.connections)
+ * explains where held users stopped: held at or under the cap by at most twice
+ * the search's resolution there (a server counts a few sockets of its own
+ * against it: waitress its listener and trigger), and the first failing level
+ * not past the cap by more than once the resolution. The resolution is
+ * refine's at the cap, or the bracket [held, breaking) the search ended with
+ * when that is wider (no bisection). Then held_setting is "SETTING VALUE" and
+ * the note says "held users: server: SETTING VALUE". */
+static void held_setting(const struct cell_ctx *k, struct cell_result *c, int breaking)
+{
+    const struct cfg_limit *cap = &k->fw->limits.connections;
+    const struct cfg_settings *st = &k->st;
+    if (!cap->setting || cap->value <= 0 || c->held_users < 0 || breaking <= c->held_users)
+        return;
+    int64_t res = st->refine_abs > 0   ? st->refine_abs
+                  : st->refine_pct > 0 ? (int64_t)ceil((double)cap->value * st->refine_pct / 100.0)
+                                       : 0;
+    if (res < breaking - c->held_users)
+        res = breaking - c->held_users;
+    if (c->held_users > cap->value || cap->value - c->held_users > 2 * res ||
+        breaking > cap->value + res)
+        return;
+    snprintf(c->held_setting, sizeof(c->held_setting), "%s %lld", cap->setting,
+             (long long)cap->value);
+    size_t len = strlen(c->note);
+    if (len + 1 < sizeof(c->note))
+        snprintf(c->note + len, sizeof(c->note) - len, "%sheld users: server: %s", len ? "; " : "",
+                 c->held_setting);
+}
+
 /* The concurrency number: the think-time users at doubling levels (then
  * bisection), each level planned by search_held_plan (think stretched so the
  * users offer at most max_offered of the sustainable throughput, a warm-up
@@ -402,6 +432,10 @@ int exec__run_held(struct cell_ctx *k, struct cell_result *c, struct err *e)
         mf_strlcpy(c->held_limit, "max", sizeof(c->held_limit));
     if (!strcmp(c->held_limit, "not_judged") && s.result.capacity < 0)
         c->held_users = -1; /* not even the first level could be judged */
+    if (!strcmp(c->held_limit, "server"))
+        held_setting(k, c, s.result.breaking);
+    if (c->held_setting[0])
+        snprintf(why, sizeof(why), "%s", c->held_setting);
     exec__logf(k->x, 6, k->fw->name, k->pl->name, "held %d users (limit: %s%s%s)", c->held_users,
                c->held_limit, why[0] ? ": " : "", why);
     return 0;

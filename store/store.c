@@ -198,6 +198,9 @@ static const char *const migrations[] = {
      * default without rebuilding the table): every write names the kind, and
      * a load reads 'linear' and '' as the ladder. */
     "UPDATE phases SET kind = 'ladder' WHERE kind IN ('linear', '');",
+    /* 8 -> 9: the server setting held users stopped at (issue 20), "waitress
+     * connection_limit 100"; '' when none is known or it did not stop them. */
+    "ALTER TABLE cells ADD COLUMN held_setting TEXT NOT NULL DEFAULT '';",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
@@ -306,7 +309,7 @@ static const char *const stmt_sql[ST__COUNT] = {
                        " capacity_max = ?, peak_rps_median = ?, peak_rps_iqr = ?,"
                        " peak_rps_min = ?, peak_rps_max = ?, peak_rps_spread = ?,"
                        " peak_rps_load_bound = ?, note = ?, held_users = ?, held_limit = ?,"
-                       " peak_rps_passing = ? WHERE id = ?",
+                       " peak_rps_passing = ?, held_setting = ? WHERE id = ?",
     [ST_PHASE_INSERT] = "INSERT INTO phases(cell_id, seq" PHASE_COLUMNS(
         COL_NAME) ")"
                   " VALUES(?, ?" PHASE_COLUMNS(COL_PARAM) ")",
@@ -322,8 +325,8 @@ static const char *const stmt_sql[ST__COUNT] = {
                         " capacity_users, breaking_users, peak_rps, repeats, capacity_median,"
                         " capacity_iqr, capacity_min, capacity_max, peak_rps_median,"
                         " peak_rps_iqr, peak_rps_min, peak_rps_max, peak_rps_spread,"
-                        " peak_rps_load_bound, note, held_users, held_limit, peak_rps_passing"
-                        " FROM cells WHERE run_id = ? ORDER BY seq",
+                        " peak_rps_load_bound, note, held_users, held_limit, peak_rps_passing,"
+                        " held_setting FROM cells WHERE run_id = ? ORDER BY seq",
     [ST_PHASES_SELECT] = "SELECT id" PHASE_COLUMNS(COL_NAME) " FROM phases WHERE cell_id = ?"
                                                              " ORDER BY seq",
     [ST_SLO_DELETE] = "DELETE FROM cell_slo WHERE cell_id = ?",
@@ -1463,7 +1466,8 @@ int store_cell_finish(struct store *s, const struct cell_result *c, struct err *
     bind_opt_int(st, 19, c->held_users);
     bind_text(st, 20, c->held_limit);
     bind_opt_dbl(st, 21, c->peak_rps_passing);
-    sqlite3_bind_int64(st, 22, c->id);
+    bind_text(st, 22, c->held_setting);
+    sqlite3_bind_int64(st, 23, c->id);
     /* The cell's row and its load points in one transaction. */
     int r = exec(s, "BEGIN IMMEDIATE", e, "begin");
     if (r < 0)
@@ -1762,6 +1766,7 @@ static int load_cells(struct store *s, struct run_record *out, struct err *e)
         c->held_users = col_int(st, 21);
         col_text(st, 22, c->held_limit, sizeof(c->held_limit));
         c->peak_rps_passing = col_dbl(st, 23);
+        col_text(st, 24, c->held_setting, sizeof(c->held_setting));
     }
     if (!r && rc != SQLITE_DONE)
         r = db_fail(s, rc, e, "load cells");

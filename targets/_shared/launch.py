@@ -59,14 +59,19 @@ def _probe(name, probe):
     return out
 
 
-def parse_args(name, probe, max_workers=None):
+def parse_args(name, probe, max_workers=None, connections=None):
     """Parse the command line. Handles --versions (prints one JSON line, exits 0)
     and checks the imports before serving. max_workers=1 means a single-process
-    server: --workers N>1 is refused rather than silently ignored."""
+    server: --workers N>1 is refused rather than silently ignored. connections
+    names the server's setting that --connections N sets (the matrix's
+    limits.connections.value, e.g. "waitress connection_limit"); a target whose
+    server has none refuses --connections. Without it the server keeps its
+    default."""
     ap = argparse.ArgumentParser(prog="%s/app.py" % name)
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8000)
     ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--connections", type=int, default=None)
     ap.add_argument("--versions", action="store_true")
     args = ap.parse_args()
     versions = _probe(name, probe)
@@ -78,6 +83,12 @@ def parse_args(name, probe, max_workers=None):
         ap.error("--port must be 1..65535")
     if args.workers < 1 or (max_workers is not None and args.workers > max_workers):
         ap.error("--workers must be 1..%s for %s" % (max_workers or "N", name))
+    if args.connections is not None:
+        if connections is None:
+            ap.error("--connections: %s's server has no connection cap to set" % name)
+        if args.connections < 1:
+            ap.error("--connections must be >= 1")
+        log(name, "%s %d" % (connections, args.connections))
     return args
 
 

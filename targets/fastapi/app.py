@@ -52,7 +52,8 @@ def make_app():
 
 
 def main():
-    args = launch.parse_args(NAME, versions, max_workers=1)
+    args = launch.parse_args(NAME, versions, max_workers=1,
+                             connections="uvicorn limit_concurrency")
     asgi.run_uvicorn(NAME, make_app(), args)
 
 

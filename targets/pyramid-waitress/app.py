@@ -20,15 +20,19 @@ def versions():
 
 
 def main():
-    args = launch.parse_args(NAME, versions, max_workers=1)
+    args = launch.parse_args(NAME, versions, max_workers=1,
+                             connections="waitress connection_limit")
     import logging
     import waitress
 
     # waitress logs "Serving on ..." at INFO and has no access log.
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
     app = pyramid_app.make_app("waitress")
+    # connection_limit: waitress's default (100) unless the matrix sets
+    # limits.connections.value; waitress counts its listener and trigger in it.
+    kw = {} if args.connections is None else {"connection_limit": args.connections}
     waitress.serve(app, host=args.host, port=args.port, backlog=launch.BACKLOG,
-                   ident="waitress")
+                   ident="waitress", **kw)
 
 
 if __name__ == "__main__":

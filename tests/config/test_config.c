@@ -68,6 +68,16 @@ static void check_seed(const struct cfg_matrix *m)
     CHECK_STR(flask->app, "flask");
     CHECK_INT(flask->workers, ==, 1);
     CHECK(flask->start == NULL);
+    /* The shipped matrix keeps each server's own cap (issue 20): named, not passed. */
+    CHECK(flask->limits.connections.setting == NULL && flask->limits.connections.value == 0);
+    const struct cfg_framework *pw = cfg_find_framework(m, "pyramid-waitress");
+    CHECK(pw && pw->limits.connections.setting &&
+          !strcmp(pw->limits.connections.setting, "waitress connection_limit"));
+    CHECK(pw && pw->limits.connections.value == 100 && !pw->limits.connections.given);
+    const struct cfg_framework *fa = cfg_find_framework(m, "fastapi");
+    CHECK(fa && fa->limits.connections.setting &&
+          !strcmp(fa->limits.connections.setting, "uvicorn limit_concurrency"));
+    CHECK(fa && fa->limits.connections.value == 0 && !fa->limits.connections.given);
 
     struct err e;
     err_clear(&e);
@@ -161,6 +171,13 @@ static void check_layers(void)
         "    start: \"{python} {dir}/app.py --port {port}\"\n"
         "    dir: ./my-target\n"
         "    refine: 50\n"
+        "  w:\n"
+        "    server: waitress\n"
+        "    limits: {connections: {value: 40}}\n"
+        "  own:\n"
+        "    start: \"{python} {dir}/app.py --max-conns {connections}\"\n"
+        "    dir: ./my-target\n"
+        "    limits: {connections: {setting: own max_conns, value: 300}}\n"
         "profiles:\n"
         "  quick: {duration: 10s, warmup: 1s, pipeline: 4, rate: 250, think: {constant: 0}}\n";
     struct cfg_matrix *m = NULL;
@@ -198,6 +215,16 @@ static void check_layers(void)
         return;
     }
     CHECK_INT(dj->workers, ==, 4);
+    CHECK_STR(dj->limits.connections.setting, "gunicorn worker_connections");
+    CHECK_INT(dj->limits.connections.value, ==, 0); /* sync workers: no cap */
+    const struct cfg_framework *w = cfg_find_framework(m, "w");
+    const struct cfg_framework *own = cfg_find_framework(m, "own");
+    CHECK(w && w->limits.connections.setting && w->limits.connections.value == 40 &&
+          w->limits.connections.given && w->limits.connections.line > 0 &&
+          !strcmp(w->limits.connections.setting, "waitress connection_limit"));
+    CHECK(own && own->limits.connections.setting && own->limits.connections.value == 300 &&
+          own->limits.connections.given &&
+          !strcmp(own->limits.connections.setting, "own max_conns"));
     CHECK_STR(mine->app, "custom");
     CHECK_STR(mine->dir, "./my-target");
 

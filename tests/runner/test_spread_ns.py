@@ -6,10 +6,14 @@ is per namespace) whose range is 1,000 ports, `mfbench load -c 5000` with think
 20-40 s holds all 5,000 connections to a local server: connections_max 5000, no
 failure of any kind. From one source address at most 1,000 would connect.
 
-Skipped (77, with the reason) when not root, without `unshare -n`, or when no
-server here can hold 5,000 connections (nginx from Debian if installed, else
-tests/runner/testserver, a thread per connection). Every run is bounded by a
-timeout and load goes only to 127.0.0.1 inside the namespace.
+The server is nginx (nginx-light, installed by tools/deps.sh --test): one
+process, worker_connections and worker_rlimit_nofile set for 5,000 connections
+under the descriptor hard limit (20,000 on the test machines). Without nginx,
+tests/runner/testserver (a thread per connection). Skipped (77, with the
+reason) only when it cannot make a namespace of its own (not root, no unshare
+or ip, or `unshare -n` refused); a server that cannot hold 5,000 connections
+fails the test. Every run is bounded by a timeout and load goes only to
+127.0.0.1 inside the namespace.
 usage: test_spread_ns.py MFBENCH_LOAD TESTSERVER"""
 import json, os, resource, shutil, signal, socket, subprocess, sys, tempfile, time
 
@@ -35,7 +39,16 @@ def outer(load, server):
     sys.exit(r.returncode)
 
 
-def start_nginx(nginx, d):
+def fail(why):
+    print("FAIL:", why, file=sys.stderr)
+    sys.exit(1)
+
+
+def start_nginx(nginx, d, nofile):
+    """nginx in the foreground, one process (as root it stays root: no master to
+    hand the connections to a worker user). worker_connections counts every
+    connection of the process (the listener too); worker_rlimit_nofile raises
+    its own descriptor limit, at most to the hard limit it inherited."""
     conf = os.path.join(d, "nginx.conf")
     with open(conf, "w") as f:
         f.write("""daemon off;
@@ -59,20 +72,28 @@ http {
         location / { default_type text/plain; return 200 "Hello World!"; }
     }
 }
-""" % (USERS * 2 + 100, d, d, USERS + 500, d, d, d, d, d))
-    p = subprocess.Popen([nginx, "-p", d, "-c", conf], stdout=subprocess.DEVNULL,
-                         stderr=subprocess.PIPE)
+""" % (nofile, d, d, USERS + 500, d, d, d, d, d))
+    # -e: its log from the start, before it reads the configuration.
+    p = subprocess.Popen([nginx, "-p", d, "-e", os.path.join(d, "error.log"), "-c", conf],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     for _ in range(50):
         time.sleep(0.1)
         if p.poll() is not None:
-            return None, None
+            break
         try:
             socket.create_connection(("127.0.0.1", 18090), timeout=1).close()
             return p, 18090
         except OSError:
             pass
-    p.kill()
-    return None, None
+    if p.poll() is None:
+        p.kill()
+        p.wait(timeout=10)
+    try:
+        with open(os.path.join(d, "error.log")) as f:
+            log = f.read()[-2000:]
+    except OSError:
+        log = "(no error.log)"
+    fail("%s did not start (exit %s): %s" % (nginx, p.returncode, log))
 
 
 def inner(load, server):
@@ -85,23 +106,28 @@ def inner(load, server):
         print("FAIL: the namespace's port range is %r, not %r" % (got, RANGE), file=sys.stderr)
         return 1
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    # The load engine and the server each hold USERS descriptors and a few more.
     if hard != resource.RLIM_INFINITY and hard < USERS + 500:
-        skip("the descriptor hard limit %d is below the %d users' needs" % (hard, USERS + 500))
+        fail("the descriptor hard limit %d is below the %d users' needs" % (hard, USERS + 500))
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # the server's, inherited
+    nofile = USERS * 2 + 100
+    if hard != resource.RLIM_INFINITY and hard < nofile:
+        nofile = hard
     nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx")
                                       else None)
     with tempfile.TemporaryDirectory() as d:
-        srv, port, what = None, None, None
         if nginx:
-            srv, port = start_nginx(nginx, d)
-            what = "nginx"
-        if srv is None:
+            srv, port = start_nginx(nginx, d, nofile)
+            what = "nginx (worker_connections %d, worker_rlimit_nofile %d, hard limit %s)" % (
+                USERS + 500, nofile, "unlimited" if hard == resource.RLIM_INFINITY else hard)
+        else:
             nproc = resource.getrlimit(resource.RLIMIT_NPROC)[0]
             with open("/proc/sys/kernel/threads-max") as f:
                 tmax = int(f.read())
             if (nproc != resource.RLIM_INFINITY and nproc < USERS + 200) or tmax < USERS + 200:
-                skip("no nginx, and the test server's thread per connection cannot reach %d "
-                     "(RLIMIT_NPROC %s, threads-max %d)" % (USERS, nproc, tmax))
+                fail("no nginx (tools/deps.sh --test installs nginx-light), and the test "
+                     "server's thread per connection cannot reach %d (RLIMIT_NPROC %s, "
+                     "threads-max %d)" % (USERS, nproc, tmax))
             srv = subprocess.Popen([server, "90"], stdout=subprocess.PIPE)
             port = int(srv.stdout.readline())
             what = "testserver"

@@ -921,8 +921,13 @@ static void test_owner_repair_and_busy(void)
     store_close(s);
 }
 
-/* What schema v7 added, dropped again to forge an older store. */
+/* What schema v9 added, dropped again to forge an older store (v8 added no
+ * column: it rewrote phases.kind). */
+#define V9_DROPS "ALTER TABLE cells DROP COLUMN held_setting;"
+
+/* What schema v7 added (and v9 after it), dropped again to forge an older store. */
 #define V7_DROPS                                                                                   \
+    V9_DROPS                                                                                       \
     "ALTER TABLE phases DROP COLUMN client_steal_pct;"                                             \
     "ALTER TABLE phases DROP COLUMN client_neighbour_cpu_pct;"
 
@@ -943,7 +948,7 @@ static void test_owner_repair_and_busy(void)
     "ALTER TABLE load_points DROP COLUMN in_flight;"
 
 /* A store of schema v7 whose search phases are kind 'linear' (and '' from a
- * writer that left it empty) migrates to v8: those rows read 'ladder' in the
+ * writer that left it empty) migrates to v8 (and on to v9): those rows read 'ladder' in the
  * file, other kinds are kept, and a row later inserted with the column's
  * default ('linear') still loads as the ladder. */
 static void test_migration_kind_ladder(void)
@@ -961,17 +966,17 @@ static void test_migration_kind_ladder(void)
     " fail_timeout, fail_reset, fail_status, fail_body, fail_protocol, fail_client, bytes_read,"   \
     " missed_schedule, load_bound, client_bound, kind) VALUES(1, " #seq ", 10, 1, 100, 0, 0, 0,"   \
     " 0, 0, 0, 0, 0, 0, 0, 0, 0, " kind ");"
-    CHECK_INT(forge(path, "INSERT INTO runs(started_at, status) VALUES('2026-01-01T00:00:00Z',"
-                          " 'ok');"
-                          "INSERT INTO cells(run_id, seq, framework, payload, status)"
-                          " VALUES(1, 0, 'flask', 'json', 'ok');" PHASE_V7(0, "'linear'")
-                              PHASE_V7(1, "''") PHASE_V7(2, "'bisect'")
-                                  PHASE_V7(3, "'load'") "PRAGMA user_version = 7;"),
+    CHECK_INT(forge(path, V9_DROPS "INSERT INTO runs(started_at, status)"
+                                   " VALUES('2026-01-01T00:00:00Z', 'ok');"
+                                   "INSERT INTO cells(run_id, seq, framework, payload, status)"
+                                   " VALUES(1, 0, 'flask', 'json', 'ok');" PHASE_V7(0, "'linear'")
+                                       PHASE_V7(1, "''") PHASE_V7(2, "'bisect'")
+                                           PHASE_V7(3, "'load'") "PRAGMA user_version = 7;"),
               ==, 0);
     CHECK_INT(store_open(path, &s, &e), ==, 0);
     store_close(s);
     s = NULL;
-    CHECK_INT(header_u32(path, HDR_USER_VERSION), ==, 8);
+    CHECK_INT(header_u32(path, HDR_USER_VERSION), ==, 9);
     /* Fails unless every search row was rewritten and the rest kept. */
     CHECK_INT(forge(path, "CREATE TEMP TABLE t(x INTEGER CHECK (x = 1));"
                           "INSERT INTO t SELECT group_concat(kind, ',') ="
