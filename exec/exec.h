@@ -52,7 +52,13 @@ struct dmn_exec {
     /* Filled by dmn_prepare_node(): node facts the sampler needs. */
     long node_page_kb;
     long node_clk_tck;
+    /* Owned, per run (dmn_exec_close frees it): per framework of the matrix, why its
+     * venv could not be made, so its later cells are skipped without pip again. */
+    char **venv_skips;
 };
+
+/* Frees what the executor kept for the run (x itself is the caller's). */
+void dmn_exec_close(struct dmn_exec *x);
 
 /* Finds the targets/ folder: explicit, else $MFBENCH_TARGETS, else the source
  * tree's, else the installed one. Returns NULL when none exists. */
