@@ -346,6 +346,7 @@ int cli_cmd_run(int argc, char **argv)
             all_ok = 0;
         }
     }
+    exec_run_close(&x);
     const char *status = interrupted ? "interrupted" : all_ok ? "ok" : "failed";
     err_clear(&e);
     if (!aborted && store_run_finish(store, run.id, status, &e))

@@ -305,6 +305,99 @@ int cfg__parse_transport(ctx_t *c, const struct cfg_key *k, yaml_node_t *v, cons
     return 0;
 }
 
+/* node.system_site_packages and frameworks.NAME.system_site_packages: a boolean, or
+ * with_pip (the node's packages, and pip for what they lack). */
+int cfg__parse_venv(ctx_t *c, const struct cfg_key *k, yaml_node_t *v, const char *path, void *base)
+{
+    int *mode = (int *)((char *)base + k->offset);
+    int rc = want_scalar(c, v, path, "true, false or with_pip");
+    if (rc)
+        return rc;
+    if (!strcmp(sval(v), "with_pip")) {
+        *mode = CFG_VENV_SYSTEM_PIP;
+        return 0;
+    }
+    struct cfg_key kb = *k;
+    kb.type = CFG_T_BOOL;
+    char msg[sizeof(c->e->msg)];
+    int b = 0;
+    if (cfg__key_parse_at(&kb, path, sval(v), &b, msg, sizeof msg))
+        return bad(c, v, "%s must be true, false or with_pip, got '%s'", path, sval(v));
+    *mode = b ? CFG_VENV_SYSTEM : CFG_VENV_PIP;
+    return 0;
+}
+
+int cfg_requires_python_parse(const char *spec, struct cfg_py_clause *out, char *msg, size_t n)
+{
+    static const char *const ops[] = {"<=", ">=", "==", "!=", "<", ">"};
+    int nc = 0;
+    const char *s = spec;
+    for (;;) {
+        while (*s == ' ')
+            s++;
+        if (nc == CFG_PY_MAX_CLAUSES) {
+            snprintf(msg, n, "at most %d clauses", CFG_PY_MAX_CLAUSES);
+            return -EINVAL;
+        }
+        struct cfg_py_clause *cl = &out[nc];
+        memset(cl, 0, sizeof(*cl));
+        for (size_t i = 0; i < sizeof ops / sizeof ops[0] && !cl->op[0]; i++)
+            if (!strncmp(s, ops[i], strlen(ops[i])))
+                memcpy(cl->op, ops[i], strlen(ops[i]) + 1);
+        if (!cl->op[0]) {
+            snprintf(msg, n, "clause %d must start with <=, <, >=, >, == or != (like \"<=3.7\")",
+                     nc + 1);
+            return -EINVAL;
+        }
+        s += strlen(cl->op);
+        while (*s == ' ')
+            s++;
+        for (;;) {
+            if (cl->nv == 3 || *s < '0' || *s > '9') {
+                snprintf(msg, n, "clause %d: a version is 1 to 3 numbers joined by dots (3.7)",
+                         nc + 1);
+                return -EINVAL;
+            }
+            long x = 0;
+            while (*s >= '0' && *s <= '9' && x < 100000)
+                x = x * 10 + (*s++ - '0');
+            if (x >= 100000) {
+                snprintf(msg, n, "clause %d: version number too large", nc + 1);
+                return -EINVAL;
+            }
+            cl->v[cl->nv++] = (int)x;
+            if (*s != '.')
+                break;
+            s++;
+        }
+        nc++;
+        while (*s == ' ')
+            s++;
+        if (!*s)
+            return nc;
+        if (*s != ',') {
+            snprintf(msg, n, "unexpected '%c' after clause %d (clauses are joined by commas)", *s,
+                     nc);
+            return -EINVAL;
+        }
+        s++;
+    }
+}
+
+/* frameworks.NAME.requires_python: a string cfg_requires_python_parse takes. */
+int cfg__parse_requires_python(ctx_t *c, const struct cfg_key *k, yaml_node_t *v, const char *path,
+                               void *base)
+{
+    int rc = want_scalar(c, v, path, "a Python version bound (like \"<=3.7\")");
+    if (rc)
+        return rc;
+    struct cfg_py_clause cl[CFG_PY_MAX_CLAUSES];
+    char msg[200];
+    if (cfg_requires_python_parse(sval(v), cl, msg, sizeof msg) < 0)
+        return bad(c, v, "%s: %s, got '%s'", path, msg, sval(v));
+    return get_str(c, v, path, (char **)((char *)base + k->offset));
+}
+
 int cfg__parse_think(ctx_t *c, const struct cfg_key *k, yaml_node_t *n, const char *key, void *base)
 {
     struct cfg_think *t = (struct cfg_think *)((char *)base + k->offset);
@@ -1387,6 +1480,7 @@ static struct cfg_matrix *matrix_new(const char *path, const char *dir, struct e
         cfg_free(m);
         return NULL;
     }
+    m->node.system_site_packages = CFG_VENV_SYSTEM; /* a compound key: its default is here */
     return m;
 }
 
@@ -1480,6 +1574,8 @@ void cfg_free(struct cfg_matrix *m)
         free(f->start);
         free(f->dir);
         free(f->limits.connections.setting);
+        free(f->python);
+        free(f->requires_python);
     }
     free(m->frameworks);
     for (size_t i = 0; i < m->nprofiles; i++)

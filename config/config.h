@@ -171,12 +171,24 @@ struct cfg_framework {
     char *start;  /* start command template, or NULL for the built-in one of targets/<app>/ */
     char *dir;    /* user's own target folder (uploaded), or NULL; relative to the matrix file */
     int dir_line, dir_col;    /* where dir stands in the matrix (1-based) */
-    int system_site_packages; /* -1 = the node's; 0 = pip from requirements.txt; 1 = python3-* */
+    int system_site_packages; /* -1 = the node's, else an enum cfg_venv */
     struct cfg_limits limits; /* server settings that cap what held users can reach */
     struct cfg_settings over; /* framework-level overrides */
+    /* The interpreter (issue 22): the venv is made from python (NULL = node.python), and
+     * the cell is skipped before pip when its version does not satisfy requires_python
+     * (NULL = any; clauses "OP VERSION" joined by ",", checked by cfg_requires_python_ok). */
+    char *python;
+    char *requires_python;
 };
 
 enum cfg_transport { CFG_TRANSPORT_LOCAL, CFG_TRANSPORT_SSH };
+
+/* How a venv is made (system_site_packages: false | true | with_pip). */
+enum cfg_venv {
+    CFG_VENV_PIP = 0,        /* isolated: pip installs all of requirements.txt */
+    CFG_VENV_SYSTEM = 1,     /* the node's python3-* packages, no pip */
+    CFG_VENV_SYSTEM_PIP = 2, /* the node's packages, and pip for the requirements they lack */
+};
 
 struct cfg_node {
     enum cfg_transport transport;
@@ -191,7 +203,7 @@ struct cfg_node {
     char *python;               /* default /usr/bin/python3 */
     int server_port;            /* port the server listens on, default 8000 */
     char *listen;               /* address the server binds, default = host (local: 127.0.0.1) */
-    int system_site_packages;   /* venvs see the node's python3-* packages (default 1) */
+    int system_site_packages;   /* an enum cfg_venv (default CFG_VENV_SYSTEM) */
     int64_t command_timeout_ms; /* limit for one remote command (default 120s) */
     /* node.pip: where a venv without system site packages installs from. */
     char *pip_index_url;  /* pip --index-url, or NULL (pip's default) */
@@ -269,6 +281,18 @@ extern const char *const cfg_start_placeholders[];
  * -EINVAL with msg set ("{workdir} inside quotes: ...") and *at the byte offset of the
  * offending '{' in t. */
 int cfg_start_check(const char *t, size_t *at, char *msg, size_t n);
+
+/* One clause of frameworks.NAME.requires_python: "<=3.7" is {"<=", {3, 7}, 2}. A version is
+ * compared on as many parts as the clause gives, so "<=3.7" admits 3.7.17. */
+#define CFG_PY_MAX_CLAUSES 4
+struct cfg_py_clause {
+    char op[3]; /* "<=", "<", ">=", ">", "==", "!=" */
+    int v[3];
+    int nv; /* 1..3 */
+};
+/* Parses spec ("<=3.7", ">=3.6, <3.8"; spaces allowed around each clause) into out (at
+ * most CFG_PY_MAX_CLAUSES). Returns the number of clauses, or -EINVAL with msg set. */
+int cfg_requires_python_parse(const char *spec, struct cfg_py_clause *out, char *msg, size_t n);
 
 const struct cfg_framework *cfg_find_framework(const struct cfg_matrix *m, const char *name);
 const struct cfg_payload *cfg_find_payload(const struct cfg_matrix *m, const char *name);

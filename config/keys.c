@@ -45,7 +45,8 @@ const struct cfg_key cfg_keys[] = {
     {.scope = S_ROOT, .name = "frameworks", .type = CFG_T_MAP,
      .flags = CFG_K_DOC_DEF | CFG_K_REQUIRED | CFG_K_NAMED, .def = "none (required)",
      .help = "The frameworks under test; a non-empty mapping.",
-     .syntax = "NAME: {server, workers, app, start, dir, system_site_packages, SETTINGS...}"},
+     .syntax = "NAME: {server, workers, app, start, dir, system_site_packages, python, "
+     "requires_python, SETTINGS...}"},
     {.scope = S_ROOT, .name = "profiles", .type = CFG_T_MAP, .flags = CFG_K_DOC_DEF | CFG_K_NAMED,
      .def = "none",
      .help = "Named settings chosen with mfbench run -p NAME; each takes the keys defaults.* "
@@ -94,9 +95,14 @@ const struct cfg_key cfg_keys[] = {
     {.scope = S_NODE, .name = "listen", .type = CFG_T_STR, .flags = CFG_K_DOC_DEF,
      .def = "node.host", .help = "Address the server binds.",
      AT(cfg_node, listen)},
-    {.scope = S_NODE, .name = "system_site_packages", .type = CFG_T_BOOL, .def = "true",
-     .help = "Whether the virtual environments see the node's python3-* packages; without them "
-     "pip installs each target's requirements.txt.", AT(cfg_node, system_site_packages)},
+    {.scope = S_NODE, .name = "system_site_packages", .type = CFG_T_COMPOUND,
+     .flags = CFG_K_DOC_DEF, .def = "true",
+     .help = "How the virtual environments are made: true sees the node's python3-* packages "
+     "(no pip); false is isolated, pip installs each target's requirements.txt; with_pip sees "
+     "the node's packages and pip installs only the requirements they do not satisfy (from "
+     "node.pip; without index_url or find_links the cell is skipped naming what is missing).",
+     .syntax = "true | false | with_pip", AT(cfg_node, system_site_packages),
+     .parse = cfg__parse_venv},
     {.scope = S_NODE, .name = "command_timeout", .type = CFG_T_DUR, .min = 1,
      .max = MF_PHASE_MAX_MS,
      .def = "120s", .help = "Limit for one command run on the node.",
@@ -388,11 +394,26 @@ const struct cfg_key cfg_keys[] = {
     {.scope = S_FW, .name = "dir", .type = CFG_T_STR, .flags = CFG_K_DOC_DEF, .def = "none",
      .help = "The user's own target folder, relative to the matrix file; uploaded to the node.",
      AT(cfg_framework, dir), .parse = cfg__parse_dir},
-    {.scope = S_FW, .name = "system_site_packages", .type = CFG_T_BOOL, .flags = CFG_K_DOC_DEF,
-     .def = "node.system_site_packages",
-     .help = "This framework's virtual environment sees the node's python3-* packages (true) or "
-     "installs targets/APP/requirements.txt with pip (false).",
-     AT(cfg_framework, system_site_packages)},
+    {.scope = S_FW, .name = "system_site_packages", .type = CFG_T_COMPOUND,
+     .flags = CFG_K_DOC_DEF, .def = "node.system_site_packages",
+     .help = "This framework's virtual environment sees the node's python3-* packages (true), "
+     "installs targets/APP/requirements.txt with pip (false), or sees the node's packages and "
+     "pip-installs only the requirements they do not satisfy (with_pip).",
+     .syntax = "true | false | with_pip", AT(cfg_framework, system_site_packages),
+     .parse = cfg__parse_venv},
+
+    /* ---- frameworks.NAME: the interpreter ---- */
+    {.scope = S_FW, .name = "python", .type = CFG_T_STR, .flags = CFG_K_DOC_DEF,
+     .def = "node.python",
+     .help = "Interpreter on the node this framework's virtual environment is made from (a "
+     "CPython 3.7 for japronto 0.1.2).", AT(cfg_framework, python)},
+    {.scope = S_FW, .name = "requires_python", .type = CFG_T_COMPOUND, .flags = CFG_K_DOC_DEF,
+     .def = "any",
+     .help = "The Python versions the framework runs on, checked on the node before the venv is "
+     "made: a cell whose interpreter does not satisfy it is skipped, saying so and what to set. "
+     "A version is compared on as many parts as a clause gives (<=3.7 admits 3.7.17).",
+     .syntax = "\"OP VERSION[, OP VERSION...]\", OP one of <= < >= > == != (\"<=3.7\")",
+     AT(cfg_framework, requires_python), .parse = cfg__parse_requires_python},
     {.scope = S_FW, .name = "limits", .type = CFG_T_MAP, .flags = CFG_K_DOC_DEF,
      .def = "the server's own settings",
      .help = "Server settings that cap connections below the node's limits. Held users that stop "

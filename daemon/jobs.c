@@ -471,6 +471,7 @@ static void run_job(struct daemon *d, struct dmn_job *job)
                      dmn__kv(e.msg, (char[1024]){0}, 1024));
     }
 out:
+    exec_run_close(&x);
     if (node)
         node_close(node);
     exec_node_unlock(lock);

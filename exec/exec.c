@@ -72,7 +72,9 @@ int64_t exec__cmd_timeout_ms(const struct cfg_node *nc)
 int64_t exec__pip_timeout_ms(const struct cfg_matrix *m, const struct cfg_framework *fw)
 {
     int64_t t = exec__cmd_timeout_ms(&m->node);
-    return !exec__site_packages(m, fw) && t < EXEC_PIP_TIMEOUT_MS ? EXEC_PIP_TIMEOUT_MS : t;
+    return exec__site_packages(m, fw) != CFG_VENV_SYSTEM && t < EXEC_PIP_TIMEOUT_MS
+               ? EXEC_PIP_TIMEOUT_MS
+               : t;
 }
 
 int64_t exec__versions_timeout_ms(const struct cfg_node *nc)
@@ -400,6 +402,63 @@ int exec__site_packages(const struct cfg_matrix *m, const struct cfg_framework *
     return fw->system_site_packages >= 0 ? fw->system_site_packages : m->node.system_site_packages;
 }
 
+/* The interpreter the framework's venv is made from: its own, else the node's. */
+static const char *venv_python(const struct cfg_matrix *m, const struct cfg_framework *fw)
+{
+    return fw->python ? fw->python : m->node.python;
+}
+
+/* Every command that makes the venv or runs pip goes through mf_clean: a clean
+ * environment with PATH and HOME only, pip's configuration files not read, so
+ * pip sees what the matrix says and nothing of the caller's PIP_* (the local
+ * transport passes the caller's environment through). Part of the venv's hash. */
+#define VENV_CLEAN_ENV                                                                             \
+    "mf_clean() { env -i PATH=\"$PATH\" HOME=\"$HOME\" LC_ALL=C.UTF-8 "                            \
+    "PIP_CONFIG_FILE=/dev/null PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 \"$@\"; }\n"
+
+/* With system_site_packages: with_pip, run by the venv's python over
+ * requirements.txt (argv 1): each requirement the interpreter's packages
+ * satisfy (importlib.metadata, pip's own packaging for the specifier) is
+ * written pinned to argv 3 (pip's constraints, so pip never replaces it), the
+ * others to argv 2 (what pip installs). One line per requirement on stdout:
+ * "mfbench-have: NAME==VERSION" or "mfbench-missing: LINE". */
+static const char venv_missing_py[] =
+    "import re, sys\n"
+    "from importlib import metadata\n"
+    "from pip._vendor.packaging.requirements import InvalidRequirement, Requirement\n"
+    "src, missing, have = sys.argv[1:4]\n"
+    "need, got = [], []\n"
+    "with open(src, encoding='utf-8') as f:\n"
+    "    for n, raw in enumerate(f, 1):\n"
+    "        line = re.sub(r'(^|\\s)#.*', '', raw).strip()\n"
+    "        if not line:\n"
+    "            continue\n"
+    "        if line.startswith('-'):\n"
+    "            print('ERROR: %s:%d: options are not taken with system_site_packages: with_pip: "
+    "%s'\n"
+    "                  % (src, n, line))\n"
+    "            sys.exit(1)\n"
+    "        try:\n"
+    "            r = Requirement(line)\n"
+    "        except InvalidRequirement as e:\n"
+    "            print('ERROR: %s:%d: %s' % (src, n, e))\n"
+    "            sys.exit(1)\n"
+    "        if r.marker is not None and not r.marker.evaluate():\n"
+    "            continue\n"
+    "        try:\n"
+    "            v = metadata.version(r.name)\n"
+    "        except metadata.PackageNotFoundError:\n"
+    "            v = None\n"
+    "        if v is not None and r.url is None and r.specifier.contains(v, prereleases=True):\n"
+    "            got.append('%s==%s' % (r.name, v))\n"
+    "            print('mfbench-have: ' + got[-1])\n"
+    "        else:\n"
+    "            need.append(line)\n"
+    "            print('mfbench-missing: %s%s' % (line, ' (the node has %s)' % v if v else ''))\n"
+    "for path, lines in ((missing, need), (have, got)):\n"
+    "    with open(path, 'w', encoding='utf-8') as f:\n"
+    "        f.write(''.join(l + '\\n' for l in lines))\n";
+
 /* Appends node.pip as pip install options, each shell-quoted: --index-url,
  * --find-links (with --no-index when there is no index, so pip never reaches
  * out), then node.pip.args split on spaces. 0 or -ENOMEM/-E2BIG. */
@@ -434,9 +493,15 @@ static int append_pip_options(const struct cfg_node *nc, struct buf *cmd)
 }
 
 /* The hash of what a venv is built from, besides requirements.txt (which is
- * hashed on the node): the mode, the node's python and node.pip. */
-static void venv_settings_sha(const struct cfg_node *nc, int site, char out[65])
+ * hashed on the node): the mode, the interpreter, and where pip is used,
+ * node.pip and the environment pip runs in. */
+static void venv_settings_sha(const struct cfg_node *nc, const char *python, int mode, char out[65])
 {
+    static const char *const mode_name[] = {
+        [CFG_VENV_PIP] = "pip",
+        [CFG_VENV_SYSTEM] = "system-site-packages",
+        [CFG_VENV_SYSTEM_PIP] = "system-site-packages+pip",
+    };
     struct sha256 s;
     sha256_init(&s);
 #define PART(k, v)                                                                                 \
@@ -445,12 +510,18 @@ static void venv_settings_sha(const struct cfg_node *nc, int site, char out[65])
         sha256_update(&s, k, strlen(k));                                                           \
         sha256_update(&s, v_, strlen(v_) + 1); /* the NUL separates the parts */                   \
     } while (0)
-    PART("mode=", site ? "system-site-packages" : "pip");
-    PART("python=", nc->python);
-    if (!site) {
+    PART("mode=", mode_name[mode]);
+    PART("python=", python);
+    if (mode != CFG_VENV_SYSTEM) {
         PART("index_url=", nc->pip_index_url);
         PART("find_links=", nc->pip_find_links);
         PART("args=", nc->pip_args);
+        sha256_update(&s, "env=", 4);
+        sha256_update(&s, VENV_CLEAN_ENV, sizeof(VENV_CLEAN_ENV)); /* with its NUL */
+    }
+    if (mode == CFG_VENV_SYSTEM_PIP) {
+        sha256_update(&s, "filter=", 7);
+        sha256_update(&s, venv_missing_py, sizeof(venv_missing_py));
     }
 #undef PART
     sha256_hex(&s, out);
@@ -532,27 +603,90 @@ static int append_install_error(struct buf *m, const char *out)
     return rc;
 }
 
-/* Builds the script that makes the venv, or keeps it when its marker matches:
- * with system site packages when the node's python3-* packages are what is
- * measured, else pip from requirements.txt with node.pip. Exit status: 0 ready
- * (prints "mfbench-venv: built" or "reused"), 3 venv creation failed, 4 install
- * failed (the venv is removed), 2 anything else. */
-static int venv_script(const struct exec_run *x, const struct cell_paths *p, int site,
-                       struct buf *cmd)
+/* The venv script's exit statuses besides 0 (ready) and 2 (anything else). */
+enum {
+    VENV_EXIT_CREATE = 3,   /* the interpreter or `python -m venv` failed */
+    VENV_EXIT_INSTALL = 4,  /* pip (or the requirements' filter) failed; no venv left */
+    VENV_EXIT_PYTHON = 5,   /* the interpreter does not satisfy requires_python */
+    VENV_EXIT_NOSOURCE = 6, /* with_pip: requirements missing and node.pip names no source */
+};
+
+/* Appends the python -c program that exits VENV_EXIT_PYTHON unless the
+ * interpreter satisfies the framework's requires_python, printing
+ * "mfbench-python: X.Y.Z" and, when it does not, "mfbench-pin: VERSION" of the
+ * line of requirements.txt (argv 2) pinning the app (argv 1). It runs on old
+ * interpreters too: no f-strings. */
+static int append_python_check(struct buf *cmd, const struct cfg_py_clause *cl, int n)
+{
+    struct buf code;
+    buf_init(&code, 0);
+    int rc = buf_puts(&code, "import re, sys\n"
+                             "v = tuple(sys.version_info[:3])\n"
+                             "print('mfbench-python: %d.%d.%d' % v)\n"
+                             "if not (");
+    for (int i = 0; i < n && !rc; i++) {
+        rc = buf_printf(&code, "%sv[:%d] %s (", i ? " and " : "", cl[i].nv, cl[i].op);
+        for (int j = 0; j < cl[i].nv && !rc; j++)
+            rc = buf_printf(&code, "%d,", cl[i].v[j]);
+        rc = rc ? rc : buf_puts(&code, ")");
+    }
+    rc =
+        rc ? rc
+           : buf_puts(&code,
+                      "):\n"
+                      "    try:\n"
+                      "        for l in open(sys.argv[2]):\n"
+                      "            m = re.match(r'\\s*([A-Za-z0-9_.-]+)\\s*==\\s*([^\\s;#]+)', l)\n"
+                      "            if m and m.group(1).lower().replace('_', '-') == sys.argv[1]:\n"
+                      "                print('mfbench-pin: ' + m.group(2))\n"
+                      "                break\n"
+                      "    except Exception:\n"
+                      "        pass\n"
+                      "    sys.exit(5)\n");
+    rc = rc ? rc : buf_shquote(cmd, code.data);
+    buf_free(&code);
+    return rc;
+}
+
+/* Builds the script that makes the venv, or keeps it when its marker matches
+ * (mode: an enum cfg_venv): with system site packages and no pip when the
+ * node's python3-* packages are what is measured; isolated, pip installing
+ * requirements.txt with node.pip; or with system site packages and pip
+ * installing only the requirements they do not satisfy. First, when the
+ * framework has requires_python, the interpreter is checked. Exit status: 0
+ * ready (prints "mfbench-venv: built" or "reused"), a VENV_EXIT_*, or 2. */
+static int venv_script(const struct exec_run *x, const struct cfg_framework *fw,
+                       const struct cell_paths *p, int mode, struct buf *cmd)
 {
     const struct cfg_node *nc = &x->matrix->node;
+    const char *python = venv_python(x->matrix, fw);
     char sha[65];
-    venv_settings_sha(nc, site, sha);
+    venv_settings_sha(nc, python, mode, sha);
     int rc = buf_puts(cmd, "v=");
     rc = rc ? rc : buf_shquote(cmd, p->venv);
     rc = rc ? rc : buf_puts(cmd, "; d=");
     rc = rc ? rc : buf_shquote(cmd, p->dir);
     rc = rc ? rc : buf_puts(cmd, "; py=");
-    rc = rc ? rc : buf_shquote(cmd, nc->python);
+    rc = rc ? rc : buf_shquote(cmd, python);
     rc = rc ? rc : buf_puts(cmd, "; w=");
     rc = rc ? rc : buf_shquote(cmd, node_workdir(x->node));
-    rc = rc ? rc : buf_puts(cmd, "\nmkdir -p \"$w/venvs\" \"$w/run\" \"$w/logs\" || exit 2\n");
-    if (site) {
+    rc = rc ? rc : buf_puts(cmd, "\n" VENV_CLEAN_ENV);
+    rc = rc ? rc : buf_puts(cmd, "mkdir -p \"$w/venvs\" \"$w/run\" \"$w/logs\" || exit 2\n");
+    if (fw->requires_python) {
+        struct cfg_py_clause cl[CFG_PY_MAX_CLAUSES];
+        char msg[200];
+        int n = cfg_requires_python_parse(fw->requires_python, cl, msg, sizeof msg);
+        if (n < 0)
+            return -EINVAL; /* config refused it already */
+        rc = rc ? rc : buf_puts(cmd, "mf_clean \"$py\" -c ");
+        rc = rc ? rc : append_python_check(cmd, cl, n);
+        rc = rc ? rc : buf_puts(cmd, " ");
+        rc = rc ? rc : buf_shquote(cmd, fw->app ? fw->app : fw->name);
+        rc = rc ? rc
+                : buf_puts(cmd, " \"$d/requirements.txt\" 2>&1\n"
+                                "s=$?; [ $s = 0 ] || { [ $s = 5 ] && exit 5; exit 3; }\n");
+    }
+    if (mode == CFG_VENV_SYSTEM) {
         rc = rc ? rc : buf_printf(cmd, "want=site-%s\n", sha);
     } else {
         rc = rc ? rc
@@ -569,17 +703,44 @@ static int venv_script(const struct exec_run *x, const struct cell_paths *p, int
                             "\" 2>/dev/null)\" = \"$want\" ]; then\n"
                             "  echo 'mfbench-venv: reused'; exit 0\nfi\n"
                             "rm -rf \"$v\" || exit 2\n");
-    if (site) {
+    switch (mode) {
+    case CFG_VENV_SYSTEM:
         rc = rc ? rc
-                : buf_puts(cmd, "\"$py\" -m venv --system-site-packages --without-pip \"$v\" "
-                                "2>&1 || { rm -rf \"$v\"; exit 3; }\n");
-    } else {
+                : buf_puts(cmd, "mf_clean \"$py\" -m venv --system-site-packages --without-pip "
+                                "\"$v\" 2>&1 || { rm -rf \"$v\"; exit 3; }\n");
+        break;
+    case CFG_VENV_PIP:
         rc = rc ? rc
-                : buf_puts(cmd, "\"$py\" -m venv \"$v\" 2>&1 || { rm -rf \"$v\"; exit 3; }\n"
-                                "PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 "
-                                "\"$v/bin/python\" -m pip install -q -r \"$d/requirements.txt\"");
+                : buf_puts(cmd,
+                           "mf_clean \"$py\" -m venv \"$v\" 2>&1 || { rm -rf \"$v\"; exit 3; }\n"
+                           "mf_clean \"$v/bin/python\" -m pip install -q -r "
+                           "\"$d/requirements.txt\"");
         rc = rc ? rc : append_pip_options(nc, cmd);
         rc = rc ? rc : buf_puts(cmd, " </dev/null 2>&1 || { rm -rf \"$v\"; exit 4; }\n");
+        break;
+    default: /* CFG_VENV_SYSTEM_PIP */
+        rc = rc ? rc
+                : buf_puts(cmd, "mf_clean \"$py\" -m venv --system-site-packages \"$v\" 2>&1 || "
+                                "{ rm -rf \"$v\"; exit 3; }\n"
+                                "mf_clean \"$v/bin/python\" -c ");
+        rc = rc ? rc : buf_shquote(cmd, venv_missing_py);
+        rc = rc ? rc
+                : buf_puts(cmd, " \"$d/requirements.txt\" \"$v/.mfbench-missing.txt\" "
+                                "\"$v/.mfbench-system.txt\" </dev/null 2>&1 || "
+                                "{ rm -rf \"$v\"; exit 4; }\n"
+                                "if [ -s \"$v/.mfbench-missing.txt\" ]; then\n");
+        if (!nc->pip_index_url && !nc->pip_find_links) {
+            /* pip would go to PyPI: a lab says where its wheels are instead. */
+            rc = rc ? rc : buf_puts(cmd, "  rm -rf \"$v\"; exit 6\n");
+        } else {
+            rc = rc ? rc
+                    : buf_puts(cmd, "  mf_clean \"$v/bin/python\" -m pip install -q -r "
+                                    "\"$v/.mfbench-missing.txt\" -c \"$v/.mfbench-system.txt\"");
+            rc = rc ? rc : append_pip_options(nc, cmd);
+            rc = rc ? rc : buf_puts(cmd, " </dev/null 2>&1 || { rm -rf \"$v\"; exit 4; }\n");
+        }
+        rc = rc ? rc : buf_puts(cmd, "fi\n");
+        break;
     }
     rc = rc ? rc
             : buf_puts(cmd, "echo \"$want\" >\"$v/" VENV_MARKER "\" || { rm -rf \"$v\"; exit 2; }\n"
@@ -600,6 +761,113 @@ static int skip_cell(struct cell_result *c, struct buf *m, struct err *e)
     return 1;
 }
 
+/* How many lines of out start with prefix. */
+static int count_lines(const char *out, const char *prefix)
+{
+    int n = 0;
+    size_t pl = strlen(prefix);
+    for (const char *l = out; l && *l;) {
+        if (!strncmp(l, prefix, pl))
+            n++;
+        l = strchr(l, '\n');
+        l = l ? l + 1 : NULL;
+    }
+    return n;
+}
+
+/* The value after prefix on its first line in out, trimmed, into v ("" if none). */
+static void line_value(const char *out, const char *prefix, char *v, size_t n)
+{
+    const char *at = out ? strstr(out, prefix) : NULL;
+    while (at && at != out && at[-1] != '\n')
+        at = strstr(at + 1, prefix);
+    first_line(at ? at + strlen(prefix) : "", v, n);
+}
+
+/* The one line a too-new (or too-old) interpreter skips with: what needs
+ * what, what the node has, and what to set. */
+static int append_python_skip(struct buf *m, const struct cfg_matrix *mx,
+                              const struct cfg_framework *fw, const char *out)
+{
+    struct cfg_py_clause cl[CFG_PY_MAX_CLAUSES];
+    char msg[200], have[64], pin[64];
+    int n = cfg_requires_python_parse(fw->requires_python, cl, msg, sizeof msg);
+    line_value(out, "mfbench-python: ", have, sizeof have);
+    line_value(out, "mfbench-pin: ", pin, sizeof pin);
+    /* X.Y of X.Y.Z: what a lab compares with the bound. */
+    char *dot = strchr(have, '.');
+    if (dot && (dot = strchr(dot + 1, '.')) != NULL)
+        *dot = '\0';
+    struct buf bound;
+    buf_init(&bound, 0);
+    int rc = 0;
+    for (int i = 0; i < n && !rc; i++) {
+        rc = buf_printf(&bound, "%s%s %d", i ? ", " : "", cl[i].op, cl[i].v[0]);
+        for (int j = 1; j < cl[i].nv && !rc; j++)
+            rc = buf_printf(&bound, ".%d", cl[i].v[j]);
+    }
+    const char *app = fw->app ? fw->app : fw->name;
+    rc = rc ? rc
+            : buf_printf(m,
+                         "%s%s%s needs Python %s; this node has %s (%s): set frameworks.%s.python "
+                         "to a Python %s on the node",
+                         app, pin[0] ? " " : "", pin, bound.data ? bound.data : "",
+                         have[0] ? have : "another", venv_python(mx, fw), fw->name,
+                         bound.data ? bound.data : "");
+    buf_free(&bound);
+    return rc;
+}
+
+/* with_pip without a pip source: the one line naming what the node lacks. */
+static int append_nosource_skip(struct buf *m, const struct cfg_framework *fw, const char *out)
+{
+    int rc = buf_printf(m, "%s: the node's Python packages lack", fw->name);
+    const char *sep = " ";
+    for (const char *l = out; !rc && l && *l;) {
+        const char *nl = strchr(l, '\n');
+        size_t len = nl ? (size_t)(nl - l) : strlen(l);
+        if (!strncmp(l, "mfbench-missing: ", 17)) {
+            rc = buf_printf(m, "%s%.*s", sep, (int)(len - 17 > 200 ? 200 : len - 17), l + 17);
+            sep = ", ";
+        }
+        l = nl ? nl + 1 : NULL;
+    }
+    return rc ? rc
+              : buf_puts(m, ": install them, or put their wheels in a folder and set "
+                            "node.pip.find_links to it (README: \"Frameworks that Debian does not "
+                            "package\")");
+}
+
+/* Keeps a framework's venv skip for the rest of the run (without memory, its
+ * later cells just try again). */
+static void remember_venv_skip(struct exec_run *x, const struct cfg_framework *fw, const char *why)
+{
+    const struct cfg_matrix *m = x->matrix;
+    size_t i = (size_t)(fw - m->frameworks);
+    if (i >= m->nframeworks || !why)
+        return;
+    if (!x->venv_skips)
+        x->venv_skips = calloc(m->nframeworks, sizeof(*x->venv_skips));
+    if (x->venv_skips && !x->venv_skips[i])
+        x->venv_skips[i] = strdup(why);
+}
+
+/* The reason a framework's venv could not be made earlier in this run, or NULL. */
+static const char *venv_skip_of(const struct exec_run *x, const struct cfg_framework *fw)
+{
+    size_t i = (size_t)(fw - x->matrix->frameworks);
+    return x->venv_skips && i < x->matrix->nframeworks ? x->venv_skips[i] : NULL;
+}
+
+void exec_run_close(struct exec_run *x)
+{
+    if (x->venv_skips)
+        for (size_t i = 0; i < x->matrix->nframeworks; i++)
+            free(x->venv_skips[i]);
+    free(x->venv_skips);
+    x->venv_skips = NULL;
+}
+
 /* Creates or reuses the venv and asks the app for its versions. Returns 0
  * ready, 1 skipped (reason in c->error), negative on transport failure. */
 static int provision(struct exec_run *x, const struct cfg_framework *fw, const struct cell_paths *p,
@@ -610,9 +878,9 @@ static int provision(struct exec_run *x, const struct cfg_framework *fw, const s
     buf_init(&out, 1 << 20);
     buf_init(&m, 1 << 16);
     int rc = 0, status = 0;
-    int site = exec__site_packages(x->matrix, fw);
+    int mode = exec__site_packages(x->matrix, fw);
 
-    if (venv_script(x, p, site, &cmd)) {
+    if (venv_script(x, fw, p, mode, &cmd)) {
         rc = err_set(e, -ENOMEM, "out of memory");
         goto done;
     }
@@ -622,23 +890,44 @@ static int provision(struct exec_run *x, const struct cfg_framework *fw, const s
     if (status != 0) {
         const char *o = out.data ? out.data : "";
         int r;
-        if (status == 4)
+        if (status == VENV_EXIT_PYTHON)
+            r = append_python_skip(&m, x->matrix, fw, o);
+        else if (status == VENV_EXIT_NOSOURCE)
+            r = append_nosource_skip(&m, fw, o);
+        else if (status == VENV_EXIT_INSTALL)
             r = buf_printf(&m, "%s: cannot install %s/requirements.txt:", fw->name, p->dir);
         else
             r = buf_printf(&m, "%s: cannot create the venv %s (exit status %d):", fw->name, p->venv,
                            status);
-        r = r ? r : append_install_error(&m, o);
+        if (!r && (status == VENV_EXIT_INSTALL || status == VENV_EXIT_CREATE || status == 2))
+            r = append_install_error(&m, o);
         if (r) {
             rc = err_set(e, r, "out of memory");
             goto done;
         }
         rc = skip_cell(c, &m, e);
         buf_init(&m, 0); /* owned by the cell now */
+        if (rc == 1)
+            remember_venv_skip(x, fw, c->error);
         goto done;
     }
-    exec__logf(x, 6, fw->name, NULL, "venv %s (%s)",
-               out.data && strstr(out.data, "reused") ? "reused" : "built",
-               site ? "system site packages" : "pip, requirements.txt");
+    {
+        static const char *const how[] = {
+            [CFG_VENV_PIP] = "pip, requirements.txt",
+            [CFG_VENV_SYSTEM] = "system site packages",
+            [CFG_VENV_SYSTEM_PIP] = "system site packages, pip for what they lack",
+        };
+        int have = count_lines(out.data, "mfbench-have: "),
+            missing = count_lines(out.data, "mfbench-missing: ");
+        if (mode == CFG_VENV_SYSTEM_PIP && (have || missing))
+            exec__logf(x, 6, fw->name, NULL,
+                       "venv built (%s: %d of %d requirements from the node, %d by pip)", how[mode],
+                       have, have + missing, missing);
+        else
+            exec__logf(x, 6, fw->name, NULL, "venv %s (%s)",
+                       out.data && strstr(out.data, "mfbench-venv: reused") ? "reused" : "built",
+                       how[mode]);
+    }
 
     /* Versions: the app itself says what it will run, or why it cannot. A
      * user's own start command without an app.py records the python only. */
@@ -1296,14 +1585,18 @@ int exec_cell(struct exec_run *x, const struct cfg_cell *cell, struct cell_resul
         k.body_len = body.len;
     }
 
+    if (venv_skip_of(x, fw)) {
+        /* pip failed for this framework earlier in the run: once is enough. */
+        set_error(c, CELL_SKIPPED, "%s", venv_skip_of(x, fw));
+        goto finish;
+    }
     rc = provision(x, fw, &k.p, c, &k.cerr);
     if (rc < 0) {
         set_error(c, CELL_ERROR, "provisioning failed: %s", k.cerr.msg);
         rc = 0;
         goto finish;
     }
-    if (rc == 1) {
-        exec__logf(x, 4, fw->name, pl->name, "skipped: %s", c->error);
+    if (rc == 1) { /* the cell's end reports it, once */
         rc = 0;
         goto finish;
     }

@@ -54,7 +54,13 @@ struct exec_run {
     /* Filled by exec_prepare_node(): node facts the sampler needs. */
     long node_page_kb;
     long node_clk_tck;
+    /* Owned, per run (exec_run_close frees it): per framework of the matrix, why its
+     * venv could not be made, so its later cells are skipped without pip again. */
+    char **venv_skips;
 };
+
+/* Frees what the executor kept for the run (x itself is the caller's). */
+void exec_run_close(struct exec_run *x);
 
 /* Finds the targets/ folder: explicit, else $MFBENCH_TARGETS, else the source
  * tree's, else the installed one. Returns NULL when none exists. */

@@ -1,5 +1,10 @@
-"""Sanic under its own server (app.run): seed parity. Not installable on the test
-host (no PyPI): --versions then fails with `sanic: No module named 'sanic'`, exit 3."""
+"""Sanic under its own server (app.run) in ONE process: seed parity. Sanic >= 22.9
+starts worker processes that re-import the app by name (and exit with "Sanic app name
+'mfbench_sanic' not found" when it is made inside main()); single_process=True keeps it
+the one process the node measures, as the seed's sanic 18.12 was. Pinned to 23.12.2
+(requirements.txt), the newest whose dependencies Debian 12 satisfies. Not installed on
+the test host (no PyPI): --versions then fails with `sanic: No module named 'sanic'`,
+exit 3; matrix.yaml's with_pip says first which wheels are missing."""
 import os
 import sys
 
@@ -46,10 +51,13 @@ def make_app():
 
 
 def main():
-    args = launch.parse_args(NAME, versions)
+    args = launch.parse_args(NAME, versions, max_workers=1)
     app = make_app()
+    # single_process: no worker processes (sanic < 22.9 has no such argument and
+    # kwargs_for drops it, saying so); motd off: one startup line is enough.
     kw = launch.kwargs_for(app.run, NAME, host=args.host, port=args.port, workers=args.workers,
-                           backlog=launch.BACKLOG, access_log=False, debug=False)
+                           backlog=launch.BACKLOG, access_log=False, debug=False,
+                           single_process=True, motd=False)
     app.run(**kw)
 
 

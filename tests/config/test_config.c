@@ -717,6 +717,55 @@ static void check_files_ok(const char *matrix, const char *bad_dir)
     cfg_free(m);
 }
 
+/* The three venv modes, a framework's own interpreter and its Python bound (issue 22). */
+static void check_venv_modes(void)
+{
+    static const char text[] =
+        "version: 1\n"
+        "node: {system_site_packages: with_pip}\n"
+        "payloads:\n"
+        "  text: {path: /text, body: hi}\n"
+        "frameworks:\n"
+        "  a: {}\n"
+        "  b: {system_site_packages: no}\n"
+        "  c: {system_site_packages: true, python: /opt/py37/bin/python3.7,\n"
+        "      requires_python: \" >=3.5 ,<=3.7 \"}\n";
+    struct cfg_matrix *m = NULL;
+    struct err e;
+    err_clear(&e);
+    CHECK_INT(cfg_load_string("venv.yaml", text, sizeof(text) - 1, &m, &e), ==, 0);
+    if (!m)
+        return;
+    CHECK_INT(m->node.system_site_packages, ==, CFG_VENV_SYSTEM_PIP);
+    CHECK_INT(m->frameworks[0].system_site_packages, ==, -1);
+    CHECK(m->frameworks[0].python == NULL && m->frameworks[0].requires_python == NULL);
+    CHECK_INT(m->frameworks[1].system_site_packages, ==, CFG_VENV_PIP);
+    CHECK_INT(m->frameworks[2].system_site_packages, ==, CFG_VENV_SYSTEM);
+    CHECK_STR(m->frameworks[2].python, "/opt/py37/bin/python3.7");
+    CHECK_STR(m->frameworks[2].requires_python, " >=3.5 ,<=3.7 ");
+    cfg_free(m);
+
+    struct cfg_py_clause cl[CFG_PY_MAX_CLAUSES];
+    char msg[200];
+    CHECK_INT(cfg_requires_python_parse(" >=3.5 ,<=3.7 ", cl, msg, sizeof msg), ==, 2);
+    CHECK_STR(cl[0].op, ">=");
+    CHECK_INT(cl[0].nv, ==, 2);
+    CHECK_INT(cl[0].v[1], ==, 5);
+    CHECK_STR(cl[1].op, "<=");
+    CHECK_INT(cl[1].v[0], ==, 3);
+    CHECK_INT(cl[1].v[1], ==, 7);
+    CHECK_INT(cfg_requires_python_parse("!=3.11.2", cl, msg, sizeof msg), ==, 1);
+    CHECK_INT(cl[0].nv, ==, 3);
+    CHECK_INT(cl[0].v[2], ==, 2);
+    CHECK_INT(cfg_requires_python_parse("<3", cl, msg, sizeof msg), ==, 1);
+    CHECK_INT(cfg_requires_python_parse("", cl, msg, sizeof msg), ==, -EINVAL);
+    CHECK_INT(cfg_requires_python_parse("<=3.7,", cl, msg, sizeof msg), ==, -EINVAL);
+    CHECK_INT(cfg_requires_python_parse("<=3.7.1.2", cl, msg, sizeof msg), ==, -EINVAL);
+    CHECK_INT(cfg_requires_python_parse("<=3.7;", cl, msg, sizeof msg), ==, -EINVAL);
+    CHECK_INT(cfg_requires_python_parse(">1,>1,>1,>1,>1", cl, msg, sizeof msg), ==, -EINVAL);
+    CHECK_INT(cfg_requires_python_parse("<=9999999", cl, msg, sizeof msg), ==, -EINVAL);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3) {
@@ -840,6 +889,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "  %s:%d:%d: %s\n", e.file, e.line, e.col, e.msg);
     }
 
+    check_venv_modes();
     check_files_ok(argv[1], argv[2]);
     int n = check_bad_dir(argv[2]);
     CHECK_INT(n, >=, 20);
