@@ -103,10 +103,11 @@ YAML
 expect_eq "the test matrix checks ($(cat "$T/check.txt"))" "$?" 0
 
 # Boot. The host's ssh and avahi would fail without a network of their own;
-# wait-online would wait for one.
+# wait-online would wait for one; nginx (deps.sh --test installs nginx-light
+# for runner_spread_ns, and its package enables it) would too.
 masks=""
 for u in ssh.service ssh.socket avahi-daemon.service avahi-daemon.socket \
-  systemd-networkd-wait-online.service; do
+  systemd-networkd-wait-online.service nginx.service; do
   masks="$masks systemd.mask=$u"
 done
 # shellcheck disable=SC2086 # one argument per mask
