@@ -465,10 +465,12 @@ static void test_parse_listener(void)
 }
 
 /* A socket of this process listening on a free port of 127.0.0.1 is found,
- * with this pid; once closed, the port is free again. */
+ * with this pid; once closed, the port is free again. Close-on-exec: else the
+ * check's own shell inherits the socket and may be found first (by /proc's
+ * order of pids), as it was once in CI. */
 static void test_port_listener(struct node *n)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     CHECK(fd >= 0);
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
