@@ -1508,6 +1508,23 @@ void exec__plan_of(const struct cfg_settings *st, struct search_plan *p)
                               .spread_pct = st->spread_pct};
 }
 
+/* The held search's plan (the run and the worst case both use it): users from
+ * held.users, doubling unless held.users.factor says otherwise, then bisection
+ * to the profile's resolution, or to EXEC_HELD_REFINE_PCT when the profile has
+ * none (refine: 0). Held users is a headline: a first level that fails must
+ * still give a number below it, not 0. */
+void exec__held_plan_of(const struct cfg_settings *st, struct search_plan *p)
+{
+    int none = st->refine_pct <= 0 && st->refine_abs <= 0;
+    *p = (struct search_plan){.start = st->held.users.start,
+                              .step = st->held.users.start,
+                              .max = st->held.users.max,
+                              .factor = st->held.users.factor > 1 ? st->held.users.factor : 2,
+                              .refine_pct = none ? EXEC_HELD_REFINE_PCT : st->refine_pct,
+                              .refine_abs = st->refine_abs,
+                              .repeats = 1};
+}
+
 /* One search on a fresh server, driven level by level by search/. Returns 0
  * when it ran to a result, 1 when the cell ended (s->result holds what it had
  * seen), negative on store errors. */

@@ -96,6 +96,9 @@ void exec__slo_plan_of(const struct cfg_settings *st, int64_t bound_ms, struct s
 int exec__run_slo(struct cell_ctx *k, struct cell_result *c, struct err *e);
 int exec__run_load_points(struct cell_ctx *k, struct cell_result *c, struct err *e);
 int exec__run_held(struct cell_ctx *k, struct cell_result *c, struct err *e);
+/* The held search's resolution when the profile gives none (refine: 0). */
+#define EXEC_HELD_REFINE_PCT 5.0
+void exec__held_plan_of(const struct cfg_settings *st, struct search_plan *p);
 /* The sustainable throughput the later figures are measured against: the SLO
  * capacity when measured, else the closed-loop peak of passing phases (-1). */
 double exec__sustainable_rps(const struct cell_result *c);

@@ -270,19 +270,19 @@ static int node_descriptors_short(const struct cell_ctx *k, int users)
  * explains where held users stopped: held at or under the cap by at most twice
  * the search's resolution there (a server counts a few sockets of its own
  * against it: waitress its listener and trigger), and the first failing level
- * not past the cap by more than once the resolution. The resolution is
- * refine's at the cap, or the bracket [held, breaking) the search ended with
- * when that is wider (no bisection). Then held_setting is "SETTING VALUE" and
- * the note says "held users: server: SETTING VALUE". */
+ * not past the cap by more than once the resolution. The resolution is the
+ * held search's at the cap (exec__held_plan_of), or the bracket [held, breaking) the search ended
+ * with when that is wider (no bisection). Then held_setting is "SETTING VALUE" and the note says
+ * "held users: server: SETTING VALUE". */
 static void held_setting(const struct cell_ctx *k, struct cell_result *c, int breaking)
 {
     const struct cfg_limit *cap = &k->fw->limits.connections;
-    const struct cfg_settings *st = &k->st;
     if (!cap->setting || cap->value <= 0 || c->held_users < 0 || breaking <= c->held_users)
         return;
-    int64_t res = st->refine_abs > 0   ? st->refine_abs
-                  : st->refine_pct > 0 ? (int64_t)ceil((double)cap->value * st->refine_pct / 100.0)
-                                       : 0;
+    struct search_plan plan;
+    exec__held_plan_of(&k->st, &plan);
+    int64_t res = plan.refine_abs > 0 ? plan.refine_abs
+                                      : (int64_t)ceil((double)cap->value * plan.refine_pct / 100.0);
     if (res < breaking - c->held_users)
         res = breaking - c->held_users;
     if (c->held_users > cap->value || cap->value - c->held_users > 2 * res ||
@@ -310,13 +310,8 @@ int exec__run_held(struct cell_ctx *k, struct cell_result *c, struct err *e)
     const struct cfg_held *h = &st->held;
     double sustainable = exec__sustainable_rps(c);
     double p99 = (double)cfg_held_p99_ms(st);
-    struct search_plan plan = {.start = h->users.start,
-                               .step = h->users.start,
-                               .max = h->users.max,
-                               .factor = h->users.factor > 1 ? h->users.factor : 2,
-                               .refine_pct = st->refine_pct,
-                               .refine_abs = st->refine_abs,
-                               .repeats = 1};
+    struct search_plan plan;
+    exec__held_plan_of(st, &plan);
     if (sustainable <= 0) {
         /* Without it the offered load cannot be kept under half of it: the
          * level would measure throughput, not connections. */

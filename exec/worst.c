@@ -94,16 +94,10 @@ double exec_cell_max_s(const struct cfg_matrix *m, const char *profile, const st
         .once_s = w.provision_s + w.cell_end_s,
         .load_points = st.load_points.n,
         .held = st.held.on,
-        .held_plan = {.start = st.held.users.start,
-                      .step = st.held.users.start,
-                      .max = st.held.users.max,
-                      .factor = st.held.users.factor > 1 ? st.held.users.factor : 2,
-                      .refine_pct = st.refine_pct,
-                      .refine_abs = st.refine_abs,
-                      .repeats = 1},
         /* A held level's phase may grow to fit its window (search_held_plan). */
         .held_phase_s = sec(st.held.duration_ms) * SEARCH_HELD_CAP_FACTOR};
     exec__plan_of(&st, &sc.plan);
+    exec__held_plan_of(&st, &sc.held_plan);
     double total = search_cell_max_s(&sc, phases);
     if (st.slo.on) {
         /* Each bound's search at its worst, every probe with its drain, a

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Held users find the server's own limit (issue 20): targets that hold at most
 # N connections (N = 300 and N = 3,000; one more is reset) give held users
-# within the bisection's resolution below N, limited by the server. The levels
+# within the bisection's resolution below N, limited by the server; so does
+# N = 30 under a first level of 100 with refine: 0 (no 0 held users). The levels
 # double from N / 3, then bisect to 5%; users think 1-3 s, their offered load
 # kept under half the passing peak; each level's window is long enough for
 # every user to send (think + timeout), so none is judged on a silent user.
@@ -31,8 +32,16 @@ frameworks:
     dir: ./tgt
     held: {users: {start: 1000, factor: 2, max: 100000}, think: {min: 1s, max: 3s},
            duration: 5s, warmup: 1s, spawn_rate: 4000, p99: 1s}
+  # The nightly's case: no bisection in the profile (refine: 0) and a server
+  # that fails the first level (waitress's 100 against 1,000 users).
+  k30:
+    start: "$start --mode aconn --k 30"
+    dir: ./tgt
+    refine: 0
+    held: {users: {start: 100, factor: 2, max: 100000}, think: {min: 1s, max: 3s},
+           duration: 5s, warmup: 1s, spawn_rate: 4000, p99: 1s}
 YAML
-"$MFBENCH" run -m "$T/m.yaml" --json k300/text k3000/text >"$T/r.json" 2>"$T/r.err"
+"$MFBENCH" run -m "$T/m.yaml" --json k300/text k3000/text k30/text >"$T/r.json" 2>"$T/r.err"
 expect_eq "exit status (stderr: $(tail -3 "$T/r.err"))" "$?" 0
 j() { json_get "$T/r.json" "$1"; }
 for i in 0 1; do
@@ -54,4 +63,10 @@ for i in 0 1; do
   expect_eq "$n: offered load under half the passing peak" \
     "$(j "all(p['offered_rps'] <= 0.5 * $c['peak_rps_passing'] * 1.05 for p in $held) or [(p['users'], p['offered_rps'], $c['peak_rps_passing']) for p in $held]")" True
 done
+# A first level that fails still gives a number below it: the held search
+# bisects (to 5% when the profile has no resolution of its own), never 0.
+c="d['cells'][2]"
+expect_eq "30, first level fails: held limit" "$(j "$c['held_limit']")" server
+expect_eq "30, first level fails: held users in [0.95 x 30 - 1, 30], not 0" \
+  "$(j "28 <= $c['held_users'] <= 30 or $c['held_users']")" True
 finish
