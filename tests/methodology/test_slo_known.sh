@@ -68,8 +68,12 @@ if [ "${1:-lossy}" = lossy ]; then
 expect_eq "lossy exit status (stderr: $(tail -3 "$T/c.err"))" "$?" 0
 expect_eq "lossy: no probe passed" \
   "$(json_get "$T/c.json" "[p['stop_reason'] for p in d['cells'][0]['phases'] if p['kind'] == 'slo' and not p['stop_reason']]")" "[]"
-expect_eq "lossy: slo 0 req/s, limited by the server (failures, latency or the backlog of lost requests)" \
-  "$(json_get "$T/c.json" "(d['cells'][0]['slo']['rps'], d['cells'][0]['slo']['limit'] in ('failures', 'latency', 'backlog'))")" "(0, True)"
+# 0 limited by the server; or, when the bottom probes could not keep their
+# schedule (a loaded machine, a sanitizer build: inconclusive, limit client),
+# not found (null). Never a rate above 0: leaving the lost requests out, as
+# before, passed the low probes and gave one.
+expect_eq "lossy: slo 0 req/s limited by the server (failures, latency or the backlog of lost requests), or not found for the client" \
+  "$(json_get "$T/c.json" "(lambda s: (s['rps'] == 0 and s['limit'] in ('failures', 'latency', 'backlog')) or (s['rps'] is None and s['limit'] == 'client') or (s['rps'], s['limit']))(d['cells'][0]['slo'])")" True
 expect_eq "lossy: the probes' timeouts are in their latency (p99 >= the 1 s timeout)" \
   "$(json_get "$T/c.json" "all(p['latency_ms']['p99'] >= 1000 or p['stopped_early'] for p in d['cells'][0]['phases'] if p['kind'] == 'slo' and p['failures_by_kind']['timeout'] > 0) and any(p['failures_by_kind']['timeout'] > 0 for p in d['cells'][0]['phases'] if p['kind'] == 'slo')")" True
 finish
