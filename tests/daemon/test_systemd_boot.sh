@@ -127,7 +127,12 @@ if ! poll_until 30 find_p1 || ! poll_until 60 booted; then
   skip "the container did not boot within 60 s (output above)"
 fi
 echo "container booted in $(($(date +%s) - boot_t0)) s (PID 1 is host pid $P1)" >&2
-expect_eq "failed units at boot" "$(in_ct systemctl --failed --plain --no-legend --no-pager)" ""
+# Judge mfbench's own units only: the host's packages bring units that fail in a
+# container (munge.service, for the Slurm tests' munge); name them as information.
+failed=$(in_ct systemctl --failed --plain --no-legend --no-pager | awk '{print $1}')
+others=$(echo "$failed" | grep -v '^mfbench' | tr '\n' ' ')
+[ -z "${others% }" ] || echo "failed units at boot, not mfbench's (information only): $others" >&2
+expect_eq "mfbench's failed units at boot" "$(echo "$failed" | grep '^mfbench' | tr '\n' ' ')" ""
 # The container's private /dev with the modes a host has.
 in_ct sh -c 'chmod 0666 /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty; chmod 1777 /dev/shm'
 

@@ -28,7 +28,16 @@ D=""    # the cluster's folder
 STOPPED=yes
 as() { $AS env SLURM_CONF="$D/etc/slurm.conf" PATH="$PATH" "$@"; }
 sl() { as timeout 20 "$@"; } # a Slurm client call, bounded
-cleanup() { [ "$STOPPED" = yes ] || $AS sh "$FIX" stop "$D" >/dev/null 2>&1; }
+# On the way out: stop the cluster if a check gave up midway, and kill whatever a
+# failed stop left (the test leaves no process behind either way).
+cleanup() {
+  [ "$STOPPED" = yes ] || $AS sh "$FIX" stop "$D" >/dev/null 2>&1
+  for D in "$T/root" "$T/nobody"; do
+    left=$(cluster_procs | tr ' ' '\n' | grep -x '[0-9][0-9]*')
+    # shellcheck disable=SC2086 # one word per pid
+    [ -z "$left" ] || kill -KILL $left 2>/dev/null
+  done
+}
 cleanup_hooks="cleanup"
 
 # alloc NAME: a whole-node allocation that does not wait; prints its job id.
