@@ -92,6 +92,14 @@ int exec__run_phase(struct cell_ctx *k, struct cell_result *c, const struct phas
 
 /* The SLO search's plan for one bound, from the profile's slo settings. */
 void exec__slo_plan_of(const struct cfg_settings *st, int64_t bound_ms, struct slo_plan *p);
+/* An SLO probe is repeated at the same rate at most this many times per search
+ * when it was inconclusive with the engine's CPUs shared (exec__slo_shared);
+ * then the search stops (limit client). exec/worst.c counts them. */
+#define EXEC_SLO_SHARED_RETRIES 2
+/* 1 when a probe's engine was not busy itself (not client-bound, no failure
+ * on its own limits) while steal or other processes took over NOISY_PCT of
+ * its CPUs: an inconclusive outcome is the neighbours', not the rate's. */
+int exec__slo_shared(const struct phase_result *ph);
 /* figures.c: each returns 0, or a negative store error. */
 int exec__run_slo(struct cell_ctx *k, struct cell_result *c, struct err *e);
 int exec__run_load_points(struct cell_ctx *k, struct cell_result *c, struct err *e);

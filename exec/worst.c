@@ -106,7 +106,11 @@ double exec_cell_max_s(const struct cfg_matrix *m, const char *profile, const st
             struct slo_plan sp;
             exec__slo_plan_of(&st, st.slo.bounds_ms[i], &sp);
             int probes = 0;
-            total += slo_worst_s(&sp, sc.drain_s + sc.start_s + sc.overhead_s, &probes);
+            double per = sc.drain_s + sc.start_s + sc.overhead_s;
+            total += slo_worst_s(&sp, per, &probes);
+            /* The probes repeated on a shared engine, each at full length. */
+            total += EXEC_SLO_SHARED_RETRIES * (sp.warmup_s + sp.probe_max_s + per);
+            probes += EXEC_SLO_SHARED_RETRIES;
             if (phases)
                 *phases += probes;
         }
