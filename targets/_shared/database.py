@@ -4,6 +4,7 @@
 # engine, responses, error hooks). Django uses its ORM instead (targets/django/wsgi.py).
 # Drivers are imported on first use: a node without them still serves /text and /json.
 import contextlib
+import functools
 import os
 import random
 import threading
@@ -138,9 +139,11 @@ def sort_fortunes(rows, extra, message=lambda r: r[1]):
     return out
 
 
+@functools.lru_cache(maxsize=None)
 def jinja2_template():
     """The fortunes page as a jinja2 Template, autoescaped (the jinja2 targets without a
-    framework integration of their own)."""
+    framework integration of their own). Loaded on first use and kept: a node without
+    jinja2 still serves the other payloads."""
     import jinja2
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(TEMPLATES, "jinja2")),
