@@ -151,6 +151,17 @@ def jinja2_template():
     return env.get_template("fortunes.html")
 
 
+def libpq_timeouts(given):
+    """libpq settings for the connect and statement timeouts, those the DSN (given, as
+    parsed) does not set itself."""
+    kw = {}
+    if "connect_timeout" not in given:
+        kw["connect_timeout"] = CONNECT_TIMEOUT_S
+    if "options" not in given:
+        kw["options"] = "-c statement_timeout=%d" % (COMMAND_TIMEOUT_S * 1000)
+    return kw
+
+
 # ---- psycopg2: the sync frameworks ----------------------------------------------------
 
 class SyncDb:
@@ -172,13 +183,7 @@ class SyncDb:
                 from psycopg2.extensions import parse_dsn
                 from psycopg2.pool import ThreadedConnectionPool
 
-                # connect_timeout and statement_timeout unless the DSN sets its own.
-                given = parse_dsn(self.dsn)
-                kw = {}
-                if "connect_timeout" not in given:
-                    kw["connect_timeout"] = CONNECT_TIMEOUT_S
-                if "options" not in given:
-                    kw["options"] = "-c statement_timeout=%d" % (COMMAND_TIMEOUT_S * 1000)
+                kw = libpq_timeouts(parse_dsn(self.dsn))
                 self._pool = ThreadedConnectionPool(self.size, self.size, self.dsn, **kw)
             return self._pool
 
