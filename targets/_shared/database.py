@@ -34,12 +34,16 @@ NO_DSN_TEXT = ("no database: this server was started without --db-dsn DSN, so /d
                "/fortunes and /updates are unavailable\n")
 
 # The statements, for psycopg2 (%s) and asyncpg ($1). The updates write back in ONE
-# statement with the rows sorted by id: PostgreSQL then locks them in id order (an index
-# nested loop over the sorted list), so two concurrent batches cannot deadlock.
+# statement, the rows as two arrays sorted by id. PostgreSQL locks rows in the order its
+# join meets them, which for the plans it makes here is the arrays' order (EXPLAIN: a
+# hash join probed by the arrays for many rows, an index nested loop over them for a
+# few): sorted, two concurrent batches take their common rows in the same order and
+# cannot deadlock. (A VALUES list instead gets a hash join probed by world's heap.)
 PG_WORLD = "SELECT id, randomnumber FROM world WHERE id = %s"
 PG_FORTUNES = "SELECT id, message FROM fortune"
 PG_UPDATE = ("UPDATE world SET randomnumber = v.randomnumber "
-             "FROM (VALUES %s) AS v (id, randomnumber) WHERE world.id = v.id")
+             "FROM unnest(%s::integer[], %s::integer[]) AS v (id, randomnumber) "
+             "WHERE world.id = v.id")
 APG_WORLD = "SELECT id, randomnumber FROM world WHERE id = $1"
 APG_FORTUNES = PG_FORTUNES
 APG_UPDATE = ("UPDATE world SET randomnumber = v.randomnumber "
@@ -239,12 +243,11 @@ class SyncDb:
             return sort_fortunes(cur.fetchall(), (0, EXTRA_FORTUNE))
 
     def updates(self, n):
-        from psycopg2.extras import execute_values
-
         with self.cursor() as cur:
             rows = [(i, new_number(old)) for i, old in (self._read(cur, i)
                                                         for i in random_ids(n))]
-            execute_values(cur, PG_UPDATE, sorted(rows), page_size=len(rows))
+            batch = sorted(rows)
+            cur.execute(PG_UPDATE, ([r[0] for r in batch], [r[1] for r in batch]))
         return [world(i, number) for i, number in rows]
 
 
