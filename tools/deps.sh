@@ -6,7 +6,8 @@ BUILD="meson ninja-build pkg-config gcc libc6-dev libuv1-dev libssh2-1-dev libcu
 libyaml-dev libcjson-dev libsqlite3-dev libsystemd-dev libssl-dev"
 RUN="python3 python3-venv python3-ujson python3-flask python3-tornado python3-aiohttp python3-bottle
 python3-django python3-falcon python3-fastapi python3-pyramid python3-waitress python3-starlette
-python3-uvicorn gunicorn util-linux procps coreutils gawk tar"
+python3-uvicorn gunicorn python3-psycopg2 python3-asyncpg python3-jinja2 postgresql
+util-linux procps coreutils gawk tar"
 TEST="openssh-server openssh-client sqlite3 iproute2 systemd systemd-container chromium clang-format clang
 libclang-rt-14-dev nginx-light slurm-wlm munge"  # nginx: the 5,000 held connections of runner_spread_ns; slurm: tests/fixtures/slurm-cluster.sh
 BENCH="wrk nginx-light nghttp2-client python3-locust time"

@@ -1,7 +1,9 @@
 # Runs an ASGI app under uvicorn for the starlette and fastapi targets: one process,
 # no access log, the large backlog when this uvicorn accepts it, and --connections
-# as uvicorn's limit_concurrency.
-from . import launch
+# as uvicorn's limit_concurrency. Also what both share for the database payloads.
+import os
+
+from . import database, launch
 
 
 def run_uvicorn(name, app, args):
@@ -22,3 +24,28 @@ def uvicorn_versions():
     out = {"uvicorn": launch.version_of("uvicorn", uvicorn)}
     out.update(launch.optional_versions("uvloop", "httptools"))
     return out
+
+
+class LazyTemplates:
+    """starlette.templating.Jinja2Templates (fastapi's is the same class) over the jinja2
+    fortunes template, made on first use: without jinja2 only /fortunes fails."""
+
+    def __init__(self):
+        self._templates = None
+
+    def get(self):
+        if self._templates is None:
+            from starlette.templating import Jinja2Templates
+
+            templates = Jinja2Templates(directory=os.path.join(database.TEMPLATES, "jinja2"))
+            templates.env.autoescape = True  # the default of every release; said, not assumed
+            self._templates = templates
+        return self._templates
+
+
+async def database_error(request, exc):
+    """The exception handler of database.PayloadError: 503 without --db-dsn, 500 with
+    the driver's message."""
+    from starlette.responses import PlainTextResponse
+
+    return PlainTextResponse(exc.text, status_code=exc.status)

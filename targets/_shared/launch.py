@@ -1,5 +1,7 @@
 # Command line shared by every targets/<name>/app.py: --host/--port/--workers, the
-# --versions probe the node runs before a cell, and the exec into gunicorn.
+# database of the db/queries/fortunes/updates payloads (--db-dsn, --db-pool, passed on
+# to the app as MFBENCH_DB_DSN and MFBENCH_DB_POOL), the --versions probe the node runs
+# before a cell, and the exec into gunicorn.
 # Contract with the C launcher: DESIGN.md "Targets"; tests/targets/test_targets.py checks it.
 import argparse
 import importlib.metadata
@@ -9,7 +11,7 @@ import os
 import platform
 import sys
 
-from . import payloads
+from . import database, payloads
 
 BACKLOG = 2048  # listen(2) backlog wherever the server lets us set it
 
@@ -34,7 +36,9 @@ def version_of(dist, module=None):
 
 
 def optional_versions(*dists):
-    """Versions of optional speedups (uvloop, httptools) that change what is measured."""
+    """Versions of optional speedups (uvloop, httptools) that change what is measured,
+    and of the database payloads' driver and template engine (their absence fails only
+    those payloads)."""
     out = {}
     for d in dists:
         try:
@@ -72,6 +76,12 @@ def parse_args(name, probe, max_workers=None, connections=None):
     ap.add_argument("--port", type=int, default=8000)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--connections", type=int, default=None)
+    ap.add_argument("--db-dsn", metavar="DSN", default=None,
+                    help="PostgreSQL of the database payloads (libpq URI or key=value); "
+                    "without it they answer 503")
+    ap.add_argument("--db-pool", metavar="N", type=int, default=database.DEFAULT_POOL,
+                    help="database connections per server process (default %d, 1..%d)"
+                    % (database.DEFAULT_POOL, database.MAX_POOL))
     ap.add_argument("--versions", action="store_true")
     args = ap.parse_args()
     versions = _probe(name, probe)
@@ -89,6 +99,20 @@ def parse_args(name, probe, max_workers=None, connections=None):
         if args.connections < 1:
             ap.error("--connections must be >= 1")
         log(name, "%s %d" % (connections, args.connections))
+    if not 1 <= args.db_pool <= database.MAX_POOL:
+        ap.error("--db-pool must be 1..%d, got %d" % (database.MAX_POOL, args.db_pool))
+    # The command line is the only source: an inherited MFBENCH_DB_DSN does not count.
+    # The environment carries both to the app, also across the exec into gunicorn.
+    if args.db_dsn is not None:
+        why = database.check_dsn(args.db_dsn)
+        if why:
+            ap.error("--db-dsn: %s" % why)
+        os.environ[database.DSN_ENV] = args.db_dsn
+        log(name, "database payloads: pool of %d connection(s) per process, "
+            "connected on the first database request" % args.db_pool)
+    else:
+        os.environ.pop(database.DSN_ENV, None)
+    os.environ[database.POOL_ENV] = str(args.db_pool)
     return args
 
 

@@ -15,8 +15,10 @@ def versions():
     import bottle
     import gunicorn
 
-    return {"bottle": launch.version_of("bottle", bottle),
-            "gunicorn": launch.version_of("gunicorn", gunicorn)}
+    out = {"bottle": launch.version_of("bottle", bottle),
+           "gunicorn": launch.version_of("gunicorn", gunicorn)}
+    out.update(launch.optional_versions("psycopg2"))
+    return out
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ import sys
 
 _TARGETS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, _TARGETS)
-from _shared import launch, payloads  # noqa: E402
+from _shared import database, launch, payloads  # noqa: E402
 sys.path.remove(_TARGETS)  # the targets/<name> folders must not shadow frameworks
 
 NAME = "bottle"
@@ -13,13 +13,16 @@ NAME = "bottle"
 def versions():
     import bottle
 
-    return {"bottle": launch.version_of("bottle", bottle)}
+    out = {"bottle": launch.version_of("bottle", bottle)}
+    out.update(launch.optional_versions("psycopg2"))
+    return out
 
 
 def make_app():
     import bottle
 
     app = bottle.Bottle()
+    db = database.SyncDb()  # psycopg2 pool (wsgiref serves one request at a time)
 
     @app.route("/text")
     def text():
@@ -40,6 +43,38 @@ def make_app():
     def about():
         bottle.response.content_type = "text/plain"
         return "bottle %s (wsgiref)" % bottle.__version__
+
+    def db_errors(callback):  # a bottle plugin for the database routes
+        def wrapper(*a, **kw):
+            try:
+                return callback(*a, **kw)
+            except database.PayloadError as e:  # 503 without --db-dsn, 500 driver's message
+                return bottle.HTTPResponse(e.text, status=e.status,
+                                           headers={"Content-Type": database.TEXT_TYPE})
+        return wrapper
+
+    templates = [os.path.join(database.TEMPLATES, "bottle")]
+
+    @app.route("/db", apply=[db_errors])
+    def db_one():
+        bottle.response.content_type = "application/json"
+        return payloads.dumps(db.db())
+
+    @app.route("/queries", apply=[db_errors])
+    def queries():
+        bottle.response.content_type = "application/json"
+        return payloads.dumps(db.queries(database.queries(bottle.request.query.get("queries"))))
+
+    @app.route("/fortunes", apply=[db_errors])
+    def fortunes():
+        # SimpleTemplate's {{...}} escapes HTML.
+        bottle.response.content_type = database.HTML_TYPE
+        return bottle.template("fortunes", template_lookup=templates, fortunes=db.fortunes())
+
+    @app.route("/updates", apply=[db_errors])
+    def updates():
+        bottle.response.content_type = "application/json"
+        return payloads.dumps(db.updates(database.queries(bottle.request.query.get("queries"))))
 
     return app
 

@@ -16,8 +16,10 @@ def versions():
     import django
     import gunicorn
 
-    return {"django": launch.version_of("django", django),
-            "gunicorn": launch.version_of("gunicorn", gunicorn)}
+    out = {"django": launch.version_of("django", django),
+           "gunicorn": launch.version_of("gunicorn", gunicorn)}
+    out.update(launch.optional_versions("psycopg2"))
+    return out
 
 
 if __name__ == "__main__":

@@ -15,8 +15,10 @@ def versions():
     import falcon
     import gunicorn
 
-    return {"falcon": launch.version_of("falcon", falcon),
-            "gunicorn": launch.version_of("gunicorn", gunicorn)}
+    out = {"falcon": launch.version_of("falcon", falcon),
+           "gunicorn": launch.version_of("gunicorn", gunicorn)}
+    out.update(launch.optional_versions("psycopg2", "jinja2"))
+    return out
 
 
 if __name__ == "__main__":

@@ -15,8 +15,10 @@ def versions():
     import flask
     import gunicorn
 
-    return {"flask": launch.version_of("flask", flask),
-            "gunicorn": launch.version_of("gunicorn", gunicorn)}
+    out = {"flask": launch.version_of("flask", flask),
+           "gunicorn": launch.version_of("gunicorn", gunicorn)}
+    out.update(launch.optional_versions("psycopg2", "jinja2"))
+    return out
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ import sys
 
 _TARGETS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, _TARGETS)
-from _shared import launch, payloads  # noqa: E402
+from _shared import database, launch, payloads  # noqa: E402
 sys.path.remove(_TARGETS)  # the targets/<name> folders must not shadow frameworks
 
 NAME = "flask"
@@ -14,14 +14,18 @@ def versions():
     import flask
     import werkzeug
 
-    return {"flask": launch.version_of("flask", flask),
-            "werkzeug": launch.version_of("werkzeug", werkzeug)}
+    out = {"flask": launch.version_of("flask", flask),
+           "werkzeug": launch.version_of("werkzeug", werkzeug)}
+    out.update(launch.optional_versions("psycopg2", "jinja2"))
+    return out
 
 
 def make_app():
-    from flask import Flask, Response, send_file
+    from flask import Flask, Response, render_template, request, send_file
 
-    app = Flask(NAME)
+    # Flask autoescapes .html templates (jinja2).
+    app = Flask(NAME, template_folder=os.path.join(database.TEMPLATES, "jinja2"))
+    db = database.SyncDb()  # psycopg2 pool: werkzeug serves each request in a thread
 
     @app.route("/text")
     def text():
@@ -39,6 +43,29 @@ def make_app():
     def about():
         return Response("flask %s (werkzeug dev server)" % versions()["flask"],
                         mimetype="text/plain")
+
+    @app.route("/db")
+    def db_one():
+        return Response(payloads.dumps(db.db()), mimetype="application/json")
+
+    @app.route("/queries")
+    def queries():
+        n = database.queries(request.args.get("queries"))
+        return Response(payloads.dumps(db.queries(n)), mimetype="application/json")
+
+    @app.route("/fortunes")
+    def fortunes():
+        return Response(render_template("fortunes.html", fortunes=db.fortunes()),
+                        mimetype="text/html")
+
+    @app.route("/updates")
+    def updates():
+        n = database.queries(request.args.get("queries"))
+        return Response(payloads.dumps(db.updates(n)), mimetype="application/json")
+
+    @app.errorhandler(database.PayloadError)
+    def db_error(e):  # 503 without --db-dsn, 500 with the driver's message
+        return Response(e.text, status=e.status, mimetype="text/plain")
 
     return app
 

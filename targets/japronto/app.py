@@ -9,7 +9,7 @@ import sys
 
 _TARGETS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, _TARGETS)
-from _shared import launch, payloads  # noqa: E402
+from _shared import database, launch, payloads  # noqa: E402
 sys.path.remove(_TARGETS)  # the targets/<name> folders must not shadow frameworks
 
 NAME = "japronto"
@@ -19,7 +19,7 @@ def versions():
     import japronto
 
     out = {"japronto": launch.version_of("japronto", japronto)}
-    out.update(launch.optional_versions("uvloop"))
+    out.update(launch.optional_versions("uvloop", "asyncpg", "jinja2"))
     return out
 
 
@@ -42,8 +42,46 @@ def make_app():
     def about(request):
         return request.Response(text=about_text, mime_type="text/plain")
 
+    # The database payloads: coroutine handlers (japronto awaits them) on an asyncpg pool
+    # made by the first request in each worker's loop (AsyncDb connects nothing before).
+    db = database.AsyncDb()
+
+    def database_route(handler):
+        """503 without --db-dsn, 500 with the driver's message."""
+        async def wrapper(request):
+            try:
+                return await handler(request)
+            except database.PayloadError as e:
+                return request.Response(code=e.status, text=e.text, mime_type="text/plain")
+        return wrapper
+
+    def queries_of(request):
+        return database.queries(request.query.get("queries"))
+
+    @database_route
+    async def db_one(request):
+        return request.Response(text=payloads.dumps(await db.db()),
+                                mime_type="application/json")
+
+    @database_route
+    async def queries(request):
+        return request.Response(text=payloads.dumps(await db.queries(queries_of(request))),
+                                mime_type="application/json")
+
+    @database_route
+    async def fortunes(request):
+        page = database.jinja2_template().render(fortunes=await db.fortunes())  # autoescaped
+        return request.Response(text=page, mime_type="text/html")
+
+    @database_route
+    async def updates(request):
+        return request.Response(text=payloads.dumps(await db.updates(queries_of(request))),
+                                mime_type="application/json")
+
     app = Application()  # log_request defaults to False: no access log
-    for path, handler in (("/text", text), ("/json", json), ("/file", file), ("/about", about)):
+    for path, handler in (("/text", text), ("/json", json), ("/file", file), ("/about", about),
+                          ("/db", db_one), ("/queries", queries), ("/fortunes", fortunes),
+                          ("/updates", updates)):
         app.router.add_route(path, handler, method="GET")
     return app
 

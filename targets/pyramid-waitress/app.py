@@ -15,8 +15,10 @@ def versions():
     import pyramid  # noqa: F401
     import waitress
 
-    return {"pyramid": launch.version_of("pyramid", pyramid),
-            "waitress": launch.version_of("waitress", waitress)}
+    out = {"pyramid": launch.version_of("pyramid", pyramid),
+           "waitress": launch.version_of("waitress", waitress)}
+    out.update(launch.optional_versions("psycopg2", "jinja2"))
+    return out
 
 
 def main():

@@ -14,7 +14,9 @@ NAME = "pyramid"
 def versions():
     import pyramid  # noqa: F401
 
-    return {"pyramid": launch.version_of("pyramid", pyramid)}
+    out = {"pyramid": launch.version_of("pyramid", pyramid)}
+    out.update(launch.optional_versions("psycopg2", "jinja2"))
+    return out
 
 
 def main():

@@ -10,7 +10,7 @@ import sys
 
 _TARGETS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, _TARGETS)
-from _shared import launch, payloads  # noqa: E402
+from _shared import database, launch, payloads  # noqa: E402
 sys.path.remove(_TARGETS)  # the targets/<name> folders must not shadow frameworks
 
 NAME = "sanic"
@@ -20,7 +20,7 @@ def versions():
     import sanic
 
     out = {"sanic": launch.version_of("sanic", sanic)}
-    out.update(launch.optional_versions("uvloop", "httptools"))
+    out.update(launch.optional_versions("uvloop", "httptools", "asyncpg", "jinja2"))
     return out
 
 
@@ -46,6 +46,32 @@ def make_app():
     @app.route("/about", methods=["GET"])
     async def about(request):
         return response.text(about_text, content_type="text/plain")
+
+    db = database.AsyncDb()  # asyncpg pool, made by the first request in sanic's loop
+
+    @app.route("/db", methods=["GET"])
+    async def db_one(request):
+        return response.json(await db.db(), dumps=payloads.dumps)
+
+    @app.route("/queries", methods=["GET"])
+    async def queries(request):
+        rows = await db.queries(database.queries(request.args.get("queries")))
+        return response.json(rows, dumps=payloads.dumps)
+
+    @app.route("/fortunes", methods=["GET"])
+    async def fortunes(request):
+        # jinja2, autoescaped; response.html says text/html; charset=utf-8.
+        return response.html(database.jinja2_template().render(fortunes=await db.fortunes()))
+
+    @app.route("/updates", methods=["GET"])
+    async def updates(request):
+        rows = await db.updates(database.queries(request.args.get("queries")))
+        return response.json(rows, dumps=payloads.dumps)
+
+    @app.exception(database.PayloadError)
+    async def database_error(request, exception):  # 503 without --db-dsn, 500 the driver's
+        return response.text(exception.text, status=exception.status,
+                             content_type=database.TEXT_TYPE)
 
     return app
 

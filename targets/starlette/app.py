@@ -5,7 +5,7 @@ import sys
 
 _TARGETS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, _TARGETS)
-from _shared import asgi, launch, payloads  # noqa: E402
+from _shared import asgi, database, launch, payloads  # noqa: E402
 sys.path.remove(_TARGETS)  # the targets/<name> folders must not shadow frameworks
 
 NAME = "starlette"
@@ -16,6 +16,7 @@ def versions():
 
     out = {"starlette": launch.version_of("starlette", starlette)}
     out.update(asgi.uvicorn_versions())
+    out.update(launch.optional_versions("asyncpg", "jinja2"))
     return out
 
 
@@ -38,12 +39,38 @@ def make_app():
     async def about(request):
         return PlainTextResponse(about_text)
 
-    # add_route exists from the seed's 0.11 to today's releases.
+    db = database.AsyncDb()  # asyncpg pool, made by the first request in uvicorn's loop
+    templates = asgi.LazyTemplates()  # starlette's Jinja2Templates (autoescaped)
+
+    def json_response(obj):
+        return Response(payloads.dumps(obj), media_type="application/json")
+
+    async def db_one(request):
+        return json_response(await db.db())
+
+    async def queries(request):
+        return json_response(await db.queries(database.queries(
+            request.query_params.get("queries"))))
+
+    async def fortunes(request):
+        return templates.get().TemplateResponse(
+            "fortunes.html", {"request": request, "fortunes": await db.fortunes()})
+
+    async def updates(request):
+        return json_response(await db.updates(database.queries(
+            request.query_params.get("queries"))))
+
+    # add_route and add_exception_handler exist from the seed's 0.11 to today's releases.
     app = Starlette()
     app.add_route("/text", text, methods=["GET"])
     app.add_route("/json", json, methods=["GET"])
     app.add_route("/file", file, methods=["GET"])
     app.add_route("/about", about, methods=["GET"])
+    app.add_route("/db", db_one, methods=["GET"])
+    app.add_route("/queries", queries, methods=["GET"])
+    app.add_route("/fortunes", fortunes, methods=["GET"])
+    app.add_route("/updates", updates, methods=["GET"])
+    app.add_exception_handler(database.PayloadError, asgi.database_error)
     return app
 
 
