@@ -1174,8 +1174,8 @@ static struct store_series_point *series_of(struct cell_ctx *k, const struct run
 
 /* Stores the series of a stored phase (its own transaction, after the phase
  * row is committed). Optional: a failure is logged and the phase stands. */
-static void store_series(struct cell_ctx *k, int64_t phase_id,
-                         const struct store_series_point *pts, size_t n)
+static void store_series(struct cell_ctx *k, int64_t phase_id, const struct store_series_point *pts,
+                         size_t n)
 {
     struct err se;
     err_clear(&se);
