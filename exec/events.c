@@ -836,7 +836,9 @@ int exec_events_decode(const char *line, size_t len, const char *name, long line
     const char *end = NULL;
     cJSON *o = cJSON_ParseWithLengthOpts(line, len, &end, 0);
     if (!o) {
-        const char *at = cJSON_GetErrorPtr();
+        /* On failure the parse end is where the JSON went wrong (and, unlike
+         * cJSON_GetErrorPtr, not a global). */
+        const char *at = end;
         long col = at && at >= line && at <= line + len ? (long)(at - line) + 1 : 1;
         return err_set_at(e, -EINVAL, d.name, (int)(lineno > INT_MAX ? INT_MAX : lineno),
                           (int)(col > INT_MAX ? INT_MAX : col), "not a JSON object: bad JSON");
@@ -1206,30 +1208,39 @@ int exec_replay_stream(struct exec_replay *r, FILE *in, struct err *e)
 {
     struct buf b;
     buf_init(&b, EXEC_EVENTS_LINE_MAX + 1);
-    char tmp[65536];
-    int rc = 0, eof = 0, too_long = 0;
+    char chunk[4096];
+    int rc = 0, eof = 0;
     while (!rc && !eof) {
+        /* One line, byte by byte (a NUL byte stays in it, for the decoder to
+         * refuse), up to the bound: what lies past it is never kept. */
+        size_t n = 0, total = 0;
+        int ch = 0;
         buf_reset(&b);
-        too_long = 0;
-        for (;;) {
-            if (!fgets(tmp, sizeof tmp, in)) {
-                eof = 1;
-                break;
+        while ((ch = getc(in)) != EOF && ch != '\n') {
+            total++;
+            if (total > EXEC_EVENTS_LINE_MAX)
+                continue;
+            chunk[n++] = (char)ch;
+            if (n == sizeof chunk) {
+                if ((rc = buf_append(&b, chunk, n)) != 0)
+                    break;
+                n = 0;
             }
-            size_t n = strlen(tmp);
-            int nl = n > 0 && tmp[n - 1] == '\n';
-            if (!too_long && buf_append(&b, tmp, n - (size_t)nl) != 0)
-                too_long = 1;
-            if (nl)
-                break;
         }
+        if (!rc && n)
+            rc = buf_append(&b, chunk, n);
+        if (rc) {
+            rc = err_set(e, rc, "%s: line %ld: %s", r->name, r->line + 1, strerror(-rc));
+            break;
+        }
+        eof = ch == EOF;
         if (ferror(in)) {
             rc = err_set(e, -EIO, "%s: read error after line %ld", r->name, r->line);
             break;
         }
-        if (eof && !too_long && b.len == 0)
+        if (eof && total == 0)
             break;
-        if (too_long) {
+        if (total > EXEC_EVENTS_LINE_MAX) {
             r->line++;
             rc = rfail(r, e, "line longer than %zu bytes", EXEC_EVENTS_LINE_MAX);
             break;

@@ -823,6 +823,25 @@ static void test_replay_cut(void)
     run_record_free(&r);
     free(v2);
 
+    /* A NUL byte inside a line: refused, not cut there. */
+    {
+        struct store *st = open_store("nul.db");
+        struct exec_replay *rp = NULL;
+        FILE *f = tmpfile();
+        fprintf(f, "%s\n", s.lines[0]);
+        static const char nul[] = "{\"event\":\"heartbeat\"}\0{\"x\":1}\n";
+        CHECK_INT(fwrite(nul, 1, sizeof nul - 1, f), ==, sizeof nul - 1);
+        rewind(f);
+        err_clear(&e);
+        CHECK_INT(exec_replay_new(st, 0, "ev.jsonl", &rp, &e), ==, 0);
+        CHECK_INT(exec_replay_stream(rp, f, &e), ==, -EINVAL);
+        CHECK_INT(e.line, ==, 2);
+        CHECK_CONTAINS(e.msg, "a NUL byte");
+        exec_replay_free(rp);
+        fclose(f);
+        store_close(st);
+    }
+
     /* An empty stream. */
     CHECK_INT(replay_cut("empty.db", &s, 0, 0, NULL, &r, &e), ==, -EPROTO);
     CHECK_CONTAINS(e.msg, "no run_start");
