@@ -133,7 +133,17 @@ sed '3s/.*/{"event":"cell_start",/' "$T/nostore.jsonl" >"$T/bad.jsonl"
 expect_eq "store-events of a malformed line: exit status" "$?" 2
 expect_contains "malformed line named" "$(cat "$T/bad.err")" "<stdin>:3:"
 
-# 5. -m - with a bad matrix: the error at <stdin>:LINE:COL.
+# 5. The reader gone (EPIPE): the run stops (exit 1, said), its server stopped.
+{
+  "$MFBENCH" run -m "$T/m.yaml" --no-store --json-events flask/text 2>"$T/pipe.err"
+  echo $? >"$T/pipe.rc"
+} | head -n 1 >/dev/null
+expect_eq "reader gone: exit status" "$(cat "$T/pipe.rc")" 1
+expect_contains "reader gone: said" "$(cat "$T/pipe.err")" "the event stream's reader is gone"
+expect_contains "reader gone: the cell stopped" "$(cat "$T/pipe.err")" "flask/text: cancelled"
+expect_no_server "$T/node"
+
+# 6. -m - with a bad matrix: the error at <stdin>:LINE:COL.
 printf 'version: 1\nnode: {transport: local}\nbogus_key: 1\n' |
   "$MFBENCH" run -m - --no-store flask/text >/dev/null 2>"$T/stdin.err"
 expect_eq "run -m - (bad matrix): exit status" "$?" 2
