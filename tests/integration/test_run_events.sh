@@ -86,6 +86,7 @@ mkdir -p "$T/never"
 "$MFBENCH" run -m - --json-events --no-store flask/text <"$T/m.yaml" >"$T/nostore.jsonl" 2>"$T/nostore.err"
 expect_eq "run --no-store -m - exit status (stderr: $(tail -5 "$T/nostore.err"))" "$?" 0
 expect_eq "the stream's shape (--no-store)" "$(check_stream "$T/nostore.jsonl" 2>&1)" ok
+expect_contains "the table on stderr says so" "$(cat "$T/nostore.err")" "run (not stored)"
 expect_eq "no store written (\$MFBENCH_STORE's folder)" "$(ls -A "$T/never")" ""
 expect_eq "no store written (\$XDG_STATE_HOME)" "$(find "$T/state" -name '*.db*' 2>/dev/null)" ""
 # Every phase and cell figure of that stream is what store-events stores.
