@@ -191,8 +191,8 @@ static const char *const migrations[] = {
     /* 6 -> 7: the load engine's side per phase (issue 21): steal and other
      * processes on the load CPUs; noisy is set from either side. Rows of older
      * runs keep NULLs (unknown). */
-    "ALTER TABLE phases ADD COLUMN client_steal_pct REAL;"
-    "ALTER TABLE phases ADD COLUMN client_neighbour_cpu_pct REAL;",
+    ("ALTER TABLE phases ADD COLUMN client_steal_pct REAL;"
+     "ALTER TABLE phases ADD COLUMN client_neighbour_cpu_pct REAL;"),
     /* 7 -> 8: the search's ladder of levels is kind 'ladder', not 'linear'
      * (issue 21). The column's default stays 'linear' (SQLite cannot change a
      * default without rebuilding the table): every write names the kind, and
