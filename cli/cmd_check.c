@@ -298,9 +298,16 @@ int cli_cmd_check(int argc, char **argv)
     }
     printf("%s: ok: %zu frameworks x %zu payloads = %zu cells, node %s", m->path, m->nframeworks,
            m->npayloads, m->nframeworks * m->npayloads,
-           m->node.transport == CFG_TRANSPORT_SSH ? "ssh" : "local");
+           m->node.transport == CFG_TRANSPORT_SSH     ? "ssh"
+           : m->node.transport == CFG_TRANSPORT_SLURM ? "slurm"
+                                                      : "local");
     if (m->node.transport == CFG_TRANSPORT_SSH)
         printf(" %s@%s:%d", m->node.user, m->node.host, m->node.port);
+    if (m->node.transport == CFG_TRANSPORT_SLURM)
+        printf(" (partition %s, time limit %lldm, at most %d at once)",
+               m->node.slurm.partition ? m->node.slurm.partition : "default",
+               (long long)((m->node.slurm.time_limit_ms + 59999) / 60000),
+               m->node.slurm.max_parallel);
     printf("\nprofiles:");
     for (size_t i = 0; i < m->nprofiles; i++)
         printf(" %s", m->profiles[i].name);
