@@ -570,7 +570,8 @@ int cfg__parse_addr_list(ctx_t *c, const struct cfg_key *k, yaml_node_t *n, cons
 
 /* node.slurm.args: a list of strings, each kept as one argv item (stored as a malloc'd
  * NULL-terminated char ** beside its count, the size_t after it in struct cfg_slurm). */
-_Static_assert(offsetof(struct cfg_slurm, nargs) == offsetof(struct cfg_slurm, args) + sizeof(char **),
+_Static_assert(offsetof(struct cfg_slurm, nargs) ==
+                   offsetof(struct cfg_slurm, args) + sizeof(char **),
                "cfg__parse_str_list finds the count right after the list");
 int cfg__parse_str_list(ctx_t *c, const struct cfg_key *k, yaml_node_t *n, const char *key,
                         void *base)

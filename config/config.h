@@ -218,9 +218,9 @@ struct cfg_node {
     int system_site_packages;   /* an enum cfg_venv (default CFG_VENV_SYSTEM) */
     int64_t command_timeout_ms; /* limit for one remote command (default 120s) */
     /* node.pip: where a venv without system site packages installs from. */
-    char *pip_index_url;  /* pip --index-url, or NULL (pip's default) */
-    char *pip_find_links; /* pip --find-links (a folder or URL), or NULL */
-    char *pip_args;       /* extra pip install arguments, split on spaces, or NULL */
+    char *pip_index_url;    /* pip --index-url, or NULL (pip's default) */
+    char *pip_find_links;   /* pip --find-links (a folder or URL), or NULL */
+    char *pip_args;         /* extra pip install arguments, split on spaces, or NULL */
     struct cfg_slurm slurm; /* transport slurm only (the loader refuses node.slurm otherwise) */
 };
 
