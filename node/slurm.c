@@ -611,24 +611,37 @@ int node_slurm_end_reason(const struct node_slurm_opts *o, int64_t job, char *ou
     char id[32];
     snprintf(id, sizeof id, "%lld", (long long)job);
     const char *argv[] = {"scontrol", "show", "job", id, "-o", NULL};
-    struct child c;
-    int code = 0;
-    int rc = run_tool(o, argv, &c, &code, e);
-    if (!rc && code != 0) {
-        if (unknown_job(&c)) {
-            snprintf(out, n,
-                     "Slurm job %s ended and is no longer known to Slurm (no accounting to ask)",
-                     id);
-        } else {
-            char line[512];
-            last_error_line(c.errb.data ? c.errb.data : "", line, sizeof line);
-            rc = err_set(e, -EIO, "scontrol show job %s: exit %d: %s", id, code, line);
+    /* A job being cleaned up shows COMPLETING, not how it ended: asked again until it
+     * says (Slurm's KillWait, bounded by the tool timeout). */
+    int64_t end = mono_ms() + cmd_timeout(o);
+    for (;;) {
+        struct child c;
+        int code = 0;
+        int rc = run_tool(o, argv, &c, &code, e);
+        if (!rc && code != 0) {
+            if (unknown_job(&c)) {
+                snprintf(out, n,
+                         "Slurm job %s ended and is no longer known to Slurm (no accounting to "
+                         "ask)",
+                         id);
+            } else {
+                char line[512];
+                last_error_line(c.errb.data ? c.errb.data : "", line, sizeof line);
+                rc = err_set(e, -EIO, "scontrol show job %s: exit %d: %s", id, code, line);
+            }
+        } else if (!rc) {
+            char st[64];
+            kv(c.outb.data ? c.outb.data : "", "JobState", st, sizeof st);
+            if (!strcmp(st, "COMPLETING") && mono_ms() < end) {
+                child_close(&c);
+                usleep(200 * 1000);
+                continue;
+            }
+            node_slurm_end_text(job, c.outb.data ? c.outb.data : "", out, n);
         }
-    } else if (!rc) {
-        node_slurm_end_text(job, c.outb.data ? c.outb.data : "", out, n);
+        child_close(&c);
+        return rc;
     }
-    child_close(&c);
-    return rc;
 }
 
 /* ---- a command in an allocation ---- */

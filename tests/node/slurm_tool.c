@@ -178,6 +178,7 @@ int main(int argc, char **argv)
 {
     if (argc < 3)
         return usage();
+    setvbuf(stdout, NULL, _IOLBF, 0); /* each line as it comes: the test reads them live */
     struct node_slurm_opts o = {.time_limit_ms = 2 * 60000,
                                 .cmd_timeout_ms = NODE_SLURM_CMD_TIMEOUT_MS};
     const char *args_env = getenv("SLURM_TOOL_PARTITION");
