@@ -82,7 +82,8 @@ scenario() { # WHO
   jc=$(echo "$out" | sed -n 's/^queued \([0-9]*\) .*/\1/p')
   check "$who: the third request is queued" "$(echo "$out" | sed -n 's/^queued [0-9]* //p')" \
     "PENDING Resources"
-  check "$who: the queued request cancelled" "$(echo "$out" | sed -n 's/^cancelled //p')" "$jc"
+  check "$who: the queued request cancelled" "$(echo "$out" | sed -n 's/^cancelled //p')" \
+    "${jc:-(no job id)}"
   check "$who: nothing of the queued job left in squeue" "$(named "mfbench-$run-c/text")" ""
   check "$who: no salloc left" "$(pgrep -f "salloc.*mfbench-$run-c" 2>/dev/null)" ""
 
