@@ -108,7 +108,8 @@ struct node_slurm_step;
 MF_MUST_CHECK int node_slurm_step_start(const struct node_slurm_opts *o, int64_t job,
                                         const char *const *argv, int64_t timeout_ms, unsigned flags,
                                         struct node_slurm_step **out, struct err *e);
-/* The command's stdin (write end; -1 once closed) and stdout (read end). */
+/* The command's stdin (write end, non-blocking; -1 once closed) and stdout (read end). A
+ * write after srun ended raises SIGPIPE: the caller ignores it (mfbench and mfbenchd do). */
 int node_slurm_step_stdin(const struct node_slurm_step *s);
 void node_slurm_step_close_stdin(struct node_slurm_step *s);
 int node_slurm_step_stdout(const struct node_slurm_step *s);

@@ -7,6 +7,9 @@
 # line before it ends, with its exit status; a job scancelled from outside is reported
 # with Slurm's reason; an orphan is found by its name prefix (and only it) and
 # cancelled. A skip (77) without the Slurm tools.
+# With the argument "timelimit" (a test of its own: it waits for Slurm's time limit, a
+# minute at least, checked every 30 s): a job whose time limit passes under a step is
+# reported "TIMEOUT: reached its time limit", as the invoking user only.
 . "$(dirname "$0")/lib.sh"
 : "${SLURM_TOOL:?set SLURM_TOOL to tests/node/slurm_tool}"
 for p in slurmctld slurmd munged salloc srun squeue scancel scontrol sinfo; do
@@ -148,8 +151,37 @@ scenario() { # WHO
   STOPPED=yes
 }
 
+# The time limit: Slurm's smallest is a minute (TimeLimit=0:1 is rounded up to it),
+# enforced at its next periodic check (30 s): 60-90 s.
+timelimit() {
+  who=$(id -un)
+  STOPPED=no
+  if ! sh "$FIX" start "$D" 1 >"$D.start" 2>&1; then
+    bad "$who: start: $(cat "$D.start")"
+    return 1
+  fi
+  out=$(tool alloc "mfbench-$$-t/text" 30000 2>&1)
+  jt=$(echo "$out" | sed -n 's/^granted \([0-9]*\) .*/\1/p')
+  check "$who: granted" "$(test -n "$jt" && echo yes)" yes
+  sl scontrol update "JobId=$jt" TimeLimit=0:1
+  check "$who: the job's time limit lowered to a minute" "$?" 0
+  t0=$(date +%s)
+  out=$(as timeout 150 "$TOOL" run "$jt" 140000 sleep "300.$$" 2>&1)
+  echo "$out" | sed 's/^/  run: /' >&2
+  check_has "$who: the step ended by the time limit, reported with the reason" "$out" \
+    "lost: Slurm job $jt TIMEOUT: reached its time limit"
+  echo "the time limit ended job $jt after $(($(date +%s) - t0)) s" >&2
+  sh "$FIX" stop "$D" >"$D.stop" 2>&1
+  check "$who: stop exits 0 $(cat "$D.stop")" "$?" 0
+  STOPPED=yes
+}
+
 D=$T/root
 mkdir -m 700 "$D"
+if [ "${1:-}" = timelimit ]; then
+  timelimit
+  finish
+fi
 scenario "$(id -un)"
 
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then

@@ -11,6 +11,7 @@
  *   info JOB | reason JOB | cancel JOB
  *   orphans PREFIX [cancel]     "orphan JOB NAME STATE" for each; cancelled when asked */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,6 +180,7 @@ int main(int argc, char **argv)
     if (argc < 3)
         return usage();
     setvbuf(stdout, NULL, _IOLBF, 0); /* each line as it comes: the test reads them live */
+    signal(SIGPIPE, SIG_IGN);         /* a step that ended before its stdin was written */
     struct node_slurm_opts o = {.time_limit_ms = 2 * 60000,
                                 .cmd_timeout_ms = NODE_SLURM_CMD_TIMEOUT_MS};
     const char *args_env = getenv("SLURM_TOOL_PARTITION");
