@@ -111,8 +111,22 @@ static int child_spawn(struct child *c, const char *const *argv, int want_in, in
     c->out = pout[0];
     c->errfd = perr[0];
     pout[0] = perr[0] = -1;
-    if (nonblock(c->out) || nonblock(c->errfd) || (c->in >= 0 && nonblock(c->in))) {
-        /* Blocking ends still work for the pump (poll says when to read); say nothing. */
+    /* Our ends non-blocking: a read never waits past the timeout. */
+    int nb = nonblock(c->out);
+    if (!nb)
+        nb = nonblock(c->errfd);
+    if (!nb && c->in >= 0)
+        nb = nonblock(c->in);
+    if (nb) {
+        rc = err_set(e, nb, "%s: fcntl: %s", argv[0], strerror(-nb));
+        kill(-c->pid, SIGKILL);
+        while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR) {
+        }
+        c->pid = 0;
+        close_fd(&c->in);
+        close_fd(&c->out);
+        close_fd(&c->errfd);
+        goto out;
     }
     c->deadline = timeout_ms > 0 ? mono_ms() + timeout_ms : 0;
 out:
