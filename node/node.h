@@ -185,6 +185,52 @@ MF_MUST_CHECK int node__parse_listener(const char *out, int port, char *who, siz
 MF_MUST_CHECK int node_server_log_tail(struct node *n, const struct node_server *srv, int lines,
                                        struct buf *out, struct err *e);
 
+/* ---- the node's PostgreSQL (pg.c) ---- */
+
+/* The database the payloads talk to: a private cluster of ours (local) or database.dsn. */
+struct node_pg {
+    int local;         /* 1: provision local (ours to stop); 0: provision dsn */
+    int claimed;       /* local: WORKDIR/pg/PORT is ours (node_pg_stop removes it) */
+    int running;       /* local: the postmaster was started and not stopped */
+    int port;          /* local: its port on 127.0.0.1 */
+    long step_s;       /* each step's timeout (database.start_timeout), seconds */
+    int stats;         /* pg_stat_statements is loaded and created in hello_world */
+    char bin[256];     /* the node's /usr/lib/postgresql/N/bin (highest N), or psql's folder */
+    char top[1024];    /* local: WORKDIR/pg/PORT, the claim (owner, home) */
+    char home[1024];   /* local: data/, sock/, postgres.log: top, or when the node's user is root
+                        * a folder the postgres user owns (mktemp -d, /tmp/mfbench-pg-PORT.*) */
+    char cpus[64];     /* local: where it runs (taskset -c); "" = not pinned */
+    char dsn[1024];    /* what the servers get (--db-dsn) and psql connects with */
+    char warning[256]; /* not pinned, CPUs shared, ...; "" when none */
+};
+
+/* Starts the database of m->database on the node (the workdir open): provision local finds the
+ * highest /usr/lib/postgresql/N/bin, claims WORKDIR/pg/PORT (database.port, or a free one:
+ * probed with node_port_listener; a folder of a live or young cluster is another run's and is
+ * never shared), runs initdb (as the postgres user via runuser when the node's user is root, in
+ * a folder it owns), writes the matrix's settings (listen_addresses 127.0.0.1, own port and
+ * socket folder, pg_stat_statements preloaded when installed), starts it with taskset -c
+ * database.cpus (or the CPU cfg_database_cpus picks), creates hello_world, loads schema (a path
+ * on the node), creates pg_stat_statements and checks World (10,000 rows) and Fortune (12).
+ * provision dsn checks the tables with psql. Every step is bounded by database.start_timeout.
+ * Returns 0; -EBUSY (the port is another's), -ETIMEDOUT, or -EIO with PostgreSQL's own message
+ * (the tail of its log or psql's output). A failed local start is stopped and removed. */
+MF_MUST_CHECK int node_pg_start(struct node *n, const struct cfg_matrix *m, const char *schema,
+                                struct node_pg *pg, struct err *e);
+/* Stops a local cluster (pg_ctl stop -m fast, then -m immediate, then SIGKILL, bounded) and
+ * removes its folders. Safe when not started, and for provision dsn (nothing to stop). */
+MF_MUST_CHECK int node_pg_stop(struct node *n, const struct cfg_matrix *m, struct node_pg *pg,
+                               struct err *e);
+/* Runs one SQL statement with psql on the node against pg->dsn; its unaligned rows
+ * (psql -At) into out (may be NULL; capped by out->max, else 1 MiB). -EIO with psql's message. */
+MF_MUST_CHECK int node_pg_query(struct node *n, const struct node_pg *pg, const char *sql,
+                                struct buf *out, struct err *e);
+/* The longest each can hold its caller (worst.c): node_pg_start (every port tried, the stop of
+ * a failed one), node_pg_stop, one node_pg_query. */
+int64_t node_pg_start_max_ms(const struct cfg_matrix *m);
+int64_t node_pg_stop_max_ms(const struct cfg_matrix *m);
+int64_t node_pg_query_max_ms(const struct cfg_matrix *m);
+
 /* ---- the sampler ---- */
 
 /* The node-side sampler script: one line per second for a process group,
