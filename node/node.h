@@ -231,6 +231,43 @@ int64_t node_pg_start_max_ms(const struct cfg_matrix *m);
 int64_t node_pg_stop_max_ms(const struct cfg_matrix *m);
 int64_t node_pg_query_max_ms(const struct cfg_matrix *m);
 
+/* ---- the database payloads' rules (verify.c; pure) ---- */
+
+#define NODE_PG_WORLD_ROWS 10000
+#define NODE_PG_FORTUNE_ROWS 12
+#define NODE_FORTUNE_EXTRA "Additional fortune added at request time."
+
+struct node_fortune {
+    int id;
+    char *message;
+};
+/* Each returns 0 when the answer passes TechEmpower's rule, else -EPROTO with why (n bytes)
+ * saying what is wrong. ctype: the Content-Type (may be NULL). db: application/json, exactly
+ * {"id", "randomNumber"}, both integers in 1..10000. queries (and updates): an array of exactly
+ * rows such objects. fortunes: text/html; charset=utf-8 and the exact page (the quote spellings
+ * HTML reads alike taken as one). */
+int node_verify_db(const char *body, size_t len, const char *ctype, char *why, size_t n);
+int node_verify_queries(const char *body, size_t len, const char *ctype, int rows, char *why,
+                        size_t n);
+int node_verify_fortunes(const char *body, size_t len, const char *ctype, const char *page,
+                         size_t page_len, char *why, size_t n);
+/* TechEmpower's fortunes page for rows plus NODE_FORTUNE_EXTRA (id 0), sorted by message,
+ * escaped (& < > " '), into out. 0 or -ENOMEM. */
+int node_fortunes_page(const struct node_fortune *rows, size_t nrows, struct buf *out);
+/* Parses psql's json_agg of [id, message] pairs into *rows (freed with node_fortunes_free).
+ * -EPROTO with e naming what is wrong, -ENOMEM. */
+MF_MUST_CHECK int node_fortunes_parse(const char *json, struct node_fortune **rows, size_t *nrows,
+                                      struct err *e);
+void node_fortunes_free(struct node_fortune *rows, size_t nrows);
+/* The rule of one database payload, for probe_expect.check (node_db_check(rule, ...)). */
+struct node_db_rule {
+    enum cfg_verify verify;
+    int queries;      /* queries and updates: the rows each answer has */
+    const char *page; /* fortunes: the exact page (node_fortunes_page), or NULL */
+    size_t page_len;
+};
+int node_db_check(void *rule, const char *body, size_t len, const char *ctype, char *why, size_t n);
+
 /* ---- the sampler ---- */
 
 /* The node-side sampler script: one line per second for a process group,
@@ -313,6 +350,10 @@ struct probe_expect {
     size_t body_len;
     int64_t length;           /* exact length, or -1 */
     const char *content_type; /* expected Content-Type prefix, or NULL */
+    /* A rule instead of body and length (the database payloads: node_db_check), or NULL:
+     * 0 when the answer (status 200, framed) passes, else -EPROTO with why. */
+    int (*check)(void *arg, const char *body, size_t len, const char *ctype, char *why, size_t n);
+    void *check_arg;
 };
 
 /* GETs url every 100 ms until a response verifies (status 200, Content-Type,

@@ -83,6 +83,7 @@ static const char PG_FN[] =
     /* A zombie nobody reaps (a container's PID 1 may not) is no live postmaster. */
     "mf_live() { { read -r mf_l < \"/proc/$1/stat\"; } 2>/dev/null || return 1; "
     "mf_r=${mf_l##*\") \"}; set -- $mf_r; [ \"$1\" != Z ]; }\n"
+    "export PGCLIENTENCODING=UTF8\n"
     "mf_to() { if command -v timeout >/dev/null 2>&1; then timeout -k 2 \"$@\"; else shift; "
     "\"$@\"; fi; }\n";
 

@@ -157,6 +157,8 @@ static int verify(const struct probe_expect *x, long status, const char *ctype,
         snprintf(why, wn, "body larger than %u bytes", PROBE_BODY_MAX);
         return -EPROTO;
     }
+    if (x->check)
+        return x->check(x->check_arg, b->data ? b->data : "", b->len, ctype, why, wn) ? -EPROTO : 0;
     if (x->body) {
         size_t i = 0;
         while (i < x->body_len && i < b->len && x->body[i] == b->data[i])
