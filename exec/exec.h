@@ -36,6 +36,8 @@ struct exec_event {
     const struct cell_result *cell;
 };
 
+struct exec_db; /* db.c: the run's database */
+
 /* One run on one node, as the executor sees it: what all of the run's cells
  * share. The caller fills it and owns everything it points to. */
 struct exec_run {
@@ -57,9 +59,14 @@ struct exec_run {
     /* Owned, per run (exec_run_close frees it): per framework of the matrix, why its
      * venv could not be made, so its later cells are skipped without pip again. */
     char **venv_skips;
+    /* Owned, per run: the database payloads' PostgreSQL, started before the first database
+     * cell and stopped by exec_run_close (which the caller runs on every path, while the node
+     * is still open). */
+    struct exec_db *db;
 };
 
-/* Frees what the executor kept for the run (x itself is the caller's). */
+/* Stops the run's database when it started one, and frees what the executor kept for the run
+ * (x itself is the caller's). Called before the node is closed. */
 void exec_run_close(struct exec_run *x);
 
 /* Finds the targets/ folder: explicit, else $MFBENCH_TARGETS, else the source

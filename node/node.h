@@ -366,6 +366,10 @@ struct probe_expect {
 MF_MUST_CHECK int probe_wait(const char *url, const struct probe_expect *x, int64_t timeout_ms,
                              const atomic_int *cancel, int (*alive_cb)(void *arg), void *alive_arg,
                              struct err *e);
+/* One GET: the status, the Content-Type into ctype (ctype_n bytes; "" when none) and the body
+ * into out; -EFBIG past 1 MiB. */
+MF_MUST_CHECK int probe_fetch(const char *url, int64_t timeout_ms, long *status, char *ctype,
+                              size_t ctype_n, struct buf *out, struct err *e);
 /* One GET; body (capped at 1 MiB) into out. */
 MF_MUST_CHECK int probe_get(const char *url, int64_t timeout_ms, long *status, struct buf *out,
                             struct err *e);

@@ -17,7 +17,7 @@
 #define PG_CLAIM_STALE_TIMEOUTS 6
 /* Ports tried for database.port: 0, from a random start in [PG_PORT_LO, PG_PORT_LO + 10000). */
 #define PG_PORT_LO 20000
-#define PG_PORT_TRIES 6
+#define PG_PORT_TRIES 3
 
 static int oom(struct err *e)
 {
