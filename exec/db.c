@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "exec_int.h"
 
 /* The schema the local cluster loads: uploaded with targets/. */
@@ -81,7 +83,7 @@ int exec__db_ready(struct exec_run *x, const char **why)
             exec__logf(x, 6, NULL, NULL, "PostgreSQL at database.dsn checked in %.1fs%s", took,
                        nostats);
         else
-            exec__logf(x, 3, NULL, NULL, "database: %s", db->error);
+            exec__logf(x, 3, NULL, NULL, "PostgreSQL not available: %s", db->error);
     }
     *why = db->error;
     return db->state == 1 ? 0 : -1;
@@ -155,6 +157,49 @@ static int count_statements(struct exec_run *x, const struct cfg_payload *pl, lo
     return rc;
 }
 
+/* An updates answer's rows are in the table as answered: a server that answers new numbers
+ * without writing them is caught (the burst runs alone: nothing else writes World). */
+static int check_written(struct exec_run *x, const char *body, size_t len, char *why, size_t n)
+{
+    cJSON *a = cJSON_ParseWithLength(body, len);
+    struct buf sql, out;
+    buf_init(&sql, 0);
+    buf_init(&out, 1 << 20);
+    int rc = 0, rows = 0;
+    if (buf_puts(&sql, "SELECT count(*) FROM world WHERE (id, randomnumber) IN ("))
+        rc = -1;
+    for (const cJSON *w = a ? a->child : NULL; w && !rc; w = w->next, rows++)
+        if (buf_printf(&sql, "%s(%d, %d)", rows ? ", " : "",
+                       cJSON_GetObjectItemCaseSensitive(w, "id")->valueint,
+                       cJSON_GetObjectItemCaseSensitive(w, "randomNumber")->valueint))
+            rc = -1;
+    if (rc || buf_puts(&sql, ")")) {
+        snprintf(why, n, "out of memory");
+        rc = -1;
+        goto out;
+    }
+    struct err e;
+    err_clear(&e);
+    if (node_pg_query(x->node, &x->db->pg, sql.data, &out, &e)) {
+        snprintf(why, n, "reading the updated rows back: %s", e.msg);
+        rc = -1;
+        goto out;
+    }
+    long long found = out.data ? strtoll(out.data, NULL, 10) : -1;
+    if (found != rows) {
+        snprintf(why, n,
+                 "an update that does not write: %lld of the %d rows answered are in the "
+                 "table with the new number",
+                 found, rows);
+        rc = -1;
+    }
+out:
+    cJSON_Delete(a);
+    buf_free(&sql);
+    buf_free(&out);
+    return rc;
+}
+
 int exec__db_burst(struct cell_ctx *k, struct cell_result *c, char *why, size_t n)
 {
     struct exec_run *x = k->x;
@@ -190,6 +235,9 @@ int exec__db_burst(struct cell_ctx *k, struct cell_result *c, char *why, size_t 
             snprintf(why, n, "wrong answer to verification request %d of %d: %s", i + 1,
                      EXEC_DB_BURST, w);
             rc = -1;
+        } else if (pl->verify == CFG_VERIFY_UPDATES && i == EXEC_DB_BURST - 1 &&
+                   check_written(x, body.data, body.len, why, n)) {
+            rc = -1; /* the rule held, so the answer is an array of {id, randomNumber} */
         }
     }
     buf_free(&body);

@@ -49,6 +49,9 @@ frameworks:
   unescaped:
     start: "{python} {dir}/app.py --host {host} --port {port} --fake unescaped"
     dir: $T/app
+  nowrite:
+    start: "{python} {dir}/app.py --host {host} --port {port} --fake nowrite"
+    dir: $T/app
   hello:
     start: "{python} {dir}/hello.py {host} {port} --threads"
     dir: $T/app
@@ -56,9 +59,9 @@ YAML
 }
 matrix "$T/m.yaml" "{pool: 3, start_timeout: 60s, settings: {shared_buffers: 16MB, max_connections: 40}}"
 "$MFBENCH" run -m "$T/m.yaml" --json good/db good/queries good/fortunes good/updates \
-  cache/queries unescaped/fortunes >"$T/out.json" 2>"$T/err.txt"
+  cache/queries unescaped/fortunes nowrite/updates >"$T/out.json" 2>"$T/err.txt"
 rc=$?
-expect_eq "exit status (1: two cells are errors)" "$rc" 1
+expect_eq "exit status (1: three cells are errors)" "$rc" 1
 i=0
 for p in db queries fortunes updates; do
   expect_eq "good/$p status (error: $(json_get "$T/out.json" "d['cells'][$i]['error']"))" \
@@ -73,6 +76,9 @@ expect_contains "cache/queries error" "$(json_get "$T/out.json" "d['cells'][4]['
 expect_eq "unescaped/fortunes status" "$(json_get "$T/out.json" "d['cells'][5]['status']")" error
 expect_contains "unescaped/fortunes error" "$(json_get "$T/out.json" "d['cells'][5]['error']")" \
   "answered wrongly: the page differs at byte"
+expect_eq "nowrite/updates status" "$(json_get "$T/out.json" "d['cells'][6]['status']")" error
+expect_contains "nowrite/updates error" "$(json_get "$T/out.json" "d['cells'][6]['error']")" \
+  "an update that does not write: 0 of the 3 rows answered are in the table"
 args=$(cat "$T/node/good.args" 2>/dev/null)
 expect_contains "the server got --db-dsn" "$args" "--db-dsn postgresql://mfbench@127.0.0.1:"
 expect_contains "the server got --db-pool" "$args" "--db-pool 3"
@@ -100,6 +106,9 @@ expect_eq "down: hello/text runs" "$(cell "$T/down.json" hello/text status)" ok
 expect_eq "down: good/fortunes error too" "$(cell "$T/down.json" good/fortunes status)" error
 expect_eq "down: the same message" "$(cell "$T/down.json" good/fortunes error)" \
   "$(cell "$T/down.json" good/db error)"
+
+# one attempt for the run: the log says it once, not per cell
+expect_eq "down: one attempt for the run" "$(grep -c 'PostgreSQL not available: ' "$T/err2.txt")" 1
 
 # SIGTERM while a database cell runs: the run ends interrupted and the cluster is stopped.
 matrix "$T/s.yaml" "{start_timeout: 60s}"
