@@ -65,7 +65,10 @@ int exec__db_ready(struct exec_run *x, const char **why)
         char schema[1200];
         snprintf(schema, sizeof schema, "%s/%s", node_workdir(x->node), DB_SCHEMA_REL);
         int64_t t0 = mono_ms();
-        if (node_pg_start(x->node, x->matrix, schema, &db->pg, &e) != 0)
+        char owner[600];
+        if (exec_node_lock_key(&x->matrix->node, owner, sizeof owner) < 0)
+            owner[0] = '\0';
+        if (node_pg_start(x->node, x->matrix, schema, owner, &db->pg, &e) != 0)
             db_fail(db, "%s", e.msg);
         else if (read_fortunes(x, db, &e) != 0)
             db_fail(db, "reading the Fortune rows: %s", e.msg);

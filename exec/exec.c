@@ -1754,5 +1754,19 @@ int exec_cleanup_node(struct exec_run *x, int *found, struct err *e)
     if (rc)
         return rc;
     snprintf(pidfile, sizeof(pidfile), "%s/run/server.pid", node_workdir(x->node));
-    return node_server_stop_pidfile(x->node, pidfile, EXEC_STOP_GRACE_MS, found, e);
+    rc = node_server_stop_pidfile(x->node, pidfile, EXEC_STOP_GRACE_MS, found, e);
+    if (rc || !cfg_has_db_payload(x->matrix))
+        return rc;
+    /* A PostgreSQL cluster a killed run of this node's key left (the key's lock is ours). */
+    char owner[600];
+    int clusters = 0;
+    if (exec_node_lock_key(&x->matrix->node, owner, sizeof owner) < 0)
+        return 0;
+    rc = node_pg_stop_stale(x->node, x->matrix, owner, &clusters, e);
+    if (!rc && clusters) {
+        *found = 1;
+        exec__logf(x, 4, NULL, NULL, "stopped %d PostgreSQL cluster%s an earlier run left",
+                   clusters, clusters > 1 ? "s" : "");
+    }
+    return rc;
 }

@@ -55,8 +55,8 @@ double exec_run_max_s(const struct cfg_matrix *m)
         if (m->frameworks[i].dir) /* a user's own folder */
             ms += node_sync_tree_max_ms(nc);
     if (cfg_has_db_payload(m))
-        ms += node_pg_start_max_ms(m) + node_pg_query_max_ms(m) + /* the Fortune rows */
-              node_pg_stop_max_ms(m);
+        ms += node_pg_start_max_ms(m) + node_pg_query_max_ms(m) +    /* the Fortune rows */
+              node_pg_stop_max_ms(m) + node_pg_stop_stale_max_ms(m); /* exec_cleanup_node */
     return sec(ms);
 }
 

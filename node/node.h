@@ -214,13 +214,19 @@ struct node_pg {
  * on the node), creates pg_stat_statements and checks World (10,000 rows) and Fortune (12).
  * provision dsn checks the tables with psql. Every step is bounded by database.start_timeout.
  * Returns 0; -EBUSY (the port is another's), -ETIMEDOUT, or -EIO with PostgreSQL's own message
- * (the tail of its log or psql's output). A failed local start is stopped and removed. */
+ * (the tail of its log or psql's output). A failed local start is stopped and removed. owner
+ * (may be NULL) is written in the claim: what node_pg_stop_stale finds it by. */
 MF_MUST_CHECK int node_pg_start(struct node *n, const struct cfg_matrix *m, const char *schema,
-                                struct node_pg *pg, struct err *e);
+                                const char *owner, struct node_pg *pg, struct err *e);
 /* Stops a local cluster (pg_ctl stop -m fast, then -m immediate, then SIGKILL, bounded) and
  * removes its folders. Safe when not started, and for provision dsn (nothing to stop). */
 MF_MUST_CHECK int node_pg_stop(struct node *n, const struct cfg_matrix *m, struct node_pg *pg,
                                struct err *e);
+/* Stops and removes the local clusters an earlier run of owner left in the workdir (it was
+ * killed: its owner, the node's lock key, is held by the caller now). *found: how many. */
+MF_MUST_CHECK int node_pg_stop_stale(struct node *n, const struct cfg_matrix *m, const char *owner,
+                                     int *found, struct err *e);
+int64_t node_pg_stop_stale_max_ms(const struct cfg_matrix *m);
 /* Runs one SQL statement with psql on the node against pg->dsn; its unaligned rows
  * (psql -At) into out (may be NULL; capped by out->max, else 1 MiB). -EIO with psql's message. */
 MF_MUST_CHECK int node_pg_query(struct node *n, const struct node_pg *pg, const char *sql,

@@ -18,6 +18,8 @@
 /* Ports tried for database.port: 0, from a random start in [PG_PORT_LO, PG_PORT_LO + 10000). */
 #define PG_PORT_LO 20000
 #define PG_PORT_TRIES 3
+/* Clusters of earlier runs node_pg_stop_stale stops in one call at most. */
+#define PG_STALE_MAX 4
 
 static int oom(struct err *e)
 {
@@ -212,7 +214,7 @@ static int put_check(struct buf *c, const struct node_pg *pg)
 /* Makes, starts and loads the cluster at pg->port (script below). 0; -EBUSY when the port or its
  * folder is another cluster's (try another); else -EIO with PostgreSQL's message. */
 static int setup_local(struct node *n, const struct cfg_matrix *m, const char *schema,
-                       struct node_pg *pg, struct err *e)
+                       const char *owner, struct node_pg *pg, struct err *e)
 {
     const struct cfg_database *d = &m->database;
     struct buf c, out;
@@ -232,7 +234,8 @@ static int setup_local(struct node *n, const struct cfg_matrix *m, const char *s
         buf_printf(&c, "\nMC=%d\nSC=", d->max_connections > 0 ? d->max_connections : 100) ||
         buf_shquote(&c, d->synchronous_commit ? d->synchronous_commit : "off") ||
         buf_puts(&c, "\nFS=") || buf_shquote(&c, d->fsync ? d->fsync : "on") ||
-        buf_printf(&c, "\nSTATS=%d\n", pg->stats)) {
+        buf_printf(&c, "\nSTATS=%d\nOWNER=", pg->stats) ||
+        buf_shquote(&c, owner && *owner ? owner : "-") || buf_puts(&c, "\n")) {
         rc = oom(e);
         goto done;
     }
@@ -261,7 +264,7 @@ static int setup_local(struct node *n, const struct cfg_matrix *m, const char *s
             "  rm -rf \"$top\"; mkdir -m 0700 \"$top\" || { echo \"mfbench-pg-busy $top\"; exit 2; "
             "}\n"
             "fi\n"
-            "echo \"$$\" > \"$top/owner\"\n"
+            "printf '%s\\n' \"$OWNER\" > \"$top/owner\"\n"
             /* PostgreSQL refuses to run as root: as postgres, in a folder it owns and can
              * reach (the workdir is 0700, below root's home). */
             "if [ \"$(id -u)\" = 0 ]; then\n"
@@ -386,7 +389,7 @@ done:
     return rc;
 }
 
-int node_pg_start(struct node *n, const struct cfg_matrix *m, const char *schema,
+int node_pg_start(struct node *n, const struct cfg_matrix *m, const char *schema, const char *owner,
                   struct node_pg *pg, struct err *e)
 {
     const struct cfg_database *d = &m->database;
@@ -448,7 +451,7 @@ int node_pg_start(struct node *n, const struct cfg_matrix *m, const char *schema
         snprintf(pg->top, sizeof pg->top, "%s/pg/%d", node_workdir(n), pg->port);
         snprintf(pg->dsn, sizeof pg->dsn, "postgresql://mfbench@127.0.0.1:%d/hello_world",
                  pg->port);
-        rc = setup_local(n, m, schema, pg, e);
+        rc = setup_local(n, m, schema, owner, pg, e);
         if (rc != -EBUSY)
             break;
     }
@@ -462,6 +465,24 @@ int node_pg_start(struct node *n, const struct cfg_matrix *m, const char *schema
     return rc;
 }
 
+/* The stop of the cluster in $home claimed by $top: fast, then immediate, then SIGKILL to the
+ * postmaster (a zombie is none); then the folders go. "mfbench-pg-fail stop: ..." and exit 1
+ * when the postmaster survives. */
+static const char STOP_SH[] =
+    "mf_stop() {\n"
+    "mf_ra=; [ \"$(id -u)\" = 0 ] && mf_ra='runuser -u postgres --'\n"
+    "mf_pid=$(head -n 1 \"$home/data/postmaster.pid\" 2>/dev/null)\n"
+    "case $mf_pid in ''|*[!0-9]*) mf_pid= ;; esac\n"
+    "if [ -n \"$mf_pid\" ] && mf_live \"$mf_pid\"; then\n"
+    "  mf_o=$($mf_ra \"$mf_bin/pg_ctl\" -D \"$home/data\" -m fast -w -t \"$T\" stop 2>&1) ||\n"
+    "  mf_o=$($mf_ra \"$mf_bin/pg_ctl\" -D \"$home/data\" -m immediate -w -t 10 stop 2>&1) || "
+    "{ kill -KILL \"$mf_pid\" 2>/dev/null; sleep 1; }\n"
+    "  if mf_live \"$mf_pid\"; then echo \"mfbench-pg-fail stop: postmaster $mf_pid still "
+    "runs: $mf_o\"; return 1; fi\n"
+    "fi\n"
+    "case $home in \"$top\") ;; /*/mfbench-pg-*) rm -rf \"$home\" ;; esac\n"
+    "rm -rf \"$top\"\n}\n";
+
 int node_pg_stop(struct node *n, const struct cfg_matrix *m, struct node_pg *pg, struct err *e)
 {
     if (!pg->local || !pg->claimed)
@@ -471,25 +492,11 @@ int node_pg_stop(struct node *n, const struct cfg_matrix *m, struct node_pg *pg,
     buf_init(&c, 0);
     buf_init(&out, 64 << 10);
     int rc = 0, status = 0;
-    /* fast, then immediate, then SIGKILL to the postmaster; then the folders go. */
-    if (buf_puts(&c, PG_FN) || buf_puts(&c, "top=") || buf_shquote(&c, pg->top) ||
-        buf_puts(&c, "\nhome=") || buf_shquote(&c, pg->home[0] ? pg->home : pg->top) ||
+    if (buf_puts(&c, PG_FN) || buf_puts(&c, STOP_SH) || buf_puts(&c, "top=") ||
+        buf_shquote(&c, pg->top) || buf_puts(&c, "\nhome=") ||
+        buf_shquote(&c, pg->home[0] ? pg->home : pg->top) ||
         buf_printf(&c, "\nT=%ld\n", pg->step_s) ||
-        buf_puts(
-            &c,
-            "mf_ra=; [ \"$(id -u)\" = 0 ] && mf_ra='runuser -u postgres --'\n"
-            "mf_pid=$(head -n 1 \"$home/data/postmaster.pid\" 2>/dev/null)\n"
-            "case $mf_pid in ''|*[!0-9]*) mf_pid= ;; esac\n"
-            "if [ -n \"$mf_pid\" ] && mf_live \"$mf_pid\"; then\n"
-            "  mf_o=$($mf_ra \"$mf_bin/pg_ctl\" -D \"$home/data\" -m fast -w -t \"$T\" stop 2>&1) "
-            "||\n"
-            "  mf_o=$($mf_ra \"$mf_bin/pg_ctl\" -D \"$home/data\" -m immediate -w -t 10 stop "
-            "2>&1) || { kill -KILL \"$mf_pid\" 2>/dev/null; sleep 1; }\n"
-            "  if mf_live \"$mf_pid\"; then echo \"mfbench-pg-fail stop: postmaster "
-            "$mf_pid still runs: $mf_o\"; exit 1; fi\n"
-            "fi\n"
-            "case $home in \"$top\") ;; /*/mfbench-pg-*) rm -rf \"$home\" ;; esac\n"
-            "rm -rf \"$top\"\necho mfbench-pg-stopped\n")) {
+        buf_puts(&c, "mf_stop || exit 1\necho mfbench-pg-stopped\n")) {
         rc = oom(e);
         goto done;
     }
@@ -541,4 +548,55 @@ done:
     buf_free(&c);
     buf_free(&o);
     return rc;
+}
+
+int node_pg_stop_stale(struct node *n, const struct cfg_matrix *m, const char *owner, int *found,
+                       struct err *e)
+{
+    *found = 0;
+    if (!owner || !*owner || !node_workdir(n)[0])
+        return 0;
+    const struct cfg_database *d = &m->database;
+    struct buf c, out;
+    buf_init(&c, 0);
+    buf_init(&out, 64 << 10);
+    int rc = 0, status = 0;
+    /* Every claim of this owner: the run that made it is gone (its owner holds the node's
+     * lock now). At most PG_STALE_MAX of them, each stop bounded. */
+    if (buf_puts(&c, PG_FN) || buf_puts(&c, STOP_SH) || buf_puts(&c, "W=") ||
+        buf_shquote(&c, node_workdir(n)) || buf_puts(&c, "\nOWNER=") || buf_shquote(&c, owner) ||
+        buf_printf(&c, "\nT=%ld\nmf_n=0\n", step_s(d)) ||
+        buf_printf(&c,
+                   "for top in \"$W\"/pg/*; do\n"
+                   "  [ -d \"$top\" ] && [ ! -L \"$top\" ] || continue\n"
+                   "  [ \"$(head -n 1 \"$top/owner\" 2>/dev/null)\" = \"$OWNER\" ] || continue\n"
+                   "  [ $mf_n -lt %d ] || break\n"
+                   "  home=$(cat \"$top/home\" 2>/dev/null); [ -n \"$home\" ] || home=$top\n"
+                   "  mf_stop || exit 1\n"
+                   "  mf_n=$((mf_n+1)); echo \"mfbench-pg-stale $top\"\n"
+                   "done\necho mfbench-pg-stopped\n",
+                   PG_STALE_MAX)) {
+        rc = oom(e);
+        goto done;
+    }
+    rc = node_exec(n, c.data, PG_STALE_MAX * stop_timeout_ms(d), &out, &status, e);
+    if (rc)
+        goto done;
+    const char *o = out.data ? out.data : "";
+    for (const char *p = o; (p = strstr(p, "mfbench-pg-stale ")) != NULL; p++)
+        (*found)++;
+    if (status != 0 || !strstr(o, "mfbench-pg-stopped")) {
+        char msg[1024];
+        fail_message(o, msg, sizeof msg);
+        rc = err_set(e, -EIO, "PostgreSQL on %s: a cluster an earlier run left: %s", n->host, msg);
+    }
+done:
+    buf_free(&c);
+    buf_free(&out);
+    return rc;
+}
+
+int64_t node_pg_stop_stale_max_ms(const struct cfg_matrix *m)
+{
+    return node_cmd_max_ms(&m->node, PG_STALE_MAX * stop_timeout_ms(&m->database));
 }

@@ -123,4 +123,19 @@ wait "$pid"
 expect_eq "SIGTERM: exit status" "$?" 1
 expect_eq "SIGTERM: no postmaster left" "$(has_postmaster && echo left)" ""
 expect_eq "SIGTERM: no cluster folder left" "$(ls "$T/node/pg" 2>/dev/null)" ""
+
+# SIGKILL: nothing stops the cluster then; the next run on the node (its lock) does.
+: >"$T/s.err"
+"$MFBENCH" run -m "$T/s.yaml" good/db >"$T/s.out" 2>"$T/s.err" &
+pid=$!
+wait_for 90 phase_running
+kill -KILL "$pid"
+wait "$pid"
+expect_eq "SIGKILL: the cluster is left" "$(has_postmaster && echo left)" left
+sed -i 's/duration: 60s/duration: 2s/' "$T/s.yaml"
+"$MFBENCH" run -m "$T/s.yaml" hello/text >"$T/k.out" 2>"$T/k.err"
+expect_eq "next run: exit status" "$?" 0
+expect_contains "next run: says so" "$(cat "$T/k.err")" "stopped 1 PostgreSQL cluster an earlier run left"
+expect_eq "next run: no postmaster left" "$(has_postmaster && echo left)" ""
+expect_eq "next run: no cluster folder left" "$(ls "$T/node/pg" 2>/dev/null)" ""
 finish

@@ -93,7 +93,7 @@ static void start_fails(struct node *n, const char *schema_text, const char *wan
     struct node_pg pg;
     struct err e;
     err_clear(&e);
-    int rc = node_pg_start(n, m, schema, &pg, &e);
+    int rc = node_pg_start(n, m, schema, "test-a", &pg, &e);
     CHECK_INT(rc, ==, -EIO);
     CHECK_CONTAINS(e.msg, want);
     CHECK_CONTAINS(e.msg, "PostgreSQL on 127.0.0.1: ");
@@ -139,7 +139,7 @@ int main(int argc, char **argv)
                                   "16MB, max_connections: 20}}");
     struct node_pg pg;
     err_clear(&e);
-    int rc = node_pg_start(n, m, schema, &pg, &e);
+    int rc = node_pg_start(n, m, schema, "test-a", &pg, &e);
     CHECK_INT(rc, ==, 0);
     if (rc) {
         fprintf(stderr, "  %s\n", e.msg);
@@ -192,13 +192,13 @@ int main(int argc, char **argv)
     struct cfg_matrix *m2 = matrix(spec);
     struct node_pg pg2;
     err_clear(&e);
-    CHECK_INT(node_pg_start(n, m2, schema, &pg2, &e), ==, -EBUSY);
+    CHECK_INT(node_pg_start(n, m2, schema, "test-b", &pg2, &e), ==, -EBUSY);
     CHECK_CONTAINS(e.msg, "is taken");
     CHECK_INT(pg2.claimed, ==, 0);
     cfg_free(m2);
     m2 = matrix("{start_timeout: 60s}");
     err_clear(&e);
-    rc = node_pg_start(n, m2, schema, &pg2, &e);
+    rc = node_pg_start(n, m2, schema, "test-b", &pg2, &e);
     CHECK_INT(rc, ==, 0);
     CHECK(pg2.port != pg.port);
     CHECK(strcmp(pg2.home, pg.home) != 0);
@@ -211,7 +211,7 @@ int main(int argc, char **argv)
     snprintf(spec, sizeof spec, "{provision: dsn, dsn: \"%s\"}", pg.dsn);
     m2 = matrix(spec);
     err_clear(&e);
-    CHECK_INT(node_pg_start(n, m2, NULL, &pg2, &e), ==, 0);
+    CHECK_INT(node_pg_start(n, m2, NULL, NULL, &pg2, &e), ==, 0);
     CHECK_INT(pg2.local, ==, 0);
     CHECK_INT(pg2.stats, ==, 1);
     CHECK_STR(pg2.dsn, pg.dsn);
@@ -223,10 +223,33 @@ int main(int argc, char **argv)
              pg.port);
     m2 = matrix(spec);
     err_clear(&e);
-    CHECK_INT(node_pg_start(n, m2, NULL, &pg2, &e), ==, -EIO);
+    CHECK_INT(node_pg_start(n, m2, NULL, NULL, &pg2, &e), ==, -EIO);
     CHECK_CONTAINS(e.msg, "database \"nope\" does not exist");
     CHECK_CONTAINS(e.msg, "PostgreSQL at database.dsn");
     cfg_free(m2);
+
+    /* A killed run's cluster: found by its owner only. */
+    {
+        int found = -1;
+        err_clear(&e);
+        CHECK_INT(node_pg_stop_stale(n, m, "test-other", &found, &e), ==, 0);
+        CHECK_INT(found, ==, 0);
+        CHECK(pid_running(pm));
+        struct cfg_matrix *m3 = matrix("{start_timeout: 60s}");
+        struct node_pg pg3;
+        err_clear(&e);
+        CHECK_INT(node_pg_start(n, m3, schema, "test-killed", &pg3, &e), ==, 0);
+        long pm3 = postmaster_pid(&pg3);
+        CHECK(pm3 > 1 && pid_running(pm3));
+        err_clear(&e);
+        CHECK_INT(node_pg_stop_stale(n, m3, "test-killed", &found, &e), ==, 0);
+        CHECK_INT(found, ==, 1);
+        CHECK(!pid_running(pm3));
+        CHECK(access(pg3.top, F_OK) != 0);
+        CHECK(access(pg3.home, F_OK) != 0);
+        CHECK(pid_running(pm)); /* the other run's cluster is untouched */
+        cfg_free(m3);
+    }
 
     /* Stopped: the postmaster is gone, and so are its folders. */
     err_clear(&e);
