@@ -4,7 +4,10 @@
  * against it, and against a database that does not exist (PostgreSQL's message); a schema
  * without every Fortune row and one that does not parse fail with PostgreSQL's words and leave
  * nothing behind; the stop removes the cluster. As root PostgreSQL runs as postgres.
- * Usage: test_pg SCHEMA.sql. Skipped (77) without /usr/lib/postgresql/N/bin/initdb. */
+ * With the sshd fixture (tests/fixtures/sshd-node.sh) as a second argument, a cluster is also
+ * made, queried and stopped through the ssh transport: the same scripts, another node.
+ * Usage: test_pg SCHEMA.sql [SSHD_FIXTURE]. Skipped (77) without /usr/lib/postgresql/N/bin/initdb.
+ */
 #include <errno.h>
 #include <glob.h>
 #include <stdio.h>
@@ -102,6 +105,69 @@ static void start_fails(struct node *n, const char *schema_text, const char *wan
     if (pg.home[0])
         CHECK(access(pg.home, F_OK) != 0);
     cfg_free(m);
+}
+
+/* The same through ssh: the sshd fixture on 127.0.0.1 is the node. */
+static void test_ssh(const char *fixture, const char *schema)
+{
+    char cmd[1024], line[2048] = "", port_s[16], user[64], identity[512], known[512];
+    char home[300];
+    snprintf(home, sizeof home, "%s/home", tmpdir);
+    CHECK_INT(mkdir(home, 0700), ==, 0);
+    setenv("SSHD_NODE_HOME", home, 1);
+    snprintf(cmd, sizeof cmd, "%s start %s/sshd", fixture, tmpdir);
+    FILE *p = popen(cmd, "r");
+    if (!p || !fgets(line, sizeof line, p))
+        line[0] = '\0';
+    int st = p ? pclose(p) : -1;
+    if (st != 0 || sscanf(line, "port=%15s user=%63s identity=%511s known_hosts=%511s", port_s,
+                          user, identity, known) != 4) {
+        T_FAIL("sshd fixture did not start: %s", line);
+        return;
+    }
+    struct cfg_node cfg = {.transport = CFG_TRANSPORT_SSH,
+                           .host = "127.0.0.1",
+                           .port = (int)strtol(port_s, NULL, 10),
+                           .user = user,
+                           .identity = identity,
+                           .known_hosts = known,
+                           .command_timeout_ms = 30000};
+    struct node *n = NULL;
+    struct err e;
+    err_clear(&e);
+    CHECK_INT(node_open(&cfg, &n, &e), ==, 0);
+    char wd[512];
+    snprintf(wd, sizeof wd, "%s/sshwd", tmpdir);
+    if (n)
+        CHECK_INT(node_workdir_open(n, wd, &e), ==, 0);
+    struct cfg_matrix *m = matrix("{start_timeout: 60s}");
+    if (n && m) {
+        CHECK_STR(n->ops->name, "ssh");
+        struct node_pg pg;
+        err_clear(&e);
+        int rc = node_pg_start(n, m, schema, "test-ssh", &pg, &e);
+        CHECK_INT(rc, ==, 0);
+        if (rc)
+            fprintf(stderr, "  ssh: %s\n", e.msg);
+        struct buf out;
+        buf_init(&out, 4096);
+        err_clear(&e);
+        CHECK_INT(node_pg_query(n, &pg, "SELECT count(*) FROM fortune", &out, &e), ==, 0);
+        CHECK_STR(out.data, "12\n");
+        long pm = postmaster_pid(&pg);
+        CHECK(pm > 1 && pid_running(pm));
+        err_clear(&e);
+        CHECK_INT(node_pg_stop(n, m, &pg, &e), ==, 0);
+        CHECK(!pid_running(pm));
+        CHECK(access(pg.top, F_OK) != 0);
+        buf_free(&out);
+    }
+    cfg_free(m);
+    if (n)
+        node_close(n);
+    snprintf(cmd, sizeof cmd, "%s stop %s/sshd", fixture, tmpdir);
+    if (system(cmd) != 0)
+        T_FAIL("fixture stop failed");
 }
 
 int main(int argc, char **argv)
@@ -288,6 +354,8 @@ int main(int argc, char **argv)
                 "schema: psql:");
     start_fails(n, "CREATE TABLE World (id integer NOT NULL,, randomNumber integer);\n",
                 "syntax error at or near \",\"");
+    if (argc > 2)
+        test_ssh(argv[2], schema);
 out:
     cfg_free(m);
     node_close(n);
