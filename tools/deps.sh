@@ -8,7 +8,7 @@ RUN="python3 python3-venv python3-ujson python3-flask python3-tornado python3-ai
 python3-django python3-falcon python3-fastapi python3-pyramid python3-waitress python3-starlette
 python3-uvicorn gunicorn util-linux procps coreutils gawk tar"
 TEST="openssh-server openssh-client sqlite3 iproute2 systemd systemd-container chromium clang-format clang
-libclang-rt-14-dev nginx-light"  # nginx: the 5,000 held connections of runner_spread_ns
+libclang-rt-14-dev nginx-light postgresql"  # nginx: runner_spread_ns; postgresql: node_pg, run_db
 BENCH="wrk nginx-light nghttp2-client python3-locust time"
 want="$BUILD $RUN"
 for a in "$@"; do
