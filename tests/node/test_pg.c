@@ -96,8 +96,10 @@ static void start_fails(struct node *n, const char *schema_text, const char *wan
     struct node_pg pg;
     struct err e;
     err_clear(&e);
-    int rc = node_pg_start(n, m, schema, "test-a", &pg, &e);
+    int rc = node_pg_start(n, m, schema, "test-bad", &pg, &e);
     CHECK_INT(rc, ==, -EIO);
+    if (rc == 0 && node_pg_stop(n, m, &pg, &e)) /* wrongly up: never left running */
+        fprintf(stderr, "  stop: %s\n", e.msg);
     CHECK_CONTAINS(e.msg, want);
     CHECK_CONTAINS(e.msg, "PostgreSQL on 127.0.0.1: ");
     CHECK_INT(pg.claimed, ==, 0);
