@@ -207,8 +207,8 @@ int exec__db_burst(struct cell_ctx *k, struct cell_result *c, char *why, size_t 
 {
     struct exec_run *x = k->x;
     const struct cfg_payload *pl = k->pl;
-    struct node_db_rule rule;
-    exec__db_rule(x, pl, &rule);
+    struct node_db_rule *rule = &k->rule; /* its passed_len is the load's expected length */
+    exec__db_rule(x, pl, rule);
     int per =
         pl->verify == CFG_VERIFY_QUERIES || pl->verify == CFG_VERIFY_UPDATES ? pl->queries : 1;
     long long before = 0, after = 0;
@@ -234,7 +234,7 @@ int exec__db_burst(struct cell_ctx *k, struct cell_result *c, char *why, size_t 
             snprintf(why, n, "verification request %d of %d: status %ld", i + 1, EXEC_DB_BURST,
                      status);
             rc = -1;
-        } else if (node_db_check(&rule, body.data ? body.data : "", body.len, ctype, w, sizeof w)) {
+        } else if (node_db_check(rule, body.data ? body.data : "", body.len, ctype, w, sizeof w)) {
             snprintf(why, n, "wrong answer to verification request %d of %d: %s", i + 1,
                      EXEC_DB_BURST, w);
             rc = -1;

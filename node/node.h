@@ -271,6 +271,9 @@ struct node_db_rule {
     int queries;      /* queries and updates: the rows each answer has */
     const char *page; /* fortunes: the exact page (node_fortunes_page), or NULL */
     size_t page_len;
+    /* Set by node_db_check: the length of the last answer that passed (a fortunes page is
+     * the same bytes every time for one server, its quote spelling included). */
+    size_t passed_len;
 };
 int node_db_check(void *rule, const char *body, size_t len, const char *ctype, char *why, size_t n);
 

@@ -250,9 +250,9 @@ void node_fortunes_free(struct node_fortune *rows, size_t nrows)
     free(rows);
 }
 
-int node_db_check(void *arg, const char *body, size_t len, const char *ctype, char *why, size_t n)
+static int check_rule(const struct node_db_rule *r, const char *body, size_t len, const char *ctype,
+                      char *why, size_t n)
 {
-    const struct node_db_rule *r = arg;
     switch (r->verify) {
     case CFG_VERIFY_DB:
         return node_verify_db(body, len, ctype, why, n);
@@ -267,4 +267,13 @@ int node_db_check(void *arg, const char *body, size_t len, const char *ctype, ch
         break;
     }
     return 0;
+}
+
+int node_db_check(void *arg, const char *body, size_t len, const char *ctype, char *why, size_t n)
+{
+    struct node_db_rule *r = arg;
+    int rc = check_rule(r, body, len, ctype, why, n);
+    if (rc == 0)
+        r->passed_len = len;
+    return rc;
 }

@@ -52,6 +52,9 @@ frameworks:
   nowrite:
     start: "{python} {dir}/app.py --host {host} --port {port} --fake nowrite"
     dir: $T/app
+  drift:
+    start: "{python} {dir}/app.py --host {host} --port {port} --fake drift"
+    dir: $T/app
   hello:
     start: "{python} {dir}/hello.py {host} {port} --threads"
     dir: $T/app
@@ -59,7 +62,7 @@ YAML
 }
 matrix "$T/m.yaml" "{pool: 3, start_timeout: 60s, settings: {shared_buffers: 16MB, max_connections: 40}}"
 "$MFBENCH" run -m "$T/m.yaml" --json good/db good/queries good/fortunes good/updates \
-  cache/queries unescaped/fortunes nowrite/updates >"$T/out.json" 2>"$T/err.txt"
+  cache/queries unescaped/fortunes nowrite/updates drift/fortunes >"$T/out.json" 2>"$T/err.txt"
 rc=$?
 expect_eq "exit status (1: three cells are errors)" "$rc" 1
 i=0
@@ -79,6 +82,11 @@ expect_contains "unescaped/fortunes error" "$(json_get "$T/out.json" "d['cells']
 expect_eq "nowrite/updates status" "$(json_get "$T/out.json" "d['cells'][6]['status']")" error
 expect_contains "nowrite/updates error" "$(json_get "$T/out.json" "d['cells'][6]['error']")" \
   "an update that does not write: 0 of the 3 rows answered are in the table"
+# A page that changes under load (the runtime fortune dropped after 30 answers): the load
+# checks the verified page's length, so those answers are wrong bodies.
+expect_eq "drift/fortunes status" "$(json_get "$T/out.json" "d['cells'][7]['status']")" failed
+expect_eq "drift/fortunes: body failures in its phase" \
+  "$(json_get "$T/out.json" "d['cells'][7]['phases'][0]['failures_by_kind']['body'] > 0")" True
 args=$(cat "$T/node/good.args" 2>/dev/null)
 expect_contains "the server got --db-dsn" "$args" "--db-dsn postgresql://mfbench@127.0.0.1:"
 expect_contains "the server got --db-pool" "$args" "--db-pool 3"

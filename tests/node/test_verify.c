@@ -179,9 +179,11 @@ static void test_world(void)
     /* node_db_check dispatches by the payload's rule. */
     struct node_db_rule r = {.verify = CFG_VERIFY_QUERIES, .queries = 20};
     CHECK_INT(node_db_check(&r, b.data, b.len, J, why, sizeof why), ==, 0);
+    CHECK_INT(r.passed_len, ==, b.len);
     r.verify = CFG_VERIFY_UPDATES;
     r.queries = 5;
     CHECK_INT(node_db_check(&r, b.data, b.len, J, why, sizeof why), ==, -EPROTO);
+    CHECK_INT(r.passed_len, ==, b.len); /* a wrong answer leaves the last good length */
     r.verify = CFG_VERIFY_FORTUNES;
     CHECK_INT(node_db_check(&r, "x", 1, HTML, why, sizeof why), ==, -EPROTO);
     CHECK_CONTAINS(why, "no Fortune rows");
