@@ -1502,6 +1502,30 @@ static int check_combinations(ctx_t *c)
     return 0;
 }
 
+/* PostgreSQL keeps 3 connections for superusers, and the verification opens one: every
+ * framework's processes x database.pool must fit in the rest of max_connections, or its
+ * servers fail on connections, not on load. */
+#define CFG_PG_RESERVED_CONNECTIONS 4
+static int check_db_connections(ctx_t *c)
+{
+    const struct cfg_matrix *m = c->m;
+    const struct cfg_database *d = &m->database;
+    if (d->provision != CFG_DB_LOCAL || !cfg_has_db_payload(m))
+        return 0;
+    for (size_t i = 0; i < m->nframeworks; i++) {
+        const struct cfg_framework *f = &m->frameworks[i];
+        long long need = (long long)(f->workers > 0 ? f->workers : 1) * d->pool;
+        if (need + CFG_PG_RESERVED_CONNECTIONS > d->max_connections)
+            return err_set_at(c->e, -EINVAL, m->path, c->fw_line[i], c->fw_col[i],
+                              "frameworks.%s: %d workers x database.pool %d = %lld connections, "
+                              "more than database.settings.max_connections %d leaves (%d are "
+                              "PostgreSQL's and mfbench's own)",
+                              f->name, f->workers > 0 ? f->workers : 1, d->pool, need,
+                              d->max_connections, CFG_PG_RESERVED_CONNECTIONS);
+    }
+    return 0;
+}
+
 static int parse_root(ctx_t *c, yaml_node_t *root)
 {
     /* The sections, in the order they are parsed (each is a ROOT entry of the table). */
@@ -1554,6 +1578,8 @@ static int parse_root(ctx_t *c, yaml_node_t *root)
         return rc;
     if (sec[BUDGET] && (rc = get_key_at(c, find_key(CFG_SCOPE_ROOT, "", "budget"), sec[BUDGET],
                                         "budget", &c->m->budget_ms)))
+        return rc;
+    if ((rc = check_db_connections(c)))
         return rc;
     return check_combinations(c);
 }

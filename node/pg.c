@@ -266,11 +266,11 @@ static int setup_local(struct node *n, const struct cfg_matrix *m, const char *s
             "fi\n"
             "printf '%s\\n' \"$OWNER\" > \"$top/owner\"\n"
             /* PostgreSQL refuses to run as root: as postgres, in a folder it owns and can
-             * reach (the workdir is 0700, below root's home). */
+             * reach (the workdir is 0700, below root's home; $TMPDIR may be root's own). */
             "if [ \"$(id -u)\" = 0 ]; then\n"
             "  id postgres >/dev/null 2>&1 || { echo \"mfbench-pg-fail user: the node runs as "
             "root and has no postgres user to run PostgreSQL as\"; exit 1; }\n"
-            "  home=$(mktemp -d \"${TMPDIR:-/tmp}/mfbench-pg-$P.XXXXXX\") && chmod 0755 \"$home\" "
+            "  home=$(mktemp -d \"/tmp/mfbench-pg-$P.XXXXXX\") && chmod 0755 \"$home\" "
             "&& chown postgres: \"$home\" || { echo \"mfbench-pg-fail folder: no folder for "
             "the postgres user\"; exit 1; }\n"
             "  mf_ra='runuser -u postgres --'\n"
