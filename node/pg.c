@@ -89,7 +89,8 @@ static const char PG_FN[] =
     "mf_to() { if command -v timeout >/dev/null 2>&1; then timeout -k 2 \"$@\"; else shift; "
     "\"$@\"; fi; }\n";
 
-/* What "mfbench-pg-fail STEP" and the lines after it say, as one line: "STEP: line | line". */
+/* What "mfbench-pg-fail STEP: WHAT" and the lines after it say, as one line: "STEP: WHAT | line".
+ */
 static void fail_message(const char *out, char *msg, size_t n)
 {
     const char *p = out ? strstr(out, "mfbench-pg-fail ") : NULL;
@@ -106,17 +107,15 @@ static void fail_message(const char *out, char *msg, size_t n)
     } else {
         snprintf(msg, n, "%s", p + strlen("mfbench-pg-fail "));
     }
-    /* One line: newlines become " | ", trailing space dropped. */
+    /* One line: newlines become " | ", a trailing one is dropped. */
     char tmp[1024];
     size_t j = 0;
     for (size_t i = 0; msg[i] && j + 4 < sizeof tmp; i++) {
         if (msg[i] == '\n') {
             if (msg[i + 1] == '\0')
                 break;
-            memcpy(tmp + j, j == strcspn(msg, "\n") ? ": " : " | ", 3);
+            memcpy(tmp + j, " | ", 3);
             j += 3;
-            if (tmp[j - 3] == ':') /* ": " is two characters */
-                j--;
         } else if (msg[i] != '\r') {
             tmp[j++] = msg[i];
         }
@@ -245,7 +244,8 @@ static int setup_local(struct node *n, const struct cfg_matrix *m, const char *s
             "/usr/lib/postgresql/*/bin/initdb on this node (apt-get install postgresql)\"; "
             "exit 1; }\n"
             "top=$W/pg/$P\n"
-            "mkdir -p \"$W/pg\" || { echo \"mfbench-pg-fail folder: cannot make $W/pg\"; exit 1; "
+            "mkdir -p -m 0700 \"$W/pg\" || { echo \"mfbench-pg-fail folder: cannot make $W/pg\"; "
+            "exit 1; "
             "}\n"
             /* The claim: mkdir is atomic. A folder there is another run's cluster (its
              * postmaster lives, or it is being made: young) or a dead run's (removed). */
