@@ -110,6 +110,17 @@ void exec__db_stop(struct exec_run *x)
     x->db = NULL;
 }
 
+void exec_db_release(struct exec_run *x, const struct cfg_cell *rest, size_t nrest)
+{
+    if (!x->db)
+        return;
+    for (size_t i = 0; i < nrest; i++)
+        if (rest[i].payload < x->matrix->npayloads &&
+            cfg_payload_is_db(&x->matrix->payloads[rest[i].payload]))
+            return;
+    exec__db_stop(x);
+}
+
 int exec__db_start_args(const struct exec_run *x, struct buf *cmd)
 {
     const struct exec_db *db = x->db;

@@ -65,6 +65,11 @@ struct exec_run {
     struct exec_db *db;
 };
 
+/* After a cell: stops the run's database when none of the cells still to run (rest, nrest) is
+ * a database cell, so it runs from before the first database cell to after the last. Errors
+ * are logged (on_event), not returned. */
+void exec_db_release(struct exec_run *x, const struct cfg_cell *rest, size_t nrest);
+
 /* Stops the run's database when it started one, and frees what the executor kept for the run
  * (x itself is the caller's). Called before the node is closed. */
 void exec_run_close(struct exec_run *x);

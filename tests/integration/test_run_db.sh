@@ -62,7 +62,8 @@ YAML
 }
 matrix "$T/m.yaml" "{pool: 3, start_timeout: 60s, settings: {shared_buffers: 16MB, max_connections: 40}}"
 "$MFBENCH" run -m "$T/m.yaml" --json good/db good/queries good/fortunes good/updates \
-  cache/queries unescaped/fortunes nowrite/updates drift/fortunes >"$T/out.json" 2>"$T/err.txt"
+  cache/queries unescaped/fortunes nowrite/updates drift/fortunes hello/text >"$T/out.json" \
+  2>"$T/err.txt"
 rc=$?
 expect_eq "exit status (1: three cells are errors)" "$rc" 1
 i=0
@@ -92,6 +93,12 @@ expect_contains "the server got --db-dsn" "$args" "--db-dsn postgresql://mfbench
 expect_contains "the server got --db-pool" "$args" "--db-pool 3"
 expect_contains "log: PostgreSQL up" "$(cat "$T/err.txt")" "PostgreSQL up in"
 expect_contains "log: PostgreSQL stopped" "$(cat "$T/err.txt")" "PostgreSQL stopped"
+expect_eq "hello/text status" "$(json_get "$T/out.json" "d['cells'][8]['status']")" ok
+# Stopped after the last database cell, before the cells after it run.
+stopped_at=$(grep -n "PostgreSQL stopped" "$T/err.txt" | head -n 1 | cut -d: -f1)
+hello_at=$(grep -n "hello/text" "$T/err.txt" | head -n 1 | cut -d: -f1)
+expect_eq "stopped before hello/text ($stopped_at < $hello_at)" \
+  "$([ "${stopped_at:-0}" -gt 0 ] && [ "$stopped_at" -lt "${hello_at:-0}" ] && echo yes)" yes
 expect_contains "settings stored with the run" \
   "$(sqlite3 "$MFBENCH_STORE" 'select settings from runs order by id desc limit 1')" \
   "postgresql local, pool 3, shared_buffers=16MB max_connections=40"
