@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
@@ -357,6 +358,24 @@ int cli_cmd_check(int argc, char **argv)
     for (size_t i = 0; i < m->nprofiles; i++)
         printf(" %s", m->profiles[i].name);
     printf("%s\n", m->nprofiles ? "" : " (none)");
+    if (cfg_has_db_payload(m)) {
+        /* Which database the database payloads talk to, and where it runs. */
+        char db[300], cpus[64];
+        int shared = 0;
+        cfg_database_describe(&m->database, db, sizeof db);
+        printf("database: %s", db);
+        if (m->database.provision == CFG_DB_LOCAL) {
+            /* The node's CPUs are known here only when it is this machine. */
+            long n = m->node.transport == CFG_TRANSPORT_LOCAL ? sysconf(_SC_NPROCESSORS_ONLN) : 0;
+            cfg_database_cpus(m, n > 0 && n < CPU_SETSIZE ? (int)n : 0, cpus, sizeof cpus, &shared);
+            if (m->database.cpus || n > 0)
+                printf(", CPUs %s%s", cpus[0] ? cpus : "not pinned",
+                       shared ? " (warning: no CPU free of node.cpus and load.cpus: shared)" : "");
+            else
+                printf(", CPUs: the node's first free of node.cpus");
+        }
+        printf("\n");
+    }
     print_caps(m);
     rc = print_estimates(m, 0);
     cfg_free(m);

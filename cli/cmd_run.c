@@ -451,6 +451,7 @@ int cli_cmd_run(int argc, char **argv)
             aborted = 1;
             break;
         }
+        exec_db_release(&x, cells + i + 1, ncells - i - 1); /* after the last database cell */
         if (cell.status == CELL_CANCELLED)
             interrupted = 1;
         if (cell.status != CELL_OK)

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -109,6 +110,17 @@ static int get_str(ctx_t *c, yaml_node_t *n, const char *key, char **out)
         return err_set(c->e, -ENOMEM, "out of memory");
     free(*out);
     *out = s;
+    return 0;
+}
+
+/* Replaces *field with a copy of value. */
+static int set_word(ctx_t *c, char **field, const char *value)
+{
+    char *w = strdup(value);
+    if (!w)
+        return err_set(c->e, -ENOMEM, "out of memory");
+    free(*field);
+    *field = w;
     return 0;
 }
 
@@ -807,6 +819,169 @@ int cfg__parse_body(ctx_t *c, const struct cfg_key *k, yaml_node_t *v, const cha
     return rc;
 }
 
+/* ---- database payloads and the database section ---- */
+
+static const char *const verify_names[] = {
+    [CFG_VERIFY_NONE] = "",           [CFG_VERIFY_DB] = "db",
+    [CFG_VERIFY_QUERIES] = "queries", [CFG_VERIFY_FORTUNES] = "fortunes",
+    [CFG_VERIFY_UPDATES] = "updates",
+};
+
+const char *cfg_verify_name(enum cfg_verify v)
+{
+    return (unsigned)v < sizeof verify_names / sizeof verify_names[0] ? verify_names[v] : "";
+}
+
+int cfg__parse_verify(ctx_t *c, const struct cfg_key *k, yaml_node_t *v, const char *path,
+                      void *base)
+{
+    enum cfg_verify *out = (enum cfg_verify *)((char *)base + k->offset);
+    int rc = want_scalar(c, v, path, "db, queries, fortunes or updates");
+    if (rc)
+        return rc;
+    for (int i = CFG_VERIFY_DB; i <= CFG_VERIFY_UPDATES; i++)
+        if (!strcmp(sval(v), verify_names[i])) {
+            *out = (enum cfg_verify)i;
+            return 0;
+        }
+    return bad(c, v, "%s must be db, queries, fortunes or updates, got '%s'", path, sval(v));
+}
+
+int cfg__parse_provision(ctx_t *c, const struct cfg_key *k, yaml_node_t *v, const char *path,
+                         void *base)
+{
+    enum cfg_db_provision *out = (enum cfg_db_provision *)((char *)base + k->offset);
+    int rc = want_scalar(c, v, path, "local or dsn");
+    if (rc)
+        return rc;
+    if (!strcmp(sval(v), "local"))
+        *out = CFG_DB_LOCAL;
+    else if (!strcmp(sval(v), "dsn"))
+        *out = CFG_DB_DSN;
+    else
+        return bad(c, v, "%s must be local or dsn, got '%s'", path, sval(v));
+    return 0;
+}
+
+/* A URI libpq and psql take: postgresql:// or postgres://, no spaces or control
+ * characters (it reaches a shell quoted, and a log). */
+int cfg__parse_dsn(ctx_t *c, const struct cfg_key *k, yaml_node_t *v, const char *path, void *base)
+{
+    char **dsn = (char **)((char *)base + k->offset);
+    int rc = get_str(c, v, path, dsn);
+    if (rc)
+        return rc;
+    if (strncmp(*dsn, "postgresql://", 13) && strncmp(*dsn, "postgres://", 11))
+        return bad(c, v, "%s must be a URI starting with postgresql:// or postgres://, got '%.60s'",
+                   path, *dsn);
+    for (const char *q = *dsn; *q; q++)
+        if ((unsigned char)*q <= ' ' || *q == 0x7f)
+            return bad(c, v, "%s must not contain spaces or control characters (byte %zu)", path,
+                       (size_t)(q - *dsn) + 1);
+    return 0;
+}
+
+/* "128MB": digits and one of PostgreSQL's memory units; at least 128kB. */
+static bool pg_size_ok(const char *t)
+{
+    static const struct {
+        const char *u;
+        long long kb;
+    } units[] = {{"kB", 1}, {"MB", 1024}, {"GB", 1024 * 1024}, {"TB", 1024LL * 1024 * 1024}};
+    long long v = 0;
+    const char *p = t;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (v > 1000000000LL)
+            return false;
+        v = v * 10 + (*p - '0');
+    }
+    if (p == t)
+        return false;
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (!strcmp(p, units[i].u))
+            return v * units[i].kb >= 128 && v <= 1000000000LL / units[i].kb * 1024;
+    return false;
+}
+
+/* database.settings' words: shared_buffers a size, synchronous_commit and fsync one of
+ * PostgreSQL's values (fsync also a YAML boolean, stored as on/off). */
+int cfg__parse_pg_word(ctx_t *c, const struct cfg_key *k, yaml_node_t *v, const char *path,
+                       void *base)
+{
+    char **field = (char **)((char *)base + k->offset);
+    int rc = get_key_at(c, k, v, path, field);
+    if (rc)
+        return rc;
+    const char *t = *field;
+    if (!strcmp(k->name, "settings.shared_buffers")) {
+        if (!pg_size_ok(t))
+            return bad(c, v,
+                       "%s must be a size like 128MB (kB, MB, GB or TB; at least 128kB), "
+                       "got '%s'",
+                       path, t);
+        return 0;
+    }
+    if (!strcmp(k->name, "settings.fsync")) {
+        static const char *const on[] = {"on", "true", "yes"}, *const off[] = {"off", "false",
+                                                                               "no"};
+        for (size_t i = 0; i < 3; i++)
+            if (!strcasecmp(t, on[i]) || !strcasecmp(t, off[i]))
+                return set_word(c, field, !strcasecmp(t, on[i]) ? "on" : "off");
+        return bad(c, v, "%s must be on or off, got '%s'", path, t);
+    }
+    static const char *const sync[] = {"on", "off", "local", "remote_write", "remote_apply"};
+    for (size_t i = 0; i < sizeof sync / sizeof sync[0]; i++)
+        if (!strcmp(t, sync[i]))
+            return 0;
+    return bad(c, v, "%s must be on, off, local, remote_write or remote_apply, got '%s'", path, t);
+}
+
+int cfg_has_db_payload(const struct cfg_matrix *m)
+{
+    for (size_t i = 0; i < m->npayloads; i++)
+        if (cfg_payload_is_db(&m->payloads[i]))
+            return 1;
+    return 0;
+}
+
+void cfg_database_cpus(const struct cfg_matrix *m, int ncpus, char *out, size_t n, int *shared)
+{
+    *shared = 0;
+    if (m->database.cpus) {
+        snprintf(out, n, "%s", m->database.cpus);
+        return;
+    }
+    cpu_set_t busy;
+    char msg[128];
+    CPU_ZERO(&busy);
+    if (m->node.cpus && *m->node.cpus && mf_cpus_parse(m->node.cpus, &busy, msg, sizeof msg))
+        CPU_ZERO(&busy);
+    if (m->node.transport == CFG_TRANSPORT_LOCAL && m->load_cpus && *m->load_cpus) {
+        cpu_set_t load;
+        if (!mf_cpus_parse(m->load_cpus, &load, msg, sizeof msg))
+            CPU_OR(&busy, &busy, &load);
+    }
+    for (int i = 0; i < ncpus && i < CPU_SETSIZE; i++)
+        if (!CPU_ISSET(i, &busy)) {
+            snprintf(out, n, "%d", i);
+            return;
+        }
+    snprintf(out, n, "%s", "");
+    *shared = 1;
+}
+
+void cfg_database_describe(const struct cfg_database *d, char *out, size_t n)
+{
+    if (d->provision == CFG_DB_DSN)
+        snprintf(out, n, "postgresql dsn, pool %d", d->pool);
+    else
+        snprintf(out, n,
+                 "postgresql local, pool %d, shared_buffers=%s max_connections=%d "
+                 "synchronous_commit=%s fsync=%s",
+                 d->pool, d->shared_buffers ? d->shared_buffers : "?", d->max_connections,
+                 d->synchronous_commit ? d->synchronous_commit : "?", d->fsync ? d->fsync : "?");
+}
+
 const char *const cfg_start_placeholders[] = {"python", "dir",     "host",        "port", "workers",
                                               "name",   "workdir", "connections", NULL};
 
@@ -1178,6 +1353,47 @@ static int parse_node(ctx_t *c, yaml_node_t *n)
     return 0;
 }
 
+/* database: the keys, then what the keys cannot say alone. */
+static int parse_database(ctx_t *c, yaml_node_t *n)
+{
+    struct cfg_database *d = &c->m->database;
+    d->line = (int)n->start_mark.line + 1;
+    d->col = (int)n->start_mark.column + 1;
+    int rc = parse_keys(c, n, "database", true, CFG_SCOPE_DATABASE, "", d, NULL);
+    if (rc || is_null(n))
+        return rc;
+    if (d->provision == CFG_DB_DSN) {
+        if (!d->dsn)
+            return bad(c, find_value(c, n, "provision"),
+                       "database.provision dsn needs database.dsn (postgresql://...)");
+        static const char *const local_only[] = {"cpus", "port", "settings"};
+        for (size_t i = 0; i < 3; i++)
+            if (has_key(c, n, local_only[i]))
+                return bad(c, find_value(c, n, local_only[i]),
+                           "database.%s applies to provision: local only (the database at dsn "
+                           "is run by its own host)",
+                           local_only[i]);
+        return 0;
+    }
+    if (d->dsn)
+        return bad(c, find_value(c, n, "dsn"),
+                   "database.dsn is only for provision: dsn (this database is provision: local)");
+    if (d->cpus && *d->cpus && c->m->node.cpus && *c->m->node.cpus) {
+        cpu_set_t a, b, both;
+        char msg[128];
+        if (!mf_cpus_parse(d->cpus, &a, msg, sizeof msg) &&
+            !mf_cpus_parse(c->m->node.cpus, &b, msg, sizeof msg)) {
+            CPU_AND(&both, &a, &b);
+            if (CPU_COUNT(&both))
+                return bad(c, find_value(c, n, "cpus"),
+                           "database.cpus \"%s\" shares a CPU with node.cpus \"%s\": the database "
+                           "never runs on the server's CPUs",
+                           d->cpus, c->m->node.cpus);
+        }
+    }
+    return 0;
+}
+
 /* A named section (payloads, frameworks, profiles): a mapping of name -> mapping. */
 static int section_names(ctx_t *c, yaml_node_t *n, const char *key, bool required, size_t elem,
                          void **arr, size_t *count)
@@ -1206,6 +1422,37 @@ static int section_names(ctx_t *c, yaml_node_t *n, const char *key, bool require
     return 0;
 }
 
+/* A database payload: the rule replaces body, body_file and length, the path is derived
+ * from it, and queries is N of the queries and updates tests (20 by default). */
+static int db_payload(ctx_t *c, yaml_node_t *pv, const char *pre, struct cfg_payload *p)
+{
+    static const char *const not_with[] = {"path", "body", "body_file", "length"};
+    for (size_t i = 0; i < sizeof not_with / sizeof not_with[0]; i++)
+        if (has_key(c, pv, not_with[i]))
+            return bad(c, find_value(c, pv, not_with[i]),
+                       "%s.%s is not given with verify: %s (the answer is checked by the rule; "
+                       "the path is derived)",
+                       pre, not_with[i], cfg_verify_name(p->verify));
+    bool n_rows = p->verify == CFG_VERIFY_QUERIES || p->verify == CFG_VERIFY_UPDATES;
+    if (!n_rows && p->queries)
+        return bad(c, find_value(c, pv, "queries"),
+                   "%s.queries is only for verify: queries or updates (this is verify: %s)", pre,
+                   cfg_verify_name(p->verify));
+    if (n_rows && !p->queries)
+        p->queries = 20;
+    char path[64];
+    if (n_rows)
+        snprintf(path, sizeof path, "/%s?queries=%d", cfg_verify_name(p->verify), p->queries);
+    else
+        snprintf(path, sizeof path, "/%s", cfg_verify_name(p->verify));
+    int rc = set_word(c, &p->path, path);
+    if (!rc && !p->content_type)
+        rc = set_word(c, &p->content_type,
+                      p->verify == CFG_VERIFY_FORTUNES ? "text/html; charset=utf-8"
+                                                       : "application/json");
+    return rc;
+}
+
 static int parse_payloads(ctx_t *c, yaml_node_t *n)
 {
     struct cfg_matrix *m = c->m;
@@ -1224,6 +1471,15 @@ static int parse_payloads(ctx_t *c, yaml_node_t *n)
         join(pre, "payloads", p->name);
         if ((rc = parse_keys(c, pv, pre, false, CFG_SCOPE_PAYLOAD, "", p, NULL)))
             return rc;
+        if (p->verify != CFG_VERIFY_NONE) {
+            if ((rc = db_payload(c, pv, pre, p)))
+                return rc;
+            continue;
+        }
+        if (p->queries)
+            return bad(c, find_value(c, pv, "queries"),
+                       "%s.queries is only for a database payload (verify: queries or updates)",
+                       pre);
         if (!p->path)
             return bad(c, pk, "%s needs a path", pre);
         int given = !!p->body + (p->length >= 0) + !!p->body_file;
@@ -1319,12 +1575,37 @@ static int check_combinations(ctx_t *c)
     return 0;
 }
 
+/* PostgreSQL keeps 3 connections for superusers, and the verification opens one: every
+ * framework's processes x database.pool must fit in the rest of max_connections, or its
+ * servers fail on connections, not on load. */
+#define CFG_PG_RESERVED_CONNECTIONS 4
+static int check_db_connections(ctx_t *c)
+{
+    const struct cfg_matrix *m = c->m;
+    const struct cfg_database *d = &m->database;
+    if (d->provision != CFG_DB_LOCAL || !cfg_has_db_payload(m))
+        return 0;
+    for (size_t i = 0; i < m->nframeworks; i++) {
+        const struct cfg_framework *f = &m->frameworks[i];
+        long long need = (long long)(f->workers > 0 ? f->workers : 1) * d->pool;
+        if (need + CFG_PG_RESERVED_CONNECTIONS > d->max_connections)
+            return err_set_at(c->e, -EINVAL, m->path, c->fw_line[i], c->fw_col[i],
+                              "frameworks.%s: %d workers x database.pool %d = %lld connections, "
+                              "more than database.settings.max_connections %d leaves (%d are "
+                              "PostgreSQL's and mfbench's own)",
+                              f->name, f->workers > 0 ? f->workers : 1, d->pool, need,
+                              d->max_connections, CFG_PG_RESERVED_CONNECTIONS);
+    }
+    return 0;
+}
+
 static int parse_root(ctx_t *c, yaml_node_t *root)
 {
     /* The sections, in the order they are parsed (each is a ROOT entry of the table). */
-    enum { VERSION, NODE, LOAD, DEFAULTS, PAYLOADS, FRAMEWORKS, PROFILES, BUDGET, NSEC };
-    static const char *const names[NSEC] = {"version",  "node",       "load",     "defaults",
-                                            "payloads", "frameworks", "profiles", "budget"};
+    enum { VERSION, NODE, LOAD, DEFAULTS, PAYLOADS, FRAMEWORKS, PROFILES, BUDGET, DATABASE, NSEC };
+    static const char *const names[NSEC] = {"version",  "node",     "load",
+                                            "defaults", "payloads", "frameworks",
+                                            "profiles", "budget",   "database"};
     size_t np;
     int rc = check_map(c, root, "", false, &np);
     if (rc)
@@ -1351,6 +1632,8 @@ static int parse_root(ctx_t *c, yaml_node_t *root)
         return rc;
     if (sec[LOAD] && (rc = parse_keys(c, sec[LOAD], "load", true, CFG_SCOPE_LOAD, "", c->m, NULL)))
         return rc;
+    if (sec[DATABASE] && (rc = parse_database(c, sec[DATABASE])))
+        return rc;
     yaml_node_t *def = sec[DEFAULTS] ? sec[DEFAULTS] : root;
     c->def_line = (int)def->start_mark.line + 1;
     c->def_col = (int)def->start_mark.column + 1;
@@ -1368,6 +1651,8 @@ static int parse_root(ctx_t *c, yaml_node_t *root)
         return rc;
     if (sec[BUDGET] && (rc = get_key_at(c, find_key(CFG_SCOPE_ROOT, "", "budget"), sec[BUDGET],
                                         "budget", &c->m->budget_ms)))
+        return rc;
+    if ((rc = check_db_connections(c)))
         return rc;
     return check_combinations(c);
 }
@@ -1549,7 +1834,8 @@ static struct cfg_matrix *matrix_new(const char *path, const char *dir, struct e
         cfg_free(m);
         return NULL;
     }
-    if (apply_defaults(e, CFG_SCOPE_NODE, &m->node) || apply_defaults(e, CFG_SCOPE_LOAD, m)) {
+    if (apply_defaults(e, CFG_SCOPE_NODE, &m->node) || apply_defaults(e, CFG_SCOPE_LOAD, m) ||
+        apply_defaults(e, CFG_SCOPE_DATABASE, &m->database)) {
         cfg_free(m);
         return NULL;
     }
@@ -1636,6 +1922,11 @@ void cfg_free(struct cfg_matrix *m)
     free(n->slurm.args);
     free(m->load_cpus);
     free(m->load_source_addrs);
+    free(m->database.dsn);
+    free(m->database.cpus);
+    free(m->database.shared_buffers);
+    free(m->database.synchronous_commit);
+    free(m->database.fsync);
     for (size_t i = 0; i < m->npayloads; i++) {
         free(m->payloads[i].name);
         free(m->payloads[i].path);

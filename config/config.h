@@ -125,10 +125,24 @@ struct cfg_settings {
     struct cfg_slo slo;
 };
 
+/* A database payload's rule (TechEmpower's definitions): the answer is checked by it, not
+ * byte for byte. CFG_VERIFY_NONE: an ordinary payload (body, body_file or length). */
+enum cfg_verify {
+    CFG_VERIFY_NONE = 0,
+    CFG_VERIFY_DB,       /* {"id":N,"randomNumber":M}, both in 1..10000 */
+    CFG_VERIFY_QUERIES,  /* an array of exactly `queries` such objects */
+    CFG_VERIFY_FORTUNES, /* the exact fortunes page of the table's rows plus the runtime one */
+    CFG_VERIFY_UPDATES,  /* as queries, the rows written back */
+};
+/* "db", "queries", "fortunes", "updates" ("" for CFG_VERIFY_NONE); static. */
+const char *cfg_verify_name(enum cfg_verify v);
+
 struct cfg_payload {
     char *name;
-    char *path; /* "/json" */
-    char *body; /* exact expected body, or NULL */
+    enum cfg_verify verify; /* CFG_VERIFY_NONE unless a database payload */
+    int queries;            /* queries and updates: N of ?queries=N (1..500); else 0 */
+    char *path;             /* "/json" */
+    char *body;             /* exact expected body, or NULL */
     size_t body_len;
     int64_t length;     /* exact expected length, or -1 */
     char *content_type; /* expected Content-Type prefix, or NULL */
@@ -224,6 +238,27 @@ struct cfg_node {
     struct cfg_slurm slurm; /* transport slurm only (the loader refuses node.slurm otherwise) */
 };
 
+/* database: where the database payloads' PostgreSQL is (issue 24). */
+enum cfg_db_provision {
+    CFG_DB_LOCAL, /* a private cluster mfbench makes in the node's workdir */
+    CFG_DB_DSN,   /* an existing database (dsn) */
+};
+
+struct cfg_database {
+    enum cfg_db_provision provision;
+    char *dsn;                /* provision dsn: "postgresql://..."; else NULL */
+    char *cpus;               /* CPUs PostgreSQL is pinned to; NULL = cfg_database_cpus() picks */
+    int pool;                 /* connections per server process (--db-pool) */
+    int port;                 /* the local cluster's port; 0 = a free one */
+    int64_t start_timeout_ms; /* initdb, start, the schema's load, each */
+    /* PostgreSQL's settings, stored with the run (cfg_database_describe). */
+    char *shared_buffers;     /* "128MB" */
+    int max_connections;      /* 100 */
+    char *synchronous_commit; /* on | off | local | remote_write | remote_apply */
+    char *fsync;              /* on | off */
+    int line, col;            /* where the section stands (1-based); 0 when not given */
+};
+
 struct cfg_profile {
     char *name;
     struct cfg_settings over;
@@ -247,6 +282,7 @@ struct cfg_matrix {
     size_t nframeworks;
     struct cfg_profile *profiles;
     size_t nprofiles;
+    struct cfg_database database;
     /* The longest a whole-matrix job may take (the nightly's night); 0 =
      * none. The daemon stores the cells that cannot fit as skipped (budget). */
     int64_t budget_ms;
@@ -315,6 +351,24 @@ const struct cfg_profile *cfg_find_profile(const struct cfg_matrix *m, const cha
  * bound (slo.bounds_ms[0]), else 100 ms. */
 int64_t cfg_held_p99_ms(const struct cfg_settings *s);
 
+/* Whether payload p is a database payload (verify set). */
+static inline int cfg_payload_is_db(const struct cfg_payload *p)
+{
+    return p->verify != CFG_VERIFY_NONE;
+}
+/* Whether any payload of m is one: the run needs the database. */
+int cfg_has_db_payload(const struct cfg_matrix *m);
+
+/* The CPUs PostgreSQL runs on for a node with CPUs 0..ncpus-1 (ncpus <= 0: unknown): database.cpus
+ * when given; else the lowest CPU that is neither node.cpus nor (local node) load.cpus; else ""
+ * (no pinning: shared with the server and the load), and *shared = 1 (warn). Into out. */
+void cfg_database_cpus(const struct cfg_matrix *m, int ncpus, char *out, size_t n, int *shared);
+
+/* One line of the database settings, stored with the run: "postgresql local, pool 4,
+ * shared_buffers=128MB max_connections=100 synchronous_commit=off fsync=on" (dsn: "postgresql
+ * dsn, pool 4" and no server settings: they are the lab's). Cut at n. */
+void cfg_database_describe(const struct cfg_database *d, char *out, size_t n);
+
 /* Effective settings of a framework under a profile (profile may be NULL):
  * built-in defaults < matrix defaults < profile < framework. Returns -EINVAL
  * with a message for an unknown profile or a combination that is invalid
@@ -351,6 +405,7 @@ enum cfg_scope {
     CFG_SCOPE_SETTINGS,  /* defaults.*, profiles.NAME.*, frameworks.NAME.*; struct cfg_settings */
     CFG_SCOPE_PAYLOAD,   /* payloads.NAME.*; struct cfg_payload */
     CFG_SCOPE_FRAMEWORK, /* frameworks.NAME.* (its own keys); struct cfg_framework */
+    CFG_SCOPE_DATABASE,  /* database.*; struct cfg_database */
 };
 
 enum cfg_type {

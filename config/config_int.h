@@ -43,6 +43,15 @@ int cfg__parse_venv(struct cfg__ctx *c, const struct cfg_key *k, struct yaml_nod
 int cfg__parse_requires_python(struct cfg__ctx *c, const struct cfg_key *k, struct yaml_node_s *v,
                                const char *path, void *base);
 
+int cfg__parse_verify(struct cfg__ctx *c, const struct cfg_key *k, struct yaml_node_s *v,
+                      const char *path, void *base);
+int cfg__parse_provision(struct cfg__ctx *c, const struct cfg_key *k, struct yaml_node_s *v,
+                         const char *path, void *base);
+int cfg__parse_dsn(struct cfg__ctx *c, const struct cfg_key *k, struct yaml_node_s *v,
+                   const char *path, void *base);
+int cfg__parse_pg_word(struct cfg__ctx *c, const struct cfg_key *k, struct yaml_node_s *v,
+                       const char *path, void *base);
+
 /* cfg_key_parse_field, for the loader. */
 int cfg__key_parse_at(const struct cfg_key *k, const char *path, const char *text, void *field,
                       char *msg, size_t n);

@@ -21,6 +21,7 @@
 #define S_SET CFG_SCOPE_SETTINGS
 #define S_PAY CFG_SCOPE_PAYLOAD
 #define S_FW CFG_SCOPE_FRAMEWORK
+#define S_DB CFG_SCOPE_DATABASE
 
 /* Listed in the order messages list allowed keys and the man page documents them. */
 /* A few lines an entry read better than clang-format's one field a line. */
@@ -57,6 +58,13 @@ const struct cfg_key cfg_keys[] = {
      "6h). A cell whose worst case no longer fits in what is left is stored skipped with reason "
      "budget, never silently dropped; mfbench check prints each profile's worst case.",
      AT(cfg_matrix, budget_ms)},
+
+    {.scope = S_ROOT, .name = "database", .type = CFG_T_MAP, .flags = CFG_K_DOC_DEF,
+     .def = "{provision: local}",
+     .help = "The PostgreSQL the database payloads (payloads.NAME.verify) talk to: a private "
+     "cluster mfbench makes on the node (local), or an existing database (dsn). Unused by a "
+     "matrix without database payloads.",
+     .syntax = "{provision, dsn, cpus, pool, port, start_timeout, settings}"},
 
     /* ---- node ---- */
     {.scope = S_NODE, .name = "transport", .type = CFG_T_COMPOUND, .flags = CFG_K_DOC_DEF,
@@ -404,6 +412,68 @@ const struct cfg_key cfg_keys[] = {
      .def = "none (not checked)", .help = "Expected prefix of the Content-Type header.",
      AT(cfg_payload, content_type)},
 
+    {.scope = S_PAY, .name = "verify", .type = CFG_T_COMPOUND, .flags = CFG_K_DOC_DEF,
+     .def = "none (an ordinary payload)",
+     .help = "A database payload, TechEmpower's test of that name: the answer is checked by its "
+     "rule, not byte for byte (db: {id, randomNumber} both in 1..10000; queries and updates: an "
+     "array of exactly queries such objects; fortunes: the exact HTML page of the Fortune rows "
+     "plus the one added at request time, sorted and escaped). The path is derived (/db, "
+     "/queries?queries=N, /fortunes, /updates?queries=N); body, body_file, length and path are "
+     "not given. The server gets --db-dsn and --db-pool.",
+     .syntax = "db | queries | fortunes | updates", AT(cfg_payload, verify),
+     .parse = cfg__parse_verify},
+    {.scope = S_PAY, .name = "queries", .type = CFG_T_INT, .flags = CFG_K_DOC_DEF, .min = 1,
+     .max = 500, .def = "20 (verify: queries and updates only)",
+     .help = "Rows per request of a queries or updates payload (?queries=N), one query each.",
+     AT(cfg_payload, queries)},
+
+    /* ---- database ---- */
+    {.scope = S_DB, .name = "provision", .type = CFG_T_COMPOUND, .flags = CFG_K_DOC_DEF,
+     .def = "local",
+     .help = "local: mfbench makes a private cluster in the node's workdir with the node's "
+     "PostgreSQL binaries (initdb, its own port and socket folder; as the postgres user when the "
+     "node's user is root), loads World and Fortune, starts it before the first database cell "
+     "and stops it after the last. dsn: an existing database at database.dsn, whose tables are "
+     "checked.", .syntax = "local | dsn", AT(cfg_database, provision),
+     .parse = cfg__parse_provision},
+    {.scope = S_DB, .name = "dsn", .type = CFG_T_COMPOUND, .flags = CFG_K_DOC_DEF,
+     .def = "none (required with provision: dsn)",
+     .help = "The existing database, as libpq takes it; psql on the node connects with it. "
+     "Only with provision: dsn.", .syntax = "postgresql://USER[:PASSWORD]@HOST[:PORT]/DB[?...]",
+     AT(cfg_database, dsn), .parse = cfg__parse_dsn},
+    {.scope = S_DB, .name = "cpus", .type = CFG_T_CPUS, .flags = CFG_K_DOC_DEF,
+     .def = "the lowest CPU that is neither node.cpus nor load.cpus, else none (shared, warned)",
+     .help = "CPUs the local cluster is pinned to (taskset); never the server's (node.cpus).",
+     AT(cfg_database, cpus)},
+    {.scope = S_DB, .name = "pool", .type = CFG_T_INT, .min = 1, .max = 1000, .def = "4",
+     .help = "Database connections per server process, the same for every framework: passed as "
+     "--db-pool N.", AT(cfg_database, pool)},
+    {.scope = S_DB, .name = "port", .type = CFG_T_INT, .min = 0, .max = 65535, .def = "0",
+     .help = "Port of the local cluster on 127.0.0.1; 0 picks a free one.",
+     AT(cfg_database, port)},
+    {.scope = S_DB, .name = "start_timeout", .type = CFG_T_DUR, .min = 1,
+     .max = MF_PHASE_MAX_MS, .def = "60s",
+     .help = "Limit for each of the local cluster's initdb, start, schema load and stop.",
+     AT(cfg_database, start_timeout_ms)},
+    {.scope = S_DB, .name = "settings", .type = CFG_T_MAP, .flags = CFG_K_DOC_DEF,
+     .def = "{shared_buffers: 128MB, max_connections: 100, synchronous_commit: \"off\", "
+     "fsync: \"on\"}",
+     .help = "The local cluster's PostgreSQL settings, stored with the run.",
+     .syntax = "{shared_buffers, max_connections, synchronous_commit, fsync}"},
+    {.scope = S_DB, .name = "settings.shared_buffers", .type = CFG_T_STR, .def = "128MB",
+     .help = "PostgreSQL shared_buffers: a size in kB, MB, GB or TB (at least 128kB).",
+     AT(cfg_database, shared_buffers), .parse = cfg__parse_pg_word},
+    {.scope = S_DB, .name = "settings.max_connections", .type = CFG_T_INT, .min = 1,
+     .max = 10000, .def = "100",
+     .help = "PostgreSQL max_connections: at least database.pool x the server's processes.",
+     AT(cfg_database, max_connections)},
+    {.scope = S_DB, .name = "settings.synchronous_commit", .type = CFG_T_STR, .def = "off",
+     .help = "PostgreSQL synchronous_commit: on, off, local, remote_write or remote_apply.",
+     AT(cfg_database, synchronous_commit), .parse = cfg__parse_pg_word},
+    {.scope = S_DB, .name = "settings.fsync", .type = CFG_T_STR, .def = "on",
+     .help = "PostgreSQL fsync: on or off (off loses the cluster on a crash; it is rebuilt).",
+     AT(cfg_database, fsync), .parse = cfg__parse_pg_word},
+
     /* ---- frameworks.NAME (plus every settings key as an override) ---- */
     {.scope = S_FW, .name = "server", .type = CFG_T_NAME, .flags = CFG_K_DOC_DEF, .def = "none",
      .help = "The server that runs the app (werkzeug, gunicorn, uvicorn, ...).",
@@ -478,6 +548,7 @@ static const char *const scope_prefix[] = {
     [CFG_SCOPE_SETTINGS] = "defaults.",
     [CFG_SCOPE_PAYLOAD] = "payloads.NAME.",
     [CFG_SCOPE_FRAMEWORK] = "frameworks.NAME.",
+    [CFG_SCOPE_DATABASE] = "database.",
 };
 
 const char *cfg_key_path(const struct cfg_key *k, char *buf, size_t n)

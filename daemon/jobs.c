@@ -417,6 +417,7 @@ static void run_job(struct daemon *d, struct dmn_job *job)
         jc.cell = job->cells[i];
         struct cell_result c;
         int rc = exec_cell(&x, &job->sel[i], &c, &e);
+        exec_db_release(&x, job->sel + i + 1, job->ncells - i - 1); /* after the last db cell */
         if (c.status == CELL_CANCELLED) {
             stopped = 1;
             uv_mutex_lock(&d->mu);

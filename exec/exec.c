@@ -230,6 +230,13 @@ int exec_prepare_node(struct exec_run *x, struct run_record *run, struct err *e)
         err_clear(&se);
         if (cfg_resolve(x->matrix, x->profile, NULL, &st, &se) == 0)
             cfg_settings_describe(&st, run->settings, sizeof(run->settings));
+        /* The database's settings are part of what was measured (compare judges by them). */
+        if (run && cfg_has_db_payload(x->matrix)) {
+            char db[300];
+            size_t len = strlen(run->settings);
+            cfg_database_describe(&x->matrix->database, db, sizeof db);
+            snprintf(run->settings + len, sizeof(run->settings) - len, "%s%s", len ? "; " : "", db);
+        }
     }
     /* The workdir first: nothing is put on the node before it is known to be ours. */
     rc = node_workdir_open(x->node, nc->workdir, e);
@@ -326,7 +333,8 @@ static void cell_paths(const struct exec_run *x, const struct cfg_framework *fw,
  * placeholder is an error naming it. A built-in target gets --connections N when
  * the matrix sets limits.connections.value (else its server keeps its default). */
 static int expand_start(const struct exec_run *x, const struct cfg_framework *fw,
-                        const struct cell_paths *p, struct buf *out, struct err *e)
+                        const struct cfg_payload *pl, const struct cell_paths *p, struct buf *out,
+                        struct err *e)
 {
     static const char builtin[] = "{python} {dir}/app.py --host {host} --port {port} "
                                   "--workers {workers}";
@@ -385,6 +393,10 @@ static int expand_start(const struct exec_run *x, const struct cfg_framework *fw
             return err_set(e, -ENOMEM, "out of memory");
         t = close + 1;
     }
+    /* A database payload's server is told where the database is, after the template's own
+     * arguments (quoted: a dsn may hold a password and any URI character). */
+    if (cfg_payload_is_db(pl) && exec__db_start_args(x, out) != 0)
+        return err_set(e, -ENOMEM, "out of memory (or no database for --db-dsn)");
     return 0;
 }
 
@@ -861,6 +873,7 @@ static const char *venv_skip_of(const struct exec_run *x, const struct cfg_frame
 
 void exec_run_close(struct exec_run *x)
 {
+    exec__db_stop(x);
     if (x->venv_skips)
         for (size_t i = 0; i < x->matrix->nframeworks; i++)
             free(x->venv_skips[i]);
@@ -1120,6 +1133,11 @@ static int server_fresh(struct cell_ctx *k, struct cell_result *c)
                               .body_len = k->body_len,
                               .length = k->pl->length,
                               .content_type = k->pl->content_type};
+    if (cfg_payload_is_db(k->pl)) {
+        /* The payload's rule decides (it checks the Content-Type itself), not bytes. */
+        exec__db_rule(x, k->pl, &k->rule);
+        pe = (struct probe_expect){.length = -1, .check = node_db_check, .check_arg = &k->rule};
+    }
     void *alive_arg[2] = {x->node, &k->srv};
     int64_t ready = exec__ready_timeout_ms(&k->st);
     int prc = probe_wait(k->url, &pe, ready, x->cancel, server_alive_cb, alive_arg, &k->cerr);
@@ -1141,6 +1159,15 @@ static int server_fresh(struct cell_ctx *k, struct cell_result *c)
     k->need_start = 0;
     exec__logf(x, 6, k->fw->name, k->pl->name, "server ready pid=%ld nofile=%lld url=%s",
                k->srv.pid, (long long)k->srv.nofile, k->url);
+    if (cfg_payload_is_db(k->pl) && !k->db_checked) {
+        /* Once per cell: answers by the rule and the queries they made, from PostgreSQL. */
+        char why[600];
+        if (exec__db_burst(k, c, why, sizeof why) != 0) {
+            set_error(c, CELL_ERROR, "verification of %s: %s", k->url, why);
+            return 1;
+        }
+        k->db_checked = 1;
+    }
     return 0;
 }
 
@@ -1312,6 +1339,10 @@ int exec__run_phase(struct cell_ctx *k, struct cell_result *c, const struct phas
     o.expect_body = k->body;
     o.expect_body_len = k->body_len;
     o.expect_length = k->pl->length;
+    /* A fortunes page is the same bytes on every answer of one server (its own quote
+     * spelling): the load checks the length the verified answers had. */
+    if (k->pl->verify == CFG_VERIFY_FORTUNES && k->db_checked && k->rule.passed_len)
+        o.expect_length = (int64_t)k->rule.passed_len;
     o.cpus = x->matrix->load_cpus;
     o.source_addrs = x->matrix->load_source_addrs;
     o.cancel = x->cancel;
@@ -1606,6 +1637,15 @@ int exec_cell(struct exec_run *x, const struct cfg_cell *cell, struct cell_resul
         goto finish;
     }
     cell_paths(x, fw, &k.p);
+    if (cfg_payload_is_db(pl)) {
+        /* The database first: when it is down, this cell is an error with PostgreSQL's
+         * message, before any venv is made for it; the other cells run. */
+        const char *why = NULL;
+        if (exec__db_ready(x, &why) != 0) {
+            set_error(c, CELL_ERROR, "database: %s", why);
+            goto finish;
+        }
+    }
     if (pl->body_file) {
         /* The exact bytes every answer is compared with, read where the engine runs. */
         char path[2048];
@@ -1633,7 +1673,7 @@ int exec_cell(struct exec_run *x, const struct cfg_cell *cell, struct cell_resul
         rc = 0;
         goto finish;
     }
-    if (expand_start(x, fw, &k.p, &cmd, &k.cerr) != 0) {
+    if (expand_start(x, fw, pl, &k.p, &cmd, &k.cerr) != 0) {
         set_error(c, CELL_ERROR, "%s", k.cerr.msg);
         goto finish;
     }
@@ -1734,5 +1774,19 @@ int exec_cleanup_node(struct exec_run *x, int *found, struct err *e)
     if (rc)
         return rc;
     snprintf(pidfile, sizeof(pidfile), "%s/run/server.pid", node_workdir(x->node));
-    return node_server_stop_pidfile(x->node, pidfile, EXEC_STOP_GRACE_MS, found, e);
+    rc = node_server_stop_pidfile(x->node, pidfile, EXEC_STOP_GRACE_MS, found, e);
+    if (rc || !cfg_has_db_payload(x->matrix))
+        return rc;
+    /* A PostgreSQL cluster a killed run of this node's key left (the key's lock is ours). */
+    char owner[600];
+    int clusters = 0;
+    if (exec_node_lock_key(&x->matrix->node, owner, sizeof owner) < 0)
+        return 0;
+    rc = node_pg_stop_stale(x->node, x->matrix, owner, &clusters, e);
+    if (!rc && clusters) {
+        *found = 1;
+        exec__logf(x, 4, NULL, NULL, "stopped %d PostgreSQL cluster%s an earlier run left",
+                   clusters, clusters > 1 ? "s" : "");
+    }
+    return rc;
 }

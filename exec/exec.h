@@ -39,6 +39,8 @@ struct exec_event {
     const struct cell_result *cell;
 };
 
+struct exec_db; /* db.c: the run's database */
+
 /* One run on one node, as the executor sees it: what all of the run's cells
  * share. The caller fills it and owns everything it points to. */
 struct exec_run {
@@ -60,9 +62,19 @@ struct exec_run {
     /* Owned, per run (exec_run_close frees it): per framework of the matrix, why its
      * venv could not be made, so its later cells are skipped without pip again. */
     char **venv_skips;
+    /* Owned, per run: the database payloads' PostgreSQL, started before the first database
+     * cell and stopped by exec_run_close (which the caller runs on every path, while the node
+     * is still open). */
+    struct exec_db *db;
 };
 
-/* Frees what the executor kept for the run (x itself is the caller's). */
+/* After a cell: stops the run's database when none of the cells still to run (rest, nrest) is
+ * a database cell, so it runs from before the first database cell to after the last. Errors
+ * are logged (on_event), not returned. */
+void exec_db_release(struct exec_run *x, const struct cfg_cell *rest, size_t nrest);
+
+/* Stops the run's database when it started one, and frees what the executor kept for the run
+ * (x itself is the caller's). Called before the node is closed. */
 void exec_run_close(struct exec_run *x);
 
 /* Finds the targets/ folder: explicit, else $MFBENCH_TARGETS, else the source

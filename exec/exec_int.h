@@ -31,8 +31,10 @@ struct cell_ctx {
     const char *cmd;
     char url[1200];
     int server_up, need_start;
-    int seq;    /* phase index in the cell, over all repeats */
-    int repeat; /* current search */
+    int db_checked;           /* a database payload's verification burst passed */
+    struct node_db_rule rule; /* a database payload's rule for the probe */
+    int seq;                  /* phase index in the cell, over all repeats */
+    int repeat;               /* current search */
     struct err cerr;
 };
 
@@ -110,5 +112,26 @@ void exec__held_plan_of(const struct cfg_settings *st, struct search_plan *p);
 /* The sustainable throughput the later figures are measured against: the SLO
  * capacity when measured, else the closed-loop peak of passing phases (-1). */
 double exec__sustainable_rps(const struct cell_result *c);
+
+/* ---- the database payloads (db.c) ---- */
+
+/* Requests of a cell's verification burst, each checked by the payload's rule while
+ * pg_stat_statements counts the statements they make. */
+#define EXEC_DB_BURST 20
+/* The run's database: started at the first call (node_pg_start, the Fortune rows read); 0 when
+ * up, else -1 with *why (static in x, the same for every later database cell). */
+int exec__db_ready(struct exec_run *x, const char **why);
+/* Stops it (when ours) and frees what the run kept; exec_run_close calls it. */
+void exec__db_stop(struct exec_run *x);
+/* Appends " --db-dsn 'DSN' --db-pool N" to a start command. -EINVAL when the database is not
+ * up, -ENOMEM. */
+int exec__db_start_args(const struct exec_run *x, struct buf *cmd);
+/* The payload's rule for node_db_check (the fortunes page from the run's database). */
+void exec__db_rule(const struct exec_run *x, const struct cfg_payload *pl, struct node_db_rule *r);
+/* The verification burst on a ready server: EXEC_DB_BURST answers checked by the rule, and
+ * with pg_stat_statements at least EXEC_DB_BURST x N statements reading the payload's table.
+ * 0, or -1 with why ("cached or batched: 20 requests of /queries?queries=20 made 41 queries,
+ * want 400"). */
+int exec__db_burst(struct cell_ctx *k, struct cell_result *c, char *why, size_t n);
 
 #endif

@@ -28,7 +28,14 @@
  * their timeouts, node_slurm_handoff_max_ms) and the upload of mfbench when the matrix
  * names none; max_parallel cells run at once, so a job's worst case is the packing of
  * its cells' worst cases on that many slots (exec_pack_max_s). Time queued behind other
- * users' jobs is Slurm's, not counted. */
+ * users' jobs is Slurm's, not counted.
+ *
+ * With database payloads, once per run: PostgreSQL's start (node_pg_start_max_ms: the
+ * probe, every port tried with its listener check and setup script, each of initdb, start,
+ * createdb, schema, extension and check at database.start_timeout, the stop of a failed
+ * one), the Fortune rows' query, the stop (fast at the timeout, immediate, SIGKILL); once per
+ * database cell: the verification burst (EXEC_DB_BURST requests at the request timeout) and
+ * its two statement counts. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +64,9 @@ double exec_run_max_s(const struct cfg_matrix *m)
     for (size_t i = 0; i < m->nframeworks; i++)
         if (m->frameworks[i].dir) /* a user's own folder */
             ms += node_sync_tree_max_ms(nc);
+    if (cfg_has_db_payload(m))
+        ms += node_pg_start_max_ms(m) + node_pg_query_max_ms(m) +    /* the Fortune rows */
+              node_pg_stop_max_ms(m) + node_pg_stop_stale_max_ms(m); /* exec_cleanup_node */
     return sec(ms);
 }
 
@@ -108,6 +118,8 @@ double exec_cell_max_s(const struct cfg_matrix *m, const char *profile, const st
     exec__plan_of(&st, &sc.plan);
     exec__held_plan_of(&st, &sc.held_plan);
     double total = search_cell_max_s(&sc, phases);
+    if (cfg_payload_is_db(&m->payloads[c->payload])) /* the verification burst, once */
+        total += EXEC_DB_BURST * sec(st.timeout_ms) + 2 * sec(node_pg_query_max_ms(m));
     if (st.slo.on) {
         /* Each bound's search at its worst, every probe with its drain, a
          * fresh server and the per-phase overhead. */

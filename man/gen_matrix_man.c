@@ -25,9 +25,10 @@ static void put_text(FILE *out, const char *s)
 }
 
 static const char *scope_name[] = {
-    [CFG_SCOPE_ROOT] = "root",       [CFG_SCOPE_NODE] = "node",
-    [CFG_SCOPE_LOAD] = "load",       [CFG_SCOPE_SETTINGS] = "settings",
-    [CFG_SCOPE_PAYLOAD] = "payload", [CFG_SCOPE_FRAMEWORK] = "framework",
+    [CFG_SCOPE_ROOT] = "root",         [CFG_SCOPE_NODE] = "node",
+    [CFG_SCOPE_LOAD] = "load",         [CFG_SCOPE_SETTINGS] = "settings",
+    [CFG_SCOPE_PAYLOAD] = "payload",   [CFG_SCOPE_FRAMEWORK] = "framework",
+    [CFG_SCOPE_DATABASE] = "database",
 };
 
 /* One .TP entry per key of the scope: name (default), then type, range, help. */

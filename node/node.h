@@ -185,6 +185,98 @@ MF_MUST_CHECK int node__parse_listener(const char *out, int port, char *who, siz
 MF_MUST_CHECK int node_server_log_tail(struct node *n, const struct node_server *srv, int lines,
                                        struct buf *out, struct err *e);
 
+/* ---- the node's PostgreSQL (pg.c) ---- */
+
+/* The database the payloads talk to: a private cluster of ours (local) or database.dsn. */
+struct node_pg {
+    int local;         /* 1: provision local (ours to stop); 0: provision dsn */
+    int claimed;       /* local: WORKDIR/pg/PORT is ours (node_pg_stop removes it) */
+    int running;       /* local: the postmaster was started and not stopped */
+    int port;          /* local: its port on 127.0.0.1 */
+    long step_s;       /* each step's timeout (database.start_timeout), seconds */
+    int stats;         /* pg_stat_statements is loaded and created in hello_world */
+    char bin[256];     /* the node's /usr/lib/postgresql/N/bin (highest N), or psql's folder */
+    char top[1024];    /* local: WORKDIR/pg/PORT, the claim (owner, home) */
+    char home[1024];   /* local: data/, sock/, postgres.log: top, or when the node's user is root
+                        * a folder the postgres user owns (mktemp -d, /tmp/mfbench-pg-PORT.*) */
+    char cpus[64];     /* local: where it runs (taskset -c); "" = not pinned */
+    char dsn[1024];    /* what the servers get (--db-dsn) and psql connects with */
+    char warning[256]; /* not pinned, CPUs shared, ...; "" when none */
+};
+
+/* Starts the database of m->database on the node (the workdir open): provision local finds the
+ * highest /usr/lib/postgresql/N/bin, claims WORKDIR/pg/PORT (database.port, or a free one:
+ * probed with node_port_listener; a folder of a live or young cluster is another run's and is
+ * never shared), runs initdb (as the postgres user via runuser when the node's user is root, in
+ * a folder it owns), writes the matrix's settings (listen_addresses 127.0.0.1, own port and
+ * socket folder, pg_stat_statements preloaded when installed), starts it with taskset -c
+ * database.cpus (or the CPU cfg_database_cpus picks), creates hello_world, loads schema (a path
+ * on the node), creates pg_stat_statements and checks World (10,000 rows) and Fortune (12).
+ * provision dsn checks the tables with psql. Every step is bounded by database.start_timeout.
+ * Returns 0; -EBUSY (the port is another's), -ETIMEDOUT, or -EIO with PostgreSQL's own message
+ * (the tail of its log or psql's output). A failed local start is stopped and removed. owner
+ * (may be NULL) is written in the claim: what node_pg_stop_stale finds it by. */
+MF_MUST_CHECK int node_pg_start(struct node *n, const struct cfg_matrix *m, const char *schema,
+                                const char *owner, struct node_pg *pg, struct err *e);
+/* Stops a local cluster (pg_ctl stop -m fast, then -m immediate, then SIGKILL, bounded) and
+ * removes its folders. Safe when not started, and for provision dsn (nothing to stop). */
+MF_MUST_CHECK int node_pg_stop(struct node *n, const struct cfg_matrix *m, struct node_pg *pg,
+                               struct err *e);
+/* Stops and removes the local clusters an earlier run of owner left in the workdir (it was
+ * killed: its owner, the node's lock key, is held by the caller now). *found: how many. */
+MF_MUST_CHECK int node_pg_stop_stale(struct node *n, const struct cfg_matrix *m, const char *owner,
+                                     int *found, struct err *e);
+int64_t node_pg_stop_stale_max_ms(const struct cfg_matrix *m);
+/* Runs one SQL statement with psql on the node against pg->dsn; its unaligned rows
+ * (psql -At) into out (may be NULL; capped by out->max, else 1 MiB). -EIO with psql's message. */
+MF_MUST_CHECK int node_pg_query(struct node *n, const struct node_pg *pg, const char *sql,
+                                struct buf *out, struct err *e);
+/* The longest each can hold its caller (worst.c): node_pg_start (every port tried, the stop of
+ * a failed one), node_pg_stop, one node_pg_query. */
+int64_t node_pg_start_max_ms(const struct cfg_matrix *m);
+int64_t node_pg_stop_max_ms(const struct cfg_matrix *m);
+int64_t node_pg_query_max_ms(const struct cfg_matrix *m);
+
+/* ---- the database payloads' rules (verify.c; pure) ---- */
+
+#define NODE_PG_WORLD_ROWS 10000
+#define NODE_PG_FORTUNE_ROWS 12
+#define NODE_FORTUNE_EXTRA "Additional fortune added at request time."
+
+struct node_fortune {
+    int id;
+    char *message;
+};
+/* Each returns 0 when the answer passes TechEmpower's rule, else -EPROTO with why (n bytes)
+ * saying what is wrong. ctype: the Content-Type (may be NULL). db: application/json, exactly
+ * {"id", "randomNumber"}, both integers in 1..10000. queries (and updates): an array of exactly
+ * rows such objects. fortunes: text/html; charset=utf-8 and the exact page (the quote spellings
+ * HTML reads alike taken as one). */
+int node_verify_db(const char *body, size_t len, const char *ctype, char *why, size_t n);
+int node_verify_queries(const char *body, size_t len, const char *ctype, int rows, char *why,
+                        size_t n);
+int node_verify_fortunes(const char *body, size_t len, const char *ctype, const char *page,
+                         size_t page_len, char *why, size_t n);
+/* TechEmpower's fortunes page for rows plus NODE_FORTUNE_EXTRA (id 0), sorted by message,
+ * escaped (& < > " '), into out. 0 or -ENOMEM. */
+int node_fortunes_page(const struct node_fortune *rows, size_t nrows, struct buf *out);
+/* Parses psql's json_agg of [id, message] pairs into *rows (freed with node_fortunes_free).
+ * -EPROTO with e naming what is wrong, -ENOMEM. */
+MF_MUST_CHECK int node_fortunes_parse(const char *json, struct node_fortune **rows, size_t *nrows,
+                                      struct err *e);
+void node_fortunes_free(struct node_fortune *rows, size_t nrows);
+/* The rule of one database payload, for probe_expect.check (node_db_check(rule, ...)). */
+struct node_db_rule {
+    enum cfg_verify verify;
+    int queries;      /* queries and updates: the rows each answer has */
+    const char *page; /* fortunes: the exact page (node_fortunes_page), or NULL */
+    size_t page_len;
+    /* Set by node_db_check: the length of the last answer that passed (a fortunes page is
+     * the same bytes every time for one server, its quote spelling included). */
+    size_t passed_len;
+};
+int node_db_check(void *rule, const char *body, size_t len, const char *ctype, char *why, size_t n);
+
 /* ---- the sampler ---- */
 
 /* The node-side sampler script: one line per second for a process group,
@@ -267,6 +359,10 @@ struct probe_expect {
     size_t body_len;
     int64_t length;           /* exact length, or -1 */
     const char *content_type; /* expected Content-Type prefix, or NULL */
+    /* A rule instead of body and length (the database payloads: node_db_check), or NULL:
+     * 0 when the answer (status 200, framed) passes, else -EPROTO with why. */
+    int (*check)(void *arg, const char *body, size_t len, const char *ctype, char *why, size_t n);
+    void *check_arg;
 };
 
 /* GETs url every 100 ms until a response verifies (status 200, Content-Type,
@@ -279,6 +375,10 @@ struct probe_expect {
 MF_MUST_CHECK int probe_wait(const char *url, const struct probe_expect *x, int64_t timeout_ms,
                              const atomic_int *cancel, int (*alive_cb)(void *arg), void *alive_arg,
                              struct err *e);
+/* One GET: the status, the Content-Type into ctype (ctype_n bytes; "" when none) and the body
+ * into out; -EFBIG past 1 MiB. */
+MF_MUST_CHECK int probe_fetch(const char *url, int64_t timeout_ms, long *status, char *ctype,
+                              size_t ctype_n, struct buf *out, struct err *e);
 /* One GET; body (capped at 1 MiB) into out. */
 MF_MUST_CHECK int probe_get(const char *url, int64_t timeout_ms, long *status, struct buf *out,
                             struct err *e);

@@ -117,6 +117,17 @@ int probe_get(const char *url, int64_t timeout_ms, long *status, struct buf *out
     return do_get(url, timeout_ms, status, &r, NULL, 0, &cc, e);
 }
 
+int probe_fetch(const char *url, int64_t timeout_ms, long *status, char *ctype, size_t ctype_n,
+                struct buf *out, struct err *e)
+{
+    struct probe_resp r = {.body = out};
+    CURLcode cc;
+    int rc = do_get(url, timeout_ms, status, &r, ctype, ctype_n, &cc, e);
+    if (!rc && r.truncated)
+        rc = err_set(e, -EFBIG, "GET %s: body larger than %u bytes", url, PROBE_BODY_MAX);
+    return rc;
+}
+
 /* Up to 24 bytes from off, printable, for messages. */
 static void snippet(char *dst, size_t n, const char *p, size_t len, size_t off)
 {
@@ -157,6 +168,8 @@ static int verify(const struct probe_expect *x, long status, const char *ctype,
         snprintf(why, wn, "body larger than %u bytes", PROBE_BODY_MAX);
         return -EPROTO;
     }
+    if (x->check)
+        return x->check(x->check_arg, b->data ? b->data : "", b->len, ctype, why, wn) ? -EPROTO : 0;
     if (x->body) {
         size_t i = 0;
         while (i < x->body_len && i < b->len && x->body[i] == b->data[i])

@@ -9,7 +9,7 @@ python3-django python3-falcon python3-fastapi python3-pyramid python3-waitress p
 python3-uvicorn gunicorn python3-psycopg2 python3-asyncpg python3-jinja2 postgresql
 util-linux procps coreutils gawk tar"
 TEST="openssh-server openssh-client sqlite3 iproute2 systemd systemd-container chromium clang-format clang
-libclang-rt-14-dev nginx-light slurm-wlm munge"  # nginx: the 5,000 held connections of runner_spread_ns; slurm: tests/fixtures/slurm-cluster.sh
+libclang-rt-14-dev nginx-light slurm-wlm munge postgresql"  # nginx: the 5,000 held connections of runner_spread_ns; slurm: tests/fixtures/slurm-cluster.sh; postgresql: node_pg, run_db
 BENCH="wrk nginx-light nghttp2-client python3-locust time"
 want="$BUILD $RUN"
 for a in "$@"; do

@@ -407,6 +407,7 @@ static void matrix_with(const struct cfg_key *k, const char *value, char *out, s
     const char *sec = k->scope == CFG_SCOPE_NODE       ? "node"
                       : k->scope == CFG_SCOPE_LOAD     ? "load"
                       : k->scope == CFG_SCOPE_SETTINGS ? "defaults"
+                      : k->scope == CFG_SCOPE_DATABASE ? "database"
                                                        : NULL;
     char extra[300] = "";
     if (sec)
@@ -457,6 +458,7 @@ static void check_inside(const struct cfg_key *k, const char *value, long long i
         struct cfg_settings s;
         struct cfg_payload p;
         struct cfg_framework f;
+        struct cfg_database d;
     } u;
     memset(&u, 0, sizeof u);
     char path[128], msg[256];
@@ -821,6 +823,104 @@ static void check_slurm(void)
     }
 }
 
+/* The database section and payloads (issue 24): good/database.yaml, the defaults of a matrix
+ * without the section, where PostgreSQL's CPUs go. */
+static void check_database(const char *bad_dir)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/../good/database.yaml", bad_dir);
+    struct cfg_matrix *m = NULL;
+    struct err e;
+    err_clear(&e);
+    int rc = cfg_load_file(path, &m, &e);
+    CHECK_INT(rc, ==, 0);
+    if (rc) {
+        fprintf(stderr, "  %s:%d:%d: %s\n", e.file, e.line, e.col, e.msg);
+        return;
+    }
+    CHECK(cfg_has_db_payload(m));
+    const struct cfg_database *d = &m->database;
+    CHECK_INT(d->provision, ==, CFG_DB_LOCAL);
+    CHECK(d->dsn == NULL && d->cpus == NULL);
+    CHECK_INT(d->pool, ==, 3);
+    CHECK_INT(d->port, ==, 0);
+    CHECK_INT(d->start_timeout_ms, ==, 60000);
+    CHECK_STR(d->shared_buffers, "64MB");
+    CHECK_INT(d->max_connections, ==, 60);
+    CHECK_STR(d->synchronous_commit, "off");
+    CHECK_STR(d->fsync, "off"); /* fsync: false, stored as PostgreSQL writes it */
+    char line[256];
+    cfg_database_describe(d, line, sizeof line);
+    CHECK_STR(line, "postgresql local, pool 3, shared_buffers=64MB max_connections=60 "
+                    "synchronous_commit=off fsync=off");
+    static const struct {
+        const char *name, *path, *ctype;
+        enum cfg_verify v;
+        int queries;
+    } want[] = {
+        {"db", "/db", "application/json", CFG_VERIFY_DB, 0},
+        {"queries", "/queries?queries=20", "application/json", CFG_VERIFY_QUERIES, 20},
+        {"fortunes", "/fortunes", "text/html; charset=utf-8", CFG_VERIFY_FORTUNES, 0},
+        {"updates", "/updates?queries=5", "application/json", CFG_VERIFY_UPDATES, 5},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        const struct cfg_payload *p = cfg_find_payload(m, want[i].name);
+        CHECK(p != NULL);
+        if (!p)
+            continue;
+        CHECK(cfg_payload_is_db(p));
+        CHECK_STR(p->path, want[i].path);
+        CHECK_STR(p->content_type, want[i].ctype);
+        CHECK_INT(p->verify, ==, want[i].v);
+        CHECK_INT(p->queries, ==, want[i].queries);
+        CHECK(p->body == NULL && p->body_file == NULL && p->length == -1);
+        CHECK_STR(cfg_verify_name(p->verify), want[i].name);
+    }
+    CHECK(!cfg_payload_is_db(cfg_find_payload(m, "json")));
+    /* CPUs: node 1, load 0 (local node): the first other one; none on two CPUs. */
+    char cpus[32];
+    int shared = -1;
+    cfg_database_cpus(m, 4, cpus, sizeof cpus, &shared);
+    CHECK_STR(cpus, "2");
+    CHECK_INT(shared, ==, 0);
+    cfg_database_cpus(m, 2, cpus, sizeof cpus, &shared);
+    CHECK_STR(cpus, "");
+    CHECK_INT(shared, ==, 1);
+    m->node.transport = CFG_TRANSPORT_SSH; /* the load is elsewhere: CPU 0 is free */
+    cfg_database_cpus(m, 2, cpus, sizeof cpus, &shared);
+    CHECK_STR(cpus, "0");
+    CHECK_INT(shared, ==, 0);
+    cfg_free(m);
+
+    /* A matrix without the section: the defaults. */
+    const char *plain = "version: 1\npayloads: {t: {path: /t, body: x}}\nframeworks: {f: {}}\n";
+    err_clear(&e);
+    rc = cfg_load_string("plain.yaml", plain, strlen(plain), &m, &e);
+    CHECK_INT(rc, ==, 0);
+    if (rc == 0) {
+        CHECK(!cfg_has_db_payload(m));
+        CHECK_INT(m->database.provision, ==, CFG_DB_LOCAL);
+        CHECK_INT(m->database.pool, ==, 4);
+        CHECK_INT(m->database.max_connections, ==, 100);
+        CHECK_STR(m->database.shared_buffers, "128MB");
+        CHECK_STR(m->database.synchronous_commit, "off");
+        CHECK_STR(m->database.fsync, "on");
+        cfg_free(m);
+    }
+    const char *dsn = "version: 1\ndatabase: {provision: dsn, dsn: \"postgresql://b@db:5433/hw\"}\n"
+                      "payloads: {d: {verify: db}}\nframeworks: {f: {}}\n";
+    err_clear(&e);
+    rc = cfg_load_string("dsn.yaml", dsn, strlen(dsn), &m, &e);
+    CHECK_INT(rc, ==, 0);
+    if (rc == 0) {
+        CHECK_INT(m->database.provision, ==, CFG_DB_DSN);
+        CHECK_STR(m->database.dsn, "postgresql://b@db:5433/hw");
+        cfg_database_describe(&m->database, line, sizeof line);
+        CHECK_STR(line, "postgresql dsn, pool 4");
+        cfg_free(m);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3) {
@@ -946,6 +1046,7 @@ int main(int argc, char **argv)
     }
 
     check_venv_modes();
+    check_database(argv[2]);
     check_files_ok(argv[1], argv[2]);
     int n = check_bad_dir(argv[2]);
     CHECK_INT(n, >=, 20);

@@ -30,4 +30,11 @@ expect_contains "unknown profile message" "$(cat "$T/e.txt")" "nosuchprofile"
 expect_contains "empty store history" "$("$MFBENCH" history)" "no stored results"
 "$MFBENCH" show 42 2>"$T/e.txt"; expect_eq "show unknown run exit" "$?" 1
 "$MFBENCH" history --limit x 2>/dev/null; expect_eq "bad --limit" "$?" 2
+# check names the database of the database payloads, and where it runs.
+out=$("$MFBENCH" check -m "$SRC/tests/config/good/database.yaml")
+expect_eq "check database matrix exit" "$?" 0
+expect_contains "check: database" "$out" "database: postgresql local, pool 3, shared_buffers=64MB max_connections=60 synchronous_commit=off fsync=off, CPUs "
+sed 's/^  provision: local/  provision: local\n  cpus: "3"/' "$SRC/tests/config/good/database.yaml" >"$T/db.yaml"
+expect_contains "check: database.cpus" "$("$MFBENCH" check -m "$T/db.yaml")" "fsync=off, CPUs 3
+"
 finish
