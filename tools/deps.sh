@@ -28,5 +28,24 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q >/dev/null || true
+# mfbench runs PostgreSQL clusters of its own (node/pg.c, the tests): it needs
+# the binaries, not Debian's system cluster, which the package would create and
+# (under systemd) start on port 5432 at every boot. On a machine with no cluster
+# yet, postgresql-common is told not to make one, for this install only.
+nocluster=/etc/postgresql-common/createcluster.d/zz-mfbench-deps.conf
+pg_quiet=""
+case " $missing " in
+  *" postgresql "*)
+    if [ -z "$(ls -A /etc/postgresql 2>/dev/null)" ] && [ ! -e "$nocluster" ] &&
+      $SUDO mkdir -p "${nocluster%/*}" &&
+      echo "create_main_cluster = false  # tools/deps.sh, removed after its install" |
+      $SUDO tee "$nocluster" >/dev/null; then
+      pg_quiet=1
+    fi
+    ;;
+esac
+rc=0
 # shellcheck disable=SC2086
-$SUDO apt-get install -y -q $missing >/dev/null
+$SUDO apt-get install -y -q $missing >/dev/null || rc=$?
+[ -z "$pg_quiet" ] || $SUDO rm -f "$nocluster"
+exit $rc
