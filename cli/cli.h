@@ -15,6 +15,8 @@
 
 int cli_cmd_check(int argc, char **argv);
 int cli_cmd_run(int argc, char **argv);
+/* `mfbench store-events`: a `run --json-events` stream stored as a run (cmd_run.c). */
+int cli_cmd_store_events(int argc, char **argv);
 int cli_cmd_load(int argc, char **argv);
 int cli_cmd_history(int argc, char **argv);
 int cli_cmd_show(int argc, char **argv);
@@ -37,8 +39,8 @@ void cli_install_signals(void);
 struct cfg_matrix;
 struct store;
 struct run_record;
-/* Loads -m FILE, else $MFBENCH_MATRIX, else the embedded default. Prints the
- * error and returns CLI_USAGE on failure. */
+/* Loads -m FILE ("-": stdin, named <stdin> in errors), else $MFBENCH_MATRIX,
+ * else the embedded default. Prints the error and returns CLI_USAGE on failure. */
 int cli_load_matrix(const char *path, struct cfg_matrix **m);
 /* Opens the store by DESIGN.md's path rules; prints the error on failure. */
 int cli_open_store(const char *path, struct store **s);

@@ -11,27 +11,38 @@
 
 #include "cli.h"
 #include "config.h"
+#include "events.h"
 #include "exec.h"
 #include "node.h"
 #include "store.h"
 
 static const char run_usage[] =
-    "usage: mfbench run [-m FILE] [-p PROFILE] [--store DB] [--wait-lock SECONDS] [--json] [-q]\n"
-    "                   CELL... | --all\n"
+    "usage: mfbench run [-m FILE|-] [-p PROFILE] [--store DB | --no-store]\n"
+    "                   [--wait-lock SECONDS] [--json | --json-events] [-q] CELL... | --all\n"
     "\n"
     "Runs matrix cells in the foreground on the matrix's node: provisions each framework,\n"
     "starts its server, verifies its answers, raises users phase by phase until the stop\n"
     "criteria hold, and stores every phase. Prints a results table (or --json) at the end.\n"
     "\n"
-    "  -m, --matrix FILE    the matrix (default: $MFBENCH_MATRIX, else the built-in one)\n"
+    "  -m, --matrix FILE    the matrix (default: $MFBENCH_MATRIX, else the built-in one);\n"
+    "                       - reads it from stdin (errors then name <stdin>:LINE:COL)\n"
     "  -p, --profile NAME   a profile of the matrix (e.g. quick)\n"
     "      --store DB       the result store (default: $MFBENCH_STORE, else\n"
     "                       $XDG_STATE_HOME/mfbench/results.db); its folder must exist\n"
+    "      --no-store       store nothing anywhere (a cell whose orchestrator stores\n"
+    "                       what --json-events streams)\n"
     "      --wait-lock SECONDS  when another run holds the node or the store, wait for it\n"
     "                       up to SECONDS (default 0: fail at once, exit 1, naming its pid)\n"
     "      --targets DIR    the targets/ folder to upload (default: the installed one)\n"
     "      --all            every cell of the matrix\n"
     "      --json           print the result JSON instead of the table\n"
+    "      --json-events    stream the run on stdout, one JSON object per line, flushed\n"
+    "                       per line, nothing else there (the table goes to stderr):\n"
+    "                       run_start {version: 1, node, profile, ...}, cell_start,\n"
+    "                       log, phase_start, phase_end {seq, phase, series},\n"
+    "                       cell_end {phases, cell}, run_end {status}; see mfbench(1).\n"
+    "                       `mfbench store-events [--store DB] < FILE` stores such a\n"
+    "                       stream as a run, as this run would have stored it\n"
     "  -q, --quiet          no progress on stderr\n"
     "  -h, --help           this text\n"
     "\n"
@@ -41,11 +52,80 @@ static const char run_usage[] =
 struct run_ui {
     int tty, quiet;
     char cell[160];
+    /* --json-events: each event is a line on stdout; those before run_start
+     * (the node's preparation logs) wait in pending until it is written. */
+    int events, started, broken;
+    struct buf pending;
 };
+
+/* Writes one event line on stdout, flushed. A reader gone (EPIPE) stops the
+ * run: nobody would store what it measures. */
+static void events_write(struct run_ui *ui, const char *line)
+{
+    if (ui->broken)
+        return;
+    if (fputs(line, stdout) == EOF || fputc('\n', stdout) == EOF || fflush(stdout) == EOF) {
+        ui->broken = 1;
+        fprintf(stderr, "mfbench: the event stream's reader is gone (stdout: %s); stopping\n",
+                strerror(errno));
+        atomic_store(&cli_interrupted, 1);
+    }
+}
+
+static void events_emit(struct run_ui *ui, const struct exec_event *ev)
+{
+    char *line = NULL;
+    if (exec_events_encode(ev, &line) != 0) {
+        ui->broken = 1;
+        fprintf(stderr, "mfbench: an event could not be encoded: out of memory; stopping\n");
+        atomic_store(&cli_interrupted, 1);
+        return;
+    }
+    if (!line)
+        return;
+    if (ui->started)
+        events_write(ui, line);
+    else if (buf_puts(&ui->pending, line) != 0 || buf_puts(&ui->pending, "\n") != 0)
+        fprintf(stderr, "mfbench: an event before run_start was dropped (too many)\n");
+    free(line);
+}
+
+/* run_start, then the events that waited for it. */
+static void events_start(struct run_ui *ui, const struct run_record *run)
+{
+    char *line = NULL;
+    if (exec_events_run_start(run, &line) != 0) {
+        ui->broken = 1;
+        fprintf(stderr, "mfbench: run_start could not be encoded: out of memory\n");
+        return;
+    }
+    ui->started = 1;
+    events_write(ui, line);
+    free(line);
+    if (ui->pending.len && !ui->broken &&
+        (fwrite(ui->pending.data, 1, ui->pending.len, stdout) != ui->pending.len ||
+         fflush(stdout) == EOF)) {
+        ui->broken = 1;
+        fprintf(stderr, "mfbench: the event stream's reader is gone (stdout: %s)\n",
+                strerror(errno));
+    }
+    buf_free(&ui->pending);
+}
+
+static void events_end(struct run_ui *ui, const char *status)
+{
+    char *line = NULL;
+    if (!ui->started || exec_events_run_end(status, &line) != 0)
+        return;
+    events_write(ui, line);
+    free(line);
+}
 
 static void on_event(void *arg, const struct exec_event *ev)
 {
     struct run_ui *ui = arg;
+    if (ui->events)
+        events_emit(ui, ev);
     if (ui->quiet)
         return;
     switch (ev->kind) {
@@ -148,7 +228,9 @@ static void abort_run(struct store *store, struct run_record *r, const struct cf
     }
     struct err e;
     err_clear(&e);
-    if (store_run_abort(store, r->id, names, names ? n : 0, reason, &e) == 0) {
+    if (!store) {
+        fprintf(stderr, "mfbench: the run stopped%s%s\n", n ? "; cells not run: " : "", list);
+    } else if (store_run_abort(store, r->id, names, names ? n : 0, reason, &e) == 0) {
         fprintf(stderr, "mfbench: run %lld stopped; it is marked interrupted in the store%s%s\n",
                 (long long)r->id, n ? ", with the cells not run: " : "", list);
     } else {
@@ -168,9 +250,10 @@ int cli_cmd_run(int argc, char **argv)
         {"store", required_argument, NULL, 's'},  {"targets", required_argument, NULL, 't'},
         {"all", no_argument, NULL, 'a'},          {"json", no_argument, NULL, 'j'},
         {"quiet", no_argument, NULL, 'q'},        {"wait-lock", required_argument, NULL, 'w'},
+        {"json-events", no_argument, NULL, 'e'},  {"no-store", no_argument, NULL, 'n'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     const char *path = NULL, *profile = NULL, *store_path = NULL, *targets = NULL;
-    int all = 0, json = 0, quiet = 0, wait_s = 0, c;
+    int all = 0, json = 0, quiet = 0, wait_s = 0, events = 0, no_store = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:p:qh", opts, NULL)) != -1) {
         switch (c) {
@@ -194,6 +277,12 @@ int cli_cmd_run(int argc, char **argv)
             break;
         case 'q':
             quiet = 1;
+            break;
+        case 'e':
+            events = 1;
+            break;
+        case 'n':
+            no_store = 1;
             break;
         case 'w': {
             char *end;
@@ -223,6 +312,14 @@ int cli_cmd_run(int argc, char **argv)
         fprintf(stderr, "mfbench run: --all and CELL arguments are exclusive\n");
         return CLI_USAGE;
     }
+    if (json && events) {
+        fprintf(stderr, "mfbench run: --json and --json-events are exclusive\n");
+        return CLI_USAGE;
+    }
+    if (no_store && store_path) {
+        fprintf(stderr, "mfbench run: --store and --no-store are exclusive\n");
+        return CLI_USAGE;
+    }
 
     struct cfg_matrix *m = NULL;
     struct store *store = NULL;
@@ -232,6 +329,8 @@ int cli_cmd_run(int argc, char **argv)
     size_t ncells = 0;
     struct run_record run;
     struct err e;
+    struct run_ui ui = {.tty = isatty(2), .quiet = quiet, .events = events};
+    buf_init(&ui.pending, 1 << 20);
     int rc = cli_load_matrix(path, &m);
     if (rc)
         return rc;
@@ -268,20 +367,19 @@ int cli_cmd_run(int argc, char **argv)
         rc = CLI_USAGE;
         goto out;
     }
-    if ((rc = cli_open_store(store_path, &store)) != 0)
+    if (!no_store && (rc = cli_open_store(store_path, &store)) != 0)
         goto out;
     cli_install_signals();
 
     /* One run at a time per store and per node, checked before the node is
      * touched; store_run_begin checks the store again, race-free. */
-    if ((rc = wait_store(store, wait_s, &e)) != 0 ||
+    if ((store && (rc = wait_store(store, wait_s, &e)) != 0) ||
         (rc = exec_node_lock(&m->node, wait_s, &cli_interrupted, &lock, &e)) != 0) {
         cli_print_err(&e);
         rc = CLI_FAILED;
         goto out;
     }
 
-    struct run_ui ui = {.tty = isatty(2), .quiet = quiet};
     if (node_open(&m->node, &node, &e)) {
         cli_print_err(&e);
         rc = CLI_FAILED;
@@ -303,13 +401,19 @@ int cli_cmd_run(int argc, char **argv)
         rc = CLI_FAILED;
         goto out;
     }
-    if (store_run_begin(store, &run, &e)) {
+    if (store && store_run_begin(store, &run, &e)) {
         cli_print_err(&e);
         rc = CLI_FAILED;
         goto out;
     }
+    if (!store) {
+        iso8601_utc(time(NULL), run.started_at, sizeof(run.started_at));
+        mf_strlcpy(run.status, "running", sizeof(run.status));
+    }
+    if (events)
+        events_start(&ui, &run);
     x.run_id = run.id;
-    if (exec_node_lock_set_run(lock, run.id, &e))
+    if (store && exec_node_lock_set_run(lock, run.id, &e))
         cli_print_err(&e); /* only the busy message of another run is poorer */
     err_clear(&e);
     int found = 0;
@@ -330,6 +434,16 @@ int cli_cmd_run(int argc, char **argv)
             cli_print_err(&e);
             if (cell.status == CELL_RUNNING)
                 cell.status = CELL_INTERRUPTED;
+            if (events) {
+                /* The executor ended it without its cell_end: a reader needs one. */
+                if (!cell.error)
+                    cell.error = strdup(e.msg);
+                struct exec_event ev = {.kind = EXEC_EV_CELL_END,
+                                        .framework = cell.framework,
+                                        .payload = cell.payload,
+                                        .cell = &cell};
+                events_emit(&ui, &ev);
+            }
             add_cell(&run, &cell);
             abort_run(store, &run, m, cells + i + 1, ncells - i - 1, &e);
             all_ok = 0;
@@ -349,12 +463,17 @@ int cli_cmd_run(int argc, char **argv)
     exec_run_close(&x);
     const char *status = interrupted ? "interrupted" : all_ok ? "ok" : "failed";
     err_clear(&e);
-    if (!aborted && store_run_finish(store, run.id, status, &e))
+    if (store && !aborted && store_run_finish(store, run.id, status, &e))
         cli_print_err(&e);
     mf_strlcpy(run.status, status, sizeof(run.status));
     iso8601_utc(time(NULL), run.finished_at, sizeof(run.finished_at));
+    if (events)
+        events_end(&ui, status);
 
-    if (json) {
+    if (events) {
+        if (!quiet)
+            cli_print_run_table(stderr, &run); /* stdout is the stream's alone */
+    } else if (json) {
         char *s = cli_run_json(&run, 1);
         if (s) {
             puts(s);
@@ -363,8 +482,9 @@ int cli_cmd_run(int argc, char **argv)
     } else {
         cli_print_run_table(stdout, &run);
     }
-    rc = (all_ok && !interrupted) ? CLI_OK : CLI_FAILED;
+    rc = (all_ok && !interrupted && !ui.broken) ? CLI_OK : CLI_FAILED;
 out:
+    buf_free(&ui.pending);
     run_record_free(&run);
     if (node)
         node_close(node);
@@ -373,5 +493,115 @@ out:
         store_close(store);
     free(cells);
     cfg_free(m);
+    return rc;
+}
+
+static const char store_events_usage[] =
+    "usage: mfbench store-events [--store DB] [--json] [-q] [FILE]\n"
+    "\n"
+    "Stores the event stream of `mfbench run --json-events` (FILE, else stdin) as a new\n"
+    "run, as that run would have stored itself: its node, its cells, every phase with its\n"
+    "per-second series and each cell's figures. A cell the stream does not end (a line\n"
+    "cut or malformed, no cell_end) is stored as error, never ok, and the run as\n"
+    "interrupted. Prints the stored run's table (or --json, as `show --json` does).\n"
+    "\n"
+    "      --store DB       the result store (default: $MFBENCH_STORE, else\n"
+    "                       $XDG_STATE_HOME/mfbench/results.db)\n"
+    "      --json           print the stored run's result JSON instead of the table\n"
+    "  -q, --quiet          no progress on stderr\n"
+    "  -h, --help           this text\n"
+    "\n"
+    "Exit status: 0 a whole stream and every cell ok, 1 a cell not ok or the stream cut\n"
+    "short (stored as said), 2 bad usage or a malformed line (FILE:LINE:COL: message).\n";
+
+int cli_cmd_store_events(int argc, char **argv)
+{
+    static const struct option opts[] = {{"store", required_argument, NULL, 's'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"quiet", no_argument, NULL, 'q'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *store_path = NULL;
+    int json = 0, quiet = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 's':
+            store_path = optarg;
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'q':
+            quiet = 1;
+            break;
+        case 'h':
+            fputs(store_events_usage, stdout);
+            return CLI_OK;
+        default:
+            fputs(store_events_usage, stderr);
+            return CLI_USAGE;
+        }
+    }
+    if (argc - optind > 1) {
+        fprintf(stderr, "mfbench store-events: one FILE at most\n%s", store_events_usage);
+        return CLI_USAGE;
+    }
+    const char *name = optind < argc ? argv[optind] : "-";
+    FILE *in = stdin;
+    if (strcmp(name, "-") != 0 && !(in = fopen(name, "re"))) {
+        fprintf(stderr, "mfbench: %s: %s\n", name, strerror(errno));
+        return CLI_USAGE;
+    }
+    struct store *store = NULL;
+    struct exec_replay *r = NULL;
+    struct run_record loaded;
+    struct err e;
+    struct run_ui ui = {.tty = isatty(2), .quiet = quiet};
+    memset(&loaded, 0, sizeof(loaded));
+    err_clear(&e);
+    int rc = cli_open_store(store_path, &store);
+    if (rc)
+        goto out;
+    if (exec_replay_new(store, 0, in == stdin ? "<stdin>" : name, &r, &e) != 0) {
+        cli_print_err(&e);
+        rc = CLI_FAILED;
+        goto out;
+    }
+    exec_replay_on_event(r, on_event, &ui);
+    int src = exec_replay_stream(r, in, &e);
+    if (src)
+        cli_print_err(&e);
+    const struct run_record *run = exec_replay_run(r);
+    int all_ok = src == 0 && strcmp(run->status, "ok") == 0;
+    for (size_t i = 0; i < run->ncells; i++)
+        all_ok = all_ok && run->cells[i].status == CELL_OK;
+    rc = src == -EINVAL ? CLI_USAGE : all_ok ? CLI_OK : CLI_FAILED;
+    if (run->id <= 0)
+        goto out; /* nothing stored */
+    err_clear(&e);
+    if (store_load_run(store, run->id, &loaded, &e) != 0) {
+        cli_print_err(&e);
+        rc = CLI_FAILED;
+        goto out;
+    }
+    if (!quiet)
+        fprintf(stderr, "stored as run %lld\n", (long long)run->id);
+    if (json) {
+        char *s = cli_run_json(&loaded, 1);
+        if (s) {
+            puts(s);
+            free(s);
+        }
+    } else {
+        cli_print_run_table(stdout, &loaded);
+    }
+out:
+    run_record_free(&loaded);
+    exec_replay_free(r);
+    if (store)
+        store_close(store);
+    if (in != stdin)
+        fclose(in);
     return rc;
 }

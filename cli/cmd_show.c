@@ -270,9 +270,12 @@ void cli_print_run_table(FILE *f, const struct run_record *r)
     char fp[512], st[512];
     cli_node_describe(r, fp, sizeof(fp));
     cli_run_settings(r, st, sizeof(st));
-    fprintf(f, "run %lld  %s  trigger %s  profile %s  node %s (%s) cpus %s  status %s\n",
-            (long long)r->id, r->started_at, r->trigger, r->profile[0] ? r->profile : "-",
-            r->node_host, r->node_kernel, r->node_cpus[0] ? r->node_cpus : "-", r->status);
+    char id[32] = "(not stored)"; /* run --no-store */
+    if (r->id > 0)
+        snprintf(id, sizeof(id), "%lld", (long long)r->id);
+    fprintf(f, "run %s  %s  trigger %s  profile %s  node %s (%s) cpus %s  status %s\n", id,
+            r->started_at, r->trigger, r->profile[0] ? r->profile : "-", r->node_host,
+            r->node_kernel, r->node_cpus[0] ? r->node_cpus : "-", r->status);
     fprintf(f, "node: %s\n", fp);
     if (r->settings[0])
         fprintf(f, "profile asked for: %s\n", r->settings);

@@ -49,14 +49,18 @@ int cli_main(int argc, char **argv)
         printf("mfbench %s\n", MFBENCH_VERSION);
         return CLI_OK;
     }
+    /* store-events is not in the usage above: the other half of `run
+     * --json-events`, for orchestrators and tests (mfbench(1) describes it). */
     static const struct {
         const char *name;
         int (*fn)(int, char **);
     } cmds[] = {
-        {"check", cli_cmd_check},     {"run", cli_cmd_run},         {"load", cli_cmd_load},
-        {"history", cli_cmd_history}, {"show", cli_cmd_show},       {"compare", cli_cmd_compare},
-        {"report", cli_cmd_report},   {"trigger", cli_cmd_trigger}, {"status", cli_cmd_status},
-        {"cancel", cli_cmd_cancel},   {"prune", cli_cmd_prune},
+        {"check", cli_cmd_check},   {"run", cli_cmd_run},
+        {"load", cli_cmd_load},     {"history", cli_cmd_history},
+        {"show", cli_cmd_show},     {"compare", cli_cmd_compare},
+        {"report", cli_cmd_report}, {"trigger", cli_cmd_trigger},
+        {"status", cli_cmd_status}, {"cancel", cli_cmd_cancel},
+        {"prune", cli_cmd_prune},   {"store-events", cli_cmd_store_events},
     };
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
         if (strcmp(cmd, cmds[i].name) != 0)

@@ -9,6 +9,9 @@
 #include "config.h"
 #include "store.h"
 
+/* The most `-m -` reads from stdin: the loader's own cap (config.c). */
+#define CLI_MATRIX_STDIN_MAX (1 << 20)
+
 void cli_print_err(const struct err *e)
 {
     char msg[2048];
@@ -29,9 +32,31 @@ int cli_load_matrix(const char *path, struct cfg_matrix **m)
         if (env && *env)
             path = env;
     }
-    int rc =
-        path ? cfg_load_file(path, m, &e)
-             : cfg_load_string("<embedded>", cfg_default_matrix, strlen(cfg_default_matrix), m, &e);
+    int rc;
+    if (path && strcmp(path, "-") == 0) {
+        /* From stdin (a pipe, a here-document): the loader's cap holds, plus one
+         * byte so a larger text is refused by it rather than cut. */
+        struct buf b;
+        char tmp[65536];
+        size_t n;
+        buf_init(&b, CLI_MATRIX_STDIN_MAX + 1);
+        rc = 0;
+        while (!rc && (n = fread(tmp, 1, sizeof(tmp), stdin)) > 0)
+            rc = buf_append(&b, tmp, n);
+        if (rc == -E2BIG)
+            rc = err_set(&e, -EINVAL, "<stdin>: larger than %d bytes", CLI_MATRIX_STDIN_MAX);
+        else if (rc)
+            rc = err_set(&e, rc, "<stdin>: %s", strerror(-rc));
+        else if (ferror(stdin))
+            rc = err_set(&e, -EIO, "<stdin>: read error");
+        else
+            rc = cfg_load_string("<stdin>", b.data ? b.data : "", b.len, m, &e);
+        buf_free(&b);
+    } else {
+        rc = path ? cfg_load_file(path, m, &e)
+                  : cfg_load_string("<embedded>", cfg_default_matrix, strlen(cfg_default_matrix), m,
+                                    &e);
+    }
     if (rc) {
         cli_print_err(&e);
         return CLI_USAGE;

@@ -1144,18 +1144,19 @@ static int server_fresh(struct cell_ctx *k, struct cell_result *c)
     return 0;
 }
 
-/* Stores the per-second series of a stored phase (its own transaction, after
- * the phase row is committed). The series is optional: a failure is logged and
- * the phase stands. A second without a response has no percentiles (-1). */
-static void store_series(struct cell_ctx *k, int64_t phase_id, const struct run_report *rep)
+/* The per-second series of a phase as the store keeps it (a second without a
+ * response has no percentiles: -1). Malloc'd, caller frees; NULL when there is
+ * none or no memory (said in the log: the series is optional). */
+static struct store_series_point *series_of(struct cell_ctx *k, const struct run_report *rep,
+                                            size_t *n)
 {
-    struct exec_run *x = k->x;
+    *n = 0;
     if (!rep->nseries)
-        return;
+        return NULL;
     struct store_series_point *pts = calloc(rep->nseries, sizeof(*pts));
     if (!pts) {
-        exec__logf(x, 4, k->fw->name, k->pl->name, "phase series not stored: out of memory");
-        return;
+        exec__logf(k->x, 4, k->fw->name, k->pl->name, "phase series not kept: out of memory");
+        return NULL;
     }
     for (size_t i = 0; i < rep->nseries; i++) {
         const struct run_series_point *sp = &rep->series[i];
@@ -1167,11 +1168,19 @@ static void store_series(struct cell_ctx *k, int64_t phase_id, const struct run_
                                              .p50_ms = none ? -1 : sp->p50_ms,
                                              .p99_ms = none ? -1 : sp->p99_ms};
     }
+    *n = rep->nseries;
+    return pts;
+}
+
+/* Stores the series of a stored phase (its own transaction, after the phase
+ * row is committed). Optional: a failure is logged and the phase stands. */
+static void store_series(struct cell_ctx *k, int64_t phase_id, const struct store_series_point *pts,
+                         size_t n)
+{
     struct err se;
     err_clear(&se);
-    if (store_phase_series_add(x->store, phase_id, pts, rep->nseries, &se) != 0)
-        exec__logf(x, 4, k->fw->name, k->pl->name, "phase series not stored: %s", se.msg);
-    free(pts);
+    if (n && store_phase_series_add(k->x->store, phase_id, pts, n, &se) != 0)
+        exec__logf(k->x, 4, k->fw->name, k->pl->name, "phase series not stored: %s", se.msg);
 }
 
 void exec__spec_of(const struct cfg_settings *st, int users, struct phase_spec *ps)
@@ -1414,11 +1423,15 @@ int exec__run_phase(struct cell_ctx *k, struct cell_result *c, const struct phas
         why = "node_lost";
     if (why)
         mf_strlcpy(ph.stop_reason, why, sizeof(ph.stop_reason));
+    size_t nseries = 0;
+    struct store_series_point *series = series_of(k, &rep, &nseries);
     int rc = x->store ? store_phase_add_id(x->store, c->id, k->seq, &ph, &ph.id, e) : 0;
     if (!rc && x->store)
-        store_series(k, ph.id, &rep);
+        store_series(k, ph.id, series, nseries);
     run_report_free(&rep);
     int arc = cell_result_add_phase(c, &ph);
+    if (rc || arc)
+        free(series);
     if (rc)
         return rc;
     if (arc) {
@@ -1440,8 +1453,11 @@ int exec__run_phase(struct cell_ctx *k, struct cell_result *c, const struct phas
                                 .payload = k->pl->name,
                                 .users = users,
                                 .seq = k->seq,
-                                .phase = &c->phases[c->nphases - 1]};
+                                .phase = &c->phases[c->nphases - 1],
+                                .series = series,
+                                .nseries = nseries};
         emit(x, &ev);
+        free(series);
     }
     k->seq++;
     if (lost[0]) {

@@ -20,7 +20,7 @@ enum exec_event_kind {
     EXEC_EV_CELL_START,  /* framework, payload */
     EXEC_EV_PHASE_START, /* users, seq */
     EXEC_EV_PROGRESS,    /* users, seq, progress */
-    EXEC_EV_PHASE_END,   /* phase */
+    EXEC_EV_PHASE_END,   /* phase, series */
     EXEC_EV_CELL_END,    /* cell */
 };
 
@@ -33,6 +33,9 @@ struct exec_event {
     double phase_duration_s; /* planned length of the current phase */
     const struct run_progress *progress;
     const struct phase_result *phase;
+    /* EXEC_EV_PHASE_END: the phase's per-second series, as stored (may be NULL). */
+    const struct store_series_point *series;
+    size_t nseries;
     const struct cell_result *cell;
 };
 

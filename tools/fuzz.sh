@@ -22,9 +22,9 @@ case "${1:-}" in
   *[!0-9]*) usage ;;
   *) secs=$1; shift ;;
 esac
-names=${*:-http control config}
+names=${*:-http control config events}
 for n in $names; do
-  case "$n" in http | control | config) ;; *) echo "fuzz.sh: unknown fuzzer '$n'" >&2; usage ;; esac
+  case "$n" in http | control | config | events) ;; *) echo "fuzz.sh: unknown fuzzer '$n'" >&2; usage ;; esac
 done
 build=${FUZZ_BUILD:-build-fuzz}
 findings=${FUZZ_FINDINGS:-$build/findings}
@@ -72,6 +72,7 @@ for n in $names; do
   case "$n" in
     http) max_len=8192 ;;
     control) max_len=4096 ;;
+    events) max_len=16384 ;;
     config) max_len=16384 seeds="$seeds tests/config/fuzz tests/config/good tests/config/bad" ;;
   esac
   dict="tests/fuzz/$n/dict" # tokens of the format, for the mutator
