@@ -21,8 +21,10 @@ static const char check_usage[] =
     "\n"
     "  -m, --matrix FILE    the matrix (default: $MFBENCH_MATRIX, else the built-in one)\n"
     "  -p, --profile NAME   also resolve every framework under this profile\n"
-    "      --json           print {\"profiles\": {NAME: {\"cells\": N, \"max_duration_s\": S}},\n"
-    "                       \"nightly\": {\"profile\": NAME, \"max_duration_s\": S}} instead\n"
+    "      --json           print {\"profiles\": {NAME: {\"cells\": N, \"max_duration_s\": S,\n"
+    "                       \"slots\": K}}, \"nightly\": {\"profile\": NAME, \"max_duration_s\": "
+    "S,\n"
+    "                       \"slots\": K}} instead (K: cells at once, node.slurm.max_parallel)\n"
     "\n"
     "Each profile's worst case is an upper bound on a run of the whole matrix: the\n"
     "run's own steps once (the node's ssh session, its facts, the uploads, the stop\n"
@@ -36,6 +38,11 @@ static const char check_usage[] =
     "least 600 s when pip builds it) and the versions, and the last stop. Every\n"
     "command counts at its timeout (node.command_timeout) plus what the transport\n"
     "takes to end one that outlived it; waiting for the node lock is not counted.\n"
+    "On a Slurm node (node.transport slurm) each cell is on a node of its own: its\n"
+    "run's own steps and the allocation's hand-off (salloc, squeue, srun, scancel\n"
+    "at their timeouts) come with it, Slurm's time limit caps it, and the job's\n"
+    "worst case is the cells' packed cheapest first on node.slurm.max_parallel\n"
+    "slots (each to the slot that frees first; the latest end).\n"
     "The daemon skips a cell whose worst case does not fit in what is left of\n"
     "budget. The nightly is the profile named \"nightly\" (the defaults when there\n"
     "is none), as mfbench-nightly.service runs it.\n"
@@ -142,20 +149,32 @@ static void print_caps(const struct cfg_matrix *m)
 
 /* The worst case of a run of the whole matrix under profile (NULL: defaults):
  * the run's own steps, then every cell; the largest cell's in *cell_max_s
- * (may be NULL). */
+ * (may be NULL). On a Slurm node each cell is on a node of its own (its run's
+ * steps and the hand-off with it) and exec_slots(m) of them run at once: the
+ * cells' worst cases packed on that many slots. */
 static double matrix_max_s(const struct cfg_matrix *m, const char *profile, size_t *cells,
                            double *cell_max_s)
 {
-    double total = exec_run_max_s(m), most = 0;
+    int slurm = m->node.transport == CFG_TRANSPORT_SLURM;
+    double total = slurm ? 0 : exec_run_max_s(m), most = 0, extra = exec_slurm_cell_extra_s(m);
+    size_t n = m->nframeworks * m->npayloads;
+    double *each = slurm && n ? malloc(n * sizeof *each) : NULL;
     *cells = 0;
     for (size_t f = 0; f < m->nframeworks; f++)
         for (size_t p = 0; p < m->npayloads; p++) {
             struct cfg_cell c = {f, p};
-            double s = exec_cell_max_s(m, profile, &c, NULL);
-            total += s;
+            double s = exec_cell_max_s(m, profile, &c, NULL) + extra;
+            if (slurm) /* Slurm ends an allocation at its time limit: the cell ends then */
+                s = fmin(s, exec_slurm_cell_cap_s(m));
+            total += s; /* the sum: also the bound when no memory is left to pack */
             most = s > most ? s : most;
+            if (each)
+                each[*cells] = s;
             (*cells)++;
         }
+    if (each)
+        total = exec_pack_max_s(each, n, exec_slots(m));
+    free(each);
     if (cell_max_s)
         *cell_max_s = most;
     return total;
@@ -172,15 +191,39 @@ static int print_estimates(const struct cfg_matrix *m, int json)
 {
     const char *nightly = cfg_find_profile(m, "nightly") ? "nightly" : NULL;
     size_t cells;
-    char b[32];
+    char b[32], on[48] = "";
+    int slots = exec_slots(m);
+    if (m->node.transport == CFG_TRANSPORT_SLURM)
+        snprintf(on, sizeof on, " on %d slot%s", slots, slots == 1 ? "" : "s");
     if (!json) {
         double d = matrix_max_s(m, NULL, &cells, NULL);
-        printf("worst case per profile (cells, whole matrix):\n  %-14s %4zu cells  %s\n",
-               "(defaults)", cells, hms(d, b, sizeof b));
+        printf("worst case per profile (cells, whole matrix%s):\n  %-14s %4zu cells  %s\n",
+               on[0] ? on : "", "(defaults)", cells, hms(d, b, sizeof b));
         for (size_t i = 0; i < m->nprofiles; i++) {
             d = matrix_max_s(m, m->profiles[i].name, &cells, NULL);
             printf("  %-14s %4zu cells  %s\n", m->profiles[i].name, cells, hms(d, b, sizeof b));
         }
+        if (on[0]) {
+            size_t over = 0;
+            for (size_t f = 0; f < m->nframeworks; f++)
+                for (size_t p = 0; p < m->npayloads; p++) {
+                    struct cfg_cell c = {f, p};
+                    if (exec_cell_max_s(m, nightly, &c, NULL) + exec_slurm_cell_extra_s(m) >
+                        exec_slurm_cell_cap_s(m))
+                        over++;
+                }
+            if (over)
+                printf("warning: %zu cells' worst case under the nightly is past "
+                       "node.slurm.time_limit (%s): Slurm may end them (error), and the bound "
+                       "counts them at the limit\n",
+                       over, dur_format(m->node.slurm.time_limit_ms, b, sizeof b));
+        }
+        if (on[0])
+            printf("each cell on a Slurm node of its own: its run's own steps and the "
+                   "allocation's hand-off (salloc, squeue, srun, scancel at their timeouts) add "
+                   "%.0fs per cell; the cells' worst cases packed cheapest first on %d slots "
+                   "(node.slurm.max_parallel); time queued behind other jobs is not counted\n",
+                   exec_slurm_cell_extra_s(m), slots);
         if (m->nframeworks > 0) {
             struct exec_worst_parts w;
             exec_worst_parts(m, &m->frameworks[0], &w);
@@ -192,8 +235,8 @@ static int print_estimates(const struct cfg_matrix *m, int json)
         }
         double most = 0;
         d = matrix_max_s(m, nightly, &cells, &most);
-        printf("nightly: profile %s, at most %s", nightly ? nightly : "(defaults)",
-               hms(d, b, sizeof b));
+        printf("nightly: profile %s, at most %s%s", nightly ? nightly : "(defaults)",
+               hms(d, b, sizeof b), on);
         if (m->budget_ms > 0) {
             double budget = (double)m->budget_ms / 1000.0;
             char b2[32];
@@ -216,6 +259,7 @@ static int print_estimates(const struct cfg_matrix *m, int json)
         cJSON *o = cJSON_AddObjectToObject(pr, m->profiles[i].name);
         cJSON_AddNumberToObject(o, "cells", (double)cells);
         cJSON_AddNumberToObject(o, "max_duration_s", ceil(d)); /* a bound: never rounded down */
+        cJSON_AddNumberToObject(o, "slots", slots);
     }
     cJSON *n = cJSON_AddObjectToObject(root, "nightly");
     if (nightly)
@@ -223,6 +267,7 @@ static int print_estimates(const struct cfg_matrix *m, int json)
     else
         cJSON_AddNullToObject(n, "profile");
     cJSON_AddNumberToObject(n, "max_duration_s", ceil(matrix_max_s(m, nightly, &cells, NULL)));
+    cJSON_AddNumberToObject(n, "slots", slots);
     if (m->budget_ms > 0)
         cJSON_AddNumberToObject(n, "budget_s", (double)m->budget_ms / 1000.0);
     char *s = cJSON_Print(root);
@@ -298,9 +343,16 @@ int cli_cmd_check(int argc, char **argv)
     }
     printf("%s: ok: %zu frameworks x %zu payloads = %zu cells, node %s", m->path, m->nframeworks,
            m->npayloads, m->nframeworks * m->npayloads,
-           m->node.transport == CFG_TRANSPORT_SSH ? "ssh" : "local");
+           m->node.transport == CFG_TRANSPORT_SSH     ? "ssh"
+           : m->node.transport == CFG_TRANSPORT_SLURM ? "slurm"
+                                                      : "local");
     if (m->node.transport == CFG_TRANSPORT_SSH)
         printf(" %s@%s:%d", m->node.user, m->node.host, m->node.port);
+    if (m->node.transport == CFG_TRANSPORT_SLURM)
+        printf(" (partition %s, time limit %lldm, at most %d at once)",
+               m->node.slurm.partition ? m->node.slurm.partition : "default",
+               (long long)((m->node.slurm.time_limit_ms + 59999) / 60000),
+               m->node.slurm.max_parallel);
     printf("\nprofiles:");
     for (size_t i = 0; i < m->nprofiles; i++)
         printf(" %s", m->profiles[i].name);

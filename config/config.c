@@ -293,15 +293,17 @@ int cfg__parse_transport(ctx_t *c, const struct cfg_key *k, yaml_node_t *v, cons
                          void *base)
 {
     enum cfg_transport *t = (enum cfg_transport *)((char *)base + k->offset);
-    int rc = want_scalar(c, v, path, "local or ssh");
+    int rc = want_scalar(c, v, path, "local, ssh or slurm");
     if (rc)
         return rc;
     if (!strcmp(sval(v), "local"))
         *t = CFG_TRANSPORT_LOCAL;
     else if (!strcmp(sval(v), "ssh"))
         *t = CFG_TRANSPORT_SSH;
+    else if (!strcmp(sval(v), "slurm"))
+        *t = CFG_TRANSPORT_SLURM;
     else
-        return bad(c, v, "%s must be local or ssh, got '%s'", path, sval(v));
+        return bad(c, v, "%s must be local, ssh or slurm, got '%s'", path, sval(v));
     return 0;
 }
 
@@ -564,6 +566,62 @@ int cfg__parse_addr_list(ctx_t *c, const struct cfg_key *k, yaml_node_t *n, cons
     }
     buf_free(&b);
     return rc;
+}
+
+/* node.slurm.args: a list of strings, each kept as one argv item (stored as a malloc'd
+ * NULL-terminated char ** beside its count, the size_t after it in struct cfg_slurm). */
+_Static_assert(offsetof(struct cfg_slurm, nargs) ==
+                   offsetof(struct cfg_slurm, args) + sizeof(char **),
+               "cfg__parse_str_list finds the count right after the list");
+int cfg__parse_str_list(ctx_t *c, const struct cfg_key *k, yaml_node_t *n, const char *key,
+                        void *base)
+{
+    char ***out = (char ***)(void *)((char *)base + k->offset);
+    size_t *count = (size_t *)(void *)((char *)base + k->offset + sizeof(char **));
+    if (n->type != YAML_SEQUENCE_NODE)
+        return bad(c, n, "%s must be a list of strings like [\"--constraint=epyc\"], got %s", key,
+                   kind_name(n));
+    size_t len = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+    if (len > CFG_SLURM_MAX_ARGS)
+        return bad(c, n, "%s: at most %d items, got %zu", key, CFG_SLURM_MAX_ARGS, len);
+    char **list = calloc(len + 1, sizeof *list);
+    if (!list)
+        return err_set(c->e, -ENOMEM, "out of memory");
+    int rc = 0;
+    size_t i = 0;
+    for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+         it++, i++) {
+        yaml_node_t *v = node_at(c, *it);
+        if (v->type != YAML_SCALAR_NODE) {
+            rc = bad(c, v, "%s: item %zu must be a string, got %s", key, i + 1, kind_name(v));
+            break;
+        }
+        const char *sv = sval(v);
+        for (const char *p = sv; *p && !rc; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                rc = bad(c, v, "%s: item %zu holds a control character", key, i + 1);
+        if (!rc && !*sv)
+            rc = bad(c, v, "%s: item %zu is empty", key, i + 1);
+        if (rc)
+            break;
+        if (!(list[i] = strdup(sv))) {
+            rc = err_set(c->e, -ENOMEM, "out of memory");
+            break;
+        }
+    }
+    if (rc) {
+        for (size_t j = 0; j < len; j++)
+            free(list[j]);
+        free(list);
+        return rc;
+    }
+    if (*out)
+        for (size_t j = 0; j < *count; j++)
+            free((*out)[j]);
+    free(*out);
+    *out = list;
+    *count = len;
+    return 0;
 }
 
 /* slo: {p99 | bounds, failures, resolution, max_rps, warmup, window, samples},
@@ -1020,6 +1078,17 @@ static yaml_node_t *find_value(ctx_t *c, yaml_node_t *n, const char *key)
     return n;
 }
 
+/* The key node of key in mapping n (for errors about the key itself), or n. */
+static yaml_node_t *find_key_node(ctx_t *c, yaml_node_t *n, const char *key)
+{
+    if (!n || n->type != YAML_MAPPING_NODE)
+        return n;
+    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++)
+        if (!strcmp(sval(node_at(c, p->key)), key))
+            return node_at(c, p->key);
+    return n;
+}
+
 /* Checks a layer on its own: what it gives must agree with itself. */
 static int check_layer(ctx_t *c, yaml_node_t *n, const char *prefix, const struct cfg_settings *s)
 {
@@ -1086,6 +1155,10 @@ static int parse_node(ctx_t *c, yaml_node_t *n)
         return bad(c, find_value(c, n, "transport"),
                    "node.transport ssh needs host, user and identity (missing: %s)", missing + 2);
     }
+    if (n && nd->transport != CFG_TRANSPORT_SLURM && has_key(c, n, "slurm"))
+        return bad(c, find_key_node(c, n, "slurm"),
+                   "node.slurm is only for node.transport slurm (transport is %s)",
+                   nd->transport == CFG_TRANSPORT_SSH ? "ssh" : "local");
     /* ~/ expansion of the key paths. */
     char **paths[2] = {&nd->identity, &nd->known_hosts};
     for (size_t i = 0; i < 2; i++) {
@@ -1556,6 +1629,11 @@ void cfg_free(struct cfg_matrix *m)
     free(n->pip_index_url);
     free(n->pip_find_links);
     free(n->pip_args);
+    free(n->slurm.partition);
+    free(n->slurm.mfbench);
+    for (size_t i = 0; i < n->slurm.nargs; i++)
+        free(n->slurm.args[i]);
+    free(n->slurm.args);
     free(m->load_cpus);
     free(m->load_source_addrs);
     for (size_t i = 0; i < m->npayloads; i++) {

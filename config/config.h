@@ -181,7 +181,19 @@ struct cfg_framework {
     char *requires_python;
 };
 
-enum cfg_transport { CFG_TRANSPORT_LOCAL, CFG_TRANSPORT_SSH };
+enum cfg_transport { CFG_TRANSPORT_LOCAL, CFG_TRANSPORT_SSH, CFG_TRANSPORT_SLURM };
+
+/* node.slurm (issue 23): each cell on one whole node that Slurm allocates. */
+#define CFG_SLURM_MAX_PARALLEL 1024
+#define CFG_SLURM_MAX_ARGS 64
+struct cfg_slurm {
+    char *partition;       /* salloc -p; NULL: the cluster's default partition */
+    int64_t time_limit_ms; /* salloc -t, in whole minutes rounded up (default 30m) */
+    int max_parallel;      /* cells at once, 1..CFG_SLURM_MAX_PARALLEL (default 1) */
+    char **args;           /* extra salloc arguments, each one argv item (never a shell) */
+    size_t nargs;
+    char *mfbench; /* the mfbench binary on the nodes; NULL: uploaded */
+};
 
 /* How a venv is made (system_site_packages: false | true | with_pip). */
 enum cfg_venv {
@@ -206,9 +218,10 @@ struct cfg_node {
     int system_site_packages;   /* an enum cfg_venv (default CFG_VENV_SYSTEM) */
     int64_t command_timeout_ms; /* limit for one remote command (default 120s) */
     /* node.pip: where a venv without system site packages installs from. */
-    char *pip_index_url;  /* pip --index-url, or NULL (pip's default) */
-    char *pip_find_links; /* pip --find-links (a folder or URL), or NULL */
-    char *pip_args;       /* extra pip install arguments, split on spaces, or NULL */
+    char *pip_index_url;    /* pip --index-url, or NULL (pip's default) */
+    char *pip_find_links;   /* pip --find-links (a folder or URL), or NULL */
+    char *pip_args;         /* extra pip install arguments, split on spaces, or NULL */
+    struct cfg_slurm slurm; /* transport slurm only (the loader refuses node.slurm otherwise) */
 };
 
 struct cfg_profile {

@@ -32,6 +32,8 @@ int cfg__parse_dir(struct cfg__ctx *c, const struct cfg_key *k, struct yaml_node
                    const char *path, void *base);
 int cfg__parse_addr_list(struct cfg__ctx *c, const struct cfg_key *k, struct yaml_node_s *v,
                          const char *path, void *base);
+int cfg__parse_str_list(struct cfg__ctx *c, const struct cfg_key *k, struct yaml_node_s *v,
+                        const char *path, void *base);
 int cfg__parse_limit_value(struct cfg__ctx *c, const struct cfg_key *k, struct yaml_node_s *v,
                            const char *path, void *base);
 int cfg__parse_body_file(struct cfg__ctx *c, const struct cfg_key *k, struct yaml_node_s *v,

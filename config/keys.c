@@ -61,8 +61,9 @@ const struct cfg_key cfg_keys[] = {
     /* ---- node ---- */
     {.scope = S_NODE, .name = "transport", .type = CFG_T_COMPOUND, .flags = CFG_K_DOC_DEF,
      .def = "local",
-     .help = "How the node is reached: local or ssh. With ssh, host, user and identity are "
-     "required.", .syntax = "local | ssh", AT(cfg_node, transport), .parse = cfg__parse_transport},
+     .help = "How the node is reached: local, ssh, or slurm (each cell on one whole node a "
+     "Slurm cluster allocates, see node.slurm). With ssh, host, user and identity are "
+     "required.", .syntax = "local | ssh | slurm", AT(cfg_node, transport), .parse = cfg__parse_transport},
     {.scope = S_NODE, .name = "host", .type = CFG_T_STR, .flags = CFG_K_DOC_DEF, .def = "127.0.0.1",
      .help = "The node's address; load is sent there.", AT(cfg_node, host)},
     {.scope = S_NODE, .name = "port", .type = CFG_T_INT, .min = 1, .max = 65535, .def = "22",
@@ -117,6 +118,34 @@ const struct cfg_key cfg_keys[] = {
      AT(cfg_node, pip_find_links)},
     {.scope = S_NODE, .name = "pip.args", .type = CFG_T_STR, .flags = CFG_K_DOC_DEF, .def = "none",
      .help = "Extra pip install arguments, split on spaces.", AT(cfg_node, pip_args)},
+    {.scope = S_NODE, .name = "slurm", .type = CFG_T_MAP, .flags = CFG_K_DOC_DEF,
+     .def = "the defaults below",
+     .help = "With transport: slurm, how cells get their nodes: each cell asks Slurm for one "
+     "whole node (salloc --no-shell --exclusive -N1), runs there and releases it (scancel). "
+     "Refused with another transport.",
+     .syntax = "{partition, time_limit, max_parallel, args, mfbench}"},
+    {.scope = S_NODE, .name = "slurm.partition", .type = CFG_T_STR, .flags = CFG_K_DOC_DEF,
+     .def = "the cluster's default partition", .help = "salloc -p: the partition the nodes come "
+     "from.", AT(cfg_node, slurm.partition)},
+    {.scope = S_NODE, .name = "slurm.time_limit", .type = CFG_T_DUR, .min = 1,
+     .max = MF_DUR_MAX_MS, .def = "30m",
+     .help = "salloc -t: the longest one cell's allocation may hold its node, in whole minutes "
+     "(rounded up); Slurm ends the allocation then and the cell ends error with that reason.",
+     AT(cfg_node, slurm.time_limit_ms)},
+    {.scope = S_NODE, .name = "slurm.max_parallel", .type = CFG_T_INT, .min = 1,
+     .max = CFG_SLURM_MAX_PARALLEL, .def = "1",
+     .help = "How many cells may hold a node at once; Slurm queues the rest. mfbench check "
+     "packs the cells' worst cases on this many slots.", AT(cfg_node, slurm.max_parallel)},
+    {.scope = S_NODE, .name = "slurm.args", .type = CFG_T_COMPOUND, .flags = CFG_K_DOC_DEF,
+     .def = "none",
+     .help = "Extra salloc arguments, e.g. [\"--constraint=epyc\", \"--account=lab\"]: each item "
+     "one argument, passed as it is (no shell, no splitting).", .syntax = "[STRING, ...]",
+     AT(cfg_node, slurm.args), .parse = cfg__parse_str_list},
+    {.scope = S_NODE, .name = "slurm.mfbench", .type = CFG_T_ABSPATH, .flags = CFG_K_DOC_DEF,
+     .def = "uploaded",
+     .help = "The mfbench binary on the nodes (a shared file system's path); by default the "
+     "driving machine's own binary is uploaded like targets/ and checked by hash.",
+     AT(cfg_node, slurm.mfbench)},
 
     /* ---- load ---- */
     {.scope = S_LOAD, .name = "cpus", .type = CFG_T_CPUS, .def = "0",

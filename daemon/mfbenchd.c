@@ -199,7 +199,9 @@ int main(int argc, char **argv)
     dmn__log(6, "event=ready version=%s socket=%s store=%s matrix=%s node=%s", MFBENCH_VERSION,
              dmn__kv(d->socket_path, (char[300]){0}, 300), dmn__kv(d->store_path, msg, sizeof(msg)),
              dmn__kv(m->path, (char[600]){0}, 600),
-             m->node.transport == CFG_TRANSPORT_SSH ? "ssh" : "local");
+             m->node.transport == CFG_TRANSPORT_SSH     ? "ssh"
+             : m->node.transport == CFG_TRANSPORT_SLURM ? "slurm"
+                                                        : "local");
     dmn__notify("READY=1\nSTATUS=idle");
     uv_run(&d->loop, UV_RUN_DEFAULT);
     rc = 0;

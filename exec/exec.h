@@ -106,6 +106,19 @@ double exec_run_max_s(const struct cfg_matrix *m);
  * run's once-only part (exec_run_max_s). *phases (may be NULL): the most phases. */
 double exec_cell_max_s(const struct cfg_matrix *m, const char *profile, const struct cfg_cell *c,
                        int *phases);
+/* How many cells of a job run at once: node.slurm.max_parallel on a Slurm node, else 1. */
+int exec_slots(const struct cfg_matrix *m);
+/* On a Slurm node, what each cell adds to exec_cell_max_s, in seconds: the run's once-only
+ * steps (each cell's node is its own), the allocation's hand-off and the upload of mfbench
+ * when node.slurm.mfbench names none. 0 on another node. */
+double exec_slurm_cell_extra_s(const struct cfg_matrix *m);
+/* On a Slurm node, the most one cell can take whatever its settings: Slurm ends the
+ * allocation at node.slurm.time_limit (whole minutes), plus the hand-off. */
+double exec_slurm_cell_cap_s(const struct cfg_matrix *m);
+/* The worst case of n cells (cell_s[i] seconds each) on slots slots: cheapest first,
+ * each to the slot that frees first; the latest slot end. 1 slot: the sum; as many
+ * slots as cells or more: the largest. Pure. */
+double exec_pack_max_s(const double *cell_s, size_t n, int slots);
 
 /* One run at a time per node, whoever drives it (lock.c): the daemon, a
  * person's `mfbench run` and root's exclude each other. A lock file in a folder

@@ -22,11 +22,20 @@
  * command that outlived it (node_cmd_max_ms); a stop counts its own
  * (node_server_stop_max_ms: 5 s grace, 10 s after SIGKILL, the same for
  * processes that left the group). Waiting for the node lock (--wait-lock) is
- * the caller's choice and not counted. */
+ * the caller's choice and not counted.
+ * On a Slurm node (issue 23) each cell runs on a node of its own: the run's once-only
+ * steps happen per cell, plus the allocation's hand-off (salloc, squeue, srun, scancel at
+ * their timeouts, node_slurm_handoff_max_ms) and the upload of mfbench when the matrix
+ * names none; max_parallel cells run at once, so a job's worst case is the packing of
+ * its cells' worst cases on that many slots (exec_pack_max_s). Time queued behind other
+ * users' jobs is Slurm's, not counted. */
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "exec_int.h"
 #include "search.h"
+#include "slurm.h"
 
 /* The engine's setup and teardown and the store's writes around a phase:
  * local work no timeout bounds, measured in tens of ms; a margin. */
@@ -116,4 +125,69 @@ double exec_cell_max_s(const struct cfg_matrix *m, const char *profile, const st
         }
     }
     return total;
+}
+
+int exec_slots(const struct cfg_matrix *m)
+{
+    return m->node.transport == CFG_TRANSPORT_SLURM && m->node.slurm.max_parallel > 0
+               ? m->node.slurm.max_parallel
+               : 1;
+}
+
+double exec_slurm_cell_extra_s(const struct cfg_matrix *m)
+{
+    if (m->node.transport != CFG_TRANSPORT_SLURM)
+        return 0;
+    struct node_slurm_opts o;
+    node_slurm_opts_from_cfg(&m->node, &o);
+    int64_t ms = node_slurm_handoff_max_ms(&o);
+    if (!m->node.slurm.mfbench) /* uploaded: one srun command at its timeout */
+        ms += node_cmd_max_ms(&m->node, exec__cmd_timeout_ms(&m->node)) + NODE_SLURM_KILL_GRACE_MS;
+    return exec_run_max_s(m) + sec(ms);
+}
+
+double exec_slurm_cell_cap_s(const struct cfg_matrix *m)
+{
+    struct node_slurm_opts o;
+    node_slurm_opts_from_cfg(&m->node, &o);
+    /* Slurm counts the limit in whole minutes, from the grant; the end's steps after it */
+    int64_t limit = (m->node.slurm.time_limit_ms + 59999) / 60000 * 60000;
+    return sec(limit + node_slurm_handoff_max_ms(&o));
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double exec_pack_max_s(const double *cell_s, size_t n, int slots)
+{
+    if (n == 0)
+        return 0;
+    size_t k = slots < 1 ? 1 : (size_t)slots;
+    if (k > n)
+        k = n;
+    double *sorted = malloc(n * sizeof *sorted), *ends = calloc(k, sizeof *ends), worst = 0;
+    if (!sorted || !ends) { /* no memory: the sum, still a bound */
+        for (size_t i = 0; i < n; i++)
+            worst += cell_s[i];
+        free(sorted);
+        free(ends);
+        return worst;
+    }
+    memcpy(sorted, cell_s, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, cmp_double);
+    for (size_t i = 0; i < n; i++) {
+        size_t first = 0; /* the slot that frees first (the lowest index on a tie) */
+        for (size_t j = 1; j < k; j++)
+            if (ends[j] < ends[first])
+                first = j;
+        ends[first] += sorted[i];
+    }
+    for (size_t j = 0; j < k; j++)
+        worst = ends[j] > worst ? ends[j] : worst;
+    free(sorted);
+    free(ends);
+    return worst;
 }

@@ -766,6 +766,61 @@ static void check_venv_modes(void)
     CHECK_INT(cfg_requires_python_parse("<=9999999", cl, msg, sizeof msg), ==, -EINVAL);
 }
 
+/* node.slurm (issue 23): given values, the defaults, args kept item by item. */
+static void check_slurm(void)
+{
+    static const char text[] = "version: 1\n"
+                               "node:\n"
+                               "  transport: slurm\n"
+                               "  slurm:\n"
+                               "    partition: bench\n"
+                               "    time_limit: 90s\n"
+                               "    max_parallel: 8\n"
+                               "    args: [\"--constraint=epyc\", \"--comment=a b; rm -rf /\"]\n"
+                               "    mfbench: /shared/bin/mfbench\n"
+                               "payloads:\n"
+                               "  text: {path: /text, body: x}\n"
+                               "frameworks:\n"
+                               "  flask: {}\n";
+    struct cfg_matrix *m = NULL;
+    struct err e;
+    err_clear(&e);
+    CHECK_INT(cfg_load_string("slurm.yaml", text, strlen(text), &m, &e), ==, 0);
+    if (m) {
+        const struct cfg_slurm *s = &m->node.slurm;
+        CHECK_INT(m->node.transport, ==, CFG_TRANSPORT_SLURM);
+        CHECK_STR(s->partition, "bench");
+        CHECK_INT(s->time_limit_ms, ==, 90000);
+        CHECK_INT(s->max_parallel, ==, 8);
+        CHECK_INT(s->nargs, ==, 2);
+        if (s->nargs == 2) {
+            CHECK_STR(s->args[0], "--constraint=epyc");
+            CHECK_STR(s->args[1], "--comment=a b; rm -rf /");
+            CHECK(s->args[2] == NULL);
+        }
+        CHECK_STR(s->mfbench, "/shared/bin/mfbench");
+        cfg_free(m);
+    }
+    static const char bare[] = "version: 1\n"
+                               "node: {transport: slurm}\n"
+                               "payloads:\n"
+                               "  text: {path: /text, body: x}\n"
+                               "frameworks:\n"
+                               "  flask: {}\n";
+    m = NULL;
+    CHECK_INT(cfg_load_string("bare.yaml", bare, strlen(bare), &m, &e), ==, 0);
+    if (m) {
+        const struct cfg_slurm *s = &m->node.slurm;
+        CHECK_INT(m->node.transport, ==, CFG_TRANSPORT_SLURM);
+        CHECK(s->partition == NULL);
+        CHECK_INT(s->time_limit_ms, ==, 30 * 60 * 1000);
+        CHECK_INT(s->max_parallel, ==, 1);
+        CHECK_INT(s->nargs, ==, 0);
+        CHECK(s->mfbench == NULL);
+        cfg_free(m);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3) {
@@ -802,6 +857,7 @@ int main(int argc, char **argv)
     check_layers();
     check_ipv6_local();
     check_repeat_keys();
+    check_slurm();
     check_table_docs();
     int nranges = check_ranges();
     CHECK_INT(nranges, >=, 25);
