@@ -306,6 +306,7 @@ static int plan_cpus(struct disp *x, struct slot *s, char *node_cpus, char *load
         return err_set(e, -EIO, "no Cpus_allowed_list in /proc/self/status on %s", s->host);
     char allowed[1024];
     p += strlen("Cpus_allowed_list:");
+    p += strspn(p, " \t");
     size_t k = strcspn(p, "\n");
     snprintf(allowed, sizeof allowed, "%.*s", (int)k, p);
     const struct cfg_matrix *m = x->d->matrix;
@@ -313,9 +314,11 @@ static int plan_cpus(struct disp *x, struct slot *s, char *node_cpus, char *load
         return err_set(e, rc, "node.cpus on %s: %s", s->host, msg);
     if ((rc = exec_dispatch_map_cpus(m->load_cpus, allowed, load_cpus, n, msg, sizeof msg)) != 0)
         return err_set(e, rc, "load.cpus on %s: %s", s->host, msg);
-    if (cpus_overlap(node_cpus, load_cpus)) {
+    static int set[CPU_MAX];
+    /* One CPU allocated: server and engine share it, pinned or not. */
+    if (cpu_list(allowed, set, CPU_MAX) == 1 || cpus_overlap(node_cpus, load_cpus)) {
         mf_strlcpy(s->shared_note, "server and load engine shared CPU ", sizeof s->shared_note);
-        append(s->shared_note, sizeof s->shared_note, node_cpus);
+        append(s->shared_note, sizeof s->shared_note, node_cpus[0] ? node_cpus : allowed);
         append(s->shared_note, sizeof s->shared_note, " on ");
         append(s->shared_note, sizeof s->shared_note, s->host);
         append(s->shared_note, sizeof s->shared_note, " (the allocation has CPUs ");
