@@ -68,6 +68,11 @@ int cli_run_slurm(const struct cfg_matrix *m, const char *profile, const char *t
     snprintf(run.node_host, sizeof run.node_host, "slurm:%s",
              m->node.slurm.partition ? m->node.slurm.partition : "default");
     mf_strlcpy(run.node_cpus, m->node.cpus ? m->node.cpus : "", sizeof run.node_cpus);
+    /* What the profile asks for, stored with the run, as a local run stores it. */
+    struct cfg_settings st;
+    if (cfg_resolve(m, profile, NULL, &st, &e) == 0)
+        cfg_settings_describe(&st, run.settings, sizeof run.settings);
+    err_clear(&e);
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     self[n > 0 ? n : 0] = '\0';

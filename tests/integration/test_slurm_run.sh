@@ -212,7 +212,10 @@ walk(d["cells"][0], "cell")
 print(" ".join(sorted(out)))
 PY
 }
-check "4: show --json keys, Slurm run = local run" "$(keys "$T/slurm.json")" "$(keys "$T/local.json")"
+keys "$T/slurm.json" | tr ' ' '\n' >"$T/k.slurm"
+keys "$T/local.json" | tr ' ' '\n' >"$T/k.local"
+check "4: show --json keys, Slurm run = local run ($(wc -l <"$T/k.local") keys)" \
+  "$(diff "$T/k.local" "$T/k.slurm" | grep '^[<>]' | tr '\n' ' ')" ""
 check "4: a local cell's node is its run's, no job id" \
   "$(json_get "$T/local.json" 'd["cells"][0]["node"]["host"] == d["run"]["node"]["host"] and d["cells"][0]["node"]["slurm_job_id"] is None')" True
 
