@@ -80,11 +80,14 @@ static int copy_framework(struct rw *c, yaml_node_t *n, int depth)
         const char *v = scalar(yaml_document_get_node(c->src, p->value));
         if (!k || strcmp(k, "dir") != 0 || !v)
             continue;
-        char joined[PATH_MAX], abs[PATH_MAX];
+        char joined[PATH_MAX], abs[PATH_MAX], base[PATH_MAX];
+        while (v[0] == '.' && v[1] == '/')
+            v += 2;
         if (v[0] == '/')
             snprintf(joined, sizeof joined, "%s", v);
-        else
-            snprintf(joined, sizeof joined, "%s/%s", c->m->dir, v);
+        else if (snprintf(joined, sizeof joined, "%s/%s",
+                          realpath(c->m->dir, base) ? base : c->m->dir, v) < 0)
+            joined[0] = '\0';
         add_pair(c, map, "dir", realpath(joined, abs) ? abs : joined, 1);
     }
     return map;
