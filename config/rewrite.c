@@ -26,10 +26,9 @@ static const char *scalar(yaml_node_t *n)
 
 static int add_str(struct rw *c, const char *v, int quoted)
 {
-    int id = yaml_document_add_scalar(c->dst, (yaml_char_t *)YAML_STR_TAG, (yaml_char_t *)v,
-                                      (int)strlen(v),
-                                      quoted ? YAML_DOUBLE_QUOTED_SCALAR_STYLE
-                                             : YAML_PLAIN_SCALAR_STYLE);
+    int id = yaml_document_add_scalar(
+        c->dst, (yaml_char_t *)YAML_STR_TAG, (yaml_char_t *)v, (int)strlen(v),
+        quoted ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_PLAIN_SCALAR_STYLE);
     if (!id)
         c->failed = 1;
     return id;
@@ -130,10 +129,9 @@ static int copy(struct rw *c, int id, int depth, const char *key)
         return 0;
     }
     if (depth == 1 && key && strcmp(key, "node") == 0) {
-        static const char *const drop[] = {"transport",   "slurm",   "host", "port",
-                                           "user",        "identity", "known_hosts",
-                                           "listen",      "workdir", "cpus", "server_port",
-                                           NULL};
+        static const char *const drop[] = {"transport", "slurm",    "host",        "port",
+                                           "user",      "identity", "known_hosts", "listen",
+                                           "workdir",   "cpus",     "server_port", NULL};
         int map = copy_map(c, n, depth, drop);
         snprintf(port, sizeof port, "%d", c->rw->server_port);
         add_pair(c, map, "transport", "local", 0);

@@ -260,8 +260,8 @@ static int store_plain_cell(struct disp *x, struct slot *s, enum cell_status sta
         x->fatal = rc;
         x->fatal_e = e;
     }
-    struct exec_event ev = {.kind = EXEC_EV_CELL_END, .framework = s->fw, .payload = s->pl,
-                            .cell = &c};
+    struct exec_event ev = {
+        .kind = EXEC_EV_CELL_END, .framework = s->fw, .payload = s->pl, .cell = &c};
     forward(x, &ev);
     return rc;
 }
@@ -388,8 +388,8 @@ static int slot_start_cell(struct disp *x, struct slot *s, struct err *e)
     argv[n++] = cellname;
     argv[n] = NULL;
     /* Slurm ends the allocation at its time limit; the step's own limit is after it. */
-    int64_t limit = (m->node.slurm.time_limit_ms + 59999) / 60000 * 60000 +
-                    node_slurm_handoff_max_ms(&x->o);
+    int64_t limit =
+        (m->node.slurm.time_limit_ms + 59999) / 60000 * 60000 + node_slurm_handoff_max_ms(&x->o);
     if ((rc = node_slurm_step_start(&x->o, s->job, argv, limit, 0, &s->step, e)) != 0) {
         free(text);
         return rc;
@@ -414,8 +414,10 @@ static int slot_start_cell(struct disp *x, struct slot *s, struct err *e)
     free(text);
     node_slurm_step_close_stdin(s->step);
     if (off < len)
-        return err_set(e, -EIO, "the matrix could not be handed to mfbench on %s (%zu of %zu "
-                       "bytes)", s->host, off, len);
+        return err_set(e, -EIO,
+                       "the matrix could not be handed to mfbench on %s (%zu of %zu "
+                       "bytes)",
+                       s->host, off, len);
     char rname[300];
     snprintf(rname, sizeof rname, "%s:job %lld", s->host, (long long)s->job);
     if ((rc = exec_replay_new(d->store, d->run_id, rname, &s->replay, e)) != 0)
@@ -459,8 +461,7 @@ static void replay_lines(struct disp *x, struct slot *s, const char *p, size_t n
         if (!s->stream_err[0]) {
             struct err e;
             err_clear(&e);
-            int rc = exec_replay_line(s->replay, s->line.data ? s->line.data : "", s->line.len,
-                                      &e);
+            int rc = exec_replay_line(s->replay, s->line.data ? s->line.data : "", s->line.len, &e);
             if (rc == -EINVAL)
                 mf_strlcpy(s->stream_err, e.msg, sizeof s->stream_err);
             else if (rc) {

@@ -22,8 +22,8 @@ struct exec_dispatch {
     /* targets/ for the node's mfbench when it is this binary (same filesystem); NULL:
      * the node's mfbench finds its own. */
     const char *targets_dir;
-    struct store *store; /* not NULL: the replayer stores each cell's stream */
-    int64_t run_id;      /* the run the cells are stored in (begun by the caller) */
+    struct store *store;      /* not NULL: the replayer stores each cell's stream */
+    int64_t run_id;           /* the run the cells are stored in (begun by the caller) */
     const atomic_int *cancel; /* nonzero: every allocation cancelled, cells interrupted */
     /* Each cell's events as a local run gives them (may be NULL), plus EXEC_EV_LOG
      * lines of the dispatcher's own (queued, granted on NODE, released). */
@@ -50,7 +50,7 @@ MF_MUST_CHECK int exec_dispatch_run(const struct exec_dispatch *d, const struct 
  * allowed (Cpus_allowed_list, machine numbers: "4-7"), as a list into out. An index past
  * the set is -ERANGE with msg saying so, unless the set has one CPU: then every index is
  * that CPU. "" stays "" (no pinning). Pure. */
-MF_MUST_CHECK int exec_dispatch_map_cpus(const char *cpus, const char *allowed, char *out,
-                                         size_t n, char *msg, size_t msgn);
+MF_MUST_CHECK int exec_dispatch_map_cpus(const char *cpus, const char *allowed, char *out, size_t n,
+                                         char *msg, size_t msgn);
 
 #endif

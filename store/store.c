@@ -1792,8 +1792,8 @@ static int load_cells(struct store *s, struct run_record *out, struct err *e)
         c->peak_rps_passing = col_dbl(st, 23);
         col_text(st, 24, c->held_setting, sizeof(c->held_setting));
         col_text(st, 25, c->node_host, sizeof(c->node_host));
-        c->slurm_job_id = sqlite3_column_type(st, 26) == SQLITE_NULL ? 0
-                                                                      : sqlite3_column_int64(st, 26);
+        c->slurm_job_id =
+            sqlite3_column_type(st, 26) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 26);
     }
     if (!r && rc != SQLITE_DONE)
         r = db_fail(s, rc, e, "load cells");

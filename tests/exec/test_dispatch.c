@@ -17,8 +17,7 @@ static void test_map_cpus(void)
     CHECK_STR(out, "4");
     CHECK_INT(exec_dispatch_map_cpus("1-2", "4-7", out, sizeof out, msg, sizeof msg), ==, 0);
     CHECK_STR(out, "5,6");
-    CHECK_INT(exec_dispatch_map_cpus("0,3", "2,9,11,13", out, sizeof out, msg, sizeof msg), ==,
-              0);
+    CHECK_INT(exec_dispatch_map_cpus("0,3", "2,9,11,13", out, sizeof out, msg, sizeof msg), ==, 0);
     CHECK_STR(out, "2,13");
     /* One CPU allocated: every index is it (server and engine share it). */
     CHECK_INT(exec_dispatch_map_cpus("1", "3", out, sizeof out, msg, sizeof msg), ==, 0);
