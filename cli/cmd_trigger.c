@@ -480,6 +480,16 @@ int cli_cmd_status(int argc, char **argv)
         if (num(r, "budget_s", 0) > 0)
             printf(" (budget %.0fs: cells that no longer fit are skipped)", num(r, "budget_s", 0));
         printf("\n");
+        const cJSON *sc, *scs = cJSON_GetObjectItemCaseSensitive(r, "slurm_cells");
+        cJSON_ArrayForEach(sc, scs)
+        {
+            printf("  %s: %s", str(sc, "cell"), str(sc, "state"));
+            if (*str(sc, "host"))
+                printf(" on %s", str(sc, "host"));
+            if (num(sc, "slurm_job_id", 0) > 0)
+                printf(", Slurm job %.0f", num(sc, "slurm_job_id", 0));
+            putchar('\n');
+        }
         const cJSON *ph = cJSON_GetObjectItemCaseSensitive(r, "phase");
         if (cJSON_IsObject(ph))
             printf("  phase %.0f: users %.0f/%.0f, %.1f req/s, p99 %.1f ms, %.0f failures, "

@@ -227,6 +227,16 @@ static int step_capture(struct disp *x, int64_t job, const char *const *argv, ch
     return rc;
 }
 
+/* Tells d->on_slot the slot's state: "queued", "running" or "free". */
+static void slot_said(struct disp *x, const struct slot *s, const char *state)
+{
+    if (!x->d->on_slot)
+        return;
+    int free_ = strcmp(state, "free") == 0;
+    x->d->on_slot(x->d->arg, s->index, free_ ? "" : s->fw, free_ ? "" : s->pl, state,
+                  free_ ? "" : s->host, free_ ? 0 : s->job);
+}
+
 static void forward(void *arg, const struct exec_event *ev)
 {
     struct disp *x = arg;
@@ -289,6 +299,7 @@ static void slot_release(struct disp *x, struct slot *s)
     s->host[0] = s->stream_err[0] = s->shared_note[0] = '\0';
     s->cell_id = 0;
     s->cancelled = 0;
+    slot_said(x, s, "free");
 }
 
 /* The cell's cpus for node and load from the allocation's CPU set. */
@@ -339,6 +350,7 @@ static int slot_start_cell(struct disp *x, struct slot *s, struct err *e)
         return err_set(e, rc, "Slurm job %lld: %s", (long long)s->job, e->msg);
     mf_strlcpy(s->host, info.nodes, sizeof s->host);
     say(x, s, 6, "Slurm job %lld granted on %s", (long long)s->job, s->host);
+    slot_said(x, s, "running");
 
     char version[512];
     int status;
@@ -584,6 +596,7 @@ static void slot_take(struct disp *x, struct slot *s, const struct cfg_cell *c)
     }
     s->state = SLOT_QUEUED;
     say(x, s, 6, "asked Slurm for a node (job name %s)", s->name);
+    slot_said(x, s, "queued");
 }
 
 static void slot_poll_alloc(struct disp *x, struct slot *s)
@@ -591,9 +604,13 @@ static void slot_poll_alloc(struct disp *x, struct slot *s)
     struct err e;
     err_clear(&e);
     int r = node_slurm_alloc_poll(s->alloc, 0, &e);
+    int64_t was = s->job;
     s->job = node_slurm_alloc_job(s->alloc);
-    if (r == 1)
+    if (r == 1) {
+        if (s->job != was)
+            slot_said(x, s, "queued"); /* now with its job id */
         return;
+    }
     if (r < 0) {
         char why[sizeof e.msg + 64];
         snprintf(why, sizeof why, "no Slurm allocation: %s", e.msg);

@@ -29,6 +29,11 @@ struct exec_dispatch {
      * lines of the dispatcher's own (queued, granted on NODE, released). */
     void (*on_event)(void *arg, const struct exec_event *ev);
     void *arg;
+    /* May be NULL: called with arg whenever slot index (0..max_parallel-1) changes:
+     * state "queued" (salloc asked, job may still be 0), "running" (granted on host),
+     * or "free" (released; framework and payload ""). For `status`. */
+    void (*on_slot)(void *arg, int index, const char *framework, const char *payload,
+                    const char *state, const char *host, int64_t job);
 };
 
 /* How long an interrupted dispatch waits for its cells' streams to end after their
