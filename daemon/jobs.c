@@ -351,6 +351,9 @@ static void on_slurm_event(void *arg, const struct exec_event *ev)
         ev->kind == EXEC_EV_PHASE_START)
         return; /* the shared progress is one cell's: the log and phase ends say enough */
     on_exec_event(&one, ev);
+    uv_mutex_lock(&jc->d->mu);
+    mf_strlcpy(jc->d->prog.state, "dispatching", sizeof jc->d->prog.state);
+    uv_mutex_unlock(&jc->d->mu);
 }
 
 /* Runs the job's cells through the dispatcher (exec/dispatch.c); the store's writer is
@@ -384,10 +387,23 @@ static const char *run_job_slurm(struct daemon *d, struct dmn_job *job, struct j
     }
     int nslots = m->node.slurm.max_parallel > 0 ? m->node.slurm.max_parallel : 1;
     struct dmn_slurm_cell *slots = calloc((size_t)nslots, sizeof *slots);
+    /* The job's worst case as check gives it: each cell's, with its hand-off and capped
+     * at the time limit, packed on max_parallel slots. */
+    double *each = calloc(job->ncells ? job->ncells : 1, sizeof *each), job_max = 0;
+    if (each) {
+        for (size_t i = 0; i < job->ncells; i++) {
+            double c = exec_cell_max_s(m, profile, &job->sel[i], NULL) + exec_slurm_cell_extra_s(m);
+            each[i] = c < exec_slurm_cell_cap_s(m) ? c : exec_slurm_cell_cap_s(m);
+        }
+        job_max = exec_pack_max_s(each, job->ncells, nslots);
+        free(each);
+    }
     uv_mutex_lock(&d->mu);
     d->prog.run_id = run->id;
     d->prog.slurm = slots;
     d->prog.nslurm = slots ? nslots : 0;
+    d->prog.job_max_s = job_max;
+    d->prog.cell_max_s = NULL; /* no per-cell ETA: cells run at once */
     mf_strlcpy(d->prog.state, "dispatching", sizeof d->prog.state);
     uv_mutex_unlock(&d->mu);
     cJSON *o = dmn__event_new("job_start", job->id);

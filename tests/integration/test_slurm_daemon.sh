@@ -51,7 +51,17 @@ no_jobs() { [ -z "$(sl squeue -h -t R,PD,CG -o %i 2>/dev/null)" ]; }
 
 mkdir -p "$T/tgt"
 cp "$SRC/tests/methodology/target.py" "$T/tgt/"
-port=$(free_port)
+# Slot K's server listens on server_port + K (two logical nodes share this host): a port
+# with the next two free too.
+port=$($PY -c 'import socket
+for _ in range(100):
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close()
+    try:
+        for q in (p, p + 1, p + 2):
+            t = socket.socket(); t.bind(("127.0.0.1", q)); t.close()
+    except OSError:
+        continue
+    print(p); break')
 cat >"$T/m.yaml" <<YAML
 version: 1
 node:

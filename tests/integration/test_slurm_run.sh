@@ -50,7 +50,17 @@ servers_left() { pgrep -f "$T/node/slot-[0-9]+/(targets|user)/" 2>/dev/null | tr
 
 mkdir -p "$T/tgt"
 cp "$SRC/tests/methodology/target.py" "$T/tgt/"
-port=$(free_port)
+# Slot K's server listens on server_port + K (two logical nodes share this host): a port
+# with the next two free too.
+port=$($PY -c 'import socket
+for _ in range(100):
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close()
+    try:
+        for q in (p, p + 1, p + 2):
+            t = socket.socket(); t.bind(("127.0.0.1", q)); t.close()
+    except OSError:
+        continue
+    print(p); break')
 # slurm_matrix FILE MAX_PARALLEL DURATION LEVELS: three known-answer targets. No CPU is
 # pinned (cpus ""): the nodes' cores are this machine's, and CPU 1 is not ours to pin.
 slurm_matrix() {
