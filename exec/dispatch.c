@@ -547,9 +547,23 @@ static void slot_end(struct disp *x, struct slot *s)
         struct cell_result c = r->cells[r->ncells - 1];
         char note[sizeof c.note];
         int change = 0;
+        char stopped[1400];
         if (lost[0] && c.status != CELL_OK) {
             c.status = CELL_ERROR;
             c.error = lost;
+            change = 1;
+        } else if (s->cancelled && c.status != CELL_OK && c.status != CELL_CANCELLED &&
+                   c.status != CELL_INTERRUPTED) {
+            /* Our stop's SIGTERM ended what the cell was doing (a venv being made reads
+             * as skipped there): the stop is why. */
+            snprintf(stopped, sizeof stopped, "%s", why);
+            if (c.error) {
+                append(stopped, sizeof stopped, " (the node said: ");
+                append(stopped, sizeof stopped, c.error);
+                append(stopped, sizeof stopped, ")");
+            }
+            c.status = CELL_INTERRUPTED;
+            c.error = stopped;
             change = 1;
         }
         if (s->shared_note[0] && !strstr(c.note, "shared CPU")) {

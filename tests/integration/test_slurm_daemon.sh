@@ -127,7 +127,7 @@ wait_for 40 ended
 poll_until 10 no_jobs
 check "after cancel: no job left in squeue" "$(jobs_left)" ""
 check "the run cancelled" "$(sqlite3 "$DB" 'select status from runs order by id desc limit 1')" cancelled
-check "its cells cancelled or interrupted (never ok)" \
+check "its cells cancelled or interrupted, never ok ($(sqlite3 "$DB" "select group_concat(framework || ':' || status || ':' || coalesce(error, ''), '; ') from cells"))" \
   "$(sqlite3 "$DB" "select count(*) from cells where status in ('cancelled', 'interrupted')")" 2
 
 # ---- killed with allocations held, restarted
