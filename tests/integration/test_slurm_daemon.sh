@@ -149,6 +149,8 @@ check "the dead run marked interrupted" "$(sqlite3 "$DB" "select status from run
 check "its cells not ok (interrupted)" \
   "$(sqlite3 "$DB" "select count(*) from cells where run_id = $run and status = 'interrupted'")" 2
 stop_daemon
+# Under -Db_sanitize the daemon's reports land in its log.
+check "no sanitizer report from mfbenchd" "$(grep -c 'Sanitizer\|runtime error' "$T/daemon.log")" 0
 sh "$FIX" stop "$D" >/dev/null 2>&1
 STOPPED=yes
 finish
