@@ -10,7 +10,8 @@
 #      other ok; run exit 1;
 #   3. SIGTERM of mfbench run: it exits within the bound, no job left in squeue, no
 #      server left, the cells stored cancelled (or interrupted), the run interrupted;
-#   4. a Slurm run and a local run of the same cell have the same JSON keys.
+#   4. a Slurm run and a local run of the same cell have the same JSON keys;
+#   5. as nobody (when root): a cluster, a run and a store of nobody's, two cells ok.
 # Known-answer targets (tests/methodology/target.py), no pip. A skip (77) without Slurm.
 . "$(dirname "$0")/lib.sh"
 for p in slurmctld slurmd munged salloc srun squeue scancel scontrol sinfo; do
@@ -232,4 +233,36 @@ check "4: a local cell's node is its run's, no job id" \
 sh "$FIX" stop "$D" >"$D.stop" 2>&1
 check "cluster stop" "$?" 0
 STOPPED=yes
+
+# ---- 5. as nobody: a cluster of nobody's, two cells at once, stored in nobody's store
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1 && nobody_bin; then
+  echo "--- 5. as nobody" >&2
+  AS="setpriv --reuid=65534 --regid=65534 --clear-groups"
+  N=$T/nobody
+  mkdir -m 700 "$N" && cp "$FIX" "$T/bin/slurm-cluster.sh" && mkdir -p "$N/tgt" &&
+    cp "$SRC/tests/methodology/target.py" "$N/tgt/" && chown -R 65534:65534 "$N" &&
+    chmod 755 "$T/bin/slurm-cluster.sh"
+  D=$N/cluster
+  STOPPED=no
+  cleanup() { [ "$STOPPED" = yes ] || $AS sh "$T/bin/slurm-cluster.sh" stop "$D" >/dev/null 2>&1; }
+  if $AS sh "$T/bin/slurm-cluster.sh" start "$D" 2 >"$T/n.start" 2>&1; then
+    sed "s|$T/node|$N/node|; s|\./tgt|$N/tgt|" "$T/m3.yaml" >"$N/m.yaml" && chown 65534 "$N/m.yaml"
+    $AS env SLURM_CONF="$D/etc/slurm.conf" PATH="$PATH" HOME="$N" XDG_STATE_HOME="$N/state" \
+      MFBENCH_TARGETS="$T/bin/targets" timeout 200 "$NOBODY_MFBENCH" run -m "$N/m.yaml" \
+      --store "$N/s.db" --json ta/text tb/text >"$T/r5.json" 2>"$T/r5.err"
+    check "5: nobody's run exit status (stderr: $(tail -3 "$T/r5.err"))" "$?" 0
+    check "5: both cells ok, on both nodes" \
+      "$(json_get "$T/r5.json" '" ".join(sorted(c["status"] + "@" + c["node"]["host"] for c in d["cells"]))')" \
+      "ok@n1 ok@n2"
+    check "5: nobody's jobs all released" \
+      "$(SLURM_CONF="$D/etc/slurm.conf" timeout 20 squeue -h -t R,PD -o %i 2>/dev/null)" ""
+    $AS sh "$T/bin/slurm-cluster.sh" stop "$D" >/dev/null 2>&1
+    check "5: nobody's cluster stops" "$?" 0
+  else
+    bad "5: nobody's cluster did not start: $(cat "$T/n.start")"
+  fi
+  STOPPED=yes
+else
+  echo "NOTE: not root (or no setpriv): the run as nobody is skipped" >&2
+fi
 finish
