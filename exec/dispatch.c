@@ -61,7 +61,7 @@ static int cpu_list(const char *s, int *cpu, int max)
 int exec_dispatch_map_cpus(const char *cpus, const char *allowed, char *out, size_t n, char *msg,
                            size_t msgn)
 {
-    static int set[CPU_MAX], idx[CPU_MAX];
+    int set[CPU_MAX], idx[CPU_MAX]; /* 32 KiB of stack: no state kept between calls */
     out[0] = '\0';
     msg[0] = '\0';
     if (!cpus || !*cpus)
@@ -107,7 +107,7 @@ int exec_dispatch_map_cpus(const char *cpus, const char *allowed, char *out, siz
 /* 1 when the lists a and b ("0,3", "2-5") name a CPU in common. */
 static int cpus_overlap(const char *a, const char *b)
 {
-    static int x[CPU_MAX], y[CPU_MAX];
+    int x[CPU_MAX], y[CPU_MAX];
     int nx = a && *a ? cpu_list(a, x, CPU_MAX) : 0, ny = b && *b ? cpu_list(b, y, CPU_MAX) : 0;
     for (int i = 0; i < nx; i++)
         for (int j = 0; j < ny; j++)
@@ -163,6 +163,7 @@ struct disp {
     const char *mfbench;
     struct slot *slots;
     int nslots;
+    struct pollfd *pfd; /* one per slot: what the loop waits on */
     int stopping;
     int fatal; /* a store write failed: rc */
     struct err fatal_e;
@@ -325,7 +326,7 @@ static int plan_cpus(struct disp *x, struct slot *s, char *node_cpus, char *load
         return err_set(e, rc, "node.cpus on %s: %s", s->host, msg);
     if ((rc = exec_dispatch_map_cpus(m->load_cpus, allowed, load_cpus, n, msg, sizeof msg)) != 0)
         return err_set(e, rc, "load.cpus on %s: %s", s->host, msg);
-    static int set[CPU_MAX];
+    int set[CPU_MAX];
     /* One CPU allocated: server and engine share it, pinned or not. */
     if (cpu_list(allowed, set, CPU_MAX) == 1 || cpus_overlap(node_cpus, load_cpus)) {
         mf_strlcpy(s->shared_note, "server and load engine shared CPU ", sizeof s->shared_note);
@@ -700,8 +701,12 @@ int exec_dispatch_run(const struct exec_dispatch *d, const struct cfg_cell *cell
     if ((size_t)x.nslots > n)
         x.nslots = n ? (int)n : 1;
     x.slots = calloc((size_t)x.nslots, sizeof *x.slots);
-    if (!x.slots)
+    x.pfd = calloc((size_t)x.nslots, sizeof *x.pfd);
+    if (!x.slots || !x.pfd) {
+        free(x.slots);
+        free(x.pfd);
         return err_set(e, -ENOMEM, "out of memory");
+    }
     for (int i = 0; i < x.nslots; i++)
         x.slots[i].index = i;
     err_clear(&x.fatal_e);
@@ -732,13 +737,9 @@ int exec_dispatch_run(const struct exec_dispatch *d, const struct cfg_cell *cell
             for (int i = 0; i < x.nslots; i++)
                 if (x.slots[i].state == SLOT_RUNNING) {
                     /* srun did not end after the scancel: killed, the cell ended here. */
-                    node_slurm_step_free(x.slots[i].step);
-                    x.slots[i].step = NULL;
-                    node_slurm_step_free(NULL);
-                }
-            for (int i = 0; i < x.nslots; i++)
-                if (x.slots[i].state == SLOT_RUNNING && !x.slots[i].step) {
                     struct slot *s = &x.slots[i];
+                    node_slurm_step_free(s->step);
+                    s->step = NULL;
                     struct err fe;
                     err_clear(&fe);
                     if (exec_replay_finish(s->replay, CELL_INTERRUPTED,
@@ -753,17 +754,16 @@ int exec_dispatch_run(const struct exec_dispatch *d, const struct cfg_cell *cell
         }
         /* Wait for any stream or salloc to say something (bounded: Slurm's tools are
          * also polled for their timeouts on each round). */
-        struct pollfd p[256];
         nfds_t np = 0;
-        for (int i = 0; i < x.nslots && np < 256; i++) {
+        for (int i = 0; i < x.nslots; i++) {
             const struct slot *s = &x.slots[i];
             int fd = s->state == SLOT_QUEUED    ? node_slurm_alloc_fd(s->alloc)
                      : s->state == SLOT_RUNNING ? node_slurm_step_stdout(s->step)
                                                 : -1;
             if (fd >= 0)
-                p[np++] = (struct pollfd){.fd = fd, .events = POLLIN};
+                x.pfd[np++] = (struct pollfd){.fd = fd, .events = POLLIN};
         }
-        (void)poll(p, np, 200);
+        (void)poll(x.pfd, np, 200);
         for (int i = 0; i < x.nslots; i++)
             if (x.slots[i].state == SLOT_RUNNING)
                 node_slurm_step_pump(x.slots[i].step);
@@ -772,6 +772,7 @@ int exec_dispatch_run(const struct exec_dispatch *d, const struct cfg_cell *cell
         if (x.slots[i].state != SLOT_FREE)
             slot_release(&x, &x.slots[i]);
     free(x.slots);
+    free(x.pfd);
     if (x.fatal) {
         *e = x.fatal_e;
         return x.fatal;
