@@ -52,6 +52,15 @@ char *cli_run_json(const struct run_record *r, int pretty);
 /* The results table of a run: a summary line per cell, then its phases. */
 #include <stdio.h>
 void cli_print_run_table(FILE *f, const struct run_record *r);
+struct cfg_matrix;
+struct cfg_cell;
+struct store;
+/* `mfbench run` on a Slurm node (run_slurm.c): begins the run in store, dispatches
+ * the cells (exec/dispatch.c), finishes the run and prints its table (or --json). A
+ * CLI_ exit code. */
+int cli_run_slurm(const struct cfg_matrix *m, const char *profile, const char *targets_dir,
+                  struct store *store, const struct cfg_cell *cells, size_t ncells, int json,
+                  int quiet);
 /* Parses a run id ("7" or "last"). */
 int cli_parse_run_id(struct store *s, const char *arg, int64_t *id);
 

@@ -367,9 +367,26 @@ int cli_cmd_run(int argc, char **argv)
         rc = CLI_USAGE;
         goto out;
     }
+    if (m->node.transport == CFG_TRANSPORT_SLURM && (no_store || events)) {
+        /* This process is the orchestrator: it stores what the nodes stream. */
+        fprintf(stderr, "mfbench run: a Slurm node (node.transport slurm) takes neither "
+                        "--no-store nor --json-events\n");
+        rc = CLI_USAGE;
+        goto out;
+    }
     if (!no_store && (rc = cli_open_store(store_path, &store)) != 0)
         goto out;
     cli_install_signals();
+    if (m->node.transport == CFG_TRANSPORT_SLURM) {
+        /* Each cell on an allocation of its own (the node's lock is taken there). */
+        if ((rc = wait_store(store, wait_s, &e)) != 0) {
+            cli_print_err(&e);
+            rc = CLI_FAILED;
+            goto out;
+        }
+        rc = cli_run_slurm(m, profile, tdir, store, cells, ncells, json, quiet);
+        goto out;
+    }
 
     /* One run at a time per store and per node, checked before the node is
      * touched; store_run_begin checks the store again, race-free. */

@@ -470,16 +470,36 @@ int cli_cmd_status(int argc, char **argv)
     const cJSON *r = cJSON_GetObjectItemCaseSensitive(a, "running");
     if (cJSON_IsObject(r)) {
         const cJSON *cells = cJSON_GetObjectItemCaseSensitive(r, "cells");
-        printf("running: job %.0f (run %.0f, %s%s%s), cell %.0f/%d %s: %s, %.0fs elapsed, at most "
-               "%.0fs left\n",
-               num(r, "job", 0), num(r, "run", 0), str(r, "trigger"),
-               *str(r, "profile") ? ", profile " : "", str(r, "profile"),
-               num(r, "cell_index", 0) + 1, cJSON_GetArraySize(cells), str(r, "cell"),
-               str(r, "state"), num(r, "elapsed_s", 0), num(r, "eta_max_s", 0));
+        const cJSON *on_slurm = cJSON_GetObjectItemCaseSensitive(r, "slurm_cells");
+        if (cJSON_IsArray(on_slurm)) /* cells at once, each on a node of its own */
+            printf("running: job %.0f (run %.0f, %s%s%s), %d cells on Slurm, %.0f ok, %.0f not, "
+                   "%.0fs elapsed\n",
+                   num(r, "job", 0), num(r, "run", 0), str(r, "trigger"),
+                   *str(r, "profile") ? ", profile " : "", str(r, "profile"),
+                   cJSON_GetArraySize(cells), num(r, "cells_ok", 0), num(r, "cells_not_ok", 0),
+                   num(r, "elapsed_s", 0));
+        else
+            printf(
+                "running: job %.0f (run %.0f, %s%s%s), cell %.0f/%d %s: %s, %.0fs elapsed, at most "
+                "%.0fs left\n",
+                num(r, "job", 0), num(r, "run", 0), str(r, "trigger"),
+                *str(r, "profile") ? ", profile " : "", str(r, "profile"),
+                num(r, "cell_index", 0) + 1, cJSON_GetArraySize(cells), str(r, "cell"),
+                str(r, "state"), num(r, "elapsed_s", 0), num(r, "eta_max_s", 0));
         printf("  the job's worst case: %.0fs", num(r, "max_duration_s", 0));
         if (num(r, "budget_s", 0) > 0)
             printf(" (budget %.0fs: cells that no longer fit are skipped)", num(r, "budget_s", 0));
         printf("\n");
+        const cJSON *sc, *scs = cJSON_GetObjectItemCaseSensitive(r, "slurm_cells");
+        cJSON_ArrayForEach(sc, scs)
+        {
+            printf("  %s: %s", str(sc, "cell"), str(sc, "state"));
+            if (*str(sc, "host"))
+                printf(" on %s", str(sc, "host"));
+            if (num(sc, "slurm_job_id", 0) > 0)
+                printf(", Slurm job %.0f", num(sc, "slurm_job_id", 0));
+            putchar('\n');
+        }
         const cJSON *ph = cJSON_GetObjectItemCaseSensitive(r, "phase");
         if (cJSON_IsObject(ph))
             printf("  phase %.0f: users %.0f/%.0f, %.1f req/s, p99 %.1f ms, %.0f failures, "

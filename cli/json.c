@@ -205,7 +205,7 @@ static cJSON *headline_json(const struct cell_result *c)
     return o;
 }
 
-static cJSON *cell_json(const struct cell_result *c)
+static cJSON *cell_json(const struct cell_result *c, const char *run_host)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "framework", c->framework);
@@ -304,6 +304,13 @@ static cJSON *cell_json(const struct cell_result *c)
     else
         cJSON_AddNullToObject(o, "held_setting");
     cJSON_AddItemToObject(o, "headline", headline_json(c));
+    /* Where the cell ran: its own node (a Slurm allocation) or its run's. */
+    cJSON *nd = cJSON_AddObjectToObject(o, "node");
+    cJSON_AddStringToObject(nd, "host", c->node_host[0] ? c->node_host : run_host);
+    if (c->slurm_job_id > 0)
+        cJSON_AddNumberToObject(nd, "slurm_job_id", (double)c->slurm_job_id);
+    else
+        cJSON_AddNullToObject(nd, "slurm_job_id");
     cJSON *ph = cJSON_AddArrayToObject(o, "phases");
     for (size_t i = 0; i < c->nphases; i++)
         cJSON_AddItemToArray(ph, phase_json(&c->phases[i]));
@@ -342,7 +349,7 @@ char *cli_run_json(const struct run_record *r, int pretty)
     cJSON_AddItemToObject(fp, "loadavg", num_or_null(r->node_loadavg));
     cJSON *cells = cJSON_AddArrayToObject(root, "cells");
     for (size_t i = 0; i < r->ncells; i++)
-        cJSON_AddItemToArray(cells, cell_json(&r->cells[i]));
+        cJSON_AddItemToArray(cells, cell_json(&r->cells[i], r->node_host));
     char *s = pretty ? cJSON_Print(root) : cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
     return s;

@@ -189,6 +189,10 @@ struct cell_result {
     int nslo;
     /* The closed-loop peak over passing search phases only (-1 = none passed). */
     double peak_rps_passing;
+    /* Appended (issue 23): the node the cell ran on when it had one of its own (a
+     * Slurm allocation): its name and the Slurm job id; "" and 0 on the run's node. */
+    char node_host[256];
+    int64_t slurm_job_id;
 };
 
 struct run_record {

@@ -1847,6 +1847,13 @@ static int load_text(struct cfg_matrix *m, const char *text, size_t len, struct 
                      struct err *e)
 {
     sha256_string(text, len, m->sha256);
+    if (!(m->text = malloc(len + 1))) {
+        cfg_free(m);
+        return err_set(e, -ENOMEM, "out of memory");
+    }
+    memcpy(m->text, text, len);
+    m->text[len] = '\0';
+    m->text_len = len;
     int rc = load(m, text, len, e);
     if (rc) {
         cfg_free(m);
@@ -1903,6 +1910,7 @@ void cfg_free(struct cfg_matrix *m)
         return;
     free(m->path);
     free(m->dir);
+    free(m->text);
     struct cfg_node *n = &m->node;
     free(n->host);
     free(n->user);

@@ -268,6 +268,10 @@ struct cfg_matrix {
     char *path;      /* file name used in messages ("<embedded>" for the default) */
     char *dir;       /* folder of the file, for relative paths; "." when embedded */
     char sha256[65]; /* of the file's bytes */
+    /* The file's bytes as loaded (owned, NUL-terminated): cfg_node_matrix rewrites
+     * them for a Slurm node. */
+    char *text;
+    size_t text_len;
     int version;
     struct cfg_node node;
     char *load_cpus; /* CPUs of the load engine, default "0" */
@@ -320,6 +324,23 @@ const char *cfg_framework_dir_path(const struct cfg_matrix *m, const struct cfg_
  * FILE:LINE:COL. */
 MF_MUST_CHECK int cfg_check_files(const struct cfg_matrix *m, const char *targets_dir,
                                   struct err *e);
+
+/* What cfg_node_matrix changes: the matrix a cell runs with on its Slurm node. */
+struct cfg_node_rewrite {
+    const char *workdir;   /* node.workdir there (absolute or ~/PATH) */
+    const char *cpus;      /* node.cpus there (machine CPU numbers); "" = no pinning */
+    const char *load_cpus; /* load.cpus there; "" = none */
+    int server_port;       /* node.server_port there */
+};
+/* m's text with its node made a local one for a cell that runs on the node itself
+ * (`mfbench run -m -` in a Slurm allocation): node.transport local, the ssh and slurm
+ * keys, host and listen dropped, workdir, cpus and server_port replaced, load.cpus
+ * replaced, and every frameworks.NAME.dir made absolute (the node reads it where this
+ * machine does: a shared filesystem). The rest as written. *out is malloc'd
+ * (caller frees), NUL-terminated, its length in *len. The text is loaded again to
+ * check it: -EINVAL with e naming the problem, or -ENOMEM. */
+MF_MUST_CHECK int cfg_node_matrix(const struct cfg_matrix *m, const struct cfg_node_rewrite *rw,
+                                  char **out, size_t *len, struct err *e);
 
 /* The placeholders of a start template ("python", "dir", ...), NULL-terminated. */
 extern const char *const cfg_start_placeholders[];

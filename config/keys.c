@@ -150,9 +150,10 @@ const struct cfg_key cfg_keys[] = {
      "one argument, passed as it is (no shell, no splitting).", .syntax = "[STRING, ...]",
      AT(cfg_node, slurm.args), .parse = cfg__parse_str_list},
     {.scope = S_NODE, .name = "slurm.mfbench", .type = CFG_T_ABSPATH, .flags = CFG_K_DOC_DEF,
-     .def = "uploaded",
+     .def = "this mfbench's own path",
      .help = "The mfbench binary on the nodes (a shared file system's path); by default the "
-     "driving machine's own binary is uploaded like targets/ and checked by hash.",
+     "path of the mfbench that dispatches, which the nodes must then see (a shared file "
+     "system: checked with --version through srun before each cell; nothing is uploaded).",
      AT(cfg_node, slurm.mfbench)},
 
     /* ---- load ---- */

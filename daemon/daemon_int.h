@@ -42,8 +42,19 @@ struct recent {
 };
 
 /* What `status` reports about the running job. */
+/* A cell of a job on a Slurm node, in its dispatcher slot (for `status`). */
+struct dmn_slurm_cell {
+    char cell[DMN_MAX_NAME]; /* "" when the slot is free */
+    char state[16];          /* queued, running */
+    char host[64];
+    int64_t job;
+};
+
 struct progress {
     struct dmn_job *job;
+    /* On a Slurm node: one per dispatcher slot (owned by the worker; NULL otherwise). */
+    struct dmn_slurm_cell *slurm;
+    int nslurm;
     int64_t run_id;
     int64_t started_ms;
     size_t cell_index;
@@ -141,6 +152,10 @@ void dmn__mref_put(struct mref *r);
 /* Quotes a value for a key=value line when it needs it (into out, n bytes);
  * never emits a newline. */
 const char *dmn__kv(const char *s, char *out, size_t n);
+/* Cancels this user's allocations left by an earlier mfbench (jobs named mfbench-RUN-...
+ * whose run is not running in the store any more: that process is gone), logging each.
+ * Only with a Slurm node. (jobs_slurm.c) */
+void dmn__recover_slurm(struct daemon *d);
 /* One line on stderr, "<level>" first, in one write(). Any thread. */
 void dmn__log(int level, const char *fmt, ...) MF_PRINTF(2, 3);
 /* {"event":name,"job":job}, or NULL on ENOMEM. */

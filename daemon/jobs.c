@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "daemon_int.h"
+#include "dispatch.h"
 
 struct jobctx {
     struct daemon *d;
@@ -302,6 +303,160 @@ static void abort_job_run(struct daemon *d, struct exec_run *x, struct jobctx *j
     free(names);
 }
 
+/* ---- a job on a Slurm node: its cells dispatched, max_parallel at once ---- */
+
+/* The dispatcher's slot changes, for `status`. */
+static void on_slurm_slot(void *arg, int index, const char *framework, const char *payload,
+                          const char *state, const char *host, int64_t job)
+{
+    struct jobctx *jc = arg;
+    struct daemon *d = jc->d;
+    uv_mutex_lock(&d->mu);
+    if (index >= 0 && index < d->prog.nslurm) {
+        struct dmn_slurm_cell *c = &d->prog.slurm[index];
+        if (strcmp(state, "free") == 0) {
+            memset(c, 0, sizeof *c);
+        } else {
+            snprintf(c->cell, sizeof c->cell, "%s/%s", framework, payload);
+            mf_strlcpy(c->state, state, sizeof c->state);
+            mf_strlcpy(c->host, host, sizeof c->host);
+            c->job = job;
+        }
+    }
+    uv_mutex_unlock(&d->mu);
+    dmn__log(6, "event=slurm_slot job=%lld slot=%d state=%s cell=%s/%s host=%s slurm_job=%lld",
+             (long long)jc->job->id, index, state, framework, payload, *host ? host : "-",
+             (long long)job);
+}
+
+/* Events of cells running at once: each names its own cell; no single-cell progress. */
+static void on_slurm_event(void *arg, const struct exec_event *ev)
+{
+    struct jobctx *jc = arg;
+    char cell[DMN_MAX_NAME];
+    snprintf(cell, sizeof cell, "%s%s%s", ev->framework ? ev->framework : "",
+             ev->payload ? "/" : "", ev->payload ? ev->payload : "");
+    struct jobctx one = {.d = jc->d, .job = jc->job, .cell = cell};
+    if (ev->kind == EXEC_EV_CELL_END) {
+        finish_cell_event(&one, ev->cell);
+        uv_mutex_lock(&jc->d->mu);
+        if (ev->cell->status == CELL_OK)
+            jc->d->prog.ok++;
+        else
+            jc->d->prog.not_ok++;
+        uv_mutex_unlock(&jc->d->mu);
+        return;
+    }
+    if (ev->kind == EXEC_EV_PROGRESS || ev->kind == EXEC_EV_CELL_START ||
+        ev->kind == EXEC_EV_PHASE_START)
+        return; /* the shared progress is one cell's: the log and phase ends say enough */
+    on_exec_event(&one, ev);
+    uv_mutex_lock(&jc->d->mu);
+    mf_strlcpy(jc->d->prog.state, "dispatching", sizeof jc->d->prog.state);
+    uv_mutex_unlock(&jc->d->mu);
+}
+
+/* Runs the job's cells through the dispatcher (exec/dispatch.c); the store's writer is
+ * this thread. Returns the job's status. */
+static const char *run_job_slurm(struct daemon *d, struct dmn_job *job, struct jobctx *jc,
+                                 struct run_record *run)
+{
+    const struct cfg_matrix *m = ((struct mref *)job->matrix)->m;
+    const char *profile = job->profile[0] ? job->profile : NULL;
+    struct err e;
+    err_clear(&e);
+    if (store_busy(d->store, &e) != 0) {
+        dmn__log(3, "event=busy job=%lld error=%s", (long long)job->id,
+                 dmn__kv(e.msg, (char[1024]){0}, 1024));
+        return "error";
+    }
+    mf_strlcpy(run->trigger, job->trigger, sizeof run->trigger);
+    mf_strlcpy(run->profile, job->profile, sizeof run->profile);
+    mf_strlcpy(run->matrix_sha256, m->sha256, sizeof run->matrix_sha256);
+    snprintf(run->node_host, sizeof run->node_host, "slurm:%s",
+             m->node.slurm.partition ? m->node.slurm.partition : "default");
+    mf_strlcpy(run->node_cpus, m->node.cpus ? m->node.cpus : "", sizeof run->node_cpus);
+    struct cfg_settings st;
+    if (cfg_resolve(m, profile, NULL, &st, &e) == 0)
+        cfg_settings_describe(&st, run->settings, sizeof run->settings);
+    err_clear(&e);
+    if (store_run_begin(d->store, run, &e) != 0) {
+        dmn__log(3, "event=store_error job=%lld error=%s", (long long)job->id,
+                 dmn__kv(e.msg, (char[1024]){0}, 1024));
+        return "error";
+    }
+    int nslots = m->node.slurm.max_parallel > 0 ? m->node.slurm.max_parallel : 1;
+    struct dmn_slurm_cell *slots = calloc((size_t)nslots, sizeof *slots);
+    /* The job's worst case as check gives it: each cell's, with its hand-off and capped
+     * at the time limit, packed on max_parallel slots. */
+    double *each = calloc(job->ncells ? job->ncells : 1, sizeof *each), job_max = 0;
+    if (each) {
+        for (size_t i = 0; i < job->ncells; i++) {
+            double c = exec_cell_max_s(m, profile, &job->sel[i], NULL) + exec_slurm_cell_extra_s(m);
+            each[i] = c < exec_slurm_cell_cap_s(m) ? c : exec_slurm_cell_cap_s(m);
+        }
+        job_max = exec_pack_max_s(each, job->ncells, nslots);
+        free(each);
+    }
+    uv_mutex_lock(&d->mu);
+    d->prog.run_id = run->id;
+    d->prog.slurm = slots;
+    d->prog.nslurm = slots ? nslots : 0;
+    d->prog.job_max_s = job_max;
+    d->prog.cell_max_s = NULL; /* no per-cell ETA: cells run at once */
+    mf_strlcpy(d->prog.state, "dispatching", sizeof d->prog.state);
+    uv_mutex_unlock(&d->mu);
+    cJSON *o = dmn__event_new("job_start", job->id);
+    if (o) {
+        cJSON_AddNumberToObject(o, "run", (double)run->id);
+        cJSON *cells = cJSON_AddArrayToObject(o, "cells");
+        for (size_t i = 0; cells && i < job->ncells; i++)
+            cJSON_AddItemToArray(cells, cJSON_CreateString(job->cells[i]));
+        cJSON_AddStringToObject(o, "profile", job->profile);
+        cJSON_AddStringToObject(o, "trigger", job->trigger);
+        cJSON_AddNumberToObject(o, "slots", nslots);
+        dmn__post_event(d, o);
+    }
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    self[n > 0 ? n : 0] = '\0';
+    /* mfbench, beside mfbenchd, runs the cells on the nodes. */
+    char *slash = strrchr(self, '/');
+    if (slash && (size_t)(slash - self) + 9 < sizeof self)
+        memcpy(slash + 1, "mfbench", 8);
+    struct exec_dispatch dx = {.matrix = m,
+                               .profile = profile,
+                               .self_path = self,
+                               .targets_dir = d->targets_dir,
+                               .store = d->store,
+                               .run_id = run->id,
+                               .cancel = &d->cancel,
+                               .on_event = on_slurm_event,
+                               .on_slot = on_slurm_slot,
+                               .arg = jc};
+    int stopped = 0;
+    int rc = exec_dispatch_run(&dx, job->sel, job->ncells, &stopped, &e);
+    if (rc)
+        dmn__log(3, "event=dispatch_error job=%lld error=%s", (long long)job->id,
+                 dmn__kv(e.msg, (char[1024]){0}, 1024));
+    uv_mutex_lock(&d->mu);
+    d->prog.slurm = NULL;
+    d->prog.nslurm = 0;
+    int interrupted = d->stopping;
+    size_t not_ok = d->prog.not_ok, ok = d->prog.ok;
+    uv_mutex_unlock(&d->mu);
+    free(slots);
+    const char *status = rc                           ? "error"
+                         : stopped                    ? (interrupted ? "interrupted" : "cancelled")
+                         : not_ok || ok < job->ncells ? "failed"
+                                                      : "ok";
+    err_clear(&e);
+    if (store_run_finish(d->store, run->id, status, &e) != 0)
+        dmn__log(3, "event=store_error job=%lld error=%s", (long long)job->id,
+                 dmn__kv(e.msg, (char[1024]){0}, 1024));
+    return status;
+}
+
 static void run_job(struct daemon *d, struct dmn_job *job)
 {
     struct mref *mr = job->matrix;
@@ -339,6 +494,11 @@ static void run_job(struct daemon *d, struct dmn_job *job)
              "budget_s=%.0f",
              (long long)job->id, job->ncells, profile ? profile : "-", job->trigger,
              ceil(job_max_s), (double)m->budget_ms / 1000.0);
+    if (m->node.transport == CFG_TRANSPORT_SLURM) {
+        dmn__notify_status("job %lld: dispatching on Slurm", (long long)job->id);
+        status = run_job_slurm(d, job, &jc, &run);
+        goto out;
+    }
     dmn__notify_status("job %lld: preparing the node", (long long)job->id);
     /* A foreground `mfbench run` of this user on the same node or store: the
      * job fails at once, naming it, rather than both failing in odd ways. */
@@ -488,8 +648,10 @@ static void worker_main(void *arg)
 {
     struct daemon *d = arg;
 
-    /* A server left on the node by a daemon that was killed. */
+    /* A server left on the node by a daemon that was killed; on a Slurm node, its
+     * allocations. */
     dmn__recover_node(d);
+    dmn__recover_slurm(d);
     uv_mutex_lock(&d->mu);
     for (;;) {
         while (!d->stopping && !d->queue.head)

@@ -46,6 +46,23 @@ cJSON *dmn__status_json(struct daemon *d)
             cJSON_AddStringToObject(r, "state", p->state);
             cJSON_AddNumberToObject(r, "cells_ok", (double)p->ok);
             cJSON_AddNumberToObject(r, "cells_not_ok", (double)p->not_ok);
+            if (p->slurm) { /* a Slurm node: every cell holding or awaiting a node */
+                cJSON *sc = cJSON_AddArrayToObject(r, "slurm_cells");
+                for (int i = 0; sc && i < p->nslurm; i++) {
+                    const struct dmn_slurm_cell *c = &p->slurm[i];
+                    if (!c->cell[0])
+                        continue;
+                    cJSON *x = cJSON_CreateObject();
+                    cJSON_AddStringToObject(x, "cell", c->cell);
+                    cJSON_AddStringToObject(x, "state", c->state);
+                    cJSON_AddStringToObject(x, "host", c->host);
+                    if (c->job > 0)
+                        cJSON_AddNumberToObject(x, "slurm_job_id", (double)c->job);
+                    else
+                        cJSON_AddNullToObject(x, "slurm_job_id");
+                    cJSON_AddItemToArray(sc, x);
+                }
+            }
             if (strcmp(p->state, "phase") == 0) {
                 cJSON *ph = cJSON_AddObjectToObject(r, "phase");
                 double eta = p->duration_s - p->elapsed_s;

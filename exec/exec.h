@@ -121,8 +121,8 @@ double exec_cell_max_s(const struct cfg_matrix *m, const char *profile, const st
 /* How many cells of a job run at once: node.slurm.max_parallel on a Slurm node, else 1. */
 int exec_slots(const struct cfg_matrix *m);
 /* On a Slurm node, what each cell adds to exec_cell_max_s, in seconds: the run's once-only
- * steps (each cell's node is its own), the allocation's hand-off and the upload of mfbench
- * when node.slurm.mfbench names none. 0 on another node. */
+ * steps (each cell's node is its own), the allocation's hand-off and the dispatcher's two
+ * steps before the cell (the node's mfbench --version, its CPU set). 0 on another node. */
 double exec_slurm_cell_extra_s(const struct cfg_matrix *m);
 /* On a Slurm node, the most one cell can take whatever its settings: Slurm ends the
  * allocation at node.slurm.time_limit (whole minutes), plus the hand-off. */

@@ -25,10 +25,10 @@
  * the caller's choice and not counted.
  * On a Slurm node (issue 23) each cell runs on a node of its own: the run's once-only
  * steps happen per cell, plus the allocation's hand-off (salloc, squeue, srun, scancel at
- * their timeouts, node_slurm_handoff_max_ms) and the upload of mfbench when the matrix
- * names none; max_parallel cells run at once, so a job's worst case is the packing of
- * its cells' worst cases on that many slots (exec_pack_max_s). Time queued behind other
- * users' jobs is Slurm's, not counted.
+ * their timeouts, node_slurm_handoff_max_ms) and the dispatcher's two steps before the
+ * cell (the node's mfbench --version, its CPU set); max_parallel cells run at once, so a job's
+ * worst case is the packing of its cells' worst cases on that many slots (exec_pack_max_s). Time
+ * queued behind other users' jobs is Slurm's, not counted.
  *
  * With database payloads, once per run: PostgreSQL's start (node_pg_start_max_ms: the
  * probe, every port tried with its listener check and setup script, each of initdb, start,
@@ -153,8 +153,10 @@ double exec_slurm_cell_extra_s(const struct cfg_matrix *m)
     struct node_slurm_opts o;
     node_slurm_opts_from_cfg(&m->node, &o);
     int64_t ms = node_slurm_handoff_max_ms(&o);
-    if (!m->node.slurm.mfbench) /* uploaded: one srun command at its timeout */
-        ms += node_cmd_max_ms(&m->node, exec__cmd_timeout_ms(&m->node)) + NODE_SLURM_KILL_GRACE_MS;
+    /* The dispatcher's two short steps before the cell (exec/dispatch.c): mfbench --version
+     * on the node and its CPU set, each an srun at the tool timeout plus the kill grace. */
+    int64_t tool = o.cmd_timeout_ms > 0 ? o.cmd_timeout_ms : NODE_SLURM_CMD_TIMEOUT_MS;
+    ms += 2 * (tool + NODE_SLURM_KILL_GRACE_MS);
     return exec_run_max_s(m) + sec(ms);
 }
 

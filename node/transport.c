@@ -79,12 +79,11 @@ int node_open(const struct cfg_node *cfg, struct node **out, struct err *e)
         mf_strlcpy(n->host, host, sizeof n->host);
         rc = node__open_ssh(cfg, n, e);
     } else if (cfg->transport == CFG_TRANSPORT_SLURM) {
-        /* A Slurm node is one allocation per cell (node/slurm.c); the dispatcher that runs
-         * cells in them is not built yet (issue 23). */
+        /* A Slurm node is one allocation per cell (node/slurm.c), each cell run there by
+         * the dispatcher (exec/dispatch.c): there is no session to open here. */
         rc = err_set(e, -ENOTSUP,
-                     "node.transport slurm: running cells on Slurm allocations is not available "
-                     "yet (mfbench check accepts the matrix; see README, Running on a Slurm "
-                     "cluster)");
+                     "node.transport slurm: no node session of its own; its cells are "
+                     "dispatched on Slurm allocations (see README, Running on a Slurm cluster)");
     } else {
         rc = err_set(e, -EINVAL, "unknown node transport %d", (int)cfg->transport);
     }

@@ -201,6 +201,11 @@ static const char *const migrations[] = {
     /* 8 -> 9: the server setting held users stopped at (issue 20), "waitress
      * connection_limit 100"; '' when none is known or it did not stop them. */
     "ALTER TABLE cells ADD COLUMN held_setting TEXT NOT NULL DEFAULT '';",
+    /* 9 -> 10: the node each cell ran on (issue 23): on a Slurm node every cell
+     * has an allocation of its own, its node's name and the Slurm job id. ''
+     * and NULL for a cell that ran on its run's node. */
+    "ALTER TABLE cells ADD COLUMN node_host TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE cells ADD COLUMN slurm_job_id INTEGER;",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
@@ -288,6 +293,7 @@ enum stmt_id {
     ST_SLO_DELETE,
     ST_SLO_INSERT,
     ST_SLO_SELECT,
+    ST_CELL_NODE,
     ST__COUNT
 };
 
@@ -326,9 +332,11 @@ static const char *const stmt_sql[ST__COUNT] = {
                         " capacity_iqr, capacity_min, capacity_max, peak_rps_median,"
                         " peak_rps_iqr, peak_rps_min, peak_rps_max, peak_rps_spread,"
                         " peak_rps_load_bound, note, held_users, held_limit, peak_rps_passing,"
-                        " held_setting FROM cells WHERE run_id = ? ORDER BY seq",
+                        " held_setting, node_host, slurm_job_id FROM cells WHERE run_id = ?"
+                        " ORDER BY seq",
     [ST_PHASES_SELECT] = "SELECT id" PHASE_COLUMNS(COL_NAME) " FROM phases WHERE cell_id = ?"
                                                              " ORDER BY seq",
+    [ST_CELL_NODE] = "UPDATE cells SET node_host = ?, slurm_job_id = ? WHERE id = ?",
     [ST_SLO_DELETE] = "DELETE FROM cell_slo WHERE cell_id = ?",
     [ST_SLO_INSERT] = "INSERT INTO cell_slo(cell_id, idx, bound_ms, rps, bracket_lo, bracket_hi,"
                       " limit_, lat_mean, lat_p50, lat_p90, lat_p99, lat_p999, lat_max, probes,"
@@ -1440,6 +1448,22 @@ static int store_slo(struct store *s, const struct cell_result *c, struct err *e
     return r;
 }
 
+int store_cell_set_node(struct store *s, int64_t cell_id, const char *host, int64_t slurm_job_id,
+                        struct err *e)
+{
+    sqlite3_stmt *st = stmt_get(s, ST_CELL_NODE, e);
+    if (!st)
+        return e->code;
+    bind_text(st, 1, host ? host : "");
+    if (slurm_job_id > 0)
+        sqlite3_bind_int64(st, 2, slurm_job_id);
+    else
+        sqlite3_bind_null(st, 2);
+    sqlite3_bind_int64(st, 3, cell_id);
+    int r = stmt_run(s, st, e, "cell node");
+    return r ? r : expect_one_change(s, e, "cell node", cell_id);
+}
+
 int store_cell_finish(struct store *s, const struct cell_result *c, struct err *e)
 {
     sqlite3_stmt *st = stmt_get(s, ST_CELL_FINISH, e);
@@ -1767,6 +1791,9 @@ static int load_cells(struct store *s, struct run_record *out, struct err *e)
         col_text(st, 22, c->held_limit, sizeof(c->held_limit));
         c->peak_rps_passing = col_dbl(st, 23);
         col_text(st, 24, c->held_setting, sizeof(c->held_setting));
+        col_text(st, 25, c->node_host, sizeof(c->node_host));
+        c->slurm_job_id =
+            sqlite3_column_type(st, 26) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 26);
     }
     if (!r && rc != SQLITE_DONE)
         r = db_fail(s, rc, e, "load cells");

@@ -921,9 +921,14 @@ static void test_owner_repair_and_busy(void)
     store_close(s);
 }
 
-/* What schema v9 added, dropped again to forge an older store (v8 added no
- * column: it rewrote phases.kind). */
-#define V9_DROPS "ALTER TABLE cells DROP COLUMN held_setting;"
+/* What schema v10 added, dropped again to forge an older store. */
+#define V10_DROPS                                                                                  \
+    "ALTER TABLE cells DROP COLUMN node_host;"                                                     \
+    "ALTER TABLE cells DROP COLUMN slurm_job_id;"
+
+/* What schema v9 added (and v10 after it), dropped again to forge an older store (v8 added
+ * no column: it rewrote phases.kind). */
+#define V9_DROPS V10_DROPS "ALTER TABLE cells DROP COLUMN held_setting;"
 
 /* What schema v7 added (and v9 after it), dropped again to forge an older store. */
 #define V7_DROPS                                                                                   \
@@ -976,7 +981,7 @@ static void test_migration_kind_ladder(void)
     CHECK_INT(store_open(path, &s, &e), ==, 0);
     store_close(s);
     s = NULL;
-    CHECK_INT(header_u32(path, HDR_USER_VERSION), ==, 9);
+    CHECK_INT(header_u32(path, HDR_USER_VERSION), ==, STORE_SCHEMA_VERSION);
     /* Fails unless every search row was rewritten and the rest kept. */
     CHECK_INT(forge(path, "CREATE TEMP TABLE t(x INTEGER CHECK (x = 1));"
                           "INSERT INTO t SELECT group_concat(kind, ',') ="
@@ -1206,6 +1211,43 @@ static void test_default_path(void)
     unsetenv("XDG_STATE_HOME");
 }
 
+/* Where a cell ran (schema v10): a Slurm cell's node and job id round-trip; a cell on its
+ * run's node has none ("" and 0). */
+static void test_cell_node(void)
+{
+    char path[512];
+    path_in(path, sizeof(path), "node.db");
+    struct err e;
+    err_clear(&e);
+    struct store *s = NULL;
+    CHECK_INT(store_open(path, &s, &e), ==, 0);
+    if (!s)
+        return;
+    struct run_record r, back;
+    init_run(&r, "2026-12-07T12:00:00Z", "quick");
+    CHECK_INT(store_run_begin(s, &r, &e), ==, 0);
+    struct cell_result a, b;
+    init_cell(&a, "flask", "json");
+    init_cell(&b, "flask", "text");
+    CHECK_INT(store_cell_begin(s, r.id, &a, &e), ==, 0);
+    CHECK_INT(store_cell_begin(s, r.id, &b, &e), ==, 0);
+    CHECK_INT(store_cell_set_node(s, a.id, "n7", INT64_C(4294967301), &e), ==, 0);
+    CHECK_INT(store_cell_set_node(s, 999999, "n7", 5, &e), <, 0); /* no such cell: said */
+    CHECK_INT(store_load_run(s, r.id, &back, &e), ==, 0);
+    CHECK_INT(back.ncells, ==, 2);
+    if (back.ncells == 2) {
+        CHECK_STR(back.cells[0].node_host, "n7");
+        CHECK_INT(back.cells[0].slurm_job_id, ==, INT64_C(4294967301));
+        CHECK_STR(back.cells[1].node_host, "");
+        CHECK_INT(back.cells[1].slurm_job_id, ==, 0);
+    }
+    run_record_free(&back);
+    cell_result_free(&a);
+    cell_result_free(&b);
+    run_record_free(&r);
+    store_close(s);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof(tmpdir), "%s/mfbench-store-XXXXXX",
@@ -1225,6 +1267,7 @@ int main(void)
     test_migration_kind_ladder();
     test_write_error();
     test_path_check();
+    test_cell_node();
 
     if (t_failures == 0) {
         char cmd[600];
