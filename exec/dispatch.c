@@ -594,6 +594,15 @@ static void note_node(struct disp *x, struct slot *s)
         x->fatal = e.code ? e.code : -EIO;
         x->fatal_e = e;
     }
+    /* And what that node is (its run_start's fingerprint): compare tells cells of two
+     * node models apart by it. */
+    char fp[sizeof r->cells[0].node_fingerprint];
+    err_clear(&e);
+    if (exec_events_fingerprint(r, fp, sizeof fp) == 0 &&
+        store_cell_set_fingerprint(x->d->store, s->cell_id, fp, &e) != 0 && !x->fatal) {
+        x->fatal = e.code ? e.code : -EIO;
+        x->fatal_e = e;
+    }
 }
 
 static void replay_lines(struct disp *x, struct slot *s, const char *p, size_t n)

@@ -8,6 +8,7 @@
 #      is unchanged; the folder and the copy are the user's only (700);
 #   2. a copy overwritten with other bytes is replaced (log "replacing", a new inode, the
 #      hash of this binary again);
+#      each cell's node fingerprint (the node's run_start) is stored with it;
 #   3. node.slurm.mfbench names a path: used as is, nothing uploaded; a path the nodes do
 #      not have ends the cell error "mfbench is not runnable".
 # Known-answer targets (tests/methodology/target.py), no pip. A skip (77) without Slurm.
@@ -91,6 +92,11 @@ expect_eq "1: the copy is this binary" "$(sha256sum <"$copy" | cut -c1-64)" "$sh
 expect_eq "1: folder and copy are the user's only" \
   "$(stat -c '%a %u' "$T/node/bin" "$copy" | tr '\n' ' ')" "700 $(id -u) 700 $(id -u) "
 ino1=$(stat -c %i "$copy")
+# Each cell's node fingerprint, from the node's run_start, stored per cell (schema 11).
+expect_eq "1: each cell's node fingerprint stored" \
+  "$(sqlite3 "$T/s1.db" "select count(*) from cells where json_extract(node_fingerprint, '\$.cpu_model') = '$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1 | sed "s/'/''/g")'")" 2
+expect_eq "1: ... and in the JSON" \
+  "$(json_get "$T/r1.json" 'all(c["node"]["fingerprint"]["cpu_model"] for c in d["cells"])')" True
 
 # ---- 2. a copy with other bytes is replaced
 cat /bin/true >"$copy" # same name and inode, other bytes, still executable
