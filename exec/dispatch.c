@@ -371,10 +371,10 @@ static int plan_cpus(struct disp *x, struct slot *s, char *node_cpus, char *load
 /* Shared by both scripts: $1 the workdir ("~" is the node user's home: no shell
  * expands an argv item), $2 the hash; b the folder, f the copy. A folder is trusted
  * when the user owns it and neither group nor others may write it. */
-#define BIN_SH_HEAD                                                                          \
-    "d=$1; case $d in '~') d=$HOME ;; '~/'*) d=$HOME/${d#'~/'} ;; esac; b=$d/bin; "          \
-    "f=$b/mfbench-$2; "                                                                      \
-    "trusted() { [ -n \"$(find \"$1\" -maxdepth 0 -type d -user \"$(id -u)\" ! -perm /022 " \
+#define BIN_SH_HEAD                                                                                \
+    "d=$1; case $d in '~') d=$HOME ;; '~/'*) d=$HOME/${d#'~/'} ;; esac; b=$d/bin; "                \
+    "f=$b/mfbench-$2; "                                                                            \
+    "trusted() { [ -n \"$(find \"$1\" -maxdepth 0 -type d -user \"$(id -u)\" ! -perm /022 "        \
     "2>/dev/null)\" ]; }; "
 static const char bin_check_sh[] =
     BIN_SH_HEAD "if trusted \"$d\" && trusted \"$b\" && [ -f \"$f\" ] && [ -x \"$f\" ] && "
@@ -408,13 +408,12 @@ static int node_mfbench(struct disp *x, struct slot *s, struct err *e)
     out[strcspn(out, "\n")] = '\0';
     if (!strncmp(out, "have /", 6)) {
         mf_strlcpy(s->mfbench, out + 5, sizeof s->mfbench);
-        say(x, s, 6, "mfbench on %s: %s already there (sha256 %.12s matches)", s->host,
-            s->mfbench, x->bin_sha);
+        say(x, s, 6, "mfbench on %s: %s already there (sha256 %.12s matches)", s->host, s->mfbench,
+            x->bin_sha);
         return 0;
     }
     if (strncmp(out, "need /", 6) != 0 && strncmp(out, "bad /", 5) != 0)
-        return err_set(e, -EIO, "checking mfbench on %s: unexpected answer '%.200s'", s->host,
-                       out);
+        return err_set(e, -EIO, "checking mfbench on %s: unexpected answer '%.200s'", s->host, out);
     int bad = out[0] == 'b';
 
     const char *uargv[] = {"sh", "-c", bin_upload_sh, "sh", wd, x->bin_sha, NULL};
@@ -736,6 +735,31 @@ static void slot_end(struct disp *x, struct slot *s)
     slot_release(x, s);
 }
 
+/* 1 when cell i may start now within the budget; else it is stored skipped (budget). */
+static int fits_budget(struct disp *x, struct slot *s, const struct cfg_cell *c, size_t i)
+{
+    const struct exec_dispatch *d = x->d;
+    if (d->budget_ms <= 0 || !d->cell_max_s)
+        return 1;
+    double need = d->cell_max_s[i],
+           left = (double)(d->budget_ms - (mono_ms() - d->budget_t0_ms)) / 1000.0;
+    if (need <= left)
+        return 1;
+    const struct cfg_matrix *m = d->matrix;
+    mf_strlcpy(s->fw, m->frameworks[c->framework].name, sizeof s->fw);
+    mf_strlcpy(s->pl, m->payloads[c->payload].name, sizeof s->pl);
+    s->job = 0;
+    s->host[0] = '\0';
+    char why[300];
+    snprintf(why, sizeof why,
+             "budget: this cell may take up to %.0f s and %.0f s of the matrix's budget (%.0f s) "
+             "are left",
+             need, left > 0 ? left : 0, (double)d->budget_ms / 1000.0);
+    say(x, s, 4, "skipped: %s", why);
+    store_plain_cell(x, s, CELL_SKIPPED, why);
+    return 0;
+}
+
 /* A free slot takes the next cell: its allocation requested. */
 static void slot_take(struct disp *x, struct slot *s, const struct cfg_cell *c)
 {
@@ -880,8 +904,12 @@ int exec_dispatch_run(const struct exec_dispatch *d, const struct cfg_cell *cell
         int busy = 0;
         for (int i = 0; i < x.nslots; i++) {
             struct slot *s = &x.slots[i];
-            if (s->state == SLOT_FREE && !x.stopping && next < n)
-                slot_take(&x, s, &cells[next++]);
+            while (s->state == SLOT_FREE && !x.stopping && !x.fatal && next < n)
+                if (fits_budget(&x, s, &cells[next], next)) {
+                    slot_take(&x, s, &cells[next++]);
+                } else {
+                    next++;
+                }
             if (s->state == SLOT_QUEUED)
                 slot_poll_alloc(&x, s);
             if (s->state == SLOT_RUNNING)

@@ -35,6 +35,16 @@ struct exec_dispatch {
      * or "free" (released; framework and payload ""). For `status`. */
     void (*on_slot)(void *arg, int index, const char *framework, const char *payload,
                     const char *state, const char *host, int64_t job);
+    /* The matrix's budget (0: none). A cell starts (asks Slurm for its node) only when
+     * the time since budget_t0_ms (mono_ms) plus its own worst case cell_max_s[i] (for
+     * cells[i]; exec_cell_max_s with the Slurm hand-off) fits in it; else it is stored
+     * skipped "budget: ...". That bounds the job: a cell starts only on a free slot, so
+     * nothing in flight delays it, and it ends by its start plus its worst case; the job
+     * ends when its last cell does, so every cell's end, and the job's, is within the
+     * budget (time queued in Slurm behind other users' jobs aside, as in the worst case). */
+    int64_t budget_ms;
+    int64_t budget_t0_ms;
+    const double *cell_max_s;
 };
 
 /* node.workdir when the matrix names none: the node's slot folders and bin/. */

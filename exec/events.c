@@ -287,9 +287,9 @@ int exec_events_fingerprint(const struct run_record *r, char *out, size_t n)
     if (!o)
         return -ENOMEM;
     cJSON_AddStringToObject(o, "cpu_model", r->node_cpu_model);
-    cJSON_AddItemToObject(o, "cpus", r->node_cpu_count >= 0
-                                         ? cJSON_CreateNumber(r->node_cpu_count)
-                                         : cJSON_CreateNull());
+    cJSON_AddItemToObject(o, "cpus",
+                          r->node_cpu_count >= 0 ? cJSON_CreateNumber(r->node_cpu_count)
+                                                 : cJSON_CreateNull());
     cJSON_AddStringToObject(o, "kernel", r->node_kernel);
     cJSON_AddStringToObject(o, "governor", r->node_governor);
     cJSON_AddStringToObject(o, "python", r->node_python);

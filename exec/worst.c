@@ -162,7 +162,7 @@ double exec_slurm_cell_extra_s(const struct cfg_matrix *m)
     int64_t tool = o.cmd_timeout_ms > 0 ? o.cmd_timeout_ms : NODE_SLURM_CMD_TIMEOUT_MS;
     ms += 2 * (tool + NODE_SLURM_KILL_GRACE_MS);
     if (!m->node.slurm.mfbench)
-        ms += tool + NODE_SLURM_KILL_GRACE_MS + /* the copy's hash */
+        ms += tool + NODE_SLURM_KILL_GRACE_MS +                           /* the copy's hash */
               EXEC_DISPATCH_UPLOAD_TIMEOUT_MS + NODE_SLURM_KILL_GRACE_MS; /* the upload */
     return exec_run_max_s(m) + sec(ms);
 }

@@ -1135,13 +1135,17 @@ static void fill_cell_nodes(const char *db)
     if (store_open(db, &s, &e))
         abort();
     static const char *const fp[4] = {
-        "{\"cpu_model\":\"EPYC 7763\",\"cpus\":64,\"kernel\":\"6.1.0\",\"governor\":\"performance\","
+        "{\"cpu_model\":\"EPYC "
+        "7763\",\"cpus\":64,\"kernel\":\"6.1.0\",\"governor\":\"performance\","
         "\"python\":\"3.11.2\",\"loadavg\":0.1}",
-        "{\"cpu_model\":\"EPYC 7763\",\"cpus\":64,\"kernel\":\"6.5.0\",\"governor\":\"performance\","
+        "{\"cpu_model\":\"EPYC "
+        "7763\",\"cpus\":64,\"kernel\":\"6.5.0\",\"governor\":\"performance\","
         "\"python\":\"3.11.2\",\"loadavg\":2.5}",
-        "{\"cpu_model\":\"Xeon 8375C\",\"cpus\":64,\"kernel\":\"6.1.0\",\"governor\":\"performance\","
+        "{\"cpu_model\":\"Xeon "
+        "8375C\",\"cpus\":64,\"kernel\":\"6.1.0\",\"governor\":\"performance\","
         "\"python\":\"3.11.2\",\"loadavg\":0.1}",
-        "{\"cpu_model\":\"EPYC 7763\",\"cpus\":32,\"kernel\":\"6.1.0\",\"governor\":\"performance\","
+        "{\"cpu_model\":\"EPYC "
+        "7763\",\"cpus\":32,\"kernel\":\"6.1.0\",\"governor\":\"performance\","
         "\"python\":\"3.11.2\",\"loadavg\":0.1}"};
     const double peak[4] = {2000, 1600, 1600, 1600};
     for (int i = 0; i < 4; i++) {
