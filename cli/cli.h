@@ -174,5 +174,17 @@ void cli_node_describe(const struct run_record *r, char *out, size_t n);
  * 6.5; python: 3.11.2 -> 3.12.1" to out ("" when nothing) and returns how
  * many fields differ. */
 int cli_node_changes(const struct run_record *a, const struct run_record *b, char *out, size_t n);
+/* The CPU model and count of the node cell c (of run r) ran on: its own fingerprint
+ * (cells.node_fingerprint, a Slurm cell's) when it has one, else its run's; *cpus -1 when
+ * unknown. */
+void cli_cell_node_model(const struct run_record *r, const struct cell_result *c, char *model,
+                         size_t n, int *cpus);
+/* 1 when cells ca (of run ra) and cb (of rb) ran on different node models: the CPU model
+ * or the CPU count differ where both are known, and at least one cell had a node of its
+ * own (else the runs' nodes are compared by cli_node_changes). out gets what differs
+ * ("cpu model: A -> B; cpus: 8 -> 16"). */
+int cli_cells_node_changed(const struct run_record *ra, const struct cell_result *ca,
+                           const struct run_record *rb, const struct cell_result *cb, char *out,
+                           size_t n);
 
 #endif

@@ -130,7 +130,22 @@ struct cmp_row {
     char reason[160];
 };
 
-/* settings: "" when the runs are comparable, else why not (nothing is judged). */
+/* The first ok cell fw/pl of r with phases (the one whose node is judged), or NULL. */
+static const struct cell_result *first_ok(const struct run_record *r, const char *fw,
+                                          const char *pl)
+{
+    for (size_t i = 0; i < r->ncells; i++) {
+        const struct cell_result *c = &r->cells[i];
+        if (!strcmp(c->framework, fw) && !strcmp(c->payload, pl) && c->status == CELL_OK &&
+            c->nphases)
+            return c;
+    }
+    return NULL;
+}
+
+/* settings: "" when the runs are comparable, else why not (nothing is judged). A cell
+ * whose node model differs between the runs (each on a node of its own) is not judged
+ * either: "node changed (cpu model: A -> B)". */
 static void compare_cell(const struct run_record *ra, const struct run_record *rb, const char *fw,
                          const char *pl, double factor, const char *settings, struct cmp_row *row)
 {
@@ -160,6 +175,12 @@ static void compare_cell(const struct run_record *ra, const struct run_record *r
                  !sa->nok ? sa->status : sb->status, (long long)(!sa->nok ? ra->id : rb->id));
         goto out;
     }
+    /* Each cell on a node of its own (Slurm): two node models are not compared at all. */
+    char node[200] = "";
+    const struct cell_result *ca = first_ok(ra, fw, pl), *cb = first_ok(rb, fw, pl);
+    char moved[sizeof node - 20];
+    if (!settings[0] && ca && cb && cli_cells_node_changed(ra, ca, rb, cb, moved, sizeof moved))
+        snprintf(node, sizeof node, "node changed (%s)", moved);
     int worse = 0, better = 0, nc = 0;
     char decided[96] = "";
     for (int m = 0; m < CLI_FIG__COUNT; m++) {
@@ -173,6 +194,9 @@ static void compare_cell(const struct run_record *ra, const struct run_record *r
         if (settings[0]) {
             row->mark[m] = RV_NC; /* values shown, nothing judged */
             snprintf(row->why[m], sizeof(row->why[m]), "settings differ");
+        } else if (node[0]) {
+            row->mark[m] = RV_NC;
+            snprintf(row->why[m], sizeof(row->why[m]), "node changed");
         }
         if (m >= CLI_FIG_JUDGED)
             continue; /* kept for reference: never decides the verdict */
@@ -188,6 +212,8 @@ static void compare_cell(const struct run_record *ra, const struct run_record *r
     row->verdict = worse ? RV_WORSE : better ? RV_BETTER : nc == CLI_FIG_JUDGED ? RV_NC : RV_SAME;
     if (settings[0])
         snprintf(row->reason, sizeof(row->reason), "%s", settings);
+    else if (node[0])
+        snprintf(row->reason, sizeof(row->reason), "%s", node);
     else if (row->verdict == RV_NC)
         snprintf(row->reason, sizeof(row->reason), "no comparable figure");
     else if (decided[0])
@@ -252,6 +278,8 @@ static const char compare_usage[] =
     "When the nodes differ (CPU model or count, kernel, cpufreq governor or\n"
     "python), a cell that got better or worse is \"node changed\", not a regression.\n"
     "A cell missing from one run, not ok, or without phases is not comparable.\n"
+    "A cell that ran on a node of its own (Slurm) is \"not comparable: node changed\"\n"
+    "when the two nodes' CPU model or CPU count differ (each cell's node fingerprint).\n"
     "\n"
     "      --factor F            change threshold (default 1.10)\n"
     "      --only-changed        list only cells that got better or worse\n"

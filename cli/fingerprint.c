@@ -1,6 +1,7 @@
 /* fingerprint.c - the node a run measured on, for the review commands: one
  * line describing it (show, run), and what changed between two runs' nodes
  * (compare, history), so a difference on another node is not called a regression. */
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -47,4 +48,44 @@ int cli_node_changes(const struct run_record *a, const struct run_record *b, cha
     k += change(out, n, "governor", a->node_governor, b->node_governor);
     k += change(out, n, "python", a->node_python, b->node_python);
     return k;
+}
+
+void cli_cell_node_model(const struct run_record *r, const struct cell_result *c, char *model,
+                         size_t n, int *cpus)
+{
+    snprintf(model, n, "%s", r->node_cpu_model);
+    *cpus = r->node_cpu_count;
+    if (!c->node_fingerprint[0])
+        return;
+    cJSON *fp = cJSON_Parse(c->node_fingerprint);
+    if (cJSON_IsObject(fp)) { /* the cell's own node: what it said, unknown stays unknown */
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(fp, "cpu_model");
+        const cJSON *k = cJSON_GetObjectItemCaseSensitive(fp, "cpus");
+        snprintf(model, n, "%s", cJSON_IsString(m) ? m->valuestring : "");
+        *cpus = cJSON_IsNumber(k) && k->valuedouble >= 1 && k->valuedouble < 1e7
+                    ? (int)k->valuedouble
+                    : -1;
+    }
+    cJSON_Delete(fp);
+}
+
+int cli_cells_node_changed(const struct run_record *ra, const struct cell_result *ca,
+                           const struct run_record *rb, const struct cell_result *cb, char *out,
+                           size_t n)
+{
+    if (n)
+        out[0] = '\0';
+    if (!ca->node_fingerprint[0] && !cb->node_fingerprint[0])
+        return 0; /* both on their runs' nodes: the runs' comparison says it */
+    char ma[128], mb[128], na[16] = "", nb[16] = "";
+    int pa, pb;
+    cli_cell_node_model(ra, ca, ma, sizeof(ma), &pa);
+    cli_cell_node_model(rb, cb, mb, sizeof(mb), &pb);
+    if (pa > 0)
+        snprintf(na, sizeof(na), "%d", pa);
+    if (pb > 0)
+        snprintf(nb, sizeof(nb), "%d", pb);
+    int k = change(out, n, "cpu model", ma, mb);
+    k += change(out, n, "cpus", na, nb);
+    return k > 0;
 }

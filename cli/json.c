@@ -205,7 +205,20 @@ static cJSON *headline_json(const struct cell_result *c)
     return o;
 }
 
-static cJSON *cell_json(const struct cell_result *c, const char *run_host)
+/* A run's node fingerprint as the JSON object run.node.fingerprint. */
+static cJSON *run_fingerprint_json(const struct run_record *r)
+{
+    cJSON *fp = cJSON_CreateObject();
+    cJSON_AddStringToObject(fp, "cpu_model", r->node_cpu_model);
+    cJSON_AddItemToObject(fp, "cpus", num_or_null(r->node_cpu_count));
+    cJSON_AddStringToObject(fp, "kernel", r->node_kernel);
+    cJSON_AddStringToObject(fp, "governor", r->node_governor);
+    cJSON_AddStringToObject(fp, "python", r->node_python);
+    cJSON_AddItemToObject(fp, "loadavg", num_or_null(r->node_loadavg));
+    return fp;
+}
+
+static cJSON *cell_json(const struct cell_result *c, const struct run_record *r)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "framework", c->framework);
@@ -306,11 +319,19 @@ static cJSON *cell_json(const struct cell_result *c, const char *run_host)
     cJSON_AddItemToObject(o, "headline", headline_json(c));
     /* Where the cell ran: its own node (a Slurm allocation) or its run's. */
     cJSON *nd = cJSON_AddObjectToObject(o, "node");
-    cJSON_AddStringToObject(nd, "host", c->node_host[0] ? c->node_host : run_host);
+    cJSON_AddStringToObject(nd, "host", c->node_host[0] ? c->node_host : r->node_host);
     if (c->slurm_job_id > 0)
         cJSON_AddNumberToObject(nd, "slurm_job_id", (double)c->slurm_job_id);
     else
         cJSON_AddNullToObject(nd, "slurm_job_id");
+    /* The fingerprint of that node: its own when it had one (stored from the node's
+     * run_start), else its run's; the same keys either way. */
+    cJSON *fp = c->node_fingerprint[0] ? cJSON_Parse(c->node_fingerprint) : NULL;
+    if (!cJSON_IsObject(fp)) {
+        cJSON_Delete(fp);
+        fp = run_fingerprint_json(r);
+    }
+    cJSON_AddItemToObject(nd, "fingerprint", fp);
     cJSON *ph = cJSON_AddArrayToObject(o, "phases");
     for (size_t i = 0; i < c->nphases; i++)
         cJSON_AddItemToArray(ph, phase_json(&c->phases[i]));
@@ -340,16 +361,10 @@ char *cli_run_json(const struct run_record *r, int pretty)
     cJSON_AddStringToObject(node, "host", r->node_host);
     cJSON_AddStringToObject(node, "cpus", r->node_cpus);
     cJSON_AddStringToObject(node, "kernel", r->node_kernel);
-    cJSON *fp = cJSON_AddObjectToObject(node, "fingerprint");
-    cJSON_AddStringToObject(fp, "cpu_model", r->node_cpu_model);
-    cJSON_AddItemToObject(fp, "cpus", num_or_null(r->node_cpu_count));
-    cJSON_AddStringToObject(fp, "kernel", r->node_kernel);
-    cJSON_AddStringToObject(fp, "governor", r->node_governor);
-    cJSON_AddStringToObject(fp, "python", r->node_python);
-    cJSON_AddItemToObject(fp, "loadavg", num_or_null(r->node_loadavg));
+    cJSON_AddItemToObject(node, "fingerprint", run_fingerprint_json(r));
     cJSON *cells = cJSON_AddArrayToObject(root, "cells");
     for (size_t i = 0; i < r->ncells; i++)
-        cJSON_AddItemToArray(cells, cell_json(&r->cells[i], r->node_host));
+        cJSON_AddItemToArray(cells, cell_json(&r->cells[i], r));
     char *s = pretty ? cJSON_Print(root) : cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
     return s;

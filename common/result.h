@@ -193,6 +193,9 @@ struct cell_result {
      * Slurm allocation): its name and the Slurm job id; "" and 0 on the run's node. */
     char node_host[256];
     int64_t slurm_job_id;
+    /* Appended (issue 23): that node's fingerprint, a JSON object {cpu_model, cpus, kernel,
+     * governor, python, loadavg} as its run_start said it; "" on the run's node. */
+    char node_fingerprint[1024];
 };
 
 struct run_record {

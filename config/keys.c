@@ -150,10 +150,11 @@ const struct cfg_key cfg_keys[] = {
      "one argument, passed as it is (no shell, no splitting).", .syntax = "[STRING, ...]",
      AT(cfg_node, slurm.args), .parse = cfg__parse_str_list},
     {.scope = S_NODE, .name = "slurm.mfbench", .type = CFG_T_ABSPATH, .flags = CFG_K_DOC_DEF,
-     .def = "this mfbench's own path",
-     .help = "The mfbench binary on the nodes (a shared file system's path); by default the "
-     "path of the mfbench that dispatches, which the nodes must then see (a shared file "
-     "system: checked with --version through srun before each cell; nothing is uploaded).",
+     .def = "this mfbench, uploaded",
+     .help = "The mfbench binary on the nodes (a path they see, used as is, checked with "
+     "--version through srun before each cell); by default the mfbench that dispatches, "
+     "uploaded through srun to WORKDIR/bin/mfbench-SHA256 on each node that lacks it (checked "
+     "by sha256sum there, replaced when its bytes differ).",
      AT(cfg_node, slurm.mfbench)},
 
     /* ---- load ---- */

@@ -359,7 +359,7 @@ static void on_slurm_event(void *arg, const struct exec_event *ev)
 /* Runs the job's cells through the dispatcher (exec/dispatch.c); the store's writer is
  * this thread. Returns the job's status. */
 static const char *run_job_slurm(struct daemon *d, struct dmn_job *job, struct jobctx *jc,
-                                 struct run_record *run)
+                                 struct run_record *run, int64_t job_t0)
 {
     const struct cfg_matrix *m = ((struct mref *)job->matrix)->m;
     const char *profile = job->profile[0] ? job->profile : NULL;
@@ -396,7 +396,6 @@ static const char *run_job_slurm(struct daemon *d, struct dmn_job *job, struct j
             each[i] = c < exec_slurm_cell_cap_s(m) ? c : exec_slurm_cell_cap_s(m);
         }
         job_max = exec_pack_max_s(each, job->ncells, nslots);
-        free(each);
     }
     uv_mutex_lock(&d->mu);
     d->prog.run_id = run->id;
@@ -433,12 +432,19 @@ static const char *run_job_slurm(struct daemon *d, struct dmn_job *job, struct j
                                .cancel = &d->cancel,
                                .on_event = on_slurm_event,
                                .on_slot = on_slurm_slot,
-                               .arg = jc};
+                               .arg = jc,
+                               /* Each cell starts only when its own worst case fits in
+                                * what is left (exec/dispatch.h says why that bounds the
+                                * job on max_parallel slots). */
+                               .budget_ms = each ? m->budget_ms : 0,
+                               .budget_t0_ms = job_t0,
+                               .cell_max_s = each};
     int stopped = 0;
     int rc = exec_dispatch_run(&dx, job->sel, job->ncells, &stopped, &e);
     if (rc)
         dmn__log(3, "event=dispatch_error job=%lld error=%s", (long long)job->id,
                  dmn__kv(e.msg, (char[1024]){0}, 1024));
+    free(each);
     uv_mutex_lock(&d->mu);
     d->prog.slurm = NULL;
     d->prog.nslurm = 0;
@@ -496,7 +502,7 @@ static void run_job(struct daemon *d, struct dmn_job *job)
              ceil(job_max_s), (double)m->budget_ms / 1000.0);
     if (m->node.transport == CFG_TRANSPORT_SLURM) {
         dmn__notify_status("job %lld: dispatching on Slurm", (long long)job->id);
-        status = run_job_slurm(d, job, &jc, &run);
+        status = run_job_slurm(d, job, &jc, &run, job_t0);
         goto out;
     }
     dmn__notify_status("job %lld: preparing the node", (long long)job->id);

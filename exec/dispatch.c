@@ -154,13 +154,16 @@ struct slot {
     char stream_err[512]; /* the first problem of the stream ("" when none) */
     int64_t cell_id;      /* the cell's row once its cell_start was stored */
     char shared_note[200];
-    int cancelled; /* we cancelled it (run stopped): interrupted, not lost */
+    int cancelled;      /* we cancelled it (run stopped): interrupted, not lost */
+    char mfbench[4096]; /* the mfbench this cell runs on its node */
 };
 
 struct disp {
     const struct exec_dispatch *d;
     struct node_slurm_opts o;
-    const char *mfbench;
+    const char *mfbench; /* node.slurm.mfbench, or NULL: this binary, uploaded */
+    struct buf bin;      /* this binary's bytes when it is uploaded */
+    char bin_sha[65];    /* and their SHA-256: the copy's name and its check */
     struct slot *slots;
     int nslots;
     struct pollfd *pfd; /* one per slot: what the loop waits on */
@@ -186,6 +189,21 @@ static void say(struct disp *x, const struct slot *s, int level, const char *fmt
                             .framework = s ? s->fw : NULL,
                             .payload = s ? s->pl : NULL};
     x->d->on_event(x->d->arg, &ev);
+}
+
+/* e said again with what was being done before it (err_set keeps the first error, so
+ * a wrapped message is set anew). */
+static int rewrap(struct err *e, int rc, const char *fmt, ...) MF_PRINTF(3, 4);
+static int rewrap(struct err *e, int rc, const char *fmt, ...)
+{
+    char what[512], inner[sizeof e->msg];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    mf_strlcpy(inner, e->msg, sizeof inner);
+    err_clear(e);
+    return err_set(e, rc ? rc : -EIO, "%s: %s", what, inner);
 }
 
 /* A short command in the allocation (srun --overlap), its stdout into out (capped).
@@ -312,7 +330,7 @@ static int plan_cpus(struct disp *x, struct slot *s, char *node_cpus, char *load
     int status;
     int rc = step_capture(x, s->job, argv, out, sizeof out, &status, e);
     if (rc)
-        return err_set(e, rc, "reading the allocation's CPU set on %s: %s", s->host, e->msg);
+        return rewrap(e, rc, "reading the allocation's CPU set on %s", s->host);
     const char *p = strstr(out, "Cpus_allowed_list:");
     if (!p)
         return err_set(e, -EIO, "no Cpus_allowed_list in /proc/self/status on %s", s->host);
@@ -340,6 +358,125 @@ static int plan_cpus(struct disp *x, struct slot *s, char *node_cpus, char *load
     return 0;
 }
 
+/* ---- this binary on the node ----
+ * Named by its SHA-256 in WORKDIR/bin (a folder only the user can write, checked), so a
+ * copy of another build never runs in its place. Whether the node has it is asked of
+ * sha256sum over the copy's bytes through srun, not of `mfbench --version`: a version
+ * string is what a binary says of itself, and a copy cut short or overwritten would
+ * still say it (or crash); the hash of the bytes is what the upload is checked by too.
+ * The upload is one srun step with the binary on its stdin, written to a temporary name,
+ * its hash checked there, then made executable and renamed into place (atomic: two
+ * cells uploading at once on one host leave one good copy). */
+
+/* Shared by both scripts: $1 the workdir ("~" is the node user's home: no shell
+ * expands an argv item), $2 the hash; b the folder, f the copy. A folder is trusted
+ * when the user owns it and neither group nor others may write it. */
+#define BIN_SH_HEAD                                                                                \
+    "d=$1; case $d in '~') d=$HOME ;; '~/'*) d=$HOME/${d#'~/'} ;; esac; b=$d/bin; "                \
+    "f=$b/mfbench-$2; "                                                                            \
+    "trusted() { [ -n \"$(find \"$1\" -maxdepth 0 -type d -user \"$(id -u)\" ! -perm /022 "        \
+    "2>/dev/null)\" ]; }; "
+static const char bin_check_sh[] =
+    BIN_SH_HEAD "if trusted \"$d\" && trusted \"$b\" && [ -f \"$f\" ] && [ -x \"$f\" ] && "
+                "[ \"$(sha256sum <\"$f\" | cut -c1-64)\" = \"$2\" ]; then echo \"have $f\"; "
+                "elif [ -e \"$f\" ]; then echo \"bad $f\"; else echo \"need $f\"; fi";
+static const char bin_upload_sh[] =
+    BIN_SH_HEAD "umask 077; mkdir -p \"$b\" && chmod 700 \"$b\" || exit 3; "
+                "for t in \"$d\" \"$b\"; do trusted \"$t\" || { echo \"$t is not a folder only "
+                "$(id -un) can write\" >&2; exit 3; }; done; "
+                "t=$b/.mfbench-$2.$$; cat >\"$t\" || { rm -f \"$t\"; exit 4; }; "
+                "h=$(sha256sum <\"$t\" | cut -c1-64); if [ \"$h\" != \"$2\" ]; then rm -f \"$t\"; "
+                "echo \"the copy received has sha256 $h\" >&2; exit 5; fi; "
+                "chmod 700 \"$t\" && mv -f \"$t\" \"$f\" && echo \"ok $f\"";
+
+/* The mfbench the slot's cell runs into s->mfbench: the matrix's as named, else this
+ * binary's copy in the node's workdir, uploaded when it is missing or not this build. */
+static int node_mfbench(struct disp *x, struct slot *s, struct err *e)
+{
+    if (x->mfbench) {
+        mf_strlcpy(s->mfbench, x->mfbench, sizeof s->mfbench);
+        return 0;
+    }
+    const char *wd =
+        x->d->matrix->node.workdir ? x->d->matrix->node.workdir : EXEC_DISPATCH_WORKDIR;
+    const char *cargv[] = {"sh", "-c", bin_check_sh, "sh", wd, x->bin_sha, NULL};
+    char out[4200];
+    int status;
+    int rc = step_capture(x, s->job, cargv, out, sizeof out, &status, e);
+    if (rc)
+        return rewrap(e, rc, "checking mfbench on %s", s->host);
+    out[strcspn(out, "\n")] = '\0';
+    if (!strncmp(out, "have /", 6)) {
+        mf_strlcpy(s->mfbench, out + 5, sizeof s->mfbench);
+        say(x, s, 6, "mfbench on %s: %s already there (sha256 %.12s matches)", s->host, s->mfbench,
+            x->bin_sha);
+        return 0;
+    }
+    if (strncmp(out, "need /", 6) != 0 && strncmp(out, "bad /", 5) != 0)
+        return err_set(e, -EIO, "checking mfbench on %s: unexpected answer '%.200s'", s->host, out);
+    int bad = out[0] == 'b';
+
+    const char *uargv[] = {"sh", "-c", bin_upload_sh, "sh", wd, x->bin_sha, NULL};
+    struct node_slurm_step *st = NULL;
+    if ((rc = node_slurm_step_start(&x->o, s->job, uargv, EXEC_DISPATCH_UPLOAD_TIMEOUT_MS, 0, &st,
+                                    e)) != 0)
+        return rewrap(e, rc, "uploading mfbench to %s", s->host);
+    /* The binary on stdin while stdout and stderr are kept drained (a step that says
+     * much must not block on its pipes while we write). */
+    int fd = node_slurm_step_stdin(st);
+    size_t off = 0;
+    char got[4200];
+    size_t glen = 0;
+    int64_t until = mono_ms() + EXEC_DISPATCH_UPLOAD_TIMEOUT_MS;
+    while (off < x->bin.len && fd >= 0 && mono_ms() < until) {
+        ssize_t w = write(fd, x->bin.data + off, x->bin.len - off);
+        if (w > 0) {
+            off += (size_t)w;
+            continue;
+        }
+        if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
+            struct pollfd p = {.fd = fd, .events = POLLOUT};
+            (void)poll(&p, 1, 100);
+            char chunk[512];
+            ssize_t r = node_slurm_step_read(st, chunk, sizeof chunk, 0, e);
+            if (r > 0 && glen + (size_t)r < sizeof got) {
+                memcpy(got + glen, chunk, (size_t)r);
+                glen += (size_t)r;
+            }
+            continue;
+        }
+        break;
+    }
+    node_slurm_step_close_stdin(st);
+    for (;;) {
+        char chunk[512];
+        ssize_t r = node_slurm_step_read(st, chunk, sizeof chunk, 500, e);
+        if (r == -EAGAIN)
+            continue;
+        if (r <= 0)
+            break;
+        if (glen + (size_t)r < sizeof got) {
+            memcpy(got + glen, chunk, (size_t)r);
+            glen += (size_t)r;
+        }
+    }
+    got[glen] = '\0';
+    got[strcspn(got, "\n")] = '\0';
+    err_clear(e);
+    int w = node_slurm_step_wait(st, &status, e);
+    char tail[300];
+    last_line(node_slurm_step_stderr(st), tail, sizeof tail);
+    node_slurm_step_free(st);
+    if (w || status != 0 || off < x->bin.len || strncmp(got, "ok /", 4) != 0)
+        return err_set(e, w ? w : -EIO,
+                       "uploading mfbench to %s: %zu of %zu bytes written, exit %d%s%s", s->host,
+                       off, x->bin.len, status, tail[0] ? ": " : "", tail);
+    mf_strlcpy(s->mfbench, got + 3, sizeof s->mfbench);
+    say(x, s, 6, "mfbench uploaded to %s: %s (%zu bytes, sha256 %.12s)%s", s->host, s->mfbench,
+        x->bin.len, x->bin_sha, bad ? ", replacing a copy whose hash did not match" : "");
+    return 0;
+}
+
 /* Granted: the node, the mfbench there, its CPUs, then the cell's run started with its
  * matrix on stdin. */
 static int slot_start_cell(struct disp *x, struct slot *s, struct err *e)
@@ -348,19 +485,19 @@ static int slot_start_cell(struct disp *x, struct slot *s, struct err *e)
     struct node_slurm_job info;
     int rc = node_slurm_job_info(&x->o, s->job, &info, e);
     if (rc)
-        return err_set(e, rc, "Slurm job %lld: %s", (long long)s->job, e->msg);
+        return rewrap(e, rc, "Slurm job %lld", (long long)s->job);
     mf_strlcpy(s->host, info.nodes, sizeof s->host);
     say(x, s, 6, "Slurm job %lld granted on %s", (long long)s->job, s->host);
     slot_said(x, s, "running");
 
+    if ((rc = node_mfbench(x, s, e)) != 0)
+        return rc;
     char version[512];
     int status;
-    const char *vargv[] = {x->mfbench, "--version", NULL};
+    const char *vargv[] = {s->mfbench, "--version", NULL};
     if ((rc = step_capture(x, s->job, vargv, version, sizeof version, &status, e)) != 0)
-        return err_set(e, rc,
-                       "mfbench is not runnable on %s as %s (%s): set node.slurm.mfbench to a "
-                       "path the nodes see, or run from a filesystem they share",
-                       s->host, x->mfbench, e->msg);
+        return rewrap(e, rc, "mfbench is not runnable on %s as %s%s", s->host, s->mfbench,
+                      x->mfbench ? " (node.slurm.mfbench must name a path the nodes see)" : "");
 
     char node_cpus[512], load_cpus[512];
     if ((rc = plan_cpus(x, s, node_cpus, load_cpus, sizeof node_cpus, e)) != 0)
@@ -368,7 +505,7 @@ static int slot_start_cell(struct disp *x, struct slot *s, struct err *e)
     const struct cfg_matrix *m = d->matrix;
     char workdir[4096];
     snprintf(workdir, sizeof workdir, "%s/slot-%d",
-             m->node.workdir ? m->node.workdir : "~/.cache/mfbench/slurm", s->index);
+             m->node.workdir ? m->node.workdir : EXEC_DISPATCH_WORKDIR, s->index);
     struct cfg_node_rewrite rw = {.workdir = workdir,
                                   .cpus = node_cpus,
                                   .load_cpus = load_cpus,
@@ -382,7 +519,7 @@ static int slot_start_cell(struct disp *x, struct slot *s, struct err *e)
     snprintf(cellname, sizeof cellname, "%s/%s", s->fw, s->pl);
     const char *argv[16];
     size_t n = 0;
-    argv[n++] = x->mfbench;
+    argv[n++] = s->mfbench;
     argv[n++] = "run";
     argv[n++] = "--json-events";
     argv[n++] = "--no-store";
@@ -453,6 +590,15 @@ static void note_node(struct disp *x, struct slot *s)
     struct err e;
     err_clear(&e);
     if (store_cell_set_node(x->d->store, s->cell_id, s->host, s->job, &e) != 0 && !x->fatal) {
+        x->fatal = e.code ? e.code : -EIO;
+        x->fatal_e = e;
+    }
+    /* And what that node is (its run_start's fingerprint): compare tells cells of two
+     * node models apart by it. */
+    char fp[sizeof r->cells[0].node_fingerprint];
+    err_clear(&e);
+    if (exec_events_fingerprint(r, fp, sizeof fp) == 0 &&
+        store_cell_set_fingerprint(x->d->store, s->cell_id, fp, &e) != 0 && !x->fatal) {
         x->fatal = e.code ? e.code : -EIO;
         x->fatal_e = e;
     }
@@ -589,6 +735,31 @@ static void slot_end(struct disp *x, struct slot *s)
     slot_release(x, s);
 }
 
+/* 1 when cell i may start now within the budget; else it is stored skipped (budget). */
+static int fits_budget(struct disp *x, struct slot *s, const struct cfg_cell *c, size_t i)
+{
+    const struct exec_dispatch *d = x->d;
+    if (d->budget_ms <= 0 || !d->cell_max_s)
+        return 1;
+    double need = d->cell_max_s[i],
+           left = (double)(d->budget_ms - (mono_ms() - d->budget_t0_ms)) / 1000.0;
+    if (need <= left)
+        return 1;
+    const struct cfg_matrix *m = d->matrix;
+    mf_strlcpy(s->fw, m->frameworks[c->framework].name, sizeof s->fw);
+    mf_strlcpy(s->pl, m->payloads[c->payload].name, sizeof s->pl);
+    s->job = 0;
+    s->host[0] = '\0';
+    char why[300];
+    snprintf(why, sizeof why,
+             "budget: this cell may take up to %.0f s and %.0f s of the matrix's budget (%.0f s) "
+             "are left",
+             need, left > 0 ? left : 0, (double)d->budget_ms / 1000.0);
+    say(x, s, 4, "skipped: %s", why);
+    store_plain_cell(x, s, CELL_SKIPPED, why);
+    return 0;
+}
+
 /* A free slot takes the next cell: its allocation requested. */
 static void slot_take(struct disp *x, struct slot *s, const struct cfg_cell *c)
 {
@@ -694,9 +865,18 @@ int exec_dispatch_run(const struct exec_dispatch *d, const struct cfg_cell *cell
         return err_set(e, -EINVAL, "dispatch: a Slurm node, a store and a run are needed");
     struct disp x = {.d = d};
     node_slurm_opts_from_cfg(&m->node, &x.o);
-    x.mfbench = m->node.slurm.mfbench ? m->node.slurm.mfbench : d->self_path;
-    if (!x.mfbench || !*x.mfbench)
-        return err_set(e, -EINVAL, "dispatch: no mfbench for the nodes (node.slurm.mfbench)");
+    x.mfbench = m->node.slurm.mfbench;
+    buf_init(&x.bin, EXEC_DISPATCH_BIN_MAX);
+    if (!x.mfbench) { /* this binary, uploaded to each node that lacks it */
+        if (!d->self_path || !*d->self_path)
+            return err_set(e, -EINVAL, "dispatch: no mfbench for the nodes (node.slurm.mfbench)");
+        int rc = mf_read_file(d->self_path, EXEC_DISPATCH_BIN_MAX, &x.bin, e);
+        if (rc) {
+            buf_free(&x.bin);
+            return rewrap(e, rc, "dispatch: reading mfbench to upload to the nodes");
+        }
+        sha256_string(x.bin.data, x.bin.len, x.bin_sha);
+    }
     x.nslots = m->node.slurm.max_parallel > 0 ? m->node.slurm.max_parallel : 1;
     if ((size_t)x.nslots > n)
         x.nslots = n ? (int)n : 1;
@@ -705,6 +885,7 @@ int exec_dispatch_run(const struct exec_dispatch *d, const struct cfg_cell *cell
     if (!x.slots || !x.pfd) {
         free(x.slots);
         free(x.pfd);
+        buf_free(&x.bin);
         return err_set(e, -ENOMEM, "out of memory");
     }
     for (int i = 0; i < x.nslots; i++)
@@ -723,8 +904,12 @@ int exec_dispatch_run(const struct exec_dispatch *d, const struct cfg_cell *cell
         int busy = 0;
         for (int i = 0; i < x.nslots; i++) {
             struct slot *s = &x.slots[i];
-            if (s->state == SLOT_FREE && !x.stopping && next < n)
-                slot_take(&x, s, &cells[next++]);
+            while (s->state == SLOT_FREE && !x.stopping && !x.fatal && next < n)
+                if (fits_budget(&x, s, &cells[next], next)) {
+                    slot_take(&x, s, &cells[next++]);
+                } else {
+                    next++;
+                }
             if (s->state == SLOT_QUEUED)
                 slot_poll_alloc(&x, s);
             if (s->state == SLOT_RUNNING)
@@ -773,6 +958,7 @@ int exec_dispatch_run(const struct exec_dispatch *d, const struct cfg_cell *cell
             slot_release(&x, &x.slots[i]);
     free(x.slots);
     free(x.pfd);
+    buf_free(&x.bin);
     if (x.fatal) {
         *e = x.fatal_e;
         return x.fatal;

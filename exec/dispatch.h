@@ -17,7 +17,8 @@ struct exec_dispatch {
     const struct cfg_matrix *matrix; /* borrowed; node.transport slurm */
     const char *profile;             /* may be NULL */
     /* The mfbench the nodes run when node.slurm.mfbench names none: this binary's own
-     * path (the nodes must see this machine's filesystem; checked by --version). */
+     * path. It is read here and uploaded to each node that lacks it, into
+     * WORKDIR/bin/mfbench-SHA256 (checked by sha256sum there), through srun. */
     const char *self_path;
     /* targets/ for the node's mfbench when it is this binary (same filesystem); NULL:
      * the node's mfbench finds its own. */
@@ -34,7 +35,24 @@ struct exec_dispatch {
      * or "free" (released; framework and payload ""). For `status`. */
     void (*on_slot)(void *arg, int index, const char *framework, const char *payload,
                     const char *state, const char *host, int64_t job);
+    /* The matrix's budget (0: none). A cell starts (asks Slurm for its node) only when
+     * the time since budget_t0_ms (mono_ms) plus its own worst case cell_max_s[i] (for
+     * cells[i]; exec_cell_max_s with the Slurm hand-off) fits in it; else it is stored
+     * skipped "budget: ...". That bounds the job: a cell starts only on a free slot, so
+     * nothing in flight delays it, and it ends by its start plus its worst case; the job
+     * ends when its last cell does, so every cell's end, and the job's, is within the
+     * budget (time queued in Slurm behind other users' jobs aside, as in the worst case). */
+    int64_t budget_ms;
+    int64_t budget_t0_ms;
+    const double *cell_max_s;
 };
+
+/* node.workdir when the matrix names none: the node's slot folders and bin/. */
+#define EXEC_DISPATCH_WORKDIR "~/.cache/mfbench/slurm"
+/* The upload of this binary to a node (one srun step): counted in exec/worst.c. */
+#define EXEC_DISPATCH_UPLOAD_TIMEOUT_MS 120000
+/* The largest binary uploaded (an ASan build is tens of MiB). */
+#define EXEC_DISPATCH_BIN_MAX ((size_t)512 << 20)
 
 /* How long an interrupted dispatch waits for its cells' streams to end after their
  * allocations are cancelled, before their srun are killed. */

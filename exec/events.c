@@ -281,6 +281,32 @@ static int finish_line(struct enc *en, cJSON *o, char **line)
     return *line ? 0 : -ENOMEM;
 }
 
+int exec_events_fingerprint(const struct run_record *r, char *out, size_t n)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return -ENOMEM;
+    cJSON_AddStringToObject(o, "cpu_model", r->node_cpu_model);
+    cJSON_AddItemToObject(o, "cpus",
+                          r->node_cpu_count >= 0 ? cJSON_CreateNumber(r->node_cpu_count)
+                                                 : cJSON_CreateNull());
+    cJSON_AddStringToObject(o, "kernel", r->node_kernel);
+    cJSON_AddStringToObject(o, "governor", r->node_governor);
+    cJSON_AddStringToObject(o, "python", r->node_python);
+    cJSON_AddItemToObject(o, "loadavg", enc_dbl(r->node_loadavg >= 0 ? r->node_loadavg : NAN));
+    char *t = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (!t)
+        return -ENOMEM;
+    int rc = strlen(t) < n ? 0 : -E2BIG;
+    if (!rc)
+        memcpy(out, t, strlen(t) + 1);
+    else if (n)
+        out[0] = '\0';
+    free(t);
+    return rc;
+}
+
 int exec_events_run_start(const struct run_record *r, char **line)
 {
     struct enc en = {0};

@@ -38,6 +38,10 @@ enum exec_events_kind {
 MF_MUST_CHECK int exec_events_run_start(const struct run_record *r, char **line);
 /* run_end with the run's status ("ok", "failed", "interrupted"). */
 MF_MUST_CHECK int exec_events_run_end(const char *status, char **line);
+/* The node fingerprint of r (its node_* fields, as a node's run_start says them) as one
+ * JSON object {cpu_model, cpus, kernel, governor, python, loadavg} into out (unknown
+ * numbers null), the form cells.node_fingerprint keeps. 0, or -E2BIG / -ENOMEM. */
+MF_MUST_CHECK int exec_events_fingerprint(const struct run_record *r, char *out, size_t n);
 /* An executor event: log, cell_start, phase_start, phase_end (the complete
  * phase and its series), cell_end (the complete cell but its phases, which
  * came one by one: their count). EXEC_EV_PROGRESS is not streamed: 0 with

@@ -25,8 +25,9 @@
  * the caller's choice and not counted.
  * On a Slurm node (issue 23) each cell runs on a node of its own: the run's once-only
  * steps happen per cell, plus the allocation's hand-off (salloc, squeue, srun, scancel at
- * their timeouts, node_slurm_handoff_max_ms) and the dispatcher's two steps before the
- * cell (the node's mfbench --version, its CPU set); max_parallel cells run at once, so a job's
+ * their timeouts, node_slurm_handoff_max_ms) and the dispatcher's steps before the
+ * cell (the node's mfbench --version, its CPU set; without node.slurm.mfbench the hash of
+ * this binary's copy there and its upload); max_parallel cells run at once, so a job's
  * worst case is the packing of its cells' worst cases on that many slots (exec_pack_max_s). Time
  * queued behind other users' jobs is Slurm's, not counted.
  *
@@ -41,6 +42,7 @@
 #include <string.h>
 
 #include "exec_int.h"
+#include "dispatch.h"
 #include "search.h"
 #include "slurm.h"
 
@@ -153,10 +155,15 @@ double exec_slurm_cell_extra_s(const struct cfg_matrix *m)
     struct node_slurm_opts o;
     node_slurm_opts_from_cfg(&m->node, &o);
     int64_t ms = node_slurm_handoff_max_ms(&o);
-    /* The dispatcher's two short steps before the cell (exec/dispatch.c): mfbench --version
-     * on the node and its CPU set, each an srun at the tool timeout plus the kill grace. */
+    /* The dispatcher's short steps before the cell (exec/dispatch.c): mfbench --version
+     * on the node and its CPU set, each an srun at the tool timeout plus the kill grace;
+     * with no node.slurm.mfbench also the check of this binary's copy on the node
+     * (sha256sum, a short step) and its upload (a step of its own timeout). */
     int64_t tool = o.cmd_timeout_ms > 0 ? o.cmd_timeout_ms : NODE_SLURM_CMD_TIMEOUT_MS;
     ms += 2 * (tool + NODE_SLURM_KILL_GRACE_MS);
+    if (!m->node.slurm.mfbench)
+        ms += tool + NODE_SLURM_KILL_GRACE_MS +                           /* the copy's hash */
+              EXEC_DISPATCH_UPLOAD_TIMEOUT_MS + NODE_SLURM_KILL_GRACE_MS; /* the upload */
     return exec_run_max_s(m) + sec(ms);
 }
 

@@ -206,6 +206,11 @@ static const char *const migrations[] = {
      * and NULL for a cell that ran on its run's node. */
     "ALTER TABLE cells ADD COLUMN node_host TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE cells ADD COLUMN slurm_job_id INTEGER;",
+    /* 10 -> 11: the fingerprint of the node a cell ran on when it had one of its own (issue
+     * 23), as the node's run_start said it: a JSON object {cpu_model, cpus, kernel,
+     * governor, python, loadavg}; '' for a cell that ran on its run's node (the run's
+     * fingerprint is its). */
+    "ALTER TABLE cells ADD COLUMN node_fingerprint TEXT NOT NULL DEFAULT '';",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
@@ -294,6 +299,7 @@ enum stmt_id {
     ST_SLO_INSERT,
     ST_SLO_SELECT,
     ST_CELL_NODE,
+    ST_CELL_FINGERPRINT,
     ST__COUNT
 };
 
@@ -332,11 +338,13 @@ static const char *const stmt_sql[ST__COUNT] = {
                         " capacity_iqr, capacity_min, capacity_max, peak_rps_median,"
                         " peak_rps_iqr, peak_rps_min, peak_rps_max, peak_rps_spread,"
                         " peak_rps_load_bound, note, held_users, held_limit, peak_rps_passing,"
-                        " held_setting, node_host, slurm_job_id FROM cells WHERE run_id = ?"
+                        " held_setting, node_host, slurm_job_id, node_fingerprint FROM cells"
+                        " WHERE run_id = ?"
                         " ORDER BY seq",
     [ST_PHASES_SELECT] = "SELECT id" PHASE_COLUMNS(COL_NAME) " FROM phases WHERE cell_id = ?"
                                                              " ORDER BY seq",
     [ST_CELL_NODE] = "UPDATE cells SET node_host = ?, slurm_job_id = ? WHERE id = ?",
+    [ST_CELL_FINGERPRINT] = "UPDATE cells SET node_fingerprint = ? WHERE id = ?",
     [ST_SLO_DELETE] = "DELETE FROM cell_slo WHERE cell_id = ?",
     [ST_SLO_INSERT] = "INSERT INTO cell_slo(cell_id, idx, bound_ms, rps, bracket_lo, bracket_hi,"
                       " limit_, lat_mean, lat_p50, lat_p90, lat_p99, lat_p999, lat_max, probes,"
@@ -1464,6 +1472,17 @@ int store_cell_set_node(struct store *s, int64_t cell_id, const char *host, int6
     return r ? r : expect_one_change(s, e, "cell node", cell_id);
 }
 
+int store_cell_set_fingerprint(struct store *s, int64_t cell_id, const char *json, struct err *e)
+{
+    sqlite3_stmt *st = stmt_get(s, ST_CELL_FINGERPRINT, e);
+    if (!st)
+        return e->code;
+    bind_text(st, 1, json ? json : "");
+    sqlite3_bind_int64(st, 2, cell_id);
+    int r = stmt_run(s, st, e, "cell fingerprint");
+    return r ? r : expect_one_change(s, e, "cell fingerprint", cell_id);
+}
+
 int store_cell_finish(struct store *s, const struct cell_result *c, struct err *e)
 {
     sqlite3_stmt *st = stmt_get(s, ST_CELL_FINISH, e);
@@ -1794,6 +1813,7 @@ static int load_cells(struct store *s, struct run_record *out, struct err *e)
         col_text(st, 25, c->node_host, sizeof(c->node_host));
         c->slurm_job_id =
             sqlite3_column_type(st, 26) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 26);
+        col_text(st, 27, c->node_fingerprint, sizeof(c->node_fingerprint));
     }
     if (!r && rc != SQLITE_DONE)
         r = db_fail(s, rc, e, "load cells");

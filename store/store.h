@@ -14,7 +14,7 @@ struct store;
 
 /* The schema version this build writes (PRAGMA user_version). Older files are
  * migrated on open; newer ones are refused with -ENOTSUP. */
-#define STORE_SCHEMA_VERSION 10
+#define STORE_SCHEMA_VERSION 11
 
 /* Opens (creating the file and the schema, or migrating an older schema) the
  * store at path; its folder must exist (see store_path_check). A newer schema
@@ -69,6 +69,10 @@ MF_MUST_CHECK int store_phase_add(struct store *s, int64_t cell_id, int seq,
  * name and the Slurm job id (0: none). */
 MF_MUST_CHECK int store_cell_set_node(struct store *s, int64_t cell_id, const char *host,
                                       int64_t slurm_job_id, struct err *e);
+/* The fingerprint of the node cell cell_id ran on (schema v11): a JSON object {cpu_model,
+ * cpus, kernel, governor, python, loadavg} as text (capped at the cell_result field). */
+MF_MUST_CHECK int store_cell_set_fingerprint(struct store *s, int64_t cell_id, const char *json,
+                                             struct err *e);
 MF_MUST_CHECK int store_cell_finish(struct store *s, const struct cell_result *c, struct err *e);
 /* Like store_phase_add, and sets *phase_id (for store_phase_series_add). */
 MF_MUST_CHECK int store_phase_add_id(struct store *s, int64_t cell_id, int seq,

@@ -25,7 +25,7 @@ PY
 expect_eq "v1 file" "$(sqlite3 "$db" 'PRAGMA user_version')" 1
 MFBENCH_STORE="$db" "$MFBENCH" show 1 --json >"$T/show.json" 2>"$T/err.txt"
 expect_eq "show exit status ($(cat "$T/err.txt"))" "$?" 0
-expect_eq "migrated" "$(sqlite3 "$db" 'PRAGMA user_version')" 10
+expect_eq "migrated" "$(sqlite3 "$db" 'PRAGMA user_version')" 11
 expect_eq "phase kind rewritten" "$(sqlite3 "$db" 'SELECT kind FROM phases')" ladder
 expect_eq "no settings on an old run" "$(json_get "$T/show.json" 'd["run"].get("settings")')" None
 expect_eq "old cell kept" "$(json_get "$T/show.json" 'd["cells"][0]["capacity_users"]')" 5
@@ -36,6 +36,8 @@ expect_eq "client steal unknown" "$(json_get "$T/show.json" 'd["cells"][0]["phas
 expect_eq "no held setting on an old cell" "$(json_get "$T/show.json" 'd["cells"][0]["held_setting"]')" None
 expect_eq "an old cell ran on its run's node, no Slurm job" \
   "$(json_get "$T/show.json" '(d["cells"][0]["node"]["host"] == d["run"]["node"]["host"], d["cells"][0]["node"]["slurm_job_id"])')" "(True, None)"
+expect_eq "an old cell's node fingerprint is its run's" \
+  "$(json_get "$T/show.json" 'd["cells"][0]["node"]["fingerprint"] == d["run"]["node"]["fingerprint"]')" True
 expect_eq "in flight default" "$(json_get "$T/show.json" 'd["cells"][0]["phases"][0]["in_flight"]')" 0
 expect_eq "integrity" "$(sqlite3 "$db" 'PRAGMA integrity_check')" ok
 finish

@@ -61,6 +61,13 @@ int main(void)
         /* 90 s is two whole minutes for Slurm, then the hand-off. */
         CHECK(exec_slurm_cell_cap_s(m) >= 120.0);
         CHECK(exec_slurm_cell_cap_s(m) < 120.0 + exec_slurm_cell_extra_s(m));
+        /* No node.slurm.mfbench: this binary's copy is checked (a tool step: 20 s + 2 s
+         * grace) and uploaded (its own 120 s + 2 s) before each cell; a path the matrix
+         * names skips both. */
+        double uploaded = exec_slurm_cell_extra_s(m);
+        m->node.slurm.mfbench = (char *)"/shared/bin/mfbench"; /* not freed: reset below */
+        CHECK_DBL(uploaded - exec_slurm_cell_extra_s(m), ==, 144.0);
+        m->node.slurm.mfbench = NULL;
         m->node.transport = CFG_TRANSPORT_LOCAL;
         CHECK_INT(exec_slots(m), ==, 1);
         CHECK(exec_slurm_cell_extra_s(m) == 0);

@@ -1122,6 +1122,92 @@ static void test_empty(const char *dir)
     free(out);
 }
 
+/* Slurm runs (issue 23): every run on node A's "cluster" row, each cell on a node of its
+ * own whose fingerprint is stored per cell. Run 1: EPYC, 64 CPUs, 2000 req/s; run 2: the
+ * same model on another kernel and load (1600 req/s: judged, worse); run 3: another CPU
+ * model; run 4: the same model with 32 CPUs. 3 and 4 against 1: not comparable, node
+ * changed. */
+static void fill_cell_nodes(const char *db)
+{
+    struct store *s;
+    struct err e;
+    err_clear(&e);
+    if (store_open(db, &s, &e))
+        abort();
+    static const char *const fp[4] = {
+        "{\"cpu_model\":\"EPYC "
+        "7763\",\"cpus\":64,\"kernel\":\"6.1.0\",\"governor\":\"performance\","
+        "\"python\":\"3.11.2\",\"loadavg\":0.1}",
+        "{\"cpu_model\":\"EPYC "
+        "7763\",\"cpus\":64,\"kernel\":\"6.5.0\",\"governor\":\"performance\","
+        "\"python\":\"3.11.2\",\"loadavg\":2.5}",
+        "{\"cpu_model\":\"Xeon "
+        "8375C\",\"cpus\":64,\"kernel\":\"6.1.0\",\"governor\":\"performance\","
+        "\"python\":\"3.11.2\",\"loadavg\":0.1}",
+        "{\"cpu_model\":\"EPYC "
+        "7763\",\"cpus\":32,\"kernel\":\"6.1.0\",\"governor\":\"performance\","
+        "\"python\":\"3.11.2\",\"loadavg\":0.1}"};
+    const double peak[4] = {2000, 1600, 1600, 1600};
+    for (int i = 0; i < 4; i++) {
+        struct run_record r, back;
+        memset(&r, 0, sizeof(r));
+        snprintf(r.started_at, sizeof(r.started_at), "2026-12-%02dT02:00:00Z", i + 1);
+        snprintf(r.trigger, sizeof(r.trigger), "nightly");
+        node_a(&r);
+        if (store_run_begin(s, &r, &e))
+            abort();
+        add_cell(s, r.id, "flask", "json", CELL_OK, NULL, peak[i], 20, 0);
+        if (store_load_run(s, r.id, &back, &e) || back.ncells != 1 ||
+            store_cell_set_node(s, back.cells[0].id, "n1", 100 + i, &e) ||
+            store_cell_set_fingerprint(s, back.cells[0].id, fp[i], &e))
+            abort();
+        run_record_free(&back);
+        if (store_run_finish(s, r.id, "ok", &e))
+            abort();
+    }
+    store_close(s);
+}
+
+static void test_cell_node_changed(const char *dir)
+{
+    char db[512], *out;
+    snprintf(db, sizeof(db), "%s/cellnodes.db", dir);
+    fill_cell_nodes(db);
+    /* The same model, another kernel and load: judged. */
+    const char *a[] = {"compare", "1", "2", "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_compare, a, &out), ==, 0);
+    CHECK_CONTAINS(out, "x0.80 worse");
+    CHECK(!strstr(out, "node changed"));
+    free(out);
+    /* Another CPU model: not comparable, node changed, nothing judged. */
+    const char *b[] = {"compare", "1", "3", "--fail-on-regression", "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_compare, b, &out), ==, 0);
+    CHECK_CONTAINS(out, "not comparable: node changed (cpu model: EPYC 7763 -> Xeon 8375C)");
+    CHECK_CONTAINS(out, "0 better, 0 worse, 0 same, 1 not comparable");
+    free(out);
+    const char *c[] = {"compare", "1", "4", "--json", "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_compare, c, &out), ==, 0);
+    cJSON *j = cJSON_Parse(out);
+    free(out);
+    cJSON *fl = find_cell(cJSON_GetObjectItem(j, "cells"), "flask", "json");
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(fl, "verdict")), "not comparable");
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(fl, "reason")),
+              "node changed (cpus: 64 -> 32)");
+    cJSON *pk = cJSON_GetObjectItem(cJSON_GetObjectItem(fl, "metrics"), "peak_rps_passing");
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(pk, "why")), "node changed");
+    cJSON_Delete(j);
+    /* show --json: each cell's node carries its own fingerprint. */
+    const char *d[] = {"show", "3", "--json", "--store", db, NULL};
+    CHECK_INT(capture(cli_cmd_show, d, &out), ==, 0);
+    j = cJSON_Parse(out);
+    free(out);
+    cJSON *c0 = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "cells"), 0);
+    cJSON *nfp = cJSON_GetObjectItem(cJSON_GetObjectItem(c0, "node"), "fingerprint");
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(nfp, "cpu_model")), "Xeon 8375C");
+    CHECK_DBL(cJSON_GetNumberValue(cJSON_GetObjectItem(nfp, "cpus")), ==, 64);
+    cJSON_Delete(j);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && !strcmp(argv[1], "--fill")) {
@@ -1144,6 +1230,7 @@ int main(int argc, char **argv)
     test_compare_repeats(dir);
     test_history_held(dir);
     test_node_changed(dir);
+    test_cell_node_changed(dir);
     test_compare_like(dir);
     test_history_like(dir);
     test_empty(dir);

@@ -921,8 +921,12 @@ static void test_owner_repair_and_busy(void)
     store_close(s);
 }
 
-/* What schema v10 added, dropped again to forge an older store. */
+/* What schema v11 added, dropped again to forge an older store. */
+#define V11_DROPS "ALTER TABLE cells DROP COLUMN node_fingerprint;"
+
+/* What schema v10 added (and v11 after it), dropped again to forge an older store. */
 #define V10_DROPS                                                                                  \
+    V11_DROPS                                                                                      \
     "ALTER TABLE cells DROP COLUMN node_host;"                                                     \
     "ALTER TABLE cells DROP COLUMN slurm_job_id;"
 
@@ -1233,6 +1237,12 @@ static void test_cell_node(void)
     CHECK_INT(store_cell_begin(s, r.id, &b, &e), ==, 0);
     CHECK_INT(store_cell_set_node(s, a.id, "n7", INT64_C(4294967301), &e), ==, 0);
     CHECK_INT(store_cell_set_node(s, 999999, "n7", 5, &e), <, 0); /* no such cell: said */
+    static const char fp[] = "{\"cpu_model\":\"EPYC 7763\",\"cpus\":64,\"kernel\":\"6.1.0\","
+                             "\"governor\":\"performance\",\"python\":\"3.11.2\",\"loadavg\":0.1}";
+    err_clear(&e);
+    CHECK_INT(store_cell_set_fingerprint(s, a.id, fp, &e), ==, 0);
+    CHECK_INT(store_cell_set_fingerprint(s, 999999, fp, &e), <, 0);
+    err_clear(&e);
     CHECK_INT(store_load_run(s, r.id, &back, &e), ==, 0);
     CHECK_INT(back.ncells, ==, 2);
     if (back.ncells == 2) {
@@ -1240,6 +1250,8 @@ static void test_cell_node(void)
         CHECK_INT(back.cells[0].slurm_job_id, ==, INT64_C(4294967301));
         CHECK_STR(back.cells[1].node_host, "");
         CHECK_INT(back.cells[1].slurm_job_id, ==, 0);
+        CHECK_STR(back.cells[0].node_fingerprint, fp);
+        CHECK_STR(back.cells[1].node_fingerprint, "");
     }
     run_record_free(&back);
     cell_result_free(&a);
