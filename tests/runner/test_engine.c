@@ -896,8 +896,11 @@ int main(int argc, char **argv)
     CHECK_DBL(r.result.latency_ms.max, >, 800);
     CHECK_DBL(r.result.latency_ms.p99, >, 500); /* open loop shows it */
     /* The sends wait for a connection the stall holds: the server's backlog,
-     * not the engine missing its schedule (that would make a probe inconclusive). */
-    CHECK_INT(r.result.missed_schedule, <, 20);
+     * not the engine missing its schedule (that would make a probe inconclusive).
+     * Counted as missed, the stall's sends would be about 700; a busy machine
+     * (a sanitizer build beside other work) adds a few dozen late ones of its
+     * own (26 seen in one CI-like run beside compiles), so the bound is 100. */
+    CHECK_INT(r.result.missed_schedule, <, 100);
     CHECK_INT(r.result.sent + r.result.unsent_due, >, 1500);
     run_report_free(&r);
     server_stop(&s);
