@@ -103,7 +103,13 @@ expect_contains "settings stored with the run" \
   "$(sqlite3 "$MFBENCH_STORE" 'select settings from runs order by id desc limit 1')" \
   "postgresql local, pool 3, shared_buffers=16MB max_connections=40"
 expect_eq "no cluster folder left" "$(ls "$T/node/pg" 2>/dev/null)" ""
-expect_eq "no postmaster left" "$(pgrep -f "$T/node/pg/|/mfbench-pg-[0-9]" | tr '\n' ' ')" ""
+# The run's own cluster only (the port its log names): node_pg and other runs on this
+# machine may have clusters of theirs under /tmp/mfbench-pg-PORT.* at the same time.
+pg_pat() { # ERR_FILE: a pgrep pattern for the cluster that run started
+  pg_port=$(sed -n 's/.*PostgreSQL up in [0-9.]*s: port \([0-9][0-9]*\),.*/\1/p' "$1" | head -n 1)
+  echo "$T/node/pg/|/mfbench-pg-${pg_port:-none}\."
+}
+expect_eq "no postmaster left" "$(pgrep -f "$(pg_pat "$T/err.txt")" | tr '\n' ' ')" ""
 expect_no_server "$T/node"
 
 # A database that is down: its cells are errors with PostgreSQL's message; the others run.
@@ -130,7 +136,7 @@ matrix "$T/s.yaml" "{start_timeout: 60s}"
 sed -i 's/duration: 2s/duration: 60s/' "$T/s.yaml"
 "$MFBENCH" run -m "$T/s.yaml" good/db >"$T/s.out" 2>"$T/s.err" &
 pid=$!
-has_postmaster() { pgrep -f "$T/node/pg/|/mfbench-pg-[0-9]" >/dev/null; }
+has_postmaster() { pgrep -f "$(pg_pat "$T/s.err")" >/dev/null; }
 phase_running() { grep -q "server ready" "$T/s.err" 2>/dev/null; }
 wait_for 90 phase_running
 kill -TERM "$pid"
