@@ -25,9 +25,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s URL [USERS [SECONDS [ROUNDS]]]\n", argv[0]);
         return 2;
     }
-    int users = argc > 2 ? atoi(argv[2]) : 50;
-    int secs = argc > 3 ? atoi(argv[3]) : 5;
-    int rounds = argc > 4 ? atoi(argv[4]) : 3;
+    int users = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 50;
+    int secs = argc > 3 ? (int)strtol(argv[3], NULL, 10) : 5;
+    int rounds = argc > 4 ? (int)strtol(argv[4], NULL, 10) : 3;
     size_t bytes = 0;
     printf("rule  req/s      cpu_us/req  sampled\n");
     for (int r = 0; r < rounds * 2; r++) {
