@@ -117,13 +117,13 @@ static int token_eq(const char *s, size_t n, const char *tok)
     return 1;
 }
 
-/* A captured response's Content-Type (v: n bytes, cut to what fits). */
+/* A captured response's Content-Type (v: n bytes; its first 64 kept). */
 static void ctype_set(struct http_resp *r, const char *v, size_t n)
 {
     while (n && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\r'))
         n--;
-    if (n >= sizeof(r->cap->ctype))
-        n = sizeof(r->cap->ctype) - 1;
+    if (n > sizeof(r->line)) /* as the byte-wise path keeps it */
+        n = sizeof(r->line);
     memcpy(r->cap->ctype, v, n);
     r->cap->ctype[n] = '\0';
 }

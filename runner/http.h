@@ -26,7 +26,7 @@ struct http_capture {
     char *data;
     size_t cap, len;
     uint8_t truncated;
-    char ctype[96];
+    char ctype[72]; /* its first 64 bytes */
 };
 
 struct http_resp {
