@@ -93,6 +93,9 @@ expect_contains "late/queries error" "$(cell "$T/out.json" late/queries error)" 
   "sampled answers at 2 users fail the queries rule: 4 rows, want 5"
 expect_eq "late/queries: wrong samples are body failures" \
   "$(cell "$T/out.json" late/queries phases | $PY -c 'import ast,sys; p = ast.literal_eval(sys.stdin.read())[-1]; print(p["failures_by_kind"]["body"] >= p["verified"]["wrong"] > 0)')" True
+# mfbench show: each phase of a database cell that ran (good x4, drift, late x2) says its sample.
+expect_eq "show: the phases' notes say their sample" \
+  "$("$MFBENCH" show 1 | grep -c ' [0-9]* of [0-9]* sampled wrong')" 7
 expect_eq "late/fortunes status" "$(cell "$T/out.json" late/fortunes status)" error
 expect_contains "late/fortunes error" "$(cell "$T/out.json" late/fortunes error)" \
   "fail the fortunes rule: the page differs at byte"
