@@ -375,6 +375,14 @@ void cli_print_run_table(FILE *f, const struct run_record *r)
             char cpu[32], rss[32], note[160] = "";
             if (p->stop_reason[0])
                 snprintf(note, sizeof(note), "failed: %s", p->stop_reason);
+            if (p->verified_sampled || p->verified_wrong) {
+                /* the answers sampled during the phase and checked by the payload's rule */
+                char vf[64];
+                snprintf(vf, sizeof(vf), "%s%llu of %llu sampled wrong", note[0] ? ", " : "",
+                         (unsigned long long)p->verified_wrong,
+                         (unsigned long long)p->verified_sampled);
+                strncat(note, vf, sizeof(note) - strlen(note) - 1);
+            }
             if (p->load_bound)
                 strncat(note, note[0] ? ", load-bound" : "load-bound",
                         sizeof(note) - strlen(note) - 1);

@@ -77,6 +77,9 @@ static cJSON *phase_json(const struct phase_result *p)
     cJSON_AddNumberToObject(o, "connect_failures", (double)p->connect_failures);
     cJSON_AddNumberToObject(o, "retries", (double)p->retries);
     cJSON_AddBoolToObject(o, "stopped_early", p->stopped_early);
+    cJSON *vf = cJSON_AddObjectToObject(o, "verified"); /* sampled answers and the rule */
+    cJSON_AddNumberToObject(vf, "sampled", (double)p->verified_sampled);
+    cJSON_AddNumberToObject(vf, "wrong", (double)p->verified_wrong);
     cJSON_AddBoolToObject(o, "load_bound", p->load_bound);
     cJSON_AddBoolToObject(o, "client_bound", p->client_bound);
     if (p->stop_reason[0])

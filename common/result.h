@@ -102,6 +102,10 @@ struct phase_result {
      * unknown, as when load.cpus is not set): steal, and CPU used there by
      * processes other than mfbench. noisy above is set from either side. */
     double client_steal_pct, client_neighbour_cpu_pct;
+    /* Appended (issue 24): the answers the engine sampled during the phase and
+     * checked by the payload's rule afterwards (run_opts.check), and how many
+     * of those were wrong (each also a body failure); 0 and 0 without a rule. */
+    uint64_t verified_sampled, verified_wrong;
 };
 
 /* Latency at load: an open-loop phase at a share of the cell's measured peak,

@@ -77,7 +77,9 @@
     X(NULL, "stopped_early", BOOL, p->stopped_early)                                               \
     X(NULL, "pct_of", DBL, p->pct_of)                                                              \
     X(NULL, "client_steal_pct", DBL, p->client_steal_pct)                                          \
-    X(NULL, "client_neighbour_cpu_pct", DBL, p->client_neighbour_cpu_pct)
+    X(NULL, "client_neighbour_cpu_pct", DBL, p->client_neighbour_cpu_pct)                          \
+    X("verified", "sampled", U64, p->verified_sampled)                                             \
+    X("verified", "wrong", U64, p->verified_wrong)
 
 /* One point of a phase's series (struct store_series_point). */
 #define SERIES_FIELDS(X)                                                                           \

@@ -1343,6 +1343,12 @@ int exec__run_phase(struct cell_ctx *k, struct cell_result *c, const struct phas
      * spelling): the load checks the length the verified answers had. */
     if (k->pl->verify == CFG_VERIFY_FORTUNES && k->db_checked && k->rule.passed_len)
         o.expect_length = (int64_t)k->rule.passed_len;
+    /* A database payload's answers under load: a spread sample checked by its rule after
+     * the phase (updates by its shape only: the rows keep changing under load). */
+    if (cfg_payload_is_db(k->pl) && k->db_checked) {
+        o.check = node_db_check;
+        o.check_arg = &k->rule;
+    }
     o.cpus = x->matrix->load_cpus;
     o.source_addrs = x->matrix->load_source_addrs;
     o.cancel = x->cancel;
@@ -1401,6 +1407,8 @@ int exec__run_phase(struct cell_ctx *k, struct cell_result *c, const struct phas
         ph.noisy = sm.noisy || cw.noisy; /* from either side */
     }
     int was_cancelled = rep.cancelled || cancelled(x);
+    char rep_why[sizeof rep.wrong_why];
+    mf_strlcpy(rep_why, rep.wrong_why, sizeof rep_why);
     if (prc != 0) {
         run_report_free(&rep);
         set_error(c, CELL_ERROR, "load engine: %s", k->cerr.msg);
@@ -1497,6 +1505,15 @@ int exec__run_phase(struct cell_ctx *k, struct cell_result *c, const struct phas
                   "running there; the next run on this node stops it)",
                   users, lost);
         k->server_up = 0; /* a stop would only wait for the same dead transport */
+        return SEARCH_END;
+    }
+    if (ph.verified_wrong > 0) {
+        /* As TechEmpower's verifier: a framework that answers wrongly is not measured. */
+        set_error(c, CELL_ERROR,
+                  "wrong answers under load: %llu of %llu sampled answers at %d users fail the "
+                  "%s rule: %s",
+                  (unsigned long long)ph.verified_wrong, (unsigned long long)ph.verified_sampled,
+                  users, cfg_verify_name(k->pl->verify), rep_why);
         return SEARCH_END;
     }
     if (!why)

@@ -333,6 +333,8 @@ int run_phase(const struct run_opts *o, struct run_report *out, struct err *e)
     struct phase_end pe = {
         .t_end = t_end, .early = early, .early_ns = early_ns, .cpu_s = cpu1 - cpu0};
     rc = run__summarize(&sh, ws, threads, &pe, tmp, out, e);
+    if (rc == 0)
+        run__sample_verify(&sh, ws, threads, out);
 fail:
     if (ws)
         for (int i = 0; i < threads; i++)

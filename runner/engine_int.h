@@ -37,6 +37,23 @@ enum { U_OFF, U_CONNECTING, U_READY, U_CLOSING };
 enum { TK_NONE, TK_THINK, TK_TIMEOUT, TK_RECONNECT };
 
 struct worker;
+struct user;
+
+/* sample.c: the answers kept for run_opts.check, per worker. m + 1 slots of
+ * `bytes` each, allocated once: kept[] holds the sample in answer order, slot
+ * is the one the next capture goes to, holder the user whose parser writes it. */
+struct sample_slot {
+    struct http_capture c;
+    uint8_t ok; /* the answer passed status and framing (not yet a failure) */
+};
+struct sampler {
+    struct sample_slot *s;
+    char *data;
+    uint32_t *kept, *spare;
+    uint32_t m, nkept, nspare, slot;
+    uint64_t stride;
+    struct user *holder;
+};
 
 /* A user owns its socket: libuv's poll handle says when it is ready, and the
  * engine calls send and recv itself. Against a loopback server the client's
@@ -173,6 +190,10 @@ struct worker {
     int unsent_done;
     uint32_t *freeq;
     uint32_t fq_head, fq_len;
+    /* Responses until the next answer is sampled (0: the next to start is;
+     * UINT64_MAX: no sampling), and the sample (sample.c). */
+    uint64_t smp_due;
+    struct sampler smp;
     /* the responses completed by one read, scored once the read is parsed */
     uint8_t done[MAX_PIPELINE];
     char rbuf[READ_BUF_SIZE];
@@ -290,6 +311,21 @@ void *run__worker_main(void *arg);
 void run__worker_stop(struct worker *w);
 /* Draining: ends the phase once nothing is outstanding (deferred to the loop). */
 void run__drain_check(struct worker *w);
+
+/* ---- sample.c: whole answers kept for run_opts.check ---- */
+
+/* Allocates w's sample when the phase has a check (smp_due UINT64_MAX when not). */
+MF_MUST_CHECK int run__sample_init(struct worker *w, struct err *e);
+void run__sample_free(struct worker *w);
+/* w->smp_due is 0 and u's parser is between responses: the next one is captured
+ * (when in the window and no other capture is under way). */
+void run__sample_arm(struct user *u, uint64_t now);
+/* u's captured response ended: kept when its status is 2xx (ok: it passed framing). */
+void run__sample_done(struct user *u, int status2xx, int ok);
+/* After the phase: each kept answer checked by o->check, wrong ones counted as
+ * body failures in out->result (verified_sampled, verified_wrong, wrong_why). */
+void run__sample_verify(const struct shared *sh, struct worker **ws, int nw,
+                        struct run_report *out);
 
 /* ---- limits.c and engine.c: the phase's setup ---- */
 

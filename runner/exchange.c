@@ -84,11 +84,16 @@ void run__user_send(struct user *u, int n, uint64_t lat_start, uint64_t now, int
  * moved on to the next one. */
 enum { RESP_OK = 1, RESP_STATUS = 2, RESP_CLOSE = 4 };
 
-static uint8_t resp_outcome(struct http_resp *r)
+static uint8_t resp_outcome(struct user *u)
 {
+    struct http_resp *r = &u->parser;
     uint8_t o = (uint8_t)((http_resp_ok(r) ? RESP_OK : 0) |
                           ((r->status < 200 || r->status >= 300) ? RESP_STATUS : 0) |
                           (r->conn_close ? RESP_CLOSE : 0));
+    if (r->cap)
+        run__sample_done(u, !(o & RESP_STATUS), o & RESP_OK);
+    else if (u->w->smp_due)
+        u->w->smp_due--; /* UINT64_MAX (no sampling) never gets to 0 */
     http_resp_reset(r);
     return o;
 }
@@ -189,6 +194,8 @@ static void user_input(struct user *u, ssize_t nread, const char *buf)
                 break;
             }
             size_t used = 0;
+            if (w->smp_due == 0 && !u->parser.started)
+                run__sample_arm(u, now); /* this answer is kept for the rule */
             int rc = http_resp_parse(&u->parser, buf + off, n - off, &used);
             off += used;
             if (rc == HTTP_EPROTO) {
@@ -196,7 +203,7 @@ static void user_input(struct user *u, ssize_t nread, const char *buf)
                 break;
             }
             if (rc == HTTP_DONE) {
-                uint8_t oc = resp_outcome(&u->parser);
+                uint8_t oc = resp_outcome(u);
                 w->done[ndone++] = oc;
                 if (oc & RESP_CLOSE)
                     break; /* the server closes: what follows is not read */
@@ -218,7 +225,7 @@ static void user_input(struct user *u, ssize_t nread, const char *buf)
     if (nread == UV_EOF) {
         int rc = http_resp_eof(&u->parser);
         if (rc == HTTP_DONE && u->inflight) {
-            if (user_response(u, resp_outcome(&u->parser), now) < 0)
+            if (user_response(u, resp_outcome(u), now) < 0)
                 return;
         } else if (rc == HTTP_EPROTO) {
             run__user_fail(u, FAIL_RESET, now);

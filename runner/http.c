@@ -26,7 +26,7 @@ enum {
     ST_BODY_EOF, /* delimited by close */
 };
 
-enum { H_OTHER, H_LENGTH, H_TE, H_CONNECTION };
+enum { H_OTHER, H_LENGTH, H_TE, H_CONNECTION, H_CTYPE };
 
 #define DEF_MAX_HEADER (8u * 1024)
 #define DEF_MAX_BODY (16u * 1024 * 1024)
@@ -83,10 +83,13 @@ static int name_is(const char *name, size_t n, const char *lc)
     return 1;
 }
 
-/* Which of the headers we read a name is (any case). */
-static int kind_of(const char *name, size_t n)
+/* Which of the headers we read a name is (any case). Content-Type only while
+ * the response is captured (ctype): otherwise it costs nothing. */
+static int kind_of(const char *name, size_t n, int ctype)
 {
     switch (n) {
+    case 12:
+        return ctype && name_is(name, n, "content-type") ? H_CTYPE : H_OTHER;
     case 10:
         return name_is(name, n, "connection") ? H_CONNECTION : H_OTHER;
     case 14:
@@ -100,7 +103,7 @@ static int kind_of(const char *name, size_t n)
 
 static int header_kind(const struct http_resp *r)
 {
-    return r->name_len <= sizeof(r->name) ? kind_of(r->name, r->name_len) : H_OTHER;
+    return r->name_len <= sizeof(r->name) ? kind_of(r->name, r->name_len, r->cap != NULL) : H_OTHER;
 }
 
 static int token_eq(const char *s, size_t n, const char *tok)
@@ -114,11 +117,26 @@ static int token_eq(const char *s, size_t n, const char *tok)
     return 1;
 }
 
+/* A captured response's Content-Type (v: n bytes; its first 64 kept). */
+static void ctype_set(struct http_resp *r, const char *v, size_t n)
+{
+    while (n && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\r'))
+        n--;
+    if (n > sizeof(r->line)) /* as the byte-wise path keeps it */
+        n = sizeof(r->line);
+    memcpy(r->cap->ctype, v, n);
+    r->cap->ctype[n] = '\0';
+}
+
 /* Calls fn on each comma-separated, trimmed token of the value in r->line. */
 static void header_value(struct http_resp *r, int kind, int *err)
 {
     const char *v = r->line;
     size_t n = r->line_len;
+    if (kind == H_CTYPE) {
+        ctype_set(r, v, n);
+        return;
+    }
     while (n && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\r'))
         n--;
     if (kind == H_LENGTH) {
@@ -197,6 +215,13 @@ static void body_feed(struct http_resp *r, const char *p, size_t k)
     if (c->expect_body && !r->body_bad) {
         if (r->body_len + k > c->expect_body_len || memcmp(c->expect_body + r->body_len, p, k) != 0)
             r->body_bad = 1;
+    }
+    if (r->cap) {
+        struct http_capture *cp = r->cap;
+        size_t room = cp->cap - cp->len, m = k < room ? k : room;
+        memcpy(cp->data + cp->len, p, m);
+        cp->len += m;
+        cp->truncated |= (uint8_t)(m < k);
     }
     r->body_len += k;
 }
@@ -298,8 +323,13 @@ static int headers_fast(struct http_resp *r, const char *p, size_t n, size_t *us
             const char *colon = memchr(q, ':', len);
             if (!colon)
                 return HTTP_EPROTO;
-            int kind = kind_of(q, (size_t)(colon - q));
-            if (kind != H_OTHER) {
+            int kind = kind_of(q, (size_t)(colon - q), r->cap != NULL);
+            if (kind == H_CTYPE) {
+                const char *v = colon + 1;
+                while (v < l && (*v == ' ' || *v == '\t'))
+                    v++;
+                ctype_set(r, v, (size_t)(l - v));
+            } else if (kind != H_OTHER) {
                 const char *v = colon + 1;
                 while (v < l && (*v == ' ' || *v == '\t'))
                     v++;
@@ -405,7 +435,10 @@ int http_resp_parse(struct http_resp *r, const char *p, size_t n, size_t *used)
                 }
                 r->name_len = nl;
             } else {
+                int ct = r->cap && header_kind(r) == H_CTYPE; /* cut, not an error */
                 for (; j < end && p[j] != '\n'; j++) {
+                    if (r->line_len >= sizeof(r->line) && ct)
+                        continue;
                     if (r->line_len >= sizeof(r->line)) {
                         *used = j + 1; /* an absurdly long value of a header we rely on */
                         return HTTP_EPROTO;
@@ -485,7 +518,7 @@ int http_resp_parse(struct http_resp *r, const char *p, size_t n, size_t *used)
                 r->state = ST_HLINE;
             } else if (r->line_len < sizeof(r->line)) {
                 r->line[r->line_len++] = (char)c;
-            } else {
+            } else if (!(r->cap && header_kind(r) == H_CTYPE)) {
                 rc = HTTP_EPROTO; /* an absurdly long value of a header we rely on */
                 goto out;
             }

@@ -19,6 +19,16 @@ struct http_cfg {
 
 enum { HTTP_MORE = 0, HTTP_DONE = 1, HTTP_EPROTO = -1 };
 
+/* Where one response's body and Content-Type are copied while a parser holds it
+ * (http_resp.cap): the engine's sampled answers. data is cap bytes owned by the
+ * caller; past them the body is only counted (truncated). */
+struct http_capture {
+    char *data;
+    size_t cap, len;
+    uint8_t truncated;
+    char ctype[72]; /* its first 64 bytes */
+};
+
 struct http_resp {
     const struct http_cfg *cfg;
     uint8_t state;
@@ -33,6 +43,9 @@ struct http_resp {
     uint64_t body_len;
     char name[20]; /* current header name, lower-cased; longer names are not ours */
     char line[64]; /* status line prefix or an interesting header's value */
+    /* NULL, or where this response's body and Content-Type go; cleared by
+     * http_resp_reset (one response only). */
+    struct http_capture *cap;
 };
 
 void http_resp_init(struct http_resp *r, const struct http_cfg *cfg);

@@ -112,7 +112,22 @@ struct run_opts {
      * run_source_count); elsewhere the kernel's one source address, whose
      * port range is then the engine's limit (client:ports). */
     const char *source_addrs;
+    /* Appended (issue 24): a rule every answer must pass beyond status and
+     * framing (the database payloads' node_db_check), or NULL. The engine
+     * then keeps a sample of whole 2xx answers spread over the measured window
+     * (the first of every `stride` answers, the stride doubling whenever the
+     * sample fills: between sample_max / 2 and sample_max answers, evenly
+     * spread, in memory allocated once per phase) and checks each with
+     * check(check_arg, body, len, content_type, why, n) after the phase (0: right).
+     * A wrong one is a body failure of the phase (result.verified_wrong). */
+    int (*check)(void *arg, const char *body, size_t len, const char *ctype, char *why, size_t n);
+    void *check_arg;
+    int sample_max;      /* answers kept per phase, at most; 0 = RUN_SAMPLE_MAX */
+    size_t sample_bytes; /* of one body; 0 = RUN_SAMPLE_BYTES; a longer body is not checked */
 };
+
+#define RUN_SAMPLE_MAX 32
+#define RUN_SAMPLE_BYTES (64 * 1024)
 
 /* Defaults: 1 user, all at once, 10s, no warm-up, no think, closed loop,
  * pipeline 1, 1 thread, 10s timeout, no body check, expect_length -1. */
@@ -142,6 +157,8 @@ struct run_report {
     const char *client_limit;
     char client_limit_why[384];
     int source_count; /* source addresses the users were spread over (1: none bound) */
+    /* Appended: why the first wrong sampled answer was wrong (opts.check), "" if none. */
+    char wrong_why[400];
 };
 
 /* Runs one phase, blocking the caller until it ends. Returns 0 when the phase

@@ -209,6 +209,7 @@ void run__worker_free(struct worker *w)
     free(w->users);
     free(w->freeq);
     free(w->theap);
+    run__sample_free(w);
     free(w);
 }
 
@@ -240,6 +241,10 @@ int run__worker_new(struct shared *sh, int idx, int nusers, struct worker **out,
         u->w = w;
         u->fd = -1;
         http_resp_init(&u->parser, &sh->hcfg);
+    }
+    if (run__sample_init(w, e) != 0) {
+        run__worker_free(w);
+        return e->code;
     }
     uint64_t seed = sh->o->seed ? sh->o->seed : sh->seed;
     w->seed = seed;

@@ -211,6 +211,10 @@ static const char *const migrations[] = {
      * governor, python, loadavg}; '' for a cell that ran on its run's node (the run's
      * fingerprint is its). */
     "ALTER TABLE cells ADD COLUMN node_fingerprint TEXT NOT NULL DEFAULT '';",
+    /* 11 -> 12: the answers each phase sampled and checked by its payload's rule, and the
+     * wrong ones among them (issue 24); 0 for older rows and ordinary payloads. */
+    ("ALTER TABLE phases ADD COLUMN verified_sampled INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE phases ADD COLUMN verified_wrong INTEGER NOT NULL DEFAULT 0;"),
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
@@ -272,7 +276,9 @@ _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSIO
     X("neighbour_cpu_pct", ODBL, p->neighbour_cpu_pct)                                             \
     X("noisy", BOOL, p->noisy)                                                                     \
     X("client_steal_pct", ODBL, p->client_steal_pct)                                               \
-    X("client_neighbour_cpu_pct", ODBL, p->client_neighbour_cpu_pct)
+    X("client_neighbour_cpu_pct", ODBL, p->client_neighbour_cpu_pct)                               \
+    X("verified_sampled", U64, p->verified_sampled)                                                \
+    X("verified_wrong", U64, p->verified_wrong)
 
 #define COL_NAME(name, kind, field) ", " name
 #define COL_PARAM(name, kind, field) ", ?"

@@ -55,6 +55,9 @@ frameworks:
   drift:
     start: "{python} {dir}/app.py --host {host} --port {port} --fake drift"
     dir: $T/app
+  late:
+    start: "{python} {dir}/app.py --host {host} --port {port} --fake late --late-after 25 --late-every 5"
+    dir: $T/app
   hello:
     start: "{python} {dir}/hello.py {host} {port} --threads"
     dir: $T/app
@@ -62,18 +65,40 @@ YAML
 }
 matrix "$T/m.yaml" "{pool: 3, start_timeout: 60s, settings: {shared_buffers: 16MB, max_connections: 40}}"
 "$MFBENCH" run -m "$T/m.yaml" --json good/db good/queries good/fortunes good/updates \
-  cache/queries unescaped/fortunes nowrite/updates drift/fortunes hello/text >"$T/out.json" \
-  2>"$T/err.txt"
+  cache/queries unescaped/fortunes nowrite/updates drift/fortunes late/queries late/fortunes \
+  hello/text >"$T/out.json" 2>"$T/err.txt"
 rc=$?
-expect_eq "exit status (1: three cells are errors)" "$rc" 1
+expect_eq "exit status (1: six cells are errors)" "$rc" 1
+cell() { # FILE NAME FIELD: a cell's field, by framework/payload
+  json_get "$1" "[c['$3'] for c in d['cells'] if c['framework'] + '/' + c['payload'] == '$2'][0]"
+}
 i=0
 for p in db queries fortunes updates; do
   expect_eq "good/$p status (error: $(json_get "$T/out.json" "d['cells'][$i]['error']"))" \
     "$(json_get "$T/out.json" "d['cells'][$i]['status']")" ok
   expect_eq "good/$p ran a phase without failure" \
     "$(json_get "$T/out.json" "d['cells'][$i]['phases'][0]['failures'] == 0 and d['cells'][$i]['phases'][0]['requests'] > 0")" True
+  # Answers sampled during every phase, checked by the rule afterwards: none wrong.
+  expect_eq "good/$p: every phase sampled answers, none wrong" \
+    "$(json_get "$T/out.json" "all(p['verified']['sampled'] > 0 and p['verified']['wrong'] == 0 for p in d['cells'][$i]['phases'])")" True
   i=$((i + 1))
 done
+expect_eq "good/queries: verified stored with the phase" \
+  "$(sqlite3 "$MFBENCH_STORE" "select verified_sampled > 0, verified_wrong from phases p join cells c on c.id = p.cell_id where c.framework = 'good' and c.payload = 'queries' order by p.id desc limit 1")" "1|0"
+# Right through the readiness probe and the verification burst, then every 5th answer
+# wrong: the sample taken during the phase catches it, and the cell is an error naming
+# the rule; its wrong samples are body failures of the phase.
+expect_eq "late/queries status" "$(cell "$T/out.json" late/queries status)" error
+expect_contains "late/queries error" "$(cell "$T/out.json" late/queries error)" \
+  "sampled answers at 2 users fail the queries rule: 4 rows, want 5"
+expect_eq "late/queries: wrong samples are body failures" \
+  "$(cell "$T/out.json" late/queries phases | $PY -c 'import ast,sys; p = ast.literal_eval(sys.stdin.read())[-1]; print(p["failures_by_kind"]["body"] >= p["verified"]["wrong"] > 0)')" True
+# mfbench show: each phase of a database cell that ran (good x4, drift, late x2) says its sample.
+expect_eq "show: the phases' notes say their sample" \
+  "$("$MFBENCH" show 1 | grep -c ' [0-9]* of [0-9]* sampled wrong')" 7
+expect_eq "late/fortunes status" "$(cell "$T/out.json" late/fortunes status)" error
+expect_contains "late/fortunes error" "$(cell "$T/out.json" late/fortunes error)" \
+  "fail the fortunes rule: the page differs at byte"
 expect_eq "cache/queries status" "$(json_get "$T/out.json" "d['cells'][4]['status']")" error
 expect_contains "cache/queries error" "$(json_get "$T/out.json" "d['cells'][4]['error']")" \
   "cached or batched: 20 requests of /queries?queries=5 made 0 queries, want 100"
@@ -84,8 +109,11 @@ expect_eq "nowrite/updates status" "$(json_get "$T/out.json" "d['cells'][6]['sta
 expect_contains "nowrite/updates error" "$(json_get "$T/out.json" "d['cells'][6]['error']")" \
   "an update that does not write: 0 of the 3 rows answered are in the table"
 # A page that changes under load (the runtime fortune dropped after 30 answers): the load
-# checks the verified page's length, so those answers are wrong bodies.
-expect_eq "drift/fortunes status" "$(json_get "$T/out.json" "d['cells'][7]['status']")" failed
+# checks the verified page's length, so those answers are wrong bodies, and the sampled
+# ones fail the rule: an error saying what is wrong.
+expect_eq "drift/fortunes status" "$(json_get "$T/out.json" "d['cells'][7]['status']")" error
+expect_contains "drift/fortunes error" "$(json_get "$T/out.json" "d['cells'][7]['error']")" \
+  "fail the fortunes rule: the page differs at byte"
 expect_eq "drift/fortunes: body failures in its phase" \
   "$(json_get "$T/out.json" "d['cells'][7]['phases'][0]['failures_by_kind']['body'] > 0")" True
 args=$(cat "$T/node/good.args" 2>/dev/null)
@@ -93,7 +121,9 @@ expect_contains "the server got --db-dsn" "$args" "--db-dsn postgresql://mfbench
 expect_contains "the server got --db-pool" "$args" "--db-pool 3"
 expect_contains "log: PostgreSQL up" "$(cat "$T/err.txt")" "PostgreSQL up in"
 expect_contains "log: PostgreSQL stopped" "$(cat "$T/err.txt")" "PostgreSQL stopped"
-expect_eq "hello/text status" "$(json_get "$T/out.json" "d['cells'][8]['status']")" ok
+expect_eq "hello/text status" "$(cell "$T/out.json" hello/text status)" ok
+expect_eq "hello/text: no rule, nothing sampled" \
+  "$(cell "$T/out.json" hello/text phases | $PY -c 'import ast,sys; print(all(p["verified"] == {"sampled": 0, "wrong": 0} for p in ast.literal_eval(sys.stdin.read())))')" True
 # Stopped after the last database cell, before the cells after it run.
 stopped_at=$(grep -n "PostgreSQL stopped" "$T/err.txt" | head -n 1 | cut -d: -f1)
 hello_at=$(grep -n "hello/text" "$T/err.txt" | head -n 1 | cut -d: -f1)
@@ -117,9 +147,6 @@ dead=$(free_port)
 matrix "$T/d.yaml" "{provision: dsn, dsn: \"postgresql://mfbench@127.0.0.1:$dead/hello_world\"}"
 "$MFBENCH" run -m "$T/d.yaml" --json good/db hello/text good/fortunes >"$T/down.json" 2>"$T/err2.txt"
 expect_eq "down: exit status" "$?" 1
-cell() { # FILE NAME FIELD: a cell's field, by framework/payload
-  json_get "$1" "[c['$3'] for c in d['cells'] if c['framework'] + '/' + c['payload'] == '$2'][0]"
-}
 expect_eq "down: good/db error" "$(cell "$T/down.json" good/db status)" error
 expect_contains "down: PostgreSQL's message" "$(cell "$T/down.json" good/db error)" \
   "database: PostgreSQL at database.dsn from 127.0.0.1: tables: psql: error: connection to server at \"127.0.0.1\", port $dead failed: Connection refused"

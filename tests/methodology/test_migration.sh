@@ -25,7 +25,7 @@ PY
 expect_eq "v1 file" "$(sqlite3 "$db" 'PRAGMA user_version')" 1
 MFBENCH_STORE="$db" "$MFBENCH" show 1 --json >"$T/show.json" 2>"$T/err.txt"
 expect_eq "show exit status ($(cat "$T/err.txt"))" "$?" 0
-expect_eq "migrated" "$(sqlite3 "$db" 'PRAGMA user_version')" 11
+expect_eq "migrated" "$(sqlite3 "$db" 'PRAGMA user_version')" 12
 expect_eq "phase kind rewritten" "$(sqlite3 "$db" 'SELECT kind FROM phases')" ladder
 expect_eq "no settings on an old run" "$(json_get "$T/show.json" 'd["run"].get("settings")')" None
 expect_eq "old cell kept" "$(json_get "$T/show.json" 'd["cells"][0]["capacity_users"]')" 5

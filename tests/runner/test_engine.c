@@ -199,6 +199,30 @@ static int pace_closed(void *arg)
     return c && strtol(c + 6, NULL, 10) >= 3;
 }
 
+/* run_opts.check for /count: the answer's number, wrong when a multiple of 3. */
+struct count_rule {
+    uint64_t calls, wrong, first_n, max_n;
+    char ctype[128];
+};
+static int count_check(void *arg, const char *body, size_t len, const char *ctype, char *why,
+                       size_t n)
+{
+    struct count_rule *cr = arg;
+    char b[32];
+    snprintf(b, sizeof(b), "%.*s", (int)(len < 31 ? len : 31), body);
+    uint64_t v = strtoull(b, NULL, 10);
+    if (cr->calls++ == 0)
+        cr->first_n = v;
+    if (v > cr->max_n)
+        cr->max_n = v;
+    snprintf(cr->ctype, sizeof(cr->ctype), "%s", ctype);
+    if (v % 3)
+        return 0;
+    cr->wrong++;
+    snprintf(why, n, "answer %llu is a multiple of 3", (unsigned long long)v);
+    return -1;
+}
+
 static int progress_calls;
 static void on_progress(void *arg, const struct run_progress *p)
 {
@@ -868,6 +892,53 @@ int main(int argc, char **argv)
         CHECK_INT(res[0], >, 0);  /* EMFILE counted as client */
         CHECK_INT(res[1], ==, 0); /* ... and never as a server failure */
         CHECK_INT(res[2], >, 0);  /* the users that got a descriptor worked */
+    }
+    /* A rule on whole answers (run_opts.check, issue 24): a sample spread over the
+     * window, each answer checked after the phase; a wrong one is a body failure. */
+    {
+        struct count_rule cr = {0};
+        base(&o, url(&s, "/count"));
+        o.duration_ms = 1500;
+        o.check = count_check;
+        o.check_arg = &cr;
+        CHECK_INT(run(&o, &r), ==, 0);
+        uint64_t answers = r.result.requests;
+        CHECK_INT(answers, >, 200);
+        /* Between half the sample and all of it (32), each once. */
+        CHECK_INT(r.result.verified_sampled, >=, RUN_SAMPLE_MAX / 2);
+        CHECK_INT(r.result.verified_sampled, <=, RUN_SAMPLE_MAX);
+        CHECK_INT(cr.calls, ==, r.result.verified_sampled);
+        /* The first 64 bytes of a Content-Type longer than that. */
+        CHECK_STR(cr.ctype, "application/x-count; comment=\"longer than the parser's 64-byte l");
+        /* Spread: the sample reaches the last quarter of the answers, and its first is
+         * early (not the first 32 answers only, nor the last). */
+        CHECK_INT(cr.max_n, >=, cr.first_n + answers * 3 / 4);
+        CHECK_INT(cr.first_n, <, answers / 4);
+        /* Every 3rd answer is wrong: so is about a third of the sample. */
+        CHECK_INT(r.result.verified_wrong, ==, cr.wrong);
+        CHECK_INT(r.result.verified_wrong, >, 0);
+        CHECK_INT(r.result.verified_wrong, <, r.result.verified_sampled);
+        CHECK_INT(r.result.failures_by_kind[FAIL_BODY], ==, r.result.verified_wrong);
+        CHECK_INT(r.result.failures, ==, r.result.verified_wrong);
+        CHECK_INT(r.result.requests, ==, answers);
+        CHECK_CONTAINS(r.wrong_why, "is a multiple of 3");
+        run_report_free(&r);
+        /* Bodies longer than sample_bytes are not judged; no check, no sample. */
+        base(&o, url(&s, "/count"));
+        o.duration_ms = 500;
+        o.check = count_check;
+        o.check_arg = &cr;
+        o.sample_bytes = 1;
+        CHECK_INT(run(&o, &r), ==, 0);
+        CHECK_INT(r.result.verified_sampled, ==, 0);
+        CHECK_INT(r.result.failures, ==, 0);
+        run_report_free(&r);
+        base(&o, url(&s, "/count"));
+        o.duration_ms = 300;
+        CHECK_INT(run(&o, &r), ==, 0);
+        CHECK_INT(r.result.verified_sampled, ==, 0);
+        CHECK_INT(r.result.verified_wrong, ==, 0);
+        run_report_free(&r);
     }
     server_stop(&s);
 

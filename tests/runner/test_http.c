@@ -295,5 +295,42 @@ int main(void)
         CHECK_INT(memcmp(&whole, &bytes, sizeof(whole)), ==, 0);
         CHECK_INT(differ, ==, 0);
     }
+    /* A captured response (the engine's sampled answers): the body whole, chunked or not,
+     * and the Content-Type, a long one cut (not an error, as it is not while uncaptured),
+     * alike in one buffer and byte by byte; the next response is not captured. */
+    {
+        const char *in[] = {
+            "HTTP/1.1 200 OK\r\nContent-Length: 12\r\nContent-Type: application/json\r\n\r\n"
+            "Hello World!",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\ncontent-type:  application/json \r\n"
+            "\r\n5\r\nHello\r\n7\r\n World!\r\n0\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json; x=\"0123456789012345678901234567"
+            "89012345678901234567890123456789012345678901234567890123456789\"\r\n"
+            "Content-Length: 12\r\n\r\nHello World!",
+        };
+        for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++)
+            for (size_t step = 0; step <= 1; step++) {
+                char data[8];
+                struct http_capture cp = {data, sizeof(data), 0, 0, ""};
+                struct http_resp r;
+                http_resp_init(&r, &any);
+                r.cap = &cp;
+                size_t len = strlen(in[i]), off = 0;
+                int rc = HTTP_MORE;
+                while (off < len && rc == HTTP_MORE) {
+                    size_t used = 0;
+                    rc = http_resp_parse(&r, in[i] + off, step ? 1 : len - off, &used);
+                    off += used;
+                }
+                CHECK_INT(rc, ==, HTTP_DONE);
+                CHECK_INT(cp.len, ==, 8); /* the first 8 bytes of 12 */
+                CHECK_INT(cp.truncated, ==, 1);
+                CHECK_INT(memcmp(data, "Hello Wo", 8), ==, 0);
+                CHECK_INT(strncmp(cp.ctype, "application/json", 16), ==, 0);
+                CHECK_INT(strlen(cp.ctype), ==, i == 2 ? 64 : 16); /* the first 64 bytes */
+                http_resp_reset(&r);
+                CHECK(r.cap == NULL);
+            }
+    }
     T_DONE();
 }

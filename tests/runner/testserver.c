@@ -47,7 +47,7 @@
 static const char hello[] = "Hello World!";
 static pthread_mutex_t stall_mu = PTHREAD_MUTEX_INITIALIZER;
 static int64_t stall_start = -1; /* ms, monotonic */
-static atomic_long hangafter_seen, hangevery_seen;
+static atomic_long hangafter_seen, hangevery_seen, count_seen;
 static long greet;
 static int pace_conns;
 static double pace_sum_us;
@@ -146,6 +146,19 @@ static int handle(struct conn *c, const char *path)
     stall_gate();
     if (strcmp(path, "/text") == 0 || strncmp(path, "/stall/", 7) == 0)
         return respond(fd, 200, hello, 12, NULL);
+    if (strcmp(path, "/count") == 0) {
+        /* The number of this answer to /count, with a Content-Type longer than
+         * the parser's 64-byte line for the headers it reads. */
+        char r[512];
+        char b[32];
+        int k = snprintf(b, sizeof(b), "%ld", atomic_fetch_add(&count_seen, 1) + 1);
+        int m = snprintf(r, sizeof(r),
+                         "HTTP/1.1 200 OK\r\nContent-Type-Note: x\r\nContent-Type: "
+                         "application/x-count; comment=\"longer than the parser's 64-byte line "
+                         "for the headers it reads\"\r\nContent-Length: %d\r\n\r\n%s",
+                         k, b);
+        return write_all(fd, r, (size_t)m);
+    }
     if (strcmp(path, "/other") == 0)
         return respond(fd, 200, "Hello World?", 12, NULL);
     if (strncmp(path, "/len/", 5) == 0) {

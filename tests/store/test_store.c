@@ -59,6 +59,8 @@ static void make_phase(struct phase_result *p, int users, int k, int failing)
         p->neighbour_cpu_pct = 6.25 + k;
     }
     p->noisy = k == 2;
+    p->verified_sampled = 20u + (uint64_t)k; /* schema v12 */
+    p->verified_wrong = (uint64_t)k;
     p->load_bound = k % 2;
     p->client_bound = (k + 1) % 2;
     snprintf(p->stop_reason, sizeof(p->stop_reason), "%s", failing ? "failures>=1" : "");
@@ -96,6 +98,8 @@ static void check_phase_eq(const struct phase_result *a, const struct phase_resu
     CHECK_DBL(a->steal_pct, ==, b->steal_pct);
     CHECK_DBL(a->neighbour_cpu_pct, ==, b->neighbour_cpu_pct);
     CHECK_INT(a->noisy, ==, b->noisy);
+    CHECK_INT(a->verified_sampled, ==, b->verified_sampled);
+    CHECK_INT(a->verified_wrong, ==, b->verified_wrong);
 }
 
 static void init_run(struct run_record *r, const char *started_at, const char *profile)
@@ -921,8 +925,11 @@ static void test_owner_repair_and_busy(void)
     store_close(s);
 }
 
-/* What schema v11 added, dropped again to forge an older store. */
-#define V11_DROPS "ALTER TABLE cells DROP COLUMN node_fingerprint;"
+/* What schema v12 added (v12: verified samples; v11: node_fingerprint), dropped again to forge an older store. */
+#define V12_DROPS                                                                                  \
+    "ALTER TABLE phases DROP COLUMN verified_sampled;"                                             \
+    "ALTER TABLE phases DROP COLUMN verified_wrong;"
+#define V11_DROPS V12_DROPS "ALTER TABLE cells DROP COLUMN node_fingerprint;"
 
 /* What schema v10 added (and v11 after it), dropped again to forge an older store. */
 #define V10_DROPS                                                                                  \
