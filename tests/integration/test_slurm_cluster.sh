@@ -160,6 +160,9 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then
   D=$T/nobody
   mkdir -m 700 "$D" && chown 65534:65534 "$D"
   AS="setpriv --reuid=65534 --regid=65534 --clear-groups"
+  # srun's step starts in the caller's folder: the build folder of a root-owned
+  # checkout is not nobody's (slurmstepd: "couldn't chdir ... going to /tmp instead").
+  cd / || bad "cd /"
   scenario nobody
 else
   echo "NOTE: not root: the unprivileged run (setpriv nobody) is skipped" >&2
