@@ -110,6 +110,8 @@ if [ "$(j burn "all(p['db_bound'] for p in d['cells'][0]['phases'])")" = True ];
   expect_contains "burn: show marks the phase" "$(cat "$T/burn.txt")" "db-bound"
   expect_contains "burn: show's legend" "$(cat "$T/burn.txt")" "the database, not the server, was the limit"
   expect_eq "burn: store" "$(sqlite3 "$MFBENCH_STORE" "select min(db_bound) from phases where cell_id = (select max(id) from cells)")" 1
+elif [ "$(j burn "any(p['database']['cpu_pct'] >= 90 and not p['db_bound'] for p in d['cells'][0]['phases'])")" = True ]; then
+  bad "burn: PostgreSQL used 90% or more of its one CPU and the phase is not db_bound: $(j burn "[(p['database'], p['db_bound']) for p in d['cells'][0]['phases']]")"
 elif [ "$quiet0" -gt 10 ] || [ "$quiet1" -gt 10 ]; then
   skip_reason="${skip_reason:+$skip_reason; }CPU 0 or 1 was ${quiet0}%/${quiet1}% busy around the burn run: PostgreSQL had \
 $(j burn "[p['database']['cpu_pct'] for p in d['cells'][0]['phases']]")% of CPU 0, db_bound not checked"
