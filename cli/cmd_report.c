@@ -351,7 +351,8 @@ static void html_marked(FILE *f, const char *text)
 {
     /* text is "1600.0 †~" as the md/table helpers write it: the marks after a space. */
     const char *sp = strchr(text, ' ');
-    if (!sp || !(strstr(sp, HL_MARK_LOAD) || strstr(sp, HL_MARK_CLIENT) || strchr(sp, '~'))) {
+    if (!sp || !(strstr(sp, HL_MARK_LOAD) || strstr(sp, HL_MARK_CLIENT) || strchr(sp, '~') ||
+                 strstr(sp, HL_MARK_DB))) {
         rv_html_escape(f, text);
         return;
     }
