@@ -1316,15 +1316,18 @@ static void client_watch_judge(struct client_watch *w, double db_ticks, struct p
                               &ph->client_neighbour_cpu_pct) > 0;
 }
 
-/* A database cell whose peak (the search phase of the highest req/s), or whose SLO limit (the
- * failing SLO probe of the lowest rate: the top of the bracket), was measured in a db_bound
- * phase says so in its note: the database, not the server, was the limit. */
+/* A database cell whose peak (the passing search phase of the highest req/s, as
+ * peak_rps_passing; any search phase when none passed), or whose SLO limit (the failing SLO
+ * probe of the lowest rate: the top of the bracket), was measured in a db_bound phase says so
+ * in its note: the database, not the server, was the limit. */
 static void db_bound_note(struct exec_run *x, struct cell_result *c)
 {
     const struct phase_result *peak = NULL, *slo = NULL;
     for (size_t i = 0; i < c->nphases; i++) {
         const struct phase_result *p = &c->phases[i];
-        if (phase_in_search(p) && (!peak || p->rps > peak->rps))
+        int passed = !p->stop_reason[0];
+        if (phase_in_search(p) && (!peak || (passed && peak->stop_reason[0]) ||
+                                   (passed == !peak->stop_reason[0] && p->rps > peak->rps)))
             peak = p;
         if (!strcmp(p->kind, "slo") && p->stop_reason[0] &&
             (!slo || p->offered_rps < slo->offered_rps))
