@@ -1259,6 +1259,7 @@ static void slo_probe_of(const struct phase_result *ph, double rate, struct slo_
 struct client_watch {
     struct node_cpu_times t0, t1;
     double cpu0_s, cpu1_s; /* this process's user + sys at the start and the end */
+    int64_t t0_ms, t1_ms;  /* when t0 and t1 were read (mono_ms) */
     int on;                /* t0 read; t1 too after client_watch_end, unless it failed */
     int noisy;             /* set by client_watch_judge */
 };
@@ -1279,6 +1280,7 @@ static void client_watch_begin(struct exec_run *x, struct client_watch *w)
     err_clear(&e);
     memset(w, 0, sizeof(*w));
     w->cpu0_s = self_cpu_s();
+    w->t0_ms = mono_ms();
     w->on = cpus && *cpus && w->cpu0_s >= 0 && node_cpu_times_read(cpus, &w->t0, &e) == 0;
 }
 
@@ -1292,6 +1294,7 @@ static void client_watch_end(struct exec_run *x, struct cell_ctx *k, struct clie
     if (!w->on)
         return;
     w->cpu1_s = self_cpu_s();
+    w->t1_ms = mono_ms();
     if (w->cpu1_s < 0 || node_cpu_times_read(x->matrix->load_cpus, &w->t1, &e) != 0) {
         exec__logf(x, 4, k->fw->name, k->pl->name, "load CPUs' figures unknown: %s",
                    e.msg[0] ? e.msg : "getrusage failed");
@@ -1299,19 +1302,20 @@ static void client_watch_end(struct exec_run *x, struct cell_ctx *k, struct clie
     }
 }
 
-/* The load CPUs' steal and neighbours over the phase. db_ticks (USER_HZ, <= 0
- * none): the run's database's CPU over the phase when it may run on the load
- * CPUs of this machine (a local node): part of the system under test, so not
- * a neighbour's. */
-static void client_watch_judge(struct client_watch *w, double db_ticks, struct phase_result *ph)
+/* The load CPUs' steal and neighbours over the phase. db_pct (% of one CPU, <=
+ * 0 none): the run's database's mean CPU over the phase when it may run on the
+ * load CPUs of this machine (a local node): part of the system under test, so
+ * not a neighbour's; taken at that rate over this side's own span. */
+static void client_watch_judge(struct client_watch *w, double db_pct, struct phase_result *ph)
 {
     ph->client_steal_pct = ph->client_neighbour_cpu_pct = -1;
     if (!w->on)
         return;
     long tck = sysconf(_SC_CLK_TCK); /* /proc/stat's unit */
-    double own = (w->cpu1_s - w->cpu0_s) * (double)(tck > 0 ? tck : 100);
-    if (db_ticks > 0)
-        own += db_ticks;
+    double hz = (double)(tck > 0 ? tck : 100);
+    double own = (w->cpu1_s - w->cpu0_s) * hz;
+    if (db_pct > 0 && w->t1_ms > w->t0_ms)
+        own += db_pct / 100.0 * hz * (double)(w->t1_ms - w->t0_ms) / 1000.0;
     w->noisy = node_cpu_share(&w->t0, &w->t1, own, &ph->client_steal_pct,
                               &ph->client_neighbour_cpu_pct) > 0;
 }
@@ -1458,7 +1462,7 @@ int exec__run_phase(struct cell_ctx *k, struct cell_result *c, const struct phas
         ph.db_cpu_max_pct = sm.db_cpu_max_pct;
         ph.db_rss_max_kb = sm.db_rss_max_kb;
         ph.db_bound = node_db_bound(sm.db_cpu_pct, db_ncpus);
-        client_watch_judge(&cw, db_on_load ? sm.db_phase_ticks : 0, &ph);
+        client_watch_judge(&cw, db_on_load ? sm.db_phase_cpu_pct : 0, &ph);
         ph.noisy = sm.noisy || cw.noisy; /* from either side */
     }
     int was_cancelled = rep.cancelled || cancelled(x);

@@ -350,9 +350,10 @@ struct node_samples {
      * same window: mean and highest one-second CPU (% of one CPU), highest RSS.
      * -1 when not sampled. */
     double db_cpu_pct, db_cpu_max_pct, db_rss_max_kb;
-    /* Its ticks (USER_HZ) from the first sample to the last, warm-up included:
-     * what the load engine's side subtracts over its own span. -1 = unknown. */
-    double db_phase_ticks;
+    /* Its mean CPU (% of one CPU) from the first sample to the last, warm-up
+     * included: the load engine's side takes this rate over its own span (the
+     * samples, a second apart, miss up to the phase's last second). -1 = unknown. */
+    double db_phase_cpu_pct;
 };
 /* A phase is db_bound when the database's mean CPU over the window reached
  * this share (percent) of the CPUs it may use. */

@@ -196,7 +196,7 @@ void node_sampler_parse(const char *text, int64_t warmup_ms, long page_kb, long 
     out->steal_pct = out->neighbour_cpu_pct = -1;
     out->noisy = 0;
     out->db_cpu_pct = out->db_cpu_max_pct = out->db_rss_max_kb = -1;
-    out->db_phase_ticks = -1;
+    out->db_phase_cpu_pct = -1;
     if (clk_tck <= 0)
         clk_tck = 100;
     for (const char *l = text ? text : ""; *l;) {
@@ -278,8 +278,9 @@ void node_sampler_parse(const char *text, int64_t warmup_ms, long page_kb, long 
         }
     }
     out->db_rss_max_kb = db_rss_max;
-    if (all0.up >= 0 && all0.dt >= 0 && all1.dt >= 0)
-        out->db_phase_ticks = (double)db_ticks(&all0, &all1);
+    if (all0.up >= 0 && all1.up > all0.up && all0.dt >= 0 && all1.dt >= 0)
+        out->db_phase_cpu_pct =
+            (double)db_ticks(&all0, &all1) / (double)clk_tck / (all1.up - all0.up) * 100.0;
 }
 
 int node_sampler_problem(const char *text, char *msg, size_t n)

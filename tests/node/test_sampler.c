@@ -232,7 +232,7 @@ static void test_db_fields(void)
     CHECK(NEAR(s.db_cpu_pct, 45.0));
     CHECK(NEAR(s.db_cpu_max_pct, 60.0));
     CHECK(NEAR(s.db_rss_max_kb, 5000.0 * 4));
-    CHECK(NEAR(s.db_phase_ticks, 140.0)); /* first line to last, warm-up included */
+    CHECK(NEAR(s.db_phase_cpu_pct, 140.0 / 3)); /* first line to last, warm-up included */
     CHECK(NEAR(s.neighbour_cpu_pct, 5.0));
     CHECK_INT(s.noisy, ==, 0);
     /* The same samples with the database pinned off the server's CPUs: its 90 jiffies are
@@ -253,7 +253,7 @@ static void test_db_fields(void)
     CHECK_DBL(s.db_cpu_pct, ==, -1);
     CHECK_DBL(s.db_cpu_max_pct, ==, -1);
     CHECK_DBL(s.db_rss_max_kb, ==, -1);
-    CHECK_DBL(s.db_phase_ticks, ==, -1);
+    CHECK_DBL(s.db_phase_cpu_pct, ==, -1);
     CHECK(NEAR(s.neighbour_cpu_pct, 50.0));
     CHECK_INT(s.noisy, ==, 1);
     /* New lines without a database (-1 -1): the same. */
