@@ -140,7 +140,7 @@ static cJSON *marks_json(unsigned m)
     if (m & HL_NOISY)
         cJSON_AddItemToArray(a, cJSON_CreateString("noisy"));
     if (m & HL_DB_BOUND)
-        cJSON_AddItemToArray(a, cJSON_CreateString("db_bound"));
+        cJSON_AddItemToArray(a, cJSON_CreateString("db-bound"));
     return a;
 }
 

@@ -105,7 +105,7 @@ if [ "$(j burn "all(p['db_bound'] for p in d['cells'][0]['phases'])")" = True ];
   expect_contains "burn: the cell's note" "$(j burn "d['cells'][0]['note']")" \
     "the database, not the server, was the limit"
   expect_eq "burn: headline mark" \
-    "$(j burn "'db_bound' in d['cells'][0]['headline']['peak_rps']['marks']")" True
+    "$(j burn "'db-bound' in d['cells'][0]['headline']['peak_rps']['marks']")" True
   "$MFBENCH" show "$(j burn 'd["run"]["id"]')" >"$T/burn.txt"
   expect_contains "burn: show marks the phase" "$(cat "$T/burn.txt")" "db-bound"
   expect_contains "burn: show's legend" "$(cat "$T/burn.txt")" "the database, not the server, was the limit"
