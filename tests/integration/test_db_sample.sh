@@ -110,7 +110,7 @@ if [ "$(j burn "all(p['db_bound'] for p in d['cells'][0]['phases'])")" = True ];
   expect_contains "burn: show marks the phase" "$(cat "$T/burn.txt")" "db-bound"
   expect_contains "burn: show's legend" "$(cat "$T/burn.txt")" "the database, not the server, was the limit"
   "$MFBENCH" report --format html -o "$T/rep" >/dev/null 2>&1
-  expect_contains "burn: report marks the peak" "$(cat "$T/rep/index.html")" 'class="mark" title="db-bound"'
+  expect_contains "burn: report marks the peak" "$(cat "$T/rep/index.html")" 'db-bound">'
   expect_eq "burn: store" "$(sqlite3 "$MFBENCH_STORE" "select min(db_bound) from phases where cell_id = (select max(id) from cells)")" 1
 elif [ "$(j burn "any(p['database']['cpu_pct'] >= 90 and not p['db_bound'] for p in d['cells'][0]['phases'])")" = True ]; then
   bad "burn: PostgreSQL used 90% or more of its one CPU and the phase is not db_bound: $(j burn "[(p['database'], p['db_bound']) for p in d['cells'][0]['phases']]")"
