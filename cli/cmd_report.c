@@ -351,7 +351,8 @@ static void html_marked(FILE *f, const char *text)
 {
     /* text is "1600.0 †~" as the md/table helpers write it: the marks after a space. */
     const char *sp = strchr(text, ' ');
-    if (!sp || !(strstr(sp, HL_MARK_LOAD) || strstr(sp, HL_MARK_CLIENT) || strchr(sp, '~'))) {
+    if (!sp || !(strstr(sp, HL_MARK_LOAD) || strstr(sp, HL_MARK_CLIENT) || strchr(sp, '~') ||
+                 strstr(sp, HL_MARK_DB))) {
         rv_html_escape(f, text);
         return;
     }
@@ -373,7 +374,9 @@ static void html_marked(FILE *f, const char *text)
     if (strchr(mk, '~'))
         fputs(first ? "noisy" : ", noisy", f), first = 0;
     if (strchr(mk, '!'))
-        fputs(first ? "not clean" : ", not clean", f);
+        fputs(first ? "not clean" : ", not clean", f), first = 0;
+    if (strstr(mk, HL_MARK_DB))
+        fputs(first ? "db-bound" : ", db-bound", f);
     fputs("\">", f);
     rv_html_escape(f, mk);
     fputs("</span>", f);
@@ -386,7 +389,7 @@ static void html_legend(FILE *f, unsigned flags)
     if (!flags)
         return;
     fputs("<ul class=\"legend note\">", f);
-    for (unsigned b = HL_LOAD_BOUND; b <= HL_UNCLEAN; b <<= 1)
+    for (unsigned b = HL_LOAD_BOUND; b <= HL_LAST; b <<= 1)
         if (flags & b) {
             fputs("<li>", f);
             rv_html_escape(f, headline_legend(b));
@@ -454,7 +457,8 @@ static void html_table(FILE *f, const struct run_record *r, const char *pl)
         if (strcmp(c->payload, pl) || c->status == CELL_SKIPPED || !h)
             continue;
         unsigned m = (h->load_bound ? HL_LOAD_BOUND : 0u) |
-                     (h->client_bound ? HL_CLIENT_BOUND : 0u) | (h->noisy ? HL_NOISY : 0u);
+                     (h->client_bound ? HL_CLIENT_BOUND : 0u) | (h->noisy ? HL_NOISY : 0u) |
+                     (h->db_bound ? HL_DB_BOUND : 0u);
         sflags |= m;
         char label[160], mk[16], rps[64];
         cli_cell_label(r, i, label, sizeof(label));

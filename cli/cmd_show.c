@@ -331,7 +331,7 @@ void cli_print_run_table(FILE *f, const struct run_record *r)
     }
     if (flags)
         fputs("\n", f);
-    for (unsigned b = HL_LOAD_BOUND; b <= HL_UNCLEAN; b <<= 1)
+    for (unsigned b = HL_LOAD_BOUND; b <= HL_LAST; b <<= 1)
         if (flags & b)
             fprintf(f, "%s\n", headline_legend(b));
     char ex[600];
@@ -355,6 +355,14 @@ void cli_print_run_table(FILE *f, const struct run_record *r)
                     "\n%s/%s: %zu of %zu phases noisy (steal or other processes over %d%% of the "
                     "server's or the load engine's CPUs: the figures are not to be trusted)",
                     c->framework, c->payload, noisy, c->nphases, NOISY_PCT);
+        size_t db_bound = 0;
+        for (size_t k = 0; k < c->nphases; k++)
+            db_bound += c->phases[k].db_bound != 0;
+        if (db_bound)
+            fprintf(f,
+                    "\n%s/%s: %zu of %zu phases db-bound (the run's database used %d%% or more "
+                    "of the CPUs it may use: the database, not the server, was the limit)",
+                    c->framework, c->payload, db_bound, c->nphases, DB_BOUND_PCT);
         if (c->repeats > 1 && c->peak_rps_median >= 0)
             fprintf(f,
                     "\n%s/%s %d searches: capacity median %.0f (IQR %.0f, %.0f-%.0f), "
@@ -372,7 +380,7 @@ void cli_print_run_table(FILE *f, const struct run_record *r)
                 "note");
         for (size_t k = 0; k < c->nphases; k++) {
             const struct phase_result *p = &c->phases[k];
-            char cpu[32], rss[32], note[160] = "";
+            char cpu[32], rss[32], note[256] = "";
             if (p->stop_reason[0])
                 snprintf(note, sizeof(note), "failed: %s", p->stop_reason);
             if (p->verified_sampled || p->verified_wrong) {
@@ -399,6 +407,17 @@ void cli_print_run_table(FILE *f, const struct run_record *r)
                              p->client_neighbour_cpu_pct);
                 strncat(nz, ")", sizeof(nz) - strlen(nz) - 1);
                 strncat(note, nz, sizeof(note) - strlen(note) - 1);
+            }
+            if (p->db_bound)
+                strncat(note, note[0] ? ", db-bound" : "db-bound", sizeof(note) - strlen(note) - 1);
+            if (p->db_cpu_pct >= 0) {
+                char db[80];
+                snprintf(db, sizeof(db), "%sdatabase cpu %.0f%%", note[0] ? ", " : "",
+                         p->db_cpu_pct);
+                if (p->db_rss_max_kb >= 0)
+                    snprintf(db + strlen(db), sizeof(db) - strlen(db), " rss %.1f MiB",
+                             p->db_rss_max_kb / 1024.0);
+                strncat(note, db, sizeof(note) - strlen(note) - 1);
             }
             if (!strcmp(p->kind, "bisect"))
                 strncat(note, note[0] ? ", bisect" : "bisect", sizeof(note) - strlen(note) - 1);
@@ -501,7 +520,7 @@ void cli_run_settings(const struct run_record *r, char *out, size_t n)
 static unsigned phase_marks(const struct phase_result *p)
 {
     return (p->load_bound ? HL_LOAD_BOUND : 0u) | (p->client_bound ? HL_CLIENT_BOUND : 0u) |
-           (p->noisy ? HL_NOISY : 0u);
+           (p->noisy ? HL_NOISY : 0u) | (p->db_bound ? HL_DB_BOUND : 0u);
 }
 
 /* A measured cell: one with a phase of the throughput search. */
@@ -686,7 +705,7 @@ void cli_print_run_md(FILE *f, const struct run_record *r, int seed)
             unsigned flags = seed ? md_seed_table(f, r, i, pl) : md_headline_table(f, r, i, pl);
             if (flags)
                 fputc('\n', f);
-            for (unsigned b = HL_LOAD_BOUND; b <= HL_UNCLEAN; b <<= 1)
+            for (unsigned b = HL_LOAD_BOUND; b <= HL_LAST; b <<= 1)
                 if (flags & b)
                     fprintf(f, "%s  \n", headline_legend(b));
         }
@@ -732,6 +751,10 @@ static const char *mark_words(unsigned m, char *buf, size_t n)
              (m & HL_LOAD_BOUND) && (m & (HL_CLIENT_BOUND | HL_NOISY)) ? ";" : "",
              m & HL_CLIENT_BOUND ? "client-bound" : "",
              (m & HL_CLIENT_BOUND) && (m & HL_NOISY) ? ";" : "", m & HL_NOISY ? "noisy" : "");
+    if (m & HL_DB_BOUND) {
+        size_t len = strlen(buf);
+        snprintf(buf + len, len < n ? n - len : 0, "%sdb-bound", len ? ";" : "");
+    }
     return buf;
 }
 

@@ -15,7 +15,7 @@
 static unsigned phase_flags(const struct phase_result *p)
 {
     return (p->load_bound ? HL_LOAD_BOUND : 0u) | (p->client_bound ? HL_CLIENT_BOUND : 0u) |
-           (p->noisy ? HL_NOISY : 0u);
+           (p->noisy ? HL_NOISY : 0u) | (p->db_bound ? HL_DB_BOUND : 0u);
 }
 
 /* A phase that is not a clean point: failures, or fewer than 98% of the
@@ -213,9 +213,9 @@ void headline_compute(const struct cell_result *c, struct headline *h)
 
 const char *headline_marks(unsigned flags, char *buf, size_t n)
 {
-    snprintf(buf, n, "%s%s%s%s", flags & HL_LOAD_BOUND ? HL_MARK_LOAD : "",
+    snprintf(buf, n, "%s%s%s%s%s", flags & HL_LOAD_BOUND ? HL_MARK_LOAD : "",
              flags & HL_CLIENT_BOUND ? HL_MARK_CLIENT : "", flags & HL_NOISY ? HL_MARK_NOISY : "",
-             flags & HL_UNCLEAN ? HL_MARK_UNCLEAN : "");
+             flags & HL_UNCLEAN ? HL_MARK_UNCLEAN : "", flags & HL_DB_BOUND ? HL_MARK_DB : "");
     return buf;
 }
 
@@ -235,6 +235,9 @@ const char *headline_legend(unsigned flag)
     case HL_UNCLEAN:
         return HL_MARK_UNCLEAN " not clean: that phase had failures or completed fewer than 98% "
                                "of the requests it offered (latency counts every one of them)";
+    case HL_DB_BOUND:
+        return HL_MARK_DB " db-bound: the run's database used 90% or more of the CPUs it may use "
+                          "during that phase: the database, not the server, was the limit";
     default:
         return "";
     }

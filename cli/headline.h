@@ -14,12 +14,15 @@
 #define HL_CLIENT_BOUND 2u /* the load engine (its core, descriptors or ports) limited it */
 #define HL_NOISY 4u        /* steal or neighbours took over 5% of the server's CPUs */
 #define HL_UNCLEAN 8u      /* the phase had failures or completed < 98% of what it offered */
+#define HL_DB_BOUND 16u    /* the run's database used 90% of its CPUs: it was the limit */
+#define HL_LAST HL_DB_BOUND
 
 /* The legend of the marks, one line per flag, in this order. */
 #define HL_MARK_LOAD "\u2020"   /* dagger */
 #define HL_MARK_CLIENT "\u2021" /* double dagger */
 #define HL_MARK_NOISY "~"
 #define HL_MARK_UNCLEAN "!"
+#define HL_MARK_DB "\u00a7" /* section sign */
 
 /* Latency at a share of the SLO capacity (or of the peak), from the cell's
  * load_points. */

@@ -19,6 +19,8 @@ static cJSON *round_num(double v, int digits)
     return cJSON_CreateNumber(round(v * f) / f);
 }
 
+static cJSON *rounded_or_null(double v, int digits);
+
 static cJSON *phase_json(const struct phase_result *p)
 {
     cJSON *o = cJSON_CreateObject();
@@ -105,6 +107,17 @@ static cJSON *phase_json(const struct phase_result *p)
                           p->client_neighbour_cpu_pct < 0
                               ? cJSON_CreateNull()
                               : round_num(p->client_neighbour_cpu_pct, 2));
+    /* The run's own database beside the server (null when not sampled: not a database
+     * payload, or a database that is not ours to sample). */
+    if (p->db_cpu_pct >= 0 || p->db_rss_max_kb >= 0) {
+        cJSON *db = cJSON_AddObjectToObject(o, "database");
+        cJSON_AddItemToObject(db, "cpu_pct", rounded_or_null(p->db_cpu_pct, 2));
+        cJSON_AddItemToObject(db, "cpu_max_pct", rounded_or_null(p->db_cpu_max_pct, 2));
+        cJSON_AddItemToObject(db, "rss_max_kb", rounded_or_null(p->db_rss_max_kb, 0));
+    } else {
+        cJSON_AddNullToObject(o, "database");
+    }
+    cJSON_AddBoolToObject(o, "db_bound", p->db_bound);
     return o;
 }
 
@@ -129,6 +142,8 @@ static cJSON *marks_json(unsigned m)
         cJSON_AddItemToArray(a, cJSON_CreateString("client-bound"));
     if (m & HL_NOISY)
         cJSON_AddItemToArray(a, cJSON_CreateString("noisy"));
+    if (m & HL_DB_BOUND)
+        cJSON_AddItemToArray(a, cJSON_CreateString("db-bound"));
     return a;
 }
 

@@ -86,6 +86,7 @@ void phase_result_init(struct phase_result *p)
     p->server_threads_max = p->server_fds_max = -1;
     p->steal_pct = p->neighbour_cpu_pct = -1;
     p->client_steal_pct = p->client_neighbour_cpu_pct = -1;
+    p->db_cpu_pct = p->db_cpu_max_pct = p->db_rss_max_kb = -1;
 }
 
 int cell_result_add_phase(struct cell_result *c, const struct phase_result *p)

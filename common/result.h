@@ -106,6 +106,15 @@ struct phase_result {
      * checked by the payload's rule afterwards (run_opts.check), and how many
      * of those were wrong (each also a body failure); 0 and 0 without a rule. */
     uint64_t verified_sampled, verified_wrong;
+    /* Appended (issue 24): the run's own PostgreSQL (its postmaster and every
+     * child of it, summed) over the same window as server_*, on a database
+     * payload with a local database: mean and highest one-second CPU (% of one
+     * CPU), highest RSS (-1 = not sampled). It is part of the system under
+     * test, not a neighbour. db_bound: its mean CPU reached DB_BOUND_PCT (90%)
+     * of the CPUs it may use (database.cpus, or all the node's when unpinned):
+     * the database, not the server, was the limit. */
+    double db_cpu_pct, db_cpu_max_pct, db_rss_max_kb;
+    int db_bound;
 };
 
 /* Latency at load: an open-loop phase at a share of the cell's measured peak,

@@ -121,6 +121,18 @@ void exec_db_release(struct exec_run *x, const struct cfg_cell *rest, size_t nre
     exec__db_stop(x);
 }
 
+long exec__db_watch(const struct exec_run *x, const char **cpus, int *ncpus)
+{
+    const struct exec_db *db = x->db;
+    *cpus = "";
+    *ncpus = 0;
+    if (!db || db->state != 1 || !db->pg.local || !db->pg.running)
+        return 0;
+    *cpus = db->pg.cpus;
+    *ncpus = db->pg.ncpus;
+    return db->pg.pid;
+}
+
 int exec__db_start_args(const struct exec_run *x, struct buf *cmd)
 {
     const struct exec_db *db = x->db;

@@ -79,7 +79,11 @@
     X(NULL, "client_steal_pct", DBL, p->client_steal_pct)                                          \
     X(NULL, "client_neighbour_cpu_pct", DBL, p->client_neighbour_cpu_pct)                          \
     X("verified", "sampled", U64, p->verified_sampled)                                             \
-    X("verified", "wrong", U64, p->verified_wrong)
+    X("verified", "wrong", U64, p->verified_wrong)                                                 \
+    X("database", "cpu_pct", DBL, p->db_cpu_pct)                                                   \
+    X("database", "cpu_max_pct", DBL, p->db_cpu_max_pct)                                           \
+    X("database", "rss_max_kb", DBL, p->db_rss_max_kb)                                             \
+    X(NULL, "db_bound", BOOL, p->db_bound)
 
 /* One point of a phase's series (struct store_series_point). */
 #define SERIES_FIELDS(X)                                                                           \

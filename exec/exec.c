@@ -1257,10 +1257,11 @@ static void slo_probe_of(const struct phase_result *ph, double rate, struct slo_
  * the engine's own figure (client_cpu_pct) cannot show: a hog on its core
  * lowers it. Without load.cpus the engine is not pinned: unknown. */
 struct client_watch {
-    struct node_cpu_times t0;
-    double cpu0_s; /* this process's user + sys at the start */
-    int on;
-    int noisy; /* set by client_watch_end */
+    struct node_cpu_times t0, t1;
+    double cpu0_s, cpu1_s; /* this process's user + sys at the start and the end */
+    int64_t t0_ms, t1_ms;  /* when t0 and t1 were read (mono_ms) */
+    int on;                /* t0 read; t1 too after client_watch_end, unless it failed */
+    int noisy;             /* set by client_watch_judge */
 };
 
 static double self_cpu_s(void)
@@ -1279,28 +1280,78 @@ static void client_watch_begin(struct exec_run *x, struct client_watch *w)
     err_clear(&e);
     memset(w, 0, sizeof(*w));
     w->cpu0_s = self_cpu_s();
+    w->t0_ms = mono_ms();
     w->on = cpus && *cpus && w->cpu0_s >= 0 && node_cpu_times_read(cpus, &w->t0, &e) == 0;
 }
 
-static void client_watch_end(struct exec_run *x, struct cell_ctx *k, struct client_watch *w,
-                             struct phase_result *ph)
+/* The readings at the phase's end, right after the load: the share is judged
+ * later (client_watch_judge), once the node's sampler said what the run's
+ * database used. */
+static void client_watch_end(struct exec_run *x, struct cell_ctx *k, struct client_watch *w)
 {
-    struct node_cpu_times t1;
     struct err e;
     err_clear(&e);
+    if (!w->on)
+        return;
+    w->cpu1_s = self_cpu_s();
+    w->t1_ms = mono_ms();
+    if (w->cpu1_s < 0 || node_cpu_times_read(x->matrix->load_cpus, &w->t1, &e) != 0) {
+        exec__logf(x, 4, k->fw->name, k->pl->name, "load CPUs' figures unknown: %s",
+                   e.msg[0] ? e.msg : "getrusage failed");
+        w->on = 0;
+    }
+}
+
+/* The load CPUs' steal and neighbours over the phase. db_pct (% of one CPU, <=
+ * 0 none): the run's database's mean CPU over the phase when it may run on the
+ * load CPUs of this machine (a local node): part of the system under test, so
+ * not a neighbour's; taken at that rate over this side's own span. */
+static void client_watch_judge(struct client_watch *w, double db_pct, struct phase_result *ph)
+{
     ph->client_steal_pct = ph->client_neighbour_cpu_pct = -1;
     if (!w->on)
         return;
-    double cpu1_s = self_cpu_s();
-    if (cpu1_s < 0 || node_cpu_times_read(x->matrix->load_cpus, &t1, &e) != 0) {
-        exec__logf(x, 4, k->fw->name, k->pl->name, "load CPUs' figures unknown: %s",
-                   e.msg[0] ? e.msg : "getrusage failed");
-        return;
-    }
     long tck = sysconf(_SC_CLK_TCK); /* /proc/stat's unit */
-    double own = (cpu1_s - w->cpu0_s) * (double)(tck > 0 ? tck : 100);
-    w->noisy =
-        node_cpu_share(&w->t0, &t1, own, &ph->client_steal_pct, &ph->client_neighbour_cpu_pct) > 0;
+    double hz = (double)(tck > 0 ? tck : 100);
+    double own = (w->cpu1_s - w->cpu0_s) * hz;
+    if (db_pct > 0 && w->t1_ms > w->t0_ms)
+        own += db_pct / 100.0 * hz * (double)(w->t1_ms - w->t0_ms) / 1000.0;
+    w->noisy = node_cpu_share(&w->t0, &w->t1, own, &ph->client_steal_pct,
+                              &ph->client_neighbour_cpu_pct) > 0;
+}
+
+/* A database cell whose peak (the passing search phase of the highest req/s, as
+ * peak_rps_passing; any search phase when none passed), or whose SLO limit (the failing SLO
+ * probe of the lowest rate: the top of the bracket), was measured in a db_bound phase says so
+ * in its note: the database, not the server, was the limit. */
+static void db_bound_note(struct exec_run *x, struct cell_result *c)
+{
+    const struct phase_result *peak = NULL, *slo = NULL;
+    for (size_t i = 0; i < c->nphases; i++) {
+        const struct phase_result *p = &c->phases[i];
+        int passed = !p->stop_reason[0];
+        if (phase_in_search(p) && (!peak || (passed && peak->stop_reason[0]) ||
+                                   (passed == !peak->stop_reason[0] && p->rps > peak->rps)))
+            peak = p;
+        if (!strcmp(p->kind, "slo") && p->stop_reason[0] &&
+            (!slo || p->offered_rps < slo->offered_rps))
+            slo = p;
+    }
+    const char *what = peak && peak->db_bound && slo && slo->db_bound ? "peak and SLO limit"
+                       : peak && peak->db_bound                       ? "peak"
+                       : slo && slo->db_bound                         ? "SLO limit"
+                                                                      : NULL;
+    if (!what)
+        return;
+    const struct phase_result *p = peak && peak->db_bound ? peak : slo;
+    size_t len = strlen(c->note);
+    if (len + 1 < sizeof(c->note))
+        snprintf(c->note + len, sizeof(c->note) - len,
+                 "%sthe database, not the server, was the limit: the %s was measured while "
+                 "PostgreSQL used %.0f%% CPU (db-bound)",
+                 len ? "; " : "", what, p->db_cpu_pct);
+    exec__logf(x, 4, c->framework, c->payload, "the database, not the server, was the limit (%s)",
+               what);
 }
 
 /* Runs, samples, classifies, stores and reports one phase. Returns a
@@ -1375,7 +1426,16 @@ int exec__run_phase(struct cell_ctx *k, struct cell_result *c, const struct phas
         emit(x, &ev);
     }
     long sampler_pid = 0;
-    if (node_sampler_start(x->node, node_workdir(x->node), k->srv.pid, x->matrix->node.cpus,
+    /* A database payload's own PostgreSQL is sampled beside the server: part of the system
+     * under test, its ticks are not a neighbour's on the CPUs it may run on (the server's;
+     * the load engine's when the node is this machine). */
+    const char *db_cpus = "";
+    int db_ncpus = 0;
+    long db_pid = cfg_payload_is_db(k->pl) ? exec__db_watch(x, &db_cpus, &db_ncpus) : 0;
+    int db_on_server = db_pid > 0 && node_cpus_overlap(db_cpus, x->matrix->node.cpus);
+    int db_on_load = db_pid > 0 && x->matrix->node.transport == CFG_TRANSPORT_LOCAL &&
+                     node_cpus_overlap(db_cpus, x->matrix->load_cpus);
+    if (node_sampler_start(x->node, node_workdir(x->node), k->srv.pid, x->matrix->node.cpus, db_pid,
                            k->p.samples, (ps->duration_ms + st->timeout_ms) / 1000 + 5,
                            cmd_timeout(x), &sampler_pid, &k->cerr) != 0) {
         exec__logf(x, 4, k->fw->name, k->pl->name, "server sampler not started: %s", k->cerr.msg);
@@ -1386,14 +1446,14 @@ int exec__run_phase(struct cell_ctx *k, struct cell_result *c, const struct phas
     client_watch_begin(x, &cw);
     int prc = run_phase(&o, &rep, &k->cerr);
     struct phase_result ph = rep.result;
-    client_watch_end(x, k, &cw, &ph);
+    client_watch_end(x, k, &cw);
     {
         /* A sampler that could not be read leaves the server figures unknown (-1). */
         struct node_samples sm;
         struct err se;
         err_clear(&se);
         if (node_sampler_finish(x->node, sampler_pid, k->p.samples, cmd_timeout(x), ps->warmup_ms,
-                                x->node_page_kb, x->node_clk_tck, &sm, &se) != 0)
+                                x->node_page_kb, x->node_clk_tck, db_on_server, &sm, &se) != 0)
             exec__logf(x, 4, k->fw->name, k->pl->name, "server figures unknown: %s", se.msg);
         ph.server_rss_max_kb = sm.rss_max_kb;
         ph.server_rss_mean_kb = sm.rss_mean_kb;
@@ -1404,6 +1464,11 @@ int exec__run_phase(struct cell_ctx *k, struct cell_result *c, const struct phas
         ph.sampler_cpu_pct = sm.sampler_cpu_pct;
         ph.steal_pct = sm.steal_pct;
         ph.neighbour_cpu_pct = sm.neighbour_cpu_pct;
+        ph.db_cpu_pct = sm.db_cpu_pct;
+        ph.db_cpu_max_pct = sm.db_cpu_max_pct;
+        ph.db_rss_max_kb = sm.db_rss_max_kb;
+        ph.db_bound = node_db_bound(sm.db_cpu_pct, db_ncpus);
+        client_watch_judge(&cw, db_on_load ? sm.db_phase_cpu_pct : 0, &ph);
         ph.noisy = sm.noisy || cw.noisy; /* from either side */
     }
     int was_cancelled = rep.cancelled || cancelled(x);
@@ -1762,6 +1827,8 @@ finish:
     }
     if (c->status == CELL_RUNNING)
         c->status = CELL_ERROR;
+    if (cfg_payload_is_db(pl))
+        db_bound_note(x, c);
     if (x->store && (rc = store_cell_finish(x->store, c, e)) != 0)
         goto out;
     {

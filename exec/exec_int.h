@@ -126,6 +126,10 @@ void exec__db_stop(struct exec_run *x);
 /* Appends " --db-dsn 'DSN' --db-pool N" to a start command. -EINVAL when the database is not
  * up, -ENOMEM. */
 int exec__db_start_args(const struct exec_run *x, struct buf *cmd);
+/* The run's database as the sampler follows it: the postmaster's pid (0 when the database is
+ * not up, or not ours: provision dsn runs elsewhere), the CPUs it is pinned to into *cpus ("" =
+ * not pinned; static in x) and how many it may use into *ncpus (0 = unknown). */
+long exec__db_watch(const struct exec_run *x, const char **cpus, int *ncpus);
 /* The payload's rule for node_db_check (the fortunes page from the run's database). */
 void exec__db_rule(const struct exec_run *x, const struct cfg_payload *pl, struct node_db_rule *r);
 /* The verification burst on a ready server: EXEC_DB_BURST answers checked by the rule, and

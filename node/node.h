@@ -200,6 +200,9 @@ struct node_pg {
     char home[1024];   /* local: data/, sock/, postgres.log: top, or when the node's user is root
                         * a folder the postgres user owns (mktemp -d, /tmp/mfbench-pg-PORT.*) */
     char cpus[64];     /* local: where it runs (taskset -c); "" = not pinned */
+    long pid;          /* local: the postmaster's pid once started (what the sampler follows) */
+    int ncpus;         /* local: the CPUs it may use: cpus's count, or the node's online CPUs
+                        * when not pinned; 0 = unknown */
     char dsn[1024];    /* what the servers get (--db-dsn) and psql connects with */
     char warning[256]; /* not pinned, CPUs shared, ...; "" when none */
 };
@@ -281,19 +284,21 @@ int node_db_check(void *rule, const char *body, size_t len, const char *ctype, c
 
 /* The node-side sampler script: one line per second for a process group,
  * "uptime rss_pages cpu_ticks threads fds self_ticks cpu_total cpu_idle
- * cpu_steal cpu_irq", from /proc; the last four are the cumulative jiffies of
- * the server's CPUs in /proc/stat (idle includes iowait, irq softirq; -1 when
- * unreadable). */
+ * cpu_steal cpu_irq db_ticks db_rss_pages", from /proc; cpu_* are the cumulative
+ * jiffies of the server's CPUs in /proc/stat (idle includes iowait, irq softirq;
+ * -1 when unreadable); db_* the run's PostgreSQL, its postmaster and every child
+ * of it, summed (-1 -1 when the sampler has no database or it is gone). */
 extern const char node_sampler_sh[];
 /* Writes the script to WORKDIR/sampler.sh (mode 0755). */
 MF_MUST_CHECK int node_sampler_install(struct node *n, const char *workdir, struct err *e);
 /* Starts WORKDIR/sampler.sh detached for process group pgid, writing
  * samples_path, for at most max_s seconds. cpus: the server's CPU list
  * ("1", "0-3,6"), whose /proc/stat lines are summed; NULL or "" = all CPUs
- * (the aggregate line). *pid gets its pid (0 = unknown). */
+ * (the aggregate line). db_pid: the run's postmaster (node_pg.pid), whose
+ * processes are sampled too; 0 = none. *pid gets its pid (0 = unknown). */
 MF_MUST_CHECK int node_sampler_start(struct node *n, const char *workdir, long pgid,
-                                     const char *cpus, const char *samples_path, int64_t max_s,
-                                     int64_t timeout_ms, long *pid, struct err *e);
+                                     const char *cpus, long db_pid, const char *samples_path,
+                                     int64_t max_s, int64_t timeout_ms, long *pid, struct err *e);
 
 /* A phase is noisy when the steal or the neighbours' CPU on the server's CPUs,
  * or on the load engine's, exceeds this share (percent) of those CPUs' time. */
@@ -318,6 +323,13 @@ int node_cpu_share(const struct node_cpu_times *a, const struct node_cpu_times *
  * "0-3,6"; NULL or "" = the aggregate "cpu" line) into out. 0, or -ENOENT when
  * no line matched or the list does not parse (then all -1). */
 int node_cpu_times_parse(const char *stat_text, const char *cpus, struct node_cpu_times *out);
+/* Pure: 1 when CPU lists a and b ("0", "0-3,6") share a CPU; NULL or "" stands
+ * for every CPU (not pinned), so it overlaps anything. A list that does not
+ * parse overlaps too (the safe side: the database's ticks are not counted as
+ * a neighbour's where it may have run). */
+int node_cpus_overlap(const char *a, const char *b);
+/* Pure: how many CPUs a list names; 0 for NULL, "" or a list that does not parse. */
+int node_cpus_count(const char *cpus);
 /* node_cpu_times_parse of this machine's /proc/stat: where the load engine
  * runs (sampler_local.c). 0, or a negative code with e set. */
 MF_MUST_CHECK int node_cpu_times_read(const char *cpus, struct node_cpu_times *out, struct err *e);
@@ -334,14 +346,31 @@ struct node_samples {
      * softirq time left out: mostly the server's own traffic). */
     double steal_pct, neighbour_cpu_pct;
     int noisy; /* either over NOISY_PCT; 0 when unknown */
+    /* The run's database (the postmaster and its children, summed), over the
+     * same window: mean and highest one-second CPU (% of one CPU), highest RSS.
+     * -1 when not sampled. */
+    double db_cpu_pct, db_cpu_max_pct, db_rss_max_kb;
+    /* Its mean CPU (% of one CPU) from the first sample to the last, warm-up
+     * included: the load engine's side takes this rate over its own span (the
+     * samples, a second apart, miss up to the phase's last second). -1 = unknown. */
+    double db_phase_cpu_pct;
 };
+/* A phase is db_bound when the database's mean CPU over the window reached
+ * this share (percent) of the CPUs it may use. */
+#define DB_BOUND_PCT 90
+/* Pure: 1 when db_cpu_pct (% of one CPU) is at least DB_BOUND_PCT of ncpus
+ * CPUs' time; 0 when not or unknown (db_cpu_pct < 0, ncpus < 1). */
+int node_db_bound(double db_cpu_pct, int ncpus);
 /* Pure: folds the samples text of one run (lines as above; malformed lines
- * skipped; lines without the cpu_* fields leave steal and neighbours unknown)
- * into out, keeping only samples at least warmup_ms after the first (the last
- * warm-up sample is the baseline of the window). page_kb converts rss pages,
- * clk_tck cpu ticks (<= 0: 100). NULL text = none. */
+ * skipped; lines without the cpu_* fields leave steal and neighbours unknown,
+ * lines without db_* the database's figures) into out, keeping only samples
+ * at least warmup_ms after the first (the last warm-up sample is the baseline
+ * of the window). page_kb converts rss pages, clk_tck cpu ticks (<= 0: 100).
+ * db_shares: the database may run on the server's CPUs (unpinned, or its CPUs
+ * overlap them), so its ticks are not a neighbour's there: they are taken out
+ * of the neighbours' share like the server's own. NULL text = none. */
 void node_sampler_parse(const char *text, int64_t warmup_ms, long page_kb, long clk_tck,
-                        struct node_samples *out);
+                        int db_shares, struct node_samples *out);
 /* Pure: 1 when the sampler's output says it could not sample (a line
  * "error: WHY"), with WHY in msg (n bytes); 0 otherwise. */
 int node_sampler_problem(const char *text, char *msg, size_t n);
@@ -350,7 +379,8 @@ int node_sampler_problem(const char *text, char *msg, size_t n);
  * error too when the sampler said it could not sample). */
 MF_MUST_CHECK int node_sampler_finish(struct node *n, long pid, const char *samples_path,
                                       int64_t timeout_ms, int64_t warmup_ms, long page_kb,
-                                      long clk_tck, struct node_samples *out, struct err *e);
+                                      long clk_tck, int db_shares, struct node_samples *out,
+                                      struct err *e);
 
 /* ---- readiness probe (libcurl) ---- */
 

@@ -301,7 +301,8 @@ static int setup_local(struct node *n, const struct cfg_matrix *m, const char *s
             "\"$home/postgres.log\" -w -t \"$T\" start 2>&1); then\n"
             "  echo \"mfbench-pg-fail start: $(tail -n 8 \"$home/postgres.log\" 2>/dev/null || "
             "printf '%s\\n' \"$mf_o\")\"; exit 1; fi\n"
-            "echo \"mfbench-pg-started\"\n"
+            "echo \"mfbench-pg-started pid=$(head -n 1 \"$home/data/postmaster.pid\" "
+            "2>/dev/null)\"\n"
             "mf_psql() { mf_to \"$T\" \"$mf_bin/psql\" -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 "
             "-p \"$P\" -U mfbench \"$@\"; }\n"
             "mf_o=$(mf_psql -d postgres -c 'CREATE DATABASE hello_world' 2>&1) || { echo "
@@ -328,8 +329,13 @@ static int setup_local(struct node *n, const struct cfg_matrix *m, const char *s
         snprintf(pg->home, sizeof pg->home, "%s", v);
     if (strstr(o, "mfbench-pg-home "))
         pg->claimed = 1;
-    if (strstr(o, "mfbench-pg-started"))
+    if (strstr(o, "mfbench-pg-started")) {
         pg->running = 1;
+        int64_t pid = 0;
+        report_value(o, "mfbench-pg-started ", "pid", v, sizeof v);
+        if (!parse_i64(v, 1, INT32_MAX, &pid))
+            pg->pid = (long)pid;
+    }
     if (strstr(o, "mfbench-pg-notaskset"))
         snprintf(pg->warning, sizeof pg->warning,
                  "taskset not found on %.120s: PostgreSQL not pinned", n->host);
@@ -429,6 +435,7 @@ int node_pg_start(struct node *n, const struct cfg_matrix *m, const char *schema
     pg->stats = pr.stats;
     int shared = 0;
     cfg_database_cpus(m, pr.ncpus, pg->cpus, sizeof pg->cpus, &shared);
+    pg->ncpus = pg->cpus[0] ? node_cpus_count(pg->cpus) : pr.ncpus;
     if (shared)
         snprintf(pg->warning, sizeof pg->warning,
                  "no CPU of %.100s is free of the server's and the load's: PostgreSQL shares "
@@ -512,6 +519,7 @@ int node_pg_stop(struct node *n, const struct cfg_matrix *m, struct node_pg *pg,
     }
     pg->running = 0;
     pg->claimed = 0;
+    pg->pid = 0;
 done:
     buf_free(&c);
     buf_free(&out);

@@ -24,11 +24,21 @@
  * awk is the first of awk, mawk, gawk, original-awk and busybox awk that runs:
  * Debian's /usr/bin/awk is a link through /etc/alternatives, which a system
  * booted with an empty /etc (systemd-nspawn --volatile=yes) does not have. A
- * sampler that cannot sample says why on an "error: " line of its output. */
+ * sampler that cannot sample says why on an "error: " line of its output.
+ * db_ticks db_rss: with a fifth argument, the run's PostgreSQL (the postmaster's
+ * pid): the postmaster's utime+stime+cutime+cstime (backends that exited are in
+ * its cutime/cstime once it has reaped them) plus utime+stime of each of its
+ * children (PostgreSQL puts every backend in a session of its own, so they are
+ * found by their ppid, re-read on every sample as backends come and go), and
+ * the RSS pages of all of them summed (shared buffers a backend touched count
+ * in each: an upper bound); -1 -1 without a database or when its postmaster is
+ * gone. */
 const char node_sampler_sh[] =
     "#!/bin/sh\n"
-    "# mfbench sampler: sampler.sh PGID OUT MAXSECS [CPUS] (written by mfbench; do not edit)\n"
-    "pg=$1; out=$2; max=$3; cpus=${4-}; n=0; me=$$; aw=\n"
+    "# mfbench sampler: sampler.sh PGID OUT MAXSECS [CPUS [DBPID]] (written by mfbench; do not "
+    "edit)\n"
+    "pg=$1; out=$2; max=$3; cpus=${4-}; db=${5-}; n=0; me=$$; aw=\n"
+    "case $db in ''|*[!0-9]*) db=0 ;; esac\n"
     ": >\"$out\"\n"
     "for a in awk mawk gawk original-awk busybox; do\n"
     "  [ \"$a\" = busybox ] && a='busybox awk'\n"
@@ -40,7 +50,8 @@ const char node_sampler_sh[] =
     "  exit 1\n"
     "fi\n"
     "while [ \"$n\" -lt \"$max\" ] && kill -0 \"-$pg\" 2>/dev/null; do\n"
-    "  line=$($aw -v pg=\"$pg\" -v me=\"$me\" -v cpus=\"$cpus\" 'BEGIN{if((getline up "
+    "  line=$($aw -v pg=\"$pg\" -v me=\"$me\" -v cpus=\"$cpus\" -v db=\"$db\" 'BEGIN{if((getline "
+    "up "
     "<\"/proc/uptime\")<=0)exit;split(up,u,\" \");"
     "nc=split(cpus,cl,\",\");for(i=1;i<=nc;i++){if(split(cl[i],rg,\"-\")==2){"
     "for(j=rg[1]+0;j<=rg[2]+0&&j<4096;j++)want[\"cpu\"j]=1}else want[\"cpu\"(cl[i]+0)]=1}"
@@ -51,22 +62,28 @@ const char node_sampler_sh[] =
     "for(i=1;i<ARGC;i++){fn=ARGV[i];if((getline l <fn)>0){s=l;sub(/^.*\\) /,\"\",s);"
     "split(s,f,\" \");id=substr(l,1,index(l,\" \")-1);"
     "if(id==me){self=f[12]+f[13]+f[14]+f[15]}"
-    "if(f[3]==pg){t+=f[12]+f[13];th+=f[18];r+=f[22];p=p\" \"id}}close(fn)}"
-    "printf \"%s %d %d %d %d %.0f %.0f %.0f %.0f%s\\n\",u[1],r,t,th,self,ct,ci,cs,cq,p;exit}' "
+    "if(f[3]==pg){t+=f[12]+f[13];th+=f[18];r+=f[22];p=p\" \"id}"
+    "if(db>0&&id==db){dp=1;dt+=f[12]+f[13]+f[14]+f[15];dr+=f[22]}"
+    "else if(db>0&&f[2]==db){dt+=f[12]+f[13];dr+=f[22]}}close(fn)}"
+    "if(!dp)dt=dr=-1;"
+    "printf \"%s %d %d %d %d %.0f %.0f %.0f %.0f %.0f %.0f%s\\n\",u[1],r,t,th,self,ct,ci,cs,cq,dt,"
+    "dr,p;exit}' "
     "/proc/[0-9]*/stat 2>/dev/null)\n"
     "  set -- $line\n"
-    "  if [ $# -lt 9 ]; then\n"
+    "  if [ $# -lt 11 ]; then\n"
     "    [ \"$n\" -eq 0 ] && echo \"error: $aw printed no sample of group $pg"
     " (are /proc/uptime and /proc/PID/stat visible? ProcSubset=pid hides the first)\" "
     ">>\"$out\"\n"
     "    break\n"
     "  fi\n"
-    "  up=$1; rss=$2; ticks=$3; thr=$4; self=$5; ct=$6; ci=$7; cs=$8; cq=$9; shift 9; fds=0\n"
+    "  up=$1; rss=$2; ticks=$3; thr=$4; self=$5; ct=$6; ci=$7; cs=$8; cq=$9; dt=${10}; "
+    "dr=${11}\n"
+    "  shift 11; fds=0\n"
     "  for p in \"$@\"; do\n"
     "    set -- /proc/$p/fd/*\n"
     "    [ -e \"$1\" ] && fds=$((fds + $#))\n"
     "  done\n"
-    "  echo \"$up $rss $ticks $thr $fds $self $ct $ci $cs $cq\" >>\"$out\"\n"
+    "  echo \"$up $rss $ticks $thr $fds $self $ct $ci $cs $cq $dt $dr\" >>\"$out\"\n"
     "  n=$((n + 1))\n"
     "  sleep 1\n"
     "done\n";
@@ -79,8 +96,8 @@ int node_sampler_install(struct node *n, const char *workdir, struct err *e)
 }
 
 int node_sampler_start(struct node *n, const char *workdir, long pgid, const char *cpus,
-                       const char *samples_path, int64_t max_s, int64_t timeout_ms, long *pid,
-                       struct err *e)
+                       long db_pid, const char *samples_path, int64_t max_s, int64_t timeout_ms,
+                       long *pid, struct err *e)
 {
     struct buf cmd, out;
     char sh[1100];
@@ -95,6 +112,8 @@ int node_sampler_start(struct node *n, const char *workdir, long pgid, const cha
     rc = rc ? rc : buf_shquote(&cmd, samples_path);
     rc = rc ? rc : buf_printf(&cmd, " %lld ", (long long)max_s);
     rc = rc ? rc : buf_shquote(&cmd, cpus ? cpus : "");
+    if (db_pid > 0)
+        rc = rc ? rc : buf_printf(&cmd, " %ld", db_pid);
     rc = rc ? rc : buf_puts(&cmd, " </dev/null >/dev/null 2>&1 & echo $!");
     if (rc)
         err_set(e, rc, "sampler command: %s", strerror(-rc));
@@ -107,24 +126,35 @@ int node_sampler_start(struct node *n, const char *workdir, long pgid, const cha
     return rc;
 }
 
-/* One sample line; cpu_* are -1 on lines of an older sampler. */
+/* One sample line; cpu_* are -1 on lines of an older sampler, db_* on lines
+ * without a database (or of an older sampler). */
 struct sample {
     double up;
-    long long rss, ticks, self, ct, ci, cs, cq;
+    long long rss, ticks, self, ct, ci, cs, cq, dt, dr;
     int thr, fds;
 };
 
+/* The database's ticks from a to b: 0 unless both ends measured it (a
+ * postmaster that restarted counts from 0 again: then 0 too). */
+static long long db_ticks(const struct sample *a, const struct sample *b)
+{
+    return a->dt >= 0 && b->dt >= a->dt ? b->dt - a->dt : 0;
+}
+
 /* The node's share of the window [a, b] on the server's CPUs: steal, and
  * neighbours = busy jiffies less the server's and the sampler's ticks (both
- * USER_HZ, like /proc/stat). Unknown (-1) unless both ends carry cpu_*. */
-static void node_share(const struct sample *a, const struct sample *b, struct node_samples *out)
+ * USER_HZ, like /proc/stat), and less the database's when it may run on those
+ * CPUs (db_shares). Unknown (-1) unless both ends carry cpu_*. */
+static void node_share(const struct sample *a, const struct sample *b, int db_shares,
+                       struct node_samples *out)
 {
     const struct node_cpu_times ta = {a->ct, a->ci, a->cs, a->cq},
                                 tb = {b->ct, b->ci, b->cs, b->cq};
     long long server = b->ticks >= a->ticks ? b->ticks - a->ticks : 0;
     long long self = a->self >= 0 && b->self >= a->self ? b->self - a->self : 0;
-    int noisy =
-        node_cpu_share(&ta, &tb, (double)(server + self), &out->steal_pct, &out->neighbour_cpu_pct);
+    long long db = db_shares ? db_ticks(a, b) : 0;
+    int noisy = node_cpu_share(&ta, &tb, (double)(server + self + db), &out->steal_pct,
+                               &out->neighbour_cpu_pct);
     out->noisy = noisy > 0;
 }
 
@@ -145,12 +175,18 @@ int node_cpu_share(const struct node_cpu_times *a, const struct node_cpu_times *
     return *steal_pct > NOISY_PCT || *neighbour_pct > NOISY_PCT;
 }
 
+int node_db_bound(double db_cpu_pct, int ncpus)
+{
+    return ncpus >= 1 && db_cpu_pct >= 0 && db_cpu_pct >= DB_BOUND_PCT * (double)ncpus;
+}
+
 void node_sampler_parse(const char *text, int64_t warmup_ms, long page_kb, long clk_tck,
-                        struct node_samples *out)
+                        int db_shares, struct node_samples *out)
 {
     struct sample prev = {.up = -1}, first = {.up = -1}, last = {.up = -1};
+    struct sample all0 = {.up = -1}, all1 = {.up = -1}; /* the first and last line */
     double up0 = -1;
-    double rss_sum = 0, rss_max = -1, cpu_max = -1;
+    double rss_sum = 0, rss_max = -1, cpu_max = -1, db_rss_max = -1, db_cpu_max = -1;
     int nrss = 0, thr_max = -1, fds_max = -1;
 
     out->rss_max_kb = out->rss_mean_kb = -1;
@@ -159,6 +195,8 @@ void node_sampler_parse(const char *text, int64_t warmup_ms, long page_kb, long 
     out->threads_max = out->fds_max = -1;
     out->steal_pct = out->neighbour_cpu_pct = -1;
     out->noisy = 0;
+    out->db_cpu_pct = out->db_cpu_max_pct = out->db_rss_max_kb = -1;
+    out->db_phase_cpu_pct = -1;
     if (clk_tck <= 0)
         clk_tck = 100;
     for (const char *l = text ? text : ""; *l;) {
@@ -172,17 +210,23 @@ void node_sampler_parse(const char *text, int64_t warmup_ms, long page_kb, long 
         line[len] = '\0';
         l = nl ? nl + 1 : l + strlen(l);
 
-        struct sample sm = {.self = -1, .ct = -1, .ci = -1, .cs = -1, .cq = -1};
-        int nf = sscanf(line, "%lf %lld %lld %d %d %lld %lld %lld %lld %lld", &sm.up, &sm.rss,
-                        &sm.ticks, &sm.thr, &sm.fds, &sm.self, &sm.ct, &sm.ci, &sm.cs, &sm.cq);
+        struct sample sm = {.self = -1, .ct = -1, .ci = -1, .cs = -1, .cq = -1, .dt = -1, .dr = -1};
+        int nf = sscanf(line, "%lf %lld %lld %d %d %lld %lld %lld %lld %lld %lld %lld", &sm.up,
+                        &sm.rss, &sm.ticks, &sm.thr, &sm.fds, &sm.self, &sm.ct, &sm.ci, &sm.cs,
+                        &sm.cq, &sm.dt, &sm.dr);
         if (nf < 5)
             continue;
         if (nf < 9) /* an older sampler: no /proc/stat figures */
             sm.ct = sm.ci = sm.cs = -1;
         if (nf < 10) /* nor irq time: counted as busy */
             sm.cq = -1;
+        if (nf < 12 || sm.dt < 0 || sm.dr < 0) /* no database (or an older sampler) */
+            sm.dt = sm.dr = -1;
         if (up0 < 0)
             up0 = sm.up;
+        if (all0.up < 0)
+            all0 = sm;
+        all1 = sm;
         if ((sm.up - up0) * 1000.0 < (double)warmup_ms) {
             prev = sm;
             continue;
@@ -202,6 +246,13 @@ void node_sampler_parse(const char *text, int64_t warmup_ms, long page_kb, long 
             if (pct > cpu_max)
                 cpu_max = pct;
         }
+        if (sm.dr >= 0 && (double)sm.dr * (double)page_kb > db_rss_max)
+            db_rss_max = (double)sm.dr * (double)page_kb;
+        if (prev.up >= 0 && sm.up > prev.up && prev.dt >= 0 && sm.dt >= prev.dt) {
+            double pct = (double)(sm.dt - prev.dt) / (double)clk_tck / (sm.up - prev.up) * 100.0;
+            if (pct > db_cpu_max)
+                db_cpu_max = pct;
+        }
         if (first.up < 0)
             first = prev.up >= 0 ? prev : sm;
         last = sm;
@@ -220,8 +271,16 @@ void node_sampler_parse(const char *text, int64_t warmup_ms, long page_kb, long 
         if (first.self >= 0 && last.self >= first.self)
             out->sampler_cpu_pct =
                 (double)(last.self - first.self) / (double)clk_tck / span * 100.0;
-        node_share(&first, &last, out);
+        node_share(&first, &last, db_shares, out);
+        if (first.dt >= 0 && last.dt >= first.dt) {
+            out->db_cpu_pct = (double)(last.dt - first.dt) / (double)clk_tck / span * 100.0;
+            out->db_cpu_max_pct = db_cpu_max >= 0 ? db_cpu_max : out->db_cpu_pct;
+        }
     }
+    out->db_rss_max_kb = db_rss_max;
+    if (all0.up >= 0 && all1.up > all0.up && all0.dt >= 0 && all1.dt >= 0)
+        out->db_phase_cpu_pct =
+            (double)db_ticks(&all0, &all1) / (double)clk_tck / (all1.up - all0.up) * 100.0;
 }
 
 int node_sampler_problem(const char *text, char *msg, size_t n)
@@ -240,14 +299,14 @@ int node_sampler_problem(const char *text, char *msg, size_t n)
 }
 
 int node_sampler_finish(struct node *n, long pid, const char *samples_path, int64_t timeout_ms,
-                        int64_t warmup_ms, long page_kb, long clk_tck, struct node_samples *out,
-                        struct err *e)
+                        int64_t warmup_ms, long page_kb, long clk_tck, int db_shares,
+                        struct node_samples *out, struct err *e)
 {
     struct buf cmd, text;
     int rc = 0, status = 0;
     buf_init(&cmd, 0);
     buf_init(&text, 4 << 20);
-    node_sampler_parse(NULL, warmup_ms, page_kb, clk_tck, out); /* all unknown */
+    node_sampler_parse(NULL, warmup_ms, page_kb, clk_tck, 0, out); /* all unknown */
     if (pid > 0)
         /* The sampler leads its own group (setsid): its `sleep 1` goes too. */
         rc = buf_printf(&cmd, "kill -TERM -%ld 2>/dev/null || kill %ld 2>/dev/null; ", pid, pid);
@@ -261,7 +320,7 @@ int node_sampler_finish(struct node *n, long pid, const char *samples_path, int6
         rc = node_exec(n, cmd.data, timeout_ms, &text, &status, e);
     if (rc == 0 && text.data) {
         char why[300];
-        node_sampler_parse(text.data, warmup_ms, page_kb, clk_tck, out);
+        node_sampler_parse(text.data, warmup_ms, page_kb, clk_tck, db_shares, out);
         if (node_sampler_problem(text.data, why, sizeof why))
             rc = err_set(e, -ENOEXEC, "the sampler on %s: %s", n->host, why);
     }

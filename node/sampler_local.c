@@ -70,3 +70,24 @@ int node_cpu_times_read(const char *cpus, struct node_cpu_times *out, struct err
     buf_free(&text);
     return rc;
 }
+
+int node_cpus_overlap(const char *a, const char *b)
+{
+    cpu_set_t sa, sb, both;
+    char why[160];
+    if (!a || !*a || !b || !*b)
+        return 1;
+    if (mf_cpus_parse(a, &sa, why, sizeof why) != 0 || mf_cpus_parse(b, &sb, why, sizeof why) != 0)
+        return 1;
+    CPU_AND(&both, &sa, &sb);
+    return CPU_COUNT(&both) > 0;
+}
+
+int node_cpus_count(const char *cpus)
+{
+    cpu_set_t set;
+    char why[160];
+    if (!cpus || !*cpus || mf_cpus_parse(cpus, &set, why, sizeof why) != 0)
+        return 0;
+    return CPU_COUNT(&set);
+}

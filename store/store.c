@@ -215,6 +215,13 @@ static const char *const migrations[] = {
      * wrong ones among them (issue 24); 0 for older rows and ordinary payloads. */
     ("ALTER TABLE phases ADD COLUMN verified_sampled INTEGER NOT NULL DEFAULT 0;"
      "ALTER TABLE phases ADD COLUMN verified_wrong INTEGER NOT NULL DEFAULT 0;"),
+    /* 12 -> 13: the run's own database beside the server per phase (issue 24): its
+     * CPU (mean and highest second) and RSS, and whether it was the limit
+     * (db_bound). Rows of older runs keep NULLs (not sampled) and 0. */
+    ("ALTER TABLE phases ADD COLUMN database_cpu_pct REAL;"
+     "ALTER TABLE phases ADD COLUMN database_cpu_max_pct REAL;"
+     "ALTER TABLE phases ADD COLUMN database_rss_max_kb REAL;"
+     "ALTER TABLE phases ADD COLUMN db_bound INTEGER NOT NULL DEFAULT 0;"),
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
@@ -278,7 +285,11 @@ _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSIO
     X("client_steal_pct", ODBL, p->client_steal_pct)                                               \
     X("client_neighbour_cpu_pct", ODBL, p->client_neighbour_cpu_pct)                               \
     X("verified_sampled", U64, p->verified_sampled)                                                \
-    X("verified_wrong", U64, p->verified_wrong)
+    X("verified_wrong", U64, p->verified_wrong)                                                    \
+    X("database_cpu_pct", ODBL, p->db_cpu_pct)                                                     \
+    X("database_cpu_max_pct", ODBL, p->db_cpu_max_pct)                                             \
+    X("database_rss_max_kb", ODBL, p->db_rss_max_kb)                                               \
+    X("db_bound", BOOL, p->db_bound)
 
 #define COL_NAME(name, kind, field) ", " name
 #define COL_PARAM(name, kind, field) ", ?"

@@ -14,7 +14,7 @@ struct store;
 
 /* The schema version this build writes (PRAGMA user_version). Older files are
  * migrated on open; newer ones are refused with -ENOTSUP. */
-#define STORE_SCHEMA_VERSION 12
+#define STORE_SCHEMA_VERSION 13
 
 /* Opens (creating the file and the schema, or migrating an older schema) the
  * store at path; its folder must exist (see store_path_check). A newer schema

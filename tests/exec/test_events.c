@@ -62,6 +62,10 @@ static void fill_phase(struct phase_result *p, int k)
     p->pct_of = 90.5 + k;
     p->client_steal_pct = 1.75 + k;
     p->client_neighbour_cpu_pct = 2.125 + k;
+    p->db_cpu_pct = 91.5 + k;
+    p->db_cpu_max_pct = 99.25 + k;
+    p->db_rss_max_kb = 123456 + k;
+    p->db_bound = 1;
 }
 
 #define SAME_F(a, b, f) CHECK_DBL((a)->f, ==, (b)->f)
@@ -130,6 +134,10 @@ static void same_phase(const struct phase_result *a, const struct phase_result *
     SAME_F(a, b, pct_of);
     SAME_F(a, b, client_steal_pct);
     SAME_F(a, b, client_neighbour_cpu_pct);
+    SAME_F(a, b, db_cpu_pct);
+    SAME_F(a, b, db_cpu_max_pct);
+    SAME_F(a, b, db_rss_max_kb);
+    SAME_I(a, b, db_bound);
 }
 
 static void fill_cell(struct cell_result *c, struct phase_result *ph, size_t nph)

@@ -3,6 +3,7 @@
 # step) opens with this build: migrated to the current version, old rows kept,
 # new columns at their defaults, the JSON carries the new fields; the search's
 # phases, kind 'linear' from v2 to v7, are rewritten 'ladder' by v8.
+# v10 adds the database per phase: null (not sampled) and db_bound false on old rows.
 . "$SRC/tests/integration/lib.sh"
 db="$T/v1.db"
 $PY - "$SRC/store/store.c" "$db" <<'PY' || bad "could not build a v1 store"
@@ -25,7 +26,7 @@ PY
 expect_eq "v1 file" "$(sqlite3 "$db" 'PRAGMA user_version')" 1
 MFBENCH_STORE="$db" "$MFBENCH" show 1 --json >"$T/show.json" 2>"$T/err.txt"
 expect_eq "show exit status ($(cat "$T/err.txt"))" "$?" 0
-expect_eq "migrated" "$(sqlite3 "$db" 'PRAGMA user_version')" 12
+expect_eq "migrated" "$(sqlite3 "$db" 'PRAGMA user_version')" 13
 expect_eq "phase kind rewritten" "$(sqlite3 "$db" 'SELECT kind FROM phases')" ladder
 expect_eq "no settings on an old run" "$(json_get "$T/show.json" 'd["run"].get("settings")')" None
 expect_eq "old cell kept" "$(json_get "$T/show.json" 'd["cells"][0]["capacity_users"]')" 5
@@ -38,6 +39,8 @@ expect_eq "an old cell ran on its run's node, no Slurm job" \
   "$(json_get "$T/show.json" '(d["cells"][0]["node"]["host"] == d["run"]["node"]["host"], d["cells"][0]["node"]["slurm_job_id"])')" "(True, None)"
 expect_eq "an old cell's node fingerprint is its run's" \
   "$(json_get "$T/show.json" 'd["cells"][0]["node"]["fingerprint"] == d["run"]["node"]["fingerprint"]')" True
+expect_eq "database not sampled" "$(json_get "$T/show.json" 'd["cells"][0]["phases"][0]["database"]')" None
+expect_eq "not db-bound" "$(json_get "$T/show.json" 'd["cells"][0]["phases"][0]["db_bound"]')" False
 expect_eq "in flight default" "$(json_get "$T/show.json" 'd["cells"][0]["phases"][0]["in_flight"]')" 0
 expect_eq "integrity" "$(sqlite3 "$db" 'PRAGMA integrity_check')" ok
 finish

@@ -231,6 +231,9 @@ int main(int argc, char **argv)
     CHECK_STR(pg.cpus, ncpu > 1 ? "1" : "");
     long pm = postmaster_pid(&pg);
     CHECK(pm > 1);
+    /* What the sampler follows (issue 24): the postmaster, and the CPUs it may use. */
+    CHECK_INT(pg.pid, ==, pm);
+    CHECK_INT(pg.ncpus, ==, ncpu > 1 ? 1 : ncpu);
     char allowed[64];
     cpus_of(pm, allowed, sizeof allowed);
     /* Pinned with taskset; on a machine where a watcher moves every process (the

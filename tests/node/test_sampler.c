@@ -3,14 +3,20 @@
  * cpu_steal cpu_irq" per line, older lines without the cpu_* fields): server figures,
  * steal, neighbours and the noisy flag; and the script itself, run for two
  * samples of this test's own process group, also where `awk` is a dangling link
- * (a container's empty /etc has no /etc/alternatives) and where no awk runs. */
+ * (a container's empty /etc has no /etc/alternatives) and where no awk runs.
+ * The database's fields (db_ticks db_rss_pages, issue 24): parsed with and
+ * without them, taken out of the neighbours only where the database may run,
+ * and the script following a "postmaster" and its children by ppid. */
 #include "node.h"
 #include "t.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define NEAR(a, b) (fabs((a) - (b)) < 1e-9)
@@ -44,14 +50,14 @@ static void test_node_share(void)
                      "102.00 1200 650 4 11 53 10200 9020 54\n"
                      "103.00 1000 700 3 15 54 10300 9040 58\n"
                      "104.00 1300 760 2 9 57 10400 9055 62\n";
-    node_sampler_parse(t1, 1500, 4, 100, &s);
+    node_sampler_parse(t1, 1500, 4, 100, 0, &s);
     CHECK(NEAR(s.cpu_pct, 70));
     CHECK(NEAR(s.sampler_cpu_pct, 2));
     CHECK(NEAR(s.steal_pct, 4));
     CHECK(NEAR(s.neighbour_cpu_pct, 9));
     CHECK_INT(s.noisy, ==, 1);
     /* Without warm-up the window starts at +0 s: steal 62 of 400. */
-    node_sampler_parse(t1, 0, 4, 100, &s);
+    node_sampler_parse(t1, 0, 4, 100, 0, &s);
     CHECK(NEAR(s.steal_pct, 15.5));
     CHECK_INT(s.noisy, ==, 1);
 
@@ -60,7 +66,7 @@ static void test_node_share(void)
      * 0; noisy by steal alone. */
     node_sampler_parse("50.0 10 1000 1 4 100 5000 2000 100\n"
                        "52.0 10 1200 1 4 120 5400 2150 140\n",
-                       0, 4, 100, &s);
+                       0, 4, 100, 0, &s);
     CHECK(NEAR(s.steal_pct, 10));
     CHECK_DBL(s.neighbour_cpu_pct, ==, 0);
     CHECK_INT(s.noisy, ==, 1);
@@ -69,14 +75,14 @@ static void test_node_share(void)
      * not noisy (over, not at, the threshold). */
     node_sampler_parse("1.0 10 0 1 4 0 1000 500 0\n"
                        "2.0 10 40 1 4 1 1100 552 5\n",
-                       0, 4, 100, &s);
+                       0, 4, 100, 0, &s);
     CHECK(NEAR(s.steal_pct, NOISY_PCT));
     CHECK(NEAR(s.neighbour_cpu_pct, 2)); /* busy 43 - server 40 - sampler 1 */
     CHECK_INT(s.noisy, ==, 0);
     /* ... and 6% of others is noisy. */
     node_sampler_parse("1.0 10 0 1 4 0 1000 500 0\n"
                        "2.0 10 40 1 4 1 1100 548 5\n",
-                       0, 4, 100, &s);
+                       0, 4, 100, 0, &s);
     CHECK(NEAR(s.neighbour_cpu_pct, 6));
     CHECK_INT(s.noisy, ==, 1);
 
@@ -85,29 +91,30 @@ static void test_node_share(void)
      * irq time were counted), not noisy. */
     node_sampler_parse("1.0 10 0 1 4 0 1000 500 0 200\n"
                        "2.0 10 45 1 4 1 1100 540 0 210\n",
-                       0, 4, 100, &s);
+                       0, 4, 100, 0, &s);
     CHECK(NEAR(s.neighbour_cpu_pct, 4));
     CHECK_DBL(s.steal_pct, ==, 0);
     CHECK_INT(s.noisy, ==, 0);
 
     /* Old sampler lines (5 or 6 fields): the server figures as before,
      * steal and neighbours unknown, not noisy. */
-    node_sampler_parse("10.0 100 0 1 5 3\n12.0 200 100 1 6 5\n", 0, 4, 100, &s);
+    node_sampler_parse("10.0 100 0 1 5 3\n12.0 200 100 1 6 5\n", 0, 4, 100, 0, &s);
     CHECK(NEAR(s.cpu_pct, 50));
     CHECK_DBL(s.steal_pct, ==, -1);
     CHECK_DBL(s.neighbour_cpu_pct, ==, -1);
     CHECK_INT(s.noisy, ==, 0);
     /* A baseline without them (an old line, or /proc/stat unreadable: -1). */
-    node_sampler_parse("10.0 100 0 1 5 3\n12.0 200 100 1 6 5 1000 100 80\n", 0, 4, 100, &s);
+    node_sampler_parse("10.0 100 0 1 5 3\n12.0 200 100 1 6 5 1000 100 80\n", 0, 4, 100, 0, &s);
     CHECK_DBL(s.steal_pct, ==, -1);
-    node_sampler_parse("10.0 100 0 1 5 3 -1 -1 -1\n12.0 200 100 1 6 5 -1 -1 -1\n", 0, 4, 100, &s);
+    node_sampler_parse("10.0 100 0 1 5 3 -1 -1 -1\n12.0 200 100 1 6 5 -1 -1 -1\n", 0, 4, 100, 0,
+                       &s);
     CHECK(NEAR(s.cpu_pct, 50));
     CHECK_DBL(s.steal_pct, ==, -1);
     CHECK_INT(s.noisy, ==, 0);
     /* No jiffies passed, or counters going backwards: unknown. */
-    node_sampler_parse("1.0 10 0 1 4 0 1000 500 0\n2.0 10 0 1 4 0 1000 500 0\n", 0, 4, 100, &s);
+    node_sampler_parse("1.0 10 0 1 4 0 1000 500 0\n2.0 10 0 1 4 0 1000 500 0\n", 0, 4, 100, 0, &s);
     CHECK_DBL(s.steal_pct, ==, -1);
-    node_sampler_parse("1.0 10 0 1 4 0 1000 500 9\n2.0 10 0 1 4 0 1100 550 3\n", 0, 4, 100, &s);
+    node_sampler_parse("1.0 10 0 1 4 0 1000 500 9\n2.0 10 0 1 4 0 1100 550 3\n", 0, 4, 100, 0, &s);
     CHECK_DBL(s.neighbour_cpu_pct, ==, -1);
 }
 
@@ -141,7 +148,7 @@ static void test_script_run(const char *script)
         CHECK_INT(ct, >, 0);
         CHECK(ci >= 0 && cs >= 0 && cq >= 0 && ci + cs + cq <= ct);
         struct node_samples s;
-        node_sampler_parse(text, 0, 4, sysconf(_SC_CLK_TCK), &s);
+        node_sampler_parse(text, 0, 4, sysconf(_SC_CLK_TCK), 0, &s);
         CHECK_DBL(s.steal_pct, >=, 0);
         CHECK_DBL(s.neighbour_cpu_pct, >=, 0);
     }
@@ -186,7 +193,7 @@ static void test_script_no_awk(const char *script)
         CHECK_INT(system(cmd), ==, 0);
         read_text(out, text, sizeof(text));
         struct node_samples s;
-        node_sampler_parse(text, 0, 4, 100, &s);
+        node_sampler_parse(text, 0, 4, 100, 0, &s);
         CHECK_DBL(s.rss_max_kb, >, 0);
         CHECK_INT(node_sampler_problem(text, why, sizeof(why)), ==, 0);
     }
@@ -207,6 +214,144 @@ static void test_script_no_awk(const char *script)
     unlink(out);
 }
 
+/* The database's fields: CPU (mean over the window, highest second) and RSS
+ * of the postmaster and its children; lines without them (an older sampler, a
+ * cell without a database) leave them unknown; the database's ticks leave the
+ * neighbours only when it may run on the server's CPUs (db_shares). */
+static void test_db_fields(void)
+{
+    struct node_samples s;
+    /* One CPU, 100 jiffies/s, warm-up 1.5 s (+1 s is the baseline). Over +1..+3 s (200
+     * jiffies): idle 40, busy 160 = server 60 + sampler 0 + database 90 (45%) + others 10
+     * (5%, not over NOISY_PCT). Database seconds: 30 then 60 jiffies; RSS 3000, 5000 pages. */
+    const char *t = "100.00 1000 0 2 10 0 10000 9000 0 0 1000 2000\n"
+                    "101.00 1000 20 2 10 0 10100 9050 0 0 1050 2500\n"
+                    "102.00 1000 50 2 10 0 10200 9070 0 0 1080 3000\n"
+                    "103.00 1000 80 2 10 0 10300 9090 0 0 1140 5000\n";
+    node_sampler_parse(t, 1500, 4, 100, 1, &s);
+    CHECK(NEAR(s.db_cpu_pct, 45.0));
+    CHECK(NEAR(s.db_cpu_max_pct, 60.0));
+    CHECK(NEAR(s.db_rss_max_kb, 5000.0 * 4));
+    CHECK(NEAR(s.db_phase_cpu_pct, 140.0 / 3)); /* first line to last, warm-up included */
+    CHECK(NEAR(s.neighbour_cpu_pct, 5.0));
+    CHECK_INT(s.noisy, ==, 0);
+    /* The same samples with the database pinned off the server's CPUs: its 90 jiffies are
+     * not on these CPUs, so what they cannot explain is a neighbour's (50%: noisy). */
+    node_sampler_parse(t, 1500, 4, 100, 0, &s);
+    CHECK(NEAR(s.db_cpu_pct, 45.0));
+    CHECK(NEAR(s.neighbour_cpu_pct, 50.0));
+    CHECK_INT(s.noisy, ==, 1);
+    /* Older lines (ten fields): the server's figures as before, the database unknown, and
+     * everything the server did not use a neighbour's. */
+    const char *old = "100.00 1000 0 2 10 0 10000 9000 0 0\n"
+                      "101.00 1000 20 2 10 0 10100 9050 0 0\n"
+                      "102.00 1000 50 2 10 0 10200 9070 0 0\n"
+                      "103.00 1000 80 2 10 0 10300 9090 0 0\n";
+    node_sampler_parse(old, 1500, 4, 100, 1, &s);
+    CHECK(NEAR(s.cpu_pct, 30.0));
+    CHECK(NEAR(s.rss_max_kb, 4000.0));
+    CHECK_DBL(s.db_cpu_pct, ==, -1);
+    CHECK_DBL(s.db_cpu_max_pct, ==, -1);
+    CHECK_DBL(s.db_rss_max_kb, ==, -1);
+    CHECK_DBL(s.db_phase_cpu_pct, ==, -1);
+    CHECK(NEAR(s.neighbour_cpu_pct, 50.0));
+    CHECK_INT(s.noisy, ==, 1);
+    /* New lines without a database (-1 -1): the same. */
+    node_sampler_parse("100.00 1000 0 2 10 0 10000 9000 0 0 -1 -1\n"
+                       "101.00 1000 20 2 10 0 10100 9050 0 0 -1 -1\n",
+                       0, 4, 100, 1, &s);
+    CHECK(NEAR(s.cpu_pct, 20.0));
+    CHECK_DBL(s.db_cpu_pct, ==, -1);
+    CHECK_DBL(s.db_rss_max_kb, ==, -1);
+    /* A postmaster gone mid-phase: its figures stop, no negative CPU. */
+    node_sampler_parse("100.00 1000 0 2 10 0 -1 -1 -1 -1 500 100\n"
+                       "101.00 1000 20 2 10 0 -1 -1 -1 -1 -1 -1\n",
+                       0, 4, 100, 1, &s);
+    CHECK_DBL(s.db_cpu_pct, ==, -1);
+    CHECK(NEAR(s.db_rss_max_kb, 400.0));
+
+    /* db_bound: 90% of the CPUs it may use. */
+    CHECK_INT(node_db_bound(95.0, 1), ==, 1);
+    CHECK_INT(node_db_bound(90.0, 1), ==, 1);
+    CHECK_INT(node_db_bound(89.9, 1), ==, 0);
+    CHECK_INT(node_db_bound(150.0, 2), ==, 0);
+    CHECK_INT(node_db_bound(185.0, 2), ==, 1);
+    CHECK_INT(node_db_bound(-1, 1), ==, 0);
+    CHECK_INT(node_db_bound(100.0, 0), ==, 0);
+    /* Where the database may run. */
+    CHECK_INT(node_cpus_overlap("0", "1"), ==, 0);
+    CHECK_INT(node_cpus_overlap("0-2", "2,5"), ==, 1);
+    CHECK_INT(node_cpus_overlap("", "1"), ==, 1);
+    CHECK_INT(node_cpus_overlap("1", NULL), ==, 1);
+    CHECK_INT(node_cpus_count("0-3,6"), ==, 5);
+    CHECK_INT(node_cpus_count(""), ==, 0);
+}
+
+static void spin_ms(long ms)
+{
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    do {
+        clock_gettime(CLOCK_MONOTONIC, &b);
+    } while ((b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000 < ms);
+}
+
+/* The script with a fifth argument follows a "postmaster": a process whose child (in a
+ * session of its own, as PostgreSQL's backends are) burns CPU. Its ticks and RSS are on the
+ * sample lines; a pid that is no process gives -1 -1. */
+static void test_script_db(const char *script)
+{
+    char out[] = "/tmp/mfbench-samples-XXXXXX";
+    int fd = mkstemp(out);
+    CHECK(fd >= 0);
+    if (fd < 0)
+        return;
+    close(fd);
+    fflush(NULL);
+    pid_t pm = fork();
+    if (pm == 0) {
+        pid_t be = fork();
+        if (be == 0) {
+            (void)setsid();
+            spin_ms(3000);
+            _exit(0);
+        }
+        int st;
+        waitpid(be, &st, 0);
+        _exit(0);
+    }
+    CHECK(pm > 0);
+    if (pm < 0)
+        return;
+    char cmd[512], text[2048];
+    snprintf(cmd, sizeof(cmd), "sh %s %ld %s 2 '' %ld", script, (long)getpgrp(), out, (long)pm);
+    CHECK_INT(system(cmd), ==, 0);
+    read_text(out, text, sizeof(text));
+    long long v[12];
+    const char *second = strchr(text, '\n');
+    CHECK(second != NULL);
+    if (second) {
+        CHECK_INT(sscanf(second + 1, "%*s %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld",
+                         &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10],
+                         &v[11]),
+                  ==, 11);
+        CHECK_INT(v[10], >, 0); /* the backend's ticks, a second or more of them */
+        CHECK_INT(v[11], >, 0); /* RSS pages */
+    }
+    kill(pm, SIGKILL);
+    int st;
+    waitpid(pm, &st, 0);
+    /* No such process: unknown, the server's figures still there. */
+    snprintf(cmd, sizeof(cmd), "sh %s %ld %s 1 '' %ld", script, (long)getpgrp(), out, (long)pm);
+    CHECK_INT(system(cmd), ==, 0);
+    read_text(out, text, sizeof(text));
+    struct node_samples s;
+    node_sampler_parse(text, 0, 4, 100, 1, &s);
+    CHECK_DBL(s.rss_max_kb, >, 0);
+    CHECK_DBL(s.db_rss_max_kb, ==, -1);
+    unlink(out);
+}
+
 int main(void)
 {
     struct node_samples s;
@@ -220,7 +365,7 @@ int main(void)
                        "not a sample\n"
                        "\n"
                        "104.00 1300 760 2 9 57\n";
-    node_sampler_parse(text, 1500, 4, 100, &s);
+    node_sampler_parse(text, 1500, 4, 100, 0, &s);
     CHECK_DBL(s.rss_max_kb, ==, 5200);
     CHECK(NEAR(s.rss_mean_kb, (4800.0 + 4000.0 + 5200.0) / 3));
     CHECK_INT(s.threads_max, ==, 4);
@@ -231,7 +376,7 @@ int main(void)
 
     /* Without warm-up the first sample is the baseline; an old sampler line
      * without self ticks leaves the sampler's cost unknown. */
-    node_sampler_parse("10.0 100 0 1 5\n12.0 200 100 1 6\n", 0, 4, 100, &s);
+    node_sampler_parse("10.0 100 0 1 5\n12.0 200 100 1 6\n", 0, 4, 100, 0, &s);
     CHECK_DBL(s.rss_max_kb, ==, 800);
     CHECK_DBL(s.rss_mean_kb, ==, 600);
     CHECK(NEAR(s.cpu_pct, 50));
@@ -239,19 +384,19 @@ int main(void)
     CHECK_DBL(s.sampler_cpu_pct, ==, -1);
 
     /* One sample: memory, but no CPU (no interval). */
-    node_sampler_parse("5.0 10 3 1 4 1", 0, 4, 100, &s);
+    node_sampler_parse("5.0 10 3 1 4 1", 0, 4, 100, 0, &s);
     CHECK_DBL(s.rss_max_kb, ==, 40);
     CHECK_DBL(s.cpu_pct, ==, -1);
 
     /* A line is a sample only on its own: fields never run on into the next. */
-    node_sampler_parse("100.0 1000 500\n2 10 50\n", 0, 4, 100, &s);
+    node_sampler_parse("100.0 1000 500\n2 10 50\n", 0, 4, 100, 0, &s);
     check_unknown(&s);
     /* Nothing, or nothing after the warm-up. */
-    node_sampler_parse(NULL, 0, 4, 100, &s);
+    node_sampler_parse(NULL, 0, 4, 100, 0, &s);
     check_unknown(&s);
-    node_sampler_parse("", 0, 4, 100, &s);
+    node_sampler_parse("", 0, 4, 100, 0, &s);
     check_unknown(&s);
-    node_sampler_parse("1.0 10 3 1 4 1\n2.0 10 4 1 4 1\n", 5000, 4, 100, &s);
+    node_sampler_parse("1.0 10 3 1 4 1\n2.0 10 4 1 4 1\n", 5000, 4, 100, 0, &s);
     check_unknown(&s);
 
     /* The script is valid sh. */
@@ -267,6 +412,7 @@ int main(void)
         CHECK_INT(system(cmd), ==, 0);
         test_script_run(path);
         test_script_no_awk(path);
+        test_script_db(path);
         unlink(path);
     }
     CHECK(strncmp(node_sampler_sh, "#!/bin/sh\n", 10) == 0);
@@ -281,5 +427,6 @@ int main(void)
     CHECK(strcmp(why, "cut") == 0);
     CHECK_INT(node_sampler_problem("an error: inside\n", why, sizeof(why)), ==, 0);
     test_node_share();
+    test_db_fields();
     T_DONE();
 }

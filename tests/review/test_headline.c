@@ -251,7 +251,9 @@ static void test_marks(void)
               "\u2020\u2021~");
     CHECK(strncmp(headline_legend(HL_NOISY), "~ noisy", 7) == 0);
     CHECK(strncmp(headline_legend(HL_UNCLEAN), "! not clean", 11) == 0);
-    CHECK_STR(headline_legend(16), "");
+    CHECK(strncmp(headline_legend(HL_DB_BOUND), HL_MARK_DB " db-bound", 11) == 0);
+    CHECK_STR(headline_marks(HL_NOISY | HL_DB_BOUND, buf, sizeof(buf)), "~" HL_MARK_DB);
+    CHECK_STR(headline_legend(HL_LAST << 1), "");
 }
 
 int main(void)

@@ -57,10 +57,14 @@ static void make_phase(struct phase_result *p, int users, int k, int failing)
         p->server_fds_max = 20 + k;
         p->steal_pct = 0.5 + k;
         p->neighbour_cpu_pct = 6.25 + k;
+        p->db_cpu_pct = 85.5 + k;
+        p->db_cpu_max_pct = 97.25 + k;
+        p->db_rss_max_kb = 150000.0 + k;
     }
     p->noisy = k == 2;
     p->verified_sampled = 20u + (uint64_t)k; /* schema v12 */
     p->verified_wrong = (uint64_t)k;
+    p->db_bound = k == 2;
     p->load_bound = k % 2;
     p->client_bound = (k + 1) % 2;
     snprintf(p->stop_reason, sizeof(p->stop_reason), "%s", failing ? "failures>=1" : "");
@@ -100,6 +104,10 @@ static void check_phase_eq(const struct phase_result *a, const struct phase_resu
     CHECK_INT(a->noisy, ==, b->noisy);
     CHECK_INT(a->verified_sampled, ==, b->verified_sampled);
     CHECK_INT(a->verified_wrong, ==, b->verified_wrong);
+    CHECK_DBL(a->db_cpu_pct, ==, b->db_cpu_pct);
+    CHECK_DBL(a->db_cpu_max_pct, ==, b->db_cpu_max_pct);
+    CHECK_DBL(a->db_rss_max_kb, ==, b->db_rss_max_kb);
+    CHECK_INT(a->db_bound, ==, b->db_bound);
 }
 
 static void init_run(struct run_record *r, const char *started_at, const char *profile)
@@ -925,8 +933,16 @@ static void test_owner_repair_and_busy(void)
     store_close(s);
 }
 
-/* What schema v12 added (v12: verified samples; v11: node_fingerprint), dropped again to forge an older store. */
+/* What schema v13 added, dropped again to forge an older store. */
+#define V13_DROPS                                                                                  \
+    "ALTER TABLE phases DROP COLUMN database_cpu_pct;"                                             \
+    "ALTER TABLE phases DROP COLUMN database_cpu_max_pct;"                                         \
+    "ALTER TABLE phases DROP COLUMN database_rss_max_kb;"                                          \
+    "ALTER TABLE phases DROP COLUMN db_bound;"
+/* What schemas v12 (verified samples) and v11 (node_fingerprint) added, and v13 after them,
+ * dropped again to forge an older store. */
 #define V12_DROPS                                                                                  \
+    V13_DROPS                                                                                      \
     "ALTER TABLE phases DROP COLUMN verified_sampled;"                                             \
     "ALTER TABLE phases DROP COLUMN verified_wrong;"
 #define V11_DROPS V12_DROPS "ALTER TABLE cells DROP COLUMN node_fingerprint;"
@@ -1022,6 +1038,57 @@ static void test_migration_kind_ladder(void)
     run_record_free(&r);
     store_close(s);
 #undef PHASE_V7
+}
+
+/* A store of schema v12 (forged: v13's database columns dropped) with a phase migrates to
+ * v13: the phase loads with the database not sampled (-1) and not db_bound, and a phase
+ * written after carries them. */
+static void test_migration_from_v12(void)
+{
+    char path[512];
+    path_in(path, sizeof(path), "v12.db");
+    struct err e;
+    err_clear(&e);
+    struct store *s = NULL;
+    CHECK_INT(store_open(path, &s, &e), ==, 0);
+    store_close(s);
+    s = NULL;
+    CHECK_INT(forge(path, V13_DROPS "INSERT INTO runs(started_at, status)"
+                                    " VALUES('2026-01-01T00:00:00Z', 'ok');"
+                                    "INSERT INTO cells(run_id, seq, framework, payload, status)"
+                                    " VALUES(1, 0, 'flask', 'db', 'ok');"
+                                    "INSERT INTO phases(cell_id, seq, users, duration_s, requests,"
+                                    " failures, fail_connect, fail_timeout, fail_reset,"
+                                    " fail_status, fail_body, fail_protocol, fail_client,"
+                                    " bytes_read, missed_schedule, load_bound, client_bound,"
+                                    " kind) VALUES(1, 0, 10, 1, 100, 0, 0, 0, 0, 0, 0, 0, 0, 0,"
+                                    " 0, 0, 0, 'ladder');"
+                                    "PRAGMA user_version = 12;"),
+              ==, 0);
+    CHECK_INT(header_u32(path, HDR_USER_VERSION), ==, 12);
+    CHECK_INT(store_open(path, &s, &e), ==, 0);
+    if (!s)
+        return;
+    store_close(s);
+    s = NULL;
+    CHECK_INT(header_u32(path, HDR_USER_VERSION), ==, STORE_SCHEMA_VERSION);
+    CHECK_INT(store_open(path, &s, &e), ==, 0);
+    if (!s)
+        return;
+    struct run_record r;
+    CHECK_INT(store_load_run(s, 1, &r, &e), ==, 0);
+    if (r.ncells == 1 && r.cells[0].nphases == 1) {
+        const struct phase_result *p = &r.cells[0].phases[0];
+        CHECK_DBL(p->db_cpu_pct, ==, -1);
+        CHECK_DBL(p->db_cpu_max_pct, ==, -1);
+        CHECK_DBL(p->db_rss_max_kb, ==, -1);
+        CHECK_INT(p->db_bound, ==, 0);
+        CHECK_INT(p->users, ==, 10);
+    } else {
+        CHECK(0 && "one cell, one phase");
+    }
+    run_record_free(&r);
+    store_close(s);
 }
 
 /* A store written by schema v3 (forged: the columns of v4 to v7 dropped)
@@ -1283,6 +1350,7 @@ int main(void)
     test_default_path();
     test_owner_repair_and_busy();
     test_migration_from_v3();
+    test_migration_from_v12();
     test_migration_kind_ladder();
     test_write_error();
     test_path_check();
