@@ -50,11 +50,15 @@ run_suite() { # name builddir [meson setup args...]
 # (below), but for the suites `timing` (known answers that judge time, which
 # the sanitizers' slowdown would skew) and `stacks` (the 42-cell all_stacks:
 # the same C paths as run_local and run_ssh, 42 times over), which run here in
-# the plain build. Named tests (MFBENCH_TEST_ARGS) run in both.
-if [ -n "${MFBENCH_TEST_ARGS:-}" ]; then plain_args=""; else plain_args="--suite timing --suite stacks"; fi
+# the plain build, and `nosan`: tests with no C code of their own under test
+# (targets, targets_db: Python; slurm_cluster: the fixture's shell) or whose C
+# paths another test runs under the sanitizers (slurm_alloc_timelimit sleeps a
+# minute for Slurm's time limit on node/slurm.c, which slurm_alloc covers); they
+# fill the second slot while all_stacks runs. Named tests (MFBENCH_TEST_ARGS) run in both.
+if [ -n "${MFBENCH_TEST_ARGS:-}" ]; then plain_args=""; else plain_args="--suite timing --suite stacks --suite nosan"; fi
 t_stage=$(date +%s)
 SUITE_ARGS=$plain_args run_suite plain build-test
-stage_done "plain build, suites timing and stacks"
+stage_done "plain build, suites timing, stacks and nosan"
 
 # The release build (what tools/quickstart.sh builds, -O3) must compile too:
 # its optimiser sees warnings (-Wformat-truncation) the debug build does not.
@@ -85,7 +89,7 @@ export ASAN_OPTIONS UBSAN_OPTIONS
 # `timing` (an M/D/1 queue's p99, whose C paths slo_lossy runs here) and
 # `stacks` (all_stacks, whose C paths run_local and run_ssh run here).
 t_stage=$(date +%s)
-SUITE_ARGS="--no-suite stacks --no-suite timing" TIMEOUT_MULT=2 \
+SUITE_ARGS="--no-suite stacks --no-suite timing --no-suite nosan" TIMEOUT_MULT=2 \
   run_suite sanitize build-test-asan -Db_sanitize=address,undefined -Db_lundef=false
 stage_done "ASan+UBSan build, every other suite"
 unset ASAN_OPTIONS UBSAN_OPTIONS
@@ -121,13 +125,13 @@ done
 stage_done "ThreadSanitizer build"
 
 # The fuzzers (tools/fuzz.sh: clang, ASan+UBSan, folder build-fuzz), FUZZ_SECONDS
-# (default 20) each; each counts as one test: a finding fails it, a build that
+# (default 12) each; each counts as one test: a finding fails it, a build that
 # fails fails all three, and no result line (bad FUZZ_SECONDS) fails the suite.
 # FUZZ_SECONDS=0 leaves them out.
 t_stage=$(date +%s)
-if [ "${FUZZ_SECONDS:-20}" != 0 ]; then
+if [ "${FUZZ_SECONDS:-12}" != 0 ]; then
   rm -f build-fuzz.results.json
-  FUZZ_RESULTS=build-fuzz.results.json tools/fuzz.sh "${FUZZ_SECONDS:-20}"
+  FUZZ_RESULTS=build-fuzz.results.json tools/fuzz.sh "${FUZZ_SECONDS:-12}"
   results="$results fuzz=build-fuzz.results.json"
 fi
 stage_done "libFuzzer"
