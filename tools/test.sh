@@ -53,8 +53,10 @@ run_suite() { # name builddir [meson setup args...]
 # the plain build, and `nosan`: tests with no C code of their own under test
 # (targets, targets_db: Python; slurm_cluster: the fixture's shell) or whose C
 # paths another test runs under the sanitizers (slurm_alloc_timelimit sleeps a
-# minute for Slurm's time limit on node/slurm.c, which slurm_alloc covers); they
-# fill the second slot while all_stacks runs. Named tests (MFBENCH_TEST_ARGS) run in both.
+# minute for Slurm's time limit on node/slurm.c, which slurm_alloc covers; pip,
+# whose venv-through-pip path pip_mixed covers; held_limits, whose held search
+# held_plan and held_caps cover); the parallel ones fill the second slot while
+# all_stacks runs. Named tests (MFBENCH_TEST_ARGS) run in both.
 if [ -n "${MFBENCH_TEST_ARGS:-}" ]; then plain_args=""; else plain_args="--suite timing --suite stacks --suite nosan"; fi
 t_stage=$(date +%s)
 SUITE_ARGS=$plain_args run_suite plain build-test
@@ -125,13 +127,13 @@ done
 stage_done "ThreadSanitizer build"
 
 # The fuzzers (tools/fuzz.sh: clang, ASan+UBSan, folder build-fuzz), FUZZ_SECONDS
-# (default 12) each; each counts as one test: a finding fails it, a build that
+# (default 8) each; each counts as one test: a finding fails it, a build that
 # fails fails all three, and no result line (bad FUZZ_SECONDS) fails the suite.
 # FUZZ_SECONDS=0 leaves them out.
 t_stage=$(date +%s)
-if [ "${FUZZ_SECONDS:-12}" != 0 ]; then
+if [ "${FUZZ_SECONDS:-8}" != 0 ]; then
   rm -f build-fuzz.results.json
-  FUZZ_RESULTS=build-fuzz.results.json tools/fuzz.sh "${FUZZ_SECONDS:-12}"
+  FUZZ_RESULTS=build-fuzz.results.json tools/fuzz.sh "${FUZZ_SECONDS:-8}"
   results="$results fuzz=build-fuzz.results.json"
 fi
 stage_done "libFuzzer"
