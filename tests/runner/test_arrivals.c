@@ -1,7 +1,8 @@
 /* test_arrivals.c - open-loop arrivals (run_arrival_gap_ns): Poisson gaps pass
  * a one-sample Kolmogorov-Smirnov test against the exponential distribution of
  * their rate, an even grid does not (so the test can fail); the same seed
- * replays the same gaps, another seed gives others. Pure arithmetic. */
+ * replays the same gaps, another seed gives others; how late a send may leave
+ * before it counts as missed. Pure arithmetic. */
 #include "runner.h"
 #include "t.h"
 
@@ -94,5 +95,14 @@ int main(void)
     CHECK_INT(mx, >, 5000); /* ~14 mean gaps is the usual maximum of 10^6 */
     /* No rate: no next send. */
     CHECK_INT(run_arrival_gap_ns(RUN_ARRIVALS_POISSON, 0, &rng) == UINT64_MAX, ==, 1);
+
+    /* How late a send may leave before it is missed: max(2 ms, a tenth of the
+     * mean gap, a fifth of the bound). */
+    CHECK_INT(run_missed_late_ns(200000, 0), ==, 2000000);        /* 5,000/s, no bound: 2 ms */
+    CHECK_INT(run_missed_late_ns(200000, 25000), ==, 5000000);    /* bound 25 ms: 5 ms */
+    CHECK_INT(run_missed_late_ns(200000, 5000), ==, 2000000);     /* bound 5 ms: the floor */
+    CHECK_INT(run_missed_late_ns(100000000, 25000), ==, 10000000); /* 10/s: a tenth of 100 ms */
+    CHECK_INT(run_missed_late_ns(1000000, 100000), ==, 20000000); /* bound 100 ms: 20 ms */
+    CHECK_INT(run_missed_late_ns(0, UINT64_MAX), ==, 2000000);    /* no overflow */
     T_DONE();
 }
