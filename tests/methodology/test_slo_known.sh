@@ -50,11 +50,11 @@ check_cell() { # profile cell S_MS B_MS
   got=$(json_get "$T/$1.json" 'd["cells"][0]["slo"]["rps"]')
   lim=$(json_get "$T/$1.json" 'd["cells"][0]["slo"]["limit"]')
   echo "$2: S=$3 ms (measured $s_eff) B=$4 ms: M/D/1 capacity $want req/s, mfbench $got req/s (limit $lim)" >&2
-  # A probe the engine could not keep on schedule (missed > 1%, not marked noisy: a VM's
-  # host can take the engine's vCPU for a few ms at a time without 5% steal) is
-  # inconclusive, limit client: the queue's answer was not measured. Seen in a CI-like
-  # run on a quiet machine (md2 and md5 both 'client').
-  [ "$lim" = client ] && noisy_runs="$noisy_runs $2(limit client: the engine missed its schedule)"
+  # A probe the engine could not keep on schedule is inconclusive (limit client) and
+  # fails the check below: with a 2 ms lateness floor whatever the bound, a VM's
+  # vCPU wake-ups (2-5 ms late now and then) made md2 and md5 'client' in a CI-like
+  # run; the floor is now a fifth of the bound (5 ms, 20 ms), and a 'client' here
+  # is the engine's own failure to keep a few hundred sends a second on time.
   expect_eq "$2 slo rps within [0.85, 1.02] x $want (got $got)" \
     "$(python3 -c "print(0.85 * $want <= float('$got' if '$got' != 'None' else 'nan') <= 1.02 * $want)")" True
   # what failed above it: the tail (latency) or the queue it leaves (backlog)
