@@ -98,11 +98,11 @@ int main(void)
 
     /* How late a send may leave before it is missed: max(2 ms, a tenth of the
      * mean gap, a fifth of the bound). */
-    CHECK_INT(run_missed_late_ns(200000, 0), ==, 2000000);        /* 5,000/s, no bound: 2 ms */
-    CHECK_INT(run_missed_late_ns(200000, 25000), ==, 5000000);    /* bound 25 ms: 5 ms */
-    CHECK_INT(run_missed_late_ns(200000, 5000), ==, 2000000);     /* bound 5 ms: the floor */
+    CHECK_INT(run_missed_late_ns(200000, 0), ==, 2000000);         /* 5,000/s, no bound: 2 ms */
+    CHECK_INT(run_missed_late_ns(200000, 25000), ==, 5000000);     /* bound 25 ms: 5 ms */
+    CHECK_INT(run_missed_late_ns(200000, 5000), ==, 2000000);      /* bound 5 ms: the floor */
     CHECK_INT(run_missed_late_ns(100000000, 25000), ==, 10000000); /* 10/s: a tenth of 100 ms */
-    CHECK_INT(run_missed_late_ns(1000000, 100000), ==, 20000000); /* bound 100 ms: 20 ms */
-    CHECK_INT(run_missed_late_ns(0, UINT64_MAX), ==, 2000000);    /* no overflow */
+    CHECK_INT(run_missed_late_ns(1000000, 100000), ==, 20000000);  /* bound 100 ms: 20 ms */
+    CHECK_INT(run_missed_late_ns(0, UINT64_MAX), ==, 2000000);     /* no overflow */
     T_DONE();
 }
