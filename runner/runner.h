@@ -64,7 +64,7 @@ uint64_t run_arrival_gap_ns(enum run_arrivals a, double rate, uint64_t *rng);
 /* Open loop: how late a send may leave before it counts in missed_schedule:
  * max(2 ms, a tenth of the mean gap of one thread's schedule, a fifth of the
  * latency bound when the phase has one). The floor covers what a VM's vCPU
- * wake-up costs (2-5 ms now and then on the test machines, with nothing else
+ * wake-up costs (2-9 ms now and then on the test machines, with nothing else
  * running); a fifth of the bound is lateness that cannot by itself carry a
  * request over it. A late send is charged from its intended time either way:
  * lateness never flatters the server. */
