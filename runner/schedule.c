@@ -17,10 +17,10 @@
  * machines (firecracker, 2 vCPUs, nothing else running) a bare timerfd loop at
  * 5,000 wake-ups a second woke 0.2-0.4% of them more than 2 ms late, 0.07%
  * more than 3 ms, 0.007-0.06% more than 5 ms (bench/wakeup_jitter); with the executor and the
- * node's sampler beside it, up to 1.1% of a probe's sends were over 2 ms late, every probe of a
- * cell inconclusive from 3,800 req/s up while the engine used half its CPU. With a bound, lateness
- * under a fifth of it cannot by itself carry a request over the bound: 5 ms for the nightly's 25
- * ms. */
+ * node's sampler beside it, up to 1.1% of a probe's sends were over 2 ms late, two of a
+ * cell's probes inconclusive (from 3,800 req/s up) while the engine used half its CPU. With a
+ * bound, lateness under a fifth of it cannot by itself carry a request over the bound: 5 ms for the
+ * nightly's 25 ms. */
 #define MISSED_MIN_NS (2 * NS_MS)
 
 uint64_t run_missed_late_ns(uint64_t mean_gap_ns, uint64_t bound_us)
