@@ -200,7 +200,11 @@ for arg in sys.argv[1:]:
             skipped += 1
             skips.append(f"{suite}: {r.get('name')}: {reason(r)}")
         else:
-            fail(suite, f"{r.get('name')} {res} (exit {r.get('returncode')})")
+            # CI keeps the end of the log: the failing checks' own lines go here too.
+            out = [l for l in ((r.get("stdout") or "") + "\n" + (r.get("stderr") or "")).splitlines()
+                   if l.strip()]
+            tail = "\n".join("    " + l[:300] for l in out[-12:])
+            fail(suite, f"{r.get('name')} {res} (exit {r.get('returncode')}); its last lines:\n{tail}")
 for s in skips:
     print("SKIPPED:", s)
 print(f"{passed} passed, {failed} failed, {skipped} skipped")
