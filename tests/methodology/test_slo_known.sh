@@ -5,12 +5,22 @@
 # md1.py computes on its own (Lindley's recursion, no mfbench code). The S of
 # the queue is the server's own measured cost per request (the nominal S plus
 # answering and reading: mdserver --stats), checked within 15% of nominal. mfbench's
-# search, probes and early-stopping rule must land within 10% below it, for
-# S = 2 ms, B = 25 ms and for S = 5 ms, B = 100 ms. The rule is conservative
-# (99% confidence) and the search stops within its resolution (5%) below the
-# first failing rate, so the answer lies in [0.85, 1.02] x the true capacity;
-# a search that stops at the closed-loop seed (~1/S), or a rule that counts
-# only answered requests, lands outside it.
+# answer must lie in [0.80, 1.13] x it, for S = 2 ms, B = 25 ms (6 s probes) and
+# for S = 5 ms, B = 100 ms (8 s probes); an unconfirmed search is judged by the
+# highest rate that passed once, as the README's tables show it.
+# Why so wide: a queue's latencies are not independent samples, so the rule's
+# 99% confidence does not hold over a probe of a few seconds. bench/slo_accuracy
+# runs mfbench's own search and judge against simulated M/D/1 probes of these
+# lengths (8,000 searches each, bench/README.md): a probe at the true capacity
+# passes 75% (md5) of the time, and the answers range over 0.59 .. 1.13 (md2)
+# and 0.76 .. 1.13 (md5) x the capacity, outside [0.80, 1.13] in under 0.25%.
+# The old [0.85, 1.02] failed 29% of correct md5 searches (CI: 1.037).
+# What this still catches: a search that stops at the closed-loop seed (md2:
+# 1/S is 1.23 x) and, about half the time, a judge with no latency rule at all
+# (the backlog rule alone: simulated md2 answers have median 1.13, p95 1.23 x;
+# broken once that way, md2 gave 451.8 of 397.8 req/s, 1.14 x, and failed here).
+# A rule that is merely lenient (4 x t(n)) lands inside the band: the early-
+# stopping table in tests/search/test_slo.c is what holds the rule exact.
 . "$SRC/tests/methodology/mlib.sh"
 cp "$MDSERVER" "$T/tgt/mdserver"
 { matrix_head; cat <<YAML; } >"$T/m.yaml"
@@ -47,7 +57,8 @@ check_cell() { # profile cell S_MS B_MS
   expect_eq "$2 server's own cost per request ($s_eff ms) within 15% of $3 ms" \
     "$(python3 -c "print(abs(float('${s_eff:-0}') - $3) <= 0.15 * $3)")" True
   want=$(python3 "$SRC/tests/methodology/md1.py" "${s_eff:-$3}" "$4")
-  got=$(json_get "$T/$1.json" 'd["cells"][0]["slo"]["rps"]')
+  # unconfirmed (rps null): the highest rate that passed once
+  got=$(json_get "$T/$1.json" '(lambda c: c["slo"]["rps"] if (c["slo"]["rps"] or -1) > 0 else max([p["offered_rps"] for p in c["phases"] if p["kind"] == "slo" and not p["stop_reason"]] or [None]))(d["cells"][0])')
   lim=$(json_get "$T/$1.json" 'd["cells"][0]["slo"]["limit"]')
   echo "$2: S=$3 ms (measured $s_eff) B=$4 ms: M/D/1 capacity $want req/s, mfbench $got req/s (limit $lim)" >&2
   # A probe the engine could not keep on schedule is inconclusive (limit client) and
@@ -55,8 +66,8 @@ check_cell() { # profile cell S_MS B_MS
   # vCPU wake-ups (2-5 ms late now and then) made md2 and md5 'client' in a CI-like
   # run; the floor is now a fifth of the bound (5 ms, 20 ms), and a 'client' here
   # is the engine's own failure to keep a few hundred sends a second on time.
-  expect_eq "$2 slo rps within [0.85, 1.02] x $want (got $got)" \
-    "$(python3 -c "print(0.85 * $want <= float('$got' if '$got' != 'None' else 'nan') <= 1.02 * $want)")" True
+  expect_eq "$2 slo rps within [0.80, 1.13] x $want (got $got)" \
+    "$(python3 -c "print(0.80 * $want <= float('$got' if '$got' != 'None' else 'nan') <= 1.13 * $want)")" True
   # what failed above it: the tail (latency) or the queue it leaves (backlog)
   expect_eq "$2 limit is the server's queue" "$(case $lim in latency | backlog) echo yes ;; *) echo "$lim" ;; esac)" yes
   expect_eq "$2 probes are open-loop Poisson, every one seeded" \
