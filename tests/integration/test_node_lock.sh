@@ -91,7 +91,10 @@ p2=$(free_port)
 write_m "$T/link" "$p2"
 echo keep >"$T/victim"
 lf=$(lockfile "$p2")
-ln -s "$T/victim" "$lf"
+# Lock files stay behind (node-wide, one per port ever used): an earlier test that
+# used this port left one, and `ln -s` onto it would fail and plant nothing.
+rm -f "$lf"
+ln -s "$T/victim" "$lf" || bad "planting the link $lf"
 "$MFBENCH" run -m "$T/link/m.yaml" --store "$T/link/r.db" a/text >"$T/out" 2>"$T/err"
 [ "$?" -ne 0 ] && ok || bad "a link as lock file: the run went ahead"
 expect_contains "a link as lock file: refused" "$(cat "$T/err")" "is a symbolic link: refused"
@@ -103,6 +106,7 @@ p3=$(free_port)
 write_m "$T/nobody3" "$p3"
 chown -R 65534:65534 "$T/nobody3"
 lf=$(lockfile "$p3")
+rm -f "$lf" # one an earlier run as nobody left would be nobody's, and writable by it
 : >"$lf"
 chmod 644 "$lf"
 $NB "$NOBODY_MFBENCH" run -m "$T/nobody3/m.yaml" --store "$T/nobody3/r.db" a/text >"$T/out" 2>"$T/err"
