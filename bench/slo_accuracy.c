@@ -17,6 +17,7 @@
  * bench/README.md has the figures and what they mean. */
 #include "slo.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -47,7 +48,7 @@ static void probe(double rate, double s, double b, double warm, double win, stru
         t += a;
         if (t >= end)
             break;
-        w = fmax(0, w + s - a) ; /* the wait of this arrival (Lindley) */
+        w = fmax(0, w + s - a); /* the wait of this arrival (Lindley) */
         if (t < warm)
             continue;
         pr->offered++;
@@ -71,18 +72,29 @@ static int cmp_double(const void *a, const void *b)
 int main(int argc, char **argv)
 {
     if (argc < 7) {
-        fprintf(stderr, "usage: %s S_MS B_MS CAPACITY SEED_RPS WARMUP_S WINDOW_S [SEARCHES [RES_PCT]]\n",
+        fprintf(stderr,
+                "usage: %s S_MS B_MS CAPACITY SEED_RPS WARMUP_S WINDOW_S [SEARCHES [RES_PCT]]\n",
                 argv[0]);
         return 2;
     }
-    double s = atof(argv[1]) / 1000, b = atof(argv[2]) / 1000, cap = atof(argv[3]);
-    double seed = atof(argv[4]), warm = atof(argv[5]), win = atof(argv[6]);
-    int searches = argc > 7 ? atoi(argv[7]) : 1000;
-    double res = argc > 8 ? atof(argv[8]) : 5;
-    if (!(s > 0 && b > 0 && cap > 0 && seed > 0 && warm >= 0 && win > 0 && searches > 0 && res > 0)) {
-        fprintf(stderr, "%s: every number must be > 0 (warm-up >= 0)\n", argv[0]);
+    double v[8] = {0, 0, 0, 0, 0, 0, 1000, 5}; /* SEARCHES 1000, RES_PCT 5 by default */
+    for (int i = 1; i < argc && i <= 8; i++) {
+        char *end;
+        errno = 0;
+        v[i - 1] = strtod(argv[i], &end);
+        if (errno || end == argv[i] || *end || !isfinite(v[i - 1])) {
+            fprintf(stderr, "%s: argument %d: not a number: '%s'\n", argv[0], i, argv[i]);
+            return 2;
+        }
+    }
+    double s = v[0] / 1000, b = v[1] / 1000, cap = v[2], seed = v[3], warm = v[4], win = v[5];
+    double res = v[7];
+    if (!(s > 0 && b > 0 && cap > 0 && seed > 0 && warm >= 0 && win > 0 && v[6] >= 1 &&
+          v[6] <= 1e7 && res > 0)) {
+        fprintf(stderr, "%s: every number must be > 0 (warm-up >= 0, SEARCHES 1..1e7)\n", argv[0]);
         return 2;
     }
+    int searches = (int)v[6];
     struct slo_plan plan;
     slo_plan_defaults(&plan);
     plan.bound_ms = b * 1000;
@@ -140,13 +152,17 @@ int main(int argc, char **argv)
         above[1] += r[k] > 1.02;
         above[2] += r[k] > 1.05;
     }
-    printf("%d searches (%.1f probes each): answer / capacity\n", searches, (double)probes / searches);
+    printf("%d searches (%.1f probes each): answer / capacity\n", searches,
+           (double)probes / searches);
     if (n) {
-        printf("  min %.3f  p0.25 %.3f  p1 %.3f  p5 %.3f  median %.3f  p95 %.3f  p99 %.3f  p99.75 %.3f"
-               "  max %.3f\n", r[0], r[n / 400], r[n / 100], r[n / 20], r[n / 2], r[n - 1 - n / 20],
-               r[n - 1 - n / 100], r[n - 1 - n / 400], r[n - 1]);
+        printf(
+            "  min %.3f  p0.25 %.3f  p1 %.3f  p5 %.3f  median %.3f  p95 %.3f  p99 %.3f  p99.75 %.3f"
+            "  max %.3f\n",
+            r[0], r[n / 400], r[n / 100], r[n / 20], r[n / 2], r[n - 1 - n / 20],
+            r[n - 1 - n / 100], r[n - 1 - n / 400], r[n - 1]);
         printf("  above 1.00: %.1f%%  above 1.02: %.1f%%  above 1.05: %.1f%%\n",
-               100.0 * above[0] / searches, 100.0 * above[1] / searches, 100.0 * above[2] / searches);
+               100.0 * above[0] / searches, 100.0 * above[1] / searches,
+               100.0 * above[2] / searches);
     }
     printf("  unconfirmed (counted above at the highest rate that passed) or none: %d\n", none);
     free(r);
