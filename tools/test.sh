@@ -48,8 +48,8 @@ run_suite() { # name builddir [meson setup args...]
 
 # Every test runs once, in the strictest build it can run in: under ASan+UBSan
 # (below), but for the suites `timing` (known answers that judge time, which
-# the sanitizers' slowdown would skew) and `stacks` (the 42-cell all_stacks:
-# the same C paths as run_local and run_ssh, 42 times over), which run here in
+# the sanitizers' slowdown would skew) and `stacks` (all_stacks, one cell per stack:
+# the same C paths as run_local and run_ssh, 15 times over), which run here in
 # the plain build, and `nosan`: tests with no C code of their own under test
 # (targets, targets_db: Python; slurm_cluster: the fixture's shell) or whose C
 # paths another test runs under the sanitizers (slurm_alloc_timelimit sleeps a

@@ -19,8 +19,10 @@
 # 1/S is 1.23 x) and, about half the time, a judge with no latency rule at all
 # (the backlog rule alone: simulated md2 answers have median 1.13, p95 1.23 x;
 # broken once that way, md2 gave 451.8 of 397.8 req/s, 1.14 x, and failed here).
-# A rule that is merely lenient (4 x t(n)) lands inside the band: the early-
-# stopping table in tests/search/test_slo.c is what holds the rule exact.
+# A rule that is merely lenient (4 x t(n)) lands inside the band; what catches
+# it is the check of every stored probe against t(n) computed here on its own
+# (early_stop_check.py: a passing probe with more than t(n) samples over B, or a
+# latency failure with at most t(n), fails it), beside the table in test_slo.c.
 . "$SRC/tests/methodology/mlib.sh"
 cp "$MDSERVER" "$T/tgt/mdserver"
 { matrix_head; cat <<YAML; } >"$T/m.yaml"
@@ -70,6 +72,10 @@ check_cell() { # profile cell S_MS B_MS
     "$(python3 -c "print(0.80 * $want <= float('$got' if '$got' != 'None' else 'nan') <= 1.13 * $want)")" True
   # what failed above it: the tail (latency) or the queue it leaves (backlog)
   expect_eq "$2 limit is the server's queue" "$(case $lim in latency | backlog) echo yes ;; *) echo "$lim" ;; esac)" yes
+  # Each probe's verdict against the early-stopping rule computed on its own
+  # (early_stop_check.py): deterministic, where the answer above is statistics.
+  expect_eq "$2 every probe judged by the rule ($(/usr/bin/python3 "$SRC/tests/methodology/early_stop_check.py" "$T/$1.json" | tr '\n' ' '))" \
+    "$(/usr/bin/python3 "$SRC/tests/methodology/early_stop_check.py" "$T/$1.json" >/dev/null; echo $?)" 0
   expect_eq "$2 probes are open-loop Poisson, every one seeded" \
     "$(json_get "$T/$1.json" "all(p['arrivals'] == 'poisson' and p['seed'] for p in d['cells'][0]['phases'] if p['kind'] == 'slo')")" True
 }
