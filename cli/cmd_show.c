@@ -203,6 +203,10 @@ void cli_hl_slo(const struct headline *h, char *buf, size_t n)
         marked(h->slo.rps, "%.1f", fl, buf, n);
         return;
     }
+    if (!strcmp(h->slo.qualifier, HL_Q_BELOW_MIN)) {
+        snprintf(buf, n, "< %.1f (min_rps)", h->slo.hi);
+        return;
+    }
     snprintf(buf, n, ">= %.1f (%s)", h->slo.rps, h->slo.limit);
 }
 

@@ -87,6 +87,8 @@ static void slo_of(const struct cell_result *c, struct hl_slo *s)
     mf_strlcpy(s->limit, o->limit, sizeof(s->limit));
     if (o->rps < 0)
         s->qualifier = HL_Q_NOT_JUDGED;
+    else if (o->rps == 0 && o->bracket_hi > 0)
+        s->qualifier = HL_Q_BELOW_MIN;
     else if (!strcmp(o->limit, "max"))
         s->qualifier = HL_Q_MAX;
     else if (!strcmp(o->limit, "client"))

@@ -39,6 +39,9 @@ struct hl_latency {
 #define HL_Q_MAX "lower_bound_max"
 #define HL_Q_CLIENT "lower_bound_client"
 #define HL_Q_NOT_JUDGED "not_judged"
+/* SLO capacity only: the profile's min_rps failed, so the capacity is below it
+ * (rps 0, band [null, min_rps]): an upper bound, printed "< N (min_rps)". */
+#define HL_Q_BELOW_MIN "upper_bound_min_rps"
 
 /* SLO capacity at the headline's bound (the cell's first slo). */
 struct hl_slo {

@@ -86,7 +86,8 @@ void cli_cell_figures(const struct cell_result *c, struct cli_fig_value out[CLI_
     struct headline h;
     headline_compute(c, &h);
     struct cli_fig_value *s = &out[CLI_FIG_SLO];
-    if (h.slo.has && h.slo.rps >= 0) {
+    /* An upper bound (below the profile's min_rps) is not a value to compare. */
+    if (h.slo.has && h.slo.rps >= 0 && strcmp(h.slo.qualifier, HL_Q_BELOW_MIN)) {
         s->v = h.slo.rps;
         s->lo = h.slo.lo >= 0 ? h.slo.lo : NAN;
         s->hi = h.slo.hi >= 0 ? h.slo.hi : NAN;

@@ -256,8 +256,51 @@ static void test_marks(void)
     CHECK_STR(headline_legend(HL_LAST << 1), "");
 }
 
+/* SLO capacity's qualifier: a measurement, a lower bound at the ceiling, and
+ * below the profile's min_rps (rps 0, band [none, min_rps]): an upper bound,
+ * printed "< 250.0 (min_rps)", never "0". */
+static void test_slo_qualifier(void)
+{
+    struct cell_result c;
+    struct headline h;
+    char buf[64];
+    init_cell(&c);
+    add(&c, 0, "ladder", 8, 300, 0);
+    c.nslo = 1;
+    c.slo[0] = (struct cell_slo){.bound_ms = 25,
+                                 .rps = 1585.4,
+                                 .bracket_lo = 1585.4,
+                                 .bracket_hi = 1885.3,
+                                 .limit = "latency",
+                                 .probes = 5};
+    headline_compute(&c, &h);
+    CHECK_STR(h.slo.qualifier, HL_Q_MEASURED);
+    cli_hl_slo(&h, buf, sizeof(buf));
+    CHECK_STR(buf, "1585.4");
+    c.slo[0] = (struct cell_slo){.bound_ms = 25,
+                                 .rps = 0,
+                                 .bracket_lo = -1,
+                                 .bracket_hi = 250,
+                                 .limit = "backlog",
+                                 .probes = 1};
+    headline_compute(&c, &h);
+    CHECK_STR(h.slo.qualifier, HL_Q_BELOW_MIN);
+    cli_hl_slo(&h, buf, sizeof(buf));
+    CHECK_STR(buf, "< 250.0 (min_rps)");
+    c.slo[0] = (struct cell_slo){.bound_ms = 25,
+                                 .rps = 50000,
+                                 .bracket_lo = 50000,
+                                 .bracket_hi = -1,
+                                 .limit = "max",
+                                 .probes = 4};
+    headline_compute(&c, &h);
+    CHECK_STR(h.slo.qualifier, HL_Q_MAX);
+    cell_result_free(&c);
+}
+
 int main(void)
 {
+    test_slo_qualifier();
     test_three_repeats();
     test_even_repeats_noisy();
     test_one_search();
