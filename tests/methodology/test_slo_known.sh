@@ -74,8 +74,9 @@ check_cell() { # profile cell S_MS B_MS
   expect_eq "$2 limit is the server's queue" "$(case $lim in latency | backlog) echo yes ;; *) echo "$lim" ;; esac)" yes
   # Each probe's verdict against the early-stopping rule computed on its own
   # (early_stop_check.py): deterministic, where the answer above is statistics.
-  expect_eq "$2 every probe judged by the rule ($(/usr/bin/python3 "$SRC/tests/methodology/early_stop_check.py" "$T/$1.json" | tr '\n' ' '))" \
-    "$(/usr/bin/python3 "$SRC/tests/methodology/early_stop_check.py" "$T/$1.json" >/dev/null; echo $?)" 0
+  es=$(/usr/bin/python3 "$SRC/tests/methodology/early_stop_check.py" "$T/$1.json")
+  es_rc=$? # before the message's own $(...) resets $?
+  expect_eq "$2 every probe judged by the rule ($(echo "$es" | tr '\n' ' '))" "$es_rc" 0
   expect_eq "$2 probes are open-loop Poisson, every one seeded" \
     "$(json_get "$T/$1.json" "all(p['arrivals'] == 'poisson' and p['seed'] for p in d['cells'][0]['phases'] if p['kind'] == 'slo')")" True
 }
