@@ -181,6 +181,47 @@ static double matrix_max_s(const struct cfg_matrix *m, const char *profile, size
     return total;
 }
 
+/* Warns where a profile's SLO search has a floor (slo.min_rps) below the least rate at
+ * which a probe can pass at all: there every probe fails for want of samples, and a
+ * cell slower than that least rate reads "< min_rps" though a longer window would
+ * have measured it. Once per profile and bound (the settings of every framework
+ * are looked at: a framework's own slo may differ). */
+static void print_slo_floor(const struct cfg_matrix *m)
+{
+    for (size_t i = 0; i <= m->nprofiles; i++) {
+        const char *prof = i < m->nprofiles ? m->profiles[i].name : NULL;
+        for (size_t f = 0; f < m->nframeworks; f++) {
+            struct cfg_settings st;
+            struct err e;
+            err_clear(&e);
+            if (cfg_resolve(m, prof, &m->frameworks[f], &st, &e) || !st.slo.on)
+                continue;
+            int warned = 0;
+            for (int b = 0; b < st.slo.nbounds && !warned; b++) {
+                uint64_t need;
+                double least = exec_slo_least_passable_rps(&st, st.slo.bounds_ms[b], &need);
+                if (least <= st.slo.min_rps)
+                    continue;
+                char w[32];
+                printf("warning: profile %s (%s): slo.min_rps %g is below %.0f req/s, the least "
+                       "rate at which a probe can pass: the early-stopping rule needs %llu "
+                       "samples and a probe at %g req/s holds at most %.0f in its longest window "
+                       "(slo.window.max %s); raise slo.min_rps to %.0f or slo.window.max to %.0fs, "
+                       "or a cell slower than %.0f req/s is reported \"< %g (min_rps)\" whatever "
+                       "its capacity\n",
+                       prof ? prof : "(defaults)", m->frameworks[f].name, st.slo.min_rps,
+                       ceil(least), (unsigned long long)need, st.slo.min_rps,
+                       floor(st.slo.min_rps * (double)st.slo.window_max_ms / 1000.0),
+                       dur_format(st.slo.window_max_ms, w, sizeof w), ceil(least),
+                       ceil((double)need / st.slo.min_rps), ceil(least), st.slo.min_rps);
+                warned = 1;
+            }
+            if (warned)
+                break; /* once per profile */
+        }
+    }
+}
+
 static const char *hms(double s, char *buf, size_t n)
 {
     long t = (long)ceil(s); /* a bound: never rounded down */
@@ -377,6 +418,7 @@ int cli_cmd_check(int argc, char **argv)
         printf("\n");
     }
     print_caps(m);
+    print_slo_floor(m);
     rc = print_estimates(m, 0);
     cfg_free(m);
     return rc;

@@ -118,6 +118,12 @@ double exec_run_max_s(const struct cfg_matrix *m);
  * run's once-only part (exec_run_max_s). *phases (may be NULL): the most phases. */
 double exec_cell_max_s(const struct cfg_matrix *m, const char *profile, const struct cfg_cell *c,
                        int *phases);
+/* The least rate at which one SLO probe for bound_ms can pass at all under st's slo:
+ * the early-stopping rule needs a least sample count (459 for p99 at 99%), and a probe
+ * at rate R holds R x its window (at most slo.window.max). When that rate is above
+ * slo.min_rps, the search's floor can never pass. 0 when st has no slo. */
+double exec_slo_least_passable_rps(const struct cfg_settings *st, int64_t bound_ms,
+                                   uint64_t *least_samples);
 /* How many cells of a job run at once: node.slurm.max_parallel on a Slurm node, else 1. */
 int exec_slots(const struct cfg_matrix *m);
 /* On a Slurm node, what each cell adds to exec_cell_max_s, in seconds: the run's once-only

@@ -43,6 +43,33 @@ void exec__slo_plan_of(const struct cfg_settings *st, int64_t bound_ms, struct s
     p->probe_min_samples = st->slo.samples;
 }
 
+double exec_slo_least_passable_rps(const struct cfg_settings *st, int64_t bound_ms,
+                                   uint64_t *least_samples)
+{
+    if (least_samples)
+        *least_samples = 0;
+    if (!st->slo.on)
+        return 0;
+    struct slo_plan p;
+    exec__slo_plan_of(st, bound_ms, &p);
+    uint64_t n = 1; /* slo_max_over is non-decreasing in n: the first n where it is >= 0 */
+    while (n < 100000000 && slo_max_over(n, p.percentile, p.confidence) < 0)
+        n = n < 64 ? n + 1 : n + n / 64;
+    uint64_t lo = n > 64 ? n - n / 64 - 1 : 1; /* then exact, below the coarse step */
+    while (lo < n && slo_max_over(lo, p.percentile, p.confidence) < 0)
+        lo++;
+    n = lo;
+    if (least_samples)
+        *least_samples = n;
+    /* A probe's window is samples / rate clamped to [window.min, window.max]: at the
+     * lowest rates it is window.max long, so R x window.max >= n is what is needed
+     * there; above samples / window.max the window holds slo.samples >= n anyway. */
+    double r = (double)n / p.probe_max_s;
+    while (r * slo_probe_window_s(&p, r) + 1e-9 < (double)n)
+        r *= 1.001;
+    return r;
+}
+
 /* The outcome of a stored probe, from its stop reason (slo_outcome_name's). */
 static enum slo_outcome slo_outcome_of(const struct phase_result *ph)
 {

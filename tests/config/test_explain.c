@@ -6,7 +6,9 @@
 #include "config.h"
 #include "t.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 /* Runs mfbench ARGS... with stdout and stderr into strings (caller frees both). */
@@ -157,6 +159,50 @@ static void check_man(const char *page)
     CHECK_CONTAINS(text, ".BR port \" (22)\"\n\\&\\fIinteger\\fR, in [1, 65535].\nSSH port.\n");
 }
 
+/* check warns where a profile's SLO floor is below the least rate at which a probe
+ * can pass (459 samples for p99 at 99%: 230 req/s with 2 s windows), and only there. */
+static void check_slo_floor(void)
+{
+    char dir[] = "/tmp/mfbench-explain-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[64];
+    snprintf(path, sizeof path, "%s/m.yaml", dir);
+    const char *floors[] = {"100", "230"};
+    for (int i = 0; i < 2; i++) {
+        FILE *f = fopen(path, "w");
+        CHECK(f != NULL);
+        fprintf(f,
+                "version: 1\n"
+                "node: {transport: local, cpus: \"1\"}\n"
+                "load: {cpus: \"0\"}\n"
+                "payloads:\n  text: {path: /text, body: \"Hello World!\"}\n"
+                "frameworks:\n  flask: {server: werkzeug}\n"
+                "profiles:\n"
+                "  fast: {slo: {p99: 25ms, min_rps: %s, window: {min: 1s, max: 2s}, "
+                "samples: 2000}}\n"
+                "  long: {slo: {p99: 25ms, min_rps: 25}}\n",
+                floors[i]);
+        fclose(f);
+        char *out, *err;
+        const char *a[] = {"check", "-m", path, NULL};
+        CHECK_INT(run(a, &out, &err), ==, CLI_OK);
+        if (i == 0) {
+            CHECK_CONTAINS(out, "warning: profile fast (flask): slo.min_rps 100 is below 230 "
+                                "req/s, the least rate at which a probe can pass: the "
+                                "early-stopping rule needs 459 samples and a probe at 100 req/s "
+                                "holds at most 200");
+            CHECK_CONTAINS(out, "raise slo.min_rps to 230 or slo.window.max to 5s");
+        } else {
+            CHECK(strstr(out, "warning: profile") == NULL);
+        }
+        CHECK(strstr(out, "warning: profile long") == NULL); /* 25 x 20 s = 500 */
+        free(out);
+        free(err);
+    }
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -164,6 +210,7 @@ int main(int argc, char **argv)
         return 2;
     }
     check_explain();
+    check_slo_floor();
     check_man(argv[1]);
     T_DONE();
 }
