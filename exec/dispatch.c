@@ -140,6 +140,24 @@ static void last_line(const char *s, char *out, size_t n)
 
 enum slot_state { SLOT_FREE, SLOT_QUEUED, SLOT_RUNNING };
 
+/* The hand-off's steps, in order. */
+enum slot_step {
+    T_ASK,      /* salloc started */
+    T_GRANTED,  /* Slurm granted the node */
+    T_INFO,     /* the node known (squeue) */
+    T_BIN,      /* the node's mfbench checked (or uploaded) */
+    T_VERSION,  /* it ran (--version) */
+    T_CPUS,     /* the allocation's CPU set read */
+    T_STARTED,  /* the cell's run started, its matrix handed over */
+    T_FIRST,    /* its first line back */
+    T_CELL,     /* cell_start replayed */
+    T_CELL_END, /* cell_end replayed */
+    T_EOF,      /* its stream ended */
+    T_ENDED,    /* its end judged (squeue, sacct) and stored */
+    T_RELEASED, /* scancel returned */
+    T_N
+};
+
 struct slot {
     enum slot_state state;
     int index; /* which of max_parallel: the node's port and workdir on a shared host */
@@ -156,6 +174,11 @@ struct slot {
     char shared_note[200];
     int cancelled;      /* we cancelled it (run stopped): interrupted, not lost */
     char mfbench[4096]; /* the mfbench this cell runs on its node */
+    struct disp *x;     /* back, for the replay's events */
+    /* When each step of the hand-off ended (mono ms, 0 until it did): what a cell
+     * costs beside its phases, said when the slot is released. */
+    int64_t t[T_N];
+    int64_t phase_t0, phase_ms; /* the phase running since (0: none), and the phases' sum */
 };
 
 struct disp {
@@ -263,6 +286,70 @@ static void forward(void *arg, const struct exec_event *ev)
         x->d->on_event(x->d->arg, ev);
 }
 
+/* A replayed event of the slot's cell: its times noted, then passed on. */
+static void slot_event(void *arg, const struct exec_event *ev)
+{
+    struct slot *s = arg;
+    int64_t now = mono_ms();
+    if (ev->kind == EXEC_EV_CELL_START && !s->t[T_CELL])
+        s->t[T_CELL] = now;
+    else if (ev->kind == EXEC_EV_CELL_END)
+        s->t[T_CELL_END] = now;
+    else if (ev->kind == EXEC_EV_PHASE_START)
+        s->phase_t0 = now;
+    else if (ev->kind == EXEC_EV_PHASE_END && s->phase_t0) {
+        s->phase_ms += now - s->phase_t0;
+        s->phase_t0 = 0;
+    }
+    forward(s->x, ev);
+}
+
+/* Seconds from step a's end to step b's, or -1 when either did not happen. */
+static double step_s(const struct slot *s, enum slot_step a, enum slot_step b)
+{
+    return s->t[a] && s->t[b] ? (double)(s->t[b] - s->t[a]) / 1000.0 : -1;
+}
+
+/* One line of what the slot's cell cost, step by step (steps that did not happen are
+ * left out): where the time beside the phases goes. */
+static void say_steps(struct disp *x, const struct slot *s)
+{
+    static const struct {
+        enum slot_step from, to;
+        const char *what;
+    } part[] = {
+        {T_ASK, T_GRANTED, "queued"},        {T_GRANTED, T_INFO, "squeue"},
+        {T_INFO, T_BIN, "mfbench checked"},  {T_BIN, T_VERSION, "--version"},
+        {T_VERSION, T_CPUS, "CPU set"},      {T_CPUS, T_STARTED, "run started"},
+        {T_STARTED, T_FIRST, "first event"}, {T_FIRST, T_CELL, "to cell start"},
+        {T_CELL, T_CELL_END, "cell"},        {T_CELL_END, T_EOF, "to the stream's end"},
+        {T_EOF, T_ENDED, "end judged"},      {T_ENDED, T_RELEASED, "scancel"},
+    };
+    char line[900];
+    size_t len = 0;
+    line[0] = '\0';
+    for (size_t i = 0; i < sizeof part / sizeof part[0]; i++) {
+        double v = step_s(s, part[i].from, part[i].to);
+        if (v < 0)
+            continue;
+        int w = snprintf(line + len, sizeof line - len, "%s%s %.2f s", len ? ", " : "",
+                         part[i].what, v);
+        if (w < 0 || (size_t)w >= sizeof line - len)
+            break;
+        len += (size_t)w;
+        if (part[i].to == T_CELL_END) {
+            w = snprintf(line + len, sizeof line - len, " (phases %.2f s)",
+                         (double)s->phase_ms / 1000.0);
+            if (w < 0 || (size_t)w >= sizeof line - len)
+                break;
+            len += (size_t)w;
+        }
+    }
+    double all = step_s(s, T_ASK, T_RELEASED);
+    say(x, s, 6, "Slurm job %lld on %s: %.2f s in all: %s", (long long)s->job,
+        s->host[0] ? s->host : "-", all, line);
+}
+
 /* A cell with no stream to replay (its allocation or its start failed): one row, ended
  * with status and why. */
 static int store_plain_cell(struct disp *x, struct slot *s, enum cell_status status,
@@ -310,6 +397,11 @@ static void slot_release(struct disp *x, struct slot *s)
     } else if (s->job > 0 && node_slurm_cancel(&x->o, s->job, &e) != 0) {
         say(x, s, 4, "Slurm job %lld: its cancel failed: %s", (long long)s->job, e.msg);
     }
+    s->t[T_RELEASED] = mono_ms();
+    if (s->t[T_ASK])
+        say_steps(x, s);
+    memset(s->t, 0, sizeof s->t);
+    s->phase_t0 = s->phase_ms = 0;
     exec_replay_free(s->replay);
     s->replay = NULL;
     buf_free(&s->line);
@@ -487,21 +579,25 @@ static int slot_start_cell(struct disp *x, struct slot *s, struct err *e)
     if (rc)
         return rewrap(e, rc, "Slurm job %lld", (long long)s->job);
     mf_strlcpy(s->host, info.nodes, sizeof s->host);
+    s->t[T_INFO] = mono_ms();
     say(x, s, 6, "Slurm job %lld granted on %s", (long long)s->job, s->host);
     slot_said(x, s, "running");
 
     if ((rc = node_mfbench(x, s, e)) != 0)
         return rc;
+    s->t[T_BIN] = mono_ms();
     char version[512];
     int status;
     const char *vargv[] = {s->mfbench, "--version", NULL};
     if ((rc = step_capture(x, s->job, vargv, version, sizeof version, &status, e)) != 0)
         return rewrap(e, rc, "mfbench is not runnable on %s as %s%s", s->host, s->mfbench,
                       x->mfbench ? " (node.slurm.mfbench must name a path the nodes see)" : "");
+    s->t[T_VERSION] = mono_ms();
 
     char node_cpus[512], load_cpus[512];
     if ((rc = plan_cpus(x, s, node_cpus, load_cpus, sizeof node_cpus, e)) != 0)
         return rc;
+    s->t[T_CPUS] = mono_ms();
     const struct cfg_matrix *m = d->matrix;
     char workdir[4096];
     snprintf(workdir, sizeof workdir, "%s/slot-%d",
@@ -572,8 +668,9 @@ static int slot_start_cell(struct disp *x, struct slot *s, struct err *e)
     snprintf(rname, sizeof rname, "%s:job %lld", s->host, (long long)s->job);
     if ((rc = exec_replay_new(d->store, d->run_id, rname, &s->replay, e)) != 0)
         return rc;
-    exec_replay_on_event(s->replay, forward, x);
+    exec_replay_on_event(s->replay, slot_event, s);
     buf_init(&s->line, EXEC_EVENTS_LINE_MAX + 1);
+    s->t[T_STARTED] = mono_ms();
     s->state = SLOT_RUNNING;
     return 0;
 }
@@ -606,6 +703,8 @@ static void note_node(struct disp *x, struct slot *s)
 
 static void replay_lines(struct disp *x, struct slot *s, const char *p, size_t n)
 {
+    if (n && !s->t[T_FIRST])
+        s->t[T_FIRST] = mono_ms();
     while (n) {
         const char *nl = memchr(p, '\n', n);
         size_t k = nl ? (size_t)(nl - p) : n;
@@ -731,6 +830,7 @@ static void slot_end(struct disp *x, struct slot *s)
                 say(x, s, 3, "%s", lost);
         }
     }
+    s->t[T_ENDED] = mono_ms();
     say(x, s, 6, "Slurm job %lld on %s released", (long long)s->job, s->host);
     slot_release(x, s);
 }
@@ -773,6 +873,7 @@ static void slot_take(struct disp *x, struct slot *s, const struct cfg_cell *c)
     (void)ev; /* the node's stream says when the cell starts */
     struct err e;
     err_clear(&e);
+    s->t[T_ASK] = mono_ms();
     if (node_slurm_alloc_start(&x->o, s->name, &s->alloc, &e) != 0) {
         char why[sizeof e.msg + 64];
         snprintf(why, sizeof why, "no Slurm allocation: %s", e.msg);
@@ -804,6 +905,7 @@ static void slot_poll_alloc(struct disp *x, struct slot *s)
         slot_release(x, s);
         return;
     }
+    s->t[T_GRANTED] = mono_ms();
     err_clear(&e);
     if (slot_start_cell(x, s, &e) != 0) {
         store_plain_cell(x, s, CELL_ERROR, e.msg);
@@ -821,6 +923,7 @@ static void slot_read(struct disp *x, struct slot *s)
         if (r == -EAGAIN)
             return;
         if (r <= 0) {
+            s->t[T_EOF] = mono_ms();
             slot_end(x, s);
             return;
         }
@@ -888,8 +991,10 @@ int exec_dispatch_run(const struct exec_dispatch *d, const struct cfg_cell *cell
         buf_free(&x.bin);
         return err_set(e, -ENOMEM, "out of memory");
     }
-    for (int i = 0; i < x.nslots; i++)
+    for (int i = 0; i < x.nslots; i++) {
         x.slots[i].index = i;
+        x.slots[i].x = &x;
+    }
     err_clear(&x.fatal_e);
 
     size_t next = 0;
