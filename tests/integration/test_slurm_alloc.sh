@@ -12,13 +12,8 @@
 # reported "TIMEOUT: reached its time limit", as the invoking user only.
 . "$(dirname "$0")/lib.sh"
 : "${SLURM_TOOL:?set SLURM_TOOL to tests/node/slurm_tool}"
-for p in slurmctld slurmd munged salloc srun squeue scancel scontrol sinfo; do
-  command -v "$p" >/dev/null 2>&1 || PATH=$PATH:/usr/sbin command -v "$p" >/dev/null 2>&1 || {
-    echo "SKIP: no $p (packages slurm-wlm munge)" >&2
-    exit 77
-  }
-done
-PATH=$PATH:/usr/sbin
+. "$(dirname "$0")/slurmlib.sh"
+slurm_need slurmctld slurmd munged salloc srun squeue scancel scontrol sinfo
 # Copies anyone may read and run: the clone may sit in a folder nobody cannot enter.
 chmod 711 "$T"
 mkdir -m 755 "$T/bin" && cp "$SRC/tests/fixtures/slurm-cluster.sh" "$SLURM_TOOL" "$T/bin/" &&
@@ -28,13 +23,6 @@ mkdir -m 755 "$T/bin" && cp "$SRC/tests/fixtures/slurm-cluster.sh" "$SLURM_TOOL"
 }
 FIX=$T/bin/slurm-cluster.sh
 TOOL=$T/bin/slurm_tool
-passed() { ok; echo "PASS: $*" >&2; }
-check() { # what actual expected
-  if [ "$2" = "$3" ]; then passed "$1 ($2)"; else bad "$1: got '$2', expected '$3'"; fi
-}
-check_has() { # what haystack needle
-  case "$2" in *"$3"*) passed "$1" ;; *) bad "$1: '$3' not in: $2" ;; esac
-}
 
 AS=""
 D=""

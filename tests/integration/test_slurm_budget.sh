@@ -9,47 +9,15 @@
 # A skip (77) without Slurm.
 . "$(dirname "$0")/lib.sh"
 : "${MFBENCHD:?set MFBENCHD to the mfbenchd binary}"
-for p in slurmctld slurmd munged salloc srun squeue scancel scontrol sinfo; do
-  command -v "$p" >/dev/null 2>&1 || PATH=$PATH:/usr/sbin command -v "$p" >/dev/null 2>&1 || {
-    echo "SKIP: no $p (packages slurm-wlm munge)" >&2
-    exit 77
-  }
-done
-PATH=$PATH:/usr/sbin
-FIX=$SRC/tests/fixtures/slurm-cluster.sh
-D=$T/cluster
-mkdir -m 700 "$D"
+. "$(dirname "$0")/slurmlib.sh"
+slurm_need slurmctld slurmd munged salloc srun squeue scancel scontrol sinfo
 SOCK=$T/control.sock
 DB=$T/d.db
-DPID=""
-STOPPED=no
-cleanup() {
-  if [ -n "$DPID" ]; then
-    kill -TERM "$DPID" 2>/dev/null
-    poll_until 30 sh -c "! kill -0 $DPID 2>/dev/null" || kill -KILL "$DPID" 2>/dev/null
-    wait "$DPID" 2>/dev/null
-  fi
-  [ "$STOPPED" = yes ] || sh "$FIX" stop "$D" >/dev/null 2>&1
-}
-cleanup_hooks="cleanup"
-if ! sh "$FIX" start "$D" 2 >"$D.start" 2>&1; then
-  bad "cluster start: $(cat "$D.start")"
-  finish
-fi
-eval "$(sh "$FIX" env "$D")"
-export SLURM_CONF
+slurm_up 2
 
 mkdir -p "$T/tgt"
 cp "$SRC/tests/methodology/target.py" "$T/tgt/"
-port=$($PY -c 'import socket
-for _ in range(100):
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close()
-    try:
-        for q in (p, p + 1, p + 2):
-            t = socket.socket(); t.bind(("127.0.0.1", q)); t.close()
-    except OSError:
-        continue
-    print(p); break')
+port=$(free_ports 3)
 matrix() { # FILE BUDGET FRAMEWORKS...
   f=$1 b=$2
   shift 2

@@ -6,22 +6,13 @@
 # allocation runs on its node with the node's CPU; scancel ends a step's process; `stop`
 # leaves no process of the cluster. A skip (77) without slurmctld.
 . "$(dirname "$0")/lib.sh"
-for p in slurmctld slurmd munged salloc srun squeue scancel sinfo; do
-  command -v "$p" >/dev/null 2>&1 || PATH=$PATH:/usr/sbin command -v "$p" >/dev/null 2>&1 || {
-    echo "SKIP: no $p (packages slurm-wlm munge)" >&2
-    exit 77
-  }
-done
-PATH=$PATH:/usr/sbin
+. "$(dirname "$0")/slurmlib.sh"
+slurm_need slurmctld slurmd munged salloc srun squeue scancel sinfo
 # A copy of the fixture anyone may read: the clone may sit in a folder nobody cannot enter.
 chmod 711 "$T"
 mkdir -m 755 "$T/bin" && cp "$SRC/tests/fixtures/slurm-cluster.sh" "$T/bin/" &&
   chmod 755 "$T/bin/slurm-cluster.sh" || { echo "cannot copy the fixture" >&2; exit 1; }
 FIX=$T/bin/slurm-cluster.sh
-passed() { ok; echo "PASS: $*" >&2; }
-check() { # what actual expected: expect_eq, and a PASS line when it holds
-  if [ "$2" = "$3" ]; then passed "$1 ($2)"; else bad "$1: got '$2', expected '$3'"; fi
-}
 
 AS=""   # the prefix that runs a command as the scenario's user
 D=""    # the cluster's folder

@@ -7,61 +7,18 @@
 # interrupted. A skip (77) without Slurm.
 . "$(dirname "$0")/lib.sh"
 : "${MFBENCHD:?set MFBENCHD to the mfbenchd binary}"
-for p in slurmctld slurmd munged salloc srun squeue scancel scontrol sinfo; do
-  command -v "$p" >/dev/null 2>&1 || PATH=$PATH:/usr/sbin command -v "$p" >/dev/null 2>&1 || {
-    echo "SKIP: no $p (packages slurm-wlm munge)" >&2
-    exit 77
-  }
-done
-PATH=$PATH:/usr/sbin
-FIX=$SRC/tests/fixtures/slurm-cluster.sh
-D=$T/cluster
-mkdir -m 700 "$D"
+. "$(dirname "$0")/slurmlib.sh"
+slurm_need slurmctld slurmd munged salloc srun squeue scancel scontrol sinfo
 SOCK=$T/control.sock
 DB=$T/d.db
-DPID=""
-STOPPED=yes
-stop_daemon() {
-  [ -n "$DPID" ] || return 0
-  kill -TERM "$DPID" 2>/dev/null
-  poll_until 30 sh -c "! kill -0 $DPID 2>/dev/null" || kill -KILL "$DPID" 2>/dev/null
-  wait "$DPID" 2>/dev/null
-  DPID=""
-}
-cleanup() {
-  stop_daemon
-  [ "$STOPPED" = yes ] || sh "$FIX" stop "$D" >/dev/null 2>&1
-}
-cleanup_hooks="cleanup"
-passed() { ok; echo "PASS: $*" >&2; }
-check() { # what actual expected
-  if [ "$2" = "$3" ]; then passed "$1 ($2)"; else bad "$1: got '$2', expected '$3'"; fi
-}
-
-STOPPED=no
-if ! sh "$FIX" start "$D" 2 >"$D.start" 2>&1; then
-  bad "cluster start: $(cat "$D.start")"
-  finish
-fi
-eval "$(sh "$FIX" env "$D")"
-export SLURM_CONF
+slurm_up 2
 sl() { timeout 20 "$@"; }
 jobs_left() { sl squeue -h -t R,PD -o '%i %j' 2>/dev/null; }
 no_jobs() { [ -z "$(sl squeue -h -t R,PD,CG -o %i 2>/dev/null)" ]; }
 
 mkdir -p "$T/tgt"
 cp "$SRC/tests/methodology/target.py" "$T/tgt/"
-# Slot K's server listens on server_port + K (two logical nodes share this host): a port
-# with the next two free too.
-port=$($PY -c 'import socket
-for _ in range(100):
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close()
-    try:
-        for q in (p, p + 1, p + 2):
-            t = socket.socket(); t.bind(("127.0.0.1", q)); t.close()
-    except OSError:
-        continue
-    print(p); break')
+port=$(free_ports 3)
 cat >"$T/m.yaml" <<YAML
 version: 1
 node:

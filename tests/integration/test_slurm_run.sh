@@ -14,36 +14,9 @@
 #   5. as nobody (when root): a cluster, a run and a store of nobody's, two cells ok.
 # Known-answer targets (tests/methodology/target.py), no pip. A skip (77) without Slurm.
 . "$(dirname "$0")/lib.sh"
-for p in slurmctld slurmd munged salloc srun squeue scancel scontrol sinfo; do
-  command -v "$p" >/dev/null 2>&1 || PATH=$PATH:/usr/sbin command -v "$p" >/dev/null 2>&1 || {
-    echo "SKIP: no $p (packages slurm-wlm munge)" >&2
-    exit 77
-  }
-done
-PATH=$PATH:/usr/sbin
-FIX=$SRC/tests/fixtures/slurm-cluster.sh
-D=$T/cluster
-mkdir -m 700 "$D"
-STOPPED=yes
-cleanup() {
-  [ "$STOPPED" = yes ] || sh "$FIX" stop "$D" >/dev/null 2>&1
-}
-cleanup_hooks="cleanup"
-passed() { ok; echo "PASS: $*" >&2; }
-check() { # what actual expected
-  if [ "$2" = "$3" ]; then passed "$1 ($2)"; else bad "$1: got '$2', expected '$3'"; fi
-}
-check_has() { # what haystack needle
-  case "$2" in *"$3"*) passed "$1" ;; *) bad "$1: '$3' not in: $2" ;; esac
-}
-
-STOPPED=no
-if ! sh "$FIX" start "$D" 2 >"$D.start" 2>&1; then
-  bad "cluster start: $(cat "$D.start")"
-  finish
-fi
-eval "$(sh "$FIX" env "$D")"
-export SLURM_CONF
+. "$(dirname "$0")/slurmlib.sh"
+slurm_need slurmctld slurmd munged salloc srun squeue scancel scontrol sinfo
+slurm_up 2
 sl() { timeout 20 "$@"; }
 our_jobs() { sl squeue -h -t R,PD,CG -o '%i %j %T' 2>/dev/null | grep ' mfbench-' || true; }
 no_jobs() { [ -z "$(sl squeue -h -t R,PD,CG -o %i 2>/dev/null)" ]; }
@@ -51,17 +24,7 @@ servers_left() { pgrep -f "$T/node/slot-[0-9]+/(targets|user)/" 2>/dev/null | tr
 
 mkdir -p "$T/tgt"
 cp "$SRC/tests/methodology/target.py" "$T/tgt/"
-# Slot K's server listens on server_port + K (two logical nodes share this host): a port
-# with the next two free too.
-port=$($PY -c 'import socket
-for _ in range(100):
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close()
-    try:
-        for q in (p, p + 1, p + 2):
-            t = socket.socket(); t.bind(("127.0.0.1", q)); t.close()
-    except OSError:
-        continue
-    print(p); break')
+port=$(free_ports 3)
 # slurm_matrix FILE MAX_PARALLEL DURATION LEVELS: three known-answer targets. No CPU is
 # pinned (cpus ""): the nodes' cores are this machine's, and CPU 1 is not ours to pin.
 slurm_matrix() {
@@ -247,7 +210,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1 && nobody_bin; then
     chmod 755 "$T/bin/slurm-cluster.sh"
   D=$N/cluster
   STOPPED=no
-  cleanup() { [ "$STOPPED" = yes ] || $AS sh "$T/bin/slurm-cluster.sh" stop "$D" >/dev/null 2>&1; }
+  slurm_cleanup() { [ "$STOPPED" = yes ] || $AS sh "$T/bin/slurm-cluster.sh" stop "$D" >/dev/null 2>&1; }
   if $AS sh "$T/bin/slurm-cluster.sh" start "$D" 2 >"$T/n.start" 2>&1; then
     sed "s|$T/node|$N/node|; s|\./tgt|$N/tgt|" "$T/m3.yaml" >"$N/m.yaml" && chown 65534 "$N/m.yaml"
     $AS env SLURM_CONF="$D/etc/slurm.conf" PATH="$PATH" HOME="$N" XDG_STATE_HOME="$N/state" \
