@@ -93,6 +93,8 @@ static void slo_of(const struct cell_result *c, struct hl_slo *s)
         s->qualifier = HL_Q_MAX;
     else if (!strcmp(o->limit, "client"))
         s->qualifier = HL_Q_CLIENT;
+    else if (!strcmp(o->limit, "shared"))
+        s->qualifier = HL_Q_SHARED;
     else
         s->qualifier = HL_Q_MEASURED;
 }

@@ -38,6 +38,9 @@ struct hl_latency {
 #define HL_Q_MEASURED "measured"
 #define HL_Q_MAX "lower_bound_max"
 #define HL_Q_CLIENT "lower_bound_client"
+/* SLO capacity only: the search stopped because other processes took the server's CPUs
+ * (limit "shared"): the highest passing rate, a lower bound. */
+#define HL_Q_SHARED "lower_bound_shared"
 #define HL_Q_NOT_JUDGED "not_judged"
 /* SLO capacity only: the profile's min_rps failed, so the capacity is below it
  * (rps 0, band [null, min_rps]): an upper bound, printed "< N (min_rps)". */

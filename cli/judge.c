@@ -92,8 +92,9 @@ void cli_cell_figures(const struct cell_result *c, struct cli_fig_value out[CLI_
         s->lo = h.slo.lo >= 0 ? h.slo.lo : NAN;
         s->hi = h.slo.hi >= 0 ? h.slo.hi : NAN;
         s->qualifier = h.slo.qualifier;
-        s->lower_bound =
-            !strcmp(h.slo.qualifier, HL_Q_MAX) || !strcmp(h.slo.qualifier, HL_Q_CLIENT);
+        s->lower_bound = !strcmp(h.slo.qualifier, HL_Q_MAX) ||
+                         !strcmp(h.slo.qualifier, HL_Q_CLIENT) ||
+                         !strcmp(h.slo.qualifier, HL_Q_SHARED);
     }
     for (int i = 0; i < 2; i++) {
         struct cli_fig_value *l = &out[CLI_FIG_P99_A + i];

@@ -89,6 +89,20 @@ int exec__slo_shared(const struct phase_result *ph)
            (ph->client_neighbour_cpu_pct > NOISY_PCT || ph->client_steal_pct > NOISY_PCT);
 }
 
+/* A probe failed on latency or backlog while other processes (or the hypervisor's steal)
+ * took more than NOISY_PCT of the server's CPUs: the neighbours' doing, not the rate's.
+ * Judged only where those CPUs are apart from the load engine's (an ssh node, or a local
+ * node with node.cpus and load.cpus both set and disjoint): where they overlap, the
+ * engine itself is one of the "neighbours" (a Slurm node of one CPU is, and says so). */
+static int slo_node_shared(const struct cfg_matrix *m, const struct phase_result *ph)
+{
+    if (m->node.transport != CFG_TRANSPORT_SSH &&
+        (!m->node.cpus || !*m->node.cpus || !m->load_cpus || !*m->load_cpus ||
+         node_cpus_overlap(m->node.cpus, m->load_cpus)))
+        return 0;
+    return ph->neighbour_cpu_pct > NOISY_PCT || ph->steal_pct > NOISY_PCT;
+}
+
 /* One SLO search for one bound: probes driven by slo_search_*, each an
  * open-loop Poisson phase (kind "slo") on a fresh server after a failure.
  * Fills *out. Returns 0, 1 when the cell ended, or a negative store error. */
@@ -102,8 +116,8 @@ static int slo_once(struct cell_ctx *k, struct cell_result *c, int64_t bound_ms,
     double rate;
     const char *kind;
     struct latency_ms lat = {-1, -1, -1, -1, -1, -1};
-    int shared = 0; /* probes repeated because the engine's CPUs were shared */
-    int gave_up = 0;
+    int shared = 0; /* probes repeated because the engine's or the server's CPUs were shared */
+    int gave_up = 0, node_side = 0;
     double best_pass = -1; /* the highest rate a probe passed at */
     k->need_start = 1;
     while (slo_search_next(&s, &rate, &kind)) {
@@ -175,6 +189,33 @@ static int slo_once(struct cell_ctx *k, struct cell_result *c, int64_t bound_ms,
             exec__logf(k->x, 4, k->fw->name, k->pl->name, "%s", c->note);
             break;
         }
+        if ((o == SLO_FAIL_LATENCY || o == SLO_FAIL_BACKLOG) &&
+            slo_node_shared(k->x->matrix, &ph)) {
+            /* The server's side of the same rule: a failure while neighbours took
+             * its CPUs is probed again at the same rate, and after
+             * EXEC_SLO_SHARED_RETRIES the search stops ("shared"): stored as the
+             * server's limit, a compile beside a nightly made one cell's SLO
+             * capacity "not found" (every probe after it failed with 20-26% of the
+             * server's CPU taken by others). */
+            if (shared < EXEC_SLO_SHARED_RETRIES) {
+                shared++;
+                exec__logf(k->x, 4, k->fw->name, k->pl->name,
+                           "slo %g ms probe at %.1f req/s failed (%s) with the server's CPUs "
+                           "shared (neighbours %.0f%%, steal %.0f%%): the same rate again",
+                           plan.bound_ms, rate, slo_outcome_name(o), ph.neighbour_cpu_pct,
+                           ph.steal_pct);
+                continue;
+            }
+            gave_up = node_side = 1;
+            snprintf(c->note, sizeof(c->note),
+                     "slo %g ms: %d probes at %.1f req/s failed with the server's CPUs shared "
+                     "(neighbours %.0f%%, steal %.0f%%): search stopped%s",
+                     plan.bound_ms, shared + 1, rate, ph.neighbour_cpu_pct, ph.steal_pct,
+                     best_pass > 0 ? ", the highest passing rate is a lower bound"
+                                   : ", not judged");
+            exec__logf(k->x, 4, k->fw->name, k->pl->name, "%s", c->note);
+            break;
+        }
         if (!strcmp(kind, "confirm") && o == SLO_PASS)
             lat = ph.latency_ms;
         slo_search_report(&s, o);
@@ -195,7 +236,7 @@ static int slo_once(struct cell_ctx *k, struct cell_result *c, int64_t bound_ms,
         out->rps = best_pass;
         out->bracket_lo = best_pass;
         out->bracket_hi = rate;
-        mf_strlcpy(out->limit, "client", sizeof(out->limit));
+        mf_strlcpy(out->limit, node_side ? "shared" : "client", sizeof(out->limit));
     }
     return s.ended ? 1 : 0;
 }
@@ -230,7 +271,8 @@ int exec__run_slo(struct cell_ctx *k, struct cell_result *c, struct err *e)
                        rc ? " (the cell ended)"
                        : !strcmp(r.limit, "client")
                            ? " (the load engine could not keep the schedule)"
-                           : " (every confirming probe failed)");
+                       : !strcmp(r.limit, "shared") ? " (other processes took the server's CPUs)"
+                                                    : " (every confirming probe failed)");
         if (rc || c->status != CELL_OK)
             break;
     }

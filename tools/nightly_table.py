@@ -55,7 +55,7 @@ def row(c):
         slo = f"unconfirmed ({num(max(passed))} passed once)"
     elif rps is None or rps < 0:
         slo = f"none ({lim})"
-    elif lim in ("max", "client"):
+    elif lim in ("max", "client", "shared"):
         slo = f">= {num(rps)} ({lim})"
     elif rps == 0 and (s.get("bracket") or [None, None])[1]:
         # the profile's min_rps failed: the capacity is below it, not 0

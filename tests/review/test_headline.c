@@ -295,6 +295,17 @@ static void test_slo_qualifier(void)
                                  .probes = 4};
     headline_compute(&c, &h);
     CHECK_STR(h.slo.qualifier, HL_Q_MAX);
+    /* A search stopped because others took the server's CPUs: a lower bound. */
+    c.slo[0] = (struct cell_slo){.bound_ms = 25,
+                                 .rps = 1200,
+                                 .bracket_lo = 1200,
+                                 .bracket_hi = 1500,
+                                 .limit = "shared",
+                                 .probes = 6};
+    headline_compute(&c, &h);
+    CHECK_STR(h.slo.qualifier, HL_Q_SHARED);
+    cli_hl_slo(&h, buf, sizeof(buf));
+    CHECK_STR(buf, ">= 1200.0 (shared)");
     cell_result_free(&c);
 }
 
