@@ -321,18 +321,21 @@ done:
  * st 0A for LISTEN. The process holding the socket is found by its inode among
  * the /proc/PID/fd links this user may read (all of them for root). */
 static const char LISTENER_SH[] =
+    /* grep picks the listener's line: a shell loop over every socket took over 10 s
+     * (the command timeout) beside another cell's 19,000 held connections on one host. */
     "for mf_t in /proc/net/tcp /proc/net/tcp6; do\n"
     "  [ -r \"$mf_t\" ] || continue\n"
-    "  while read -r mf_sl mf_la mf_ra mf_st mf_q mf_tm mf_rt mf_uid mf_to mf_in mf_rest; do\n"
-    "    [ \"$mf_st\" = 0A ] && [ \"${mf_la##*:}\" = \"$mf_p\" ] || continue\n"
-    "    mf_pid=-; mf_comm=\n"
-    "    for mf_fd in $(find /proc/[0-9]*/fd -maxdepth 1 -lname \"socket:\\[$mf_in\\]\" "
+    "  mf_hit=$(grep -E \"^ *[0-9]+: [0-9A-Fa-f]+:$mf_p [0-9A-Fa-f]+:0000 0A \" \"$mf_t\" "
+    "2>/dev/null | head -n 1)\n"
+    "  [ -n \"$mf_hit\" ] || continue\n"
+    "  set -- $mf_hit; mf_la=$2; mf_uid=$8; mf_in=${10}\n"
+    "  mf_pid=-; mf_comm=\n"
+    "  for mf_fd in $(find /proc/[0-9]*/fd -maxdepth 1 -lname \"socket:\\[$mf_in\\]\" "
     "2>/dev/null); do\n"
-    "      mf_pid=${mf_fd#/proc/}; mf_pid=${mf_pid%%/*}\n"
-    "      mf_comm=$(cat /proc/$mf_pid/comm 2>/dev/null); break\n"
-    "    done\n"
-    "    echo \"listener=${mf_la%:*} uid=$mf_uid pid=$mf_pid comm=$mf_comm\"; exit 0\n"
-    "  done < \"$mf_t\"\n"
+    "    mf_pid=${mf_fd#/proc/}; mf_pid=${mf_pid%%/*}\n"
+    "    mf_comm=$(cat /proc/$mf_pid/comm 2>/dev/null); break\n"
+    "  done\n"
+    "  echo \"listener=${mf_la%:*} uid=$mf_uid pid=$mf_pid comm=$mf_comm\"; exit 0\n"
     "done\n"
     "echo listener=none\n";
 
