@@ -9,34 +9,7 @@
 # every probe after it failed with 20-26% of the server's CPU taken by others.
 # Three busy loops on the server's CPU 1 (normal priority) for the whole run.
 . "$SRC/tests/methodology/mlib.sh"
-cp "$MDSERVER" "$T/tgt/mdserver"
-{ matrix_head; cat <<YAML; } >"$T/m.yaml"
-defaults:
-  duration: 2s
-  warmup: 500ms
-  spawn_rate: 10000
-  think: 0s
-  users: {start: 1, factor: 2, max: 2}
-  refine: 0
-  timeout: 2s
-  ready_timeout: 20s
-payloads:
-  text: {path: /text, body: "Hello World!", content_type: text/plain}
-frameworks:
-  md1: {start: "{dir}/mdserver --host {host} --port {port} --service-ms 1", dir: ./tgt}
-profiles:
-  s: {slo: {p99: 25ms, min_rps: 50, warmup: 1s, window: {min: 3s, max: 3s}, samples: 500}}
-YAML
-hogs=""
-for _ in 1 2 3; do
-  taskset -c 1 sh -c 'while :; do :; done' &
-  hogs="$hogs $!"
-done
-stop_hogs() { for h in $hogs; do kill "$h" 2>/dev/null; wait "$h" 2>/dev/null; done; hogs=""; }
-cleanup_hooks="$cleanup_hooks stop_hogs"
-"$MFBENCH" run -m "$T/m.yaml" -p s --json md1/text >"$T/s.json" 2>"$T/s.err"
-rc=$?
-stop_hogs
+slo_beside_hogs 1
 expect_eq "exit status (stderr: $(tail -3 "$T/s.err"))" "$rc" 0
 slo='[p for p in d["cells"][0]["phases"] if p["kind"] == "slo"]'
 n=$(json_get "$T/s.json" "len($slo)")
