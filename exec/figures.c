@@ -52,22 +52,21 @@ double exec_slo_least_passable_rps(const struct cfg_settings *st, int64_t bound_
         return 0;
     struct slo_plan p;
     exec__slo_plan_of(st, bound_ms, &p);
-    uint64_t n = 1; /* slo_max_over is non-decreasing in n: the first n where it is >= 0 */
-    while (n < 100000000 && slo_max_over(n, p.percentile, p.confidence) < 0)
-        n = n < 64 ? n + 1 : n + n / 64;
-    uint64_t lo = n > 64 ? n - n / 64 - 1 : 1; /* then exact, below the coarse step */
-    while (lo < n && slo_max_over(lo, p.percentile, p.confidence) < 0)
-        lo++;
-    n = lo;
+    /* t(n) >= 0 exactly when P[Binomial(n, q) = 0] = (1 - q)^n < 1 - confidence, q the
+     * share allowed over: n > ln(1 - c) / ln(1 - q); then checked against the rule
+     * itself against rounding (t(459) = 0 for p99 at 99%). */
+    double q = 1.0 - p.percentile / 100.0;
+    uint64_t n = (uint64_t)floor(log(1.0 - p.confidence) / log(1.0 - q)) + 1;
+    while (n > 1 && slo_max_over(n - 1, p.percentile, p.confidence) >= 0)
+        n--;
+    while (slo_max_over(n, p.percentile, p.confidence) < 0)
+        n++;
     if (least_samples)
         *least_samples = n;
-    /* A probe's window is samples / rate clamped to [window.min, window.max]: at the
-     * lowest rates it is window.max long, so R x window.max >= n is what is needed
-     * there; above samples / window.max the window holds slo.samples >= n anyway. */
-    double r = (double)n / p.probe_max_s;
-    while (r * slo_probe_window_s(&p, r) + 1e-9 < (double)n)
-        r *= 1.001;
-    return r;
+    /* A probe's window is samples / rate clamped to [window.min, window.max], so it
+     * holds R x window.max at the lowest rates and slo.samples (or R x window.min)
+     * above: with slo.samples >= n the least rate is n / window.max, else n / window.min. */
+    return (double)n / ((uint64_t)p.probe_min_samples >= n ? p.probe_max_s : p.probe_min_s);
 }
 
 /* The outcome of a stored probe, from its stop reason (slo_outcome_name's). */
